@@ -1,0 +1,54 @@
+# supportdesk: `make run` to serve, `make test` to check everything.
+# Every set-up step lives here or in scripts/, so a fresh machine needs nothing else.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+NPM_STAMP := node_modules/.installed-stamp
+
+.PHONY: run setup test lint typecheck unit test-deps messages bench clean
+
+run: setup
+	$(BIN)/supportdesk db upgrade
+	$(BIN)/supportdesk serve
+
+setup: $(STAMP) $(NPM_STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+$(NPM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+test-deps:
+	scripts/install-test-deps.sh
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+unit: setup
+	$(BIN)/pytest -m "not browser and not desktop" -q
+
+test: setup test-deps lint typecheck
+	$(BIN)/pytest
+
+# Re-extract the message catalogue after changing customer-facing text, then
+# translate the new entries in src/supportdesk/locale/de/LC_MESSAGES/messages.po.
+messages: setup
+	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o var/messages.pot .
+	$(BIN)/pybabel update -i var/messages.pot -d src/supportdesk/locale -l de --no-location --omit-header
+
+bench: setup test-deps
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) node_modules var/test-*

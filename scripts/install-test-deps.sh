@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages the test suite drives for real (a virtual X display,
+# a terminal to type into, a browser), but only those that are missing.
+set -euo pipefail
+
+declare -A wanted=(
+  [Xvfb]=xvfb
+  [xterm]=xterm
+  [xdotool]=xdotool
+  [xwininfo]=x11-utils
+  [setxkbmap]=x11-xkb-utils
+  [chromium]=chromium
+)
+missing=()
+for command in "${!wanted[@]}"; do
+  command -v "$command" >/dev/null 2>&1 || missing+=("${wanted[$command]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "installing Debian packages: ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+$sudo apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null

@@ -1,0 +1,7 @@
+"""``python -m supportdesk``: the command line."""
+
+import sys
+
+from supportdesk.cli import main
+
+sys.exit(main())

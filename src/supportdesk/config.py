@@ -1,0 +1,249 @@
+"""Configuration: built-in defaults, one TOML file, then SUPPORTDESK_* environment overrides.
+
+Everything is validated at start-up; an invalid value stops the program with a
+message that names the key and what is wrong with it.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from datetime import date
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
+from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
+
+ENV_PREFIX = "SUPPORTDESK_"
+CONFIG_FILE_ENV = "SUPPORTDESK_CONFIG"
+DEFAULT_CONFIG_FILE = Path("supportdesk.toml")
+
+Text = str | dict[str, str]
+
+
+class ConfigError(Exception):
+    """Configuration that cannot be used; the message names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ServerConfig(_Section):
+    host: str = "127.0.0.1"
+    port: int = Field(8080, ge=1, le=65535)
+    public_url: str | None = None
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+
+    @field_validator("public_url")
+    @classmethod
+    def _absolute_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/") if value else None
+
+    @property
+    def base_url(self) -> str:
+        """The public address; by default where this server listens."""
+        if self.public_url:
+            return self.public_url
+        scheme = "https" if self.tls_cert else "http"
+        return f"{scheme}://{self.host}:{self.port}"
+
+
+class DatabaseConfig(_Section):
+    url: str = "sqlite+aiosqlite:///var/supportdesk.db"
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        if value.startswith("postgresql://"):
+            value = "postgresql+asyncpg://" + value.removeprefix("postgresql://")
+        if value.startswith("sqlite:///"):
+            value = "sqlite+aiosqlite:///" + value.removeprefix("sqlite:///")
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must be a sqlite:/// or postgresql:// URL")
+        return value
+
+
+class LoggingConfig(_Section):
+    level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    format: Literal["json", "text"] = "json"
+
+
+class PortalConfig(_Section):
+    bank_name: str = "LIGA Bank eG"
+    team_name: str = "LIGA direkt Serviceteam"
+    default_language: Literal["de", "en"] = "de"
+    email: str | None = None
+    timezone: str = "Europe/Berlin"
+    holiday_subdivision: str = "BY"
+    holiday_categories: tuple[str, ...] = ("public",)
+    extra_holidays: tuple[str, ...] = ()
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @field_validator("extra_holidays")
+    @classmethod
+    def _month_day(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for item in value:
+            try:
+                month, day = (int(part) for part in item.split("-"))
+                date(2024, month, day)  # a leap year admits 02-29
+            except ValueError:
+                raise ValueError(f"{item!r} is not a month-day like 12-24") from None
+        return value
+
+
+class PhoneConfig(_Section):
+    number: str = Field(min_length=3)
+    menu_choice: int | None = Field(None, ge=0, le=9)
+    label: Text | None = None
+
+
+class HotlineConfig(_Section):
+    id: str = Field(pattern=r"^[a-z0-9][a-z0-9-]{0,40}$")
+    name: Text
+    topics: tuple[Text, ...] = ()
+    phones: tuple[PhoneConfig, ...] = Field(min_length=1)
+    hours: dict[str, str] | None = None
+    round_the_clock: tuple[Text, ...] = ()
+    email: str | None = None
+    accepts_service_requests: bool = True
+
+    def to_domain(self) -> Hotline:
+        hours = None
+        if self.hours is not None:
+            days = dict(self.hours)
+            holiday_rule = days.pop("holidays", "closed")
+            try:
+                hours = ServiceHours.from_mapping(days, holiday_rule)
+            except ServiceHoursError as exc:
+                raise ValueError(str(exc)) from None
+        return Hotline(
+            id=self.id,
+            name=LocalizedText.of(self.name),
+            topics=tuple(LocalizedText.of(t) for t in self.topics),
+            phones=tuple(
+                PhoneLine(p.number, p.menu_choice, LocalizedText.of(p.label) if p.label else None)
+                for p in self.phones
+            ),
+            hours=hours,
+            round_the_clock=tuple(LocalizedText.of(t) for t in self.round_the_clock),
+            email=self.email,
+            accepts_service_requests=self.accepts_service_requests,
+        )
+
+
+class Settings(_Section):
+    """The whole validated configuration."""
+
+    server: ServerConfig = ServerConfig()
+    database: DatabaseConfig = DatabaseConfig()
+    logging: LoggingConfig = LoggingConfig()
+    portal: PortalConfig = PortalConfig()
+    hotlines: tuple[HotlineConfig, ...] = ()
+    data_dir: Path = Path("var")
+
+    def directory(self) -> HotlineDirectory:
+        return HotlineDirectory(
+            tuple(h.to_domain() for h in self.hotlines), email=self.portal.email
+        )
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.portal.timezone)
+
+
+def _defaults() -> dict[str, Any]:
+    text = resources.files("supportdesk").joinpath("defaults.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def _merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """``SUPPORTDESK_SERVER_PORT=9000`` becomes ``{"server": {"port": "9000"}}``."""
+    sections = {name for name, f in Settings.model_fields.items() if f.annotation is not Path}
+    overrides: dict[str, Any] = {}
+    for name, value in environ.items():
+        if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
+            continue
+        rest = name.removeprefix(ENV_PREFIX).lower()
+        if rest == "data_dir":
+            overrides["data_dir"] = value
+            continue
+        section, _, key = rest.partition("_")
+        if section not in sections or not key or section == "hotlines":
+            raise ConfigError(f"{name}: no such setting (expected SUPPORTDESK_<SECTION>_<KEY>)")
+        overrides.setdefault(section, {})[key] = value
+    return overrides
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for item in error.errors():
+        key = ".".join(str(part) for part in item["loc"])
+        message = item["msg"].removeprefix("Value error, ")
+        if item["type"] == "extra_forbidden":
+            message = "unknown setting"
+        lines.append(f"{key}: {message} (got {item.get('input')!r})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+    """Defaults, then the TOML file (if it exists), then the environment."""
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = Path(environ.get(CONFIG_FILE_ENV, DEFAULT_CONFIG_FILE))
+        explicit = CONFIG_FILE_ENV in environ
+    else:
+        explicit = True
+    data = _defaults()
+    if path.exists():
+        try:
+            from_file = tomllib.loads(path.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        data = _merge(data, from_file)
+    elif explicit:
+        raise ConfigError(f"{path}: configuration file not found")
+    data = _merge(data, _env_overrides(environ))
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_describe(exc)) from None
+    for index, hotline in enumerate(settings.hotlines):
+        try:
+            hotline.to_domain()
+        except ValueError as exc:
+            raise ConfigError(
+                f"invalid configuration:\n  hotlines.{index}.hours ({hotline.id}): {exc}"
+            ) from None
+    try:
+        settings.directory()
+    except ValueError as exc:
+        raise ConfigError(f"invalid configuration:\n  hotlines: {exc}") from None
+    return settings

@@ -1,0 +1,1 @@
+"""Pure domain rules of supportdesk: no I/O, stdlib only."""

@@ -1,0 +1,1 @@
+"""The web server: portal, API, health checks (ASGI, FastAPI)."""

@@ -1,0 +1,49 @@
+"""CSRF protection for forms: a random token in a cookie and in a hidden field.
+
+Both must match on every state-changing request. The cookie is SameSite=Strict,
+so a cross-site form post arrives without it.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+FIELD = "csrf_token"
+
+
+def cookie_name(request: Request) -> str:
+    # Browsers accept the __Host- prefix only on Secure cookies, hence only over TLS.
+    return "__Host-sd_csrf" if request.url.scheme == "https" else "sd_csrf"
+
+
+def csrf_token(request: Request) -> str:
+    """The token for forms on this page; minted once per browser."""
+    token = getattr(request.state, "csrf_token", None)
+    if token is None:
+        token = request.cookies.get(cookie_name(request)) or secrets.token_urlsafe(32)
+        request.state.csrf_token = token
+    return str(token)
+
+
+def attach_cookie(request: Request, response: Response) -> None:
+    token = getattr(request.state, "csrf_token", None)
+    if token and request.cookies.get(cookie_name(request)) != token:
+        response.set_cookie(
+            cookie_name(request),
+            token,
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+            path="/",
+        )
+
+
+def csrf_valid(request: Request, submitted: str | None) -> bool:
+    expected = request.cookies.get(cookie_name(request))
+    return bool(expected and submitted) and hmac.compare_digest(
+        str(expected).encode(), str(submitted).encode()
+    )

@@ -1,0 +1,67 @@
+"""Rendering pages: Jinja2 templates with the visitor's language and a CSRF token."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2.ext import _make_new_gettext, _make_new_ngettext
+from starlette.requests import Request
+from starlette.responses import HTMLResponse
+
+from supportdesk.config import Settings
+from supportdesk.i18n import LANGUAGES, translations
+from supportdesk.server import csrf
+from supportdesk.server.messages import FIELD_ERRORS, REQUEST_STATUSES
+
+LANGUAGE_COOKIE = "sd_lang"
+
+
+def language_of(request: Request, settings: Settings) -> str:
+    chosen = request.cookies.get(LANGUAGE_COOKIE)
+    return chosen if chosen in LANGUAGES else settings.portal.default_language
+
+
+class PageRenderer:
+    """Turns a template and its data into a response in the visitor's language."""
+
+    def __init__(self, settings: Settings) -> None:
+        folder = resources.files("supportdesk.server").joinpath("templates")
+        self.environment = Environment(
+            loader=FileSystemLoader(str(folder)),
+            autoescape=select_autoescape(default=True),
+            extensions=["jinja2.ext.i18n"],
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        # New-style gettext: keyword placeholders and autoescaped arguments.
+        self.environment.newstyle_gettext = True  # type: ignore[attr-defined]
+        self.settings = settings
+
+    def gettext_for(self, request: Request) -> Any:
+        return translations(language_of(request, self.settings)).gettext
+
+    def render(
+        self, request: Request, template: str, status_code: int = 200, **context: Any
+    ) -> HTMLResponse:
+        language = language_of(request, self.settings)
+        catalogue = translations(language)
+        gettext = _make_new_gettext(catalogue.gettext)
+        html = self.environment.get_template(template).render(
+            request=request,
+            language=language,
+            gettext=gettext,
+            ngettext=_make_new_ngettext(catalogue.ngettext),
+            _=gettext,
+            error_text=lambda code: catalogue.gettext(FIELD_ERRORS[code]),
+            status_text=lambda code: catalogue.gettext(REQUEST_STATUSES[code]),
+            csrf_token=csrf.csrf_token(request),
+            portal=self.settings.portal,
+            portal_zone=self.settings.zone,
+            **context,
+        )
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Cache-Control"] = "no-store"
+        csrf.attach_cookie(request, response)
+        return response

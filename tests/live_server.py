@@ -1,0 +1,69 @@
+"""Starting the real server as a user would: migrate, then `supportdesk serve` on a free port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveServer:
+    url: str
+    workdir: Path
+    process: subprocess.Popen[str]
+
+
+@contextmanager
+def live_server(workdir: Path, **environ: str) -> Iterator[LiveServer]:
+    env = {**os.environ, **environ}
+    command = [sys.executable, "-m", "supportdesk"]
+    subprocess.run([*command, "db", "upgrade"], cwd=workdir, env=env, check=True, timeout=60)
+    port = free_port()
+    env["SUPPORTDESK_SERVER_PORT"] = str(port)
+    log = (workdir / "server.log").open("w")
+    process = subprocess.Popen(
+        [*command, "serve"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise RuntimeError(f"server did not start: {(workdir / 'server.log').read_text()}")
+            time.sleep(0.2)
+        yield LiveServer(url, workdir, process)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        log.close()

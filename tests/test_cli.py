@@ -1,0 +1,89 @@
+"""The command line as a user runs it: a real process, a real port."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from supportdesk.cli import build_parser
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def run_cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "supportdesk", *args],
+        cwd=tmp_path,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_help_lists_the_commands() -> None:
+    text = build_parser().format_help()
+    assert "serve" in text and "db" in text
+
+
+def test_serve_refuses_an_unmigrated_database(tmp_path: Path) -> None:
+    result = run_cli(tmp_path, "serve")
+    assert result.returncode == 2
+    assert "supportdesk db upgrade" in result.stderr
+
+
+def test_invalid_configuration_stops_start_up_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "supportdesk.toml").write_text("[server]\nport = 0\n")
+    result = run_cli(tmp_path, "serve")
+    assert result.returncode == 2
+    assert "server.port" in result.stderr
+
+
+def test_upgrade_then_serve_on_the_embedded_database(tmp_path: Path) -> None:
+    upgraded = run_cli(tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert (tmp_path / "var" / "supportdesk.db").exists()
+    assert run_cli(tmp_path, "db", "status").returncode == 0
+
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "supportdesk", "serve"],
+        cwd=tmp_path,
+        env={**os.environ, "SUPPORTDESK_SERVER_PORT": str(port)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=1)
+                break
+            except httpx.TransportError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("server did not start")
+                time.sleep(0.2)
+        assert ready.json()["status"] == "ok"
+        assert "Service-Hotline" in httpx.get(f"http://127.0.0.1:{port}/").text
+    finally:
+        server.terminate()
+        out, err = server.communicate(timeout=15)
+    assert f"portal:  http://127.0.0.1:{port}/" in out
+    assert f"console: http://127.0.0.1:{port}/console/" in out
+    # Logs are structured: every line on stderr is a JSON object.
+    import json
+
+    for line in err.splitlines():
+        assert isinstance(json.loads(line), dict)
