@@ -9,6 +9,7 @@ declare -A wanted=(
   [xdotool]=xdotool
   [xwininfo]=x11-utils
   [setxkbmap]=x11-xkb-utils
+  [xsetroot]=x11-xserver-utils
   [chromium]=chromium
 )
 missing=()

@@ -1,0 +1,236 @@
+"""Change detection: which rectangles of a frame differ from the previous frame.
+
+Frames are compared in square tiles (64x64 by default) with a handful of vectorised
+numpy passes; changed tiles are merged into a short list of tile-aligned rectangles
+(runs along a tile row, then runs with equal columns stacked vertically).  A second
+function spots a vertical scroll, which an RFB server can send as one CopyRect.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from supportdesk.capture.screen_source import Frame
+
+DEFAULT_TILE = 64
+DEFAULT_MAX_RECTS = 32
+
+TileGrid = npt.NDArray[np.bool_]
+
+
+class Rect(NamedTuple):
+    """A rectangle in frame pixels."""
+
+    x: int
+    y: int
+    width: int
+    height: int
+
+    @property
+    def area(self) -> int:
+        """Number of pixels covered."""
+        return self.width * self.height
+
+
+class VerticalScroll(NamedTuple):
+    """Rows ``src_y..src_y+height`` of columns ``x..x+width`` moved to ``dst_y`` (a CopyRect)."""
+
+    x: int
+    width: int
+    src_y: int
+    dst_y: int
+    height: int
+
+
+def _pixels(frame: Frame) -> npt.NDArray[np.uint32]:
+    """View a BGRX frame as one uint32 per pixel (no copy for contiguous frames)."""
+    if frame.ndim != 3 or frame.shape[2] != 4 or frame.dtype != np.uint8:
+        raise ValueError(f"expected an (H, W, 4) uint8 frame, got {frame.shape} {frame.dtype}")
+    return np.ascontiguousarray(frame).view(np.uint32)[:, :, 0]
+
+
+def changed_tiles(previous: Frame, current: Frame, tile: int = DEFAULT_TILE) -> TileGrid:
+    """Return a ``(ceil(H/tile), ceil(W/tile))`` grid, True where any pixel differs.
+
+    The X byte of BGRX is compared too; sources keep it constant per visual.
+    """
+    if previous.shape != current.shape:
+        raise ValueError(f"frame size changed: {previous.shape} -> {current.shape}")
+    if tile <= 0:
+        raise ValueError("tile size must be positive")
+    diff = _pixels(previous) != _pixels(current)
+    h, w = diff.shape
+    rows_full, cols_full = h // tile, w // tile
+    th, tw = -(-h // tile), -(-w // tile)
+    bands = np.empty((th, w), dtype=np.bool_)
+    bands[:rows_full] = diff[: rows_full * tile].reshape(rows_full, tile, w).any(axis=1)
+    if h % tile:
+        bands[rows_full] = diff[rows_full * tile :].any(axis=0)
+    grid = np.empty((th, tw), dtype=np.bool_)
+    grid[:, :cols_full] = bands[:, : cols_full * tile].reshape(th, cols_full, tile).any(axis=2)
+    if w % tile:
+        grid[:, cols_full] = bands[:, cols_full * tile :].any(axis=1)
+    return grid
+
+
+def _row_runs(row: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
+    """Return ``(start, stop)`` of each run of True in a 1-D bool array."""
+    edges = np.flatnonzero(np.diff(np.concatenate(([False], row, [False])).astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _stack_runs(runs_per_row: list[list[tuple[int, int]]]) -> list[tuple[int, int, int, int]]:
+    """Merge runs with the same columns on consecutive rows: ``(c0, r0, c1, r1)`` in tiles."""
+    done: list[tuple[int, int, int, int]] = []
+    open_: dict[tuple[int, int], int] = {}
+    for r, runs in enumerate(runs_per_row):
+        keys = set(runs)
+        for key in [k for k in open_ if k not in keys]:
+            done.append((key[0], open_.pop(key), key[1], r))
+        for key in runs:
+            open_.setdefault(key, r)
+    end = len(runs_per_row)
+    done.extend((k[0], r0, k[1], end) for k, r0 in open_.items())
+    done.sort(key=lambda t: (t[1], t[0]))
+    return done
+
+
+def tiles_to_rects(
+    grid: TileGrid,
+    frame_width: int,
+    frame_height: int,
+    tile: int = DEFAULT_TILE,
+    max_rects: int = DEFAULT_MAX_RECTS,
+) -> list[Rect]:
+    """Merge changed tiles into at most ``max_rects`` tile-aligned rectangles in the frame.
+
+    Runs of tiles along a row become one rectangle, and equal runs on consecutive rows
+    are stacked.  If that yields more than ``max_rects``, each tile row is collapsed to
+    the span from its first to its last changed tile; if still too many, the bounding
+    box of all changes is returned.  Rectangles are clipped to the frame.
+    """
+    if max_rects < 1:
+        raise ValueError("max_rects must be at least 1")
+    if not grid.any():
+        return []
+    runs = [_row_runs(row) for row in grid]
+    boxes = _stack_runs(runs)
+    if len(boxes) > max_rects:
+        spans = [[(rr[0][0], rr[-1][1])] if rr else [] for rr in runs]
+        boxes = _stack_runs(spans)
+    if len(boxes) > max_rects:
+        boxes = [
+            (
+                min(b[0] for b in boxes),
+                min(b[1] for b in boxes),
+                max(b[2] for b in boxes),
+                max(b[3] for b in boxes),
+            )
+        ]
+    rects = []
+    for c0, r0, c1, r1 in boxes:
+        x, y = c0 * tile, r0 * tile
+        rects.append(Rect(x, y, min(c1 * tile, frame_width) - x, min(r1 * tile, frame_height) - y))
+    return rects
+
+
+def detect_damage(
+    previous: Frame | None,
+    current: Frame,
+    tile: int = DEFAULT_TILE,
+    max_rects: int = DEFAULT_MAX_RECTS,
+) -> list[Rect]:
+    """Return the tile-aligned rectangles of ``current`` that differ from ``previous``.
+
+    Every changed pixel lies in one of the returned rectangles; an unchanged frame
+    gives ``[]``; no previous frame (first update) or a size change gives the whole
+    frame as one rectangle.
+    """
+    h, w = current.shape[:2]
+    if previous is None or previous.shape != current.shape:
+        return [Rect(0, 0, w, h)] if h and w else []
+    grid = changed_tiles(previous, current, tile)
+    return tiles_to_rects(grid, w, h, tile, max_rects)
+
+
+def detect_vertical_scroll(
+    previous: Frame,
+    current: Frame,
+    min_height: int = 32,
+    samples: int = 256,
+) -> VerticalScroll | None:
+    """Find the tallest band of rows that moved vertically between two frames.
+
+    Destination rows are searched among the rows that changed, within the columns that
+    changed; rows are matched by a sample of up to ``samples`` pixels per row.  Rows whose
+    sample is one flat colour (blank lines) and rows that occur more than once are
+    ignored when voting for the distance, and the winning move is verified pixel for
+    pixel.  Returns None unless at least
+    ``min_height`` rows moved.  Horizontal scrolling is not detected.
+    """
+    if previous.shape != current.shape:
+        return None
+    p, c = _pixels(previous), _pixels(current)
+    diff = p != c
+    changed_rows = np.flatnonzero(diff.any(axis=1))
+    if changed_rows.size < min_height:
+        return None
+    changed_cols = np.flatnonzero(diff.any(axis=0))
+    x0, x1 = int(changed_cols[0]), int(changed_cols[-1]) + 1
+    y0, y1 = int(changed_rows[0]), int(changed_rows[-1]) + 1
+    cols = np.linspace(x0, x1 - 1, num=min(samples, x1 - x0)).astype(np.intp)
+    ps = np.ascontiguousarray(p[:, cols])
+    cs = np.ascontiguousarray(c[y0:y1][:, cols])
+    flat_p = (ps == ps[:, :1]).all(axis=1)
+    flat_c = (cs == cs[:, :1]).all(axis=1)
+
+    where: dict[bytes, int] = {}
+    for i, row in enumerate(ps):
+        if flat_p[i]:
+            continue
+        key = row.tobytes()
+        where[key] = -1 if key in where else i
+    votes: dict[int, int] = {}
+    for i, row in enumerate(cs, start=y0):
+        if flat_c[i - y0]:
+            continue
+        src = where.get(row.tobytes(), -1)
+        if src >= 0 and src != i:
+            votes[i - src] = votes.get(i - src, 0) + 1
+    if not votes:
+        return None
+    shift = max(votes.items(), key=lambda kv: (kv[1], -abs(kv[0])))[0]
+
+    # Verify: dst row y (absolute) equals src row y - shift, over the changed columns.
+    lo, hi = max(y0, shift), min(y1, p.shape[0] + shift)
+    if hi - lo < min_height:
+        return None
+    same = (c[lo:hi, x0:x1] == p[lo - shift : hi - shift, x0:x1]).all(axis=1)
+    start, stop = _longest_run(same)
+    if stop - start < min_height:
+        return None
+    return VerticalScroll(x0, x1 - x0, lo + start - shift, lo + start, stop - start)
+
+
+def _longest_run(flags: npt.NDArray[np.bool_]) -> tuple[int, int]:
+    """Return ``(start, stop)`` of the longest run of True (``(0, 0)`` if none)."""
+    runs = _row_runs(flags)
+    if not runs:
+        return 0, 0
+    return max(runs, key=lambda r: r[1] - r[0])
+
+
+def apply_vertical_scroll(frame: Frame, scroll: VerticalScroll) -> Frame:
+    """Return a copy of ``frame`` with the scroll applied, as the viewer sees it after CopyRect.
+
+    Diffing the new frame against this shows what still needs sending after the copy.
+    """
+    out = frame.copy()
+    xs = slice(scroll.x, scroll.x + scroll.width)
+    out[scroll.dst_y : scroll.dst_y + scroll.height, xs] = frame[
+        scroll.src_y : scroll.src_y + scroll.height, xs
+    ]
+    return out
