@@ -1,0 +1,492 @@
+"""RFBServerConnection: the server side of one RFB 3.8 connection, sans I/O.
+
+Feed it what the client sent with :meth:`~RFBServerConnection.receive_data`,
+collect what happened with :meth:`~RFBServerConnection.events_received`, write
+:meth:`~RFBServerConnection.data_to_send` to the peer. Handshake moves follow
+the table in :mod:`supportdesk.rfb.handshake`; after it the connection parses
+client messages, answers what the protocol requires on its own (fence
+responses, EndOfContinuousUpdates), and builds FramebufferUpdates from a frame
+and the damage the caller reported, in the client's pixel format and preferred
+encoding.
+
+Typical loop of an I/O shell::
+
+    conn.receive_data(chunk)            # may raise RemoteProtocolError
+    for event in conn.events_received(): ...
+    conn.add_damage(changed_rects)
+    if conn.update_ready:
+        conn.send_framebuffer_update(frame)
+    transport.write(conn.data_to_send())
+
+On :class:`~supportdesk.rfb.errors.RemoteProtocolError` write what
+``data_to_send()`` still holds (a SecurityResult failure, say) and close.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from .client_parser import DEFAULT_MAX_CUT_TEXT, DEFAULT_MAX_ENCODINGS, ClientMessageParser
+from .encodings.base import Encoder, EncodingType
+from .encodings.copyrect import encode_copyrect
+from .encodings.pseudo import (
+    DesktopSizeReason,
+    DesktopSizeStatus,
+    EncodingPreferences,
+    encode_cursor_rect,
+    encode_desktop_size_rect,
+    encode_extended_desktop_size_rect,
+)
+from .encodings.raw import RawEncoder
+from .encodings.tight import TightEncoder, TightSettings
+from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from .geometry import Rect
+from .handshake import (
+    HANDSHAKE_READ_SIZES,
+    SECURITY_NONE,
+    SERVER_VERSION,
+    TRANSITIONS,
+    VERSION_INPUTS,
+    ClientInitReceived,
+    HandshakeInput,
+    ProtocolVersion,
+    ProtocolVersionReceived,
+    SecurityTypeSelected,
+    ServerState,
+    encode_security_result,
+    encode_security_types,
+    encode_server_init,
+    parse_client_version,
+)
+from .messages import (
+    SUPPORTED_FENCE_FLAGS,
+    ClientFence,
+    ClientMessage,
+    EnableContinuousUpdates,
+    FenceFlags,
+    FramebufferUpdateRequest,
+    Screen,
+    SetEncodings,
+    SetPixelFormat,
+    encode_bell,
+    encode_end_of_continuous_updates,
+    encode_framebuffer_update_header,
+    encode_rectangle_header,
+    encode_server_cut_text,
+    encode_server_fence,
+)
+from .pixel_format import NATIVE_PIXEL_FORMAT, PixelFormat, as_rgb
+from .update_tracker import UpdateTracker
+
+__all__ = ["MAX_PENDING_COPIES", "Event", "RFBServerConnection"]
+
+Event = ProtocolVersionReceived | SecurityTypeSelected | ClientInitReceived | ClientMessage
+"""Anything :meth:`RFBServerConnection.events_received` returns."""
+
+MAX_PENDING_COPIES = 16
+"""More queued CopyRect moves than this are sent as pixels instead."""
+
+_MAX_RECTANGLES = 0xFFFF
+
+
+@dataclass(frozen=True, slots=True)
+class _Move:
+    dst: Rect
+    src_x: int
+    src_y: int
+
+
+@dataclass(frozen=True, slots=True)
+class _SizeNotice:
+    reason: DesktopSizeReason
+    status: DesktopSizeStatus
+    size_changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Cursor:
+    hotspot_x: int
+    hotspot_y: int
+    rgba: npt.NDArray[np.uint8]
+
+
+class RFBServerConnection:
+    """One client's RFB 3.8 session, seen from the server; no sockets, no clocks.
+
+    ``width``/``height`` and ``name`` go into ServerInit, with ``pixel_format``
+    (default: 32-bit BGRX little-endian). ``max_cut_text`` and ``max_encodings``
+    bound what the client may send; see :mod:`supportdesk.rfb.client_parser`.
+    """
+
+    def __init__(
+        self,
+        width: int,
+        height: int,
+        name: str = "supportdesk",
+        *,
+        pixel_format: PixelFormat = NATIVE_PIXEL_FORMAT,
+        max_cut_text: int = DEFAULT_MAX_CUT_TEXT,
+        max_encodings: int = DEFAULT_MAX_ENCODINGS,
+        screen_id: int = 0,
+    ) -> None:
+        _check_size(width, height)
+        self.width = width
+        self.height = height
+        self.name = name
+        self.server_pixel_format = pixel_format
+        self.pixel_format = pixel_format
+        self.preferences = EncodingPreferences()
+        self.screen_id = screen_id
+        self.state = ServerState.AWAIT_VERSION
+        self.version: ProtocolVersion | None = None
+        self.shared: bool | None = None
+        self.error: ProtocolError | None = None
+        self._in = bytearray()
+        self._out = bytearray(SERVER_VERSION.value)
+        self._events: list[Event] = []
+        self._parser = ClientMessageParser(max_cut_text=max_cut_text, max_encodings=max_encodings)
+        self._tracker = UpdateTracker(width, height)
+        self._raw = RawEncoder()
+        self._tight = TightEncoder()
+        self._moves: list[_Move] = []
+        self._size_notices: list[_SizeNotice] = []
+        self._cursor: _Cursor | None = None
+        self._continuous_announced = False
+        self._fence_announced = False
+        self._extended_size_announced = False
+
+    # -- I/O-facing API -----------------------------------------------------------------
+
+    def receive_data(self, data: bytes) -> None:
+        """Process bytes from the client; raises RemoteProtocolError if they break the protocol."""
+        if self.state in (ServerState.FAILED, ServerState.CLOSED):
+            raise RemoteProtocolError(f"connection is {self.state.value}: no more data expected")
+        self._in += data
+        try:
+            while self.state in HANDSHAKE_READ_SIZES:
+                size = HANDSHAKE_READ_SIZES[self.state]
+                if len(self._in) < size:
+                    return
+                chunk = bytes(self._in[:size])
+                del self._in[:size]
+                self._handle_handshake(chunk)
+            if self.state is ServerState.OPEN and self._in:
+                pending, self._in = bytes(self._in), bytearray()
+                self._parser.receive_data(pending)
+                for parsed in self._parser.messages_received():
+                    self._handle_message(parsed.message)
+        except RemoteProtocolError as exc:
+            self.error = exc
+            failure = TRANSITIONS.get((self.state, HandshakeInput.PROTOCOL_VIOLATION))
+            if failure is not None:
+                self.state = failure.next_state
+            raise
+
+    def receive_eof(self) -> None:
+        """The client closed its side; raises RemoteProtocolError if it stopped mid-message."""
+        if self.state in (ServerState.FAILED, ServerState.CLOSED):
+            return
+        mid_message = bool(self._in) or self._parser.buffered > 0
+        self._move(HandshakeInput.END_OF_STREAM)
+        if mid_message:
+            self.error = RemoteProtocolError("connection closed in the middle of a message")
+            raise self.error
+
+    def events_received(self) -> list[Event]:
+        """Return and forget the events since the last call, in order."""
+        events, self._events = self._events, []
+        return events
+
+    def data_to_send(self) -> bytes:
+        """Return and forget the bytes to write to the client."""
+        data, self._out = bytes(self._out), bytearray()
+        return data
+
+    # -- state ----------------------------------------------------------------------------
+
+    @property
+    def is_open(self) -> bool:
+        """True once the handshake is done and until the connection fails or closes."""
+        return self.state is ServerState.OPEN
+
+    @property
+    def update_requested(self) -> bool:
+        """True if the client waits for an update or continuous updates are on."""
+        return self.is_open and self._tracker.requested
+
+    @property
+    def update_ready(self) -> bool:
+        """True if :meth:`send_framebuffer_update` would send something now."""
+        if not self.update_requested:
+            return False
+        return bool(self._pseudo_pending() or self._moves or self._tracker.plan())
+
+    @property
+    def continuous_updates(self) -> bool:
+        """True while the client has continuous updates enabled."""
+        return self._tracker.continuous_area is not None
+
+    # -- sending ---------------------------------------------------------------------------
+
+    def add_damage(self, rects: Iterable[Rect]) -> None:
+        """Report changed areas of the framebuffer; they go out with the next updates."""
+        self._tracker.add_damage(rects)
+
+    def copy_rect(self, dst: Rect, src_x: int, src_y: int) -> None:
+        """Report that ``dst`` now shows what was at ``src_x, src_y`` (a scroll or move).
+
+        Sent as CopyRect if the client supports it and asks for that area;
+        otherwise, or when too many moves queue up, ``dst`` is sent as pixels.
+        """
+        self._require_open()
+        src = Rect(src_x, src_y, dst.width, dst.height)
+        if not (
+            self._tracker.framebuffer.contains(dst) and self._tracker.framebuffer.contains(src)
+        ):
+            raise LocalProtocolError(f"copy {src} -> {dst} leaves the framebuffer")
+        if dst.is_empty:
+            return
+        dx, dy = dst.x - src_x, dst.y - src_y
+        moved = [d.intersect(src).translate(dx, dy) for d in self._tracker.damage]
+        self._tracker.add_damage(m for m in moved if not m.is_empty)
+        if not self.preferences.copy_rect or len(self._moves) >= MAX_PENDING_COPIES:
+            self._flush_moves_as_damage([*self._moves, _Move(dst, src_x, src_y)])
+            self._moves = []
+            return
+        self._moves.append(_Move(dst, src_x, src_y))
+
+    def send_framebuffer_update(self, frame: npt.NDArray[Any]) -> int:
+        """Send one FramebufferUpdate from ``frame`` (H x W x 3|4 uint8 RGB[X]).
+
+        Carries pending size/cursor pseudo-rectangles, queued CopyRect moves and
+        the damaged parts of the requested area. Returns the number of rectangles
+        sent; 0 means nothing was due and nothing was sent. Raises
+        LocalProtocolError if the client has not asked for an update.
+        """
+        self._require_open()
+        if not self._tracker.requested:
+            raise LocalProtocolError("the client has not requested a framebuffer update")
+        rgb = as_rgb(frame)
+        if rgb.shape[:2] != (self.height, self.width):
+            raise LocalProtocolError(
+                f"frame is {rgb.shape[1]}x{rgb.shape[0]}, framebuffer is {self.width}x{self.height}"
+            )
+        pseudo = self._encode_pseudo_rects()
+        moves = self._sendable_moves()
+        if not pseudo and not moves and not self._tracker.plan():
+            return 0
+        encoder = self._encoder()
+        tiles = [tile for rect in self._tracker.take() for tile in encoder.subrects(rgb, rect)]
+        count = len(pseudo) + len(moves) + len(tiles)
+        if count > _MAX_RECTANGLES:
+            raise LocalProtocolError(f"an update of {count} rectangles does not fit in U16")
+        out = self._out
+        out += encode_framebuffer_update_header(count)
+        for rect_bytes in pseudo:
+            out += rect_bytes
+        for move in moves:
+            d = move.dst
+            out += encode_rectangle_header(d.x, d.y, d.width, d.height, EncodingType.COPY_RECT)
+            out += encode_copyrect(move.src_x, move.src_y)
+        for tile in tiles:
+            out += encode_rectangle_header(
+                tile.x, tile.y, tile.width, tile.height, encoder.encoding
+            )
+            out += encoder.encode(rgb[tile.y : tile.bottom, tile.x : tile.right], self.pixel_format)
+        return count
+
+    def send_cut_text(self, text: str) -> None:
+        """Send ServerCutText (the customer's clipboard) to the client."""
+        self._require_open()
+        self._out += encode_server_cut_text(text)
+
+    def send_bell(self) -> None:
+        """Send Bell."""
+        self._require_open()
+        self._out += encode_bell()
+
+    def send_fence(self, flags: int, payload: bytes = b"") -> None:
+        """Send a ServerFence request; only for clients that announced the Fence extension."""
+        self._require_open()
+        if not self.preferences.fence:
+            raise LocalProtocolError("the client did not announce the Fence pseudo-encoding")
+        self._out += encode_server_fence(
+            (flags | FenceFlags.REQUEST) & SUPPORTED_FENCE_FLAGS, payload
+        )
+
+    def set_cursor(self, hotspot_x: int, hotspot_y: int, rgba: npt.NDArray[np.uint8]) -> bool:
+        """Queue a cursor shape (H x W x 4 RGBA) for the next update; False if unsupported."""
+        self._require_open()
+        if rgba.dtype != np.uint8 or rgba.ndim != 3 or rgba.shape[2] != 4:
+            raise ValueError("cursor must be an H x W x 4 uint8 RGBA array")
+        if not self.preferences.cursor:
+            return False
+        self._cursor = _Cursor(hotspot_x, hotspot_y, rgba.copy())
+        return True
+
+    @property
+    def supports_resize(self) -> bool:
+        """True if the client understands DesktopSize or ExtendedDesktopSize."""
+        return self.preferences.desktop_size or self.preferences.extended_desktop_size
+
+    def resize(
+        self, width: int, height: int, reason: DesktopSizeReason = DesktopSizeReason.SERVER
+    ) -> None:
+        """Change the framebuffer size; the client learns it with the next update."""
+        self._require_open()
+        _check_size(width, height)
+        if not self.supports_resize:
+            raise LocalProtocolError("the client cannot be told about a new desktop size")
+        self.width, self.height = width, height
+        self._tracker.resize(width, height)
+        self._moves.clear()
+        self._size_notices.append(_SizeNotice(reason, DesktopSizeStatus.OK, size_changed=True))
+
+    def reply_desktop_size(self, status: DesktopSizeStatus) -> None:
+        """Answer a SetDesktopSize without resizing (refusal, or acceptance of the same size)."""
+        self._require_open()
+        if not self.preferences.extended_desktop_size:
+            raise LocalProtocolError("the client did not announce ExtendedDesktopSize")
+        self._size_notices.append(
+            _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
+        )
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _move(self, event: HandshakeInput) -> None:
+        transition = TRANSITIONS.get((self.state, event))
+        if transition is None:
+            raise RemoteProtocolError(f"{event.value} is not allowed in state {self.state.value}")
+        self.state = transition.next_state
+
+    def _require_open(self) -> None:
+        if self.state is not ServerState.OPEN:
+            raise LocalProtocolError(f"cannot send in state {self.state.value}")
+
+    def _handle_handshake(self, chunk: bytes) -> None:
+        if self.state is ServerState.AWAIT_VERSION:
+            self.version = parse_client_version(chunk)
+            self._move(VERSION_INPUTS[self.version])
+            if self.version is ProtocolVersion.V3_3:
+                self._out += SECURITY_NONE.to_bytes(4, "big")
+            else:
+                self._out += encode_security_types()
+            self._events.append(ProtocolVersionReceived(self.version))
+        elif self.state is ServerState.AWAIT_SECURITY_TYPE:
+            if chunk[0] != SECURITY_NONE:
+                self._move(HandshakeInput.SECURITY_OTHER)
+                reason = f"security type {chunk[0]} was not offered"
+                if self.version is ProtocolVersion.V3_8:
+                    self._out += encode_security_result(False, reason)
+                raise RemoteProtocolError(reason)
+            self._move(HandshakeInput.SECURITY_NONE)
+            if self.version is ProtocolVersion.V3_8:
+                self._out += encode_security_result(True)
+            self._events.append(SecurityTypeSelected(SECURITY_NONE))
+        else:
+            self.shared = chunk[0] != 0
+            self._move(HandshakeInput.CLIENT_INIT)
+            self._out += encode_server_init(
+                self.width, self.height, self.server_pixel_format, self.name
+            )
+            self._events.append(ClientInitReceived(self.shared))
+
+    def _handle_message(self, message: ClientMessage) -> None:
+        self._move(HandshakeInput.CLIENT_MESSAGE)
+        if isinstance(message, SetPixelFormat):
+            self.pixel_format = message.pixel_format
+        elif isinstance(message, SetEncodings):
+            self._set_encodings(message.encodings)
+        elif isinstance(message, FramebufferUpdateRequest):
+            area = Rect(message.x, message.y, message.width, message.height)
+            self._tracker.request(area, incremental=message.incremental)
+        elif isinstance(message, EnableContinuousUpdates):
+            if not self._continuous_announced:
+                raise RemoteProtocolError(
+                    "EnableContinuousUpdates before the server confirmed the extension"
+                )
+            if message.enable:
+                area = Rect(message.x, message.y, message.width, message.height)
+                self._tracker.set_continuous(area)
+            else:
+                self._tracker.set_continuous(None)
+                self._out += encode_end_of_continuous_updates()
+        elif isinstance(message, ClientFence) and message.is_request:
+            flags = message.flags & SUPPORTED_FENCE_FLAGS & ~FenceFlags.REQUEST
+            self._out += encode_server_fence(flags, message.payload)
+        self._events.append(message)
+
+    def _set_encodings(self, encodings: tuple[int, ...]) -> None:
+        prefs = EncodingPreferences.from_encodings(encodings)
+        self.preferences = prefs
+        self._tight.configure(
+            TightSettings(
+                compress_level=prefs.compress_level if prefs.compress_level is not None else 2,
+                jpeg_quality=prefs.jpeg_quality,
+                jpeg_subsampling=prefs.jpeg_subsampling,
+            )
+        )
+        if prefs.continuous_updates and not self._continuous_announced:
+            self._continuous_announced = True
+            self._out += encode_end_of_continuous_updates()
+        if prefs.fence and not self._fence_announced:
+            self._fence_announced = True
+            self._out += encode_server_fence(FenceFlags.REQUEST, b"")
+        if prefs.extended_desktop_size and not self._extended_size_announced:
+            self._extended_size_announced = True
+            self._size_notices.append(
+                _SizeNotice(DesktopSizeReason.SERVER, DesktopSizeStatus.OK, size_changed=False)
+            )
+        if not prefs.copy_rect and self._moves:
+            self._flush_moves_as_damage(self._moves)
+            self._moves = []
+
+    def _encoder(self) -> Encoder:
+        if self.preferences.preferred is EncodingType.TIGHT:
+            return self._tight
+        return self._raw
+
+    def _pseudo_pending(self) -> bool:
+        return bool(self._size_notices) or (self._cursor is not None and self.preferences.cursor)
+
+    def _encode_pseudo_rects(self) -> list[bytes]:
+        rects: list[bytes] = []
+        prefs = self.preferences
+        for notice in self._size_notices:
+            if prefs.extended_desktop_size:
+                screens = [Screen(self.screen_id, 0, 0, self.width, self.height)]
+                rects.append(
+                    encode_extended_desktop_size_rect(
+                        notice.reason, notice.status, self.width, self.height, screens
+                    )
+                )
+            elif prefs.desktop_size and notice.size_changed:
+                rects.append(encode_desktop_size_rect(self.width, self.height))
+        self._size_notices.clear()
+        if self._cursor is not None and prefs.cursor:
+            c = self._cursor
+            rects.append(encode_cursor_rect(c.hotspot_x, c.hotspot_y, c.rgba, self.pixel_format))
+        self._cursor = None
+        return rects
+
+    def _sendable_moves(self) -> list[_Move]:
+        """Moves to send as CopyRect; from the first one the client did not ask for, pixels."""
+        moves, self._moves = self._moves, []
+        for i, move in enumerate(moves):
+            if not self._tracker.is_watched(move.dst):
+                self._flush_moves_as_damage(moves[i:])
+                return moves[:i]
+        return moves
+
+    def _flush_moves_as_damage(self, moves: list[_Move]) -> None:
+        self._tracker.add_damage([m.dst for m in moves])
+
+
+def _check_size(width: int, height: int) -> None:
+    if not (0 < width <= 0xFFFF and 0 < height <= 0xFFFF):
+        raise ValueError(f"framebuffer size {width}x{height} is outside 1..65535")

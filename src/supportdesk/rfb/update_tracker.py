@@ -1,0 +1,131 @@
+"""Which parts of the framebuffer the client asked for, and which changed since it last saw them.
+
+RFB updates are demand-driven: the server may only send a FramebufferUpdate
+after a FramebufferUpdateRequest (or while continuous updates are on). The
+tracker records requests -- incremental ones as the bounding box of the asked
+area, non-incremental ones as areas to send whatever changed -- and the damage
+reported by the capture side, and turns both into the list of rectangles of
+the next update.
+
+Requested areas are clamped to the framebuffer; a request whose area lies
+entirely outside it is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from .geometry import Rect
+
+__all__ = ["MAX_DAMAGE_RECTS", "UpdateTracker"]
+
+MAX_DAMAGE_RECTS = 64
+"""Beyond this many damage rectangles they collapse into their bounding box."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    rects: list[Rect]
+    remaining_damage: list[Rect]
+
+
+class UpdateTracker:
+    """Pending requests, continuous-update area and damage of one connection."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.framebuffer = Rect(0, 0, width, height)
+        self.incremental_area = Rect(0, 0, 0, 0)
+        self.full_areas: list[Rect] = []
+        self.continuous_area: Rect | None = None
+        self.damage: list[Rect] = []
+
+    # -- inputs ------------------------------------------------------------------------
+
+    def request(self, area: Rect, *, incremental: bool) -> None:
+        """Record a FramebufferUpdateRequest (clamped to the framebuffer)."""
+        area = area.intersect(self.framebuffer)
+        if area.is_empty:
+            return
+        if incremental:
+            self.incremental_area = self.incremental_area.union_bounds(area)
+        elif not any(full.contains(area) for full in self.full_areas):
+            self.full_areas.append(area)
+
+    def set_continuous(self, area: Rect | None) -> None:
+        """Turn continuous updates on for ``area`` (clamped) or off with None."""
+        self.continuous_area = None if area is None else area.intersect(self.framebuffer)
+
+    def add_damage(self, rects: Iterable[Rect]) -> None:
+        """Remember changed areas (clamped) until an update carries them."""
+        for rect in rects:
+            clipped = rect.intersect(self.framebuffer)
+            if clipped.is_empty or any(d.contains(clipped) for d in self.damage):
+                continue
+            self.damage.append(clipped)
+        if len(self.damage) > MAX_DAMAGE_RECTS:
+            bounds = Rect(0, 0, 0, 0)
+            for rect in self.damage:
+                bounds = bounds.union_bounds(rect)
+            self.damage = [bounds]
+
+    def resize(self, width: int, height: int) -> None:
+        """New framebuffer size: everything is damaged, requests are clamped."""
+        self.framebuffer = Rect(0, 0, width, height)
+        self.incremental_area = self.incremental_area.intersect(self.framebuffer)
+        self.full_areas = [a.intersect(self.framebuffer) for a in self.full_areas]
+        self.full_areas = [a for a in self.full_areas if not a.is_empty]
+        if self.continuous_area is not None:
+            self.continuous_area = self.continuous_area.intersect(self.framebuffer)
+        self.damage = [self.framebuffer]
+
+    # -- queries -----------------------------------------------------------------------
+
+    @property
+    def requested(self) -> bool:
+        """True if the client is waiting for an update (or continuous updates are on)."""
+        return (
+            not self.incremental_area.is_empty
+            or bool(self.full_areas)
+            or self.continuous_area is not None
+        )
+
+    def _watched_areas(self) -> list[Rect]:
+        areas = [] if self.incremental_area.is_empty else [self.incremental_area]
+        if self.continuous_area is not None and not self.continuous_area.is_empty:
+            areas.append(self.continuous_area)
+        return areas
+
+    def is_watched(self, rect: Rect) -> bool:
+        """True if ``rect`` lies fully inside an area the client currently asks about."""
+        return any(a.contains(rect) for a in [*self._watched_areas(), *self.full_areas])
+
+    def plan(self) -> list[Rect]:
+        """Rectangles the next update would carry (without consuming anything)."""
+        return self._plan().rects
+
+    def _plan(self) -> _Plan:
+        rects = list(self.full_areas)
+        watched = self._watched_areas()
+        for damage in self.damage:
+            for area in watched:
+                piece = damage.intersect(area)
+                if not piece.is_empty and not any(r.contains(piece) for r in rects):
+                    rects.append(piece)
+        remaining: list[Rect] = []
+        for damage in self.damage:
+            pieces = [damage]
+            for sent in rects:
+                pieces = [p for piece in pieces for p in piece.subtract(sent)]
+            remaining.extend(pieces)
+        return _Plan(rects, remaining)
+
+    def take(self) -> list[Rect]:
+        """Rectangles for the update being sent now; consumes the request and the damage sent."""
+        plan = self._plan()
+        self.damage = plan.remaining_damage
+        self.incremental_area = Rect(0, 0, 0, 0)
+        self.full_areas = []
+        if len(self.damage) > MAX_DAMAGE_RECTS:
+            self.add_damage([])
+        return plan.rects
