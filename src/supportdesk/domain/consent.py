@@ -1,0 +1,185 @@
+"""Consent: the versioned text a customer agrees to, and the record of the answer.
+
+The texts are data, keyed by version and language; a published version is never
+edited, only superseded, because audit entries refer to it by version and by the
+SHA-256 of the exact text shown. German is the language of record; English is offered.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from types import MappingProxyType
+from typing import Any
+
+from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, capability_names
+from supportdesk.domain.utc import iso_utc, require_utc
+
+CURRENT_CONSENT_VERSION = "2026-11-1"
+MAX_AGENT_NAME_LENGTH = 80
+
+
+class Language(Enum):
+    DE = "de"
+    EN = "en"
+
+
+DEFAULT_LANGUAGE = Language.DE
+
+
+class UnknownConsentText(LookupError):
+    """No consent text exists for that version and language."""
+
+
+class InvalidAgentName(ValueError):
+    """An agent display name that cannot be shown safely in the consent text."""
+
+
+class InvalidConsentRecord(ValueError):
+    """A consent record that contradicts itself (e.g. given without VIEW)."""
+
+
+@dataclass(frozen=True)
+class ConsentText:
+    """One published consent text: ``body`` with an ``{agent}`` placeholder, followed
+    by the fixed PIN/TAN ``warning``."""
+
+    version: str
+    language: Language
+    body: str
+    warning: str
+
+    def render(self, agent_name: str) -> RenderedConsent:
+        """The exact text the dialog shows for ``agent_name``."""
+        name = clean_agent_name(agent_name)
+        text = self.body.format(agent=name) + "\n\n" + self.warning
+        return RenderedConsent(self.version, self.language, unicodedata.normalize("NFC", text))
+
+
+@dataclass(frozen=True)
+class RenderedConsent:
+    """A consent text as shown, with the hash that audit entries cite."""
+
+    version: str
+    language: Language
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+_DE_2026_11_1 = ConsentText(
+    version="2026-11-1",
+    language=Language.DE,
+    body=(
+        '"{agent}" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
+        'Wenn Sie teilnehmen, kann "{agent}" Ihren Bildschirm sehen, Ihre Maus steuern, '
+        "Daten übertragen und Diagnoseinformationen für die Sitzung abfragen. "
+        "Diese Sitzung wird aufgezeichnet. Möchten Sie an der Sitzung teilnehmen?"
+    ),
+    warning=(
+        "Wichtig: Ihre Bank fragt Sie niemals nach Ihrer PIN oder einer TAN – "
+        "weder am Telefon noch in dieser Sitzung. Geben Sie PIN und TAN niemals weiter."
+    ),
+)
+
+_EN_2026_11_1 = ConsentText(
+    version="2026-11-1",
+    language=Language.EN,
+    body=(
+        '"{agent}" has invited you to join a support session. '
+        'If you join, "{agent}" can see your screen, control your mouse, '
+        "transfer data and request diagnostic information for the session. "
+        "This session will be recorded. Do you want to join the session?"
+    ),
+    warning=(
+        "Important: your bank will never ask you for your PIN or a TAN – "
+        "not on the phone and not in this session. Never give your PIN or TAN to anyone."
+    ),
+)
+
+CONSENT_TEXTS: Mapping[tuple[str, Language], ConsentText] = MappingProxyType(
+    {(t.version, t.language): t for t in (_DE_2026_11_1, _EN_2026_11_1)}
+)
+
+
+def consent_text(
+    version: str = CURRENT_CONSENT_VERSION, language: Language = DEFAULT_LANGUAGE
+) -> ConsentText:
+    """The published text for ``version`` in ``language``."""
+    try:
+        return CONSENT_TEXTS[(version, language)]
+    except KeyError:
+        raise UnknownConsentText(
+            f"no consent text version {version!r} in {language.value!r}"
+        ) from None
+
+
+def clean_agent_name(name: str) -> str:
+    """The agent's display name as it may appear inside the quoted consent text.
+
+    Whitespace is collapsed and control and format characters rejected, so a name
+    cannot break lines, reorder text (bidi overrides) or smuggle in a second
+    quotation that changes what the customer reads.
+    """
+    collapsed = " ".join(name.split())
+    if not collapsed:
+        raise InvalidAgentName("the agent's display name is empty")
+    if len(collapsed) > MAX_AGENT_NAME_LENGTH:
+        raise InvalidAgentName(f"the agent's display name exceeds {MAX_AGENT_NAME_LENGTH}")
+    for char in collapsed:
+        if unicodedata.category(char) in {"Cc", "Cf", "Zl", "Zp"} or char in '"{}':
+            raise InvalidAgentName(f"the agent's display name contains {char!r}")
+    return collapsed
+
+
+class ConsentDecision(Enum):
+    GIVEN = "given"
+    DECLINED = "declined"
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """What the customer decided, on which exact text, with which capabilities."""
+
+    version: str
+    language: Language
+    text_sha256: str
+    capabilities: frozenset[Capability]
+    decision: ConsentDecision
+    at: datetime
+
+    def __post_init__(self) -> None:
+        require_utc(self.at, "at")
+        if self.decision is ConsentDecision.GIVEN and not (
+            self.capabilities >= REQUIRED_CAPABILITIES
+        ):
+            raise InvalidConsentRecord("consent without VIEW is not consent to a session")
+        if self.decision is ConsentDecision.DECLINED and self.capabilities:
+            raise InvalidConsentRecord("a declined consent grants nothing")
+
+    @classmethod
+    def of(
+        cls,
+        shown: RenderedConsent,
+        decision: ConsentDecision,
+        capabilities: frozenset[Capability],
+        at: datetime,
+    ) -> ConsentRecord:
+        return cls(shown.version, shown.language, shown.sha256, capabilities, decision, at)
+
+    def audit_data(self) -> dict[str, Any]:
+        """Audit-ready data: plain JSON values in a stable form."""
+        return {
+            "consent_version": self.version,
+            "language": self.language.value,
+            "text_sha256": self.text_sha256,
+            "capabilities": capability_names(self.capabilities),
+            "decision": self.decision.value,
+            "at": iso_utc(self.at),
+        }
