@@ -109,6 +109,33 @@ class PortalConfig(_Section):
         return value
 
 
+class SecurityConfig(_Section):
+    # Hex-encoded server secret (≥ 32 bytes). Empty: read or create secret_key_file
+    # (default <data_dir>/secret.key). Every node of a cluster needs the same secret.
+    secret_key: str = ""
+    secret_key_file: Path | None = None
+    login_idle_minutes: int = Field(15, ge=1, le=240)
+    login_absolute_hours: int = Field(8, ge=1, le=24)
+    agent_totp_required: bool = False
+    support_key_minutes: int = Field(10, ge=1, le=60)
+    join_token_minutes: int = Field(5, ge=1, le=30)
+    # Answers to a support-key redemption take at least this long, whatever the
+    # outcome, so timing tells nothing about the key.
+    redemption_answer_ms: int = Field(250, ge=0, le=5000)
+
+    @field_validator("secret_key")
+    @classmethod
+    def _hex_secret(cls, value: str) -> str:
+        if value:
+            try:
+                raw = bytes.fromhex(value)
+            except ValueError:
+                raise ValueError("must be hex-encoded") from None
+            if len(raw) < 32:
+                raise ValueError("must be at least 32 bytes (64 hex digits)")
+        return value
+
+
 class PhoneConfig(_Section):
     number: str = Field(min_length=3)
     menu_choice: int | None = Field(None, ge=0, le=9)
@@ -156,6 +183,7 @@ class Settings(_Section):
     database: DatabaseConfig = DatabaseConfig()
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
+    security: SecurityConfig = SecurityConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
 

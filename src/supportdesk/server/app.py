@@ -2,34 +2,74 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 
 from fastapi import FastAPI, Request
-from fastapi.responses import Response
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supportdesk import __version__
 from supportdesk.config import Settings
-from supportdesk.server import api, health, portal
+from supportdesk.domain.support_key import SupportKeyPolicy
+from supportdesk.secret_keys import ServerKeys
+from supportdesk.server import admin, api, console, health, login, portal
+from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
+from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
+from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
+from supportdesk.store.failure_counters import FailureCounters
 from supportdesk.store.service_requests import ServiceRequestStore
+
+log = logging.getLogger(__name__)
+EXPIRY_SWEEP_SECONDS = 5.0
+
+
+async def _sweep_expired(desk: Desk) -> None:
+    """Expire keys and redemptions whose time ran out, every few seconds."""
+    while True:
+        await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
+        try:
+            await desk.remote.expire_due(desk.clock())
+        except Exception:  # keep sweeping; one bad round must not stop expiry
+            log.exception("expiry sweep failed")
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     """The whole web application. The database schema must be current."""
+    given_clock: Clock = clock
+
+    def utc_clock() -> datetime:
+        # The domain works in UTC; a test clock may be set in any zone.
+        return given_clock().astimezone(UTC)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = create_engine(settings.database.url)
         sessions = session_factory(engine)
-        app.state.desk = Desk(
+        keys = ServerKeys.from_settings(settings)
+        audit = AuditLog(sessions)
+        counters = FailureCounters(sessions)
+        security = settings.security
+        remote = RemoteSupport(
+            audit,
+            keys,
+            counters,
+            SupportKeyPolicy(lifetime=timedelta(minutes=security.support_key_minutes)),
+            join_token_lifetime=timedelta(minutes=security.join_token_minutes),
+            answer_time=timedelta(milliseconds=security.redemption_answer_ms),
+        )
+        desk = app.state.desk = Desk(
             settings=settings,
             engine=engine,
             sessions=sessions,
@@ -37,11 +77,23 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             calendar=HolidayCalendar(settings.portal),
             pages=PageRenderer(settings),
             service_requests=ServiceRequestStore(sessions),
-            clock=clock,
+            keys=keys,
+            audit=audit,
+            counters=counters,
+            remote=remote,
+            clock=utc_clock,
         )
+        try:
+            await remote.abandon_unfinished(utc_clock())
+        except Exception:  # the database may be down or unmigrated; /readyz says so
+            log.warning("could not close sessions left open by an earlier run", exc_info=True)
+        sweeper = asyncio.create_task(_sweep_expired(desk))
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             await engine.dispose()
 
     app = FastAPI(
@@ -58,6 +110,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(health.router)
     app.include_router(api.router)
     app.include_router(portal.router)
+    app.include_router(login.router)
+    app.include_router(console.router)
+    app.include_router(admin.router)
+
+    @app.exception_handler(LoginRequired)
+    async def to_login(request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(exc.target, status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
     async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:

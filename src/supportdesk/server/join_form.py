@@ -6,8 +6,9 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from supportdesk.domain.support_key import KEY_DIGITS
+
 NAME_MAX = 80
-KEY_DIGITS = 12
 _NAME_CHARS = re.compile(r"^[\w .,'’-]+$")
 
 

@@ -38,3 +38,28 @@ REQUEST_STATUSES: dict[str, str] = {
     "waiting_for_customer": N_("waiting for your reply"),
     "done": N_("done"),
 }
+
+ROLES: dict[str, str] = {
+    "agent": N_("agent"),
+    "supervisor": N_("supervisor"),
+    "auditor": N_("auditor"),
+    "admin": N_("administrator"),
+}
+
+SESSION_STATES: dict[str, str] = {
+    "issued": N_("key issued"),
+    "redeemed": N_("key redeemed"),
+    "awaiting_consent": N_("waiting for consent"),
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "ended": N_("ended"),
+    "declined": N_("declined"),
+    "expired": N_("expired"),
+}
+
+CAPABILITIES: dict[str, str] = {
+    "view": N_("see the screen"),
+    "control": N_("control mouse and keyboard"),
+    "file_transfer": N_("transfer files"),
+    "diagnostics": N_("query diagnostics"),
+}

@@ -87,9 +87,18 @@ async def join_submit(
     result = validate_join(name, support_key)
     if isinstance(result, dict):
         return desk.pages.render(request, "join.html", 422, values=values, errors=result)
-    # Sessions arrive with the sessions issue; until then no key can match one.
+    address = request.client.host if request.client else "unknown"
+    ticket = await desk.remote.redeem(result.name, result.support_key, address, desk.clock())
+    if ticket is None:
+        # Wrong, expired, used, unknown or throttled: one answer for all.
+        return desk.pages.render(
+            request, "join.html", 404, values={"name": name}, errors={"support_key": "no_session"}
+        )
     return desk.pages.render(
-        request, "join.html", 404, values={"name": name}, errors={"support_key": "no_session"}
+        request,
+        "join_ready.html",
+        ticket=ticket,
+        server_url=desk.settings.server.base_url,
     )
 
 

@@ -11,9 +11,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
 from supportdesk.config import Settings
+from supportdesk.domain.agent_accounts import Permission
 from supportdesk.i18n import LANGUAGES, translations
 from supportdesk.server import csrf
-from supportdesk.server.messages import FIELD_ERRORS, REQUEST_STATUSES
+from supportdesk.server.messages import (
+    CAPABILITIES,
+    FIELD_ERRORS,
+    REQUEST_STATUSES,
+    ROLES,
+    SESSION_STATES,
+)
 
 LANGUAGE_COOKIE = "sd_lang"
 
@@ -56,6 +63,14 @@ class PageRenderer:
             _=gettext,
             error_text=lambda code: catalogue.gettext(FIELD_ERRORS[code]),
             status_text=lambda code: catalogue.gettext(REQUEST_STATUSES[code]),
+            request_status_text=lambda code: catalogue.gettext(REQUEST_STATUSES[code]),
+            role_text=lambda code: catalogue.gettext(ROLES[code]),
+            state_text=lambda code: catalogue.gettext(SESSION_STATES[code]),
+            capability_text=lambda code: catalogue.gettext(CAPABILITIES[code]),
+            local_time=lambda moment: moment.astimezone(self.settings.zone).strftime(
+                "%d.%m.%Y %H:%M:%S"
+            ),
+            permissions=Permission,
             csrf_token=csrf.csrf_token(request),
             portal=self.settings.portal,
             portal_zone=self.settings.zone,

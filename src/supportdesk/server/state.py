@@ -5,14 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from starlette.requests import HTTPConnection
 
 from supportdesk.config import Settings
 from supportdesk.domain.hotlines import HotlineDirectory
+from supportdesk.secret_keys import ServerKeys
 from supportdesk.server.holiday_calendar import HolidayCalendar
+from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
+from supportdesk.store.audit_log import AuditLog
+from supportdesk.store.failure_counters import FailureCounters
 from supportdesk.store.service_requests import ServiceRequestStore
 
 Clock = Callable[[], datetime]
@@ -31,9 +36,17 @@ class Desk:
     calendar: HolidayCalendar
     pages: PageRenderer
     service_requests: ServiceRequestStore
+    keys: ServerKeys
+    audit: AuditLog
+    counters: FailureCounters
+    remote: RemoteSupport
     clock: Clock = utc_now
 
 
 def desk_of(connection: HTTPConnection) -> Desk:
-    desk: Desk = connection.app.state.desk
+    return desk_of_app(connection.app)
+
+
+def desk_of_app(app: Any) -> Desk:
+    desk: Desk = app.state.desk
     return desk

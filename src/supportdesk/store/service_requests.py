@@ -16,8 +16,9 @@ from supportdesk.domain.service_requests import (
     ReferenceNumber,
     RequestStatus,
     ServiceRequestDraft,
+    check_status_change,
 )
-from supportdesk.store.models import Counter, ServiceRequestRow
+from supportdesk.store.models import Counter, ServiceRequestNoteRow, ServiceRequestRow
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L.
 _SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet
@@ -122,3 +123,101 @@ class ServiceRequestStore:
 def _aware(moment: datetime) -> datetime:
     # SQLite hands back naive datetimes; everything is stored in UTC.
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class RequestNote:
+    agent_id: int
+    text: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class QueuedRequest:
+    """A request as agents see it in the console (with the contact detail)."""
+
+    id: int
+    reference: str
+    topic: str
+    description: str
+    contact_kind: str
+    contact_value: str
+    status: RequestStatus
+    assigned_agent_id: int | None
+    created_at: datetime
+    updated_at: datetime
+    notes: tuple[RequestNote, ...] = ()
+
+    @classmethod
+    def of(cls, row: ServiceRequestRow, notes: tuple[RequestNote, ...] = ()) -> QueuedRequest:
+        return cls(
+            row.id,
+            row.reference,
+            row.topic,
+            row.description,
+            row.contact_kind,
+            row.contact_value,
+            RequestStatus(row.status),
+            row.assigned_agent_id,
+            _aware(row.created_at),
+            _aware(row.updated_at),
+            notes,
+        )
+
+
+class RequestQueue:
+    """The agents' side of service requests, within a caller's transaction."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def open_requests(self, limit: int = 200) -> list[QueuedRequest]:
+        rows = await self.session.scalars(
+            select(ServiceRequestRow)
+            .where(ServiceRequestRow.status != RequestStatus.DONE.value)
+            .order_by(ServiceRequestRow.created_at)
+            .limit(limit)
+        )
+        return [QueuedRequest.of(row) for row in rows]
+
+    async def get(self, reference: str) -> QueuedRequest | None:
+        row = await self.session.scalar(
+            select(ServiceRequestRow).where(ServiceRequestRow.reference == reference)
+        )
+        if row is None:
+            return None
+        notes = await self.session.scalars(
+            select(ServiceRequestNoteRow)
+            .where(ServiceRequestNoteRow.request_id == row.id)
+            .order_by(ServiceRequestNoteRow.id)
+        )
+        return QueuedRequest.of(
+            row, tuple(RequestNote(n.agent_id, n.text, _aware(n.created_at)) for n in notes)
+        )
+
+    async def assign(self, request: QueuedRequest, agent_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(ServiceRequestRow)
+            .where(ServiceRequestRow.id == request.id)
+            .values(assigned_agent_id=agent_id, updated_at=now)
+        )
+
+    async def change_status(
+        self, request: QueuedRequest, status: RequestStatus, now: datetime
+    ) -> None:
+        check_status_change(request.status, status)
+        await self.session.execute(
+            update(ServiceRequestRow)
+            .where(ServiceRequestRow.id == request.id)
+            .where(ServiceRequestRow.status == request.status.value)
+            .values(status=status.value, updated_at=now)
+        )
+
+    async def add_note(
+        self, request: QueuedRequest, agent_id: int, text: str, now: datetime
+    ) -> None:
+        self.session.add(
+            ServiceRequestNoteRow(
+                request_id=request.id, agent_id=agent_id, text=text, created_at=now
+            )
+        )

@@ -1,0 +1,83 @@
+"""Agent accounts: roles, what each role may do, and the password rule."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import Enum
+
+PASSWORD_MIN = 12
+PASSWORD_MAX = 128
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
+
+
+class Role(Enum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    AUDITOR = "auditor"
+    ADMIN = "admin"
+
+
+class Permission(Enum):
+    RUN_SESSIONS = "run_sessions"
+    HANDLE_REQUESTS = "handle_requests"
+    SEE_ALL_LIVE_SESSIONS = "see_all_live_sessions"
+    WATCH_SESSIONS = "watch_sessions"
+    READ_AUDIT = "read_audit"
+    MANAGE_AGENTS = "manage_agents"
+
+
+PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.AGENT: frozenset({Permission.RUN_SESSIONS, Permission.HANDLE_REQUESTS}),
+    Role.SUPERVISOR: frozenset(
+        {
+            Permission.RUN_SESSIONS,
+            Permission.HANDLE_REQUESTS,
+            Permission.SEE_ALL_LIVE_SESSIONS,
+            Permission.WATCH_SESSIONS,
+        }
+    ),
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
+    Role.ADMIN: frozenset({Permission.MANAGE_AGENTS, Permission.READ_AUDIT}),
+}
+
+# Roles that see much or change much must prove a second factor.
+SECOND_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+
+
+class InvalidAccount(ValueError):
+    """An account detail that breaks a rule; the message says which."""
+
+
+def may(role: Role, permission: Permission) -> bool:
+    return permission in PERMISSIONS[role]
+
+
+def needs_second_factor(role: Role, agents_too: bool) -> bool:
+    return role in SECOND_FACTOR_ROLES or agents_too
+
+
+def check_password(password: str) -> str:
+    """Length only (NIST SP 800-63B): no composition rules. Returns it NFC-normalised."""
+    normalised = unicodedata.normalize("NFC", password)
+    if len(normalised) < PASSWORD_MIN:
+        raise InvalidAccount(f"the password needs at least {PASSWORD_MIN} characters")
+    if len(normalised) > PASSWORD_MAX:
+        raise InvalidAccount(f"the password may have at most {PASSWORD_MAX} characters")
+    return normalised
+
+
+def check_username(username: str) -> str:
+    cleaned = username.strip().lower()
+    if not USERNAME.match(cleaned):
+        raise InvalidAccount(
+            "a user name has 2–64 characters: lower-case letters, digits, '.', '_' or '-'"
+        )
+    return cleaned
+
+
+def check_display_name(name: str) -> str:
+    cleaned = " ".join(name.split())
+    if not 2 <= len(cleaned) <= 80:
+        raise InvalidAccount("a display name has 2–80 characters")
+    return cleaned

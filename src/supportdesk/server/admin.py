@@ -1,0 +1,89 @@
+"""The admin page: agent accounts. And the auditor's view of the audit trail."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from supportdesk.accounts import AccountAdmin
+from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
+from supportdesk.server.agent_auth import check_csrf, require
+from supportdesk.server.state import desk_of
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+FormField = Annotated[str, Form()]
+
+
+async def _agents_page(
+    request: Request,
+    status_code: int = 200,
+    error: str | None = None,
+    shown_password: tuple[str, str] | None = None,
+) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.MANAGE_AGENTS)
+    return desk.pages.render(
+        request,
+        "console/agents.html",
+        status_code,
+        signed_in=signed_in,
+        agents=await AccountAdmin(desk.audit).list(),
+        roles=[r.value for r in Role],
+        error=error,
+        shown_password=shown_password,
+    )
+
+
+@router.get("/admin/agents")
+async def agents(request: Request) -> Response:
+    return await _agents_page(request)
+
+
+@router.post("/admin/agents")
+async def change_agents(
+    request: Request,
+    action: FormField = "",
+    username: FormField = "",
+    display_name: FormField = "",
+    role: FormField = "agent",
+    csrf_token: FormField = "",
+) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.MANAGE_AGENTS)
+    check_csrf(signed_in, csrf_token)
+    admin = AccountAdmin(desk.audit)
+    actor, now = signed_in.agent.actor, desk.clock()
+    try:
+        if action == "add":
+            agent, password = await admin.add(username, display_name, Role(role), None, actor, now)
+            return await _agents_page(request, 201, shown_password=(agent.username, password or ""))
+        if action in ("disable", "enable"):
+            if username.strip().lower() == signed_in.agent.username and action == "disable":
+                raise InvalidAccount("you cannot disable your own account")
+            await admin.set_disabled(username, action == "disable", actor, now)
+        elif action == "reset-password":
+            password = await admin.reset_password(username, actor, now)
+            return await _agents_page(request, shown_password=(username, password))
+        else:
+            raise InvalidAccount("unknown action")
+    except (InvalidAccount, ValueError) as exc:
+        return await _agents_page(request, 422, error=str(exc))
+    return RedirectResponse("/console/admin/agents", status_code=303)
+
+
+@router.get("/audit")
+async def audit_trail(request: Request) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.READ_AUDIT)
+    entries = [entry async for entry in desk.audit.entries()]
+    result = await desk.audit.verify()
+    return desk.pages.render(
+        request,
+        "console/audit.html",
+        signed_in=signed_in,
+        entries=entries[-200:][::-1],
+        result=result,
+        total=len(entries),
+    )

@@ -1,0 +1,199 @@
+"""The agents' console: dashboard, new remote-support sessions, the request queue."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, HTTPException, Request
+from fastapi.responses import RedirectResponse, Response
+
+from supportdesk.domain.agent_accounts import Permission
+from supportdesk.domain.audit_chain import AuditRecord
+from supportdesk.domain.service_requests import IllegalStatusChange, RequestStatus
+from supportdesk.domain.support_session import EndReason, SessionState
+from supportdesk.server.agent_auth import check_csrf, require
+from supportdesk.server.rendering import language_of
+from supportdesk.server.state import desk_of
+from supportdesk.store.agents import AgentAccounts
+from supportdesk.store.service_requests import RequestQueue
+from supportdesk.store.support_sessions import SupportSessionRecords
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+FormField = Annotated[str, Form()]
+NOTE_MAX = 4000
+
+
+@router.get("/")
+async def dashboard(request: Request) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request)
+    language = language_of(request, desk.settings)
+    async with desk.sessions() as db:
+        mine = (
+            await SupportSessionRecords(db).for_agent(signed_in.agent.id)
+            if signed_in.may(Permission.RUN_SESSIONS)
+            else []
+        )
+        everyone_live = (
+            await SupportSessionRecords(db).not_finished()
+            if signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS)
+            else []
+        )
+        queue = (
+            await RequestQueue(db).open_requests()
+            if signed_in.may(Permission.HANDLE_REQUESTS)
+            else []
+        )
+        agents = {a.id: a for a in await AgentAccounts(db).all()}
+    topic_names = {line.id: line.name.in_language(language) for line in desk.directory.hotlines}
+    return desk.pages.render(
+        request,
+        "console/dashboard.html",
+        signed_in=signed_in,
+        live=[s for s in mine if s.state in (SessionState.ACTIVE, SessionState.PAUSED)],
+        waiting=[
+            s
+            for s in mine
+            if s.state
+            in (SessionState.ISSUED, SessionState.REDEEMED, SessionState.AWAITING_CONSENT)
+        ],
+        ended=[
+            s
+            for s in mine
+            if s.state in (SessionState.ENDED, SessionState.DECLINED, SessionState.EXPIRED)
+        ],
+        everyone_live=everyone_live,
+        queue=queue,
+        agents=agents,
+        topic_names=topic_names,
+        names={
+            s.consultation_number: desk.remote.customer_name(s.consultation_number) for s in mine
+        },
+    )
+
+
+@router.post("/sessions")
+async def new_session(request: Request, csrf_token: FormField = "") -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.RUN_SESSIONS)
+    check_csrf(signed_in, csrf_token)
+    issued = await desk.remote.issue(signed_in.agent, desk.clock())
+    return desk.pages.render(
+        request,
+        "console/session_issued.html",
+        201,
+        signed_in=signed_in,
+        issued=issued,
+        minutes=desk.settings.security.support_key_minutes,
+    )
+
+
+@router.get("/sessions/{number}")
+async def session_detail(request: Request, number: str) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request)
+    async with desk.sessions() as db:
+        summary = await SupportSessionRecords(db).get(number)
+    if summary is None:
+        raise HTTPException(404)
+    own = summary.agent_id == signed_in.agent.id
+    if not own and not signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS):
+        raise HTTPException(404)
+    return desk.pages.render(
+        request,
+        "console/session.html",
+        signed_in=signed_in,
+        summary=summary,
+        customer_name=desk.remote.customer_name(number),
+        may_end=own or signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS),
+    )
+
+
+@router.post("/sessions/{number}/end")
+async def end_session(request: Request, number: str, csrf_token: FormField = "") -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.RUN_SESSIONS)
+    check_csrf(signed_in, csrf_token)
+    async with desk.sessions() as db:
+        summary = await SupportSessionRecords(db).get(number)
+    if summary is None or (
+        summary.agent_id != signed_in.agent.id
+        and not signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS)
+    ):
+        raise HTTPException(404)
+    await desk.remote.end(number, EndReason.AGENT, desk.clock())
+    return RedirectResponse(f"/console/sessions/{number}", status_code=303)
+
+
+@router.get("/requests/{reference}")
+async def request_detail(request: Request, reference: str) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.HANDLE_REQUESTS)
+    language = language_of(request, desk.settings)
+    async with desk.sessions() as db:
+        found = await RequestQueue(db).get(reference)
+        agents = {a.id: a for a in await AgentAccounts(db).all()}
+    if found is None:
+        raise HTTPException(404)
+    line = desk.directory.get(found.topic)
+    return desk.pages.render(
+        request,
+        "console/request.html",
+        signed_in=signed_in,
+        found=found,
+        agents=agents,
+        topic=line.name.in_language(language) if line else found.topic,
+        statuses=[s.value for s in RequestStatus],
+        error=request.query_params.get("error"),
+    )
+
+
+@router.post("/requests/{reference}")
+async def update_request(
+    request: Request,
+    reference: str,
+    action: FormField = "",
+    status: FormField = "",
+    note: FormField = "",
+    csrf_token: FormField = "",
+) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.HANDLE_REQUESTS)
+    check_csrf(signed_in, csrf_token)
+    now = desk.clock()
+    actor = signed_in.agent.actor
+    target = f"/console/requests/{reference}"
+    async with desk.audit.work() as work:
+        queue = RequestQueue(work.session)
+        found = await queue.get(reference)
+        if found is None:
+            raise HTTPException(404)
+        if action == "assign":
+            await queue.assign(found, signed_in.agent.id, now)
+            await work.record(AuditRecord(now, "service_request.assigned", actor, reference))
+        elif action == "status":
+            try:
+                new = RequestStatus(status)
+                await queue.change_status(found, new, now)
+            except (ValueError, IllegalStatusChange):
+                return RedirectResponse(f"{target}?error=status", status_code=303)
+            await work.record(
+                AuditRecord(
+                    now,
+                    "service_request.status_changed",
+                    actor,
+                    reference,
+                    {"from": found.status.value, "to": new.value},
+                )
+            )
+        elif action == "note":
+            text = note.strip()
+            if not text or len(text) > NOTE_MAX:
+                return RedirectResponse(f"{target}?error=note", status_code=303)
+            await queue.add_note(found, signed_in.agent.id, text, now)
+            # The note itself may hold customer details: the trail records that one
+            # was written, not what it says.
+            await work.record(AuditRecord(now, "service_request.note_added", actor, reference))
+        else:
+            raise HTTPException(400, "unknown action")
+    return RedirectResponse(target, status_code=303)
