@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -39,9 +40,30 @@ class LiveServer:
     process: subprocess.Popen[str]
 
 
+def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1, made with openssl; tests trust it explicitly."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        [
+            "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+            "-keyout", str(key), "-out", str(cert), "-days", "2",
+            "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )  # fmt: skip
+    return cert, key
+
+
 @contextmanager
-def live_server(workdir: Path, **environ: str) -> Iterator[LiveServer]:
+def live_server(
+    workdir: Path, tls: tuple[Path, Path] | None = None, **environ: str
+) -> Iterator[LiveServer]:
     env = {**os.environ, **environ}
+    if tls is not None:
+        env["SUPPORTDESK_SERVER_TLS_CERT"] = str(tls[0])
+        env["SUPPORTDESK_SERVER_TLS_KEY"] = str(tls[1])
     command = [sys.executable, "-m", "supportdesk"]
     subprocess.run([*command, "db", "upgrade"], cwd=workdir, env=env, check=True, timeout=60)
     port = free_port()
@@ -50,12 +72,13 @@ def live_server(workdir: Path, **environ: str) -> Iterator[LiveServer]:
     process = subprocess.Popen(
         [*command, "serve"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT, text=True
     )
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if tls else 'http'}://127.0.0.1:{port}"
+    verify: ssl.SSLContext | bool = ssl.create_default_context(cafile=str(tls[0])) if tls else True
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
-                if httpx.get(f"{url}/readyz", timeout=1).status_code == 200:
+                if httpx.get(f"{url}/readyz", timeout=1, verify=verify).status_code == 200:
                     break
             except httpx.TransportError:
                 pass

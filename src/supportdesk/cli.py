@@ -237,6 +237,41 @@ def _parse_since(text: str | None) -> datetime | None:
     return moment.astimezone(UTC)
 
 
+def cmd_join(args: argparse.Namespace) -> int:
+    from supportdesk.applet.join import redeem_by_hand, run_join, ssl_context
+    from supportdesk.applet.link_client import LinkError
+
+    token = args.token
+    try:
+        if not token:
+            name = input("Ihr Name / your name: ").strip()
+            key = input("Support-Schlüssel / support key: ").strip()
+            token = redeem_by_hand(args.server, name, key, ssl_context(args.ca_file))["token"]
+        facts = run_join(
+            args.server,
+            token,
+            text_mode=args.text,
+            ca_file=args.ca_file,
+            monitor=args.screen,
+            language=args.language,
+        )
+    except LinkError as exc:
+        print(f"supportdesk join: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return _finish_join(facts)
+
+
+def _finish_join(facts: object) -> int:
+    from supportdesk.applet.link_client import SessionFacts
+
+    assert isinstance(facts, SessionFacts)
+    if facts.started_at is None:
+        return 1 if facts.end_reason == "declined" else 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="supportdesk",
@@ -284,6 +319,21 @@ def build_parser() -> argparse.ArgumentParser:
         sub = agent_commands.add_parser(action, help=text)
         sub.add_argument("username")
         sub.set_defaults(handler=cmd_agents)
+
+    join = commands.add_parser(
+        "join", help="the customer's support program: join a remote-support session"
+    )
+    join.add_argument("--server", required=True, help="https:// address of the bank's server")
+    join.add_argument(
+        "--token", help="join token from the portal; without it, name and key are asked"
+    )
+    join.add_argument(
+        "--text", action="store_true", help="consent and controls on this terminal (no window)"
+    )
+    join.add_argument("--ca-file", help="also trust this CA certificate (a private PKI)")
+    join.add_argument("--screen", type=int, default=0, help="monitor to share (0: all)")
+    join.add_argument("--language", choices=["de", "en"], default="de")
+    join.set_defaults(handler=cmd_join)
 
     audit = commands.add_parser("audit", help="the hash-chained audit trail")
     audit_commands = audit.add_subparsers(dest="audit_command", required=True, metavar="ACTION")

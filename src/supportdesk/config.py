@@ -41,6 +41,9 @@ class ServerConfig(_Section):
     public_url: str | None = None
     tls_cert: Path | None = None
     tls_key: Path | None = None
+    # Origins (scheme://host:port) besides public_url's own from which the console's
+    # browser sockets may connect.
+    allowed_origins: tuple[str, ...] = ()
 
     @field_validator("public_url")
     @classmethod
@@ -119,6 +122,8 @@ class SecurityConfig(_Section):
     agent_totp_required: bool = False
     support_key_minutes: int = Field(10, ge=1, le=60)
     join_token_minutes: int = Field(5, ge=1, le=30)
+    # A live remote-support session ends by itself after this long.
+    session_max_minutes: int = Field(120, ge=5, le=600)
     # Answers to a support-key redemption take at least this long, whatever the
     # outcome, so timing tells nothing about the key.
     redemption_answer_ms: int = Field(250, ge=0, le=5000)

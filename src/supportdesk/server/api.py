@@ -14,6 +14,7 @@ from supportdesk.domain.service_requests import (
 )
 from supportdesk.i18n import translations
 from supportdesk.server.hotline_status import status_of, status_sentence
+from supportdesk.server.join_form import validate_join
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 
@@ -139,4 +140,36 @@ async def service_request_status(
         status=found.status.value,
         created_at=found.created_at,
         updated_at=found.updated_at,
+    )
+
+
+class JoinIn(BaseModel):
+    name: str = Field(max_length=200)
+    support_key: str = Field(max_length=64)
+
+
+class JoinOut(BaseModel):
+    token: str = Field(description="One-time join token for the support program")
+    consultation_number: str
+    verification_code: str
+    expires_at: datetime
+
+
+@router.post("/join", response_model=JoinOut, tags=["remote support"])
+async def join(request: Request, body: JoinIn) -> JoinOut:
+    """Redeem a support key for a join token (what the support program does when started
+    by hand). Every refusal is the same 404 after the same time."""
+    desk = desk_of(request)
+    result = validate_join(body.name, body.support_key)
+    ticket = None
+    if not isinstance(result, dict):
+        address = request.client.host if request.client else "unknown"
+        ticket = await desk.remote.redeem(result.name, result.support_key, address, desk.clock())
+    if ticket is None:
+        raise HTTPException(404, detail="no remote-support session for this name and key")
+    return JoinOut(
+        token=ticket.token,
+        consultation_number=ticket.consultation_number,
+        verification_code=ticket.verification_code,
+        expires_at=ticket.expires_at,
     )

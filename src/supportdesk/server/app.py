@@ -9,6 +9,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
@@ -18,14 +20,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from supportdesk import __version__
 from supportdesk.config import Settings
 from supportdesk.domain.support_key import SupportKeyPolicy
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import admin, api, console, health, login, portal
+from supportdesk.server import admin, api, console, health, login, portal, relay_endpoints
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
+from supportdesk.server.relay import RelayHub, SessionInfo
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
+from supportdesk.server.socket_tickets import SocketTickets
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
+from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
 from supportdesk.store.failure_counters import FailureCounters
@@ -33,6 +39,17 @@ from supportdesk.store.service_requests import ServiceRequestStore
 
 log = logging.getLogger(__name__)
 EXPIRY_SWEEP_SECONDS = 5.0
+NOVNC_PACKAGE = Path("node_modules") / "@novnc" / "novnc"
+
+
+def novnc_directory() -> Path | None:
+    """noVNC as npm installed it: beside the checkout (src layout) or the working folder."""
+    checkout = Path(__file__).resolve().parents[3]
+    for base in (checkout, Path.cwd()):
+        if (base / NOVNC_PACKAGE / "core" / "rfb.js").exists():
+            return base / NOVNC_PACKAGE
+    log.warning("noVNC not found (run `make setup`); the console's live view is unavailable")
+    return None
 
 
 async def _sweep_expired(desk: Desk) -> None:
@@ -68,7 +85,17 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             SupportKeyPolicy(lifetime=timedelta(minutes=security.support_key_minutes)),
             join_token_lifetime=timedelta(minutes=security.join_token_minutes),
             answer_time=timedelta(milliseconds=security.redemption_answer_ms),
+            session_time_limit=timedelta(minutes=security.session_max_minutes),
         )
+        bank_domain = urlsplit(settings.server.base_url).hostname or ""
+
+        async def session_info(session: SupportSession) -> SessionInfo:
+            username = session.agent_id.removeprefix("agent:")
+            async with sessions() as db:
+                agent = await AgentAccounts(db).by_username(username)
+            name = agent.display_name if agent else username
+            return SessionInfo(settings.portal.bank_name, bank_domain, name)
+
         desk = app.state.desk = Desk(
             settings=settings,
             engine=engine,
@@ -81,6 +108,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             audit=audit,
             counters=counters,
             remote=remote,
+            relay=RelayHub(remote, session_info, utc_clock),
+            tickets=SocketTickets(),
             clock=utc_clock,
         )
         try:
@@ -113,6 +142,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(login.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(relay_endpoints.router)
+    novnc = novnc_directory()
+    if novnc is not None:
+        app.mount("/novnc", StaticFiles(directory=str(novnc)), name="novnc")
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired) -> Response:

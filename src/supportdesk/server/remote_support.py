@@ -13,6 +13,7 @@ import ipaddress
 import logging
 import secrets
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,11 +32,13 @@ from supportdesk.domain.support_key import (
     redeem,
 )
 from supportdesk.domain.support_session import (
+    LIVE_STATES,
     CustomerName,
     Ended,
     EndReason,
     Expired,
     KeyRedeemed,
+    SessionEvent,
     SessionState,
     SupportSession,
 )
@@ -87,7 +90,9 @@ class RemoteSupport:
         answer_time: timedelta,
         backoff: ClientBackoff | None = None,
         guesses: TokenBucket | None = None,
+        session_time_limit: timedelta = timedelta(hours=2),
     ) -> None:
+        self.session_time_limit = session_time_limit
         self.audit = audit
         self.keys = keys
         self.counters = counters
@@ -97,6 +102,8 @@ class RemoteSupport:
         self.backoff = backoff or ClientBackoff()
         self.guesses = guesses or TokenBucket(GLOBAL_GUESS_RATE_LIMIT, GLOBAL_GUESS_BURST)
         self.live: dict[str, SupportSession] = {}
+        # Called after every saved change of a live session (the relay pushes it on).
+        self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
 
     # -- agent side -----------------------------------------------------------------
 
@@ -121,18 +128,30 @@ class RemoteSupport:
         self.live[str(number)] = session
         return IssuedSession(clear_key, str(number), str(code), record.expires_at)
 
+    async def apply(self, number: str, event: SessionEvent) -> SupportSession:
+        """Apply a domain event to a live session, store it with its audit entries and
+        tell the listeners. Raises the domain's SessionError for an illegal move, and
+        KeyError for a session that is not live here."""
+        session = self.live[number]
+        records = session.apply(event)
+        await self._save(session, event.at, records)
+        if session.is_terminal:
+            self.live.pop(number, None)
+        for listener in self.listeners:
+            await listener(session)
+        return session
+
     async def end(self, number: str, reason: EndReason, now: datetime) -> bool:
         """End a session that is not over yet; False if there was nothing to end."""
         session = self.live.get(number)
         if session is None or session.is_terminal:
             return False
-        records = session.apply(Ended(now, reason))
-        await self._save(session, now, records)
-        self.live.pop(number, None)
+        await self.apply(number, Ended(now, reason))
         return True
 
     async def expire_due(self, now: datetime) -> list[str]:
-        """Expire keys nobody redeemed in time and redemptions whose applet never came."""
+        """Expire keys nobody redeemed in time and redemptions whose applet never came;
+        end live sessions that ran past the time limit."""
         expired = []
         for number, session in list(self.live.items()):
             due = (session.state is SessionState.ISSUED and now >= session.key_expires_at) or (
@@ -140,10 +159,16 @@ class RemoteSupport:
                 and session.last_event_at is not None
                 and now >= session.last_event_at + self.join_token_lifetime
             )
+            overdue = (
+                session.state in LIVE_STATES
+                and session.last_event_at is not None
+                and now >= session.issued_at + self.session_time_limit
+            )
             if due:
-                records = session.apply(Expired(now))
-                await self._save(session, now, records)
-                self.live.pop(number, None)
+                await self.apply(number, Expired(now))
+                expired.append(number)
+            elif overdue:
+                await self.apply(number, Ended(now, EndReason.TIMEOUT))
                 expired.append(number)
         return expired
 

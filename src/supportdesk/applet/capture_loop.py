@@ -1,0 +1,241 @@
+"""The capture worker: grabs one monitor in its own thread, at a bounded, adaptive rate.
+
+The thread grabs only while its consumer wants a frame (the viewer asked for an update
+and the transport has drained) and capture is neither paused nor stopped, at most
+``max_fps`` times a second; while the screen stays unchanged it backs off towards
+``idle_fps``, and :meth:`CaptureLoop.kick` (agent input) brings the rate straight back.
+Each grab is compared with the previous one; the changes (damage rectangles and a
+detected vertical scroll as a copy) are collected in a one-slot mailbox together with
+the newest frame, so a slow consumer costs memory for one frame, never a queue.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from supportdesk.capture.damage import (
+    apply_vertical_scroll,
+    detect_damage,
+    detect_vertical_scroll,
+)
+from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.rfb.geometry import Rect
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_FPS = 30.0
+DEFAULT_IDLE_FPS = 10.0
+MAX_PENDING_OPS = 64
+"""More unconsumed changes than this collapse into one whole-frame rectangle."""
+_BACKOFF = 1.5
+
+
+@dataclass(frozen=True, slots=True)
+class CopyOp:
+    """``dst`` now shows what was at ``(src_x, src_y)`` in the previous frame (a scroll)."""
+
+    dst: Rect
+    src_x: int
+    src_y: int
+
+
+FrameOp = Rect | CopyOp
+"""One change between two frames: damage to repaint, or a copy."""
+
+
+@dataclass(slots=True)
+class FrameDelta:
+    """The newest frame and every change since the consumer last took one, in order.
+
+    ``full`` is true when the consumer must treat the whole frame as changed (first
+    frame, size change, or too many changes piled up).
+    """
+
+    frame: Frame
+    ops: list[FrameOp] = field(default_factory=list)
+    full: bool = False
+
+
+class CaptureLoop:
+    """Grab ``monitor`` of ``source`` in a worker thread while the consumer wants frames.
+
+    ``on_delta`` is called from the worker thread after a new delta is ready; it must
+    be thread-safe and quick (``loop.call_soon_threadsafe(event.set)``). All methods
+    may be called from any thread.
+    """
+
+    def __init__(
+        self,
+        source: ScreenSource,
+        monitor: int = 0,
+        *,
+        max_fps: float = DEFAULT_MAX_FPS,
+        idle_fps: float = DEFAULT_IDLE_FPS,
+        detect_scroll: bool = True,
+        on_delta: Callable[[], None] | None = None,
+    ) -> None:
+        if not 0 < idle_fps <= max_fps:
+            raise ValueError("need 0 < idle_fps <= max_fps")
+        self._source = source
+        self.monitor = monitor
+        self._min_interval = 1.0 / max_fps
+        self._max_interval = 1.0 / idle_fps
+        self._interval = self._min_interval
+        self._detect_scroll = detect_scroll
+        self._on_delta = on_delta
+        self._cond = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._wanted = False
+        self._paused = False
+        self._stopped = False
+        self._kicked = False
+        self._pending: FrameDelta | None = None
+        self._last_grab = float("-inf")
+        self.grabs = 0
+        self.error: BaseException | None = None
+
+    # -- control ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start the worker thread; nothing is grabbed before this call."""
+        with self._cond:
+            if self._stopped:
+                raise RuntimeError("capture was stopped")
+            if self._thread is not None:
+                return
+            self._thread = threading.Thread(
+                target=self._run, name=f"capture-monitor-{self.monitor}", daemon=True
+            )
+            self._thread.start()
+
+    def want(self, wanted: bool) -> None:
+        """Tell the worker whether the consumer is ready for a new frame."""
+        with self._cond:
+            if wanted != self._wanted:
+                self._wanted = wanted
+                self._cond.notify_all()
+
+    def kick(self) -> None:
+        """Something is about to change (agent input): grab at the full rate again."""
+        with self._cond:
+            self._kicked = True
+            self._interval = self._min_interval
+            self._cond.notify_all()
+
+    def pause(self) -> None:
+        """Stop grabbing until :meth:`resume`; the consumer keeps what it has."""
+        with self._cond:
+            self._paused = True
+
+    def resume(self) -> None:
+        """Grab again after :meth:`pause`; the first grab is compared with the last one."""
+        with self._cond:
+            self._paused = False
+            self._interval = self._min_interval
+            self._cond.notify_all()
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._paused
+
+    @property
+    def running(self) -> bool:
+        """True while the worker thread is alive."""
+        thread = self._thread
+        return thread is not None and thread.is_alive()
+
+    def stop(self, timeout: float = 1.0) -> bool:
+        """Stop grabbing for good; return True if the worker ended within ``timeout``.
+
+        A grab in progress finishes (about a millisecond), nothing is grabbed after it.
+        """
+        with self._cond:
+            self._stopped = True
+            self._pending = None
+            self._cond.notify_all()
+            thread = self._thread
+        if thread is None or thread is threading.current_thread():
+            return True
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    def take(self) -> FrameDelta | None:
+        """Return and clear the pending delta (None if nothing changed since the last take)."""
+        with self._cond:
+            delta, self._pending = self._pending, None
+            return delta
+
+    # -- worker -------------------------------------------------------------------------
+
+    def _ready(self) -> bool:
+        return self._stopped or (self._wanted and not self._paused)
+
+    def _run(self) -> None:
+        previous: Frame | None = None
+        try:
+            while True:
+                with self._cond:
+                    self._cond.wait_for(self._ready)
+                    if self._stopped:
+                        return
+                    interval = self._min_interval if self._kicked else self._interval
+                    delay = self._last_grab + interval - time.monotonic()
+                    if delay > 0:
+                        # Woken early (or wanted too soon): sleep out the rest, unless stopped.
+                        self._cond.wait(delay)
+                        continue
+                    self._kicked = False
+                self._last_grab = time.monotonic()
+                frame = self._source.grab(self.monitor)
+                self.grabs += 1
+                changed = self._publish(previous, frame)
+                previous = frame
+                with self._cond:
+                    if changed:
+                        self._interval = self._min_interval
+                    else:
+                        self._interval = min(self._interval * _BACKOFF, self._max_interval)
+                if changed and self._on_delta is not None:
+                    self._on_delta()
+        except BaseException as exc:  # reported to the consumer, which ends the session
+            log.exception("capture of monitor %d failed", self.monitor)
+            self.error = exc
+            if self._on_delta is not None:
+                self._on_delta()
+
+    def _publish(self, previous: Frame | None, frame: Frame) -> bool:
+        """Diff ``frame`` against ``previous`` and merge the result into the mailbox."""
+        full = previous is None or previous.shape != frame.shape
+        ops: list[FrameOp] = []
+        if not full:
+            assert previous is not None
+            base = previous
+            damage = detect_damage(base, frame)
+            if not damage:
+                return False
+            if self._detect_scroll:
+                scroll = detect_vertical_scroll(base, frame)
+                if scroll is not None:
+                    dst = Rect(scroll.x, scroll.dst_y, scroll.width, scroll.height)
+                    ops.append(CopyOp(dst, scroll.x, scroll.src_y))
+                    base = apply_vertical_scroll(base, scroll)
+                    damage = detect_damage(base, frame)
+            ops.extend(Rect(r.x, r.y, r.width, r.height) for r in damage)
+        with self._cond:
+            if self._stopped:
+                return False
+            pending = self._pending
+            if pending is None or full:
+                self._pending = FrameDelta(frame, ops, full=full)
+            else:
+                pending.frame = frame
+                pending.ops.extend(ops)
+                if len(pending.ops) > MAX_PENDING_OPS:
+                    pending.ops.clear()
+                    pending.full = True
+        return True

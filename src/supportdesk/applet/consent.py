@@ -1,0 +1,191 @@
+"""The consent dialog as data: what the customer is shown, and the record made of the answer.
+
+Pure (no Tk, no I/O), so the Tk window and the text mode show exactly the same thing
+and tests can check it. The consent text itself, with the fixed PIN/TAN warning, comes
+from :mod:`supportdesk.domain.consent` (versioned, hashed for the audit log); this
+module adds the identity lines the customer checks against what the agent says on the
+phone (bank and verified domain, agent, consultation number, verification code) and one
+separate choice per capability, VIEW being required.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability
+from supportdesk.domain.consent import (
+    CURRENT_CONSENT_VERSION,
+    DEFAULT_LANGUAGE,
+    ConsentDecision,
+    ConsentRecord,
+    Language,
+    RenderedConsent,
+    clean_agent_name,
+    consent_text,
+)
+
+# Order in which the choices are shown: from least to most intrusive.
+CAPABILITY_ORDER: tuple[Capability, ...] = (
+    Capability.VIEW,
+    Capability.CONTROL,
+    Capability.FILE_TRANSFER,
+    Capability.DIAGNOSTICS,
+)
+
+CAPABILITY_LABELS: Mapping[Language, Mapping[Capability, str]] = {
+    Language.DE: {
+        Capability.VIEW: "Bildschirm ansehen (erforderlich)",
+        Capability.CONTROL: "Maus und Tastatur steuern",
+        Capability.FILE_TRANSFER: "Dateien übertragen",
+        Capability.DIAGNOSTICS: "Diagnosedaten abfragen",
+    },
+    Language.EN: {
+        Capability.VIEW: "View my screen (required)",
+        Capability.CONTROL: "Control mouse and keyboard",
+        Capability.FILE_TRANSFER: "Transfer files",
+        Capability.DIAGNOSTICS: "Read diagnostic information",
+    },
+}
+
+RECORDING_NOTICE: Mapping[Language, str] = {
+    Language.DE: (
+        "Die Sitzung wird aufgezeichnet (Bild, Eingaben, Chat, Dateiübertragungen) und "
+        "nach Ablauf der gesetzlichen Aufbewahrungsfrist gelöscht."
+    ),
+    Language.EN: (
+        "The session is recorded (screen, input, chat, file transfers) and deleted when "
+        "the statutory retention period ends."
+    ),
+}
+
+_LABELS: Mapping[Language, Mapping[str, str]] = {
+    Language.DE: {
+        "title": "Fernwartung – Zustimmung",
+        "bank": "Bank",
+        "domain": "geprüfte Adresse",
+        "agent": "Berater/in",
+        "consultation": "Beratungsnummer",
+        "code": "Prüfcode",
+        "code_hint": "Der Prüfcode muss mit dem übereinstimmen, den Ihr Berater Ihnen nennt.",
+        "choices": "Sie erlauben:",
+        "yes": "Ja",
+        "no": "Nein",
+        "other_language": "English",
+    },
+    Language.EN: {
+        "title": "Remote support – consent",
+        "bank": "Bank",
+        "domain": "verified address",
+        "agent": "Agent",
+        "consultation": "Consultation number",
+        "code": "Verification code",
+        "code_hint": "The verification code must match the one your agent reads out to you.",
+        "choices": "You allow:",
+        "yes": "Yes",
+        "no": "No",
+        "other_language": "Deutsch",
+    },
+}
+
+
+@dataclass(frozen=True)
+class ConsentRequest:
+    """What the server tells the applet about the session it asks consent for."""
+
+    bank_name: str
+    bank_domain: str  # the domain of the pinned, verified server certificate
+    agent_name: str
+    consultation_number: str
+    verification_code: str
+    requested: frozenset[Capability] = frozenset(Capability)
+    consent_version: str = CURRENT_CONSENT_VERSION
+
+    def __post_init__(self) -> None:
+        clean_agent_name(self.agent_name)  # raises InvalidAgentName for unsafe names
+        # VIEW is always part of the request: there is no session without it.
+        object.__setattr__(self, "requested", self.requested | REQUIRED_CAPABILITIES)
+
+
+@dataclass(frozen=True)
+class CapabilityChoice:
+    """One line with a tick box: ``required`` ones are ticked and cannot be unticked."""
+
+    capability: Capability
+    label: str
+    required: bool
+
+
+@dataclass(frozen=True)
+class ConsentDialog:
+    """Everything one language's dialog shows, in display order."""
+
+    request: ConsentRequest
+    language: Language
+    rendered: RenderedConsent  # body + PIN/TAN warning, hashed into the ConsentRecord
+    body: str
+    warning: str
+    recording_notice: str
+    choices: tuple[CapabilityChoice, ...]
+    labels: Mapping[str, str]
+
+    @property
+    def title(self) -> str:
+        """Window title."""
+        return self.labels["title"]
+
+    def identity_lines(self) -> list[tuple[str, str]]:
+        """(label, value) pairs the customer compares with what the agent says."""
+        r, lab = self.request, self.labels
+        return [
+            (lab["bank"], r.bank_name),
+            (lab["domain"], r.bank_domain),
+            (lab["agent"], clean_agent_name(r.agent_name)),
+            (lab["consultation"], r.consultation_number),
+            (lab["code"], r.verification_code),
+        ]
+
+    def as_text(self) -> str:
+        """The whole dialog as plain text (text mode, and tests)."""
+        width = max(len(label) for label, _ in self.identity_lines())
+        lines = [self.title, "=" * len(self.title), ""]
+        lines += [f"{label + ':':<{width + 1}} {value}" for label, value in self.identity_lines()]
+        lines += ["", self.labels["code_hint"], "", self.body, "", self.labels["choices"]]
+        lines += [f"  [{'x' if c.required else ' '}] {c.label}" for c in self.choices]
+        lines += ["", self.recording_notice, "", self.warning]
+        return "\n".join(lines)
+
+    def decide(self, accepted: bool, chosen: Iterable[Capability], at: datetime) -> ConsentRecord:
+        """The record of the customer's answer; chosen capabilities outside the request
+        are ignored, and required ones are added when accepted."""
+        if not accepted:
+            return ConsentRecord.of(self.rendered, ConsentDecision.DECLINED, frozenset(), at)
+        granted = (frozenset(chosen) & self.request.requested) | REQUIRED_CAPABILITIES
+        return ConsentRecord.of(self.rendered, ConsentDecision.GIVEN, granted, at)
+
+
+def build_dialog(request: ConsentRequest, language: Language = DEFAULT_LANGUAGE) -> ConsentDialog:
+    """The dialog for ``request`` in ``language`` (German by default)."""
+    text = consent_text(request.consent_version, language)
+    rendered = text.render(request.agent_name)
+    choices = tuple(
+        CapabilityChoice(c, CAPABILITY_LABELS[language][c], c in REQUIRED_CAPABILITIES)
+        for c in CAPABILITY_ORDER
+        if c in request.requested
+    )
+    return ConsentDialog(
+        request=request,
+        language=language,
+        rendered=rendered,
+        body=text.body.format(agent=clean_agent_name(request.agent_name)),
+        warning=text.warning,
+        recording_notice=RECORDING_NOTICE[language],
+        choices=choices,
+        labels=_LABELS[language],
+    )
+
+
+def declined(record: ConsentRecord) -> bool:
+    """True if the record says no (then nothing may be captured)."""
+    return record.decision is ConsentDecision.DECLINED

@@ -1,0 +1,362 @@
+"""The applet's one outbound link to the bank's server: consent, RFB channels, controls.
+
+It dials ``wss://<server>/ws/applet`` with the join token (TLS with certificate
+verification; never a listening port), answers the consent request through the
+dialog it is given, serves one :class:`RFBSession` per RFB channel the relay opens,
+follows the session state (control granted or not, paused), and ends on either side's
+word — stopping capture first, so ending works without network.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import ssl
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
+
+from supportdesk.applet.consent import ConsentRequest
+from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.screen_source import ScreenSource
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.link.credit import DEFAULT_WINDOW, CreditWindow
+from supportdesk.link.frames import (
+    CONTROL_CHANNEL,
+    decode_control,
+    decode_frame,
+    encode_control,
+    encode_frame,
+)
+
+log = logging.getLogger(__name__)
+CHUNK = 256 * 1024
+
+
+class LinkError(Exception):
+    """The link could not be set up (bad URL, refused token, TLS failure)."""
+
+
+def applet_url(server: str) -> str:
+    """``https://bank.example`` → ``wss://bank.example/ws/applet``; TLS only."""
+    parts = urlsplit(server)
+    if parts.scheme != "https" or not parts.hostname:
+        raise LinkError(f"{server!r}: the server address must start with https://")
+    return urlunsplit(("wss", parts.netloc, "/ws/applet", "", ""))
+
+
+class ChannelReader:
+    """The viewer-to-applet bytes of one channel, as a ByteReader."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def feed(self, data: bytes) -> None:
+        self._queue.put_nowait(data)
+
+    def close(self) -> None:
+        self._queue.put_nowait(b"")
+
+    async def read(self) -> bytes:
+        return await self._queue.get()
+
+
+class ChannelWriter:
+    """The applet-to-viewer bytes of one channel, sent within the relay's credit."""
+
+    def __init__(self, link: AppletLink, channel: int) -> None:
+        self._link = link
+        self.channel = channel
+        self.credit = CreditWindow(DEFAULT_WINDOW)
+        self._changed = asyncio.Condition()
+        self.closed = False
+
+    async def write(self, data: bytes) -> None:
+        view = memoryview(data)
+        while view:
+            chunk, view = bytes(view[:CHUNK]), view[CHUNK:]
+            async with self._changed:
+                await self._changed.wait_for(
+                    lambda chunk=chunk: self.closed or self.credit.may_send(len(chunk))  # type: ignore[misc]
+                )
+            if self.closed:
+                raise ConnectionError(f"channel {self.channel} closed")
+            self.credit.spend(len(chunk))
+            await self._link.send(encode_frame(self.channel, chunk))
+
+    async def returned(self, size: int) -> None:
+        async with self._changed:
+            self.credit.returned(min(size, self.credit.in_flight))
+            self._changed.notify_all()
+
+    async def close(self) -> None:
+        if not self.closed:
+            await self.mark_closed()
+            await self._link.control({"type": "close", "channel": self.channel})
+
+    async def mark_closed(self) -> None:
+        async with self._changed:
+            self.closed = True
+            self._changed.notify_all()
+
+
+@dataclass
+class Channel:
+    session: RFBSession
+    reader: ChannelReader
+    writer: ChannelWriter
+    task: asyncio.Task[None]
+
+
+@dataclass
+class SessionFacts:
+    """What the receipt needs to know at the end."""
+
+    consultation_number: str = ""
+    bank_name: str = ""
+    agent_name: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+    grants: list[tuple[datetime, str, str]] = field(default_factory=list)
+    capabilities: frozenset[str] = frozenset()
+    consent: ConsentRecord | None = None
+
+
+class AppletLink:
+    def __init__(
+        self,
+        server: str,
+        token: str,
+        *,
+        ask_consent: Callable[[ConsentRequest], ConsentRecord],
+        screen_source: Callable[[], ScreenSource],
+        input_sink: Callable[[], InputSink | None],
+        ssl_context: ssl.SSLContext | None = None,
+        language: str = "de",
+        monitor: int = 0,
+        on_event: Callable[[str, dict[str, Any]], None] = lambda kind, data: None,
+    ) -> None:
+        self.url = applet_url(server)
+        self.token = token
+        self.ask_consent = ask_consent
+        self.screen_source = screen_source
+        self.input_sink = input_sink
+        self.ssl_context = ssl_context or ssl.create_default_context()
+        self.language = language
+        self.monitor = monitor
+        self.on_event = on_event
+        self.facts = SessionFacts()
+        self.channels: dict[int, Channel] = {}
+        self.control_allowed = False
+        self.paused = False
+        self._socket: ClientConnection | None = None
+        self._send_lock = asyncio.Lock()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._source: ScreenSource | None = None
+        self._sink: InputSink | None = None
+        self._ending = False
+
+    # -- customer controls, callable from any thread ------------------------------------
+
+    def request(self, message: dict[str, Any]) -> None:
+        """Send a control message from another thread (the Tk window, the stdin reader)."""
+        if message.get("type") == "end":
+            self.stop_capture()  # first, locally: ending must not wait for the network
+        loop = self._loop
+        if loop is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                asyncio.run_coroutine_threadsafe(self._request(message), loop)
+
+    async def _request(self, message: dict[str, Any]) -> None:
+        if message.get("type") == "end":
+            self._ending = True
+        with contextlib.suppress(ConnectionClosed, OSError):
+            await self.control(message)
+        if self._ending and self._socket is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._socket.close(), timeout=1)
+
+    def stop_capture(self) -> None:
+        for channel in list(self.channels.values()):
+            channel.session.stop()
+
+    # -- the link ----------------------------------------------------------------------
+
+    async def send(self, data: bytes) -> None:
+        socket = self._socket
+        if socket is None:
+            raise ConnectionError("not connected")
+        async with self._send_lock:
+            await socket.send(data)
+
+    async def control(self, message: dict[str, Any]) -> None:
+        await self.send(encode_control(message))
+
+    async def run(self) -> SessionFacts:
+        """Connect, consent, serve until the end; returns what the receipt needs."""
+        self._loop = asyncio.get_running_loop()
+        headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": self.language}
+        try:
+            socket = await connect(
+                self.url,
+                additional_headers=headers,
+                ssl=self.ssl_context,
+                max_size=8 * 1024 * 1024,
+                open_timeout=15,
+            )
+        except ssl.SSLError as exc:
+            raise LinkError(f"the server's certificate was not accepted: {exc}") from None
+        except (OSError, TimeoutError) as exc:
+            raise LinkError(f"cannot reach {self.url}: {exc}") from None
+        except Exception as exc:  # websockets' InvalidStatus for a refused token
+            raise LinkError(f"the server refused the link: {exc}") from None
+        self._socket = socket
+        try:
+            async for message in socket:
+                if isinstance(message, str):
+                    continue
+                frame = decode_frame(message)
+                if frame.channel == CONTROL_CHANNEL:
+                    await self._on_control(decode_control(frame.payload))
+                elif frame.channel in self.channels:
+                    self.channels[frame.channel].reader.feed(frame.payload)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.stop_capture()
+            for channel in list(self.channels.values()):
+                channel.reader.close()
+                await channel.writer.mark_closed()
+            await asyncio.gather(*(c.task for c in self.channels.values()), return_exceptions=True)
+            if self._sink is not None:
+                self._sink.release_all()
+                self._sink.close()
+            if self._source is not None:
+                self._source.close()
+            self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
+            if not self.facts.end_reason:
+                self.facts.end_reason = "customer" if self._ending else "link lost"
+            with contextlib.suppress(Exception):
+                await socket.close()
+        return self.facts
+
+    async def _on_control(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        if kind == "consent_request":
+            await self._consent(message)
+        elif kind == "open":
+            await self._open(int(message["channel"]), bool(message.get("view_only")))
+        elif kind == "close":
+            channel = self.channels.pop(int(message["channel"]), None)
+            if channel is not None:
+                channel.session.stop()
+                channel.reader.close()
+        elif kind == "credit":
+            channel = self.channels.get(int(message["channel"]))
+            if channel is not None:
+                await channel.writer.returned(int(message["bytes"]))
+        elif kind == "state":
+            self._follow_state(message)
+        elif kind == "screen":
+            await self._switch_screen(int(message.get("screen", 0)))
+        elif kind == "end":
+            self.stop_capture()
+            self.facts.end_reason = str(message.get("reason") or "ended")
+            self.facts.ended_at = datetime.now(UTC)
+            self.on_event("end", message)
+            if self._socket is not None:
+                await self._socket.close()
+        elif kind == "chat":
+            self.on_event("chat", message)
+
+    async def _consent(self, message: dict[str, Any]) -> None:
+        request = ConsentRequest(
+            bank_name=str(message["bank"]),
+            bank_domain=str(message["domain"]),
+            agent_name=str(message["agent_name"]),
+            consultation_number=str(message["consultation_number"]),
+            verification_code=str(message["verification_code"]),
+            requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
+            consent_version=str(message.get("consent_version")),
+        )
+        self.facts.consultation_number = request.consultation_number
+        self.facts.bank_name = request.bank_name
+        self.facts.agent_name = request.agent_name
+        # The dialog blocks (Tk main loop or standard input): keep the link alive meanwhile.
+        record = await asyncio.to_thread(self.ask_consent, request)
+        self.facts.consent = record
+        if record.decision is ConsentDecision.GIVEN:
+            granted = sorted(c.value for c in record.capabilities)
+            self.facts.started_at = record.at
+            self.facts.capabilities = frozenset(granted)
+            self.facts.grants = [(record.at, "granted", c) for c in granted]
+            await self.control({"type": "consent", "decision": "yes", "capabilities": granted})
+            self.on_event("active", {"capabilities": granted})
+        else:
+            self.facts.end_reason = "declined"
+            await self.control({"type": "consent", "decision": "no"})
+            self.on_event("declined", {})
+
+    async def _open(self, number: int, view_only: bool) -> None:
+        if self.facts.started_at is None:
+            return  # no consent, no capture
+        if self._source is None:
+            self._source = self.screen_source()
+            self._sink = self.input_sink()
+            monitors = self._source.monitors()
+            await self.control(
+                {
+                    "type": "hello",
+                    "screens": [
+                        {"index": m.index, "width": m.width, "height": m.height} for m in monitors
+                    ],
+                }
+            )
+        session = RFBSession(
+            self._source,
+            None if view_only else self._sink,
+            monitor=min(self.monitor, len(self._source.monitors()) - 1),
+            control=self.control_allowed and not view_only,
+        )
+        reader, writer = ChannelReader(), ChannelWriter(self, number)
+        session.start()
+        if self.paused:
+            session.pause()
+        task = asyncio.create_task(session.serve(reader, writer))
+        self.channels[number] = Channel(session, reader, writer, task)
+
+    def _follow_state(self, message: dict[str, Any]) -> None:
+        capabilities = frozenset(str(c) for c in message.get("capabilities", []))
+        now = datetime.now(UTC)
+        for gained in sorted(capabilities - self.facts.capabilities):
+            self.facts.grants.append((now, "granted", gained))
+        for lost in sorted(self.facts.capabilities - capabilities):
+            if message.get("state") in ("active", "paused"):
+                self.facts.grants.append((now, "revoked", lost))
+        if message.get("state") in ("active", "paused"):
+            self.facts.capabilities = capabilities
+        self.control_allowed = Capability.CONTROL.value in capabilities
+        self.paused = message.get("state") == "paused"
+        for channel in self.channels.values():
+            channel.session.set_control(self.control_allowed)
+            if self.paused and not channel.session.paused:
+                channel.session.pause()
+            elif not self.paused and channel.session.paused:
+                channel.session.resume()
+        self.on_event("state", message)
+
+    async def _switch_screen(self, monitor: int) -> None:
+        self.monitor = monitor
+        # Close the channels; the viewers reconnect and get the chosen screen.
+        for channel in list(self.channels.values()):
+            channel.session.stop()
+            await channel.writer.close()

@@ -1,0 +1,391 @@
+"""The asyncio shell that serves the customer's screen to one RFB viewer over a byte-stream pair.
+
+It joins three things: the sans-I/O :class:`~supportdesk.rfb.RFBServerConnection`, a
+:class:`~supportdesk.applet.capture_loop.CaptureLoop` grabbing the shared monitor in a
+worker thread, and an :class:`~supportdesk.capture.input_sink.InputSink` that carries
+out the agent's keys and clicks. Updates go out only when the viewer asked for one and
+the previous write has drained, so a slow link slows the frame rate instead of filling
+memory. Input reaches the desktop only while the customer allows control and the
+session is not paused; the sink's own ``enabled`` flag is the second lock on that door.
+
+:meth:`RFBSession.start` is the consent gate: before it, nothing is grabbed.
+:meth:`pause`, :meth:`resume`, :meth:`set_control` and :meth:`stop` may be called
+from any thread (the Tk windows run in their own).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from supportdesk.applet.capture_loop import (
+    DEFAULT_IDLE_FPS,
+    DEFAULT_MAX_FPS,
+    CaptureLoop,
+    CopyOp,
+    FrameDelta,
+)
+from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.rfb import (
+    ClientCutText,
+    KeyEvent,
+    PointerEvent,
+    Rect,
+    RemoteProtocolError,
+    RFBServerConnection,
+    SetDesktopSize,
+)
+from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
+
+log = logging.getLogger(__name__)
+
+DEFAULT_NAME = "Kundenbildschirm"
+MAX_OUTBOX = 1 << 20
+"""Protocol replies held back while a frame is being written; above this, reading waits."""
+
+
+@dataclass(slots=True)
+class SessionStats:
+    """Counters for diagnostics and benchmarks."""
+
+    updates: int = 0
+    bytes_sent: int = 0
+    keys_injected: int = 0
+    pointer_injected: int = 0
+    input_dropped: int = 0
+
+
+def bgrx_as_rgb(frame: Frame) -> npt.NDArray[np.uint8]:
+    """An RGB view (no copy) of a BGRX frame, as the RFB engine takes it."""
+    return frame[:, :, 2::-1]
+
+
+class RFBSession:
+    """Serve monitor ``monitor`` of ``source`` to one RFB viewer; inject its input into ``sink``.
+
+    ``control`` is the customer's initial answer for mouse and keyboard; ``clipboard``
+    allows ClientCutText to reach ``on_cut_text`` (only while control is allowed too).
+    The caller owns ``source`` and ``sink`` and closes them after the session.
+    """
+
+    def __init__(
+        self,
+        source: ScreenSource,
+        sink: InputSink | None = None,
+        *,
+        monitor: int = 0,
+        name: str = DEFAULT_NAME,
+        control: bool = False,
+        clipboard: bool = False,
+        on_cut_text: Callable[[str], None] | None = None,
+        max_fps: float = DEFAULT_MAX_FPS,
+        idle_fps: float = DEFAULT_IDLE_FPS,
+        detect_scroll: bool = True,
+    ) -> None:
+        monitors = source.monitors()
+        if not 0 <= monitor < len(monitors):
+            raise ValueError(f"no monitor {monitor}; have 0..{len(monitors) - 1}")
+        self.monitor = monitors[monitor]
+        self.name = name
+        self.stats = SessionStats()
+        self._sink = sink
+        self._clipboard = clipboard
+        self._on_cut_text = on_cut_text
+        self._lock = threading.Lock()
+        self._control = control
+        self._started = False
+        self._stopped = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
+        self._stop_event: asyncio.Event | None = None
+        self._capture = CaptureLoop(
+            source,
+            monitor,
+            max_fps=max_fps,
+            idle_fps=idle_fps,
+            detect_scroll=detect_scroll,
+            on_delta=self._wake_threadsafe,
+        )
+        self._apply_sink_state()
+
+    # -- customer controls (any thread) ---------------------------------------------------
+
+    def start(self) -> None:
+        """Begin capturing: call only after the customer said "Ja"."""
+        with self._lock:
+            if self._stopped:
+                raise RuntimeError("the session has ended")
+            self._started = True
+            self._capture.start()
+        self._apply_sink_state()
+        self._wake_threadsafe()
+
+    def pause(self) -> None:
+        """Freeze the shared picture and block input until :meth:`resume`."""
+        with self._lock:
+            self._capture.pause()
+        self._apply_sink_state()
+
+    def resume(self) -> None:
+        """Share the screen again after :meth:`pause`; control returns if it was allowed."""
+        with self._lock:
+            self._capture.resume()
+        self._apply_sink_state()
+        self._wake_threadsafe()
+
+    def set_control(self, allowed: bool) -> None:
+        """Grant or revoke the agent's mouse and keyboard; revoking releases held keys."""
+        with self._lock:
+            self._control = allowed
+        self._apply_sink_state()
+
+    def stop(self) -> None:
+        """End the session: capture halts (within 1 s), input is blocked, the stream closes.
+
+        Works without network and from any thread; safe to call more than once.
+        """
+        with self._lock:
+            self._stopped = True
+        self._apply_sink_state()
+        if not self._capture.stop(timeout=1.0):
+            log.error("capture thread did not end within 1 s")
+        loop, stop_event = self._loop, self._stop_event
+        if loop is not None and stop_event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(stop_event.set)
+
+    @property
+    def started(self) -> bool:
+        """True once :meth:`start` was called."""
+        return self._started
+
+    @property
+    def stopped(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stopped
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume`."""
+        return self._capture.paused
+
+    @property
+    def control(self) -> bool:
+        """True while the customer allows control (whether or not paused)."""
+        return self._control
+
+    @property
+    def capturing(self) -> bool:
+        """True while the capture thread is alive."""
+        return self._capture.running
+
+    @property
+    def grabs(self) -> int:
+        """How many frames were grabbed so far."""
+        return self._capture.grabs
+
+    @property
+    def input_allowed(self) -> bool:
+        """True if agent input reaches the desktop right now."""
+        return self._started and self._control and not self._stopped and not self.paused
+
+    def _apply_sink_state(self) -> None:
+        if self._sink is not None:
+            self._sink.enabled = self.input_allowed
+
+    def _wake_threadsafe(self) -> None:
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(wake.set)
+
+    # -- serving --------------------------------------------------------------------------
+
+    async def serve(self, reader: ByteReader, writer: ByteWriter) -> None:
+        """Run one RFB connection until the viewer leaves, breaks the protocol, or stop().
+
+        The handshake may complete before :meth:`start`; updates wait for the first frame.
+        The writer is closed on return.
+        """
+        if self._stopped:
+            await writer.close()
+            return
+        if self._loop is not None:
+            raise RuntimeError("an RFBSession serves one connection")
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._stop_event = asyncio.Event()
+        self._wake.set()  # the server speaks first: "RFB 003.008\n"
+        conn = RFBServerConnection(self.monitor.width, self.monitor.height, self.name)
+        link = _Link(self, conn, writer)
+        tasks = {
+            asyncio.create_task(link.read_loop(reader), name="rfb-read"),
+            asyncio.create_task(link.write_loop(), name="rfb-write"),
+            asyncio.create_task(self._stop_event.wait(), name="rfb-stop"),
+        }
+        try:
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.warning("RFB connection ended: %r", task.exception())
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            self._capture.want(False)
+            await link.flush_quietly()
+            with contextlib.suppress(Exception):
+                await writer.close()
+
+    # -- used by _Link ----------------------------------------------------------------------
+
+    def _handle_input(self, event: Any) -> None:
+        """Carry out one input event from the viewer, if the customer allows it."""
+        if isinstance(event, ClientCutText):
+            if self._clipboard and self.input_allowed and self._on_cut_text is not None:
+                self._on_cut_text(event.text)
+            return
+        if not self.input_allowed or self._sink is None:
+            self.stats.input_dropped += 1
+            return
+        if isinstance(event, KeyEvent):
+            self._sink.key_event(event.key, event.down)
+            self.stats.keys_injected += 1
+        elif isinstance(event, PointerEvent):
+            self._sink.pointer_event(event.x, event.y, event.button_mask)
+            self.stats.pointer_injected += 1
+        # The agent's input is about to change the screen: capture at full rate now.
+        self._capture.kick()
+
+
+class _Link:
+    """The per-connection state of :meth:`RFBSession.serve`: engine, outbox, current frame."""
+
+    def __init__(self, session: RFBSession, conn: RFBServerConnection, writer: ByteWriter) -> None:
+        self.session = session
+        self.conn = conn
+        self.writer = writer
+        self.outbox = bytearray()
+        self.drained = asyncio.Event()
+        self.drained.set()
+        self.frame: Frame | None = None
+        self.need_full = True  # the first frame after the handshake covers everything
+
+    async def read_loop(self, reader: ByteReader) -> None:
+        conn, session = self.conn, self.session
+        while True:
+            data = await reader.read()
+            if not data:
+                with contextlib.suppress(RemoteProtocolError):
+                    conn.receive_eof()
+                return
+            try:
+                conn.receive_data(data)
+            finally:
+                self.outbox += conn.data_to_send()
+                self._wake()
+            for event in conn.events_received():
+                if isinstance(event, KeyEvent | PointerEvent | ClientCutText):
+                    session._handle_input(event)
+                elif isinstance(event, SetDesktopSize) and conn.preferences.extended_desktop_size:
+                    # The customer's screen size is not the agent's to change.
+                    conn.reply_desktop_size(DesktopSizeStatus.PROHIBITED)
+            if len(self.outbox) > MAX_OUTBOX:
+                self.drained.clear()
+                self._wake()
+                await self.drained.wait()
+
+    def _wake(self) -> None:
+        wake = self.session._wake
+        if wake is not None:
+            wake.set()
+
+    async def write_loop(self) -> None:
+        capture, engine = self.session._capture, self.conn
+        wake = self.session._wake
+        assert wake is not None
+        while True:
+            await wake.wait()
+            wake.clear()
+            if capture.error is not None:
+                raise RuntimeError("screen capture failed") from capture.error
+            delta = capture.take()
+            if delta is not None:
+                self._apply(delta)
+            await self._send()
+            # Ask for a new frame only when the viewer waits and nothing is left to send.
+            capture.want(
+                engine.is_open
+                and engine.update_requested
+                and (self.frame is None or not engine.update_ready)
+            )
+
+    def _apply(self, delta: FrameDelta) -> None:
+        engine = self.conn
+        frame = delta.frame
+        if frame.shape[:2] != (engine.height, engine.width):
+            if engine.is_open and engine.supports_resize:
+                engine.resize(frame.shape[1], frame.shape[0])
+            else:
+                frame = _fit(frame, engine.width, engine.height)
+            delta.full = True
+        self.frame = frame
+        if not engine.is_open:
+            self.need_full = True
+            return
+        if delta.full or self.need_full:
+            self.need_full = False
+            engine.add_damage([Rect(0, 0, engine.width, engine.height)])
+            return
+        for op in delta.ops:
+            if isinstance(op, CopyOp):
+                engine.copy_rect(op.dst, op.src_x, op.src_y)
+            else:
+                engine.add_damage([op])
+
+    async def _send(self) -> None:
+        engine = self.conn
+        if engine.is_open and self.need_full and self.frame is not None:
+            self.need_full = False
+            engine.add_damage([Rect(0, 0, engine.width, engine.height)])
+        if (
+            engine.is_open
+            and self.frame is not None
+            and engine.update_ready
+            and engine.send_framebuffer_update(bgrx_as_rgb(self.frame))
+        ):
+            self.session.stats.updates += 1
+        data = bytes(self.outbox) + engine.data_to_send()
+        self.outbox.clear()
+        if data:
+            # No grabbing while the transport is busy: the next frame is taken fresh.
+            self.session._capture.want(False)
+            await self.writer.write(data)
+            self.session.stats.bytes_sent += len(data)
+        self.drained.set()
+
+    async def flush_quietly(self) -> None:
+        """Write what the engine still holds (a protocol error reason), ignoring failures."""
+        data = bytes(self.outbox) + self.conn.data_to_send()
+        self.outbox.clear()
+        if data:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.writer.write(data), timeout=1.0)
+
+
+def _fit(frame: Frame, width: int, height: int) -> Frame:
+    """Crop or pad (black) ``frame`` to ``width`` x ``height`` for viewers that cannot resize."""
+    out = np.zeros((height, width, 4), dtype=np.uint8)
+    h, w = min(height, frame.shape[0]), min(width, frame.shape[1])
+    out[:h, :w] = frame[:h, :w]
+    return out

@@ -1,0 +1,66 @@
+"""Framing of the applet link: every WebSocket message is ``channel (uint16 BE) || payload``.
+
+Channel 0 carries control messages (one UTF-8 JSON object each); channels 1..65535
+carry one RFB byte stream each, in the order written.
+"""
+
+from __future__ import annotations
+
+import json
+import struct
+from dataclasses import dataclass
+from typing import Any
+
+CONTROL_CHANNEL = 0
+MAX_CHANNEL = 0xFFFF
+MAX_PAYLOAD = 4 * 1024 * 1024
+MAX_CONTROL_PAYLOAD = 256 * 1024
+_HEADER = struct.Struct(">H")
+
+
+class LinkProtocolError(ValueError):
+    """A message on the link that breaks the framing or the control schema."""
+
+
+@dataclass(frozen=True)
+class Frame:
+    channel: int
+    payload: bytes
+
+
+def encode_frame(channel: int, payload: bytes) -> bytes:
+    if not 0 <= channel <= MAX_CHANNEL:
+        raise LinkProtocolError(f"channel {channel} out of range")
+    if len(payload) > MAX_PAYLOAD:
+        raise LinkProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
+    return _HEADER.pack(channel) + payload
+
+
+def decode_frame(message: bytes) -> Frame:
+    if len(message) < _HEADER.size:
+        raise LinkProtocolError("a link message needs at least its 2-byte channel")
+    if len(message) - _HEADER.size > MAX_PAYLOAD:
+        raise LinkProtocolError("link message too large")
+    (channel,) = _HEADER.unpack_from(message)
+    return Frame(channel, bytes(message[_HEADER.size :]))
+
+
+def encode_control(message: dict[str, Any]) -> bytes:
+    if not isinstance(message.get("type"), str):
+        raise LinkProtocolError("a control message needs a string 'type'")
+    body = json.dumps(message, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    if len(body) > MAX_CONTROL_PAYLOAD:
+        raise LinkProtocolError("control message too large")
+    return encode_frame(CONTROL_CHANNEL, body)
+
+
+def decode_control(payload: bytes) -> dict[str, Any]:
+    if len(payload) > MAX_CONTROL_PAYLOAD:
+        raise LinkProtocolError("control message too large")
+    try:
+        message = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise LinkProtocolError(f"control message is not UTF-8 JSON: {exc}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        raise LinkProtocolError("a control message is a JSON object with a string 'type'")
+    return message

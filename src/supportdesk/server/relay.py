@@ -1,0 +1,427 @@
+"""The relay: joins the customer's applet link to the agents' viewers and consoles.
+
+One ``SessionRelay`` per live session. The applet's WebSocket carries the control
+channel and one RFB channel per viewer; each viewer's WebSocket is plain RFB, passed
+through the input gate; each console control socket gets the session's state and
+chat. Data from the applet to a viewer is queued per channel and bounded by the
+channel's credit window, so a slow viewer slows only itself.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
+
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import Language, consent_text
+from supportdesk.domain.support_session import (
+    LIVE_STATES,
+    CapabilityGranted,
+    CapabilityRevoked,
+    ConsentDeclined,
+    ConsentGiven,
+    ConsentRequested,
+    Ended,
+    EndReason,
+    Party,
+    Paused,
+    Resumed,
+    SessionError,
+    SessionState,
+    SupportSession,
+)
+from supportdesk.link.credit import DEFAULT_WINDOW
+from supportdesk.link.frames import (
+    CONTROL_CHANNEL,
+    LinkProtocolError,
+    decode_control,
+    decode_frame,
+    encode_control,
+    encode_frame,
+)
+from supportdesk.rfb.errors import RemoteProtocolError
+from supportdesk.rfb.input_filter import ViewerInputFilter
+from supportdesk.server.remote_support import RemoteSupport
+
+log = logging.getLogger(__name__)
+
+CHAT_MAX = 2000
+CHAT_HISTORY = 200
+VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
+
+
+@dataclass
+class Viewer:
+    channel: int
+    socket: WebSocket
+    view_only: bool
+    name: str
+    role: str
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queued_bytes: int = 0
+
+
+@dataclass
+class SessionInfo:
+    """What the relay tells the applet about the bank and the agent."""
+
+    bank_name: str
+    bank_domain: str
+    agent_name: str
+
+
+class SessionRelay:
+    def __init__(
+        self,
+        remote: RemoteSupport,
+        session: SupportSession,
+        info: SessionInfo,
+        clock: Callable[[], datetime],
+        window: int = DEFAULT_WINDOW,
+    ) -> None:
+        self.remote = remote
+        self.session = session
+        self.number = str(session.consultation_number)
+        self.info = info
+        self.clock = clock
+        self.window = window
+        self.applet: WebSocket | None = None
+        self.viewers: dict[int, Viewer] = {}
+        self.consoles: set[WebSocket] = set()
+        self.chat: list[dict[str, Any]] = []
+        self._next_channel = 1
+        self._applet_lock = asyncio.Lock()
+        self.ended = asyncio.Event()
+        self.screens: list[dict[str, Any]] = []
+        self.active_since: datetime | None = None
+
+    # -- state -------------------------------------------------------------------------
+
+    def input_allowed(self) -> bool:
+        return self.session.input_allowed
+
+    def state_message(self) -> dict[str, Any]:
+        name = self.session.customer_name
+        return {
+            "type": "state",
+            "consultation_number": self.number,
+            "verification_code": str(self.session.verification_code),
+            "state": self.session.state.value,
+            "capabilities": sorted(c.value for c in self.session.granted),
+            "paused": self.session.state is SessionState.PAUSED,
+            "customer_name": name.reveal() if name else None,
+            "applet_connected": self.applet is not None,
+            "watchers": [
+                {"name": v.name, "role": v.role, "view_only": v.view_only}
+                for v in self.viewers.values()
+            ],
+            "end_reason": self.session.end_reason.value if self.session.end_reason else None,
+            "active_since": self.active_since.isoformat() if self.active_since else None,
+            "screens": self.screens,
+        }
+
+    async def publish(self) -> None:
+        """Push the session's state to every console and, trimmed, to the applet."""
+        if self.active_since is None and self.session.state in LIVE_STATES:
+            self.active_since = self.clock()
+        message = self.state_message()
+        await self._to_consoles(message)
+        applet_view = {k: v for k, v in message.items() if k != "customer_name"}
+        await self._to_applet(applet_view)
+        if self.session.is_terminal:
+            await self.close_all()
+
+    # -- the applet link -----------------------------------------------------------------
+
+    async def run_applet(self, socket: WebSocket, language: Language) -> None:
+        """Serve the applet's link until it closes or the session ends."""
+        if self.applet is not None:
+            await socket.close(code=4409, reason="an applet is already connected")
+            return
+        self.applet = socket
+        try:
+            if self.session.state is SessionState.REDEEMED:
+                shown = consent_text(language=language).render(self.info.agent_name)
+                await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
+                await self._to_applet(
+                    {
+                        "type": "consent_request",
+                        "bank": self.info.bank_name,
+                        "domain": self.info.bank_domain,
+                        "agent_name": self.info.agent_name,
+                        "consultation_number": self.number,
+                        "verification_code": str(self.session.verification_code),
+                        "capabilities": [c.value for c in Capability],
+                        "consent_version": shown.version,
+                        "consent_text": shown.text,
+                        "recorded": True,
+                    }
+                )
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes")
+                if data is None:
+                    raise LinkProtocolError("the applet link carries binary messages only")
+                frame = decode_frame(data)
+                if frame.channel == CONTROL_CHANNEL:
+                    await self._applet_control(decode_control(frame.payload))
+                else:
+                    await self._to_viewer(frame.channel, frame.payload)
+                if self.session.is_terminal:
+                    break
+        except (LinkProtocolError, SessionError, ValueError) as exc:
+            log.warning("applet link closed: %s", exc, extra={"session": self.number})
+            with contextlib.suppress(Exception):
+                await socket.close(code=4400, reason=str(exc)[:120])
+        except WebSocketDisconnect:
+            pass
+        finally:
+            self.applet = None
+            if not self.session.is_terminal:
+                # The customer's link is gone: end at once, on both sides.
+                await self._end(EndReason.ERROR)
+            else:
+                await self.close_all()
+
+    async def _applet_control(self, message: dict[str, Any]) -> None:
+        kind = message["type"]
+        now = self.clock()
+        if kind == "consent":
+            if message.get("decision") == "yes":
+                granted = frozenset(
+                    Capability(c) for c in message.get("capabilities", []) if isinstance(c, str)
+                )
+                await self.remote.apply(self.number, ConsentGiven(now, granted))
+            else:
+                await self.remote.apply(self.number, ConsentDeclined(now))
+        elif kind in ("grant", "revoke"):
+            capability = Capability(str(message.get("capability")))
+            event = (
+                CapabilityGranted(now, capability)
+                if kind == "grant"
+                else CapabilityRevoked(now, capability, Party.CUSTOMER)
+            )
+            await self.remote.apply(self.number, event)
+        elif kind == "pause":
+            await self.remote.apply(self.number, Paused(now, Party.CUSTOMER))
+        elif kind == "resume":
+            await self.remote.apply(self.number, Resumed(now, Party.CUSTOMER))
+        elif kind == "end":
+            await self._end(EndReason.CUSTOMER)
+        elif kind == "chat":
+            await self._chat("customer", None, str(message.get("text", "")))
+        elif kind == "hello":
+            screens = message.get("screens", [])
+            if isinstance(screens, list):
+                self.screens = [s for s in screens[:16] if isinstance(s, dict)]
+            await self.publish()
+        elif kind == "close":
+            viewer = self.viewers.get(int(message.get("channel", -1)))
+            if viewer is not None:
+                # The applet ended this stream (e.g. another screen was chosen): the
+                # viewer reconnects and gets a fresh channel.
+                with contextlib.suppress(Exception):
+                    await viewer.socket.close(code=1000, reason="stream closed by the applet")
+        elif kind == "credit":
+            pass  # the relay never sends RFB data towards the applet on credit
+        else:
+            raise LinkProtocolError(f"unknown control message {kind!r}")
+
+    async def _to_applet(self, message: dict[str, Any]) -> None:
+        await self._send_applet(encode_control(message))
+
+    async def _send_applet(self, data: bytes) -> None:
+        socket = self.applet
+        if socket is None or socket.application_state is not WebSocketState.CONNECTED:
+            return
+        async with self._applet_lock:
+            with contextlib.suppress(Exception):
+                await socket.send_bytes(data)
+
+    async def _to_viewer(self, channel: int, payload: bytes) -> None:
+        viewer = self.viewers.get(channel)
+        if viewer is None:
+            return  # the viewer left; the applet will get the close
+        if viewer.queued_bytes + len(payload) > self.window and viewer.queued_bytes > 0:
+            raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit")
+        viewer.queued_bytes += len(payload)
+        viewer.queue.put_nowait(payload)
+
+    # -- viewers -------------------------------------------------------------------------
+
+    async def run_viewer(self, socket: WebSocket, name: str, role: str, view_only: bool) -> None:
+        """Serve one noVNC viewer on its own RFB channel of the applet link."""
+        if self.session.state not in LIVE_STATES or self.applet is None:
+            await socket.close(code=4409, reason="the session is not active")
+            return
+        channel = self._next_channel
+        self._next_channel += 1
+        viewer = Viewer(channel, socket, view_only, name, role)
+        self.viewers[channel] = viewer
+        gate = ViewerInputFilter(lambda: not view_only and self.input_allowed())
+        await self._to_applet(
+            {"type": "open", "channel": channel, "view_only": view_only, "name": name, "role": role}
+        )
+        await self.publish()
+        writer = asyncio.create_task(self._viewer_writer(viewer))
+        try:
+            while True:
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                data = message.get("bytes") or (message.get("text") or "").encode()
+                if len(data) > VIEWER_MESSAGE_MAX:
+                    raise RemoteProtocolError("viewer message too large")
+                forward = gate.feed(data)
+                if forward:
+                    await self._send_applet(encode_frame(channel, forward))
+        except (RemoteProtocolError, WebSocketDisconnect) as exc:
+            log.info("viewer closed: %s", exc, extra={"session": self.number})
+        finally:
+            self.viewers.pop(channel, None)
+            viewer.queue.put_nowait(None)
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
+            await self._to_applet({"type": "close", "channel": channel})
+            if not self.session.is_terminal:
+                await self.publish()
+
+    async def _viewer_writer(self, viewer: Viewer) -> None:
+        while True:
+            payload = await viewer.queue.get()
+            if payload is None:
+                return
+            try:
+                await viewer.socket.send_bytes(payload)
+            except Exception:  # the viewer went away; its reader cleans up
+                return
+            viewer.queued_bytes -= len(payload)
+            await self._to_applet(
+                {"type": "credit", "channel": viewer.channel, "bytes": len(payload)}
+            )
+
+    # -- consoles ----------------------------------------------------------------------
+
+    async def run_console(
+        self,
+        socket: WebSocket,
+        name: str,
+        may_end: bool,
+        mint_viewer_ticket: Callable[[], str],
+    ) -> None:
+        self.consoles.add(socket)
+        try:
+            await socket.send_json(self.state_message())
+            for entry in self.chat[-50:]:
+                await socket.send_json(entry)
+            while not self.session.is_terminal:
+                message = await socket.receive_json()
+                if not isinstance(message, dict):
+                    continue
+                kind = message.get("type")
+                if kind == "chat":
+                    await self._chat("agent", name, str(message.get("text", "")))
+                elif kind == "end" and may_end:
+                    await self._end(EndReason.AGENT)
+                elif kind == "viewer_ticket":
+                    await socket.send_json(
+                        {"type": "viewer_ticket", "ticket": mint_viewer_ticket()}
+                    )
+                elif kind == "screen":
+                    await self._to_applet(
+                        {"type": "screen", "screen": int(message.get("screen", 0))}
+                    )
+        except (WebSocketDisconnect, ValueError, KeyError):
+            pass
+        finally:
+            self.consoles.discard(socket)
+
+    async def _to_consoles(self, message: dict[str, Any]) -> None:
+        for socket in list(self.consoles):
+            try:
+                await socket.send_json(message)
+            except Exception:  # a console that went away is dropped
+                self.consoles.discard(socket)
+
+    async def _chat(self, side: str, name: str | None, text: str) -> None:
+        text = text.strip()[:CHAT_MAX]
+        if not text:
+            return
+        entry = {
+            "type": "chat",
+            "from": side,
+            "name": name,
+            "text": text,
+            "at": self.clock().isoformat(),
+        }
+        self.chat = [*self.chat[-CHAT_HISTORY:], entry]
+        await self._to_consoles(entry)
+        await self._to_applet(entry)
+
+    # -- the end -------------------------------------------------------------------------
+
+    async def _end(self, reason: EndReason) -> None:
+        if not self.session.is_terminal:
+            with contextlib.suppress(KeyError, SessionError):
+                await self.remote.apply(self.number, Ended(self.clock(), reason))
+        await self.close_all()
+
+    async def close_all(self) -> None:
+        """Tell everyone the session is over and close every socket."""
+        if self.ended.is_set():
+            return
+        self.ended.set()
+        final = self.state_message()
+        await self._to_consoles(final)
+        await self._to_applet({"type": "end", "reason": final["end_reason"]})
+        sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
+        if self.applet is not None:
+            sockets.append(self.applet)
+        for socket in sockets:
+            with contextlib.suppress(Exception):
+                await socket.close(code=1000, reason="session ended")
+
+
+class RelayHub:
+    """Finds or creates the relay of a live session; forgets it when it ends."""
+
+    def __init__(
+        self,
+        remote: RemoteSupport,
+        info_for: Callable[[SupportSession], Awaitable[SessionInfo]],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.remote = remote
+        self.info_for = info_for
+        self.clock = clock
+        self.relays: dict[str, SessionRelay] = {}
+        remote.listeners.append(self._changed)
+
+    async def relay_for(self, session: SupportSession) -> SessionRelay:
+        number = str(session.consultation_number)
+        relay = self.relays.get(number)
+        if relay is None:
+            relay = SessionRelay(self.remote, session, await self.info_for(session), self.clock)
+            self.relays[number] = relay
+        return relay
+
+    def get(self, number: str) -> SessionRelay | None:
+        return self.relays.get(number)
+
+    async def _changed(self, session: SupportSession) -> None:
+        number = str(session.consultation_number)
+        relay = self.relays.get(number)
+        if relay is not None:
+            await relay.publish()
+            if session.is_terminal:
+                self.relays.pop(number, None)

@@ -1,0 +1,138 @@
+"""The WebSocket endpoints of the relay and the console's live page.
+
+Every socket authenticates on the upgrade: the applet with its join token in the
+Authorization header, the console's sockets with a one-time ticket. Browser sockets
+must come from an allowed Origin.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, HTTPException, Request, WebSocket
+from fastapi.responses import Response
+
+from supportdesk.domain.agent_accounts import Permission, may
+from supportdesk.domain.consent import Language
+from supportdesk.domain.support_session import LIVE_STATES, SessionState
+from supportdesk.server.agent_auth import require
+from supportdesk.server.state import Desk, desk_of
+from supportdesk.store.agents import Agent, AgentAccounts
+from supportdesk.store.support_sessions import SupportSessionRecords
+
+router = APIRouter(include_in_schema=False)
+
+VIEWER, CONTROL = "viewer", "control"
+
+
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def allowed_origins(desk: Desk) -> set[str]:
+    return {origin_of(desk.settings.server.base_url), *desk.settings.server.allowed_origins}
+
+
+async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
+    # Closing before accept answers the upgrade with 403; the reason is for logs.
+    await socket.close(code=code, reason=reason)
+
+
+@router.websocket("/ws/applet")
+async def applet_link(socket: WebSocket) -> None:
+    desk = desk_of(socket)
+    origin = socket.headers.get("origin")
+    # The applet is no browser and sends no Origin; a browser page may not pose as it.
+    if origin is not None and origin not in allowed_origins(desk):
+        await _refuse(socket, 4403, "origin not allowed")
+        return
+    authorization = socket.headers.get("authorization", "")
+    token = authorization.removeprefix("Bearer ").strip()
+    session = await desk.remote.take_join_token(token, desk.clock()) if token else None
+    if session is None:
+        await _refuse(socket, 4401, "invalid join token")
+        return
+    language = (
+        Language.EN if socket.headers.get("accept-language", "de")[:2] == "en" else Language.DE
+    )
+    relay = await desk.relay.relay_for(session)
+    await socket.accept()
+    await relay.run_applet(socket, language)
+
+
+async def _agent_for_socket(socket: WebSocket, number: str, purpose: str) -> Agent | None:
+    desk = desk_of(socket)
+    if socket.headers.get("origin") not in allowed_origins(desk):
+        return None
+    ticket = socket.query_params.get("ticket", "")
+    agent_id = desk.tickets.take(ticket, number, purpose, desk.clock())
+    if agent_id is None:
+        return None
+    async with desk.sessions() as db:
+        agent = await AgentAccounts(db).by_id(agent_id)
+    return agent if agent and not agent.disabled else None
+
+
+@router.websocket("/ws/viewer/{number}")
+async def viewer_socket(socket: WebSocket, number: str) -> None:
+    desk = desk_of(socket)
+    agent = await _agent_for_socket(socket, number, VIEWER)
+    relay = desk.relay.get(number)
+    if agent is None or relay is None:
+        await _refuse(socket, 4401, "not allowed")
+        return
+    owner = relay.session.agent_id == agent.actor
+    offered = [p.strip() for p in socket.headers.get("sec-websocket-protocol", "").split(",")]
+    await socket.accept(subprotocol="binary" if "binary" in offered else None)
+    await relay.run_viewer(socket, agent.display_name, agent.role.value, view_only=not owner)
+
+
+@router.websocket("/ws/control/{number}")
+async def control_socket(socket: WebSocket, number: str) -> None:
+    desk = desk_of(socket)
+    agent = await _agent_for_socket(socket, number, CONTROL)
+    relay = desk.relay.get(number)
+    if agent is None or relay is None:
+        await _refuse(socket, 4401, "not allowed")
+        return
+    owner = relay.session.agent_id == agent.actor
+    await socket.accept()
+    await relay.run_console(
+        socket,
+        agent.display_name,
+        may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
+        mint_viewer_ticket=lambda: desk.tickets.issue(agent.id, number, VIEWER, desk.clock()),
+    )
+
+
+@router.get("/console/sessions/{number}/live")
+async def live_page(request: Request, number: str) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request)
+    async with desk.sessions() as db:
+        summary = await SupportSessionRecords(db).get(number)
+    if summary is None:
+        raise HTTPException(404)
+    owner = summary.agent_id == signed_in.agent.id
+    if not owner and not signed_in.may(Permission.WATCH_SESSIONS):
+        raise HTTPException(404)
+    session = desk.remote.live.get(number)
+    if session is None or session.state not in (
+        *LIVE_STATES,
+        SessionState.REDEEMED,
+        SessionState.AWAITING_CONSENT,
+    ):
+        return desk.pages.render(
+            request, "console/session_over.html", 409, signed_in=signed_in, summary=summary
+        )
+    await desk.relay.relay_for(session)
+    ticket = desk.tickets.issue(signed_in.agent.id, number, CONTROL, desk.clock())
+    return desk.pages.render(
+        request,
+        "console/live.html",
+        signed_in=signed_in,
+        summary=summary,
+        control_ticket=ticket,
+        view_only=not owner,
+    )

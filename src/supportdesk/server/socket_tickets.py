@@ -1,0 +1,47 @@
+"""One-time tickets that let a signed-in agent's browser open a WebSocket.
+
+Browsers cannot set headers on a WebSocket upgrade, and the SameSite=Strict login
+cookie is not a proof of intent, so the console page asks for a ticket first: short
+lived, single use, bound to the agent, the session and the socket's purpose.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+TICKET_LIFETIME = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Ticket:
+    agent_id: int
+    number: str
+    purpose: str
+    expires_at: datetime
+
+
+class SocketTickets:
+    def __init__(self, lifetime: timedelta = TICKET_LIFETIME) -> None:
+        self.lifetime = lifetime
+        self._tickets: dict[str, Ticket] = {}
+
+    def issue(self, agent_id: int, number: str, purpose: str, now: datetime) -> str:
+        self._forget_expired(now)
+        token = secrets.token_urlsafe(24)
+        self._tickets[token] = Ticket(agent_id, number, purpose, now + self.lifetime)
+        return token
+
+    def take(self, token: str, number: str, purpose: str, now: datetime) -> int | None:
+        """The agent id if the ticket is valid for this socket; spent either way."""
+        ticket = self._tickets.pop(token, None)
+        if ticket is None or ticket.expires_at <= now:
+            return None
+        if ticket.number != number or ticket.purpose != purpose:
+            return None
+        return ticket.agent_id
+
+    def _forget_expired(self, now: datetime) -> None:
+        for token in [t for t, v in self._tickets.items() if v.expires_at <= now]:
+            del self._tickets[token]

@@ -1,0 +1,119 @@
+// The agent's live view: noVNC on the viewer socket, state and chat on the control socket.
+import RFB from "/novnc/core/rfb.js";
+import KeyTable from "/novnc/core/input/keysym.js";
+
+const root = document.querySelector("[data-live]");
+const text = (name) => root.dataset[name];
+const wsUrl = (path) => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
+const field = (name) => root.querySelector(`[data-field="${name}"]`);
+const viewOnlyViewer = root.dataset.viewOnly === "true";
+const notice = root.querySelector("[data-notice]");
+let rfb = null;
+let state = null;
+let activeSince = null;
+
+const control = new WebSocket(wsUrl(root.dataset.controlUrl));
+control.addEventListener("message", (event) => {
+  const message = JSON.parse(event.data);
+  if (message.type === "state") onState(message);
+  else if (message.type === "chat") addChat(message);
+  else if (message.type === "viewer_ticket") connectViewer(message.ticket);
+});
+control.addEventListener("close", () => { if (!isOver(state)) showNotice(text("textEnded")); });
+
+function isOver(message) {
+  return message && ["ended", "declined", "expired"].includes(message.state);
+}
+
+function onState(message) {
+  state = message;
+  field("customer_name").textContent = message.customer_name || "–";
+  field("state").textContent = message.state;
+  field("capabilities").textContent = message.capabilities.join(", ") || "–";
+  field("watchers").textContent = message.watchers.map((w) => `${w.name} (${w.role})`).join(", ") || "–";
+  activeSince = message.active_since ? Date.parse(message.active_since) : null;
+  root.dataset.state = message.state;
+  updateScreens(message.screens || []);
+  if (isOver(message)) {
+    if (rfb) rfb.disconnect();
+    showNotice(`${text("textEnded")} (${message.end_reason || message.state})`);
+    return;
+  }
+  const live = message.state === "active" || message.state === "paused";
+  if (live && !rfb) control.send(JSON.stringify({ type: "viewer_ticket" }));
+  if (!live) showNotice(text("textWaiting"));
+  else hideNotice();
+  applyViewOnly();
+}
+
+function applyViewOnly() {
+  const mayControl = state && !viewOnlyViewer && state.state === "active"
+    && state.capabilities.includes("control");
+  root.querySelector("[data-mode]").hidden = !!mayControl;
+  root.dataset.control = mayControl ? "yes" : "no";
+  if (rfb) rfb.viewOnly = !mayControl;
+}
+
+function connectViewer(ticket) {
+  const target = root.querySelector("[data-screen]");
+  const url = wsUrl(`${root.dataset.viewerUrl}?ticket=${encodeURIComponent(ticket)}`);
+  rfb = new RFB(target, url, { wsProtocols: ["binary"], shared: true });
+  rfb.scaleViewport = true;
+  rfb.resizeSession = false;
+  rfb.qualityLevel = 8;
+  rfb.compressionLevel = 2;
+  applyViewOnly();
+  rfb.addEventListener("connect", () => { root.dataset.viewer = "connected"; });
+  rfb.addEventListener("disconnect", () => {
+    root.dataset.viewer = "disconnected";
+    rfb = null;
+    if (state && !isOver(state) && (state.state === "active" || state.state === "paused")) {
+      setTimeout(() => control.send(JSON.stringify({ type: "viewer_ticket" })), 1000);
+    }
+  });
+}
+
+function updateScreens(screens) {
+  const select = root.querySelector("[data-screens]");
+  if (select.options.length === screens.length || screens.length === 0) return;
+  select.replaceChildren(...screens.map((s, index) => {
+    const option = document.createElement("option");
+    option.value = String(index);
+    option.textContent = index === 0 ? "★" : `${index}: ${s.width}×${s.height}`;
+    return option;
+  }));
+}
+
+function addChat(message) {
+  const item = document.createElement("li");
+  item.className = message.from;
+  const who = message.from === "agent" ? (message.name || text("textAgent")) : text("textCustomer");
+  item.textContent = `${who}: ${message.text}`;
+  root.querySelector("[data-chat]").append(item);
+}
+
+function showNotice(message) { notice.textContent = message; notice.hidden = false; }
+function hideNotice() { notice.hidden = true; }
+
+root.querySelector("[data-chat-form]").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = event.target.elements.text;
+  if (input.value.trim()) control.send(JSON.stringify({ type: "chat", text: input.value }));
+  input.value = "";
+});
+root.querySelector("[data-screens]").addEventListener("change", (event) => {
+  control.send(JSON.stringify({ type: "screen", screen: Number(event.target.value) }));
+});
+root.addEventListener("click", (event) => {
+  const action = event.target.dataset?.action;
+  if (action === "end") control.send(JSON.stringify({ type: "end" }));
+  if (!rfb || rfb.viewOnly) return;
+  if (action === "ctrl-alt-del") rfb.sendCtrlAltDel();
+  if (action === "tab") rfb.sendKey(KeyTable.XK_Tab, "Tab");
+  if (action === "escape") rfb.sendKey(KeyTable.XK_Escape, "Escape");
+});
+setInterval(() => {
+  if (!activeSince || isOver(state)) return;
+  const seconds = Math.max(0, Math.round((Date.now() - activeSince) / 1000));
+  field("elapsed").textContent = `${Math.floor(seconds / 60)}:${String(seconds % 60).padStart(2, "0")}`;
+}, 1000);

@@ -1,0 +1,280 @@
+"""RFBSession over loopback TCP, in-memory desktop: consent gate, updates, input gate, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+
+import numpy as np
+import pytest
+from bench.rfb_client import COPY_RECT, RAW, TIGHT, RFBClient
+
+from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.capture.screen_source import MemoryScreenSource
+
+from .harness import Served, serve_session
+
+W, H = 320, 240
+
+
+@dataclass
+class RecordingSink:
+    """An InputSink that records what reaches it; drops events while disabled, like XTest."""
+
+    enabled: bool = False
+    events: list[tuple[object, ...]] = field(default_factory=list)
+    closed: bool = False
+
+    def key_event(self, keysym: int, down: bool) -> bool:
+        if not self.enabled:
+            return False
+        self.events.append(("key", keysym, down))
+        return True
+
+    def pointer_event(self, x: int, y: int, button_mask: int) -> bool:
+        if not self.enabled:
+            return False
+        self.events.append(("pointer", x, y, button_mask))
+        return True
+
+    def release_all(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def desktop_rgb(source: MemoryScreenSource) -> np.ndarray:
+    return source.desktop[:, :, 2::-1]
+
+
+def paint_text_rows(source: MemoryScreenSource) -> None:
+    """Distinct, non-flat rows (like lines of text) so scrolling can be detected."""
+    rng = np.random.default_rng(7)
+    rows = rng.integers(0, 256, size=(H, 1, 4), dtype=np.uint8)
+    stripes = rng.integers(0, 2, size=(H, W, 1), dtype=np.uint8) * 255
+    source.desktop[:] = rows ^ stripes
+
+
+@pytest.fixture
+def source() -> MemoryScreenSource:
+    src = MemoryScreenSource(((0, 0, W, H),))
+    src.fill((40, 80, 120, 0))
+    return src
+
+
+@pytest.fixture
+async def served(source: MemoryScreenSource) -> AsyncIterator[tuple[RFBSession, Served]]:
+    sink = RecordingSink()
+    session = RFBSession(source, sink, monitor=1, max_fps=60)
+    async with serve_session(session) as srv:
+        yield session, srv
+
+
+async def viewer(port: int, *encodings: int) -> RFBClient:
+    client = await RFBClient.open("127.0.0.1", port)
+    await client.set_encodings(*(encodings or (RAW,)))
+    return client
+
+
+async def test_nothing_is_captured_before_start(
+    served: tuple[RFBSession, Served], source: MemoryScreenSource
+) -> None:
+    session, srv = served
+    client = await viewer(srv.port)
+    assert (client.width, client.height) == (W, H)
+    await client.request(incremental=False)
+    with pytest.raises(TimeoutError):
+        await client.next_update(within=0.3)
+    assert source.grabs == 0 and not session.capturing
+    session.start()
+    update = await client.next_update(within=2)
+    assert update.rects and np.array_equal(client.fb, desktop_rgb(source))
+    await client.close()
+
+
+async def test_incremental_update_carries_only_the_change(
+    served: tuple[RFBSession, Served], source: MemoryScreenSource
+) -> None:
+    session, srv = served
+    session.start()
+    client = await viewer(srv.port, TIGHT, RAW)
+    await client.request(incremental=False)
+    await client.next_update(within=2)
+    source.fill((0, 0, 255, 0), (100, 100, 10, 10))
+    await client.request()
+    update = await client.next_update(within=2)
+    assert all(w * h <= 128 * 128 for _, _, w, h, _ in update.rects)
+    assert np.array_equal(client.fb, desktop_rgb(source))
+    await client.close()
+
+
+async def test_scroll_goes_out_as_copyrect(
+    served: tuple[RFBSession, Served], source: MemoryScreenSource
+) -> None:
+    session, srv = served
+    paint_text_rows(source)
+    session.start()
+    client = await viewer(srv.port, COPY_RECT, RAW)
+    await client.request(incremental=False)
+    await client.next_update(within=2)
+    source.desktop[:-16] = source.desktop[16:].copy()
+    source.desktop[-16:] = 200
+    await client.request()
+    update = await client.next_update(within=2)
+    assert COPY_RECT in {enc for *_, enc in update.rects}
+    assert np.array_equal(client.fb, desktop_rgb(source))
+    await client.close()
+
+
+async def test_input_reaches_the_sink_only_while_control_is_allowed(
+    served: tuple[RFBSession, Served], source: MemoryScreenSource
+) -> None:
+    session, srv = served
+    sink = session._sink
+    assert isinstance(sink, RecordingSink)
+    session.start()
+    client = await viewer(srv.port)
+
+    async def roundtrip() -> None:
+        # An update request after the input: once its answer is here, the input was handled.
+        source.fill((int(time.monotonic() * 1000) % 256, 1, 2, 0), (0, 0, 8, 8))
+        await client.request(incremental=False)
+        await client.next_update(within=2)
+
+    await client.key(0x61, True)
+    await client.pointer(5, 6, 1)
+    await roundtrip()
+    assert sink.events == [] and not sink.enabled
+
+    session.set_control(True)
+    assert sink.enabled
+    await client.key(0x62, True)
+    await client.pointer(7, 8, 0)
+    await roundtrip()
+    assert sink.events == [("key", 0x62, True), ("pointer", 7, 8, 0)]
+
+    session.pause()
+    assert not sink.enabled
+    await client.key(0x63, True)
+    await client.request(incremental=False)  # paused: the picture is frozen, input dropped
+    await asyncio.sleep(0.2)
+    assert sink.events[-1] == ("pointer", 7, 8, 0)
+    session.resume()
+    assert sink.enabled
+    await client.next_update(within=2)
+
+    session.set_control(False)
+    await client.key(0x64, True)
+    await roundtrip()
+    assert len(sink.events) == 2
+    assert session.stats.input_dropped >= 3
+    await client.close()
+
+
+async def test_cut_text_is_ignored_unless_allowed(source: MemoryScreenSource) -> None:
+    received: list[str] = []
+    for clipboard in (False, True):
+        session = RFBSession(
+            source, RecordingSink(), monitor=1, control=True, clipboard=clipboard,
+            on_cut_text=received.append,
+        )  # fmt: skip
+        async with serve_session(session) as srv:
+            session.start()
+            client = await viewer(srv.port)
+            await client.cut_text(f"clipboard={clipboard}")
+            await client.request(incremental=False)
+            await client.next_update(within=2)
+            await client.close()
+    assert received == ["clipboard=True"]
+
+
+async def test_stop_halts_capture_within_a_second_and_closes_the_stream(
+    served: tuple[RFBSession, Served], source: MemoryScreenSource
+) -> None:
+    session, srv = served
+    session.start()
+    client = await viewer(srv.port)
+    await client.request(incremental=False)
+    await client.next_update(within=2)
+    for i in range(3):  # keep the screen busy, so capture runs at full rate
+        source.fill((i * 50, 0, 0, 0))
+        await client.request()
+        await client.next_update(within=2)
+    await client.request()
+    began = time.monotonic()
+    await asyncio.to_thread(session.stop)
+    assert not session.capturing
+    assert time.monotonic() - began < 1.0
+    grabs = source.grabs
+    source.fill((9, 9, 9, 0))
+    await asyncio.wait_for(srv.done.wait(), 1.0)
+    await asyncio.sleep(0.2)
+    assert source.grabs == grabs
+    with pytest.raises((asyncio.IncompleteReadError, ConnectionError)):
+        while True:  # whatever was in flight may still arrive; then the stream ends
+            await client.next_update(within=1)
+    with pytest.raises(RuntimeError):
+        session.start()
+
+
+async def test_protocol_violation_ends_the_connection(
+    served: tuple[RFBSession, Served],
+) -> None:
+    _, srv = served
+    client = await viewer(srv.port)
+    await client.send_raw(b"\x63garbage")
+    await asyncio.wait_for(srv.done.wait(), 2.0)
+    await client.close()
+
+
+class StuckWriter:
+    """A transport that never drains after the first write: the session must not pile up."""
+
+    def __init__(self) -> None:
+        self.writes: list[int] = []
+        self._never: asyncio.Future[None] | None = None
+
+    async def write(self, data: bytes) -> None:
+        self.writes.append(len(data))
+        if len(self.writes) > 2:
+            self._never = asyncio.get_running_loop().create_future()
+            await self._never
+
+    async def close(self) -> None:
+        pass
+
+
+class ScriptedReader:
+    def __init__(self, chunks: list[bytes]) -> None:
+        self._chunks = chunks
+
+    async def read(self) -> bytes:
+        if self._chunks:
+            return self._chunks.pop(0)
+        await asyncio.sleep(3600)
+        return b""
+
+
+async def test_a_stalled_transport_stops_capture_instead_of_buffering(
+    source: MemoryScreenSource,
+) -> None:
+    session = RFBSession(source, monitor=1, max_fps=100)
+    hello = b"RFB 003.008\n" + b"\x01" + b"\x01"
+    requests = b"".join(bytes([3, 1, 0, 0, 0, 0, 1, 64, 0, 240]) for _ in range(50))
+    reader: ByteReader = ScriptedReader([hello, bytes([3, 0, 0, 0, 0, 0, 1, 64, 0, 240]), requests])
+    writer: ByteWriter = StuckWriter()
+    session.start()
+    task = asyncio.create_task(session.serve(reader, writer))
+    for i in range(20):
+        source.fill((i, i, i, 0))
+        await asyncio.sleep(0.02)
+    grabs = source.grabs
+    await asyncio.sleep(0.3)
+    assert source.grabs - grabs <= 1  # no demand while the write hangs
+    assert session.stats.updates <= 1
+    session.stop()
+    await asyncio.wait_for(task, 2)
