@@ -132,7 +132,13 @@ def run_join(
             print(f"[{data.get('name') or 'Berater'}] {data.get('text')}", file=stdout, flush=True)
         elif kind == "state" and text_mode:
             granted = ", ".join(data.get("capabilities", []))
-            print(f"[{data.get('state')}] {granted}", file=stdout, flush=True)
+            watching = ", ".join(
+                f"{w.get('name')} ({w.get('role')})" for w in data.get("watchers", [])
+            )
+            line = f"[{data.get('state')}] {granted}"
+            if watching:
+                line += f" — es sehen zu / watching: {watching}"
+            print(line, file=stdout, flush=True)
         elif kind == "end":
             print(
                 f"Sitzung beendet / session ended ({data.get('reason')})", file=stdout, flush=True

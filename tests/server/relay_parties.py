@@ -1,0 +1,139 @@
+"""Stand-ins for the three parties of a live session, speaking the real protocols over
+real sockets to a real server: an agent's browser, the applet link, a viewer."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import re
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from websockets.asyncio.client import ClientConnection, connect
+
+from supportdesk.link.frames import decode_control, decode_frame, encode_control
+from tests.live_server import LiveServer
+
+PASSWORD = "korrekt pferd batterie heftklammer"
+TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_agent(server: LiveServer, username: str, role: str = "agent") -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "agents", "add", username,
+         "--name", username.title(), "--role", role, "--password-stdin"],
+        input=PASSWORD + "\n", cwd=server.workdir, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+
+
+@dataclass
+class AgentBrowser:
+    server: LiveServer
+    http: httpx.AsyncClient
+
+    @classmethod
+    async def log_in(cls, server: LiveServer, username: str) -> AgentBrowser:
+        http = httpx.AsyncClient(base_url=server.url)
+        form = await http.get("/console/login")
+        token = TOKEN.search(form.text)
+        assert token
+        answer = await http.post(
+            "/console/login",
+            data={"username": username, "password": PASSWORD, "csrf_token": token.group(1)},
+        )
+        assert answer.status_code == 303, answer.text
+        if answer.headers["location"] == "/console/login/totp":
+            await cls._second_factor(http)
+        return cls(server, http)
+
+    @staticmethod
+    async def _second_factor(http: httpx.AsyncClient) -> None:
+        from datetime import UTC, datetime
+
+        from supportdesk import totp
+
+        page = await http.get("/console/login/totp")
+        secret = re.search(r"data-totp-secret>([A-Z2-7]+)<", page.text)
+        token = TOKEN.search(page.text)
+        assert secret and token, "enrolment page expected"
+        code = totp.current_code(secret.group(1), datetime.now(UTC))
+        done = await http.post(
+            "/console/login/totp", data={"code": code, "csrf_token": token.group(1)}
+        )
+        assert done.status_code == 303 and done.headers["location"] == "/console/"
+
+    async def new_session(self) -> tuple[str, str]:
+        dashboard = await self.http.get("/console/")
+        token = TOKEN.search(dashboard.text)
+        assert token
+        page = await self.http.post("/console/sessions", data={"csrf_token": token.group(1)})
+        key = re.search(r"data-support-key>([^<]+)<", page.text)
+        number = re.search(r"data-consultation-number>([^<]+)<", page.text)
+        assert key and number
+        return key.group(1), number.group(1)
+
+    async def control_url(self, number: str) -> str:
+        page = await self.http.get(f"/console/sessions/{number}/live")
+        found = re.search(r'data-control-url="([^"]+)"', page.text)
+        assert found, page.text
+        return self.server.url.replace("http", "ws", 1) + found.group(1).replace("&amp;", "&")
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+
+async def join_token(server: LiveServer, key: str) -> str:
+    async with httpx.AsyncClient(base_url=server.url) as customer:
+        answer = await customer.post("/api/v1/join", json={"name": "Erika", "support_key": key})
+    assert answer.status_code == 200, answer.text
+    return str(answer.json()["token"])
+
+
+class FakeApplet:
+    """The applet's side of the link, recording what the relay sends."""
+
+    def __init__(self, socket: ClientConnection) -> None:
+        self.socket = socket
+        self.control: list[dict[str, Any]] = []
+        self.data: dict[int, bytearray] = {}
+
+    @classmethod
+    async def connect(cls, server: LiveServer, token: str) -> FakeApplet:
+        url = server.url.replace("http", "ws", 1) + "/ws/applet"
+        socket = await connect(url, additional_headers={"Authorization": f"Bearer {token}"})
+        return cls(socket)
+
+    async def send(self, message: dict[str, Any]) -> None:
+        await self.socket.send(encode_control(message))
+
+    async def drain(self, seconds: float) -> None:
+        """Collect whatever the relay sends for a while."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.next_control("(nothing)"), timeout=seconds)
+
+    async def next_control(self, kind: str) -> dict[str, Any]:
+        while True:
+            frame = decode_frame(await self.socket.recv())  # type: ignore[arg-type]
+            if frame.channel == 0:
+                message = decode_control(frame.payload)
+                self.control.append(message)
+                if message["type"] == kind:
+                    return message
+            else:
+                self.data.setdefault(frame.channel, bytearray()).extend(frame.payload)
+
+
+async def control_socket(url: str, origin: str) -> ClientConnection:
+    return await connect(url, additional_headers={"Origin": origin})
+
+
+async def next_of(socket: ClientConnection, kind: str, **match: Any) -> dict[str, Any]:
+    while True:
+        message = json.loads(await socket.recv())
+        if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
+            return dict(message)
