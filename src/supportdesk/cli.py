@@ -264,11 +264,27 @@ def cmd_join(args: argparse.Namespace) -> int:
 
 
 def _finish_join(facts: object) -> int:
+    """Leave the receipt of a session that ran; exit 1 if the customer declined."""
     from supportdesk.applet.link_client import SessionFacts
+    from supportdesk.applet.receipt import CapabilityChange, Receipt, write_receipt
+    from supportdesk.domain.capabilities import Capability
 
     assert isinstance(facts, SessionFacts)
     if facts.started_at is None:
         return 1 if facts.end_reason == "declined" else 2
+    receipt = Receipt(
+        consultation_number=facts.consultation_number,
+        bank_name=facts.bank_name,
+        agent_name=facts.agent_name,
+        started_at=facts.started_at,
+        ended_at=facts.ended_at or datetime.now(UTC),
+        capabilities=[
+            CapabilityChange(at, Capability(name), change == "granted")
+            for at, change, name in facts.grants
+        ],
+    )
+    path = write_receipt(receipt)
+    print(f"Quittung gespeichert / receipt saved: {path}", flush=True)
     return 0
 
 

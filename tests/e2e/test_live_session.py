@@ -78,13 +78,16 @@ async def agent_page(browser: Browser, server: LiveServer) -> Page:
     return page
 
 
-def start_applet(server: LiveServer, token: str, desktop: Desktop) -> subprocess.Popen[str]:
+def start_applet(
+    server: LiveServer, token: str, desktop: Desktop, home: Path
+) -> subprocess.Popen[str]:
     cert = server.workdir / "cert.pem"
+    env = {**desktop.env, "HOME": str(home), "XDG_DOCUMENTS_DIR": str(home / "Dokumente")}
     return subprocess.Popen(
         [sys.executable, "-m", "supportdesk", "join", "--server", server.url,
          "--token", token, "--text", "--ca-file", str(cert)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=desktop.env, text=True, bufsize=1,
+        env=env, text=True, bufsize=1,
     )  # fmt: skip
 
 
@@ -129,7 +132,9 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
             server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
         )
     assert answer.status_code == 200, answer.text
-    applet = start_applet(server, answer.json()["token"], desktop)
+    home = tmp_path / "home"
+    home.mkdir()
+    applet = start_applet(server, answer.json()["token"], desktop, home)
     try:
         assert applet.stdin is not None
         # Control: yes; file transfer: no; diagnostics: no; then the final "Ja".
@@ -178,6 +183,12 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
     (ARTIFACTS / "applet-output.txt").write_text(output)
     assert applet.returncode == 0, output
     assert "Fernwartung aktiv" in output
+    receipt = home / "Dokumente" / f"Fernwartung-{number}.txt"
+    assert receipt.exists(), output
+    assert (
+        number in receipt.read_text()
+        and (home / "Dokumente" / f"Fernwartung-{number}.json").exists()
+    )
     print(f"console showed the end {shown_after * 1000:.0f} ms after the customer's 'e'")
 
     # Every step is in the audit trail.

@@ -1,0 +1,39 @@
+"""Serve our engine (RFBSession with mss capture) on a loopback port, for the benchmark only.
+
+A separate process so that its CPU time can be read from /proc like the peers'. The
+applet itself never listens; this harness stands in for the relay's channel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+
+from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
+from supportdesk.capture.screen_source import MssScreenSource
+
+
+async def main(display: str, port: int, max_fps: float) -> None:
+    source = MssScreenSource(display)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = RFBSession(source, None, monitor=0, max_fps=max_fps)
+        session.start()
+        try:
+            await session.serve(AsyncioByteReader(reader), AsyncioByteWriter(writer))
+        finally:
+            session.stop()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", port)
+    async with server:
+        await server.serve_forever()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--display", required=True)
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--max-fps", type=float, default=30.0)
+    args = parser.parse_args()
+    asyncio.run(main(args.display, args.port, args.max_fps))

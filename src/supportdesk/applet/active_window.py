@@ -1,0 +1,150 @@
+"""The small always-on-top window the customer sees while the session runs.
+
+"Fernwartung aktiv — wird aufgezeichnet", the consultation number, the verification
+code, the agent's name, and three buttons: pause/resume, revoke/grant control, and
+"Sitzung beenden". The buttons call straight into the session (an
+:class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
+methods); ending works without any network, because stopping capture is local.
+"""
+
+from __future__ import annotations
+
+import tkinter as tk
+from typing import Protocol
+
+from supportdesk.applet.receipt import SessionTimeline
+from supportdesk.domain.capabilities import Capability
+
+TITLE = "Fernwartung aktiv — wird aufgezeichnet"
+POLL_MS = 200
+BANNER_COLOUR = "#a00000"
+
+
+class SessionControls(Protocol):
+    """What the window needs from a session; :class:`RFBSession` has all of it."""
+
+    @property
+    def paused(self) -> bool: ...
+
+    @property
+    def control(self) -> bool: ...
+
+    @property
+    def stopped(self) -> bool: ...
+
+    def pause(self) -> None: ...
+
+    def resume(self) -> None: ...
+
+    def set_control(self, allowed: bool) -> None: ...
+
+    def stop(self) -> None: ...
+
+
+class ActiveWindow:
+    """The window; :meth:`run` blocks until the session ends (here or elsewhere).
+
+    ``control_offered`` is False when the agent never asked for control: then the
+    control button is not shown. ``timeline`` (optional) records control changes for
+    the receipt.
+    """
+
+    def __init__(
+        self,
+        session: SessionControls,
+        *,
+        consultation_number: str,
+        verification_code: str,
+        agent_name: str,
+        control_offered: bool = True,
+        timeline: SessionTimeline | None = None,
+        screen: str | None = None,
+    ) -> None:
+        self.session = session
+        self.timeline = timeline
+        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root.title(TITLE)
+        self.root.resizable(False, False)
+        self.root.attributes("-topmost", True)
+        # Closing the window must not leave an invisible session running: it ends it.
+        self.root.protocol("WM_DELETE_WINDOW", self.end)
+        frame = tk.Frame(self.root, padx=12, pady=8)
+        frame.pack()
+        tk.Label(
+            frame, text=TITLE, fg="white", bg=BANNER_COLOUR, font=("TkDefaultFont", 11, "bold")
+        ).pack(fill="x", ipady=4)
+        details = tk.Frame(frame)
+        details.pack(anchor="w", pady=6)
+        for row, (label, value) in enumerate(
+            (
+                ("Beratungsnummer", consultation_number),
+                ("Prüfcode", verification_code),
+                ("Berater/in", agent_name),
+            )
+        ):
+            tk.Label(details, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, 8))
+            tk.Label(details, text=value, font=("TkDefaultFont", 10, "bold")).grid(
+                row=row, column=1, sticky="w"
+            )
+        bar = tk.Frame(frame)
+        bar.pack(fill="x")
+        self.buttons: dict[str, tk.Button] = {
+            "pause": tk.Button(bar, command=self.toggle_pause),
+            "end": tk.Button(bar, text="Sitzung beenden", command=self.end, fg=BANNER_COLOUR),
+        }
+        if control_offered:
+            self.buttons["control"] = tk.Button(bar, command=self.toggle_control)
+        for name in ("pause", "control", "end"):
+            if name in self.buttons:
+                self.buttons[name].pack(side="left", padx=(0, 6))
+        self._refresh()
+        self.root.after(POLL_MS, self._poll)
+
+    def _refresh(self) -> None:
+        self.buttons["pause"].configure(text="Fortsetzen" if self.session.paused else "Pausieren")
+        if "control" in self.buttons:
+            self.buttons["control"].configure(
+                text="Steuerung entziehen" if self.session.control else "Steuerung erlauben"
+            )
+
+    def toggle_pause(self) -> None:
+        """Pause sharing (picture frozen, input blocked), or resume it."""
+        if self.session.paused:
+            self.session.resume()
+        else:
+            self.session.pause()
+        self._refresh()
+
+    def toggle_control(self) -> None:
+        """Revoke the agent's mouse and keyboard, or grant them again."""
+        allowed = not self.session.control
+        self.session.set_control(allowed)
+        if self.timeline is not None:
+            if allowed:
+                self.timeline.grant(Capability.CONTROL)
+            else:
+                self.timeline.revoke(Capability.CONTROL)
+        self._refresh()
+
+    def end(self) -> None:
+        """ "Sitzung beenden": stop the session (capture halts within 1 s) and close."""
+        self.session.stop()
+        self.root.destroy()
+
+    def _poll(self) -> None:
+        # The session may end from the other side (agent, network): close with it.
+        if self.session.stopped:
+            self.root.destroy()
+            return
+        self._refresh()
+        self.root.after(POLL_MS, self._poll)
+
+    def run(self) -> None:
+        """Show the window until the session ends."""
+        try:
+            self.root.mainloop()
+        finally:
+            # Window gone by any route (destroyed, display lost): the customer can no
+            # longer pause or end, so the session must not outlive it.
+            if not self.session.stopped:
+                self.session.stop()

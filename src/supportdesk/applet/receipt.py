@@ -1,0 +1,199 @@
+"""The customer's receipt: ``Fernwartung-<Beratungsnummer>.txt`` and a ``.json`` twin.
+
+Written once at the end of a session into the user's documents folder (platformdirs),
+in German, so the customer can later quote the consultation number and see what was
+allowed when. The JSON twin carries the same facts for machines (UTC ISO times).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from supportdesk.applet.consent import CAPABILITY_LABELS, RECORDING_NOTICE
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import Language
+
+LOCAL_ZONE = ZoneInfo("Europe/Berlin")
+_UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+
+
+@dataclass(frozen=True)
+class CapabilityChange:
+    """The customer granted or withdrew one capability at ``at`` (aware UTC)."""
+
+    at: datetime
+    capability: Capability
+    granted: bool
+
+
+@dataclass(frozen=True)
+class TransferredFile:
+    """One file that crossed during the session."""
+
+    at: datetime
+    name: str
+    size: int
+    to_agent: bool  # True: from the customer to the agent
+    sha256: str = ""
+
+
+@dataclass
+class SessionTimeline:
+    """Collects capability changes while the session runs (called from any window)."""
+
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    changes: list[CapabilityChange] = field(default_factory=list)
+    files: list[TransferredFile] = field(default_factory=list)
+
+    def grant(self, capability: Capability) -> None:
+        """Record that ``capability`` was granted now."""
+        self.changes.append(CapabilityChange(self.clock(), capability, True))
+
+    def revoke(self, capability: Capability) -> None:
+        """Record that ``capability`` was withdrawn now."""
+        self.changes.append(CapabilityChange(self.clock(), capability, False))
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Everything the receipt states."""
+
+    consultation_number: str
+    bank_name: str
+    agent_name: str
+    started_at: datetime
+    ended_at: datetime
+    capabilities: Sequence[CapabilityChange] = ()
+    files: Sequence[TransferredFile] = ()
+    bank_domain: str = ""
+
+    @property
+    def duration(self) -> timedelta:
+        """How long the session ran."""
+        return self.ended_at - self.started_at
+
+    @property
+    def file_stem(self) -> str:
+        """``Fernwartung-<Beratungsnummer>`` with anything unsafe for a file name removed."""
+        return "Fernwartung-" + _UNSAFE.sub("", self.consultation_number)
+
+    def as_text(self) -> str:
+        """The German receipt text."""
+        labels = CAPABILITY_LABELS[Language.DE]
+        lines = [
+            "Quittung Fernwartung",
+            "====================",
+            "",
+            f"Beratungsnummer: {self.consultation_number}",
+            f"Bank:            {self.bank_name}"
+            + (f" ({self.bank_domain})" if self.bank_domain else ""),
+            f"Berater/in:      {self.agent_name}",
+            f"Beginn:          {_local(self.started_at)}",
+            f"Ende:            {_local(self.ended_at)}",
+            f"Dauer:           {_duration(self.duration)}",
+            "",
+            "Erlaubnisse:",
+        ]
+        if not self.capabilities:
+            lines.append("  (keine)")
+        for change in self.capabilities:
+            verb = "erteilt" if change.granted else "entzogen"
+            label = labels[change.capability].replace(" (erforderlich)", "")
+            lines.append(f"  {_local(change.at)}  {label}: {verb}")
+        lines += ["", "Übertragene Dateien:"]
+        if not self.files:
+            lines.append("  (keine)")
+        for f in self.files:
+            direction = "an die Bank" if f.to_agent else "von der Bank"
+            lines.append(f"  {_local(f.at)}  {f.name} ({f.size} Bytes, {direction})")
+        lines += [
+            "",
+            RECORDING_NOTICE[Language.DE],
+            "",
+            "Bitte nennen Sie bei Rückfragen die Beratungsnummer.",
+        ]
+        return "\n".join(lines) + "\n"
+
+    def as_json(self) -> dict[str, Any]:
+        """The same facts as plain JSON values (times in UTC, ISO 8601)."""
+        return {
+            "consultation_number": self.consultation_number,
+            "bank": self.bank_name,
+            "bank_domain": self.bank_domain,
+            "agent_name": self.agent_name,
+            "started_at": _iso(self.started_at),
+            "ended_at": _iso(self.ended_at),
+            "duration_seconds": round(self.duration.total_seconds()),
+            "capabilities": [
+                {"at": _iso(c.at), "capability": c.capability.value, "granted": c.granted}
+                for c in self.capabilities
+            ],
+            "files": [
+                {
+                    "at": _iso(f.at),
+                    "name": f.name,
+                    "size": f.size,
+                    "direction": "to_bank" if f.to_agent else "from_bank",
+                    "sha256": f.sha256,
+                }
+                for f in self.files
+            ],
+            "recording_notice": RECORDING_NOTICE[Language.DE],
+        }
+
+
+def documents_folder() -> Path:
+    """The user's documents folder (``~/Documents``, ``~/Dokumente``, ... per platform)."""
+    import platformdirs  # imported lazily: only the applet's last step needs it
+
+    return Path(platformdirs.user_documents_dir())
+
+
+def write_receipt(receipt: Receipt, folder: Path | None = None) -> Path:
+    """Write the ``.txt`` and ``.json`` receipt into ``folder`` (default: documents).
+
+    Returns the path of the ``.txt`` file; the caller tells the customer where it is.
+    Files are written whole or not at all (temporary file, then rename).
+    """
+    target = folder if folder is not None else documents_folder()
+    target.mkdir(parents=True, exist_ok=True)
+    text_path = target / f"{receipt.file_stem}.txt"
+    _write_atomically(text_path, receipt.as_text())
+    as_json = json.dumps(receipt.as_json(), ensure_ascii=False, indent=2) + "\n"
+    _write_atomically(target / f"{receipt.file_stem}.json", as_json)
+    return text_path
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".receipt-", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(LOCAL_ZONE).strftime("%d.%m.%Y, %H:%M:%S Uhr")
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _duration(delta: timedelta) -> str:
+    seconds = max(0, round(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d} (h:mm:ss)"
