@@ -48,7 +48,9 @@ messages: setup
 	$(BIN)/pybabel update -i var/messages.pot -d src/supportdesk/locale -l de --no-location --omit-header
 
 bench: setup test-deps
+	scripts/install-bench-deps.sh
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.relay --markdown docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*

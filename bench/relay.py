@@ -267,7 +267,11 @@ async def websockify_sessions(
                 f"ws://127.0.0.1:{port}/", subprotocols=["binary"], max_size=8 * 1024 * 1024
             )
         )  # type: ignore[list-item]
+    # Keep accepting until websockify has dialled the target for every viewer.
+    accepted = [await asyncio.wait_for(writers.get(), timeout=30) for _ in viewers]
     server.close()
+    for writer in accepted:
+        writers.put_nowait(writer)
     return viewers, writers
 
 
@@ -302,6 +306,10 @@ async def stream_websockify(
 # -- the run -------------------------------------------------------------------------------
 
 
+def say(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
 def start_websockify(command: str, port: int, target_port: int) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
         [command, f"127.0.0.1:{port}", f"127.0.0.1:{target_port}"],
@@ -330,7 +338,9 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
         port = 18600 + os.getpid() % 1000
         with supportdesk_server(Path(folder), port) as server:
             idle_rss = rss_kib(server.pid)
+            say(f"opening {args.sessions} relay sessions")
             pairs = await open_relay_sessions(f"http://127.0.0.1:{port}", args.sessions)
+            say("relay: latency phase")
             busy_rss = rss_kib(server.pid)
             readers = await asyncio.gather(
                 *(stream_relay(p, updates, args.rate, args.seconds) for p in pairs)
@@ -339,6 +349,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             results["supportdesk latency"]["kib_per_session"] = (
                 busy_rss - idle_rss
             ) / args.sessions
+            say("relay: throughput phase")
             few = pairs[: args.throughput_sessions]
             readers = await asyncio.gather(
                 *(stream_relay(p, updates, None, args.seconds) for p in few)
@@ -349,6 +360,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                     with contextlib.suppress(Exception):
                         await socket.close()
         ws_port, target_port = port + 1, port + 2
+        say("websockify")
         proxy = start_websockify(websockify, ws_port, target_port)
         try:
             await asyncio.sleep(1.5)

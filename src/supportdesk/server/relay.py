@@ -55,6 +55,7 @@ log = logging.getLogger(__name__)
 CHAT_MAX = 2000
 CHAT_HISTORY = 200
 VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
+COALESCE_LIMIT = 256 * 1024
 
 
 @dataclass
@@ -297,18 +298,30 @@ class SessionRelay:
                 await self.publish()
 
     async def _viewer_writer(self, viewer: Viewer) -> None:
+        # RFB is a byte stream: whatever queued up meanwhile goes out as one message,
+        # and credit is returned in batches, which keeps the per-message cost low.
+        owed = 0
         while True:
             payload = await viewer.queue.get()
             if payload is None:
                 return
+            parts = [payload]
+            while not viewer.queue.empty() and sum(map(len, parts)) < COALESCE_LIMIT:
+                more = viewer.queue.get_nowait()
+                if more is None:
+                    viewer.queue.put_nowait(None)
+                    break
+                parts.append(more)
+            data = b"".join(parts)
             try:
-                await viewer.socket.send_bytes(payload)
+                await viewer.socket.send_bytes(data)
             except Exception:  # the viewer went away; its reader cleans up
                 return
-            viewer.queued_bytes -= len(payload)
-            await self._to_applet(
-                {"type": "credit", "channel": viewer.channel, "bytes": len(payload)}
-            )
+            viewer.queued_bytes -= len(data)
+            owed += len(data)
+            if owed >= self.window // 4 or viewer.queue.empty():
+                await self._to_applet({"type": "credit", "channel": viewer.channel, "bytes": owed})
+                owed = 0
 
     # -- consoles ----------------------------------------------------------------------
 
