@@ -66,6 +66,57 @@ def redeem_by_hand(
         raise LinkError(f"cannot reach {server}: {exc.reason}") from None
 
 
+class LinkControls:
+    """The active window's buttons, acting on the link (the relay and the applet's own
+    sessions follow the state it answers with)."""
+
+    def __init__(self, link: AppletLink) -> None:
+        self.link = link
+        self._paused = False
+
+    @property
+    def paused(self) -> bool:
+        return self._paused
+
+    @property
+    def control(self) -> bool:
+        return self.link.control_allowed
+
+    @property
+    def stopped(self) -> bool:
+        return self.link.facts.ended_at is not None
+
+    def pause(self) -> None:
+        self._paused = True
+        self.link.request({"type": "pause"})
+
+    def resume(self) -> None:
+        self._paused = False
+        self.link.request({"type": "resume"})
+
+    def set_control(self, allowed: bool) -> None:
+        self.link.request({"type": "grant" if allowed else "revoke", "capability": "control"})
+
+    def stop(self) -> None:
+        self.link.request({"type": "end"})
+
+
+def show_active_window(link: AppletLink, control_offered: bool) -> None:
+    """The always-on-top window, in a thread of its own (Tk stays in that thread)."""
+    from supportdesk.applet.active_window import ActiveWindow
+
+    def run() -> None:
+        ActiveWindow(
+            LinkControls(link),
+            consultation_number=link.facts.consultation_number,
+            verification_code=link.verification_code,
+            agent_name=link.facts.agent_name,
+            control_offered=control_offered,
+        ).run()
+
+    threading.Thread(target=run, name="active-window", daemon=True).start()
+
+
 class TextControls:
     """Reads the customer's commands from standard input while the session runs."""
 
@@ -121,13 +172,16 @@ def run_join(
         return ask_consent_tk(request, language=lang)
 
     def on_event(kind: str, data: dict[str, Any]) -> None:
-        if kind == "active" and text_mode:
+        if kind == "active":
             print(
                 "Fernwartung aktiv — wird aufgezeichnet / Remote support active — recorded",
                 file=stdout,
                 flush=True,
             )
-            controls.start()
+            if text_mode:
+                controls.start()
+            else:
+                show_active_window(link, "control" in data.get("capabilities", []))
         elif kind == "chat" and data.get("from") == "agent":
             print(f"[{data.get('name') or 'Berater'}] {data.get('text')}", file=stdout, flush=True)
         elif kind == "state" and text_mode:

@@ -155,6 +155,7 @@ class AppletLink:
         self.monitor = monitor
         self.on_event = on_event
         self.facts = SessionFacts()
+        self.verification_code = ""
         self.channels: dict[int, Channel] = {}
         self.control_allowed = False
         self.paused = False
@@ -289,6 +290,7 @@ class AppletLink:
             consent_version=str(message.get("consent_version")),
         )
         self.facts.consultation_number = request.consultation_number
+        self.verification_code = request.verification_code
         self.facts.bank_name = request.bank_name
         self.facts.agent_name = request.agent_name
         # The dialog blocks (Tk main loop or standard input): keep the link alive meanwhile.
