@@ -12,12 +12,14 @@ import asyncpg
 import httpx
 import pytest
 from fastapi import FastAPI
+from playwright.async_api import Browser, async_playwright
 from sqlalchemy.engine import make_url
 
 from supportdesk.config import Settings, load_settings
 from supportdesk.server.app import create_app
 from supportdesk.store.database import create_engine
 from supportdesk.store.migrate import upgrade
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 
 POSTGRES_URL = os.environ.get(
     "SUPPORTDESK_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test"
@@ -127,3 +129,17 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
         yield c
+
+
+CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    """Debian chromium, headless, driven by Playwright."""
+    if not CHROMIUM_INSTALLED:
+        pytest.skip("Debian chromium is not installed (make test installs it)")
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield launched
+        await launched.close()

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server
+from tests.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
@@ -19,19 +19,6 @@ ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("portal")) as running:
         yield running
-
-
-CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM_INSTALLED:
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 async def test_read_a_lines_status_and_file_a_request(server: LiveServer, browser: Browser) -> None:

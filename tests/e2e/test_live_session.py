@@ -10,18 +10,16 @@ import ssl
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
 from tests.desktop import Desktop, wait_until, xvfb
 from tests.live_server import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     LiveServer,
     live_server,
     self_signed_certificate,
@@ -50,19 +48,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         )  # fmt: skip
         assert added.returncode == 0, added.stderr
         yield running
-
-
-CHROMIUM_INSTALLED = Path(CHROMIUM).exists()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM_INSTALLED:
-        pytest.skip("Debian chromium is not installed (make test installs it)")
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        await launched.close()
 
 
 async def agent_page(browser: Browser, server: LiveServer) -> Page:

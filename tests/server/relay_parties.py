@@ -137,3 +137,16 @@ async def next_of(socket: ClientConnection, kind: str, **match: Any) -> dict[str
         message = json.loads(await socket.recv())
         if message.get("type") == kind and all(message.get(k) == v for k, v in match.items()):
             return dict(message)
+
+
+async def open_viewer(
+    server: LiveServer, number: str, control: ClientConnection, **options: Any
+) -> ClientConnection:
+    """A viewer socket, with a ticket asked for over the console's control socket."""
+    await control.send('{"type": "viewer_ticket"}')
+    ticket = (await next_of(control, "viewer_ticket"))["ticket"]
+    return await connect(
+        server.url.replace("http", "ws", 1) + f"/ws/viewer/{number}?ticket={ticket}",
+        additional_headers={"Origin": server.url},
+        **options,
+    )

@@ -21,6 +21,7 @@ from tests.server.relay_parties import (
     control_socket,
     join_token,
     next_of,
+    open_viewer,
 )
 
 HANDSHAKE = b"RFB 003.008\n\x01\x01"
@@ -95,13 +96,7 @@ async def test_input_reaches_the_applet_only_while_control_is_granted(
     agent, applet, number = await live_session(server)
     control = await control_socket(await agent.control_url(number), server.url)
     await next_of(control, "state", state="active")
-    await control.send('{"type": "viewer_ticket"}')
-    ticket = (await next_of(control, "viewer_ticket"))["ticket"]
-    viewer = await connect(
-        server.url.replace("http", "ws", 1) + f"/ws/viewer/{number}?ticket={ticket}",
-        additional_headers={"Origin": server.url},
-        subprotocols=["binary"],  # type: ignore[list-item]
-    )
+    viewer = await open_viewer(server, number, control, subprotocols=["binary"])
     opened = await applet.next_control("open")
     channel = opened["channel"]
     await viewer.send(HANDSHAKE + KEY_EVENT + UPDATE_REQUEST)
@@ -131,12 +126,7 @@ async def test_a_supervisor_watches_view_only_and_the_customer_is_told(
     supervisor = await AgentBrowser.log_in(server, "sven")  # enrols TOTP on the way
     control = await control_socket(await supervisor.control_url(number), server.url)
     await next_of(control, "state", state="active")
-    await control.send('{"type": "viewer_ticket"}')
-    ticket = (await next_of(control, "viewer_ticket"))["ticket"]
-    viewer = await connect(
-        server.url.replace("http", "ws", 1) + f"/ws/viewer/{number}?ticket={ticket}",
-        additional_headers={"Origin": server.url},
-    )
+    viewer = await open_viewer(server, number, control)
     opened = await applet.next_control("open")
     assert opened["view_only"] is True and opened["name"] == "Sven"
     state = await applet.next_control("state")
@@ -191,13 +181,8 @@ async def test_the_applet_may_not_exceed_its_credit(server: LiveServer) -> None:
     agent, applet, number = await live_session(server)
     control = await control_socket(await agent.control_url(number), server.url)
     await next_of(control, "state", state="active")
-    await control.send('{"type": "viewer_ticket"}')
-    ticket = (await next_of(control, "viewer_ticket"))["ticket"]
-    viewer = await connect(
-        server.url.replace("http", "ws", 1) + f"/ws/viewer/{number}?ticket={ticket}",
-        additional_headers={"Origin": server.url},
-        max_queue=1,  # a viewer that stops reading
-    )
+    # A viewer that stops reading.
+    viewer = await open_viewer(server, number, control, max_queue=1)
     channel = (await applet.next_control("open"))["channel"]
     # The viewer reads nothing; the applet ignores its credit and pushes on. Once
     # the socket buffers are full the relay's queue would grow: it closes the link.
