@@ -11,12 +11,12 @@ from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import IllegalStatusChange, RequestStatus
 from supportdesk.domain.support_session import EndReason, SessionState
-from supportdesk.server.agent_auth import check_csrf, require
+from supportdesk.server.agent_auth import SignedIn, check_csrf, require
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.service_requests import RequestQueue
-from supportdesk.store.support_sessions import SupportSessionRecords
+from supportdesk.store.support_sessions import SessionSummary, SupportSessionRecords
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 FormField = Annotated[str, Form()]
@@ -88,8 +88,12 @@ async def new_session(request: Request, csrf_token: FormField = "") -> Response:
     )
 
 
-@router.get("/sessions/{number}")
-async def session_detail(request: Request, number: str) -> Response:
+async def visible_session(
+    request: Request, number: str, others_need: Permission
+) -> tuple[SignedIn, SessionSummary, bool]:
+    """The session, whether the signed-in agent owns it; another agent's session only
+    for roles with ``others_need``. Anything else is a 404, so nobody learns which
+    consultation numbers exist."""
     desk = desk_of(request)
     signed_in = await require(request)
     async with desk.sessions() as db:
@@ -97,8 +101,17 @@ async def session_detail(request: Request, number: str) -> Response:
     if summary is None:
         raise HTTPException(404)
     own = summary.agent_id == signed_in.agent.id
-    if not own and not signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS):
+    if not own and not signed_in.may(others_need):
         raise HTTPException(404)
+    return signed_in, summary, own
+
+
+@router.get("/sessions/{number}")
+async def session_detail(request: Request, number: str) -> Response:
+    desk = desk_of(request)
+    signed_in, summary, own = await visible_session(
+        request, number, Permission.SEE_ALL_LIVE_SESSIONS
+    )
     return desk.pages.render(
         request,
         "console/session.html",

@@ -9,16 +9,15 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
+from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
-from supportdesk.server.agent_auth import require
+from supportdesk.server.console import visible_session
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
-from supportdesk.store.support_sessions import SupportSessionRecords
 
 router = APIRouter(include_in_schema=False)
 
@@ -109,14 +108,7 @@ async def control_socket(socket: WebSocket, number: str) -> None:
 @router.get("/console/sessions/{number}/live")
 async def live_page(request: Request, number: str) -> Response:
     desk = desk_of(request)
-    signed_in = await require(request)
-    async with desk.sessions() as db:
-        summary = await SupportSessionRecords(db).get(number)
-    if summary is None:
-        raise HTTPException(404)
-    owner = summary.agent_id == signed_in.agent.id
-    if not owner and not signed_in.may(Permission.WATCH_SESSIONS):
-        raise HTTPException(404)
+    signed_in, summary, owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
     session = desk.remote.live.get(number)
     if session is None or session.state not in (
         *LIVE_STATES,
