@@ -47,7 +47,7 @@ from supportdesk.secret_keys import ServerKeys
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.failure_counters import FailureCounters
-from supportdesk.store.support_sessions import SessionSummary, SupportSessionRecords
+from supportdesk.store.support_sessions import SupportSessionRecords
 
 log = logging.getLogger(__name__)
 
@@ -307,11 +307,3 @@ class RemoteSupport:
                 end_reason=session.end_reason.value if session.end_reason else None,
             )
             await work.record(*audit)
-
-    async def summaries_for(self, agent: Agent) -> list[SessionSummary]:
-        async with self.audit.work() as work:
-            return await SupportSessionRecords(work.session).for_agent(agent.id)
-
-    async def unfinished(self) -> list[SessionSummary]:
-        async with self.audit.work() as work:
-            return await SupportSessionRecords(work.session).not_finished()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from supportdesk.store.models import FailureCounterRow
@@ -47,10 +47,3 @@ class FailureCounters:
     async def reset(self, *keys: str) -> None:
         async with self._sessions.begin() as session:
             await session.execute(delete(FailureCounterRow).where(FailureCounterRow.key.in_(keys)))
-
-    async def keys_with_prefix(self, prefix: str) -> list[str]:
-        async with self._sessions() as session:
-            rows = await session.scalars(
-                select(FailureCounterRow.key).where(FailureCounterRow.key.startswith(prefix))
-            )
-            return list(rows)
