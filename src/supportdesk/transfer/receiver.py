@@ -22,7 +22,6 @@ from supportdesk.transfer.names import free_name
 from supportdesk.transfer.protocol import (
     DEFAULT_WINDOW,
     MAX_WINDOW,
-    CancelReason,
     ErrorCode,
     FileAccept,
     FileAck,
@@ -35,10 +34,9 @@ from supportdesk.transfer.protocol import (
     IllegalTransition,
     LocalTransferError,
     Step,
-    TransferLifecycle,
     TransferMessage,
-    TransferState,
 )
+from supportdesk.transfer.transfer_side import TransferSide
 
 PART_MARKER = ".part-"
 
@@ -58,30 +56,19 @@ class ChunkSink(Protocol):
         ...
 
 
-class IncomingTransfer:
+class IncomingTransfer(TransferSide):
     """One file on its way in. Created from a checked offer with its sanitised name;
     :meth:`accept` once the customer approved, then :meth:`receive` each message."""
 
     def __init__(self, offer: FileOffer, name: str) -> None:
-        self.offer = offer
+        super().__init__(offer)
         self.name = name
         """The sanitised name the customer was shown."""
-        self.lifecycle = TransferLifecycle()
         self.sink: ChunkSink | None = None
         self.next_seq = 0
         self.bytes_done = 0
         self.final_name: str | None = None
-        self.outcome: str | None = None
-        """The cancel reason or error code once the transfer stopped short of done."""
         self._hash = hashlib.sha256()
-
-    @property
-    def id(self) -> str:
-        return self.offer.id
-
-    @property
-    def state(self) -> TransferState:
-        return self.lifecycle.state
 
     # -- the customer's decision ---------------------------------------------------------
 
@@ -106,20 +93,6 @@ class IncomingTransfer:
             raise LocalTransferError(f"cannot decline a transfer in state {self.state.value}")
         self._stop(Step.DECLINE, "declined")
         return [FileDecline(self.id)]
-
-    def cancel(self, reason: CancelReason) -> list[TransferMessage]:
-        """Stop on purpose (the customer's button, the session's end); idempotent."""
-        if not self.lifecycle.allows(Step.CANCEL):
-            return []
-        self._stop(Step.CANCEL, reason.value)
-        return [FileCancel(self.id, reason)]
-
-    def fail(self, code: ErrorCode, detail: str = "") -> list[TransferMessage]:
-        """Stop because something broke; returns the error to tell the sender."""
-        if not self.lifecycle.allows(Step.FAIL):
-            return []
-        self._stop(Step.FAIL, code.value)
-        return [FileError(self.id, code, detail[:200])]
 
     # -- what the sender says ------------------------------------------------------------
 
@@ -175,11 +148,7 @@ class IncomingTransfer:
         self.lifecycle.apply(Step.COMPLETE)
         return [FileComplete(self.id, digest)]
 
-    def _stop(self, step: Step, outcome: str) -> None:
-        if not self.lifecycle.allows(step):
-            raise IllegalTransition(self.state, step)
-        self.outcome = outcome  # before the move, so the change's observers see it
-        self.lifecycle.apply(step)
+    def _release(self) -> None:
         if self.sink is not None:
             self.sink.discard()
 

@@ -18,7 +18,6 @@ from typing import BinaryIO, Protocol
 from supportdesk.transfer.protocol import (
     DEFAULT_CHUNK,
     MAX_CHUNK,
-    CancelReason,
     ErrorCode,
     FileAccept,
     FileAck,
@@ -30,10 +29,10 @@ from supportdesk.transfer.protocol import (
     FileOffer,
     IllegalTransition,
     Step,
-    TransferLifecycle,
     TransferMessage,
     TransferState,
 )
+from supportdesk.transfer.transfer_side import TransferSide
 
 HASH_BLOCK = 1024 * 1024
 
@@ -80,7 +79,7 @@ class FileSource:
             self._file = None
 
 
-class OutgoingTransfer:
+class OutgoingTransfer(TransferSide):
     """One file on its way out: feed it the peer's answers with :meth:`receive`, call
     :meth:`pump` whenever the window may have opened, send what both return."""
 
@@ -89,25 +88,14 @@ class OutgoingTransfer:
     ) -> None:
         if not 0 < chunk_size <= MAX_CHUNK:
             raise ValueError(f"chunk size must be 1..{MAX_CHUNK}")
-        self.offer = offer
+        super().__init__(offer)
         self.source: ChunkSource | None = source
         self.chunk_size = chunk_size
-        self.lifecycle = TransferLifecycle()
         self.window = 0
         self.next_seq = 0
         self.acked_seq = -1
         self.bytes_sent = 0
-        self.outcome: str | None = None
-        """The cancel reason or error code once the transfer stopped short of done."""
         self._hash = hashlib.sha256()
-
-    @property
-    def id(self) -> str:
-        return self.offer.id
-
-    @property
-    def state(self) -> TransferState:
-        return self.lifecycle.state
 
     @property
     def bytes_done(self) -> int:
@@ -126,7 +114,7 @@ class OutgoingTransfer:
                 self.window = message.window
                 if self.offer.size == 0:
                     self.lifecycle.apply(Step.ALL_BYTES)
-                    self._close()
+                    self._release()
             elif isinstance(message, FileDecline):
                 self._stop(Step.DECLINE, "declined")
             elif isinstance(message, FileAck):
@@ -175,22 +163,8 @@ class OutgoingTransfer:
             self.bytes_sent += len(data)
             if last:
                 self.lifecycle.apply(Step.ALL_BYTES)
-                self._close()
+                self._release()
         return out
-
-    def cancel(self, reason: CancelReason) -> list[TransferMessage]:
-        """Stop on purpose (the customer's button, the session's end); idempotent."""
-        if not self.lifecycle.allows(Step.CANCEL):
-            return []
-        self._stop(Step.CANCEL, reason.value)
-        return [FileCancel(self.id, reason)]
-
-    def fail(self, code: ErrorCode, detail: str = "") -> list[TransferMessage]:
-        """Stop because something broke; returns the error to tell the receiver."""
-        if not self.lifecycle.allows(Step.FAIL):
-            return []
-        self._stop(Step.FAIL, code.value)
-        return [FileError(self.id, code, detail[:200])]
 
     # -- internals ---------------------------------------------------------------------
 
@@ -207,14 +181,7 @@ class OutgoingTransfer:
             size -= len(block)
         return b"".join(parts)
 
-    def _stop(self, step: Step, outcome: str | None) -> None:
-        if not self.lifecycle.allows(step):
-            raise IllegalTransition(self.state, step)
-        self.outcome = outcome  # before the move, so the change's observers see it
-        self.lifecycle.apply(step)
-        self._close()
-
-    def _close(self) -> None:
+    def _release(self) -> None:
         if self.source is not None:
             self.source.close()
             self.source = None
