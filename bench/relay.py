@@ -29,7 +29,8 @@ import httpx
 import numpy as np
 from websockets.asyncio.client import ClientConnection, connect
 
-from supportdesk.link.frames import decode_control, decode_frame, encode_control, encode_frame
+from supportdesk.applet.channel_writer import ChannelWriter
+from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from supportdesk.rfb.geometry import Rect
 from supportdesk.rfb.server import RFBServerConnection
 
@@ -144,7 +145,6 @@ class RelayPair:
     viewer: ClientConnection
     channel: int
     control: ClientConnection
-    in_flight: int = 0
 
 
 async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
@@ -202,24 +202,23 @@ async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
     return pairs
 
 
-async def applet_credit_loop(pair: RelayPair, credit: asyncio.Condition) -> None:
+async def applet_credit_loop(pair: RelayPair, writer: ChannelWriter) -> None:
     with contextlib.suppress(Exception):
         async for message in pair.applet:
             frame = decode_frame(message)  # type: ignore[arg-type]
             if frame.channel == 0:
                 control = decode_control(frame.payload)
                 if control["type"] == "credit":
-                    async with credit:
-                        pair.in_flight -= int(control["bytes"])
-                        credit.notify_all()
+                    await writer.returned(int(control["bytes"]))
 
 
 async def stream_relay(
     pair: RelayPair, updates: list[bytes], rate: float | None, seconds: float
 ) -> StampReader:
+    """Stream as the applet does: its own channel writer (coalescing, within credit)."""
     reader = StampReader()
-    credit = asyncio.Condition()
-    credits = asyncio.create_task(applet_credit_loop(pair, credit))
+    writer = ChannelWriter(pair.applet.send, pair.channel, WINDOW)
+    credits = asyncio.create_task(applet_credit_loop(pair, writer))
 
     async def receive() -> None:
         with contextlib.suppress(Exception):
@@ -230,21 +229,14 @@ async def stream_relay(
     deadline = time.monotonic() + seconds
     i = 0
     while time.monotonic() < deadline:
-        chunk = stamped(updates[i % len(updates)])
+        await writer.write(stamped(updates[i % len(updates)]))
         i += 1
-        async with credit:
-            await credit.wait_for(
-                lambda chunk=chunk: pair.in_flight + len(chunk) <= WINDOW or pair.in_flight == 0
-            )
-            pair.in_flight += len(chunk)
-        # The stamp is taken when the bytes leave, not when they were queued.
-        chunk = HEADER.pack(len(chunk) - 4, time.perf_counter_ns()) + chunk[HEADER.size :]
-        await pair.applet.send(encode_frame(pair.channel, chunk))
         if rate:
             await asyncio.sleep(1 / rate)
     await asyncio.sleep(0.5)
     receiving.cancel()
     credits.cancel()
+    await writer.mark_closed()
     return reader
 
 

@@ -4,7 +4,11 @@ credit, and ending from every side."""
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import struct
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -12,6 +16,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from supportdesk.link.credit import DEFAULT_WINDOW
 from supportdesk.link.frames import encode_frame
 from tests.live_server import LiveServer, live_server
 from tests.server.relay_parties import (
@@ -108,11 +113,17 @@ async def test_input_reaches_the_applet_only_while_control_is_granted(
     forwarded = bytes(applet.data[channel])
     assert forwarded == HANDSHAKE + KEY_EVENT + UPDATE_REQUEST + UPDATE_REQUEST
 
-    # Data from the applet reaches the viewer, and credit comes back.
+    # Data from the applet reaches the viewer, and credit comes back once a quarter
+    # of the window has been delivered.
     await applet.socket.send(encode_frame(channel, b"RFB 003.008\n"))
     assert await asyncio.wait_for(viewer.recv(), timeout=2) == b"RFB 003.008\n"
+    quarter = DEFAULT_WINDOW // 4
+    await applet.socket.send(encode_frame(channel, bytes(quarter)))
+    received = 0
+    while received < quarter:
+        received += len(await asyncio.wait_for(viewer.recv(), timeout=2))
     credit = await applet.next_control("credit")
-    assert credit == {"type": "credit", "channel": channel, "bytes": 12}
+    assert credit == {"type": "credit", "channel": channel, "bytes": 12 + quarter}
     await viewer.close()
     await control.close()
     await applet.socket.close()
@@ -175,6 +186,25 @@ async def test_chat_goes_both_ways(server: LiveServer) -> None:
     assert answer["text"] == "Erledigt – grüße!"
     await applet.socket.close()
     await agent.close()
+
+    # Both messages are in the audit trail: who and when, but not the words.
+    exported = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "supportdesk", "audit", "export"],
+        cwd=server.workdir, capture_output=True, text=True, timeout=60, env=os.environ,
+    )  # fmt: skip
+    chats = [
+        entry
+        for entry in map(json.loads, exported.stdout.splitlines())
+        if entry["subject"] == number and entry["event_type"] == "session.chat"
+    ]
+    assert [(c["actor"].split(":")[0], c["data"]["from"]) for c in chats] == [
+        ("agent", "agent"),
+        ("customer", "customer"),
+    ]
+    assert chats[1]["data"]["characters"] == len("Erledigt – grüße!")
+    assert "Start" not in exported.stdout and "grüße" not in exported.stdout
+    assert chats[0]["data"]["fingerprint"] != chats[1]["data"]["fingerprint"]
 
 
 async def test_the_applet_may_not_exceed_its_credit(server: LiveServer) -> None:

@@ -22,23 +22,21 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.consent import ConsentRequest
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord
-from supportdesk.link.credit import DEFAULT_WINDOW, CreditWindow
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
     decode_control,
     decode_frame,
     encode_control,
-    encode_frame,
 )
 
 log = logging.getLogger(__name__)
-CHUNK = 256 * 1024
 
 
 class LinkError(Exception):
@@ -67,45 +65,6 @@ class ChannelReader:
 
     async def read(self) -> bytes:
         return await self._queue.get()
-
-
-class ChannelWriter:
-    """The applet-to-viewer bytes of one channel, sent within the relay's credit."""
-
-    def __init__(self, link: AppletLink, channel: int) -> None:
-        self._link = link
-        self.channel = channel
-        self.credit = CreditWindow(DEFAULT_WINDOW)
-        self._changed = asyncio.Condition()
-        self.closed = False
-
-    async def write(self, data: bytes) -> None:
-        view = memoryview(data)
-        while view:
-            chunk, view = bytes(view[:CHUNK]), view[CHUNK:]
-            async with self._changed:
-                await self._changed.wait_for(
-                    lambda chunk=chunk: self.closed or self.credit.may_send(len(chunk))  # type: ignore[misc]
-                )
-            if self.closed:
-                raise ConnectionError(f"channel {self.channel} closed")
-            self.credit.spend(len(chunk))
-            await self._link.send(encode_frame(self.channel, chunk))
-
-    async def returned(self, size: int) -> None:
-        async with self._changed:
-            self.credit.returned(min(size, self.credit.in_flight))
-            self._changed.notify_all()
-
-    async def close(self) -> None:
-        if not self.closed:
-            await self.mark_closed()
-            await self._link.control({"type": "close", "channel": self.channel})
-
-    async def mark_closed(self) -> None:
-        async with self._changed:
-            self.closed = True
-            self._changed.notify_all()
 
 
 @dataclass
@@ -329,7 +288,7 @@ class AppletLink:
             monitor=min(self.monitor, len(self._source.monitors()) - 1),
             control=self.control_allowed and not view_only,
         )
-        reader, writer = ChannelReader(), ChannelWriter(self, number)
+        reader, writer = ChannelReader(), ChannelWriter(self.send, number)
         session.start()
         if self.paused:
             session.pause()

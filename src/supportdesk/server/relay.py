@@ -19,9 +19,11 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
+from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.domain.support_session import (
+    CUSTOMER_ACTOR,
     LIVE_STATES,
     CapabilityGranted,
     CapabilityRevoked,
@@ -219,7 +221,7 @@ class SessionRelay:
         elif kind == "end":
             await self._end(EndReason.CUSTOMER)
         elif kind == "chat":
-            await self._chat("customer", None, str(message.get("text", "")))
+            await self._chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
         elif kind == "hello":
             screens = message.get("screens", [])
             if isinstance(screens, list):
@@ -298,8 +300,11 @@ class SessionRelay:
                 await self.publish()
 
     async def _viewer_writer(self, viewer: Viewer) -> None:
-        # RFB is a byte stream: whatever queued up meanwhile goes out as one message,
-        # and credit is returned in batches, which keeps the per-message cost low.
+        # RFB is a byte stream: whatever queued up meanwhile goes out as one message.
+        # Credit goes back in quarter windows, not per message: with less than that
+        # owed the applet still has three quarters of its window, so it never waits
+        # for it, and the relay sends one control message per 256 KiB instead of one
+        # per update.
         owed = 0
         while True:
             payload = await viewer.queue.get()
@@ -319,7 +324,7 @@ class SessionRelay:
                 return
             viewer.queued_bytes -= len(data)
             owed += len(data)
-            if owed >= self.window // 4 or viewer.queue.empty():
+            if owed >= self.window // 4:
                 await self._to_applet({"type": "credit", "channel": viewer.channel, "bytes": owed})
                 owed = 0
 
@@ -329,6 +334,7 @@ class SessionRelay:
         self,
         socket: WebSocket,
         name: str,
+        actor: str,
         may_end: bool,
         mint_viewer_ticket: Callable[[], str],
     ) -> None:
@@ -343,7 +349,7 @@ class SessionRelay:
                     continue
                 kind = message.get("type")
                 if kind == "chat":
-                    await self._chat("agent", name, str(message.get("text", "")))
+                    await self._chat("agent", name, str(message.get("text", "")), actor)
                 elif kind == "end" and may_end:
                     await self._end(EndReason.AGENT)
                 elif kind == "viewer_ticket":
@@ -366,17 +372,25 @@ class SessionRelay:
             except Exception:  # a console that went away is dropped
                 self.consoles.discard(socket)
 
-    async def _chat(self, side: str, name: str | None, text: str) -> None:
+    async def _chat(self, side: str, name: str | None, text: str, actor: str) -> None:
         text = text.strip()[:CHAT_MAX]
         if not text:
             return
-        entry = {
-            "type": "chat",
-            "from": side,
-            "name": name,
-            "text": text,
-            "at": self.clock().isoformat(),
-        }
+        now = self.clock()
+        # The words go to the encrypted recording; the trail records who wrote when,
+        # with a keyed fingerprint that matches the recording's message without
+        # letting anyone guess short answers ("ja") from the trail.
+        fingerprint = pseudonymise(text, self.remote.keys.pseudonym_key, purpose="chat")
+        await self.remote.audit.record(
+            AuditRecord(
+                now,
+                "session.chat",
+                actor,
+                self.number,
+                {"from": side, "characters": len(text), "fingerprint": fingerprint},
+            )
+        )
+        entry = {"type": "chat", "from": side, "name": name, "text": text, "at": now.isoformat()}
         self.chat = [*self.chat[-CHAT_HISTORY:], entry]
         await self._to_consoles(entry)
         await self._to_applet(entry)

@@ -100,6 +100,7 @@ async def control_socket(socket: WebSocket, number: str) -> None:
     await relay.run_console(
         socket,
         agent.display_name,
+        agent.actor,
         may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
         mint_viewer_ticket=lambda: desk.tickets.issue(agent.id, number, VIEWER, desk.clock()),
     )
