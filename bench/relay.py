@@ -145,6 +145,8 @@ class RelayPair:
     viewer: ClientConnection
     channel: int
     control: ClientConnection
+    writer: ChannelWriter
+    credits: asyncio.Task[None]
 
 
 async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
@@ -197,14 +199,18 @@ async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
             message = decode_control(decode_frame(await applet.recv()).payload)  # type: ignore[arg-type]
             if message["type"] == "open":
                 channel = int(message["channel"])
-        pairs.append(RelayPair(applet, viewer, channel, control))
+        # One writer per channel for the whole run, as in the applet: the relay's
+        # credit refers to everything sent on the channel.
+        writer = ChannelWriter(applet.send, channel, WINDOW)
+        credits = asyncio.create_task(applet_credit_loop(applet, writer))
+        pairs.append(RelayPair(applet, viewer, channel, control, writer, credits))
     await http.aclose()
     return pairs
 
 
-async def applet_credit_loop(pair: RelayPair, writer: ChannelWriter) -> None:
+async def applet_credit_loop(applet: ClientConnection, writer: ChannelWriter) -> None:
     with contextlib.suppress(Exception):
-        async for message in pair.applet:
+        async for message in applet:
             frame = decode_frame(message)  # type: ignore[arg-type]
             if frame.channel == 0:
                 control = decode_control(frame.payload)
@@ -217,8 +223,7 @@ async def stream_relay(
 ) -> StampReader:
     """Stream as the applet does: its own channel writer (coalescing, within credit)."""
     reader = StampReader()
-    writer = ChannelWriter(pair.applet.send, pair.channel, WINDOW)
-    credits = asyncio.create_task(applet_credit_loop(pair, writer))
+    writer = pair.writer
 
     async def receive() -> None:
         with contextlib.suppress(Exception):
@@ -235,8 +240,6 @@ async def stream_relay(
             await asyncio.sleep(1 / rate)
     await asyncio.sleep(0.5)
     receiving.cancel()
-    credits.cancel()
-    await writer.mark_closed()
     return reader
 
 
@@ -348,6 +351,7 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
             )
             results["supportdesk throughput"] = summarise(list(readers), args.seconds)
             for pair in pairs:
+                pair.credits.cancel()
                 for socket in (pair.viewer, pair.applet, pair.control):
                     with contextlib.suppress(Exception):
                         await socket.close()

@@ -1,12 +1,14 @@
-"""The applet-to-viewer direction of one RFB channel: ordered, coalesced, within credit.
+"""The applet-to-viewer direction of one RFB channel: ordered, within credit, coalesced.
 
-The RFB session writes framebuffer updates as they are encoded; a pump task sends
-them as link frames. Whatever queued up while the previous frame was on its way goes
-out as one frame of up to ``CHUNK`` bytes, so a burst of small updates costs one
-WebSocket message instead of dozens, while a lone update leaves at once. The relay
-returns credit as its viewer takes the bytes; the pump never has more than the
-window in flight, and ``write`` waits once a chunk's worth is queued, which is the
-backpressure the RFB session paces itself by.
+An update written after a quiet spell (``HOLD`` without a frame) is sent at once, on
+the writer's own task, so a lone update pays no extra trip through the event loop.
+Updates that follow one another closer than that are held for at most ``HOLD`` and
+leave together, and a full ``CHUNK`` leaves at once: a burst of small updates costs a
+few WebSocket messages instead of hundreds, which is what the relay's throughput
+depends on (the per-message cost, not the byte count). Everything stays within the
+relay's credit; what waits for credit leaves as soon as credit comes back. ``write``
+waits once a chunk's worth is queued: that is the backpressure the RFB session
+paces itself by.
 
 Complete link messages that are not RFB data for the viewer (a keyframe for the
 recording, say) can be queued in order with :meth:`ChannelWriter.write_message`: they
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 
@@ -24,6 +27,7 @@ from supportdesk.link.credit import DEFAULT_WINDOW, CreditWindow
 from supportdesk.link.frames import encode_control, encode_frame
 
 CHUNK = 256 * 1024
+HOLD = 0.001  # seconds
 
 Send = Callable[[bytes], Awaitable[None]]
 
@@ -37,8 +41,11 @@ class ChannelWriter:
         # a finished link message.
         self._queue: deque[bytearray | bytes] = deque()
         self._queued = 0
+        self._sending = False
+        self._last_sent = 0.0
+        self._flush: asyncio.TimerHandle | None = None
+        self._flushing: set[asyncio.Task[None]] = set()
         self._changed = asyncio.Condition()
-        self._pump: asyncio.Task[None] | None = None
         self.closed = False
 
     @property
@@ -47,35 +54,41 @@ class ChannelWriter:
         return self._queued
 
     async def write(self, data: bytes) -> None:
-        """Queue RFB bytes; return once less than a chunk waits to be sent."""
-        if not data:
-            return
-        async with self._changed:
-            self._check_open()
+        """Send RFB bytes, or queue them behind a send in progress or missing credit;
+        return once less than a chunk waits."""
+        self._check_open()
+        if data:
             tail = self._queue[-1] if self._queue else None
             if isinstance(tail, bytearray):
                 tail += data
             else:
                 self._queue.append(bytearray(data))
             self._queued += len(data)
-            self._start_pump()
-            self._changed.notify_all()
-            await self._changed.wait_for(lambda: self.closed or self._queued < CHUNK)
-            self._check_open()
+            now = time.monotonic()
+            if self._queued >= CHUNK or now - self._last_sent >= HOLD:
+                await self._drain()
+            elif self._flush is None:
+                self._flush = asyncio.get_running_loop().call_at(
+                    self._last_sent + HOLD, self._flush_held
+                )
+        if self._queued >= CHUNK:
+            async with self._changed:
+                await self._changed.wait_for(lambda: self.closed or self._queued < CHUNK)
+        self._check_open()
 
     async def write_message(self, message: bytes) -> None:
         """Queue a complete link message behind every RFB byte written so far."""
-        async with self._changed:
-            self._check_open()
-            self._queue.append(message)
-            self._start_pump()
-            self._changed.notify_all()
+        self._check_open()
+        self._queue.append(message)
+        await self._drain()
+        self._check_open()
 
     async def returned(self, size: int) -> None:
-        """The relay delivered ``size`` bytes to the viewer."""
-        async with self._changed:
-            self.credit.returned(min(size, self.credit.in_flight))
-            self._changed.notify_all()
+        """The relay delivered ``size`` bytes to the viewer: send what waited for it."""
+        self.credit.returned(min(size, self.credit.in_flight))
+        # A lost link closes the writer; the link's own reader sees it and ends.
+        with contextlib.suppress(ConnectionError):
+            await self._drain()
 
     async def close(self) -> None:
         """Stop sending and tell the relay this channel is over."""
@@ -85,43 +98,46 @@ class ChannelWriter:
 
     async def mark_closed(self) -> None:
         """Stop sending (the link or the viewer is gone); queued bytes are dropped."""
+        self.closed = True
+        self._queue.clear()
+        self._queued = 0
+        if self._flush is not None:
+            self._flush.cancel()
+            self._flush = None
         async with self._changed:
-            self.closed = True
-            self._queue.clear()
-            self._queued = 0
             self._changed.notify_all()
-        pump, self._pump = self._pump, None
-        if pump is not None and pump is not asyncio.current_task():
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
 
-    # -- the pump ----------------------------------------------------------------------
+    # -- sending -----------------------------------------------------------------------
+
+    def _flush_held(self) -> None:
+        self._flush = None
+        if self._queue and not self.closed:
+            task = asyncio.create_task(self._drain_quietly())
+            self._flushing.add(task)  # the loop keeps only weak references to tasks
+            task.add_done_callback(self._flushing.discard)
+
+    async def _drain_quietly(self) -> None:
+        with contextlib.suppress(ConnectionError):
+            await self._drain()
 
     def _check_open(self) -> None:
         if self.closed:
             raise ConnectionError(f"channel {self.channel} closed")
 
-    def _start_pump(self) -> None:
-        if self._pump is None:
-            self._pump = asyncio.create_task(self._run())
-
     def _limit(self) -> int:
         return min(CHUNK, self.credit.available)
 
-    def _ready(self) -> bool:
-        if self.closed:
-            return True
-        if not self._queue:
-            return False
-        return isinstance(self._queue[0], bytes) or self._limit() > 0
-
-    def _take(self) -> bytes:
+    def _take(self) -> bytes | None:
+        """The next link message the credit allows, or None."""
+        if self.closed or not self._queue:
+            return None
         head = self._queue[0]
         if isinstance(head, bytes):
             self._queue.popleft()
             return head
         size = min(len(head), self._limit())
+        if size <= 0:
+            return None
         payload = bytes(head[:size])
         if size == len(head):
             self._queue.popleft()
@@ -131,20 +147,22 @@ class ChannelWriter:
         self.credit.spend(size)
         return encode_frame(self.channel, payload)
 
-    async def _run(self) -> None:
-        while True:
-            async with self._changed:
-                await self._changed.wait_for(self._ready)
-                if self.closed:
-                    return
-                message = self._take()
-                self._changed.notify_all()
-            try:
+    async def _drain(self) -> None:
+        # Whoever finds the channel idle sends, on its own task: a hand-over to a pump
+        # task would cost a trip through the event loop per update. What is written
+        # meanwhile joins the queue and leaves with the next frame.
+        if self._sending:
+            return
+        self._sending = True
+        try:
+            while (message := self._take()) is not None:
+                self._last_sent = time.monotonic()
                 await self._send(message)
-            except Exception:  # the link is gone: writers get ConnectionError
-                async with self._changed:
-                    self.closed = True
-                    self._queue.clear()
-                    self._queued = 0
-                    self._changed.notify_all()
-                return
+                if self._queued < CHUNK:
+                    async with self._changed:
+                        self._changed.notify_all()
+        except Exception as exc:  # the link is gone: every writer gets ConnectionError
+            await self.mark_closed()
+            raise ConnectionError(f"channel {self.channel}: link lost") from exc
+        finally:
+            self._sending = False
