@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import os
 import platform
+import random
 import re
 import shutil
 import struct
@@ -27,7 +28,9 @@ from pathlib import Path
 
 import httpx
 import numpy as np
+import uvloop
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.server import ServerConnection, serve
 
 from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
@@ -65,6 +68,13 @@ def recorded_updates(count: int = 120) -> list[bytes]:
         conn.send_framebuffer_update(frame)
         updates.append(conn.data_to_send())
     return [u for u in updates if u]
+
+
+async def desynchronise(rate: float | None) -> None:
+    """Start a paced session at a random phase: real sessions do not update in lockstep,
+    and 100 sessions firing in the same millisecond would measure the queue, not the hop."""
+    if rate:
+        await asyncio.sleep(random.random() / rate)
 
 
 def stamped(payload: bytes) -> bytes:
@@ -231,6 +241,7 @@ async def stream_relay(
                 reader.feed(message if isinstance(message, bytes) else message.encode())
 
     receiving = asyncio.create_task(receive())
+    await desynchronise(rate)
     deadline = time.monotonic() + seconds
     i = 0
     while time.monotonic() < deadline:
@@ -240,6 +251,36 @@ async def stream_relay(
             await asyncio.sleep(1 / rate)
     await asyncio.sleep(0.5)
     receiving.cancel()
+    return reader
+
+
+# -- direct: the applet's writer straight to a viewer, one WebSocket, no relay ----------
+
+
+async def stream_direct(
+    port: int, updates: list[bytes], rate: float | None, seconds: float
+) -> StampReader:
+    """The baseline for "added latency": the same writer and stream, one hop."""
+    reader = StampReader()
+
+    async def viewer(socket: ServerConnection) -> None:
+        async for message in socket:
+            reader.feed(bytes(message[2:]))  # type: ignore[index]
+
+    async with serve(viewer, "127.0.0.1", port, compression=None, max_size=8 * 1024 * 1024):
+        applet = await connect(f"ws://127.0.0.1:{port}/", compression=None)
+        writer = ChannelWriter(applet.send, 1, WINDOW)
+        await desynchronise(rate)
+        deadline = time.monotonic() + seconds
+        i = 0
+        while time.monotonic() < deadline:
+            await writer.write(stamped(updates[i % len(updates)]))
+            await writer.returned(writer.credit.in_flight)  # no relay, no credit to wait for
+            i += 1
+            if rate:
+                await asyncio.sleep(1 / rate)
+        await asyncio.sleep(0.5)
+        await applet.close()
     return reader
 
 
@@ -285,6 +326,7 @@ async def stream_websockify(
                 reader.feed(message if isinstance(message, bytes) else message.encode())
 
     receiving = asyncio.create_task(receive())
+    await desynchronise(rate)
     deadline = time.monotonic() + seconds
     i = 0
     while time.monotonic() < deadline:
@@ -356,6 +398,14 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                     with contextlib.suppress(Exception):
                         await socket.close()
         ws_port, target_port = port + 1, port + 2
+        say("direct")
+        readers = await asyncio.gather(
+            *(
+                stream_direct(port + 10 + i, updates, args.rate, args.seconds)
+                for i in range(args.sessions)
+            )
+        )
+        results["direct latency"] = summarise(list(readers), args.seconds)
         say("websockify")
         proxy = start_websockify(websockify, ws_port, target_port)
         try:
@@ -394,6 +444,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--markdown", type=Path, help="append the table to this file")
     args = parser.parse_args()
+    # The measuring clients run on uvloop, like the server: less of their own cost in
+    # every path's numbers.
+    uvloop.install()
     results = asyncio.run(main_async(args))
     lines = [
         f"Relay benchmark, {time.strftime('%Y-%m-%d')}, {platform.machine()}, "
@@ -409,6 +462,20 @@ def main() -> None:
             f"| {name} | {row['p50_ms']:.2f} | {row['p99_ms']:.2f} | {row['mbit_s']:.1f} | "
             f"{int(row['messages'])} | {row.get('kib_per_session', float('nan')):.0f} |"
         )
+    relay, direct, proxy = (
+        results.get(f"{name} latency", {}) for name in ("supportdesk", "direct", "websockify")
+    )
+    if relay and direct and proxy:
+        lines += [
+            "",
+            f"Added by the relay (p50, relay - direct): "
+            f"{relay['p50_ms'] - direct['p50_ms']:.2f} ms; "
+            f"added by websockify (p50, websockify - direct): "
+            f"{proxy['p50_ms'] - direct['p50_ms']:.2f} ms.",
+        ]
+    ours, theirs = (results.get(f"{n} throughput", {}) for n in ("supportdesk", "websockify"))
+    if ours.get("mbit_s") and theirs.get("mbit_s"):
+        lines.append(f"Throughput relay / websockify: {ours['mbit_s'] / theirs['mbit_s']:.2f}.")
     text = "\n".join(lines)
     print(text)
     if args.markdown:
