@@ -51,6 +51,7 @@ bench: setup test-deps
 	scripts/install-bench-deps.sh
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.relay --markdown docs/benchmarks.md
+	$(BIN)/python -m bench.recording --markdown docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*

@@ -24,6 +24,8 @@ from supportdesk.rfb import ClientMessageParser, RemoteProtocolError, RFBServerC
 
 LIMITS = {"max_cut_text": 4096, "max_encodings": 64}
 HANDSHAKE = b"RFB 003.008\n\x01\x01"
+# SetEncodings announcing the Extended Clipboard (0xC0A1E5CE), so its messages are reachable.
+EXTENDED_CLIPBOARD = b"\x02\x00\x00\x01\xc0\xa1\xe5\xce"
 
 
 def _outcome(chunks: list[bytes]) -> list[object]:
@@ -40,10 +42,10 @@ def _outcome(chunks: list[bytes]) -> list[object]:
     return out
 
 
-def _server_outcome(data: bytes) -> None:
+def _server_outcome(data: bytes, prefix: bytes = b"") -> None:
     conn = RFBServerConnection(64, 48, **LIMITS)
     try:
-        conn.receive_data(HANDSHAKE + data)
+        conn.receive_data(HANDSHAKE + prefix + data)
         conn.events_received()
         if conn.update_requested:
             conn.send_framebuffer_update(np.zeros((conn.height, conn.width, 3), dtype=np.uint8))
@@ -59,6 +61,7 @@ def check(data: bytes) -> None:
     assert _outcome([data[:half], data[half:]]) == whole
     assert _outcome([data[i : i + 1] for i in range(len(data))]) == whole
     _server_outcome(data)
+    _server_outcome(data, EXTENDED_CLIPBOARD)
 
 
 def _run_hypothesis(examples: int) -> None:

@@ -7,6 +7,7 @@ declare -A wanted=(
   [Xvfb]=xvfb
   [xterm]=xterm
   [xdotool]=xdotool
+  [xclip]=xclip
   [xwininfo]=x11-utils
   [setxkbmap]=x11-xkb-utils
   [xsetroot]=x11-xserver-utils

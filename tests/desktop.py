@@ -38,6 +38,7 @@ DEBIAN_PACKAGE = {
     "xrandr": "x11-xserver-utils",
     "xsetroot": "x11-xserver-utils",
     "xdotool": "xdotool",
+    "xclip": "xclip",
 }
 
 requires_xvfb = pytest.mark.skipif(XVFB is None, reason="Xvfb not installed (Debian: xvfb)")

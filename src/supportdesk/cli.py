@@ -1,4 +1,4 @@
-"""The ``supportdesk`` command line: serve, database migrations, agents, audit."""
+"""The ``supportdesk`` command line: serve, database migrations, agents, audit, recordings."""
 
 from __future__ import annotations
 
@@ -95,6 +95,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         ssl_certfile=str(settings.server.tls_cert) if settings.server.tls_cert else None,
         ssl_keyfile=str(settings.server.tls_key) if settings.server.tls_key else None,
         proxy_headers=False,
+        # RFB is compressed already (Tight: zlib and JPEG); deflating it again per
+        # WebSocket message costs the relay most of its CPU and gains nothing.
+        ws_per_message_deflate=False,
     )
     return 0
 
@@ -225,6 +228,132 @@ def cmd_audit(args: argparse.Namespace) -> int:
             out.close()
 
 
+# Exit codes of `supportdesk recordings`; documented in its --help.
+EXIT_DAMAGED = 1
+EXIT_USAGE = 2
+EXIT_WRONG_KEY = 3
+
+
+def cmd_recordings(args: argparse.Namespace) -> int:
+    from supportdesk.recording import RecordingError, WrongMasterKey
+    from supportdesk.recording_archive import Check, RecordingArchive, RecordingGone
+    from supportdesk.store.audit_log import AuditLog
+    from supportdesk.store.database import session_factory
+    from supportdesk.store.recordings import UnknownRecording
+
+    settings = _settings(args)
+    actor = f"cli:{args.actor}" if getattr(args, "actor", None) else _cli_actor()
+    action = args.recordings_command
+
+    async def run(engine: AsyncEngine) -> int:
+        sessions = session_factory(engine)
+        archive = RecordingArchive.from_settings(settings, sessions, AuditLog(sessions))
+        now = datetime.now(UTC)
+        if action == "list":
+            for entry in await archive.list():
+                print(
+                    entry.consultation_number.ljust(24),
+                    _local(entry.started_at).ljust(16),
+                    (_local(entry.ended_at) if entry.ended_at else "-").ljust(16),
+                    _size(entry.size).rjust(9),
+                    ("hold" if entry.legal_hold else "-").ljust(4),
+                    entry.state.value,
+                )
+            return 0
+        if action == "verify":
+            numbers = (
+                [e.consultation_number for e in await archive.list()] if args.all else [args.number]
+            )
+            worst = 0
+            for number in numbers:
+                outcome = await archive.verify(number, actor, now)
+                stream = sys.stdout if outcome.check.ok else sys.stderr
+                print(f"{number}: {outcome.check.value}. {outcome.detail}", file=stream)
+                if outcome.check is Check.WRONG_MASTER_KEY:
+                    worst = max(worst, EXIT_WRONG_KEY)
+                elif not outcome.check.ok:
+                    worst = max(worst, EXIT_DAMAGED)
+            return worst
+        if action == "export":
+            result = await archive.export(
+                args.number,
+                args.mp4,
+                actor,
+                now,
+                channel=args.channel,
+                progress=_progress_bar(args.number),
+            )
+            print(file=sys.stderr)
+            print(
+                f"{args.number}: {result.frames} frames, {result.width}x{result.height}, "
+                f"{result.duration_us / 1e6:.1f} s -> {result.path}"
+            )
+            return 0
+        if action == "purge":
+            outcomes = await archive.purge(actor, now)
+            purged = [o for o in outcomes if o.error is None and o.verdict.name == "PURGE"]
+            failed = [o for o in outcomes if o.error is not None]
+            for each in outcomes:
+                if each.verdict.name == "PURGE":
+                    state = f"FAILED: {each.error}" if each.error else "purged"
+                else:
+                    state = f"kept ({each.verdict.value})"
+                print(f"{each.consultation_number}: {state}")
+            print(
+                f"{len(purged)} purged, {len(outcomes) - len(purged) - len(failed)} kept, "
+                f"{len(failed)} failed (retention {archive.retention.days} days)"
+            )
+            return EXIT_DAMAGED if failed else 0
+        if action == "hold":
+            await archive.set_hold(args.number, args.on, actor, now)
+            print(f"{args.number}: legal hold {'on' if args.on else 'off'}")
+            return 0
+        raise AssertionError(action)
+
+    try:
+        return asyncio.run(_with_store(settings, run))
+    except UnknownRecording as exc:
+        print(f"supportdesk recordings: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecordingGone as exc:
+        print(f"supportdesk recordings: {exc}", file=sys.stderr)
+        return EXIT_DAMAGED
+    except RecordingError as exc:
+        # WrongMasterKey, ChunkInvalid, PlaybackError ...: the class name says which.
+        print(f"\nsupportdesk recordings: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_WRONG_KEY if isinstance(exc, WrongMasterKey) else EXIT_DAMAGED
+
+
+def _local(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    amount = size / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if amount < 1024 or unit == "GiB":
+            break
+        amount /= 1024
+    return f"{amount:.1f} {unit}"
+
+
+def _progress_bar(label: str, width: int = 30) -> Callable[[int, int], None]:
+    """A one-line progress bar on standard error, redrawn in place."""
+
+    def show(done_us: int, total_us: int) -> None:
+        share = done_us / total_us if total_us > 0 else 1.0
+        filled = int(share * width)
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(
+            f"\r{label} [{bar}] {share:4.0%} {done_us / 1e6:7.1f}/{total_us / 1e6:.1f} s"
+        )
+        sys.stderr.flush()
+
+    return show
+
+
 def _parse_since(text: str | None) -> datetime | None:
     if not text:
         return None
@@ -266,7 +395,12 @@ def cmd_join(args: argparse.Namespace) -> int:
 def _finish_join(facts: object) -> int:
     """Leave the receipt of a session that ran; exit 1 if the customer declined."""
     from supportdesk.applet.link_client import SessionFacts
-    from supportdesk.applet.receipt import CapabilityChange, Receipt, write_receipt
+    from supportdesk.applet.receipt import (
+        CapabilityChange,
+        Receipt,
+        TransferredFile,
+        write_receipt,
+    )
     from supportdesk.domain.capabilities import Capability
 
     assert isinstance(facts, SessionFacts)
@@ -282,6 +416,7 @@ def _finish_join(facts: object) -> int:
             CapabilityChange(at, Capability(name), change == "granted")
             for at, change, name in facts.grants
         ],
+        files=[TransferredFile(f.at, f.name, f.size, f.to_agent, f.sha256) for f in facts.files],
     )
     path = write_receipt(receipt)
     print(f"Quittung gespeichert / receipt saved: {path}", flush=True)
@@ -360,6 +495,53 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--since", help="ISO date or date-time (UTC unless an offset is given)")
     export.add_argument("--output", "-o", help="file to write (default: standard output)")
     export.set_defaults(handler=cmd_audit)
+
+    recordings = commands.add_parser(
+        "recordings",
+        help="session recordings (verify, export, hold and purge are audited)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "exit codes: 0 ok; 1 a recording is damaged, tampered with, truncated, missing,\n"
+            "differs from the audited final hash, or a purge failed; 2 unknown consultation\n"
+            "number or bad configuration; 3 wrong master key"
+        ),
+    )
+    recording_commands = recordings.add_subparsers(
+        dest="recordings_command", required=True, metavar="ACTION"
+    )
+    recording_commands.add_parser(
+        "list", help="number, start, end (UTC), size, legal hold, state"
+    ).set_defaults(handler=cmd_recordings)
+    verify = recording_commands.add_parser(
+        "verify", help="check every chunk, the hash chain and the final hash in the audit trail"
+    )
+    target = verify.add_mutually_exclusive_group(required=True)
+    target.add_argument("number", nargs="?", help="consultation number")
+    target.add_argument("--all", action="store_true", help="every registered recording")
+    export_video = recording_commands.add_parser(
+        "export", help="render a session to H.264 video, with a progress bar on stderr"
+    )
+    export_video.add_argument("number", help="consultation number")
+    export_video.add_argument("--mp4", type=Path, required=True, help="video file to write")
+    export_video.add_argument(
+        "--channel", type=int, default=None, help="RFB channel (default: the first)"
+    )
+    recording_commands.add_parser(
+        "purge", help="destroy recordings past retention (recording.retention_days), not on hold"
+    ).set_defaults(handler=cmd_recordings)
+    hold = recording_commands.add_parser("hold", help="put a legal hold on or off a recording")
+    hold.add_argument("number", help="consultation number")
+    switch = hold.add_mutually_exclusive_group(required=True)
+    switch.add_argument("--on", dest="on", action="store_true", help="keep it past retention")
+    switch.add_argument("--off", dest="on", action="store_false", help="release the hold")
+    for sub in (verify, export_video, hold):
+        sub.set_defaults(handler=cmd_recordings)
+    for name, sub in recording_commands.choices.items():
+        if name == "list":
+            continue  # reading the register is not audited
+        sub.add_argument(
+            "--actor", help="name for the audit trail (default: the operating-system user)"
+        )
     return parser
 
 

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
 from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
@@ -141,6 +148,114 @@ class SecurityConfig(_Section):
         return value
 
 
+class RecordingConfig(_Section):
+    # Where recordings live; by default <data_dir>/recordings.
+    directory: Path = Path("var/recordings")
+    # Hex-encoded 256-bit master key (64 hex digits) that wraps every recording's
+    # data key; SUPPORTDESK_RECORDING_MASTER_KEY sets it. Empty: read master_key_file
+    # (default <data_dir>/recording-master.key), created on first start.
+    master_key: str = Field("", repr=False)
+    master_key_file: Path = Path("var/recording-master.key")
+    # Recordings of sessions that ended this long ago are purged (unless on hold).
+    retention_days: int = Field(90, ge=1, le=36500)
+    # The server's daily purge runs at this hour (UTC).
+    purge_hour: int = Field(3, ge=0, le=23)
+
+    @field_validator("master_key")
+    @classmethod
+    def _hex_master_key(cls, value: str) -> str:
+        if value:
+            _master_key_bytes(value)
+        return value
+
+    def master_key_bytes(self, *, create: bool = False) -> bytes:
+        """The 32-byte master key: from the setting, else from the key file.
+
+        With ``create`` a missing key file is created (0600) with a fresh key, as
+        the server does on first start; without, a missing file is a ConfigError.
+        """
+        if self.master_key:
+            return _master_key_bytes(self.master_key)
+        path = self.master_key_file
+        if not path.exists():
+            if not create:
+                raise ConfigError(
+                    f"recording.master_key_file: {path} does not exist "
+                    "(set recording.master_key or SUPPORTDESK_RECORDING_MASTER_KEY)"
+                )
+            return _create_master_key_file(path)
+        try:
+            return _master_key_bytes(path.read_text("ascii").strip())
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"recording.master_key_file: {path}: {exc}") from None
+
+
+MASTER_KEY_BYTES = 32
+
+
+def _master_key_bytes(text: str) -> bytes:
+    try:
+        raw = bytes.fromhex(text)
+    except ValueError:
+        raise ValueError("must be 64 hex digits (a 256-bit key)") from None
+    if len(raw) != MASTER_KEY_BYTES:
+        raise ValueError("must be 64 hex digits (a 256-bit key)")
+    return raw
+
+
+def _create_master_key_file(path: Path) -> bytes:
+    import logging
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = secrets.token_bytes(MASTER_KEY_BYTES)
+    try:
+        # Owner-only; O_EXCL so two starting nodes cannot race each other.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _master_key_bytes(path.read_text("ascii").strip())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(raw.hex() + "\n")
+    logging.getLogger("supportdesk.recording").warning(
+        "created a new recording master key in %s; back it up, recordings cannot be "
+        "read without it",
+        path,
+    )
+    return raw
+
+
+class TransferConfig(_Section):
+    # Largest file either side may send in a session, in MiB.
+    max_size_mb: int = Field(100, ge=1, le=4096)
+    # Incoming transfers the server takes at once per session.
+    max_active: int = Field(4, ge=1, le=16)
+
+    @property
+    def max_size(self) -> int:
+        return self.max_size_mb * 1024 * 1024
+
+
+class ClipboardConfig(_Section):
+    # Largest clipboard text the console lets an agent send, in KiB of UTF-8. The
+    # applet takes at most 256 KiB whatever this says, so only lower values matter.
+    max_text_kb: int = Field(256, ge=1, le=256)
+
+    @property
+    def max_text(self) -> int:
+        return self.max_text_kb * 1024
+
+
+class DiagnosticsEndpointConfig(_Section):
+    kind: str = Field(pattern=r"^[a-z_]{1,32}$")
+    host: str = Field(pattern=r"^[A-Za-z0-9.-]{1,253}$")
+    port: int = Field(443, ge=1, le=65535)
+
+
+class DiagnosticsConfig(_Section):
+    # The bank's services the applet's endpoint probe checks (DNS, TCP, TLS).
+    endpoints: tuple[DiagnosticsEndpointConfig, ...] = Field((), max_length=8)
+
+
 class PhoneConfig(_Section):
     number: str = Field(min_length=3)
     menu_choice: int | None = Field(None, ge=0, le=9)
@@ -189,8 +304,24 @@ class Settings(_Section):
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
     security: SecurityConfig = SecurityConfig()
+    recording: RecordingConfig = RecordingConfig()
+    transfer: TransferConfig = TransferConfig()
+    clipboard: ClipboardConfig = ClipboardConfig()
+    diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _recording_paths(cls, data: Any) -> Any:
+        # Recording paths not given resolve under data_dir, like security.secret_key_file.
+        if not isinstance(data, dict) or isinstance(data.get("recording"), RecordingConfig):
+            return data
+        data_dir = Path(data.get("data_dir") or "var")
+        recording = dict(data.get("recording") or {})
+        recording.setdefault("directory", data_dir / "recordings")
+        recording.setdefault("master_key_file", data_dir / "recording-master.key")
+        return {**data, "recording": recording}
 
     def directory(self) -> HotlineDirectory:
         return HotlineDirectory(
@@ -235,6 +366,9 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
+_SECRET_KEYS = {"security.secret_key", "recording.master_key"}
+
+
 def _describe(error: ValidationError) -> str:
     lines = []
     for item in error.errors():
@@ -242,7 +376,9 @@ def _describe(error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown setting"
-        lines.append(f"{key}: {message} (got {item.get('input')!r})")
+        # Never echo a secret, not even a malformed one, into logs and terminals.
+        got = "<hidden>" if key in _SECRET_KEYS else repr(item.get("input"))
+        lines.append(f"{key}: {message} (got {got})")
     return "invalid configuration:\n  " + "\n  ".join(lines)
 
 

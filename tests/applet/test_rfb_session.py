@@ -13,6 +13,7 @@ from bench.rfb_client import COPY_RECT, RAW, TIGHT, RFBClient
 
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.capture.clipboard import MemoryClipboard
 from supportdesk.capture.screen_source import MemoryScreenSource
 
 from .harness import Served, serve_session
@@ -175,21 +176,44 @@ async def test_input_reaches_the_sink_only_while_control_is_allowed(
     await client.close()
 
 
-async def test_cut_text_is_ignored_unless_allowed(source: MemoryScreenSource) -> None:
-    received: list[str] = []
-    for clipboard in (False, True):
-        session = RFBSession(
-            source, RecordingSink(), monitor=1, control=True, clipboard=clipboard,
-            on_cut_text=received.append,
-        )  # fmt: skip
-        async with serve_session(session) as srv:
-            session.start()
-            client = await viewer(srv.port)
-            await client.cut_text(f"clipboard={clipboard}")
-            await client.request(incremental=False)
-            await client.next_update(within=2)
-            await client.close()
-    assert received == ["clipboard=True"]
+async def test_clipboard_crosses_only_while_control_is_allowed(source: MemoryScreenSource) -> None:
+    board = MemoryClipboard()
+    session = RFBSession(source, RecordingSink(), monitor=1, control=False, clipboard=board)
+
+    async def roundtrip() -> list[tuple[object, ...]]:
+        await client.request(incremental=False)
+        await client.next_update(within=2)
+        cuts = [m for m in client.messages if m[0] == "cut"]
+        client.messages.clear()
+        return cuts
+
+    async with serve_session(session) as srv:
+        session.start()
+        client = await viewer(srv.port)
+        await client.cut_text("ohne Kontrolle")
+        board.copy("geheim")
+        assert await roundtrip() == []
+        assert board.text == "geheim"  # the agent's text never arrived
+        assert not board.listened  # the customer's copies are not even read
+
+        session.set_control(True)
+        assert board.listened
+        await client.cut_text("Grüße")
+        board.copy("Köln")
+        assert await roundtrip() == [("cut", "Köln")]
+        assert board.text == "Grüße"
+
+        session.pause()
+        assert not board.listened
+        await client.cut_text("pausiert")
+        board.copy("auch geheim")
+        assert await roundtrip() == []
+        assert board.text == "auch geheim"
+        session.resume()
+        assert board.listened
+        await client.close()
+    assert not board.listened  # the session ended
+    assert (session.stats.clipboard_to_customer, session.stats.clipboard_to_agent) == (1, 1)
 
 
 async def test_stop_halts_capture_within_a_second_and_closes_the_stream(

@@ -43,9 +43,12 @@ from supportdesk.domain.support_session import (
     KeyRedeemedTooLate,
     Party,
     Paused,
+    RecordingHalted,
+    RecordingRestored,
     Resumed,
     SessionError,
     SessionEvent,
+    SessionHeld,
     SessionState,
     SupportSession,
     TimeWentBackwards,
@@ -116,6 +119,8 @@ SAMPLES: dict[type[SessionEvent], SessionEvent] = {
     CapabilityRevoked: CapabilityRevoked(at(5), C),
     Paused: Paused(at(5)),
     Resumed: Resumed(at(5)),
+    RecordingHalted: RecordingHalted(at(5), "No space left on device"),
+    RecordingRestored: RecordingRestored(at(5)),
     CapabilityUsed: CapabilityUsed(at(5), V),
     Ended: Ended(at(5), EndReason.CUSTOMER),
     Expired: Expired(at(5)),
@@ -220,6 +225,45 @@ def test_pause_stops_everything_even_view() -> None:
     session.apply(CapabilityRevoked(at(6), C))
     session.apply(Resumed(at(7)))
     assert session.capture_allowed and not session.input_allowed
+
+
+@pytest.mark.parametrize("paused_first", [False, True])
+def test_a_recording_outage_holds_the_session_until_the_system_lifts_it(
+    paused_first: bool,
+) -> None:
+    session = session_in(SessionState.ACTIVE)
+    if paused_first:
+        session.apply(Paused(at(4.5)))
+    (held,) = session.apply(RecordingHalted(at(5), "No space left on device"))
+    assert (held.event_type, held.actor) == ("session.paused", "system")
+    assert held.data == {"cause": "recording_unavailable", "problem": "No space left on device"}
+    assert session.held and session.paused
+    assert not session.capture_allowed and not session.input_allowed
+    assert session.apply(RecordingHalted(at(5.5), "again")) == []  # one outage, one hold
+    # Neither party can lift the hold: their resume only ends their own pause.
+    if paused_first:
+        session.apply(Resumed(at(6), Party.CUSTOMER))
+    with pytest.raises(IllegalTransition):
+        session.apply(Resumed(at(6.5), Party.AGENT))
+    assert session.state is SessionState.ACTIVE and session.paused
+    with pytest.raises(SessionHeld):
+        session.check_use(V)
+    assert not session.may_use(V)
+    # The customer may pause during the hold; the hold's end then leaves it paused.
+    session.apply(Paused(at(7)))
+    (lifted,) = session.apply(RecordingRestored(at(8)))
+    assert (lifted.event_type, lifted.actor) == ("session.resumed", "system")
+    assert not session.held and session.state is SessionState.PAUSED
+    assert session.apply(RecordingRestored(at(8.5))) == []
+    session.apply(Resumed(at(9)))
+    assert session.capture_allowed and session.input_allowed
+
+
+def test_the_end_forgets_the_hold() -> None:
+    session = session_in(SessionState.ACTIVE)
+    session.apply(RecordingHalted(at(5), "EIO"))
+    session.apply(Ended(at(6), EndReason.ERROR))
+    assert not session.held and not session.paused
 
 
 def test_redemption_after_key_expiry_refused() -> None:
@@ -369,6 +413,10 @@ def events_of(event_type: type[SessionEvent], when: datetime) -> st.SearchStrate
         return st.sampled_from(list(Party)).map(lambda by: event_type(when, by))
     if event_type is Ended:
         return st.sampled_from(list(EndReason)).map(lambda reason: Ended(when, reason))
+    if event_type is RecordingHalted:
+        return st.just(RecordingHalted(when, "No space left on device"))
+    if event_type is RecordingRestored:
+        return st.just(RecordingRestored(when))
     return st.just(Expired(when))
 
 
@@ -396,9 +444,9 @@ class SessionMachine(RuleBasedStateMachine):
             if (before_state, type(event)) not in TRANSITIONS:
                 assert isinstance(error, IllegalTransition)
             if isinstance(event, CapabilityUsed) and before_state is SessionState.ACTIVE:
-                # Refused although live: not granted, or out of time order.
+                # Refused although live: not granted, held, or out of time order.
                 assert event.capability not in before_granted or isinstance(
-                    error, TimeWentBackwards
+                    error, TimeWentBackwards | SessionHeld
                 )
             return
         self.audit += records
@@ -406,9 +454,14 @@ class SessionMachine(RuleBasedStateMachine):
         assert not self.ever_terminal
         assert self.session.state is TRANSITIONS[(before_state, type(event))]
         if isinstance(event, CapabilityUsed):
-            # No capability is used unless granted, live, and not paused.
+            # No capability is used unless granted, live, not paused and not held.
             assert before_state is SessionState.ACTIVE
             assert event.capability in before_granted
+            assert not self.session.held
+        if isinstance(event, RecordingHalted):
+            assert self.session.held and self.session.paused
+        if isinstance(event, RecordingRestored):
+            assert not self.session.held
         if isinstance(event, CapabilityGranted):
             assert event.capability not in before_granted
             assert self.session.granted == before_granted | {event.capability}
@@ -451,7 +504,15 @@ class SessionMachine(RuleBasedStateMachine):
                 caps = data.draw(st.frozensets(capabilities).map(lambda c: c | {V}))
                 self._feed(ConsentGiven(when, caps))
         else:
-            live = [CapabilityGranted, CapabilityRevoked, CapabilityUsed, Paused, Resumed]
+            live = [
+                CapabilityGranted,
+                CapabilityRevoked,
+                CapabilityUsed,
+                Paused,
+                Resumed,
+                RecordingHalted,
+                RecordingRestored,
+            ]
             event_type = data.draw(st.sampled_from(live))
             self._feed(data.draw(events_of(event_type, when)))
 
@@ -476,6 +537,12 @@ class SessionMachine(RuleBasedStateMachine):
     def capture_and_input_only_when_active(self) -> None:
         if self.session.capture_allowed or self.session.input_allowed:
             assert self.session.state is SessionState.ACTIVE
+            assert not self.session.held
+
+    @invariant()
+    def only_live_sessions_are_held(self) -> None:
+        if self.session.held:
+            assert self.session.state in LIVE_STATES and self.session.paused
 
 
 SessionMachine.TestCase.settings = settings(

@@ -87,9 +87,10 @@ def record_session(
     width: int = 160,
     height: int = 96,
     keyframe_encoding: Literal["tight", "raw"] = "tight",
+    number: str = "BN-2026-4821-7730-8",
 ) -> SyntheticSession:
     session = SyntheticSession(path, width, height)
-    writer = RecordingWriter.create(path, "BN-2026-4821-7730-8", master_key, START)
+    writer = RecordingWriter.create(path, number, master_key, START)
     conn = RFBServerConnection(width, height, "customer-pc")
 
     def at(us: int) -> datetime:

@@ -45,6 +45,12 @@ def client_cut_text(data: bytes) -> bytes:
     return struct.pack(">BxxxI", 6, len(data)) + data
 
 
+def extended_clipboard(flags: int, payload: bytes = b"") -> bytes:
+    """ClientCutText with a negative length, as noVNC writes Extended Clipboard messages."""
+    body = struct.pack(">I", flags) + payload
+    return struct.pack(">Bxxxi", 6, -len(body)) + body
+
+
 def enable_continuous_updates(enable: bool, x: int, y: int, w: int, h: int) -> bytes:
     return struct.pack(">BBHHHH", 150, int(enable), x, y, w, h)
 
@@ -114,8 +120,12 @@ class Viewer:
             elif kind == 2:
                 self.log.append(("bell",))
             elif kind == 3:
-                (length,) = r.unpack(">3xI")
-                self.log.append(("cut", r.take(length).decode("latin-1")))
+                (length,) = r.unpack(">3xi")
+                if length < 0:  # Extended Clipboard: flags, then the payload
+                    body = r.take(-length)
+                    self.log.append(("xclip", int.from_bytes(body[:4], "big"), body[4:]))
+                else:
+                    self.log.append(("cut", r.take(length).decode("latin-1")))
             elif kind == 150:
                 self.log.append(("end-cu",))
             elif kind == 248:

@@ -39,6 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(tmp_path_factory.mktemp("relay")) as running:
         add_agent(running, "anna")
         add_agent(running, "sven", "supervisor")
+        add_agent(running, "svea", "supervisor")
         yield running
 
 
@@ -205,6 +206,43 @@ async def test_chat_goes_both_ways(server: LiveServer) -> None:
     assert chats[1]["data"]["characters"] == len("Erledigt – grüße!")
     assert "Start" not in exported.stdout and "grüße" not in exported.stdout
     assert chats[0]["data"]["fingerprint"] != chats[1]["data"]["fingerprint"]
+
+
+async def test_a_slow_viewer_holds_up_only_its_own_channel(server: LiveServer) -> None:
+    agent, applet, number = await live_session(server)
+    control = await control_socket(await agent.control_url(number), server.url)
+    await next_of(control, "state", state="active")
+    stalled = await open_viewer(server, number, control, max_queue=1)  # never reads
+    stalled_channel = (await applet.next_control("open"))["channel"]
+    supervisor = await AgentBrowser.log_in(server, "svea")
+    watch = await control_socket(await supervisor.control_url(number), server.url)
+    await next_of(watch, "state", state="active")
+    watcher = await open_viewer(server, number, watch)
+    watcher_channel = (await applet.next_control("open"))["channel"]
+
+    # The applet streams to the stalled viewer, within its credit, until no more credit
+    # comes back: every buffer on the way is full and the relay's send to it waits.
+    frame, in_flight = b"x" * 65536, 0
+    while True:
+        while in_flight + len(frame) <= DEFAULT_WINDOW:
+            await applet.socket.send(encode_frame(stalled_channel, frame))
+            in_flight += len(frame)
+        try:
+            credit = await asyncio.wait_for(applet.next_control("credit"), timeout=1)
+        except TimeoutError:
+            break
+        in_flight -= credit["bytes"]
+
+    # The other viewer's channel and the session's messages still go through.
+    await applet.socket.send(encode_frame(watcher_channel, b"RFB 003.008\n"))
+    assert await asyncio.wait_for(watcher.recv(), timeout=2) == b"RFB 003.008\n"
+    await applet.send({"type": "chat", "text": "Sehen Sie das?"})
+    said = await asyncio.wait_for(next_of(control, "chat"), timeout=2)
+    assert said["text"] == "Sehen Sie das?"
+    for socket in (stalled, watcher, watch, control, applet.socket):
+        await socket.close()
+    await agent.close()
+    await supervisor.close()
 
 
 async def test_the_applet_may_not_exceed_its_credit(server: LiveServer) -> None:

@@ -2,7 +2,9 @@
 
 "Fernwartung aktiv — wird aufgezeichnet", the consultation number, the verification
 code, the agent's name, and three buttons: pause/resume, revoke/grant control, and
-"Sitzung beenden". The buttons call straight into the session (an
+"Sitzung beenden"; who is watching; why the server holds the session, when it
+does (no recording); with file transfer granted, "Datei senden …" and
+the folder of received files. The buttons call straight into the session (an
 :class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
 methods); ending works without any network, because stopping capture is local.
 """
@@ -10,6 +12,8 @@ methods); ending works without any network, because stopping capture is local.
 from __future__ import annotations
 
 import tkinter as tk
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Protocol
 
 from supportdesk.applet.receipt import SessionTimeline
@@ -41,6 +45,21 @@ class SessionControls(Protocol):
     def stop(self) -> None: ...
 
 
+class FileButtons(Protocol):
+    """What the window's file buttons act on."""
+
+    @property
+    def status(self) -> str: ...
+
+    def send_file(self, path: Path) -> None:
+        """Hash, confirm and offer ``path``; must not block the window."""
+        ...
+
+    def open_folder(self) -> None: ...
+
+    def cancel_running(self) -> None: ...
+
+
 class ActiveWindow:
     """The window; :meth:`run` blocks until the session ends (here or elsewhere).
 
@@ -59,9 +78,15 @@ class ActiveWindow:
         control_offered: bool = True,
         timeline: SessionTimeline | None = None,
         screen: str | None = None,
+        watchers: Callable[[], Sequence[str]] = tuple,
+        files: FileButtons | None = None,
+        notice: Callable[[], str] = str,
     ) -> None:
         self.session = session
+        self.notice = notice
         self.timeline = timeline
+        self.watchers = watchers
+        self.files = files
         self.root = tk.Tk(screenName=screen, className="supportdesk")
         self.root.title(TITLE)
         self.root.resizable(False, False)
@@ -86,6 +111,15 @@ class ActiveWindow:
             tk.Label(details, text=value, font=("TkDefaultFont", 10, "bold")).grid(
                 row=row, column=1, sticky="w"
             )
+        # Why the bank's server holds the session, e.g. it cannot record right now.
+        self.notice_label = tk.Label(frame, anchor="w", fg=BANNER_COLOUR, wraplength=360)
+        self.notice_label.pack(fill="x")
+        # Who sees the screen right now (the agent, a supervisor watching along).
+        self.watching = tk.Label(frame, anchor="w", justify="left", wraplength=360)
+        self.watching.pack(fill="x", pady=(0, 6))
+        self.file_status = tk.Label(frame, anchor="w", justify="left", wraplength=360)
+        if files is not None:
+            self.file_status.pack(fill="x", pady=(0, 6))
         bar = tk.Frame(frame)
         bar.pack(fill="x")
         self.buttons: dict[str, tk.Button] = {
@@ -94,13 +128,28 @@ class ActiveWindow:
         }
         if control_offered:
             self.buttons["control"] = tk.Button(bar, command=self.toggle_control)
-        for name in ("pause", "control", "end"):
+        if files is not None:
+            self.buttons["send_file"] = tk.Button(
+                bar, text="Datei senden …", command=self.pick_file
+            )
+            self.buttons["folder"] = tk.Button(
+                bar, text="Empfangene Dateien", command=files.open_folder
+            )
+            self.buttons["cancel_files"] = tk.Button(
+                bar, text="Übertragung abbrechen", command=files.cancel_running
+            )
+        for name in ("pause", "control", "send_file", "folder", "cancel_files", "end"):
             if name in self.buttons:
                 self.buttons[name].pack(side="left", padx=(0, 6))
         self._refresh()
         self.root.after(POLL_MS, self._poll)
 
     def _refresh(self) -> None:
+        self.notice_label.configure(text=self.notice())
+        names = list(self.watchers())
+        self.watching.configure(text="Es sehen zu: " + (", ".join(names) if names else "niemand"))
+        if self.files is not None:
+            self.file_status.configure(text=self.files.status)
         self.buttons["pause"].configure(text="Fortsetzen" if self.session.paused else "Pausieren")
         if "control" in self.buttons:
             self.buttons["control"].configure(
@@ -125,6 +174,15 @@ class ActiveWindow:
             else:
                 self.timeline.revoke(Capability.CONTROL)
         self._refresh()
+
+    def pick_file(self) -> None:
+        """ "Datei senden …": the customer picks a file; sending asks once more."""
+        from tkinter import filedialog
+
+        assert self.files is not None
+        chosen = filedialog.askopenfilename(parent=self.root, title="Datei an den Berater senden")
+        if chosen:
+            self.files.send_file(Path(chosen))
 
     def end(self) -> None:
         """ "Sitzung beenden": stop the session (capture halts within 1 s) and close."""

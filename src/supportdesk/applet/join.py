@@ -8,6 +8,7 @@ while allowed, offers pause / control / end, and leaves the receipt.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
 import sys
@@ -15,10 +16,13 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TextIO
 
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
+from supportdesk.applet.files import FilesUI
+from supportdesk.applet.files_text import TextFilesUI, TextQuestions
 from supportdesk.applet.link_client import AppletLink, LinkError, SessionFacts
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
@@ -26,9 +30,12 @@ from supportdesk.domain.consent import ConsentRecord, Language
 
 TEXT_HELP = {
     "de": "Befehle: p = Pause/Fortsetzen, s = Steuerung entziehen/erlauben, "
-    "e = Sitzung beenden, c TEXT = Nachricht an den Berater",
+    "e = Sitzung beenden, c TEXT = Nachricht an den Berater, "
+    "datei PFAD = Datei an den Berater senden, x = Übertragungen abbrechen, "
+    "o = Ordner der empfangenen Dateien öffnen",
     "en": "Commands: p = pause/resume, s = revoke/allow control, e = end the session, "
-    "c TEXT = message to the agent",
+    "c TEXT = message to the agent, datei PATH = send a file to the agent, "
+    "x = cancel transfers, o = open the folder of received files",
 }
 
 
@@ -101,7 +108,27 @@ class LinkControls:
         self.link.request({"type": "end"})
 
 
-def show_active_window(link: AppletLink, control_offered: bool) -> None:
+class LinkFileButtons:
+    """The active window's file buttons, acting on the link's files."""
+
+    def __init__(self, link: AppletLink) -> None:
+        self.link = link
+
+    @property
+    def status(self) -> str:
+        return str(getattr(self.link.files.ui, "status", ""))
+
+    def send_file(self, path: Path) -> None:
+        send_file_in_background(self.link, str(path), sys.stderr)
+
+    def open_folder(self) -> None:
+        open_folder(self.link.files.folder.ensure())
+
+    def cancel_running(self) -> None:
+        self.link.files.cancel_running()
+
+
+def show_active_window(link: AppletLink, control_offered: bool, files: bool = False) -> None:
     """The always-on-top window, in a thread of its own (Tk stays in that thread)."""
     from supportdesk.applet.active_window import ActiveWindow
 
@@ -112,17 +139,62 @@ def show_active_window(link: AppletLink, control_offered: bool) -> None:
             verification_code=link.verification_code,
             agent_name=link.facts.agent_name,
             control_offered=control_offered,
+            watchers=lambda: link.watchers,
+            notice=lambda: link.notice,
+            files=LinkFileButtons(link) if files else None,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
 
 
+def send_file_in_background(link: AppletLink, path: str, stdout: TextIO) -> None:
+    """Hash, confirm and offer ``path`` without holding up the caller (the confirmation
+    is itself a question the caller's thread has to answer)."""
+
+    def run() -> None:
+        try:
+            link.files.send_file(Path(path).expanduser())
+        except OSError as exc:
+            print(f"Datei nicht lesbar / cannot read the file: {exc}", file=stdout, flush=True)
+        except Exception as exc:  # a refused file (too large) must not kill the thread
+            print(f"Datei nicht gesendet / file not sent: {exc}", file=stdout, flush=True)
+
+    threading.Thread(target=run, name="send-file", daemon=True).start()
+
+
+def open_folder(folder: Path) -> None:
+    """Show ``folder`` in the system's file manager."""
+    import os
+    import subprocess
+
+    if sys.platform == "win32":
+        os.startfile(folder)  # type: ignore[attr-defined]  # noqa: S606 - our own folder
+    else:
+        opener = "open" if sys.platform == "darwin" else "xdg-open"
+        with contextlib.suppress(OSError):
+            subprocess.Popen([opener, str(folder)])  # noqa: S603 - fixed program, our folder
+
+
+def tk_files_ui() -> FilesUI:
+    from supportdesk.applet.files_tk import TkFilesUI
+
+    return TkFilesUI()
+
+
 class TextControls:
     """Reads the customer's commands from standard input while the session runs."""
 
-    def __init__(self, link: AppletLink, stdin: TextIO, stdout: TextIO, language: str) -> None:
+    def __init__(
+        self,
+        link: AppletLink,
+        stdin: TextIO,
+        stdout: TextIO,
+        language: str,
+        questions: TextQuestions | None = None,
+    ) -> None:
         self.link, self.stdin, self.stdout, self.language = link, stdin, stdout, language
         self.paused = False
+        self.questions = questions or TextQuestions(stdout)
         self.thread = threading.Thread(target=self._run, name="text-controls", daemon=True)
 
     def start(self) -> None:
@@ -132,7 +204,15 @@ class TextControls:
     def _run(self) -> None:
         for line in self.stdin:
             command = line.strip()
-            if command == "p":
+            if self.questions.take(command):
+                continue  # the answer to "Datei annehmen?" and the like
+            if command.startswith("datei "):
+                send_file_in_background(self.link, command[6:].strip(), self.stdout)
+            elif command == "o":
+                open_folder(self.link.files.folder.ensure())
+            elif command == "x":
+                self.link.files.cancel_running()
+            elif command == "p":
                 self.paused = not self.paused
                 self.link.request({"type": "pause" if self.paused else "resume"})
             elif command == "s":
@@ -143,6 +223,7 @@ class TextControls:
                 return
             elif command.startswith("c "):
                 self.link.request({"type": "chat", "text": command[2:]})
+        self.questions.close()
 
 
 def run_join(
@@ -159,6 +240,7 @@ def run_join(
     input_sink: Callable[[], InputSink | None] | None = None,
 ) -> SessionFacts:
     """Run one session to its end and return what the receipt records."""
+    from supportdesk.capture.clipboard import open_customer_clipboard
     from supportdesk.capture.input_sink import XTestInputSink
     from supportdesk.capture.screen_source import MssScreenSource
 
@@ -181,7 +263,8 @@ def run_join(
             if text_mode:
                 controls.start()
             else:
-                show_active_window(link, "control" in data.get("capabilities", []))
+                granted = data.get("capabilities", [])
+                show_active_window(link, "control" in granted, "file_transfer" in granted)
         elif kind == "chat" and data.get("from") == "agent":
             print(f"[{data.get('name') or 'Berater'}] {data.get('text')}", file=stdout, flush=True)
         elif kind == "state" and text_mode:
@@ -192,22 +275,27 @@ def run_join(
             line = f"[{data.get('state')}] {granted}"
             if watching:
                 line += f" — es sehen zu / watching: {watching}"
+            if data.get("notice"):
+                line += f" — {data['notice']}"
             print(line, file=stdout, flush=True)
         elif kind == "end":
             print(
                 f"Sitzung beendet / session ended ({data.get('reason')})", file=stdout, flush=True
             )
 
+    questions = TextQuestions(stdout)
     link = AppletLink(
         server,
         token,
         ask_consent=ask,
         screen_source=screen_source or MssScreenSource,
         input_sink=input_sink or XTestInputSink,
+        clipboard=open_customer_clipboard,
         ssl_context=ssl_context(ca_file),
         language=language,
         monitor=monitor,
         on_event=on_event,
+        files_ui=TextFilesUI(questions, stdout) if text_mode else tk_files_ui(),
     )
-    controls = TextControls(link, stdin, stdout, "en" if language == "en" else "de")
+    controls = TextControls(link, stdin, stdout, "en" if language == "en" else "de", questions)
     return asyncio.run(link.run())

@@ -16,6 +16,7 @@ import ssl
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -24,7 +25,15 @@ from websockets.exceptions import ConnectionClosed
 
 from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.consent import ConsentRequest
+from supportdesk.applet.files import (
+    CustomerFiles,
+    DeclineAll,
+    DoneFile,
+    FilesUI,
+    download_folder,
+)
 from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.capabilities import Capability
@@ -34,7 +43,9 @@ from supportdesk.link.frames import (
     decode_control,
     decode_frame,
     encode_control,
+    encode_keyframe_pieces,
 )
+from supportdesk.transfer.receiver import DownloadFolder
 
 log = logging.getLogger(__name__)
 
@@ -88,6 +99,7 @@ class SessionFacts:
     grants: list[tuple[datetime, str, str]] = field(default_factory=list)
     capabilities: frozenset[str] = frozenset()
     consent: ConsentRecord | None = None
+    files: list[DoneFile] = field(default_factory=list)
 
 
 class AppletLink:
@@ -99,16 +111,20 @@ class AppletLink:
         ask_consent: Callable[[ConsentRequest], ConsentRecord],
         screen_source: Callable[[], ScreenSource],
         input_sink: Callable[[], InputSink | None],
+        clipboard: Callable[[], CustomerClipboard | None] = lambda: None,
         ssl_context: ssl.SSLContext | None = None,
         language: str = "de",
         monitor: int = 0,
         on_event: Callable[[str, dict[str, Any]], None] = lambda kind, data: None,
+        files_ui: FilesUI | None = None,
+        files_folder: Path | None = None,
     ) -> None:
         self.url = applet_url(server)
         self.token = token
         self.ask_consent = ask_consent
         self.screen_source = screen_source
         self.input_sink = input_sink
+        self.customer_clipboard = clipboard
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.language = language
         self.monitor = monitor
@@ -118,12 +134,20 @@ class AppletLink:
         self.channels: dict[int, Channel] = {}
         self.control_allowed = False
         self.paused = False
+        self.notice = ""  # why the server holds the session (no recording), if it does
+        self.watchers: list[str] = []
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._source: ScreenSource | None = None
         self._sink: InputSink | None = None
+        self._clipboard: CustomerClipboard | None = None
         self._ending = False
+        self.files = CustomerFiles(
+            self.control,
+            files_ui or DeclineAll(),
+            DownloadFolder(files_folder or download_folder()),
+        )
 
     # -- customer controls, callable from any thread ------------------------------------
 
@@ -180,6 +204,7 @@ class AppletLink:
         except Exception as exc:  # websockets' InvalidStatus for a refused token
             raise LinkError(f"the server refused the link: {exc}") from None
         self._socket = socket
+        self.files.attach(self._loop)
         try:
             async for message in socket:
                 if isinstance(message, str):
@@ -193,6 +218,8 @@ class AppletLink:
             pass
         finally:
             self.stop_capture()
+            self.files.close()  # no half-received file survives the session
+            self.facts.files = list(self.files.done)
             for channel in list(self.channels.values()):
                 channel.reader.close()
                 await channel.writer.mark_closed()
@@ -202,6 +229,8 @@ class AppletLink:
                 self._sink.close()
             if self._source is not None:
                 self._source.close()
+            if self._clipboard is not None:
+                self._clipboard.close()
             self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
             if not self.facts.end_reason:
                 self.facts.end_reason = "customer" if self._ending else "link lost"
@@ -237,6 +266,14 @@ class AppletLink:
                 await self._socket.close()
         elif kind == "chat":
             self.on_event("chat", message)
+        elif kind == "keyframe":
+            keyframe_of = self.channels.get(int(message["channel"]))
+            if keyframe_of is not None:
+                keyframe_of.session.request_keyframe()
+        elif kind.startswith("file_"):
+            await self.files.receive(message)
+        elif kind == "diagnostics_request":
+            await self.files.diagnostics(message)
 
     async def _consent(self, message: dict[str, Any]) -> None:
         request = ConsentRequest(
@@ -273,6 +310,7 @@ class AppletLink:
         if self._source is None:
             self._source = self.screen_source()
             self._sink = self.input_sink()
+            self._clipboard = self.customer_clipboard()
             monitors = self._source.monitors()
             await self.control(
                 {
@@ -287,6 +325,8 @@ class AppletLink:
             None if view_only else self._sink,
             monitor=min(self.monitor, len(self._source.monitors()) - 1),
             control=self.control_allowed and not view_only,
+            clipboard=None if view_only else self._clipboard,
+            on_keyframe=lambda payload: self._send_keyframe(number, payload),
         )
         reader, writer = ChannelReader(), ChannelWriter(self.send, number)
         session.start()
@@ -294,6 +334,14 @@ class AppletLink:
             session.pause()
         task = asyncio.create_task(session.serve(reader, writer))
         self.channels[number] = Channel(session, reader, writer, task)
+
+    async def _send_keyframe(self, number: int, payload: bytes) -> None:
+        # Behind the channel's RFB bytes, outside its credit: the relay records it and
+        # forwards nothing (docs/relay-protocol.md).
+        channel = self.channels.get(number)
+        if channel is not None:
+            for piece in encode_keyframe_pieces(number, payload):
+                await channel.writer.write_message(piece)
 
     def _follow_state(self, message: dict[str, Any]) -> None:
         capabilities = frozenset(str(c) for c in message.get("capabilities", []))
@@ -306,7 +354,13 @@ class AppletLink:
         if message.get("state") in ("active", "paused"):
             self.facts.capabilities = capabilities
         self.control_allowed = Capability.CONTROL.value in capabilities
-        self.paused = message.get("state") == "paused"
+        self.paused = bool(message.get("paused"))  # by a party, or held by the system
+        self.notice = str(message.get("notice") or "")
+        self.watchers = [
+            f"{w.get('name')} ({w.get('role')})"
+            for w in message.get("watchers", [])
+            if isinstance(w, dict)
+        ]
         for channel in self.channels.values():
             channel.session.set_control(self.control_allowed)
             if self.paused and not channel.session.paused:

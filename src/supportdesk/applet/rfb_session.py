@@ -19,7 +19,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,17 +34,21 @@ from supportdesk.applet.capture_loop import (
     FrameDelta,
 )
 from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.recording.keyframe import encode_keyframe
 from supportdesk.rfb import (
     ClientCutText,
     KeyEvent,
+    LocalProtocolError,
     PointerEvent,
     Rect,
     RemoteProtocolError,
     RFBServerConnection,
     SetDesktopSize,
 )
+from supportdesk.rfb.clipboard import DEFAULT_MAX_CLIPBOARD_TEXT
 from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 
 log = logging.getLogger(__name__)
@@ -63,6 +67,9 @@ class SessionStats:
     keys_injected: int = 0
     pointer_injected: int = 0
     input_dropped: int = 0
+    clipboard_to_customer: int = 0
+    clipboard_to_agent: int = 0
+    keyframes: int = 0
 
 
 def bgrx_as_rgb(frame: Frame) -> npt.NDArray[np.uint8]:
@@ -73,9 +80,11 @@ def bgrx_as_rgb(frame: Frame) -> npt.NDArray[np.uint8]:
 class RFBSession:
     """Serve monitor ``monitor`` of ``source`` to one RFB viewer; inject its input into ``sink``.
 
-    ``control`` is the customer's initial answer for mouse and keyboard; ``clipboard``
-    allows ClientCutText to reach ``on_cut_text`` (only while control is allowed too).
-    The caller owns ``source`` and ``sink`` and closes them after the session.
+    ``control`` is the customer's initial answer for mouse and keyboard. With a
+    ``clipboard``, text crosses both ways while input is allowed (control granted,
+    not paused): the agent's cut text is set on it, and what the customer copies goes
+    to the viewer, at most ``max_clipboard`` bytes. The caller owns ``source``,
+    ``sink`` and ``clipboard`` and closes them after the session.
     """
 
     def __init__(
@@ -86,11 +95,12 @@ class RFBSession:
         monitor: int = 0,
         name: str = DEFAULT_NAME,
         control: bool = False,
-        clipboard: bool = False,
-        on_cut_text: Callable[[str], None] | None = None,
+        clipboard: CustomerClipboard | None = None,
+        max_clipboard: int = DEFAULT_MAX_CLIPBOARD_TEXT,
         max_fps: float = DEFAULT_MAX_FPS,
         idle_fps: float = DEFAULT_IDLE_FPS,
         detect_scroll: bool = True,
+        on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -100,7 +110,10 @@ class RFBSession:
         self.stats = SessionStats()
         self._sink = sink
         self._clipboard = clipboard
-        self._on_cut_text = on_cut_text
+        self._max_clipboard = max_clipboard
+        self._copied: str | None = None  # the customer's latest copy, not yet sent
+        self._listening = False  # to the customer's clipboard: only while serving and allowed
+        self._serving = False
         self._lock = threading.Lock()
         self._control = control
         self._started = False
@@ -108,6 +121,8 @@ class RFBSession:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._wake: asyncio.Event | None = None
         self._stop_event: asyncio.Event | None = None
+        self._on_keyframe = on_keyframe
+        self._keyframe_wanted = False
         self._capture = CaptureLoop(
             source,
             monitor,
@@ -148,6 +163,17 @@ class RFBSession:
         with self._lock:
             self._control = allowed
         self._apply_sink_state()
+
+    def request_keyframe(self) -> None:
+        """Send a recording keyframe of what the viewer shows (on the event loop's thread).
+
+        It goes to ``on_keyframe`` after the first update at the earliest, in order
+        with the RFB bytes, and the live Tight streams restart right after it
+        (docs/recording-format.md, rules K1-K3).
+        """
+        self._keyframe_wanted = True
+        if self._wake is not None:
+            self._wake.set()
 
     def stop(self) -> None:
         """End the session: capture halts (within 1 s), input is blocked, the stream closes.
@@ -202,6 +228,21 @@ class RFBSession:
     def _apply_sink_state(self) -> None:
         if self._sink is not None:
             self._sink.enabled = self.input_allowed
+        self._follow_clipboard()
+
+    def _follow_clipboard(self) -> None:
+        """Listen to the customer's clipboard only while its text may go out, else it is unread."""
+        if self._clipboard is None:
+            return
+        with self._lock:
+            want = self._serving and self.input_allowed
+            if want == self._listening:
+                return
+            self._listening = want
+        if want:
+            self._clipboard.add_listener(self._customer_copied)
+        else:
+            self._clipboard.remove_listener(self._customer_copied)
 
     def _wake_threadsafe(self) -> None:
         loop, wake = self._loop, self._wake
@@ -226,19 +267,25 @@ class RFBSession:
         self._wake = asyncio.Event()
         self._stop_event = asyncio.Event()
         self._wake.set()  # the server speaks first: "RFB 003.008\n"
-        conn = RFBServerConnection(self.monitor.width, self.monitor.height, self.name)
+        conn = RFBServerConnection(
+            self.monitor.width, self.monitor.height, self.name, max_cut_text=self._max_clipboard
+        )
         link = _Link(self, conn, writer)
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),
             asyncio.create_task(link.write_loop(), name="rfb-write"),
             asyncio.create_task(self._stop_event.wait(), name="rfb-stop"),
         }
+        self._serving = True
+        self._follow_clipboard()
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
             for task in done:
                 if not task.cancelled() and task.exception() is not None:
                     log.warning("RFB connection ended: %r", task.exception())
         finally:
+            self._serving = False
+            self._follow_clipboard()
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
@@ -249,11 +296,27 @@ class RFBSession:
 
     # -- used by _Link ----------------------------------------------------------------------
 
+    def _customer_copied(self, text: str) -> None:
+        """The customer copied ``text`` (clipboard thread): send it only while input is allowed."""
+        if not self.input_allowed:
+            return
+        with self._lock:
+            self._copied = text
+        self._wake_threadsafe()
+
+    def _take_copied(self) -> str | None:
+        with self._lock:
+            text, self._copied = self._copied, None
+        return text if self.input_allowed else None
+
     def _handle_input(self, event: Any) -> None:
         """Carry out one input event from the viewer, if the customer allows it."""
         if isinstance(event, ClientCutText):
-            if self._clipboard and self.input_allowed and self._on_cut_text is not None:
-                self._on_cut_text(event.text)
+            if self._clipboard is not None and self.input_allowed:
+                self._clipboard.set_text(event.text)
+                self.stats.clipboard_to_customer += 1
+            else:
+                self.stats.input_dropped += 1
             return
         if not self.input_allowed or self._sink is None:
             self.stats.input_dropped += 1
@@ -279,6 +342,7 @@ class _Link:
         self.drained = asyncio.Event()
         self.drained.set()
         self.frame: Frame | None = None
+        self.shown: Frame | None = None  # the frame of the last update: what the viewer has
         self.need_full = True  # the first frame after the handshake covers everything
 
     async def read_loop(self, reader: ByteReader) -> None:
@@ -355,6 +419,13 @@ class _Link:
 
     async def _send(self) -> None:
         engine = self.conn
+        copied = self.session._take_copied()
+        if copied is not None and engine.is_open:
+            try:
+                engine.send_cut_text(copied)
+                self.session.stats.clipboard_to_agent += 1
+            except LocalProtocolError as exc:  # too large for the limit: not sent
+                log.warning("customer's clipboard not sent: %s", exc)
         if engine.is_open and self.need_full and self.frame is not None:
             self.need_full = False
             engine.add_damage([Rect(0, 0, engine.width, engine.height)])
@@ -365,6 +436,7 @@ class _Link:
             and engine.send_framebuffer_update(bgrx_as_rgb(self.frame))
         ):
             self.session.stats.updates += 1
+            self.shown = self.frame
         data = bytes(self.outbox) + engine.data_to_send()
         self.outbox.clear()
         if data:
@@ -372,7 +444,24 @@ class _Link:
             self.session._capture.want(False)
             await self.writer.write(data)
             self.session.stats.bytes_sent += len(data)
+        await self._keyframe()
         self.drained.set()
+
+    async def _keyframe(self) -> None:
+        session, shown = self.session, self.shown
+        if not session._keyframe_wanted or session._on_keyframe is None:
+            return
+        if shown is None or not self.conn.is_open:
+            return  # asked before the first update: it follows that update
+        session._keyframe_wanted = False
+        # Encoding a whole screen takes tens of ms: off the loop. Nothing else writes
+        # this stream meanwhile, so the keyframe sits at a message boundary (K3).
+        payload = await asyncio.to_thread(
+            encode_keyframe, bgrx_as_rgb(shown), self.conn.pixel_format
+        )
+        await session._on_keyframe(payload)
+        self.conn.restart_compression()
+        session.stats.keyframes += 1
 
     async def flush_quietly(self) -> None:
         """Write what the engine still holds (a protocol error reason), ignoring failures."""

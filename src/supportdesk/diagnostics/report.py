@@ -141,9 +141,12 @@ class DiagnosticsReport:
 
     # -- the text the customer reads ------------------------------------------------------
 
-    def render_text(self, language: str = "de") -> str:
+    def render_text(self, language: str = "de", *, for_customer: bool = True) -> str:
+        """The report as text; the agent's copy (``for_customer=False``) leaves out the
+        notice that asks the customer to check it."""
         lines = [HEADER.text(language), "=" * len(HEADER.text(language)), ""]
-        lines += [NOTICE.text(language), ""]
+        if for_customer:
+            lines += [NOTICE.text(language), ""]
         stamp = self.created_at.astimezone(UTC).strftime("%d.%m.%Y %H:%M:%S UTC")
         lines += [("Erstellt: " if language == "de" else "Created: ") + stamp, ""]
         for entry in self.entries:

@@ -24,6 +24,8 @@ class Permission(Enum):
     SEE_ALL_LIVE_SESSIONS = "see_all_live_sessions"
     WATCH_SESSIONS = "watch_sessions"
     READ_AUDIT = "read_audit"
+    # Watching recorded sessions: the auditor's alone (an admin reads the trail, not screens).
+    PLAY_RECORDINGS = "play_recordings"
     MANAGE_AGENTS = "manage_agents"
 
 
@@ -37,7 +39,7 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.WATCH_SESSIONS,
         }
     ),
-    Role.AUDITOR: frozenset({Permission.READ_AUDIT}),
+    Role.AUDITOR: frozenset({Permission.READ_AUDIT, Permission.PLAY_RECORDINGS}),
     Role.ADMIN: frozenset({Permission.MANAGE_AGENTS, Permission.READ_AUDIT}),
 }
 

@@ -11,6 +11,12 @@ not even view. A paused customer may be typing something private, and "paused" o
 screen must mean the agent sees nothing. Capabilities may still be granted or
 revoked while paused, so a customer can take control away before resuming.
 
+The system pauses too: while the recording cannot be written (:class:`RecordingHalted`
+until :class:`RecordingRestored`; a repeated report is a no-op) the live session is
+*held*. A hold sits beside the parties' pause rather than replacing it: the state
+stays active or paused, the customer and the agent may still pause and resume, but
+nothing crosses until the system lifts the hold, and only the system can.
+
 The customer's name is held by the live session object only (for the agent's
 console). It is in no audit record and no :meth:`SupportSession.audit_view`, and the
 object forgets it when the session reaches a terminal state.
@@ -160,6 +166,21 @@ class Resumed:
 
 
 @dataclass(frozen=True)
+class RecordingHalted:
+    """The recording cannot be written (disk full, permissions): hold the session."""
+
+    at: datetime
+    problem: str
+
+
+@dataclass(frozen=True)
+class RecordingRestored:
+    """The recording takes writes again: lift the hold."""
+
+    at: datetime
+
+
+@dataclass(frozen=True)
 class CapabilityUsed:
     """The relay or applet is about to use ``capability`` (a frame, an input event, a
     file, a probe). Applying it is the check: it raises unless the use is allowed."""
@@ -190,6 +211,8 @@ SessionEvent = (
     | CapabilityRevoked
     | Paused
     | Resumed
+    | RecordingHalted
+    | RecordingRestored
     | CapabilityUsed
     | Ended
     | Expired
@@ -204,6 +227,8 @@ EVENT_TYPES: tuple[type[SessionEvent], ...] = (
     CapabilityRevoked,
     Paused,
     Resumed,
+    RecordingHalted,
+    RecordingRestored,
     CapabilityUsed,
     Ended,
     Expired,
@@ -227,10 +252,14 @@ TRANSITIONS: MappingProxyType[tuple[SessionState, type[SessionEvent]], SessionSt
             (_S.ACTIVE, CapabilityRevoked): _S.ACTIVE,
             (_S.ACTIVE, CapabilityUsed): _S.ACTIVE,
             (_S.ACTIVE, Paused): _S.PAUSED,
+            (_S.ACTIVE, RecordingHalted): _S.ACTIVE,  # held: see the module docstring
+            (_S.ACTIVE, RecordingRestored): _S.ACTIVE,
             (_S.ACTIVE, Ended): _S.ENDED,
             (_S.PAUSED, CapabilityGranted): _S.PAUSED,
             (_S.PAUSED, CapabilityRevoked): _S.PAUSED,
             (_S.PAUSED, Resumed): _S.ACTIVE,
+            (_S.PAUSED, RecordingHalted): _S.PAUSED,
+            (_S.PAUSED, RecordingRestored): _S.PAUSED,
             (_S.PAUSED, Ended): _S.ENDED,
         }
     )
@@ -272,6 +301,10 @@ class KeyRedeemedTooLate(SessionError):
     no; the session refuses too, so no clock skew between the two lets it through)."""
 
 
+class SessionHeld(SessionError):
+    """A capability was to be used while the system holds the session (no recording)."""
+
+
 class TimeWentBackwards(SessionError):
     """An event is older than the one before: audit order must follow real order."""
 
@@ -296,6 +329,8 @@ class SupportSession:
     consent_record: ConsentRecord | None = None
     end_reason: EndReason | None = None
     last_event_at: datetime | None = None
+    held_for: str | None = None
+    """Why the system holds the session (the recording's problem), or None."""
     _customer_name: CustomerName | None = field(default=None, repr=False)
 
     @classmethod
@@ -336,19 +371,37 @@ class SupportSession:
         return self.state in TERMINAL_STATES
 
     @property
+    def held(self) -> bool:
+        """True while the system holds the session because it cannot be recorded."""
+        return self.held_for is not None
+
+    @property
+    def paused(self) -> bool:
+        """True while nothing may cross: paused by a party, or held by the system."""
+        return self.state is SessionState.PAUSED or (self.state in LIVE_STATES and self.held)
+
+    @property
     def capture_allowed(self) -> bool:
         """May the applet capture the screen right now?"""
-        return self.state is SessionState.ACTIVE and Capability.VIEW in self.granted
+        return (
+            self.state is SessionState.ACTIVE and not self.held and Capability.VIEW in self.granted
+        )
 
     @property
     def input_allowed(self) -> bool:
         """May the relay pass the agent's keyboard and pointer input right now?"""
-        return self.state is SessionState.ACTIVE and Capability.CONTROL in self.granted
+        return (
+            self.state is SessionState.ACTIVE
+            and not self.held
+            and Capability.CONTROL in self.granted
+        )
 
     def check_use(self, capability: Capability) -> None:
         """Raise unless ``capability`` may be used now; return quietly if it may."""
         if self.state is not SessionState.ACTIVE:
             raise IllegalTransition(self.state, CapabilityUsed)
+        if self.held:
+            raise SessionHeld(f"held by the system: {self.held_for}")
         if capability not in self.granted:
             raise CapabilityNotGranted(f"{capability.value} is not granted")
 
@@ -371,6 +424,7 @@ class SupportSession:
             "key_expires_at": iso_utc(self.key_expires_at),
             "consent": None if self.consent_record is None else self.consent_record.audit_data(),
             "end_reason": None if self.end_reason is None else self.end_reason.value,
+            "held": self.held,
             "last_event_at": None if self.last_event_at is None else iso_utc(self.last_event_at),
         }
 
@@ -400,6 +454,7 @@ class SupportSession:
             # Live session over: forget the name and everything the agent may do.
             self._customer_name = None
             self.granted = frozenset()
+            self.held_for = None
         return records
 
     def _effect(self, event: SessionEvent) -> list[AuditRecord]:
@@ -486,6 +541,27 @@ class SupportSession:
                 return [self._record(event.at, "session.paused", self._party_actor(event.by), {})]
             case Resumed():
                 return [self._record(event.at, "session.resumed", self._party_actor(event.by), {})]
+            case RecordingHalted():
+                if self.held:
+                    return []  # one outage, one hold: a repeated report changes nothing
+                self.held_for = event.problem or "recording unavailable"
+                return [
+                    self._record(
+                        event.at,
+                        "session.paused",
+                        SYSTEM_ACTOR,
+                        {"cause": "recording_unavailable", "problem": self.held_for},
+                    )
+                ]
+            case RecordingRestored():
+                if not self.held:
+                    return []
+                self.held_for = None
+                return [
+                    self._record(
+                        event.at, "session.resumed", SYSTEM_ACTOR, {"cause": "recording_available"}
+                    )
+                ]
             case CapabilityUsed():
                 self.check_use(event.capability)
                 # Frames and keystrokes are far too many to audit one by one (the

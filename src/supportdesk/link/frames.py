@@ -1,7 +1,10 @@
 """Framing of the applet link: every WebSocket message is ``channel (uint16 BE) || payload``.
 
-Channel 0 carries control messages (one UTF-8 JSON object each); channels 1..65535
-carry one RFB byte stream each, in the order written.
+Channel 0 carries control messages (one UTF-8 JSON object each); channels 1..32767
+carry one RFB byte stream each, in the order written. A channel number with the high
+bit set (``KEYFRAME_FLAG | n``) carries recording keyframes of RFB channel n from the
+applet: each frame a piece, first byte 1 if more pieces follow, 0 for the last. The
+relay records them and never forwards them (docs/relay-protocol.md).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from typing import Any
 
 CONTROL_CHANNEL = 0
 MAX_CHANNEL = 0xFFFF
+KEYFRAME_FLAG = 0x8000
+MAX_RFB_CHANNEL = KEYFRAME_FLAG - 1
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_CONTROL_PAYLOAD = 256 * 1024
 _HEADER = struct.Struct(">H")
@@ -34,6 +39,21 @@ def encode_frame(channel: int, payload: bytes) -> bytes:
     if len(payload) > MAX_PAYLOAD:
         raise LinkProtocolError(f"payload of {len(payload)} bytes exceeds {MAX_PAYLOAD}")
     return _HEADER.pack(channel) + payload
+
+
+def encode_keyframe_pieces(channel: int, payload: bytes) -> list[bytes]:
+    """The link messages that carry a recording keyframe of RFB ``channel``."""
+    if not 0 < channel <= MAX_RFB_CHANNEL:
+        raise LinkProtocolError(f"channel {channel} is not an RFB channel")
+    size = MAX_PAYLOAD - 1
+    starts = range(0, max(len(payload), 1), size)
+    return [
+        encode_frame(
+            KEYFRAME_FLAG | channel,
+            bytes([1 if start + size < len(payload) else 0]) + payload[start : start + size],
+        )
+        for start in starts
+    ]
 
 
 def decode_frame(message: bytes) -> Frame:

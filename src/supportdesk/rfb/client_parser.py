@@ -9,9 +9,11 @@ without re-encoding.
 
 Limits, checked as soon as the header that declares a length arrives:
 
-* ClientCutText longer than ``max_cut_text`` bytes (default 1 MiB) is refused;
-  so is the negative length of the Extended Clipboard extension, which we do
-  not announce.
+* ClientCutText longer than ``max_cut_text`` bytes (default 1 MiB) is refused.
+  A negative length (as S32) marks an Extended Clipboard message: its size is the
+  absolute value, at least 4 (the flags) and at most ``max_cut_text`` too. The
+  parser only frames it; whether the extension was negotiated, and inflating a
+  provide, are :mod:`supportdesk.rfb.clipboard`'s business.
 * SetEncodings with more than ``max_encodings`` entries (default 1024) is refused.
 * ClientFence payloads longer than 64 bytes and SetDesktopSize with zero
   screens are refused; unknown message types are refused (their length is unknown).
@@ -31,6 +33,7 @@ from .messages import (
     ClientMessage,
     ClientMessageType,
     EnableContinuousUpdates,
+    ExtendedClipboard,
     FramebufferUpdateRequest,
     KeyEvent,
     PointerEvent,
@@ -53,8 +56,13 @@ DEFAULT_MAX_CUT_TEXT = 1 << 20
 DEFAULT_MAX_ENCODINGS = 1024
 _MAX_SCREENS = 255
 
-INPUT_MESSAGE_TYPES: tuple[type[ClientMessage], ...] = (KeyEvent, PointerEvent, ClientCutText)
-"""Messages that act on the customer's machine; a relay filters these."""
+INPUT_MESSAGE_TYPES: tuple[type[ClientMessage], ...] = (
+    KeyEvent,
+    PointerEvent,
+    ClientCutText,
+    ExtendedClipboard,
+)
+"""Messages that act on the customer's machine or read its clipboard; a relay filters these."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,7 +74,13 @@ class ParsedMessage:
 
     @property
     def is_input(self) -> bool:
-        """True for KeyEvent, PointerEvent and ClientCutText."""
+        """True for KeyEvent, PointerEvent, ClientCutText and Extended Clipboard except caps.
+
+        Caps only say what the viewer handles; they pass so that the clipboard
+        works once control is granted. Request, peek, notify and provide are input.
+        """
+        if isinstance(self.message, ExtendedClipboard):
+            return not self.message.is_caps
         return isinstance(self.message, INPUT_MESSAGE_TYPES)
 
 
@@ -95,6 +109,10 @@ def _decode_pointer_event(raw: bytes) -> ClientMessage:
 
 
 def _decode_cut_text(raw: bytes) -> ClientMessage:
+    (length,) = struct.unpack_from(">I", raw, 4)
+    if length >= 1 << 31:
+        (flags,) = struct.unpack_from(">I", raw, 8)
+        return ExtendedClipboard(flags, bytes(raw[12:]))
     return ClientCutText(raw[8:].decode("latin-1"))
 
 
@@ -227,9 +245,11 @@ class ClientMessageParser:
                 return None
             (length,) = struct.unpack_from(">I", buf, offset + 4)
             if length >= 1 << 31:
-                raise RemoteProtocolError(
-                    "ClientCutText with a negative length (Extended Clipboard) was not negotiated"
-                )
+                length = (1 << 32) - length
+                if length < 4:
+                    raise RemoteProtocolError(
+                        f"Extended Clipboard message of {length} bytes has no room for its flags"
+                    )
             if length > self.max_cut_text:
                 raise RemoteProtocolError(
                     f"ClientCutText of {length} bytes exceeds the limit of {self.max_cut_text}"

@@ -4,25 +4,33 @@ Feed it the viewer's bytes as they arrive; it returns the bytes to pass on. The
 handshake (version, security choice, ClientInit) passes through untouched; after
 it, every message is parsed and KeyEvent, PointerEvent and ClientCutText are dropped
 whenever ``allow_input()`` says no (control not granted, session paused, or a
-view-only viewer). Everything else passes byte for byte.
+view-only viewer). So are the Extended Clipboard's request, peek, notify and provide
+(ClientCutText with a negative length): without control, no clipboard text crosses
+in either direction, because the applet only hands out text on request. Its caps
+pass: they carry no data, and the applet needs them once control is granted.
+Everything else passes byte for byte.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from .client_parser import ClientMessageParser
+from .client_parser import DEFAULT_MAX_CUT_TEXT, ClientMessageParser
 from .errors import RemoteProtocolError
 
 _VERSION_LENGTH = 12
 
 
 class ViewerInputFilter:
-    def __init__(self, allow_input: Callable[[], bool]) -> None:
+    """One viewer's gate; ``max_cut_text`` bounds cut text and Extended Clipboard messages."""
+
+    def __init__(
+        self, allow_input: Callable[[], bool], *, max_cut_text: int = DEFAULT_MAX_CUT_TEXT
+    ) -> None:
         self._allow_input = allow_input
         self._handshake = bytearray()
         self._handshake_length: int | None = None
-        self._parser = ClientMessageParser()
+        self._parser = ClientMessageParser(max_cut_text=max_cut_text)
         self.dropped = 0
         self.forwarded = 0
 

@@ -21,6 +21,7 @@ __all__ = [
     "ClientMessage",
     "ClientMessageType",
     "EnableContinuousUpdates",
+    "ExtendedClipboard",
     "FenceFlags",
     "FramebufferUpdateRequest",
     "KeyEvent",
@@ -133,6 +134,23 @@ class ClientCutText:
 
 
 @dataclass(frozen=True, slots=True)
+class ExtendedClipboard:
+    """ClientCutText with a negative length: an Extended Clipboard message.
+
+    ``flags`` holds the actions (top byte) and formats (low 16 bits); ``payload`` is
+    what follows them, still compressed for a provide (see :mod:`supportdesk.rfb.clipboard`).
+    """
+
+    flags: int
+    payload: bytes
+
+    @property
+    def is_caps(self) -> bool:
+        """True for a caps message: it only says what the client handles, it carries no data."""
+        return bool(self.flags & (1 << 24))
+
+
+@dataclass(frozen=True, slots=True)
 class EnableContinuousUpdates:
     """Start (``enable``) or stop continuous updates for an area."""
 
@@ -188,6 +206,7 @@ ClientMessage = (
     | KeyEvent
     | PointerEvent
     | ClientCutText
+    | ExtendedClipboard
     | EnableContinuousUpdates
     | ClientFence
     | SetDesktopSize

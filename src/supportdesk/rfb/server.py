@@ -32,6 +32,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .client_parser import DEFAULT_MAX_CUT_TEXT, DEFAULT_MAX_ENCODINGS, ClientMessageParser
+from .clipboard import EXTENDED_CLIPBOARD_ENCODING, ExtendedClipboardServer
 from .encodings.base import Encoder, EncodingType
 from .encodings.copyrect import encode_copyrect
 from .encodings.pseudo import (
@@ -65,9 +66,11 @@ from .handshake import (
 )
 from .messages import (
     SUPPORTED_FENCE_FLAGS,
+    ClientCutText,
     ClientFence,
     ClientMessage,
     EnableContinuousUpdates,
+    ExtendedClipboard,
     FenceFlags,
     FramebufferUpdateRequest,
     Screen,
@@ -159,6 +162,8 @@ class RFBServerConnection:
         self._continuous_announced = False
         self._fence_announced = False
         self._extended_size_announced = False
+        self._clipboard = ExtendedClipboardServer(max_cut_text)
+        self._extended_clipboard = False
 
     # -- I/O-facing API -----------------------------------------------------------------
 
@@ -301,9 +306,35 @@ class RFBServerConnection:
         return count
 
     def send_cut_text(self, text: str) -> None:
-        """Send ServerCutText (the customer's clipboard) to the client."""
+        """Give the client new clipboard text (the customer's).
+
+        As UTF-8 through the Extended Clipboard if the client announced it (held until
+        the client requests it), else as Latin-1 ServerCutText, where characters
+        outside Latin-1 become ``?``. Text over ``max_cut_text`` bytes (in the encoding
+        used) is a LocalProtocolError: the caller decides what to drop.
+        """
         self._require_open()
+        if self._extended_clipboard and self._clipboard.can_offer:
+            self._out += self._clipboard.offer(text)
+            return
+        size = len(text)  # Latin-1: one byte per character
+        if size > self._parser.max_cut_text:
+            raise LocalProtocolError(
+                f"clipboard text of {size} bytes exceeds {self._parser.max_cut_text}"
+            )
         self._out += encode_server_cut_text(text)
+
+    @property
+    def max_cut_text(self) -> int:
+        """The largest clipboard text, in bytes, taken from or sent to the client."""
+        return self._parser.max_cut_text
+
+    def restart_compression(self) -> None:
+        """Restart the Tight zlib streams: later updates decode without earlier history.
+
+        Call right after taking a recording keyframe (docs/recording-format.md, K2).
+        """
+        self._tight.restart_streams()
 
     def send_bell(self) -> None:
         """Send Bell."""
@@ -419,6 +450,13 @@ class RFBServerConnection:
         elif isinstance(message, ClientFence) and message.is_request:
             flags = message.flags & SUPPORTED_FENCE_FLAGS & ~FenceFlags.REQUEST
             self._out += encode_server_fence(flags, message.payload)
+        elif isinstance(message, ExtendedClipboard):
+            # Answered here; only provided text is the application's business.
+            reply = self._clipboard.receive(message)
+            self._out += reply.data
+            if reply.text is not None:
+                self._events.append(ClientCutText(reply.text))
+            return
         self._events.append(message)
 
     def _set_encodings(self, encodings: tuple[int, ...]) -> None:
@@ -437,6 +475,9 @@ class RFBServerConnection:
         if prefs.fence and not self._fence_announced:
             self._fence_announced = True
             self._out += encode_server_fence(FenceFlags.REQUEST, b"")
+        self._extended_clipboard = EXTENDED_CLIPBOARD_ENCODING in encodings
+        if self._extended_clipboard and not self._clipboard.announced:
+            self._out += self._clipboard.announce()
         if prefs.extended_desktop_size and not self._extended_size_announced:
             self._extended_size_announced = True
             self._size_notices.append(

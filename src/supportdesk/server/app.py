@@ -21,14 +21,29 @@ from supportdesk import __version__
 from supportdesk.config import Settings
 from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
+from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import admin, api, console, health, login, portal, relay_endpoints
+from supportdesk.server import (
+    admin,
+    api,
+    console,
+    health,
+    login,
+    player_socket,
+    portal,
+    recording_retention,
+    recordings_page,
+    relay_endpoints,
+    session_file_endpoints,
+)
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.relay import RelayHub, SessionInfo
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
+from supportdesk.server.session_files import FilesSetup
+from supportdesk.server.session_recording import RecordingPlace
 from supportdesk.server.socket_tickets import SocketTickets
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
@@ -94,7 +109,9 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             async with sessions() as db:
                 agent = await AgentAccounts(db).by_username(username)
             name = agent.display_name if agent else username
-            return SessionInfo(settings.portal.bank_name, bank_domain, name)
+            return SessionInfo(
+                settings.portal.bank_name, bank_domain, name, FilesSetup.from_settings(settings)
+            )
 
         desk = app.state.desk = Desk(
             settings=settings,
@@ -108,7 +125,17 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             audit=audit,
             counters=counters,
             remote=remote,
-            relay=RelayHub(remote, session_info, utc_clock),
+            relay=RelayHub(
+                remote,
+                session_info,
+                utc_clock,
+                RecordingPlace(
+                    settings.recording.directory,
+                    settings.recording.master_key_bytes(create=True),
+                    audit,
+                    utc_clock,
+                ),
+            ),
             tickets=SocketTickets(),
             clock=utc_clock,
         )
@@ -117,12 +144,20 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         except Exception:  # the database may be down or unmigrated; /readyz says so
             log.warning("could not close sessions left open by an earlier run", exc_info=True)
         sweeper = asyncio.create_task(_sweep_expired(desk))
+        purger = asyncio.create_task(
+            recording_retention.purge_daily(
+                RecordingArchive.from_settings(settings, sessions, audit),
+                utc_clock,
+                settings.recording.purge_hour,
+            )
+        )
         try:
             yield
         finally:
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
+            for task in (sweeper, purger):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             await engine.dispose()
 
     app = FastAPI(
@@ -143,6 +178,9 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(relay_endpoints.router)
+    app.include_router(recordings_page.router)
+    app.include_router(player_socket.router)
+    app.include_router(session_file_endpoints.router)
     novnc = novnc_directory()
     if novnc is not None:
         app.mount("/novnc", StaticFiles(directory=str(novnc)), name="novnc")

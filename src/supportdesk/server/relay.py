@@ -5,6 +5,13 @@ channel and one RFB channel per viewer; each viewer's WebSocket is plain RFB, pa
 through the input gate; each console control socket gets the session's state and
 chat. Data from the applet to a viewer is queued per channel and bounded by the
 channel's credit window, so a slow viewer slows only itself.
+
+Everything is recorded before it is forwarded (``self.recording``, a
+:class:`~supportdesk.server.session_recording.SessionRecording`): the RFB bytes both
+ways, control messages both ways, console commands, chat, and file events, which
+the session's file transfer reports through :meth:`SessionRelay.record_file_event`.
+Nothing the recording did not keep reaches a viewer; while it cannot write, the
+session is held (paused for both sides).
 """
 
 from __future__ import annotations
@@ -42,15 +49,18 @@ from supportdesk.domain.support_session import (
 from supportdesk.link.credit import DEFAULT_WINDOW
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
+    MAX_RFB_CHANNEL,
     LinkProtocolError,
     decode_control,
     decode_frame,
     encode_control,
-    encode_frame,
 )
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter
+from supportdesk.server.eager import start_eagerly
 from supportdesk.server.remote_support import RemoteSupport
+from supportdesk.server.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.session_recording import RecordingPlace, SessionRecording, held_notice
 
 log = logging.getLogger(__name__)
 
@@ -67,8 +77,24 @@ class Viewer:
     view_only: bool
     name: str
     role: str
-    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queue: asyncio.Queue[bytes | InFlight | None] = field(default_factory=asyncio.Queue)
     queued_bytes: int = 0
+    owed: int = 0  # delivered, credit not yet returned to the applet
+    idle: bool = True  # the writer waits on an empty queue
+
+
+@dataclass(frozen=True)
+class InFlight:
+    """A send to a viewer that had to wait: the writer awaits it before the next."""
+
+    task: asyncio.Task[None]
+    size: int
+
+
+def _retrieve(task: asyncio.Task[None]) -> None:
+    # A viewer that leaves mid-send fails its send; that is expected, not news.
+    if not task.cancelled():
+        task.exception()
 
 
 @dataclass
@@ -78,6 +104,7 @@ class SessionInfo:
     bank_name: str
     bank_domain: str
     agent_name: str
+    files: FilesSetup = field(default_factory=FilesSetup)
 
 
 class SessionRelay:
@@ -88,6 +115,8 @@ class SessionRelay:
         info: SessionInfo,
         clock: Callable[[], datetime],
         window: int = DEFAULT_WINDOW,
+        *,
+        recordings: RecordingPlace,
     ) -> None:
         self.remote = remote
         self.session = session
@@ -102,8 +131,11 @@ class SessionRelay:
         self._next_channel = 1
         self._applet_lock = asyncio.Lock()
         self.ended = asyncio.Event()
+        self._closed = asyncio.Event()
         self.screens: list[dict[str, Any]] = []
         self.active_since: datetime | None = None
+        self.recording = SessionRecording(self, recordings)
+        self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
 
     # -- state -------------------------------------------------------------------------
 
@@ -118,7 +150,9 @@ class SessionRelay:
             "verification_code": str(self.session.verification_code),
             "state": self.session.state.value,
             "capabilities": sorted(c.value for c in self.session.granted),
-            "paused": self.session.state is SessionState.PAUSED,
+            "paused": self.session.paused,  # by a party, or held: nothing crosses
+            "held": self.session.held,
+            "notice": held_notice() if self.session.held else None,
             "customer_name": name.reveal() if name else None,
             "applet_connected": self.applet is not None,
             "watchers": [
@@ -134,6 +168,7 @@ class SessionRelay:
         """Push the session's state to every console and, trimmed, to the applet."""
         if self.active_since is None and self.session.state in LIVE_STATES:
             self.active_since = self.clock()
+        await self.deliver(self.files.follow(self.session.state, self.session.granted))
         message = self.state_message()
         await self._to_consoles(message)
         applet_view = {k: v for k, v in message.items() if k != "customer_name"}
@@ -176,8 +211,10 @@ class SessionRelay:
                     raise LinkProtocolError("the applet link carries binary messages only")
                 frame = decode_frame(data)
                 if frame.channel == CONTROL_CHANNEL:
-                    await self._applet_control(decode_control(frame.payload))
-                else:
+                    message = decode_control(frame.payload)
+                    self.recording.control("applet", message)
+                    await self._applet_control(message)
+                elif await self.recording.applet_data(frame.channel, frame.payload):
                     await self._to_viewer(frame.channel, frame.payload)
                 if self.session.is_terminal:
                     break
@@ -188,12 +225,15 @@ class SessionRelay:
         except WebSocketDisconnect:
             pass
         finally:
-            self.applet = None
             if not self.session.is_terminal:
+                self.applet = None
                 # The customer's link is gone: end at once, on both sides.
                 await self._end(EndReason.ERROR)
             else:
+                # Ended elsewhere while this link was busy: the applet still gets the
+                # "end" (close_all waits for one already under way) before it is let go.
                 await self.close_all()
+                self.applet = None
 
     async def _applet_control(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -204,6 +244,7 @@ class SessionRelay:
                     Capability(c) for c in message.get("capabilities", []) if isinstance(c, str)
                 )
                 await self.remote.apply(self.number, ConsentGiven(now, granted))
+                await self.recording.start()  # before any RFB byte; holds if it cannot
             else:
                 await self.remote.apply(self.number, ConsentDeclined(now))
         elif kind in ("grant", "revoke"):
@@ -236,10 +277,17 @@ class SessionRelay:
                     await viewer.socket.close(code=1000, reason="stream closed by the applet")
         elif kind == "credit":
             pass  # the relay never sends RFB data towards the applet on credit
+        elif kind.startswith("file_"):
+            allowed = Capability.FILE_TRANSFER in self.session.granted
+            await self.deliver(self.files.from_applet(message, files_allowed=allowed))
+        elif kind.startswith("diagnostics_"):
+            await self.deliver(self.files.diagnostics_from_applet(message))
         else:
             raise LinkProtocolError(f"unknown control message {kind!r}")
 
     async def _to_applet(self, message: dict[str, Any]) -> None:
+        if message.get("type") != "chat":  # chat is recorded as chat
+            self.recording.control("relay", message)
         await self._send_applet(encode_control(message))
 
     async def _send_applet(self, data: bytes) -> None:
@@ -257,7 +305,22 @@ class SessionRelay:
         if viewer.queued_bytes + len(payload) > self.window and viewer.queued_bytes > 0:
             raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit")
         viewer.queued_bytes += len(payload)
-        viewer.queue.put_nowait(payload)
+        if not (viewer.idle and viewer.queue.empty()):
+            viewer.queue.put_nowait(payload)  # behind what is still going out
+            return
+        # The usual case: the viewer keeps up, so send now, on this task; a trip
+        # through the writer task would cost the relay most of its added latency. A
+        # send that must wait for a slow viewer goes on in a task (server/eager.py),
+        # so it never holds up the applet link.
+        try:
+            finishing = start_eagerly(viewer.socket.send_bytes(payload))
+        except Exception:  # the viewer went away; its reader cleans up
+            return
+        if finishing is None:
+            await self._delivered(viewer, len(payload))
+        else:
+            finishing.add_done_callback(_retrieve)
+            viewer.queue.put_nowait(InFlight(finishing, len(payload)))
 
     # -- viewers -------------------------------------------------------------------------
 
@@ -265,6 +328,9 @@ class SessionRelay:
         """Serve one noVNC viewer on its own RFB channel of the applet link."""
         if self.session.state not in LIVE_STATES or self.applet is None:
             await socket.close(code=4409, reason="the session is not active")
+            return
+        if self._next_channel > MAX_RFB_CHANNEL:  # higher numbers carry keyframes
+            await socket.close(code=4409, reason="no more viewers in this session")
             return
         channel = self._next_channel
         self._next_channel += 1
@@ -275,6 +341,7 @@ class SessionRelay:
             {"type": "open", "channel": channel, "view_only": view_only, "name": name, "role": role}
         )
         await self.publish()
+        await self.recording.channel_opened(channel)
         writer = asyncio.create_task(self._viewer_writer(viewer))
         try:
             while True:
@@ -285,12 +352,14 @@ class SessionRelay:
                 if len(data) > VIEWER_MESSAGE_MAX:
                     raise RemoteProtocolError("viewer message too large")
                 forward = gate.feed(data)
-                if forward:
-                    await self._send_applet(encode_frame(channel, forward))
+                # Recorded, then sent to the applet; what cannot be kept ends the stream.
+                if forward and not await self.recording.viewer_data(channel, forward):
+                    break
         except (RemoteProtocolError, WebSocketDisconnect) as exc:
             log.info("viewer closed: %s", exc, extra={"session": self.number})
         finally:
             self.viewers.pop(channel, None)
+            self.recording.channel_closed(channel)
             viewer.queue.put_nowait(None)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -300,21 +369,26 @@ class SessionRelay:
                 await self.publish()
 
     async def _viewer_writer(self, viewer: Viewer) -> None:
-        # RFB is a byte stream: whatever queued up meanwhile goes out as one message.
-        # Credit goes back in quarter windows, not per message: with less than that
-        # owed the applet still has three quarters of its window, so it never waits
-        # for it, and the relay sends one control message per 256 KiB instead of one
-        # per update.
-        owed = 0
+        # What queued up behind a send that had to wait goes out as one message: RFB
+        # is a byte stream.
         while True:
-            payload = await viewer.queue.get()
-            if payload is None:
+            viewer.idle = True
+            item = await viewer.queue.get()
+            viewer.idle = False
+            if item is None:
                 return
-            parts = [payload]
+            if isinstance(item, InFlight):
+                try:
+                    await item.task
+                except Exception:  # the viewer went away; its reader cleans up
+                    return
+                await self._delivered(viewer, item.size)
+                continue
+            parts = [item]
             while not viewer.queue.empty() and sum(map(len, parts)) < COALESCE_LIMIT:
                 more = viewer.queue.get_nowait()
-                if more is None:
-                    viewer.queue.put_nowait(None)
+                if not isinstance(more, bytes):  # None: the end (an InFlight only heads
+                    viewer.queue.put_nowait(more)  # an empty queue)
                     break
                 parts.append(more)
             data = b"".join(parts)
@@ -322,11 +396,18 @@ class SessionRelay:
                 await viewer.socket.send_bytes(data)
             except Exception:  # the viewer went away; its reader cleans up
                 return
-            viewer.queued_bytes -= len(data)
-            owed += len(data)
-            if owed >= self.window // 4:
-                await self._to_applet({"type": "credit", "channel": viewer.channel, "bytes": owed})
-                owed = 0
+            await self._delivered(viewer, len(data))
+
+    async def _delivered(self, viewer: Viewer, size: int) -> None:
+        # Credit goes back in quarter windows, not per message: with less than that
+        # owed the applet still has three quarters of its window, so it never waits
+        # for it, and the relay sends one control message per 256 KiB instead of one
+        # per update.
+        viewer.queued_bytes -= size
+        viewer.owed += size
+        if viewer.owed >= self.window // 4:
+            owed, viewer.owed = viewer.owed, 0
+            await self._to_applet({"type": "credit", "channel": viewer.channel, "bytes": owed})
 
     # -- consoles ----------------------------------------------------------------------
 
@@ -348,6 +429,8 @@ class SessionRelay:
                 if not isinstance(message, dict):
                     continue
                 kind = message.get("type")
+                if kind != "chat":  # chat is recorded as chat
+                    self.recording.control("console", {**message, "actor": actor})
                 if kind == "chat":
                     await self._chat("agent", name, str(message.get("text", "")), actor)
                 elif kind == "end" and may_end:
@@ -360,10 +443,23 @@ class SessionRelay:
                     await self._to_applet(
                         {"type": "screen", "screen": int(message.get("screen", 0))}
                     )
+                elif kind in ("file_cancel", "diagnostics_request") and may_end:
+                    await self.deliver(self.files.from_console(message, self.session.granted))
         except (WebSocketDisconnect, ValueError, KeyError):
             pass
         finally:
             self.consoles.discard(socket)
+
+    async def deliver(self, outbox: Outbox) -> None:
+        """Send and record what the session's files and diagnostics asked for."""
+        if outbox.audit:
+            await self.remote.audit.record(*outbox.audit)
+        for event in outbox.file_events:
+            self.record_file_event({**event.audit_data(), "bytes_done": event.bytes_done})
+        for message in outbox.to_applet:
+            await self._to_applet(message)
+        for message in outbox.to_consoles:
+            await self._to_consoles(message)
 
     async def _to_consoles(self, message: dict[str, Any]) -> None:
         for socket in list(self.consoles):
@@ -391,6 +487,9 @@ class SessionRelay:
             )
         )
         entry = {"type": "chat", "from": side, "name": name, "text": text, "at": now.isoformat()}
+        if not self.recording.chat(entry):
+            log.warning("chat not recorded, not delivered", extra={"session": self.number})
+            return
         self.chat = [*self.chat[-CHAT_HISTORY:], entry]
         await self._to_consoles(entry)
         await self._to_applet(entry)
@@ -403,20 +502,30 @@ class SessionRelay:
                 await self.remote.apply(self.number, Ended(self.clock(), reason))
         await self.close_all()
 
+    def record_file_event(self, event: dict[str, Any]) -> bool:
+        """Record a file-transfer event (offer, accept, progress, done, cancel) in the
+        session recording; False if the recording did not keep it."""
+        return self.recording.file_event(event)
+
     async def close_all(self) -> None:
         """Tell everyone the session is over and close every socket."""
         if self.ended.is_set():
+            await self._closed.wait()  # another task is closing: done when it is
             return
         self.ended.set()
-        final = self.state_message()
-        await self._to_consoles(final)
-        await self._to_applet({"type": "end", "reason": final["end_reason"]})
-        sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
-        if self.applet is not None:
-            sockets.append(self.applet)
-        for socket in sockets:
-            with contextlib.suppress(Exception):
-                await socket.close(code=1000, reason="session ended")
+        try:
+            final = self.state_message()
+            await self._to_consoles(final)
+            await self._to_applet({"type": "end", "reason": final["end_reason"]})
+            await self.recording.finish()
+            sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
+            if self.applet is not None:
+                sockets.append(self.applet)
+            for socket in sockets:
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1000, reason="session ended")
+        finally:
+            self._closed.set()
 
 
 class RelayHub:
@@ -427,10 +536,12 @@ class RelayHub:
         remote: RemoteSupport,
         info_for: Callable[[SupportSession], Awaitable[SessionInfo]],
         clock: Callable[[], datetime],
+        recordings: RecordingPlace,
     ) -> None:
         self.remote = remote
         self.info_for = info_for
         self.clock = clock
+        self.recordings = recordings
         self.relays: dict[str, SessionRelay] = {}
         remote.listeners.append(self._changed)
 
@@ -438,7 +549,8 @@ class RelayHub:
         number = str(session.consultation_number)
         relay = self.relays.get(number)
         if relay is None:
-            relay = SessionRelay(self.remote, session, await self.info_for(session), self.clock)
+            info = await self.info_for(session)
+            relay = SessionRelay(self.remote, session, info, self.clock, recordings=self.recordings)
             self.relays[number] = relay
         return relay
 

@@ -128,4 +128,5 @@ async def live_page(request: Request, number: str) -> Response:
         summary=summary,
         control_ticket=ticket,
         view_only=not owner,
+        clipboard_max=desk.settings.clipboard.max_text,
     )

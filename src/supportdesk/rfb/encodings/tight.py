@@ -161,6 +161,16 @@ class TightEncoder:
                 self._streams[i] = None
         self.settings = settings
 
+    def restart_streams(self) -> None:
+        """Start all four zlib streams afresh; the next rectangle tells the client to reset.
+
+        After a recording keyframe (docs/recording-format.md, rule K2) every later
+        rectangle must decode without the compression history from before it.
+        """
+        for i in range(4):
+            self._streams[i] = None
+        self._pending_reset = 0x0F
+
     def encode(self, rgb: npt.NDArray[Any], pixel_format: PixelFormat) -> bytes:
         """Body of one Tight rectangle (compression control byte onwards)."""
         height, width = rgb.shape[:2]

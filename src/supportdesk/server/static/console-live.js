@@ -1,6 +1,8 @@
 // The agent's live view: noVNC on the viewer socket, state and chat on the control socket.
+import "/static/novnc-zlib-reset.js"; // before any viewer: see that file
 import RFB from "/novnc/core/rfb.js";
 import KeyTable from "/novnc/core/input/keysym.js";
+import { setupFiles } from "/static/console-files.js";
 
 const root = document.querySelector("[data-live]");
 const text = (name) => root.dataset[name];
@@ -13,8 +15,10 @@ let state = null;
 let activeSince = null;
 
 const control = new WebSocket(wsUrl(root.dataset.controlUrl));
+const files = setupFiles(root, (message) => control.send(JSON.stringify(message)));
 control.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
+  files.onMessage(message);
   if (message.type === "state") onState(message);
   else if (message.type === "chat") addChat(message);
   else if (message.type === "viewer_ticket") connectViewer(message.ticket);
@@ -27,6 +31,7 @@ function isOver(message) {
 
 function onState(message) {
   state = message;
+  files.onState(message);
   field("customer_name").textContent = message.customer_name || "–";
   field("state").textContent = message.state;
   field("capabilities").textContent = message.capabilities.join(", ") || "–";
@@ -42,16 +47,18 @@ function onState(message) {
   const live = message.state === "active" || message.state === "paused";
   if (live && !rfb) control.send(JSON.stringify({ type: "viewer_ticket" }));
   if (!live) showNotice(text("textWaiting"));
+  else if (message.held) showNotice(message.notice);  // no recording: held, and why
   else hideNotice();
   applyViewOnly();
 }
 
 function applyViewOnly() {
-  const mayControl = state && !viewOnlyViewer && state.state === "active"
+  const mayControl = state && !viewOnlyViewer && state.state === "active" && !state.held
     && state.capabilities.includes("control");
   root.querySelector("[data-mode]").hidden = !!mayControl;
   root.dataset.control = mayControl ? "yes" : "no";
   if (rfb) rfb.viewOnly = !mayControl;
+  applyClipboard(!!mayControl);
 }
 
 function connectViewer(ticket) {
@@ -64,6 +71,7 @@ function connectViewer(ticket) {
   rfb.compressionLevel = 2;
   applyViewOnly();
   rfb.addEventListener("connect", () => { root.dataset.viewer = "connected"; });
+  rfb.addEventListener("clipboard", (event) => showCustomerClipboard(event.detail.text));
   rfb.addEventListener("disconnect", () => {
     root.dataset.viewer = "disconnected";
     rfb = null;
@@ -91,6 +99,38 @@ function addChat(message) {
   item.textContent = `${who}: ${message.text}`;
   root.querySelector("[data-chat]").append(item);
 }
+
+// Clipboard: noVNC carries it (Extended Clipboard, UTF-8); only while control is granted.
+const clipboard = root.querySelector("[data-clipboard]");
+const clipboardText = clipboard.querySelector("[data-clipboard-text]");
+const clipboardSend = clipboard.querySelector("[data-clipboard-send]");
+const clipboardStatus = clipboard.querySelector("[data-clipboard-status]");
+
+function applyClipboard(mayControl) {
+  clipboard.dataset.enabled = mayControl ? "yes" : "no";
+  clipboardText.disabled = !mayControl;
+  clipboardSend.disabled = !mayControl;
+  if (!mayControl) clipboardStatus.textContent = clipboard.dataset.textNeedsControl;
+}
+
+function showCustomerClipboard(value) {
+  if (clipboard.dataset.enabled !== "yes") return;
+  clipboardText.value = value;
+  clipboardStatus.textContent = clipboard.dataset.textReceived;
+}
+
+clipboardSend.addEventListener("click", () => {
+  if (!rfb || rfb.viewOnly) return;
+  const value = clipboardText.value;
+  // The applet refuses more; the extension adds a NUL and turns LF into CRLF.
+  const size = new TextEncoder().encode(value.replace(/\r?\n/g, "\r\n")).length + 1;
+  if (size > Number(clipboard.dataset.max)) {
+    clipboardStatus.textContent = clipboard.dataset.textTooLong;
+    return;
+  }
+  rfb.clipboardPasteFrom(value);
+  clipboardStatus.textContent = clipboard.dataset.textSent;
+});
 
 function showNotice(message) { notice.textContent = message; notice.hidden = false; }
 function hideNotice() { notice.hidden = true; }

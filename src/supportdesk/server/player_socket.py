@@ -1,0 +1,229 @@
+"""The auditor's player socket: a recorded RFB channel, paced, with play, pause, speed and seek.
+
+One WebSocket per opened player, authenticated on the upgrade like the live sockets
+(allowed Origin, one-time ticket of purpose ``player``, the agent may still play
+recordings). Binary messages to the browser are the RFB stream of a
+:class:`PlayerFeed` (the handshake as its own message, then updates paced by the
+:class:`PlaybackClock`); the page hands them to a fresh noVNC per feed. Text
+messages are JSON: the page sends ``{"type": "play" | "pause"}``,
+``{"type": "speed", "speed": 4}`` and ``{"type": "seek", "at_us": t}``; the server
+answers with ``start`` (a new feed: the page starts a new noVNC), ``state``,
+``caught_up`` (everything up to the position has been sent), ``end``, and
+``damaged`` (a chunk failed its check: playback stops there). What
+noVNC sends is read and ignored: nothing reaches a live session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import Iterator
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+
+from supportdesk.config import ConfigError
+from supportdesk.domain.agent_accounts import Permission, may
+from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError, RecordingReader
+from supportdesk.recording.playback_clock import PlaybackClock
+from supportdesk.recording_archive import RecordingArchive, RecordingGone
+from supportdesk.server.relay_endpoints import allowed_origins
+from supportdesk.server.state import desk_of
+from supportdesk.store.agents import Agent, AgentAccounts
+from supportdesk.store.recordings import UnknownRecording
+
+router = APIRouter(include_in_schema=False)
+log = logging.getLogger(__name__)
+
+PLAYER = "player"
+_CLOSED = object()
+
+
+def first_channel(reader: RecordingReader) -> int | None:
+    channels = sorted(reader.index.channel_starts)
+    return channels[0] if channels else None
+
+
+class PlayerSession:
+    """Drives one socket: feeds, pacing and the page's commands."""
+
+    def __init__(self, socket: WebSocket, reader: RecordingReader, channel: int) -> None:
+        self.socket = socket
+        self.reader = reader
+        self.channel = channel
+        self.speed = 1
+        self.paused = False
+        self.commands: asyncio.Queue[object] = asyncio.Queue()
+        self._loop = asyncio.get_running_loop()
+
+    def _now(self) -> float:
+        return self._loop.time()
+
+    async def run(self, start_us: int) -> None:
+        receiver = asyncio.create_task(self._receive())
+        try:
+            at: int | None = start_us
+            while at is not None:
+                at = await self._play_from(at)
+        except (WebSocketDisconnect, OSError):
+            pass  # the page went away
+        except RecordingError as exc:
+            # A damaged chunk (ChunkInvalid) or an unplayable channel: say so and stop.
+            log.warning("playback stopped: %s", exc)
+            with contextlib.suppress(WebSocketDisconnect, OSError, RuntimeError):
+                await self.socket.send_text(json.dumps({"type": "damaged", "detail": str(exc)}))
+                await self.socket.close(code=4500, reason="recording damaged")
+        finally:
+            receiver.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await receiver
+
+    async def _receive(self) -> None:
+        try:
+            while True:
+                message = await self.socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    break
+                text = message.get("text")
+                if text is None:
+                    continue  # noVNC's RFB messages: a recording takes no input
+                try:
+                    command = json.loads(text)
+                except ValueError:
+                    continue
+                if isinstance(command, dict):
+                    await self.commands.put(command)
+        finally:
+            await self.commands.put(_CLOSED)
+
+    async def _play_from(self, start_us: int) -> int | None:
+        """Play one feed; returns where to seek to, or None when the socket closed."""
+        start_us = max(0, min(start_us, self.reader.duration_us))
+        feed = await asyncio.to_thread(PlayerFeed, self.reader, self.channel, start_us)
+        messages = feed.messages()
+        clock = PlaybackClock(start_us, self._now(), self.speed, paused=self.paused)
+        await self._send_json("start", clock)
+        pending = await self._next(messages)
+        report_caught_up = True
+        ended = False
+        while True:
+            wait: float | None = None
+            if pending is not None:
+                wait = clock.wait_for(pending.at_us, self._now())
+                if wait == 0.0:
+                    await self.socket.send_bytes(pending.data)
+                    pending = await self._next(messages)
+                    continue
+            if pending is None and not ended:
+                # The end of the recording: stay there, paused, until told otherwise.
+                clock.pause(self._now())
+                self.paused = ended = True
+                await self._send_json("end", clock)
+            elif pending is not None and report_caught_up:
+                await self._send_json("caught_up", clock)
+            report_caught_up = False
+            command = await self._command(wait)
+            if command is None:
+                continue  # the next message is due
+            if command is _CLOSED:
+                return None
+            assert isinstance(command, dict)
+            kind = command.get("type")
+            now = self._now()
+            if kind == "seek":
+                return _int(command.get("at_us"), clock.position_us(now))
+            if kind == "pause":
+                clock.pause(now)
+                self.paused = True
+                report_caught_up = True
+            elif kind == "play":
+                if pending is None:  # at the end: play again from the start
+                    self.paused = False
+                    return 0
+                clock.play(now)
+                self.paused = False
+            elif kind == "speed":
+                try:
+                    clock.set_speed(_int(command.get("speed"), 0), now)
+                except ValueError:
+                    continue
+                self.speed = clock.speed
+            else:
+                continue
+            await self._send_json("state", clock)
+
+    async def _command(self, within: float | None) -> object | None:
+        try:
+            return await asyncio.wait_for(self.commands.get(), within)
+        except TimeoutError:
+            return None
+
+    async def _next(self, messages: Iterator[FeedMessage]) -> FeedMessage | None:
+        # Reading and decrypting chunks is file work: off the event loop.
+        return await asyncio.to_thread(next, messages, None)
+
+    async def _send_json(self, kind: str, clock: PlaybackClock) -> None:
+        await self.socket.send_text(
+            json.dumps(
+                {
+                    "type": kind,
+                    "at_us": clock.position_us(self._now()),
+                    "speed": clock.speed,
+                    "paused": clock.paused,
+                    "duration_us": self.reader.duration_us,
+                }
+            )
+        )
+
+
+def _int(value: object, default: int) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+async def _auditor_for_socket(socket: WebSocket, number: str) -> Agent | None:
+    desk = desk_of(socket)
+    if socket.headers.get("origin") not in allowed_origins(desk):
+        return None
+    ticket = socket.query_params.get("ticket", "")
+    agent_id = desk.tickets.take(ticket, number, PLAYER, desk.clock())
+    if agent_id is None:
+        return None
+    async with desk.sessions() as db:
+        agent = await AgentAccounts(db).by_id(agent_id)
+    if agent is None or agent.disabled or not may(agent.role, Permission.PLAY_RECORDINGS):
+        return None
+    return agent
+
+
+@router.websocket("/ws/player/{number}")
+async def player_socket(socket: WebSocket, number: str) -> None:
+    desk = desk_of(socket)
+    if await _auditor_for_socket(socket, number) is None:
+        await socket.close(code=4401, reason="not allowed")
+        return
+    archive = RecordingArchive.from_settings(desk.settings, desk.sessions, desk.audit)
+    try:
+        entry = await archive.readable(number)
+        reader = await asyncio.to_thread(archive.open_reader, entry)
+    except (UnknownRecording, RecordingGone, RecordingError, ConfigError) as exc:
+        log.warning("player for %s refused: %s", number, exc)
+        await socket.close(code=4404, reason="recording not available")
+        return
+    try:
+        channel = _int_param(socket.query_params.get("channel")) or first_channel(reader)
+        if channel is None:
+            await socket.close(code=4404, reason="no screen in this recording")
+            return
+        await socket.accept()
+        start = _int_param(socket.query_params.get("t")) or 0
+        await PlayerSession(socket, reader, channel).run(start)
+    finally:
+        reader.close()
+
+
+def _int_param(text: str | None) -> int | None:
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None

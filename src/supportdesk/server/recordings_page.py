@@ -1,0 +1,149 @@
+"""The auditor's recordings pages: the list, stating a reason to open one, the player.
+
+Only the auditor role may play recordings (Permission.PLAY_RECORDINGS). Opening a
+recording needs a stated reason and is itself an audit entry (``recording_opened``);
+the player page is served only to an auditor who opened that recording within the
+last PLAYBACK_WINDOW, and hands the page a one-time ticket for the player socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from supportdesk.config import ConfigError
+from supportdesk.domain.agent_accounts import Permission
+from supportdesk.recording import RecordingError
+from supportdesk.recording.timeline import Mark, MarkKind, timeline
+from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
+from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.player_socket import PLAYER, first_channel
+from supportdesk.server.state import Desk, desk_of
+from supportdesk.store.recordings import RecordingEntry, RecordingState, UnknownRecording
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+FormField = Annotated[str, Form()]
+
+PLAYBACK_WINDOW = timedelta(hours=2)
+REASON_MAX = 500
+
+
+@dataclass(frozen=True)
+class ShownMark:
+    """A timeline mark as the page shows it."""
+
+    at_us: int
+    kind: str
+    text: str
+    who: str
+    clock: str
+
+
+def clock_text(at_us: int) -> str:
+    seconds = at_us // 1_000_000
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def _archive(desk: Desk) -> RecordingArchive:
+    return RecordingArchive.from_settings(desk.settings, desk.sessions, desk.audit)
+
+
+async def _list_page(
+    request: Request,
+    signed_in: SignedIn,
+    status_code: int = 200,
+    error: tuple[str, str] | None = None,
+    reason: str = "",
+) -> Response:
+    desk = desk_of(request)
+    return desk.pages.render(
+        request,
+        "console/recordings.html",
+        status_code,
+        signed_in=signed_in,
+        recordings=await _archive(desk).list(),
+        states=RecordingState,
+        error=error,
+        reason=reason,
+        min_reason=MIN_REASON_LENGTH,
+        reason_max=REASON_MAX,
+    )
+
+
+@router.get("/recordings")
+async def recordings(request: Request) -> Response:
+    signed_in = await require(request, Permission.PLAY_RECORDINGS)
+    return await _list_page(request, signed_in)
+
+
+@router.post("/recordings/{number}/open")
+async def open_recording(
+    request: Request, number: str, reason: FormField = "", csrf_token: FormField = ""
+) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.PLAY_RECORDINGS)
+    check_csrf(signed_in, csrf_token)
+    archive = _archive(desk)
+    reason = reason.strip()[:REASON_MAX]
+    if len(reason) < MIN_REASON_LENGTH:
+        return await _list_page(request, signed_in, 422, (number, "reason"), reason)
+    try:
+        await archive.open_for_playback(number, reason, signed_in.agent.actor, desk.clock())
+    except UnknownRecording:
+        return await _list_page(request, signed_in, 404, (number, "unknown"), reason)
+    except RecordingGone:
+        return await _list_page(request, signed_in, 410, (number, "gone"), reason)
+    return RedirectResponse(f"/console/recordings/{number}/player", status_code=303)
+
+
+async def opened_recently(desk: Desk, number: str, actor: str, now: datetime) -> bool:
+    """Whether ``actor`` stated a reason for this recording within the playback window."""
+    for entry in await desk.audit.for_subject(number):
+        if entry.event_type == "recording_opened" and entry.actor == actor:
+            opened = datetime.fromisoformat(entry.timestamp)
+            if now - opened <= PLAYBACK_WINDOW:
+                return True
+    return False
+
+
+@router.get("/recordings/{number}/player")
+async def player(request: Request, number: str) -> Response:
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.PLAY_RECORDINGS)
+    now = desk.clock()
+    if not await opened_recently(desk, number, signed_in.agent.actor, now):
+        # No stated reason (or too long ago): back to the list to state one.
+        return RedirectResponse(f"/console/recordings#rec-{number}", status_code=303)
+    archive = _archive(desk)
+    try:
+        entry = await archive.readable(number)
+        marks, channel, duration = await asyncio.to_thread(_read_marks, archive, entry)
+    except (UnknownRecording, RecordingGone, RecordingError, ConfigError):
+        return await _list_page(request, signed_in, 410, (number, "gone"))
+    ticket = desk.tickets.issue(signed_in.agent.id, number, PLAYER, now)
+    shown = [ShownMark(m.at_us, m.kind.value, m.text, m.who, clock_text(m.at_us)) for m in marks]
+    return desk.pages.render(
+        request,
+        "console/player.html",
+        signed_in=signed_in,
+        entry=entry,
+        marks=[m for m in shown if m.kind != MarkKind.CHAT.value],
+        chat=[m for m in shown if m.kind == MarkKind.CHAT.value],
+        duration_us=duration,
+        duration_text=clock_text(duration),
+        socket_url=f"/ws/player/{number}?ticket={ticket}&channel={channel}",
+        has_screen=channel is not None,
+    )
+
+
+def _read_marks(
+    archive: RecordingArchive, entry: RecordingEntry
+) -> tuple[list[Mark], int | None, int]:
+    with archive.open_reader(entry) as reader:
+        return list(timeline(reader.events())), first_channel(reader), reader.duration_us

@@ -1,0 +1,391 @@
+"""The recording of one live session as the relay runs it: start, tee, keyframes, hold, finish.
+
+The relay hands every byte and message to a :class:`SessionRecording` before it
+forwards anything, and forwards only what the recording kept (fail closed). The
+recording file is created when the customer consents, registered in the
+``recordings`` table and, at the end, closed with its final hash written into the
+audit trail (``recording_finished``, or ``recording_failed`` with the reason) in the
+same unit of work as the table's ``finish``.
+
+While the recording cannot be written (disk full, permissions; or the file could
+not even be created), the session is *held* (``RecordingHalted``): the applet stops
+capturing, the input gate closes, and the applet's RFB bytes still in flight are
+recorded and held back here instead of reaching a viewer. When the disk takes
+writes again the held bytes go out, then ``RecordingRestored`` lifts the hold.
+
+Keyframes (docs/recording-format.md, K1-K4): each RFB channel is asked for one when
+it opens (the applet answers after its first update) and every
+``keyframe_interval`` seconds. The applet sends the payload on link channel
+``KEYFRAME_FLAG | channel`` in pieces (first byte 1: more follows, 0: last); the
+payload goes into the recording only, never to a viewer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from supportdesk.domain.audit_chain import AuditRecord
+from supportdesk.domain.support_session import (
+    SYSTEM_ACTOR,
+    RecordingHalted,
+    RecordingRestored,
+    SessionError,
+)
+from supportdesk.i18n import translations
+from supportdesk.link.frames import KEYFRAME_FLAG, encode_frame
+from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
+from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
+from supportdesk.store.audit_log import AuditLog
+from supportdesk.store.recordings import Recordings
+
+if TYPE_CHECKING:
+    from supportdesk.server.relay import SessionRelay
+
+log = logging.getLogger(__name__)
+
+KEYFRAME_INTERVAL = 10.0
+"""Seconds between keyframe requests per channel (at most 10 s: the issue's bound)."""
+RETRY_INTERVAL = 1.0
+"""Seconds between attempts to create a recording that could not be created."""
+PENDING_LIMIT = 4 * 1024 * 1024
+"""Bytes kept in memory while the file cannot be created: the applet pauses at once,
+so this holds RFB handshakes and credit-bounded frames in flight, and the messages."""
+MORE = 1
+LAST = 0
+
+
+def N_(message: str) -> str:
+    return message
+
+
+HELD_NOTICE = N_("Recording not possible – session paused")
+
+
+def held_notice(language: str = "de") -> str:
+    """Why the session is held, for the console and the applet (German first)."""
+    return translations(language).gettext(HELD_NOTICE)
+
+
+@dataclass(frozen=True)
+class RecordingPlace:
+    """Where and how every session's recording is written (one per server)."""
+
+    directory: Path
+    master_key: bytes
+    audit: AuditLog
+    clock: Callable[[], datetime]
+    keyframe_interval: float = KEYFRAME_INTERVAL
+    retry_interval: float = RETRY_INTERVAL
+    probe_interval: float = 1.0
+
+
+class SessionRecording:
+    """Tees one :class:`SessionRelay` into its recording; see the module docstring."""
+
+    def __init__(self, relay: SessionRelay, place: RecordingPlace) -> None:
+        self.relay = relay
+        self.place = place
+        self.number = relay.number
+        self.recorder: SessionRecorder | None = None
+        self.path: Path | None = None
+        self.problem: str | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._run: asyncio.Task[None] | None = None
+        self._channels: set[int] = set()
+        self._held: list[tuple[int, bytes]] = []
+        self._pending: list[tuple[RecordKind, int, Any]] = []
+        self._pending_bytes = 0
+        self._holding = False
+        self._pieces: dict[int, bytearray] = {}
+        self._started = False
+        self._finished = False
+
+    # -- life cycle ----------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Create the recording (the customer just consented); hold the session if that
+        fails, and keep trying until it works or the session ends."""
+        if self._started or self._finished:
+            return
+        self._started = True
+        if not await self._create():
+            await self._hold(self.problem or "recording unavailable")
+            self._spawn(self._retry_creation())
+        self._spawn(self._keyframe_timer())
+
+    async def _create(self) -> bool:
+        place, now = self.place, self.place.clock()
+        try:
+            try:
+                place.directory.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RecordingUnavailable(
+                    f"cannot create recording folder {place.directory}: {exc.strerror}"
+                ) from exc
+            path = _free_name(place.directory, self.number)
+            recorder = SessionRecorder.create(
+                path,
+                self.number,
+                place.master_key,
+                place.clock,
+                on_unavailable=self._hold,
+                on_available=self._release,
+                probe_interval=place.probe_interval,
+            )
+        except (OSError, RecordingUnavailable) as exc:
+            self.problem = str(exc)
+            log.warning("cannot create the recording: %s", exc, extra={"session": self.number})
+            return False
+        try:
+            async with place.audit.work() as work:
+                await Recordings(work.session).register(self.number, path.name, now)
+                await work.record(
+                    AuditRecord(now, "recording_started", SYSTEM_ACTOR, self.number,
+                                {"file": path.name})
+                )  # fmt: skip
+        except Exception as exc:  # the register is part of "recorded": no row, no session
+            with contextlib.suppress(RecordingError):
+                await recorder.close()
+            self.problem = f"cannot register the recording: {exc}"
+            log.exception("cannot register the recording", extra={"session": self.number})
+            return False
+        # The recording opens with the session's state: consent given, and what it granted.
+        recorder.control({"from": "relay", **self.relay.state_message()})
+        await self._catch_up(recorder)
+        self.recorder, self.path, self.problem = recorder, path, None
+        self._run = asyncio.create_task(recorder.run())
+        return True
+
+    async def _catch_up(self, recorder: SessionRecorder) -> None:
+        # What arrived while there was no file, in order; the RFB bytes for a viewer
+        # join the held ones (released with the hold), the viewers' bytes go to the
+        # applet now. Arrivals meanwhile still queue here: self.recorder is set after.
+        while self._pending:
+            pending, self._pending, self._pending_bytes = self._pending, [], 0
+            for kind, channel, item in pending:
+                if kind is RecordKind.RFB_SERVER_TO_CLIENT:
+                    recorder.server_to_client(channel, item)
+                    self._held.append((channel, item))
+                elif kind is RecordKind.RFB_CLIENT_TO_SERVER:
+                    recorder.client_to_server(channel, item)
+                    await self.relay._send_applet(encode_frame(channel, item))
+                elif kind is RecordKind.CONTROL:
+                    recorder.control(item)
+                elif kind is RecordKind.CHAT:
+                    recorder.chat(item)
+                else:
+                    recorder.file_event(item)
+
+    def _keep_pending(self, kind: RecordKind, channel: int, item: Any, size: int) -> bool:
+        """Queue what arrives before the file exists (bounded); False if there is no room."""
+        if not self._started or self._finished:
+            return False
+        if self._pending_bytes + size > PENDING_LIMIT:
+            return False
+        self._pending.append((kind, channel, item))
+        self._pending_bytes += size
+        return True
+
+    async def _retry_creation(self) -> None:
+        while not self._finished:
+            await asyncio.sleep(self.place.retry_interval)
+            if await self._create():
+                await self._release()
+                return
+
+    async def finish(self) -> None:
+        """The session is over: close the recording, write the final hash (or the failure)
+        into the audit trail together with the register's ``finish``."""
+        if self._finished:
+            return
+        self._finished = True
+        for task in self._tasks:
+            if task is not asyncio.current_task():
+                task.cancel()
+        recorder, path, now = self.recorder, self.path, self.place.clock()
+        if recorder is None or path is None:
+            if self._started:
+                await self._audit_failure(now, self.problem or "no recording", None)
+            return  # (a session that never went live has nothing to record)
+        try:
+            final_hash = await recorder.close()
+        except (RecordingError, OSError) as exc:
+            await self._audit_failure(now, str(exc), path.name)
+            return
+        finally:
+            if self._run is not None and self._run is not asyncio.current_task():
+                with contextlib.suppress(Exception):
+                    await self._run
+        size = path.stat().st_size
+        async with self.place.audit.work() as work:
+            await Recordings(work.session).finish(self.number, final_hash, now, size)
+            await work.record(
+                AuditRecord(now, "recording_finished", SYSTEM_ACTOR, self.number,
+                            {"final_hash": final_hash, "file": path.name, "size": size})
+            )  # fmt: skip
+
+    async def _audit_failure(self, now: datetime, reason: str, file: str | None) -> None:
+        log.error("recording failed: %s", reason, extra={"session": self.number})
+        data: dict[str, Any] = {"reason": reason[:500]}
+        if file is not None:
+            data["file"] = file
+        await self.place.audit.record(
+            AuditRecord(now, "recording_failed", SYSTEM_ACTOR, self.number, data)
+        )
+
+    def _spawn(self, work: Any) -> None:
+        self._tasks.append(asyncio.create_task(work))
+
+    # -- fail closed ---------------------------------------------------------------------
+
+    @property
+    def forwarding(self) -> bool:
+        """True while bytes for the viewers may go out (recorded, not held)."""
+        recorder = self.recorder
+        return recorder is not None and recorder.available and not self._holding
+
+    async def _hold(self, problem: str) -> None:
+        self._holding = True
+        with contextlib.suppress(KeyError, SessionError):
+            await self.relay.remote.apply(
+                self.number, RecordingHalted(self.place.clock(), problem[:500])
+            )
+
+    async def _release(self) -> None:
+        # What the applet sent before it paused is recorded by now: it goes out first,
+        # then the hold lifts and new frames follow.
+        held, self._held = self._held, []
+        self._holding = False
+        for channel, data in held:
+            if channel in self.relay.viewers:
+                await self.relay._to_viewer(channel, data)
+        with contextlib.suppress(KeyError, SessionError):
+            await self.relay.remote.apply(self.number, RecordingRestored(self.place.clock()))
+        for channel in sorted(self._channels):  # a fresh starting point after the gap
+            await self._ask_keyframe(channel)
+
+    # -- the tee -------------------------------------------------------------------------
+
+    async def applet_data(self, channel: int, payload: bytes) -> bool:
+        """A non-control frame from the applet; True if it is to go to the viewer now."""
+        if channel & KEYFRAME_FLAG:
+            self._keyframe_piece(channel & ~KEYFRAME_FLAG, payload)
+            return False
+        if self._finished:
+            return False
+        recorder = self.recorder
+        if recorder is None:
+            kind = RecordKind.RFB_SERVER_TO_CLIENT
+            if not self._keep_pending(kind, channel, payload, len(payload)):
+                await self._close_viewer(channel)
+            return False
+        if not recorder.server_to_client(channel, payload):
+            # Not recorded, so never shown; a gap cannot be decoded: the viewer reconnects.
+            await self._close_viewer(channel)
+            return False
+        if not self.forwarding:
+            self._held.append((channel, payload))
+            return False
+        return True
+
+    async def viewer_data(self, channel: int, data: bytes) -> bool:
+        """Viewer bytes after the input gate: recorded, then sent to the applet. False if
+        they could not be kept: the viewer's stream must end (a gap cannot be parsed)."""
+        if self._finished:
+            return False
+        recorder = self.recorder
+        if recorder is None:
+            kind = RecordKind.RFB_CLIENT_TO_SERVER
+            return self._keep_pending(kind, channel, data, len(data))
+        if not recorder.client_to_server(channel, data):
+            log.warning("viewer bytes not recorded: channel %d ends", channel)
+            return False
+        await self.relay._send_applet(encode_frame(channel, data))
+        return True
+
+    def control(self, source: str, message: dict[str, Any]) -> bool:
+        """A control message (``source``: applet, relay or console); True if recorded."""
+        return self._event(RecordKind.CONTROL, {"from": source, **message})
+
+    def chat(self, entry: dict[str, Any]) -> bool:
+        """A chat line; True if it may be delivered: recorded (or queued for the file
+        that could not be created yet), or said before consent, when nothing is recorded."""
+        if not self._started:
+            return True
+        return self._event(RecordKind.CHAT, entry)
+
+    def file_event(self, event: dict[str, Any]) -> bool:
+        return self._event(RecordKind.FILE_EVENT, event)
+
+    def _event(self, kind: RecordKind, item: dict[str, Any]) -> bool:
+        if self._finished:
+            return False
+        recorder = self.recorder
+        if recorder is None:
+            return self._keep_pending(kind, 0, item, 256)
+        if kind is RecordKind.CONTROL:
+            return recorder.control(item)
+        if kind is RecordKind.CHAT:
+            return recorder.chat(item)
+        return recorder.file_event(item)
+
+    async def _close_viewer(self, channel: int) -> None:
+        viewer = self.relay.viewers.get(channel)
+        if viewer is not None:
+            log.warning("applet bytes not recorded: channel %d ends", channel)
+            with contextlib.suppress(Exception):
+                await viewer.socket.close(code=1011, reason="recording gap")
+
+    # -- keyframes -----------------------------------------------------------------------
+
+    async def channel_opened(self, channel: int) -> None:
+        self._channels.add(channel)
+        await self._ask_keyframe(channel)
+
+    def channel_closed(self, channel: int) -> None:
+        self._channels.discard(channel)
+        self._pieces.pop(channel, None)
+
+    async def _ask_keyframe(self, channel: int) -> None:
+        if self.forwarding:
+            await self.relay._to_applet({"type": "keyframe", "channel": channel})
+
+    async def _keyframe_timer(self) -> None:
+        while not self._finished:
+            await asyncio.sleep(self.place.keyframe_interval)
+            for channel in sorted(self._channels):
+                await self._ask_keyframe(channel)
+
+    def _keyframe_piece(self, channel: int, piece: bytes) -> None:
+        if not piece or channel not in self._channels:
+            return  # the channel closed meanwhile: the keyframe has no stream to start
+        buffer = self._pieces.setdefault(channel, bytearray())
+        buffer += piece[1:]
+        if len(buffer) > MAX_RECORD_PAYLOAD:
+            self._pieces.pop(channel, None)
+            log.warning("keyframe of channel %d too large, dropped", channel)
+            return
+        if piece[0] == MORE:
+            return
+        payload = bytes(self._pieces.pop(channel))
+        recorder = self.recorder
+        if recorder is not None and not self._finished:
+            recorder.keyframe(channel, payload)
+
+
+def _free_name(directory: Path, number: str) -> Path:
+    """``<number>.sdrec``, or ``<number>.<n>.sdrec`` if an earlier attempt left a file."""
+    path = directory / f"{number}.sdrec"
+    n = 1
+    while os.path.lexists(path):
+        path = directory / f"{number}.{n}.sdrec"
+        n += 1
+    return path
