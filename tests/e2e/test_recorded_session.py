@@ -1,6 +1,7 @@
 """A real session on a real desktop is recorded: afterwards the recording verifies
 against the final hash in the audit trail, and the picture played back from it (from
-a keyframe, through the player feed) is what the agent's canvas showed."""
+a keyframe, through the player feed, and in the auditor's player in the browser) is
+what the agent's canvas showed."""
 
 from __future__ import annotations
 
@@ -23,9 +24,11 @@ from playwright.async_api import Browser, expect
 
 from supportdesk.recording import PlayerFeed, RecordingReader, verify
 from supportdesk.recording.rfb_decoder import ServerStreamDecoder
+from tests.browser.test_player_browser import canvas_pixels, log_in, open_player, seek_paused
 from tests.desktop import Desktop, wait_until
 from tests.e2e.test_live_session import (
     ARTIFACTS,
+    PASSWORD,
     agent_page,
     canvas_matches_screen,
     desktop,
@@ -151,3 +154,30 @@ async def test_a_recorded_session_verifies_and_plays_back_what_the_agent_saw(
     assert typed_off < 8, f"the typed lines differ by {typed_off:.1f} on average"
     # The comparison sees the typing: the picture from before it does not match there.
     assert difference(seen, before_typing, TYPED_LINES) > 2 * typed_off + 4
+
+    # An auditor opens the recording in the player, goes to that moment and sees it.
+    added = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "supportdesk", "agents", "add", "rita", "--name", "Rita",
+         "--role", "auditor", "--password-stdin"],
+        input=PASSWORD + "\n", cwd=server.workdir, capture_output=True, text=True,
+        timeout=60, env=os.environ,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    auditor = await log_in(browser, server, "rita")
+    try:
+        await open_player(auditor, server, number, "Revision: Stichprobe einer Fernwartung")
+        await auditor.goto(f"{server.url}/console/recordings/{number}/player?channel={channel}")
+        player = auditor.locator("[data-player]")
+        await expect(player).to_have_attribute("data-state", "playing")
+        await auditor.get_by_role("button", name="Pause").click()
+        await expect(player).to_have_attribute("data-state", "paused")
+        step = 100_000  # the timeline's step; nothing on the screen changes after seen_at
+        await seek_paused(auditor, -(-at_us // step) * step)
+        in_player = (await canvas_pixels(auditor)).astype(np.uint8)
+        await auditor.screenshot(path=str(ARTIFACTS / "recorded-player.png"))
+    finally:
+        await auditor.context.close()
+    player_off = difference(seen, in_player)
+    print(f"player vs. canvas: {player_off:.2f} per channel")
+    assert player_off < 8, f"the player differs from the agent's canvas by {player_off:.1f}"

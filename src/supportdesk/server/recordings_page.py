@@ -18,11 +18,11 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.config import ConfigError
 from supportdesk.domain.agent_accounts import Permission
-from supportdesk.recording import RecordingError
+from supportdesk.recording import RecordingError, RecordingReader
 from supportdesk.recording.timeline import Mark, MarkKind, timeline
 from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
-from supportdesk.server.player_socket import PLAYER, first_channel
+from supportdesk.server.player_socket import PLAYER
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.recordings import RecordingEntry, RecordingState, UnknownRecording
 
@@ -123,9 +123,16 @@ async def player(request: Request, number: str) -> Response:
     archive = _archive(desk)
     try:
         entry = await archive.readable(number)
-        marks, channel, duration = await asyncio.to_thread(_read_marks, archive, entry)
+        marks, channels, duration = await asyncio.to_thread(_read_marks, archive, entry)
     except (UnknownRecording, RecordingGone, RecordingError, ConfigError):
         return await _list_page(request, signed_in, 410, (number, "gone"))
+    # Each viewer connection of the session is its own channel (a reconnect, a
+    # supervisor watching): the auditor picks one, the first by default.
+    asked = request.query_params.get("channel", "")
+    channel = next(
+        (c.channel for c in channels if str(c.channel) == asked),
+        channels[0].channel if channels else None,
+    )
     ticket = desk.tickets.issue(signed_in.agent.id, number, PLAYER, now)
     shown = [ShownMark(m.at_us, m.kind.value, m.text, m.who, clock_text(m.at_us)) for m in marks]
     return desk.pages.render(
@@ -139,11 +146,27 @@ async def player(request: Request, number: str) -> Response:
         duration_text=clock_text(duration),
         socket_url=f"/ws/player/{number}?ticket={ticket}&channel={channel}",
         has_screen=channel is not None,
+        channels=channels,
+        channel=channel,
     )
+
+
+@dataclass(frozen=True)
+class ShownChannel:
+    channel: int
+    clock: str  # when its first picture was recorded
+
+
+def _channels(reader: RecordingReader) -> list[ShownChannel]:
+    starts = reader.index.channel_starts
+    return [
+        ShownChannel(c, clock_text(reader.index.entries[starts[c]].header.first_us))
+        for c in reader.index.channels
+    ]
 
 
 def _read_marks(
     archive: RecordingArchive, entry: RecordingEntry
-) -> tuple[list[Mark], int | None, int]:
+) -> tuple[list[Mark], list[ShownChannel], int]:
     with archive.open_reader(entry) as reader:
-        return list(timeline(reader.events())), first_channel(reader), reader.duration_us
+        return list(timeline(reader.events())), _channels(reader), reader.duration_us
