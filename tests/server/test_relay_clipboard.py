@@ -51,3 +51,25 @@ async def test_clipboard_reaches_the_applet_only_while_control_is_granted(
     await control.close()
     await applet.socket.close()
     await agent.close()
+
+
+async def test_clipboard_text_beyond_the_configured_limit_ends_that_viewer(
+    server: LiveServer,
+) -> None:
+    agent, applet, number = await live_session(server)
+    control = await control_socket(await agent.control_url(number), server.url)
+    await next_of(control, "state", state="active")
+    viewer = await open_viewer(server, number, control, subprotocols=["binary"])
+    channel = (await applet.next_control("open"))["channel"]
+    # 300 KiB of text, over the default limit of 256 KiB: the relay does not pass on
+    # a byte of it and closes this viewer's stream.
+    too_long = struct.pack(">BxxxI", 6, 300 * 1024) + b"x" * (300 * 1024)
+    await viewer.send(HANDSHAKE)
+    await applet.drain(0.5)
+    await viewer.send(too_long)
+    await viewer.wait_closed()
+    await applet.drain(0.5)
+    assert bytes(applet.data.get(channel, b"")) == HANDSHAKE
+    await control.close()
+    await applet.socket.close()
+    await agent.close()

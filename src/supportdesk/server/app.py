@@ -110,7 +110,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 agent = await AgentAccounts(db).by_username(username)
             name = agent.display_name if agent else username
             return SessionInfo(
-                settings.portal.bank_name, bank_domain, name, FilesSetup.from_settings(settings)
+                settings.portal.bank_name,
+                bank_domain,
+                name,
+                FilesSetup.from_settings(settings),
+                settings.clipboard.max_text,
             )
 
         desk = app.state.desk = Desk(

@@ -105,6 +105,7 @@ class SessionInfo:
     bank_domain: str
     agent_name: str
     files: FilesSetup = field(default_factory=FilesSetup)
+    clipboard_max: int = 256 * 1024  # bytes of clipboard text a viewer may send
 
 
 class SessionRelay:
@@ -228,7 +229,7 @@ class SessionRelay:
             if not self.session.is_terminal:
                 self.applet = None
                 # The customer's link is gone: end at once, on both sides.
-                await self._end(EndReason.ERROR)
+                await self.end(EndReason.ERROR)
             else:
                 # Ended elsewhere while this link was busy: the applet still gets the
                 # "end" (close_all waits for one already under way) before it is let go.
@@ -260,7 +261,7 @@ class SessionRelay:
         elif kind == "resume":
             await self.remote.apply(self.number, Resumed(now, Party.CUSTOMER))
         elif kind == "end":
-            await self._end(EndReason.CUSTOMER)
+            await self.end(EndReason.CUSTOMER)
         elif kind == "chat":
             await self._chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
         elif kind == "hello":
@@ -336,7 +337,12 @@ class SessionRelay:
         self._next_channel += 1
         viewer = Viewer(channel, socket, view_only, name, role)
         self.viewers[channel] = viewer
-        gate = ViewerInputFilter(lambda: not view_only and self.input_allowed())
+        gate = ViewerInputFilter(
+            lambda: not view_only and self.input_allowed(),
+            # The extended clipboard sends the text compressed, with a 4-byte header:
+            # a little room above the text's limit.
+            max_cut_text=self.info.clipboard_max + 1024,
+        )
         await self._to_applet(
             {"type": "open", "channel": channel, "view_only": view_only, "name": name, "role": role}
         )
@@ -434,7 +440,7 @@ class SessionRelay:
                 if kind == "chat":
                     await self._chat("agent", name, str(message.get("text", "")), actor)
                 elif kind == "end" and may_end:
-                    await self._end(EndReason.AGENT)
+                    await self.end(EndReason.AGENT)
                 elif kind == "viewer_ticket":
                     await socket.send_json(
                         {"type": "viewer_ticket", "ticket": mint_viewer_ticket()}
@@ -496,7 +502,7 @@ class SessionRelay:
 
     # -- the end -------------------------------------------------------------------------
 
-    async def _end(self, reason: EndReason) -> None:
+    async def end(self, reason: EndReason) -> None:
         if not self.session.is_terminal:
             with contextlib.suppress(KeyError, SessionError):
                 await self.remote.apply(self.number, Ended(self.clock(), reason))
