@@ -142,6 +142,12 @@ def supportdesk_server(folder: Path, port: int) -> Iterator[subprocess.Popen[byt
         process.wait(timeout=15)
 
 
+def recorded(folder: Path) -> tuple[int, int]:
+    """How many recordings the server wrote under ``folder``, and their bytes."""
+    files = list(folder.rglob("*.sdrec"))
+    return len(files), sum(f.stat().st_size for f in files)
+
+
 def rss_kib(pid: int) -> int:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmRSS:"):
@@ -392,6 +398,10 @@ async def main_async(args: argparse.Namespace) -> dict[str, dict[str, float]]:
                 *(stream_relay(p, updates, None, args.seconds) for p in few)
             )
             results["supportdesk throughput"] = summarise(list(readers), args.seconds)
+            # Every relayed session is recorded, as in production: the relay's numbers
+            # include the recording's cost. Show that it ran.
+            count, size = recorded(Path(folder))
+            say(f"{count} recordings, {size / 1e6:.0f} MB so far")
             for pair in pairs:
                 pair.credits.cancel()
                 for socket in (pair.viewer, pair.applet, pair.control):
