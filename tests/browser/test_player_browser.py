@@ -200,7 +200,7 @@ async def test_an_auditor_states_a_reason_plays_pauses_and_seeks(
     reason = "Revision 2026/14: Beschwerde des Kunden prüfen"
     await open_player(page, server, SHORT, reason)
     player = page.locator("[data-player]")
-    await expect(page.locator("[data-events]")).to_contain_text("Zustimmung")
+    await expect(page.locator("[data-events]")).to_contain_text("Zustimmung: Bildschirm sehen")
     await expect(page.locator("[data-events]")).to_contain_text("Pausiert")
     await expect(page.locator("[data-chat]")).to_contain_text("Guten Tag")
     assert await page.locator(".marks-track .mark").count() == 6

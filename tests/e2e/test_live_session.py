@@ -130,6 +130,9 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
         live = page.locator("[data-live]")
         await expect(live).to_have_attribute("data-viewer", "connected", timeout=15000)
         await expect(live).to_have_attribute("data-control", "yes")
+        granted = page.locator('[data-field="capabilities"]')
+        await expect(granted).to_have_text("Bildschirm sehen, Maus und Tastatur steuern")
+        await expect(page.locator('[data-field="state"]')).to_have_text("aktiv")
         await expect(page.locator('[data-field="customer_name"]')).to_have_text("Erika Müller")
         canvas = page.locator("[data-screen] canvas")
         await asyncio.sleep(1.5)  # let the first full update paint

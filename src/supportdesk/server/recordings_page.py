@@ -9,6 +9,7 @@ last PLAYBACK_WINDOW, and hands the page a one-time ticket for the player socket
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated
@@ -22,6 +23,7 @@ from supportdesk.recording import RecordingError, RecordingReader
 from supportdesk.recording.timeline import Mark, MarkKind, timeline
 from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.messages import CAPABILITIES
 from supportdesk.server.player_socket import PLAYER
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.recordings import RecordingEntry, RecordingState, UnknownRecording
@@ -134,7 +136,11 @@ async def player(request: Request, number: str) -> Response:
         channels[0].channel if channels else None,
     )
     ticket = desk.tickets.issue(signed_in.agent.id, number, PLAYER, now)
-    shown = [ShownMark(m.at_us, m.kind.value, m.text, m.who, clock_text(m.at_us)) for m in marks]
+    gettext = desk.pages.gettext_for(request)
+    shown = [
+        ShownMark(m.at_us, m.kind.value, _mark_text(m, gettext), m.who, clock_text(m.at_us))
+        for m in marks
+    ]
     return desk.pages.render(
         request,
         "console/player.html",
@@ -149,6 +155,15 @@ async def player(request: Request, number: str) -> Response:
         channels=channels,
         channel=channel,
     )
+
+
+def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
+    # Consent and permission marks list capability codes: show the console's words.
+    if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.RESUME) and mark.text:
+        codes = mark.text.split(", ")
+        if all(code in CAPABILITIES for code in codes):
+            return ", ".join(gettext(CAPABILITIES[code]) for code in codes)
+    return mark.text
 
 
 @dataclass(frozen=True)

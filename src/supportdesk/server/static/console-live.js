@@ -29,13 +29,31 @@ function isOver(message) {
   return message && ["ended", "declined", "expired"].includes(message.state);
 }
 
+const labels = document.querySelector("template[data-labels]").content;
+
+// In the order the consent dialog lists them: view, control, files, diagnostics.
+const capabilityOrder = [...labels.querySelectorAll("[data-capability]")].map(
+  (e) => e.dataset.capability,
+);
+
+// The page's word for a code from the state message (the code itself if unknown).
+function label(kind, code) {
+  const found = [...labels.querySelectorAll(`[data-${kind}]`)].find((e) => e.dataset[kind] === code);
+  return found ? found.textContent : code;
+}
+
 function onState(message) {
   state = message;
   files.onState(message);
   field("customer_name").textContent = message.customer_name || "–";
-  field("state").textContent = message.state;
-  field("capabilities").textContent = message.capabilities.join(", ") || "–";
-  field("watchers").textContent = message.watchers.map((w) => `${w.name} (${w.role})`).join(", ") || "–";
+  field("state").textContent = label("state", message.state);
+  field("capabilities").textContent =
+    capabilityOrder
+      .filter((c) => message.capabilities.includes(c))
+      .map((c) => label("capability", c))
+      .join(", ") || "–";
+  field("watchers").textContent =
+    message.watchers.map((w) => `${w.name} (${label("role", w.role)})`).join(", ") || "–";
   activeSince = message.active_since ? Date.parse(message.active_since) : null;
   root.dataset.state = message.state;
   updateScreens(message.screens || []);
