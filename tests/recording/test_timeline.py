@@ -46,3 +46,19 @@ def test_unreadable_payloads_are_skipped_not_fatal() -> None:
         Record(2, RecordKind.CHAT, 0, b"[1, 2]"),
     ]
     assert timeline(records) == [Mark(2, MarkKind.CHAT, "", "")]
+
+
+def test_a_recording_hold_is_marked_as_a_pause_with_its_notice_and_its_end() -> None:
+    notice = "Aufzeichnung nicht möglich – Sitzung pausiert"
+    held = {"type": "state", "state": "active", "capabilities": ["view"], "held": True}
+    records = [
+        state(1_000, "active", "view"),
+        control(2_000, **held, notice=notice),
+        control(2_500, **held, notice=notice),  # still held: no second mark
+        control(3_000, **{**held, "held": False}),
+    ]
+    assert timeline(records) == [
+        Mark(1_000, MarkKind.CONSENT, "view"),
+        Mark(2_000, MarkKind.PAUSE, notice),
+        Mark(3_000, MarkKind.RESUME, ""),
+    ]

@@ -3,7 +3,9 @@
 Fed the control, chat and file records of :meth:`RecordingReader.events`, in time
 order. Session events come from the relay's published ``state`` messages (the
 effect, whoever caused it): consent (the first live state), capability changes,
-pause and resume, the end. Chat and file events are marked as they are.
+pause and resume, the end. A hold because the recording could not be written (the
+state stays live, ``held`` is true) is marked as a pause with the notice the parties
+saw, and its end as a resume. Chat and file events are marked as they are.
 """
 
 from __future__ import annotations
@@ -52,6 +54,7 @@ def timeline(records: Iterable[Record]) -> list[Mark]:
     marks: list[Mark] = []
     state: str | None = None
     capabilities: tuple[str, ...] | None = None
+    held = False
     for record in records:
         data = _payload(record)
         if record.kind is RecordKind.CHAT:
@@ -62,6 +65,12 @@ def timeline(records: Iterable[Record]) -> list[Mark]:
             marks.append(Mark(record.at_us, MarkKind.FILE, " ".join(what)))
         elif record.kind is RecordKind.CONTROL and data.get("type") == "state":
             new_state = str(data.get("state", ""))
+            if bool(data.get("held")) != held:
+                held = not held
+                notice = str(data.get("notice") or "") if held else ""
+                marks.append(
+                    Mark(record.at_us, MarkKind.PAUSE if held else MarkKind.RESUME, notice)
+                )
             raw = data.get("capabilities")
             new_caps = tuple(str(c) for c in raw) if isinstance(raw, list) else capabilities
             if new_state != state:
