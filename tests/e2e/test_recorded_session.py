@@ -121,6 +121,9 @@ async def test_a_recorded_session_verifies_and_plays_back_what_the_agent_saw(
         seen = await canvas.screenshot(path=str(ARTIFACTS / "recorded-canvas.png"))
         seen_at = datetime.now(UTC)
         assert canvas_matches_screen(seen, desktop) < 12
+        # Let the recording run on past that moment, so the player's timeline (in
+        # steps of 0.1 s) can be set just after it.
+        await asyncio.sleep(0.5)
         applet.stdin.write("e\n")
         applet.stdin.flush()
         await expect(live).to_have_attribute("data-state", "ended", timeout=3000)
