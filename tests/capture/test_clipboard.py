@@ -119,12 +119,17 @@ def test_own_text_is_not_reported_back(desktop: Desktop, clipboard: X11Clipboard
     assert heard.wait_for(1) == ["vom Kunden"]  # the agent's own text never came back
 
 
-def test_copied_text_over_the_limit_is_not_reported(desktop: Desktop) -> None:
+def test_copied_text_over_the_limit_is_not_reported(
+    desktop: Desktop, caplog: pytest.LogCaptureFixture
+) -> None:
     board = X11Clipboard(desktop.display, max_bytes=100)
     heard = Heard()
     board.add_listener(heard)
     try:
         copy(desktop, b"y" * 101)
+        # The refusal is logged; only then the next copy, so that this test checks
+        # the limit, not two owners changing within the same millisecond.
+        wait_until(lambda: "101 bytes not passed on" in caplog.text, 10, "the refusal")
         copy(desktop, b"klein")
         assert heard.wait_for(1) == ["klein"]
     finally:

@@ -160,6 +160,7 @@ class X11Clipboard(_Listeners):
         # python-xlib clones extension event classes per display: match by (code, sub-code).
         self._owner_notify: tuple[int, int] = self._d.extension_event.SetSelectionOwnerNotify
         self._owned: bytes | None = None  # UTF-8 of the text we hand out while we own CLIPBOARD
+        self._asked_at: int | None = None  # timestamp of our newest ConvertSelection
         self._commands: queue.SimpleQueue[str | None] = queue.SimpleQueue()
         self._wake_read, self._wake_write = os.pipe()
         self._closed = False
@@ -243,12 +244,18 @@ class X11Clipboard(_Listeners):
                 self._convert(self._utf8, event.selection_timestamp)
 
     def _convert(self, target: int, timestamp: int) -> None:
+        self._asked_at = timestamp
         self._window.delete_property(self._property)
         self._window.convert_selection(self._clipboard_atom, target, self._property, timestamp)
         self._d.flush()
 
     def _receive(self, event: Any) -> None:
         if event.selection != self._clipboard_atom:
+            return
+        if self._asked_at is not None and event.time != self._asked_at:
+            # The answer to a request overtaken by a newer copy (the customer copied
+            # twice in quick succession): the newer request's answer is on its way,
+            # and this one must not touch the property it will use.
             return
         if event.property == self._X.NONE:
             if event.target == self._utf8:  # an old owner: ask for Latin-1 instead
