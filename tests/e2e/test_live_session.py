@@ -128,7 +128,13 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
 
         await page.goto(f"{server.url}/console/sessions/{number}/live")
         live = page.locator("[data-live]")
-        await expect(live).to_have_attribute("data-viewer", "connected", timeout=15000)
+        try:
+            # The applet's first start in a fresh checkout can be slow (cold imports).
+            await expect(live).to_have_attribute("data-viewer", "connected", timeout=30000)
+        except AssertionError:
+            applet.kill()
+            print("applet output:", applet.communicate(timeout=5)[0])
+            raise
         await expect(live).to_have_attribute("data-control", "yes")
         granted = page.locator('[data-field="capabilities"]')
         await expect(granted).to_have_text("Bildschirm sehen, Maus und Tastatur steuern")
