@@ -5,16 +5,21 @@ as the customer's program that copies and pastes."""
 from __future__ import annotations
 
 import asyncio
-import ssl
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from tests.desktop import Desktop, require_tool, wait_until
-from tests.e2e.test_live_session import ARTIFACTS, agent_page, desktop, server, start_applet
+from tests.e2e.test_live_session import (
+    ARTIFACTS,
+    agent_page,
+    desktop,
+    new_session_joined,
+    server,
+    start_applet,
+)
 from tests.live_server import LiveServer
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
@@ -73,16 +78,8 @@ async def start_session(
 ) -> tuple[Page, subprocess.Popen[str]]:
     page = await agent_page(browser, server)
     frames.watch(page)
-    await page.get_by_role("button", name="Neue Fernwartung").click()
-    key = await page.locator("[data-support-key]").inner_text()
-    number = await page.locator("[data-consultation-number]").inner_text()
-    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
-    async with httpx.AsyncClient(verify=trust) as customer:
-        answer = await customer.post(
-            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
-        )
-    assert answer.status_code == 200, answer.text
-    applet = start_applet(server, answer.json()["token"], desktop, home)
+    number, token = await new_session_joined(page, server)
+    applet = start_applet(server, token, desktop, home)
     assert applet.stdin is not None
     # Control: yes; file transfer: no; diagnostics: no; then the final "Ja".
     applet.stdin.write("j\nn\nn\nJa\n")

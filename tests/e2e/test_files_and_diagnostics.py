@@ -15,21 +15,25 @@ import hashlib
 import json
 import os
 import re
-import ssl
 import subprocess
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.async_api import Browser, Page, expect
 
 from supportdesk.recording import RecordingReader, RecordKind
 from supportdesk.recording.format import Record
 from tests.desktop import Desktop, xvfb
-from tests.e2e.test_live_session import ARTIFACTS, agent_page, audit_events, start_applet
+from tests.e2e.test_live_session import (
+    ARTIFACTS,
+    agent_page,
+    audit_events,
+    new_session_joined,
+    start_applet,
+)
 from tests.live_server import LiveServer, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
@@ -119,19 +123,11 @@ async def test_files_both_ways_and_a_diagnostics_report(
     ARTIFACTS.mkdir(exist_ok=True)
     desktop.xterm(["bash", "--norc", "--noprofile"], geometry="80x24+0+0", cwd=str(tmp_path))
     page = await agent_page(browser, server)
-    await page.get_by_role("button", name="Neue Fernwartung").click()
-    key = await page.locator("[data-support-key]").inner_text()
-    number = await page.locator("[data-consultation-number]").inner_text()
-    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
-    async with httpx.AsyncClient(verify=trust) as customer:
-        answer = await customer.post(
-            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
-        )
-    assert answer.status_code == 200, answer.text
+    number, token = await new_session_joined(page, server)
     home = tmp_path / "home"
     home.mkdir()
     received_folder = home / "Dokumente" / "Fernwartung-Dateien"
-    applet = start_applet(server, answer.json()["token"], desktop, home)
+    applet = start_applet(server, token, desktop, home)
     output = AppletOutput(applet)
     try:
         assert applet.stdin is not None

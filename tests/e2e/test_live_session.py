@@ -63,6 +63,21 @@ async def agent_page(browser: Browser, server: LiveServer) -> Page:
     return page
 
 
+async def new_session_joined(page: Page, server: LiveServer) -> tuple[str, str]:
+    """The agent issues a key in the console; the customer redeems it on the portal.
+    Returns the consultation number and the applet's join token."""
+    await page.get_by_role("button", name="Neue Fernwartung").click()
+    key = await page.locator("[data-support-key]").inner_text()
+    number = await page.locator("[data-consultation-number]").inner_text()
+    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
+    async with httpx.AsyncClient(verify=trust) as customer:
+        answer = await customer.post(
+            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
+        )
+    assert answer.status_code == 200, answer.text
+    return number, str(answer.json()["token"])
+
+
 def start_applet(
     server: LiveServer, token: str, desktop: Desktop, home: Path
 ) -> subprocess.Popen[str]:
@@ -107,19 +122,10 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
     work.mkdir()
     desktop.xterm(["bash", "--norc", "--noprofile"], geometry="100x30+0+0", cwd=str(work))
     page = await agent_page(browser, server)
-    await page.get_by_role("button", name="Neue Fernwartung").click()
-    key = await page.locator("[data-support-key]").inner_text()
-    number = await page.locator("[data-consultation-number]").inner_text()
-
-    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
-    async with httpx.AsyncClient(verify=trust) as customer:
-        answer = await customer.post(
-            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
-        )
-    assert answer.status_code == 200, answer.text
+    number, token = await new_session_joined(page, server)
     home = tmp_path / "home"
     home.mkdir()
-    applet = start_applet(server, answer.json()["token"], desktop, home)
+    applet = start_applet(server, token, desktop, home)
     try:
         assert applet.stdin is not None
         # Control: yes; file transfer: no; diagnostics: no; then the final "Ja".

@@ -9,14 +9,12 @@ import asyncio
 import io
 import json
 import os
-import ssl
 import subprocess
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import numpy as np
 import pytest
 from PIL import Image
@@ -32,6 +30,7 @@ from tests.e2e.test_live_session import (
     agent_page,
     canvas_matches_screen,
     desktop,
+    new_session_joined,
     server,
     start_applet,
 )
@@ -86,18 +85,10 @@ async def test_a_recorded_session_verifies_and_plays_back_what_the_agent_saw(
     work.mkdir()
     desktop.xterm(["bash", "--norc", "--noprofile"], geometry="100x30+0+0", cwd=str(work))
     page = await agent_page(browser, server)
-    await page.get_by_role("button", name="Neue Fernwartung").click()
-    key = await page.locator("[data-support-key]").inner_text()
-    number = await page.locator("[data-consultation-number]").inner_text()
-    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
-    async with httpx.AsyncClient(verify=trust) as customer:
-        answer = await customer.post(
-            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
-        )
-    assert answer.status_code == 200, answer.text
+    number, token = await new_session_joined(page, server)
     home = tmp_path / "home"
     home.mkdir()
-    applet = start_applet(server, answer.json()["token"], desktop, home)
+    applet = start_applet(server, token, desktop, home)
     try:
         assert applet.stdin is not None
         applet.stdin.write("j\nn\nn\nJa\n")
