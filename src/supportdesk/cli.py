@@ -66,6 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from supportdesk.server.app import create_app
+    from supportdesk.server.direct_websocket import DirectWebSocketProtocol
 
     settings = _settings(args)
     configure_logging(settings.logging.level, settings.logging.format)
@@ -98,6 +99,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         # RFB is compressed already (Tight: zlib and JPEG); deflating it again per
         # WebSocket message costs the relay most of its CPU and gains nothing.
         ws_per_message_deflate=False,
+        ws=DirectWebSocketProtocol,  # the relay's screen updates skip the ASGI queue
     )
     return 0
 

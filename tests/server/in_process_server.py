@@ -20,6 +20,7 @@ from fastapi import FastAPI
 
 from supportdesk.config import load_settings
 from supportdesk.server.app import create_app
+from supportdesk.server.direct_websocket import DirectWebSocketProtocol
 from supportdesk.server.state import Desk
 from supportdesk.store.database import create_engine
 from supportdesk.store.migrate import upgrade
@@ -27,7 +28,11 @@ from tests.live_server import LiveServer, free_port
 
 
 @contextlib.asynccontextmanager
-async def in_process_server(workdir: Path) -> AsyncIterator[tuple[LiveServer, FastAPI]]:
+async def in_process_server(
+    workdir: Path, ws: type[asyncio.Protocol] | str = DirectWebSocketProtocol
+) -> AsyncIterator[tuple[LiveServer, FastAPI]]:
+    """The server as ``supportdesk serve`` runs it; ``ws`` may name another WebSocket
+    protocol (uvicorn's own, to test the relay without the direct path)."""
     port = free_port()
     config = workdir / "supportdesk.toml"
     config.write_text(
@@ -44,7 +49,15 @@ async def in_process_server(workdir: Path) -> AsyncIterator[tuple[LiveServer, Fa
         await engine.dispose()
     app = create_app(settings)
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, lifespan="on")
+        uvicorn.Config(
+            app,
+            host="127.0.0.1",
+            port=port,
+            log_config=None,
+            lifespan="on",
+            ws=ws,
+            ws_per_message_deflate=False,
+        )
     )
     task = asyncio.create_task(server.serve())
     while not server.started:

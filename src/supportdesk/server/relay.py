@@ -6,6 +6,13 @@ through the input gate; each console control socket gets the session's state and
 chat. Data from the applet to a viewer is queued per channel and bounded by the
 channel's credit window, so a slow viewer slows only itself.
 
+Screen updates take the short way where the server offers it
+(``server/direct_websocket.py``): a frame from the applet is recorded and written to
+its viewer on the link's reading callback, without a trip through the event loop's
+queue. Anything that must wait (a control message, a viewer whose socket is full) and
+everything behind it goes through the link's inbox (``server/link_inbox.py``), in
+the order it came.
+
 Everything is recorded before it is forwarded (``self.recording``, a
 :class:`~supportdesk.server.session_recording.SessionRecording`): the RFB bytes both
 ways, control messages both ways, console commands, chat, and file events, which
@@ -22,7 +29,8 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from functools import partial
+from typing import Any, NoReturn
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -57,10 +65,16 @@ from supportdesk.link.frames import (
 )
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter
-from supportdesk.server.eager import start_eagerly
+from supportdesk.server.direct_websocket import DirectSocket, direct_socket
+from supportdesk.server.link_inbox import LinkInbox, Work
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.session_files import FilesSetup, Outbox, SessionFiles
-from supportdesk.server.session_recording import RecordingPlace, SessionRecording, held_notice
+from supportdesk.server.session_recording import (
+    RecordingPlace,
+    SessionRecording,
+    Take,
+    held_notice,
+)
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +82,8 @@ CHAT_MAX = 2000
 CHAT_HISTORY = 200
 VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 COALESCE_LIMIT = 256 * 1024
+INBOX_LIMIT = 4 * 1024 * 1024
+"""Bytes of applet messages waiting for the event loop before the link stops reading."""
 
 
 @dataclass
@@ -77,24 +93,15 @@ class Viewer:
     view_only: bool
     name: str
     role: str
-    queue: asyncio.Queue[bytes | InFlight | None] = field(default_factory=asyncio.Queue)
-    queued_bytes: int = 0
-    owed: int = 0  # delivered, credit not yet returned to the applet
+    direct: DirectSocket | None = None  # the socket's direct path, if the server has it
+    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    queued_bytes: int = 0  # handed to the writer task, not yet sent
+    owed: int = 0  # sent, credit not yet returned to the applet
     idle: bool = True  # the writer waits on an empty queue
 
 
-@dataclass(frozen=True)
-class InFlight:
-    """A send to a viewer that had to wait: the writer awaits it before the next."""
-
-    task: asyncio.Task[None]
-    size: int
-
-
-def _retrieve(task: asyncio.Task[None]) -> None:
-    # A viewer that leaves mid-send fails its send; that is expected, not news.
-    if not task.cancelled():
-        task.exception()
+async def _raise(exc: Exception) -> NoReturn:
+    raise exc
 
 
 @dataclass
@@ -126,6 +133,9 @@ class SessionRelay:
         self.clock = clock
         self.window = window
         self.applet: WebSocket | None = None
+        self._applet_direct: DirectSocket | None = None
+        self._inbox: LinkInbox | None = None
+        self._sending: set[asyncio.Task[None]] = set()
         self.viewers: dict[int, Viewer] = {}
         self.consoles: set[WebSocket] = set()
         self.chat: list[dict[str, Any]] = []
@@ -185,6 +195,17 @@ class SessionRelay:
             await socket.close(code=4409, reason="an applet is already connected")
             return
         self.applet = socket
+        direct = self._applet_direct = direct_socket(socket.scope)
+        may_read = asyncio.Event()
+        may_read.set()
+        inbox = self._inbox = LinkInbox(
+            INBOX_LIMIT,
+            pause=direct.pause_reading if direct else may_read.clear,
+            resume=direct.resume_reading if direct else may_read.set,
+        )
+        if direct is not None:
+            direct.take_binary(self._from_applet)
+        reader = asyncio.create_task(self._read_applet(socket, inbox, may_read))
         try:
             if self.session.state is SessionState.REDEEMED:
                 shown = consent_text(language=language).render(self.info.agent_name)
@@ -203,22 +224,7 @@ class SessionRelay:
                         "recorded": True,
                     }
                 )
-            while True:
-                message = await socket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                data = message.get("bytes")
-                if data is None:
-                    raise LinkProtocolError("the applet link carries binary messages only")
-                frame = decode_frame(data)
-                if frame.channel == CONTROL_CHANNEL:
-                    message = decode_control(frame.payload)
-                    self.recording.control("applet", message)
-                    await self._applet_control(message)
-                elif await self.recording.applet_data(frame.channel, frame.payload):
-                    await self._to_viewer(frame.channel, frame.payload)
-                if self.session.is_terminal:
-                    break
+            await inbox.run(stop=lambda: self.session.is_terminal)
         except (LinkProtocolError, SessionError, ValueError) as exc:
             log.warning("applet link closed: %s", exc, extra={"session": self.number})
             with contextlib.suppress(Exception):
@@ -226,6 +232,12 @@ class SessionRelay:
         except WebSocketDisconnect:
             pass
         finally:
+            if direct is not None:
+                direct.take_binary(None)
+            self._inbox = None
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
             if not self.session.is_terminal:
                 self.applet = None
                 # The customer's link is gone: end at once, on both sides.
@@ -235,6 +247,65 @@ class SessionRelay:
                 # "end" (close_all waits for one already under way) before it is let go.
                 await self.close_all()
                 self.applet = None
+            self._applet_direct = None
+
+    async def _read_applet(
+        self, socket: WebSocket, inbox: LinkInbox, may_read: asyncio.Event
+    ) -> None:
+        # The link's end comes through ASGI, and so do its frames where the server
+        # has no direct path (server/direct_websocket.py).
+        try:
+            while True:
+                await may_read.wait()
+                message = await socket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                data = message.get("bytes")
+                if data is None:
+                    error = LinkProtocolError("the applet link carries binary messages only")
+                    inbox.put(partial(_raise, error))
+                    return
+                self._from_applet(data)
+        finally:
+            inbox.close()
+
+    def _from_applet(self, data: bytes) -> None:
+        """One message from the applet, as it arrives: a screen update for a viewer that
+        keeps up goes out now; what must wait, and all behind it, goes to the inbox."""
+        inbox = self._inbox
+        if inbox is None:
+            return  # the link is over
+        if inbox.busy:
+            inbox.put(partial(self._applet_message_later, data), len(data))
+            return
+        try:
+            work = self._applet_message(data)
+        except Exception as exc:  # raised in the link's task, which ends the session
+            work = partial(_raise, exc)
+        if work is not None:
+            inbox.put(work, len(data))
+
+    def _applet_message(self, data: bytes) -> Work | None:
+        """Do what needs no waiting; return the rest as work for the inbox."""
+        frame = decode_frame(data)
+        if frame.channel == CONTROL_CHANNEL:
+            return partial(self._applet_control_frame, frame.payload)
+        take = self.recording.take_applet_data(frame.channel, frame.payload)
+        if take is Take.FORWARD:
+            self.to_viewer(frame.channel, frame.payload)
+        elif take is Take.CLOSE_VIEWER:
+            return partial(self.recording.close_viewer, frame.channel)
+        return None
+
+    async def _applet_message_later(self, data: bytes) -> None:
+        work = self._applet_message(data)
+        if work is not None:
+            await work()
+
+    async def _applet_control_frame(self, payload: bytes) -> None:
+        message = decode_control(payload)
+        self.recording.control("applet", message)
+        await self._applet_control(message)
 
     async def _applet_control(self, message: dict[str, Any]) -> None:
         kind = message["type"]
@@ -299,29 +370,33 @@ class SessionRelay:
             with contextlib.suppress(Exception):
                 await socket.send_bytes(data)
 
-    async def _to_viewer(self, channel: int, payload: bytes) -> None:
+    def _to_applet_now(self, message: dict[str, Any]) -> None:
+        """Like :meth:`_to_applet`, without waiting: sent at once if the link takes it,
+        else by a task."""
+        self.recording.control("relay", message)
+        data = encode_control(message)
+        direct = self._applet_direct
+        if direct is not None and not self._applet_lock.locked() and direct.send_now(data):
+            return
+        task = asyncio.create_task(self._send_applet(data))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    def to_viewer(self, channel: int, payload: bytes) -> None:
+        """Send an applet frame to its viewer: at once if the viewer's socket takes it
+        without waiting, else through the viewer's writer task. Either way the applet
+        link never waits for a viewer; its credit bounds what queues here."""
         viewer = self.viewers.get(channel)
         if viewer is None:
             return  # the viewer left; the applet will get the close
         if viewer.queued_bytes + len(payload) > self.window and viewer.queued_bytes > 0:
             raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit")
+        direct = viewer.direct
+        if viewer.idle and viewer.queue.empty() and direct and direct.send_now(payload):
+            self._delivered(viewer, len(payload))
+            return
         viewer.queued_bytes += len(payload)
-        if not (viewer.idle and viewer.queue.empty()):
-            viewer.queue.put_nowait(payload)  # behind what is still going out
-            return
-        # The usual case: the viewer keeps up, so send now, on this task; a trip
-        # through the writer task would cost the relay most of its added latency. A
-        # send that must wait for a slow viewer goes on in a task (server/eager.py),
-        # so it never holds up the applet link.
-        try:
-            finishing = start_eagerly(viewer.socket.send_bytes(payload))
-        except Exception:  # the viewer went away; its reader cleans up
-            return
-        if finishing is None:
-            await self._delivered(viewer, len(payload))
-        else:
-            finishing.add_done_callback(_retrieve)
-            viewer.queue.put_nowait(InFlight(finishing, len(payload)))
+        viewer.queue.put_nowait(payload)  # behind what is still going out
 
     # -- viewers -------------------------------------------------------------------------
 
@@ -335,7 +410,7 @@ class SessionRelay:
             return
         channel = self._next_channel
         self._next_channel += 1
-        viewer = Viewer(channel, socket, view_only, name, role)
+        viewer = Viewer(channel, socket, view_only, name, role, direct_socket(socket.scope))
         self.viewers[channel] = viewer
         gate = ViewerInputFilter(
             lambda: not view_only and self.input_allowed(),
@@ -375,26 +450,19 @@ class SessionRelay:
                 await self.publish()
 
     async def _viewer_writer(self, viewer: Viewer) -> None:
-        # What queued up behind a send that had to wait goes out as one message: RFB
-        # is a byte stream.
+        # What queued up while the viewer's socket was slow goes out as one message:
+        # RFB is a byte stream.
         while True:
             viewer.idle = True
             item = await viewer.queue.get()
             viewer.idle = False
             if item is None:
                 return
-            if isinstance(item, InFlight):
-                try:
-                    await item.task
-                except Exception:  # the viewer went away; its reader cleans up
-                    return
-                await self._delivered(viewer, item.size)
-                continue
             parts = [item]
             while not viewer.queue.empty() and sum(map(len, parts)) < COALESCE_LIMIT:
                 more = viewer.queue.get_nowait()
-                if not isinstance(more, bytes):  # None: the end (an InFlight only heads
-                    viewer.queue.put_nowait(more)  # an empty queue)
+                if more is None:
+                    viewer.queue.put_nowait(more)
                     break
                 parts.append(more)
             data = b"".join(parts)
@@ -402,18 +470,18 @@ class SessionRelay:
                 await viewer.socket.send_bytes(data)
             except Exception:  # the viewer went away; its reader cleans up
                 return
-            await self._delivered(viewer, len(data))
+            viewer.queued_bytes -= len(data)
+            self._delivered(viewer, len(data))
 
-    async def _delivered(self, viewer: Viewer, size: int) -> None:
+    def _delivered(self, viewer: Viewer, size: int) -> None:
         # Credit goes back in quarter windows, not per message: with less than that
         # owed the applet still has three quarters of its window, so it never waits
         # for it, and the relay sends one control message per 256 KiB instead of one
         # per update.
-        viewer.queued_bytes -= size
         viewer.owed += size
         if viewer.owed >= self.window // 4:
             owed, viewer.owed = viewer.owed, 0
-            await self._to_applet({"type": "credit", "channel": viewer.channel, "bytes": owed})
+            self._to_applet_now({"type": "credit", "channel": viewer.channel, "bytes": owed})
 
     # -- consoles ----------------------------------------------------------------------
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import os
 from collections.abc import Callable
@@ -60,6 +61,14 @@ PENDING_LIMIT = 4 * 1024 * 1024
 so this holds RFB handshakes and credit-bounded frames in flight, and the messages."""
 MORE = 1
 LAST = 0
+
+
+class Take(enum.Enum):
+    """What becomes of a frame from the applet once the recording has seen it."""
+
+    FORWARD = "forward"  # recorded: send it to its viewer now
+    KEPT = "kept"  # recorded and held, a keyframe piece, or after the end: nothing to send
+    CLOSE_VIEWER = "close viewer"  # could not be kept: the viewer's stream must end
 
 
 def N_(message: str) -> str:
@@ -266,7 +275,7 @@ class SessionRecording:
         self._holding = False
         for channel, data in held:
             if channel in self.relay.viewers:
-                await self.relay._to_viewer(channel, data)
+                self.relay.to_viewer(channel, data)
         with contextlib.suppress(KeyError, SessionError):
             await self.relay.remote.apply(self.number, RecordingRestored(self.place.clock()))
         for channel in sorted(self._channels):  # a fresh starting point after the gap
@@ -274,27 +283,36 @@ class SessionRecording:
 
     # -- the tee -------------------------------------------------------------------------
 
-    async def applet_data(self, channel: int, payload: bytes) -> bool:
-        """A non-control frame from the applet; True if it is to go to the viewer now."""
+    def take_applet_data(self, channel: int, payload: bytes) -> Take:
+        """A non-control frame from the applet, recorded (or held, or dropped) now;
+        the verdict says what the relay does next. Never waits: the relay calls it on
+        the link's reading callback."""
         if channel & KEYFRAME_FLAG:
             self._keyframe_piece(channel & ~KEYFRAME_FLAG, payload)
-            return False
+            return Take.KEPT
         if self._finished:
-            return False
+            return Take.KEPT
         recorder = self.recorder
         if recorder is None:
             kind = RecordKind.RFB_SERVER_TO_CLIENT
             if not self._keep_pending(kind, channel, payload, len(payload)):
-                await self._close_viewer(channel)
-            return False
+                return Take.CLOSE_VIEWER
+            return Take.KEPT
         if not recorder.server_to_client(channel, payload):
             # Not recorded, so never shown; a gap cannot be decoded: the viewer reconnects.
-            await self._close_viewer(channel)
-            return False
+            return Take.CLOSE_VIEWER
         if not self.forwarding:
             self._held.append((channel, payload))
-            return False
-        return True
+            return Take.KEPT
+        return Take.FORWARD
+
+    async def close_viewer(self, channel: int) -> None:
+        """End a viewer's stream after a frame for it could not be recorded."""
+        viewer = self.relay.viewers.get(channel)
+        if viewer is not None:
+            log.warning("applet bytes not recorded: channel %d ends", channel)
+            with contextlib.suppress(Exception):
+                await viewer.socket.close(code=1011, reason="recording gap")
 
     async def viewer_data(self, channel: int, data: bytes) -> bool:
         """Viewer bytes after the input gate: recorded, then sent to the applet. False if
@@ -336,13 +354,6 @@ class SessionRecording:
         if kind is RecordKind.CHAT:
             return recorder.chat(item)
         return recorder.file_event(item)
-
-    async def _close_viewer(self, channel: int) -> None:
-        viewer = self.relay.viewers.get(channel)
-        if viewer is not None:
-            log.warning("applet bytes not recorded: channel %d ends", channel)
-            with contextlib.suppress(Exception):
-                await viewer.socket.close(code=1011, reason="recording gap")
 
     # -- keyframes -----------------------------------------------------------------------
 
