@@ -229,6 +229,10 @@ class TransferConfig(_Section):
     max_size_mb: int = Field(100, ge=1, le=4096)
     # Incoming transfers the server takes at once per session.
     max_active: int = Field(4, ge=1, le=16)
+    # A transfer with no chunk or answer for this many seconds is cancelled ("timeout").
+    stall_seconds: int = Field(60, ge=1, le=3600)
+    # An offer the other side has not answered after this many seconds is cancelled.
+    answer_seconds: int = Field(300, ge=1, le=86400)
 
     @property
     def max_size(self) -> int:

@@ -4,6 +4,8 @@ real channel-0 framing (encode_control/decode_control), as the applet link carri
 from __future__ import annotations
 
 import io
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
@@ -33,8 +35,13 @@ class LinkPair:
     """Every message that crossed, as (from side, decoded JSON)."""
 
     @classmethod
-    def make(cls, limits: TransferLimits | None = None) -> LinkPair:
-        return cls(TransferEndpoint(Side.AGENT, limits), TransferEndpoint(Side.CUSTOMER, limits))
+    def make(
+        cls, limits: TransferLimits | None = None, clock: Callable[[], float] = time.monotonic
+    ) -> LinkPair:
+        return cls(
+            TransferEndpoint(Side.AGENT, limits, clock=clock),
+            TransferEndpoint(Side.CUSTOMER, limits, clock=clock),
+        )
 
     def endpoint(self, side: Side) -> TransferEndpoint:
         return self.agent if side is Side.AGENT else self.customer

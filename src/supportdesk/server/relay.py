@@ -206,6 +206,7 @@ class SessionRelay:
         if direct is not None:
             direct.take_binary(self._from_applet)
         reader = asyncio.create_task(self._read_applet(socket, inbox, may_read))
+        expiry = asyncio.create_task(self._expire_files())
         try:
             if self.session.state is SessionState.REDEEMED:
                 shown = consent_text(language=language).render(self.info.agent_name)
@@ -235,9 +236,10 @@ class SessionRelay:
             if direct is not None:
                 direct.take_binary(None)
             self._inbox = None
-            reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
+            for task in (reader, expiry):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
             if not self.session.is_terminal:
                 self.applet = None
                 # The customer's link is gone: end at once, on both sides.
@@ -268,6 +270,12 @@ class SessionRelay:
                 self._from_applet(data)
         finally:
             inbox.close()
+
+    async def _expire_files(self) -> None:
+        # A transfer whose other side went quiet is cancelled, on both sides.
+        while True:
+            await asyncio.sleep(self.files.check_every)
+            await self.deliver(self.files.expire())
 
     def _from_applet(self, data: bytes) -> None:
         """One message from the applet, as it arrives: a screen update for a viewer that

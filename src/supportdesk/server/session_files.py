@@ -76,7 +76,10 @@ class FilesSetup:
         return cls(
             root=settings.data_dir / "transfers",
             limits=TransferLimits(
-                max_size=settings.transfer.max_size, max_active=settings.transfer.max_active
+                max_size=settings.transfer.max_size,
+                max_active=settings.transfer.max_active,
+                stall_seconds=settings.transfer.stall_seconds,
+                answer_seconds=settings.transfer.answer_seconds,
             ),
             endpoints=tuple(
                 Endpoint(e.kind, e.host, e.port) for e in settings.diagnostics.endpoints
@@ -278,6 +281,17 @@ class SessionFiles:
         )
 
     # -- the session's life ---------------------------------------------------------------
+
+    @property
+    def check_every(self) -> float:
+        """Seconds between :meth:`expire` calls: often enough to keep the limits."""
+        limits = self.setup.limits
+        return min(5.0, limits.stall_seconds / 4, limits.answer_seconds / 4)
+
+    def expire(self) -> Outbox:
+        """Cancel transfers that stalled or whose offer went unanswered (reason
+        ``timeout``); the relay calls this every few seconds."""
+        return self._settle(self.endpoint.expire())
 
     def stop(self, reason: CancelReason) -> Outbox:
         """Cancel every running transfer (capability revoked, paused, session ended)."""

@@ -10,11 +10,17 @@ collect the chunks the windows allow, sends everything returned, and drains
 Rules it enforces on offers it receives, before anyone is asked: the direction fits
 the side, the size is within ``max_size``, the name survives :func:`sanitise_name`,
 and at most ``max_active`` incoming transfers run at once.
+
+Nothing may hang for ever: the shell calls :meth:`TransferEndpoint.expire` every few
+seconds, which cancels (reason ``timeout``) a transfer that has seen no message and
+sent no chunk for ``stall_seconds``, or whose offer is unanswered after
+``answer_seconds``. Time comes from the injected ``clock`` (monotonic seconds).
 """
 
 from __future__ import annotations
 
 import secrets
+import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -68,10 +74,16 @@ class TransferLimits:
     max_active: int = 4
     """Incoming transfers at once; more are refused with ``busy``."""
     chunk_size: int = DEFAULT_CHUNK
+    stall_seconds: float = 60.0
+    """A running transfer with no chunk, ack or answer for this long is cancelled."""
+    answer_seconds: float = 300.0
+    """An offer nobody has answered for this long is cancelled (the person is away)."""
 
     def __post_init__(self) -> None:
         if self.max_size < 0 or not 1 <= self.window <= MAX_WINDOW or self.max_active < 1:
             raise ValueError("transfer limits out of range")
+        if self.stall_seconds <= 0 or self.answer_seconds <= 0:
+            raise ValueError("transfer timeouts must be positive")
 
 
 class FileTooLarge(LocalTransferError):
@@ -119,11 +131,14 @@ class TransferEndpoint:
         side: Side,
         limits: TransferLimits | None = None,
         new_id: Callable[[], str] = lambda: secrets.token_hex(16),
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.side = side
         self.limits = limits or TransferLimits()
         self._new_id = new_id
+        self._clock = clock
         self.transfers: dict[str, Transfer] = {}
+        self._heard: dict[str, float] = {}  # transfer id -> when it last moved
         self._finished: deque[str] = deque(maxlen=FINISHED_REMEMBERED)
         self._events: list[TransferEvent] = []
 
@@ -176,7 +191,21 @@ class TransferEndpoint:
         out: list[TransferMessage] = []
         for transfer in list(self.transfers.values()):
             if isinstance(transfer, OutgoingTransfer):
-                out.extend(transfer.pump())
+                chunks = transfer.pump()
+                if chunks:
+                    self._moved(transfer.id)
+                out.extend(chunks)
+        return out
+
+    def expire(self) -> list[TransferMessage]:
+        """Cancel what has stalled or waited too long for an answer (see the module)."""
+        now = self._clock()
+        out: list[TransferMessage] = []
+        for transfer in list(self.transfers.values()):
+            waiting = transfer.state is TransferState.OFFERED
+            limit = self.limits.answer_seconds if waiting else self.limits.stall_seconds
+            if now - self._heard.get(transfer.id, now) >= limit:
+                out.extend(transfer.cancel(CancelReason.TIMEOUT))
         return out
 
     # -- what the peer says --------------------------------------------------------------
@@ -203,6 +232,7 @@ class TransferEndpoint:
             ):
                 return []  # late news of a finished transfer; never answer an answer
             return [FileError(parsed.id, ErrorCode.PROTOCOL, "unknown transfer")]
+        self._moved(transfer.id)
         return transfer.receive(parsed)
 
     def _offered(self, offer: FileOffer) -> list[TransferMessage]:
@@ -247,8 +277,12 @@ class TransferEndpoint:
             raise UnknownTransfer(transfer_id)
         return transfer
 
+    def _moved(self, transfer_id: str) -> None:
+        self._heard[transfer_id] = self._clock()
+
     def _track(self, transfer: Transfer, *, announce: bool = True) -> None:
         self.transfers[transfer.id] = transfer
+        self._moved(transfer.id)
         transfer.lifecycle.on_change = lambda _state: self._note(transfer)
         if announce:
             self._note(transfer)
@@ -269,6 +303,8 @@ class TransferEndpoint:
                 final_name=transfer.final_name if isinstance(transfer, IncomingTransfer) else None,
             )
         )
+        self._moved(transfer.id)  # accepted, verifying: a change of state is progress
         if transfer.lifecycle.is_terminal:
             self.transfers.pop(transfer.id, None)
+            self._heard.pop(transfer.id, None)
             self._finished.append(transfer.id)

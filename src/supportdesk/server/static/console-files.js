@@ -17,6 +17,10 @@ export function setupFiles(root, send) {
   const report = diagnostics.querySelector("[data-diagnostics-report]");
   const language = document.documentElement.lang === "en" ? "en" : "de";
   const text = (element, name) => element.dataset[`text${name[0].toUpperCase()}${name.slice(1)}`];
+  // "session_ended" -> data-text-outcome-session-ended, read as textOutcomeSessionEnded.
+  const outcomeText = (code) =>
+    panel.dataset[`textOutcome${code.split("_").map((w) => w[0].toUpperCase() + w.slice(1)).join("")}`]
+    || code;
   let filesAllowed = false;
 
   function onState(message) {
@@ -47,8 +51,9 @@ export function setupFiles(root, send) {
     entry.dataset.direction = message.direction;
     const way = message.direction === "to_customer" ? text(panel, "toCustomer") : text(panel, "toAgent");
     entry.querySelector("[data-name]").textContent = message.name;
-    entry.querySelector("[data-detail]").textContent =
-      `(${formatSize(message.size)}, ${way}): ${text(panel, message.state) || message.state}`;
+    let state = text(panel, message.state) || message.state;
+    if (message.outcome) state += ` (${outcomeText(message.outcome)})`;
+    entry.querySelector("[data-detail]").textContent = `(${formatSize(message.size)}, ${way}): ${state}`;
     entry.querySelector("progress").value = message.size ? message.bytes_done / message.size : 1;
     const actions = entry.querySelector("[data-actions]");
     actions.replaceChildren();
