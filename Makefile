@@ -44,8 +44,9 @@ test: setup test-deps lint typecheck
 # Re-extract the message catalogue after changing customer-facing text, then
 # translate the new entries in src/supportdesk/locale/de/LC_MESSAGES/messages.po.
 messages: setup
+	mkdir -p var
 	$(BIN)/pybabel extract -F babel.cfg -k N_ --no-location --omit-header --sort-output -o var/messages.pot .
-	$(BIN)/pybabel update -i var/messages.pot -d src/supportdesk/locale -l de --no-location --omit-header
+	$(BIN)/pybabel update -i var/messages.pot -d src/supportdesk/locale -l de -w 100
 
 bench: setup test-deps
 	scripts/install-bench-deps.sh

@@ -369,15 +369,15 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    from supportdesk.applet.join import redeem_by_hand, run_join, ssl_context
+    from supportdesk.applet.join import ask_name_and_key, redeem_by_hand, run_join, ssl_context
     from supportdesk.applet.link_client import LinkError
 
     token = args.token
     try:
         if not token:
-            name = input("Ihr Name / your name: ").strip()
-            key = input("Support-Schlüssel / support key: ").strip()
-            token = redeem_by_hand(args.server, name, key, ssl_context(args.ca_file))["token"]
+            name, key = ask_name_and_key(args.language)
+            context = ssl_context(args.ca_file)
+            token = redeem_by_hand(args.server, name, key, context, args.language)["token"]
         facts = run_join(
             args.server,
             token,
@@ -401,6 +401,7 @@ def _finish_join(facts: object) -> int:
         CapabilityChange,
         Receipt,
         TransferredFile,
+        saved_notice,
         write_receipt,
     )
     from supportdesk.domain.capabilities import Capability
@@ -419,9 +420,10 @@ def _finish_join(facts: object) -> int:
             for at, change, name in facts.grants
         ],
         files=[TransferredFile(f.at, f.name, f.size, f.to_agent, f.sha256) for f in facts.files],
+        language=facts.language,
     )
     path = write_receipt(receipt)
-    print(f"Quittung gespeichert / receipt saved: {path}", flush=True)
+    print(saved_notice(path, facts.language), flush=True)
     return 0
 
 
@@ -485,7 +487,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     join.add_argument("--ca-file", help="also trust this CA certificate (a private PKI)")
     join.add_argument("--screen", type=int, default=0, help="monitor to share (0: all)")
-    join.add_argument("--language", choices=["de", "en"], default="de")
+    join.add_argument(
+        "--language",
+        choices=["de", "en"],
+        default="de",
+        help="language of the support program: de (default) or en",
+    )
     join.set_defaults(handler=cmd_join)
 
     audit = commands.add_parser("audit", help="the hash-chained audit trail")

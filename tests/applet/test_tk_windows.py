@@ -1,4 +1,5 @@
-"""The Tk windows for real on Xvfb, clicked with xdotool (consent dialog, active window)."""
+"""The Tk windows for real on Xvfb: clicked with xdotool (consent dialog, active window),
+and every window read back in German and in English."""
 
 from __future__ import annotations
 
@@ -106,3 +107,138 @@ def test_active_window_buttons_and_end_within_one_second(desktop: Desktop) -> No
     assert result["capturing"] is False
     assert result["grabs_after_stop"] == 0
     assert result["paused"] is True and result["control"] is False
+
+
+def shown_in(desk: Desktop, language: str) -> dict[str, Any]:
+    """Every window's texts as tk_texts_child.py reads them back in ``language``."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.applet.tk_texts_child", language],
+        cwd=ROOT, env=desk.env, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    return data
+
+
+def words(shown: object) -> list[str]:
+    """All strings in a JSON value."""
+    if isinstance(shown, str):
+        return [shown]
+    if isinstance(shown, dict):
+        return [w for value in shown.values() for w in words(value)]
+    if isinstance(shown, list):
+        return [w for value in shown for w in words(value)]
+    return []
+
+
+# Words only one of the languages uses: none may leak into the other language's windows
+# (the consent window's switch button names the other language, so it is left out).
+GERMAN_ONLY = ("Datei", "Sitzung", "Berater", "Fernwartung", "Übertragung", "erlauben", "niemand")
+ENGLISH_ONLY = ("file", "session", "agent", "Remote", "transfer", "allow", "nobody", " / ")
+
+
+def test_the_windows_speak_german_by_default_with_todays_wording(desktop: Desktop) -> None:
+    shown = shown_in(desktop, "de")
+    active = shown["active"]
+    assert active["title"] == "Fernwartung aktiv — wird aufgezeichnet"
+    assert active["labels"][:7] == [
+        "Fernwartung aktiv — wird aufgezeichnet",
+        "Beratungsnummer:", "BN-2026-4821-7730-8",
+        "Prüfcode:", "K7M-4XP",
+        "Berater/in:", "Anna Schmidt",
+    ]  # fmt: skip
+    assert "Es sehen zu: niemand" in active["labels"]
+    assert active["watching"] == "Es sehen zu: Anna Schmidt"
+    assert active["buttons"] == {
+        "pause": "Pausieren", "control": "Steuerung entziehen", "end": "Sitzung beenden",
+        "send_file": "Datei senden …", "folder": "Empfangene Dateien",
+        "cancel_files": "Übertragung abbrechen",
+    }  # fmt: skip
+    toggled = active["toggled_buttons"]
+    assert (toggled["pause"], toggled["control"]) == ("Fortsetzen", "Steuerung erlauben")
+    assert active["file_chooser_open"] == "Ö&ffnen"  # Tk's own file chooser follows
+
+    dialogs = shown["dialogs"]
+    assert dialogs["offer_taken"]["title"] == "Datei annehmen?"
+    assert dialogs["offer_taken"]["labels"] == [
+        "Ihr Berater möchte Ihnen eine Datei senden:\n\nbrief.txt\n"
+        "3,0 MiB, SHA-256 abababababababab…\n\nDatei annehmen?\n\n"
+        "„brief.txt“ gibt es schon: ersetzen oder beide behalten?"
+    ]
+    assert dialogs["offer_taken"]["buttons"] == {
+        "decline": "Ablehnen", "replace": "Ersetzen", "keep_both": "Beide behalten"
+    }  # fmt: skip
+    assert dialogs["offer_fresh"]["buttons"] == {"decline": "Ablehnen", "accept": "Annehmen"}
+    assert dialogs["report"]["title"] == "Diagnoseinformationen"
+    assert dialogs["report"]["buttons"] == {"withhold": "Zurückhalten", "send": "Senden"}
+    assert "Uhrzeit und Zeitzone" in dialogs["report"]["details"][0]
+    assert dialogs["send"] == {
+        "title": "Datei senden?",
+        "labels": ["Datei an den Berater senden?\n\nKontoauszug.csv\n1234 Bytes"],
+        "buttons": {"no": "Abbrechen", "yes": "Senden"},
+        "details": [],
+    }
+
+    consent = shown["consent"]
+    assert consent["title"] == "Fernwartung – Zustimmung"
+    assert consent["buttons"] == {"language": "English", "no": "Nein", "yes": "Ja"}
+    assert consent["choices"][0] == "Bildschirm ansehen (erforderlich)"
+    assert consent["switched_buttons"] == {"language": "Deutsch", "no": "No", "yes": "Yes"}
+
+    shown_words = words({k: v for k, v in shown.items() if k != "consent"})
+    shown_words += words({k: v for k, v in consent.items() if not k.startswith("switched")})
+    leaks = [w for w in shown_words for e in ENGLISH_ONLY if e in w and w != "English"]
+    assert not leaks
+
+
+def test_the_windows_speak_english_when_asked(desktop: Desktop) -> None:
+    shown = shown_in(desktop, "en")
+    active = shown["active"]
+    assert active["title"] == "Remote support active — recorded"
+    assert active["labels"][:7] == [
+        "Remote support active — recorded",
+        "Consultation number:", "BN-2026-4821-7730-8",
+        "Verification code:", "K7M-4XP",
+        "Your agent:", "Anna Schmidt",
+    ]  # fmt: skip
+    assert "Watching: nobody" in active["labels"]
+    assert active["watching"] == "Watching: Anna Schmidt"
+    assert active["buttons"] == {
+        "pause": "Pause sharing", "control": "Revoke control", "end": "End session",
+        "send_file": "Send file …", "folder": "Received files", "cancel_files": "Cancel transfer",
+    }  # fmt: skip
+    toggled = active["toggled_buttons"]
+    assert (toggled["pause"], toggled["control"]) == ("Resume sharing", "Allow control")
+    assert active["file_chooser_open"] == "&Open"
+
+    dialogs = shown["dialogs"]
+    assert dialogs["offer_taken"]["title"] == "Accept the file?"
+    assert dialogs["offer_taken"]["labels"] == [
+        "Your agent would like to send you a file:\n\nbrief.txt\n"
+        "3.0 MiB, SHA-256 abababababababab…\n\nAccept the file?\n\n"
+        "“brief.txt” already exists: replace or keep both?"
+    ]
+    assert dialogs["offer_taken"]["buttons"] == {
+        "decline": "Decline", "replace": "Replace", "keep_both": "Keep both"
+    }  # fmt: skip
+    assert dialogs["offer_fresh"]["buttons"] == {"decline": "Decline", "accept": "Accept"}
+    assert dialogs["report"]["title"] == "Diagnostic information"
+    assert dialogs["report"]["buttons"] == {"withhold": "Withhold", "send": "Send"}
+    assert "Clock and time zone" in dialogs["report"]["details"][0]
+    assert dialogs["send"] == {
+        "title": "Send the file?",
+        "labels": ["Send the file to the agent?\n\nKontoauszug.csv\n1234 bytes"],
+        "buttons": {"no": "Cancel", "yes": "Send"},
+        "details": [],
+    }
+
+    consent = shown["consent"]
+    assert consent["title"] == "Remote support – consent"
+    assert consent["buttons"] == {"language": "Deutsch", "no": "No", "yes": "Yes"}
+    assert consent["choices"][0] == "View my screen (required)"
+    assert consent["switched_title"] == "Fernwartung – Zustimmung"
+
+    shown_words = words({k: v for k, v in shown.items() if k != "consent"})
+    shown_words += words({k: v for k, v in consent.items() if not k.startswith("switched")})
+    leaks = [w for w in shown_words for g in GERMAN_ONLY if g in w and w != "Deutsch"]
+    assert not leaks

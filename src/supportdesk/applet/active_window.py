@@ -4,22 +4,38 @@
 code, the agent's name, and three buttons: pause/resume, revoke/grant control, and
 "Sitzung beenden"; who is watching; why the server holds the session, when it
 does (no recording); with file transfer granted, "Datei senden …" and
-the folder of received files. The buttons call straight into the session (an
+the folder of received files. All of it in the customer's language (German unless
+told otherwise). The buttons call straight into the session (an
 :class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
 methods); ending works without any network, because stopping capture is local.
 """
 
 from __future__ import annotations
 
+import contextlib
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from supportdesk.applet import texts
 from supportdesk.applet.receipt import SessionTimeline
+from supportdesk.applet.texts import N_
 from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
-TITLE = "Fernwartung aktiv — wird aufgezeichnet"
+TITLE = texts.SESSION_ACTIVE
+WATCHING = N_("Watching: {names}")
+NOBODY = N_("nobody")
+PAUSE = N_("Pause sharing")
+RESUME = N_("Resume sharing")
+REVOKE_CONTROL = N_("Revoke control")
+ALLOW_CONTROL = N_("Allow control")
+END = N_("End session")
+SEND_FILE = N_("Send file …")
+RECEIVED_FILES = N_("Received files")
+CANCEL_TRANSFER = N_("Cancel transfer")
+PICK_FILE = N_("Send a file to the agent")
 POLL_MS = 200
 BANNER_COLOUR = "#a00000"
 
@@ -65,7 +81,7 @@ class ActiveWindow:
 
     ``control_offered`` is False when the agent never asked for control: then the
     control button is not shown. ``timeline`` (optional) records control changes for
-    the receipt.
+    the receipt. ``watchers`` and ``notice`` give text already in ``language``.
     """
 
     def __init__(
@@ -81,14 +97,20 @@ class ActiveWindow:
         watchers: Callable[[], Sequence[str]] = tuple,
         files: FileButtons | None = None,
         notice: Callable[[], str] = str,
+        language: Language = DEFAULT_LANGUAGE,
     ) -> None:
+        self.language = language
+        self._ = _ = texts.gettext_for(language)
         self.session = session
         self.notice = notice
         self.timeline = timeline
         self.watchers = watchers
         self.files = files
         self.root = tk.Tk(screenName=screen, className="supportdesk")
-        self.root.title(TITLE)
+        self.root.title(_(TITLE))
+        # Tk's own file chooser (X11) takes its words from msgcat: the customer's language.
+        with contextlib.suppress(tk.TclError):
+            self.root.tk.call("::msgcat::mclocale", language.value)
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
         # Closing the window must not leave an invisible session running: it ends it.
@@ -96,15 +118,15 @@ class ActiveWindow:
         frame = tk.Frame(self.root, padx=12, pady=8)
         frame.pack()
         tk.Label(
-            frame, text=TITLE, fg="white", bg=BANNER_COLOUR, font=("TkDefaultFont", 11, "bold")
+            frame, text=_(TITLE), fg="white", bg=BANNER_COLOUR, font=("TkDefaultFont", 11, "bold")
         ).pack(fill="x", ipady=4)
         details = tk.Frame(frame)
         details.pack(anchor="w", pady=6)
         for row, (label, value) in enumerate(
             (
-                ("Beratungsnummer", consultation_number),
-                ("Prüfcode", verification_code),
-                ("Berater/in", agent_name),
+                (_(texts.CONSULTATION_NUMBER), consultation_number),
+                (_(texts.VERIFICATION_CODE), verification_code),
+                (_(texts.AGENT), agent_name),
             )
         ):
             tk.Label(details, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, 8))
@@ -124,19 +146,17 @@ class ActiveWindow:
         bar.pack(fill="x")
         self.buttons: dict[str, tk.Button] = {
             "pause": tk.Button(bar, command=self.toggle_pause),
-            "end": tk.Button(bar, text="Sitzung beenden", command=self.end, fg=BANNER_COLOUR),
+            "end": tk.Button(bar, text=_(END), command=self.end, fg=BANNER_COLOUR),
         }
         if control_offered:
             self.buttons["control"] = tk.Button(bar, command=self.toggle_control)
         if files is not None:
-            self.buttons["send_file"] = tk.Button(
-                bar, text="Datei senden …", command=self.pick_file
-            )
+            self.buttons["send_file"] = tk.Button(bar, text=_(SEND_FILE), command=self.pick_file)
             self.buttons["folder"] = tk.Button(
-                bar, text="Empfangene Dateien", command=files.open_folder
+                bar, text=_(RECEIVED_FILES), command=files.open_folder
             )
             self.buttons["cancel_files"] = tk.Button(
-                bar, text="Übertragung abbrechen", command=files.cancel_running
+                bar, text=_(CANCEL_TRANSFER), command=files.cancel_running
             )
         for name in ("pause", "control", "send_file", "folder", "cancel_files", "end"):
             if name in self.buttons:
@@ -145,15 +165,16 @@ class ActiveWindow:
         self.root.after(POLL_MS, self._poll)
 
     def _refresh(self) -> None:
+        _ = self._
         self.notice_label.configure(text=self.notice())
-        names = list(self.watchers())
-        self.watching.configure(text="Es sehen zu: " + (", ".join(names) if names else "niemand"))
+        names = ", ".join(self.watchers()) or _(NOBODY)
+        self.watching.configure(text=_(WATCHING).format(names=names))
         if self.files is not None:
             self.file_status.configure(text=self.files.status)
-        self.buttons["pause"].configure(text="Fortsetzen" if self.session.paused else "Pausieren")
+        self.buttons["pause"].configure(text=_(RESUME if self.session.paused else PAUSE))
         if "control" in self.buttons:
             self.buttons["control"].configure(
-                text="Steuerung entziehen" if self.session.control else "Steuerung erlauben"
+                text=_(REVOKE_CONTROL if self.session.control else ALLOW_CONTROL)
             )
 
     def toggle_pause(self) -> None:
@@ -180,7 +201,7 @@ class ActiveWindow:
         from tkinter import filedialog
 
         assert self.files is not None
-        chosen = filedialog.askopenfilename(parent=self.root, title="Datei an den Berater senden")
+        chosen = filedialog.askopenfilename(parent=self.root, title=self._(PICK_FILE))
         if chosen:
             self.files.send_file(Path(chosen))
 

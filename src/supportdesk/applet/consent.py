@@ -5,7 +5,8 @@ and tests can check it. The consent text itself, with the fixed PIN/TAN warning,
 from :mod:`supportdesk.domain.consent` (versioned, hashed for the audit log); this
 module adds the identity lines the customer checks against what the agent says on the
 phone (bank and verified domain, agent, consultation number, verification code) and one
-separate choice per capability, VIEW being required.
+separate choice per capability, VIEW being required, all in the dialog's language from
+the gettext catalogue (:mod:`supportdesk.applet.texts`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from supportdesk.applet import texts
+from supportdesk.applet.texts import N_
 from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability
 from supportdesk.domain.consent import (
     CURRENT_CONSENT_VERSION,
@@ -34,60 +37,28 @@ CAPABILITY_ORDER: tuple[Capability, ...] = (
     Capability.DIAGNOSTICS,
 )
 
-CAPABILITY_LABELS: Mapping[Language, Mapping[Capability, str]] = {
-    Language.DE: {
-        Capability.VIEW: "Bildschirm ansehen (erforderlich)",
-        Capability.CONTROL: "Maus und Tastatur steuern",
-        Capability.FILE_TRANSFER: "Dateien übertragen",
-        Capability.DIAGNOSTICS: "Diagnosedaten abfragen",
-    },
-    Language.EN: {
-        Capability.VIEW: "View my screen (required)",
-        Capability.CONTROL: "Control mouse and keyboard",
-        Capability.FILE_TRANSFER: "Transfer files",
-        Capability.DIAGNOSTICS: "Read diagnostic information",
-    },
+# The dialog's own words (message ids; translated by build_dialog).
+_LABELS: Mapping[str, str] = {
+    "title": N_("Remote support – consent"),
+    "bank": texts.BANK,
+    "domain": N_("verified address"),
+    "agent": texts.AGENT,
+    "consultation": texts.CONSULTATION_NUMBER,
+    "code": texts.VERIFICATION_CODE,
+    "code_hint": N_("The verification code must match the one your agent reads out to you."),
+    "choices": N_("You allow:"),
+    "yes": N_("Yes"),
+    "no": N_("No"),
 }
 
-RECORDING_NOTICE: Mapping[Language, str] = {
-    Language.DE: (
-        "Die Sitzung wird aufgezeichnet (Bild, Eingaben, Chat, Dateiübertragungen) und "
-        "nach Ablauf der gesetzlichen Aufbewahrungsfrist gelöscht."
-    ),
-    Language.EN: (
-        "The session is recorded (screen, input, chat, file transfers) and deleted when "
-        "the statutory retention period ends."
-    ),
-}
 
-_LABELS: Mapping[Language, Mapping[str, str]] = {
-    Language.DE: {
-        "title": "Fernwartung – Zustimmung",
-        "bank": "Bank",
-        "domain": "geprüfte Adresse",
-        "agent": "Berater/in",
-        "consultation": "Beratungsnummer",
-        "code": "Prüfcode",
-        "code_hint": "Der Prüfcode muss mit dem übereinstimmen, den Ihr Berater Ihnen nennt.",
-        "choices": "Sie erlauben:",
-        "yes": "Ja",
-        "no": "Nein",
-        "other_language": "English",
-    },
-    Language.EN: {
-        "title": "Remote support – consent",
-        "bank": "Bank",
-        "domain": "verified address",
-        "agent": "Agent",
-        "consultation": "Consultation number",
-        "code": "Verification code",
-        "code_hint": "The verification code must match the one your agent reads out to you.",
-        "choices": "You allow:",
-        "yes": "Yes",
-        "no": "No",
-        "other_language": "Deutsch",
-    },
-}
+def capability_label(capability: Capability, language: Language = DEFAULT_LANGUAGE) -> str:
+    """The choice's text: "Maus und Tastatur steuern", "Bildschirm ansehen (erforderlich)"."""
+    _ = texts.gettext_for(language)
+    name = texts.capability_name(capability, _)
+    if capability in REQUIRED_CAPABILITIES:
+        return _(texts.REQUIRED).format(capability=name)
+    return name
 
 
 @dataclass(frozen=True)
@@ -167,10 +138,11 @@ class ConsentDialog:
 
 def build_dialog(request: ConsentRequest, language: Language = DEFAULT_LANGUAGE) -> ConsentDialog:
     """The dialog for ``request`` in ``language`` (German by default)."""
+    _ = texts.gettext_for(language)
     text = consent_text(request.consent_version, language)
     rendered = text.render(request.agent_name)
     choices = tuple(
-        CapabilityChoice(c, CAPABILITY_LABELS[language][c], c in REQUIRED_CAPABILITIES)
+        CapabilityChoice(c, capability_label(c, language), c in REQUIRED_CAPABILITIES)
         for c in CAPABILITY_ORDER
         if c in request.requested
     )
@@ -180,9 +152,10 @@ def build_dialog(request: ConsentRequest, language: Language = DEFAULT_LANGUAGE)
         rendered=rendered,
         body=text.body.format(agent=clean_agent_name(request.agent_name)),
         warning=text.warning,
-        recording_notice=RECORDING_NOTICE[language],
+        recording_notice=_(texts.RECORDING_NOTICE),
         choices=choices,
-        labels=_LABELS[language],
+        labels={key: _(message) for key, message in _LABELS.items()}
+        | {"other_language": texts.ENDONYMS[texts.other_language(language)]},
     )
 
 

@@ -1,9 +1,11 @@
 """The consent dialog in text mode (``join --text``): print it, read the answers from a stream.
 
-First one yes/no question per optional capability, then the final "Ja"/"Nein". Only an
-explicit "Ja" (or "Yes" in English) consents; end of input or any other answer to the
-final question declines. An unclear answer to a capability question grants nothing
-(it is asked once, not repeated, so piped input cannot get out of step).
+In the dialog's language: first one yes/no question per optional capability, then the
+final "Ja"/"Nein" ("Yes"/"No"). Both languages take both languages' answers: "j", "ja",
+"y", "yes" to a capability question, "Ja" or "Yes" to the final one. Only that explicit
+"Ja"/"Yes" consents; end of input or any other answer to the final question declines.
+An unclear answer to a capability question grants nothing (it is asked once, not
+repeated, so piped input cannot get out of step).
 """
 
 from __future__ import annotations
@@ -13,26 +15,17 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from supportdesk.applet.consent import ConsentDialog
+from supportdesk.applet.texts import N_, gettext_for
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import ConsentRecord, Language
+from supportdesk.domain.consent import ConsentRecord
 
-_YES = frozenset({"j", "ja", "y", "yes"})
-_PROMPTS = {
-    Language.DE: {
-        "capability": "{label} erlauben? (j/n): ",
-        "final": 'An der Sitzung teilnehmen? Bitte "Ja" oder "Nein" eingeben: ',
-        "final_yes": "ja",
-        "declined": "Abgelehnt. Es wurde nichts übertragen.",
-        "accepted": "Zugestimmt.",
-    },
-    Language.EN: {
-        "capability": "Allow: {label}? (y/n): ",
-        "final": 'Join the session? Please type "Yes" or "No": ',
-        "final_yes": "yes",
-        "declined": "Declined. Nothing was shared.",
-        "accepted": "Consent given.",
-    },
-}
+_YES = frozenset({"j", "ja", "y", "yes"})  # either language's word, in either language
+_FINAL_YES = frozenset({"ja", "yes"})
+
+CAPABILITY_QUESTION = N_("Allow: {label}? (y/n):")
+FINAL_QUESTION = N_('Join the session? Please type "Yes" or "No":')
+DECLINED = N_("Declined. Nothing was shared.")
+ACCEPTED = N_("Consent given.")
 
 
 def ask_consent_text(
@@ -43,21 +36,21 @@ def ask_consent_text(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> ConsentRecord:
     """Show ``dialog`` on ``stdout``, read the answers from ``stdin``, return the record."""
-    prompts = _PROMPTS[dialog.language]
+    _ = gettext_for(dialog.language)
     stdout.write(dialog.as_text() + "\n\n")
     chosen: set[Capability] = set()
     for choice in dialog.choices:
         if choice.required:
             continue
-        answer = _ask(stdin, stdout, prompts["capability"].format(label=choice.label))
+        answer = _ask(stdin, stdout, _(CAPABILITY_QUESTION).format(label=choice.label) + " ")
         if answer is None:
             return _finish(dialog, False, chosen, clock, stdout)
         if answer in _YES:
             chosen.add(choice.capability)
-    answer = _ask(stdin, stdout, prompts["final"])
-    # "Ja" in German; the English dialog takes "Yes". Both accept the other language's word,
-    # because a German customer on the English dialog may still type "Ja".
-    accepted = answer in {"ja", "yes", prompts["final_yes"]}
+    answer = _ask(stdin, stdout, _(FINAL_QUESTION) + " ")
+    # "Ja" in German, "Yes" in English; both dialogs take either word, because a German
+    # customer on the English dialog may still type "Ja".
+    accepted = answer in _FINAL_YES
     return _finish(dialog, accepted, chosen, clock, stdout)
 
 
@@ -79,6 +72,7 @@ def _finish(
     stdout: TextIO,
 ) -> ConsentRecord:
     record = dialog.decide(accepted, chosen, clock())
-    stdout.write(_PROMPTS[dialog.language]["accepted" if accepted else "declined"] + "\n")
+    _ = gettext_for(dialog.language)
+    stdout.write(_(ACCEPTED if accepted else DECLINED) + "\n")
     stdout.flush()
     return record

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 from supportdesk.applet.consent import ConsentRequest, build_dialog
+from supportdesk.applet.texts import other_language
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
@@ -104,8 +105,7 @@ class ConsentWindow:
 
     def switch_language(self) -> None:
         """Show the dialog in the other language; the ticks stay as they are."""
-        other = Language.EN if self.dialog.language is Language.DE else Language.DE
-        self.dialog = build_dialog(self.request, other)
+        self.dialog = build_dialog(self.request, other_language(self.dialog.language))
         self._build()
 
     def accept(self) -> None:

@@ -3,7 +3,8 @@
 The text-mode applet has one reader of standard input (``TextControls``). A question
 asked from a worker thread is printed and queued here; the reader hands the next line
 to the oldest open question instead of treating it as a command. So "Datei annehmen?
-[j/n]" is answered by typing ``j`` while the session keeps running.
+[j/n]" ("Accept the file? [y/n]") is answered by typing ``j`` (or ``y``) while the
+session keeps running.
 """
 
 from __future__ import annotations
@@ -13,12 +14,17 @@ from collections import deque
 from pathlib import Path
 from typing import TextIO
 
+from supportdesk.applet import texts
 from supportdesk.applet.files import FileQuestion, OfferAnswer
+from supportdesk.applet.texts import N_
 from supportdesk.diagnostics.report import DiagnosticsReport
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
 from supportdesk.transfer.protocol import Direction, TransferState
 
+# Answers are taken in both languages, whichever language the questions are asked in.
 YES = {"j", "ja", "y", "yes"}
+REPLACE = {"e", "ersetzen", "r", "replace"}  # anything else keeps both
 
 
 class _Question:
@@ -60,53 +66,58 @@ class TextQuestions:
             pass
 
 
-def _size(count: int) -> str:
+OFFER = N_("The agent would like to send you a file: {name} ({size}, SHA-256 {sha256}…)")
+ACCEPT_QUESTION = N_("Accept the file? [y/n]")
+NAME_TAKEN = N_("{name} already exists: replace or keep both? [r=replace/b=both]")
+SEND_QUESTION = N_("Send the file {name} ({size}) to the agent? [y/n]")
+REPORT_QUESTION = N_("Send the report? [y/n]")
+TRANSFERRING = N_("Transfer running: {name}")
+RECEIVED = N_("File received: {name} in {folder} (open with: o)")
+SENT = N_("File sent: {name}")
+STOPPED = N_("Transfer stopped: {name} ({outcome})")
+
+
+def _size(count: int, language: Language) -> str:
     if count < 1024:
-        return f"{count} Bytes"
+        return texts.byte_count(count, texts.gettext_for(language))
     if count < 1024 * 1024:
-        return f"{count / 1024:.1f} KiB".replace(".", ",")
-    return f"{count / (1024 * 1024):.1f} MiB".replace(".", ",")
+        return f"{texts.decimal(count / 1024, language)} KiB"
+    return f"{texts.decimal(count / (1024 * 1024), language)} MiB"
 
 
 class TextFilesUI:
     """The :class:`~supportdesk.applet.files.FilesUI` of the text-mode applet."""
 
-    def __init__(self, questions: TextQuestions, stdout: TextIO) -> None:
+    def __init__(
+        self, questions: TextQuestions, stdout: TextIO, language: Language = DEFAULT_LANGUAGE
+    ) -> None:
         self.questions = questions
         self.stdout = stdout
+        self.language = language
+        self._ = texts.gettext_for(language)
         self._quarters: dict[str, int] = {}
 
     def _say(self, text: str) -> None:
         print(text, file=self.stdout, flush=True)
 
     def ask_offer(self, question: FileQuestion) -> OfferAnswer:
-        self._say(
-            f"Der Berater möchte Ihnen eine Datei senden / the agent sends a file: "
-            f"{question.name} ({_size(question.size)}, SHA-256 {question.sha256[:16]}…)"
-        )
-        if self.questions.ask("Datei annehmen? / accept the file? [j/n]") not in YES:
+        _ = self._
+        size = _size(question.size, self.language)
+        self._say(_(OFFER).format(name=question.name, size=size, sha256=question.sha256[:16]))
+        if self.questions.ask(_(ACCEPT_QUESTION)) not in YES:
             return OfferAnswer.DECLINE
         if not question.name_taken:
             return OfferAnswer.ACCEPT
-        answer = self.questions.ask(
-            f"{question.name} gibt es schon: ersetzen oder beide behalten? / "
-            "already exists: replace or keep both? [e=ersetzen/b=beide]"
-        )
-        return (
-            OfferAnswer.REPLACE
-            if answer in ("e", "ersetzen", "r", "replace")
-            else (OfferAnswer.KEEP_BOTH)
-        )
+        answer = self.questions.ask(_(NAME_TAKEN).format(name=question.name))
+        return OfferAnswer.REPLACE if answer in REPLACE else OfferAnswer.KEEP_BOTH
 
     def confirm_send(self, name: str, size: int) -> bool:
-        answer = self.questions.ask(
-            f"Datei {name} ({_size(size)}) an den Berater senden? / send to the agent? [j/n]"
-        )
-        return answer in YES
+        question = self._(SEND_QUESTION).format(name=name, size=_size(size, self.language))
+        return self.questions.ask(question) in YES
 
     def ask_report(self, report: DiagnosticsReport) -> bool:
-        self._say(report.render_text("de"))
-        return self.questions.ask("Bericht senden? / send the report? [j/n]") in YES
+        self._say(report.render_text(self.language.value))
+        return self.questions.ask(self._(REPORT_QUESTION)) in YES
 
     def progress(self, name: str, done: int, size: int) -> None:
         # A line per quarter, not per chunk: the customer reads this.
@@ -116,18 +127,15 @@ class TextFilesUI:
             self._say(f"{name}: {min(100, done * 100 // max(size, 1))} %")
 
     def show(self, event: TransferEvent, folder: Path) -> None:
+        _ = self._
         if event.state is TransferState.ACCEPTED:
-            self._say(f"Übertragung läuft / transferring: {event.name}")
+            self._say(_(TRANSFERRING).format(name=event.name))
         elif event.state is TransferState.DONE:
             if event.direction is Direction.TO_CUSTOMER:
-                self._say(
-                    f"Datei empfangen / file received: {event.final_name or event.name} "
-                    f"in {folder} (öffnen mit / open with: o)"
-                )
+                name = event.final_name or event.name
+                self._say(_(RECEIVED).format(name=name, folder=folder))
             else:
-                self._say(f"Datei gesendet / file sent: {event.name}")
+                self._say(_(SENT).format(name=event.name))
         elif event.state in (TransferState.DECLINED, TransferState.CANCELLED, TransferState.FAILED):
-            self._say(
-                f"Übertragung beendet / transfer stopped: {event.name} "
-                f"({event.outcome or event.state.value})"
-            )
+            outcome = texts.transfer_outcome(event.outcome or event.state.value, _)
+            self._say(_(STOPPED).format(name=event.name, outcome=outcome))

@@ -1,9 +1,10 @@
 """File transfer and diagnostics questions as small Tk dialogs.
 
-Each question is a window of its own, opened in the worker thread that asks it (Tk
-stays in the thread that created it) and closed when answered. Nothing defaults to
-yes: closing a window, or losing the display, declines. Progress and results go to a
-progress window that stays open while files move.
+In the customer's language (German unless told otherwise). Each question is a window
+of its own, opened in the worker thread that asks it (Tk stays in the thread that
+created it) and closed when answered. Nothing defaults to yes: closing a window, or
+losing the display, declines. Progress and results go to :attr:`TkFilesUI.status`,
+the active window's file line.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ import tkinter as tk
 from pathlib import Path
 from tkinter import scrolledtext
 
+from supportdesk.applet import texts
 from supportdesk.applet.files import FileQuestion, OfferAnswer
+from supportdesk.applet.texts import N_
 from supportdesk.diagnostics.report import DiagnosticsReport
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
 from supportdesk.transfer.protocol import Direction, TransferState
 
@@ -67,35 +71,69 @@ class ChoiceDialog:
         return self.answer
 
 
-def _size(count: int) -> str:
-    return (
-        f"{count / (1024 * 1024):.1f} MiB".replace(".", ",")
-        if count >= 1024 * 1024
-        else (f"{count} Bytes")
-    )
+OFFER = N_("Your agent would like to send you a file:")
+ACCEPT_QUESTION = N_("Accept the file?")
+NAME_TAKEN = N_("“{name}” already exists: replace or keep both?")
+DECLINE, ACCEPT, REPLACE, KEEP_BOTH = N_("Decline"), N_("Accept"), N_("Replace"), N_("Keep both")
+REPORT_TITLE = N_("Diagnostic information")
+REPORT_QUESTION = N_("Your agent asks for diagnostic information. Send the report?")
+WITHHOLD, SEND, CANCEL = N_("Withhold"), N_("Send"), N_("Cancel")
+SEND_TITLE = N_("Send the file?")
+SEND_QUESTION = N_("Send the file to the agent?")
+RECEIVED = N_("Received: {name} (in {folder})")
+SENT = N_("Sent: {name}")
+NOT_TRANSFERRED = N_("Not transferred: {name} ({outcome})")
+TRANSFERRING = N_("Transferring: {name}")
+PROGRESS = N_("Transferring: {name} {percent} %")
 
 
-def offer_dialog(question: FileQuestion, screen: str | None = None) -> ChoiceDialog:
+def _size(count: int, language: Language) -> str:
+    if count >= 1024 * 1024:
+        return f"{texts.decimal(count / (1024 * 1024), language)} MiB"
+    return texts.byte_count(count, texts.gettext_for(language))
+
+
+def offer_dialog(
+    question: FileQuestion, screen: str | None = None, language: Language = DEFAULT_LANGUAGE
+) -> ChoiceDialog:
+    _ = texts.gettext_for(language)
     text = (
-        f"Ihr Berater möchte Ihnen eine Datei senden:\n\n{question.name}\n"
-        f"{_size(question.size)}, SHA-256 {question.sha256[:16]}…\n\nDatei annehmen?"
+        f"{_(OFFER)}\n\n{question.name}\n"
+        f"{_size(question.size, language)}, SHA-256 {question.sha256[:16]}…\n\n"
+        f"{_(ACCEPT_QUESTION)}"
     )
-    choices = [("decline", "Ablehnen")]
+    choices = [("decline", _(DECLINE))]
     if question.name_taken:
-        text += f"\n\n„{question.name}“ gibt es schon: ersetzen oder beide behalten?"
-        choices += [("replace", "Ersetzen"), ("keep_both", "Beide behalten")]
+        text += "\n\n" + _(NAME_TAKEN).format(name=question.name)
+        choices += [("replace", _(REPLACE)), ("keep_both", _(KEEP_BOTH))]
     else:
-        choices += [("accept", "Annehmen")]
-    return ChoiceDialog("Datei annehmen?", text, choices, default="decline", screen=screen)
+        choices += [("accept", _(ACCEPT))]
+    return ChoiceDialog(_(ACCEPT_QUESTION), text, choices, default="decline", screen=screen)
 
 
-def report_dialog(report: DiagnosticsReport, screen: str | None = None) -> ChoiceDialog:
+def report_dialog(
+    report: DiagnosticsReport, screen: str | None = None, language: Language = DEFAULT_LANGUAGE
+) -> ChoiceDialog:
+    _ = texts.gettext_for(language)
     return ChoiceDialog(
-        "Diagnoseinformationen",
-        "Ihr Berater bittet um Diagnoseinformationen. Bericht senden?",
-        [("withhold", "Zurückhalten"), ("send", "Senden")],
+        _(REPORT_TITLE),
+        _(REPORT_QUESTION),
+        [("withhold", _(WITHHOLD)), ("send", _(SEND))],
         default="withhold",
-        details=report.render_text("de"),
+        details=report.render_text(language.value),
+        screen=screen,
+    )
+
+
+def send_dialog(
+    name: str, size: int, screen: str | None = None, language: Language = DEFAULT_LANGUAGE
+) -> ChoiceDialog:
+    _ = texts.gettext_for(language)
+    return ChoiceDialog(
+        _(SEND_TITLE),
+        f"{_(SEND_QUESTION)}\n\n{name}\n{_size(size, language)}",
+        [("no", _(CANCEL)), ("yes", _(SEND))],
+        default="no",
         screen=screen,
     )
 
@@ -103,46 +141,45 @@ def report_dialog(report: DiagnosticsReport, screen: str | None = None) -> Choic
 class TkFilesUI:
     """The :class:`~supportdesk.applet.files.FilesUI` of the windowed applet."""
 
-    def __init__(self, screen: str | None = None) -> None:
+    def __init__(self, screen: str | None = None, language: Language = DEFAULT_LANGUAGE) -> None:
         self.screen = screen
+        self.language = language
+        self._ = texts.gettext_for(language)
         self.status = ""
         """The latest transfer news, for the active window's file line."""
 
     def ask_offer(self, question: FileQuestion) -> OfferAnswer:
         try:
-            return OfferAnswer(offer_dialog(question, self.screen).run())
+            return OfferAnswer(offer_dialog(question, self.screen, self.language).run())
         except tk.TclError:
             return OfferAnswer.DECLINE
 
     def confirm_send(self, name: str, size: int) -> bool:
         try:
-            dialog = ChoiceDialog(
-                "Datei senden?",
-                f"Datei an den Berater senden?\n\n{name}\n{_size(size)}",
-                [("no", "Abbrechen"), ("yes", "Senden")],
-                default="no",
-                screen=self.screen,
-            )
-            return dialog.run() == "yes"
+            return send_dialog(name, size, self.screen, self.language).run() == "yes"
         except tk.TclError:
             return False
 
     def ask_report(self, report: DiagnosticsReport) -> bool:
         try:
-            return report_dialog(report, self.screen).run() == "send"
+            return report_dialog(report, self.screen, self.language).run() == "send"
         except tk.TclError:
             return False
 
     def show(self, event: TransferEvent, folder: Path) -> None:
         # Called on the link's loop: never block. The active window shows the line.
+        _ = self._
         if event.state is TransferState.DONE and event.direction is Direction.TO_CUSTOMER:
-            self.status = f"Empfangen: {event.final_name or event.name} (in {folder})"
+            name = event.final_name or event.name
+            self.status = _(RECEIVED).format(name=name, folder=folder)
         elif event.state is TransferState.DONE:
-            self.status = f"Gesendet: {event.name}"
+            self.status = _(SENT).format(name=event.name)
         elif event.state in (TransferState.DECLINED, TransferState.CANCELLED, TransferState.FAILED):
-            self.status = f"Nicht übertragen: {event.name} ({event.outcome or event.state.value})"
+            outcome = texts.transfer_outcome(event.outcome or event.state.value, _)
+            self.status = _(NOT_TRANSFERRED).format(name=event.name, outcome=outcome)
         else:
-            self.status = f"Übertragung: {event.name}"
+            self.status = _(TRANSFERRING).format(name=event.name)
 
     def progress(self, name: str, done: int, size: int) -> None:
-        self.status = f"Übertragung: {name} {done * 100 // max(size, 1)} %"
+        percent = done * 100 // max(size, 1)
+        self.status = self._(PROGRESS).format(name=name, percent=percent)

@@ -2,7 +2,9 @@
 
 Gets a join token (from the portal's page, or by asking for name and support key),
 links to the bank's server over verified TLS, asks for consent, shares the screen
-while allowed, offers pause / control / end, and leaves the receipt.
+while allowed, offers pause / control / end, and leaves the receipt. Everything the
+customer reads is in the language of ``join --language`` (German by default); the
+commands and answers the customer types work in both languages.
 """
 
 from __future__ import annotations
@@ -19,24 +21,37 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TextIO
 
+from supportdesk.applet import texts
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
 from supportdesk.applet.files_text import TextFilesUI, TextQuestions
-from supportdesk.applet.link_client import AppletLink, LinkError, SessionFacts
+from supportdesk.applet.link_client import (
+    HTTPS_ONLY,
+    UNREACHABLE,
+    AppletLink,
+    LinkError,
+    SessionFacts,
+)
+from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
-from supportdesk.domain.consent import ConsentRecord, Language
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
-TEXT_HELP = {
-    "de": "Befehle: p = Pause/Fortsetzen, s = Steuerung entziehen/erlauben, "
-    "e = Sitzung beenden, c TEXT = Nachricht an den Berater, "
-    "datei PFAD = Datei an den Berater senden, x = Übertragungen abbrechen, "
-    "o = Ordner der empfangenen Dateien öffnen",
-    "en": "Commands: p = pause/resume, s = revoke/allow control, e = end the session, "
-    "c TEXT = message to the agent, datei PATH = send a file to the agent, "
-    "x = cancel transfers, o = open the folder of received files",
-}
+TEXT_HELP = N_(
+    "Commands: p = pause/resume, s = revoke/allow control, e = end the session, "
+    "c TEXT = message to the agent, file PATH = send a file to the agent, "
+    "x = cancel transfers, o = open the folder of received files"
+)
+FILE_COMMANDS = ("datei ", "file ")  # "datei PFAD" and "file PATH", in either language
+WATCHING = N_("watching: {names}")
+SESSION_ENDED = N_("Session ended")
+SESSION_ENDED_BECAUSE = N_("Session ended ({reason})")
+CANNOT_READ = N_("Cannot read the file: {error}")
+NOT_SENT = N_("File not sent: {error}")
+NO_SESSION = N_("There is no session for this name and support key.")
+SERVER_ANSWERED = N_("The server answered {status}.")
+YOUR_NAME, SUPPORT_KEY = N_("Your name"), N_("Support key")
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -47,13 +62,27 @@ def ssl_context(ca_file: str | None) -> ssl.SSLContext:
     return context
 
 
+def ask_name_and_key(
+    language: str | Language = DEFAULT_LANGUAGE, ask: Callable[[str], str] = input
+) -> tuple[str, str]:
+    """Ask the customer for name and support key ("Ihr Name: ", "Support-Schlüssel: ")."""
+    _ = gettext_for(language_of(language))
+    return ask(_(YOUR_NAME) + ": ").strip(), ask(_(SUPPORT_KEY) + ": ").strip()
+
+
 def redeem_by_hand(
-    server: str, name: str, support_key: str, context: ssl.SSLContext
+    server: str,
+    name: str,
+    support_key: str,
+    context: ssl.SSLContext,
+    language: str | Language = DEFAULT_LANGUAGE,
 ) -> dict[str, Any]:
-    """Exchange name and support key for a join token at the server's API."""
+    """Exchange name and support key for a join token at the server's API; a
+    :class:`LinkError` says what went wrong in the customer's ``language``."""
+    _ = gettext_for(language_of(language))
     url = server.rstrip("/") + "/api/v1/join"
     if not url.startswith("https://"):
-        raise LinkError("the server address must start with https://")
+        raise LinkError(_(HTTPS_ONLY).format(server=repr(server)))
     body = json.dumps({"name": name, "support_key": support_key}).encode()
     request = urllib.request.Request(  # noqa: S310 - https only, checked above
         url, data=body, headers={"Content-Type": "application/json"}, method="POST"
@@ -64,13 +93,11 @@ def redeem_by_hand(
             return answer
     except urllib.error.HTTPError as exc:
         if exc.code == 404:
-            raise LinkError(
-                "Zu diesem Namen und Support-Schlüssel gibt es keine Sitzung. / "
-                "No session for this name and support key."
-            ) from None
-        raise LinkError(f"the server answered {exc.code}") from None
+            raise LinkError(_(NO_SESSION)) from None
+        raise LinkError(_(SERVER_ANSWERED).format(status=exc.code)) from None
     except urllib.error.URLError as exc:
-        raise LinkError(f"cannot reach {server}: {exc.reason}") from None
+        error = exc.reason
+        raise LinkError(_(UNREACHABLE).format(server=server, error=error)) from None
 
 
 class LinkControls:
@@ -111,15 +138,16 @@ class LinkControls:
 class LinkFileButtons:
     """The active window's file buttons, acting on the link's files."""
 
-    def __init__(self, link: AppletLink) -> None:
+    def __init__(self, link: AppletLink, language: Language = DEFAULT_LANGUAGE) -> None:
         self.link = link
+        self.language = language
 
     @property
     def status(self) -> str:
         return str(getattr(self.link.files.ui, "status", ""))
 
     def send_file(self, path: Path) -> None:
-        send_file_in_background(self.link, str(path), sys.stderr)
+        send_file_in_background(self.link, str(path), sys.stderr, self.language)
 
     def open_folder(self) -> None:
         open_folder(self.link.files.folder.ensure())
@@ -128,9 +156,16 @@ class LinkFileButtons:
         self.link.files.cancel_running()
 
 
-def show_active_window(link: AppletLink, control_offered: bool, files: bool = False) -> None:
+def show_active_window(
+    link: AppletLink,
+    control_offered: bool,
+    files: bool = False,
+    language: Language = DEFAULT_LANGUAGE,
+) -> None:
     """The always-on-top window, in a thread of its own (Tk stays in that thread)."""
     from supportdesk.applet.active_window import ActiveWindow
+
+    _ = gettext_for(language)
 
     def run() -> None:
         ActiveWindow(
@@ -139,25 +174,29 @@ def show_active_window(link: AppletLink, control_offered: bool, files: bool = Fa
             verification_code=link.verification_code,
             agent_name=link.facts.agent_name,
             control_offered=control_offered,
-            watchers=lambda: link.watchers,
-            notice=lambda: link.notice,
-            files=LinkFileButtons(link) if files else None,
+            watchers=lambda: [texts.watcher(name, role, _) for name, role in link.watchers],
+            notice=lambda: texts.session_notice(link.held, link.notice, _),
+            files=LinkFileButtons(link, language) if files else None,
+            language=language,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
 
 
-def send_file_in_background(link: AppletLink, path: str, stdout: TextIO) -> None:
+def send_file_in_background(
+    link: AppletLink, path: str, stdout: TextIO, language: Language = DEFAULT_LANGUAGE
+) -> None:
     """Hash, confirm and offer ``path`` without holding up the caller (the confirmation
     is itself a question the caller's thread has to answer)."""
+    _ = gettext_for(language)
 
     def run() -> None:
         try:
             link.files.send_file(Path(path).expanduser())
         except OSError as exc:
-            print(f"Datei nicht lesbar / cannot read the file: {exc}", file=stdout, flush=True)
+            print(_(CANNOT_READ).format(error=exc), file=stdout, flush=True)
         except Exception as exc:  # a refused file (too large) must not kill the thread
-            print(f"Datei nicht gesendet / file not sent: {exc}", file=stdout, flush=True)
+            print(_(NOT_SENT).format(error=exc), file=stdout, flush=True)
 
     threading.Thread(target=run, name="send-file", daemon=True).start()
 
@@ -175,10 +214,10 @@ def open_folder(folder: Path) -> None:
             subprocess.Popen([opener, str(folder)])  # noqa: S603 - fixed program, our folder
 
 
-def tk_files_ui() -> FilesUI:
+def tk_files_ui(language: Language = DEFAULT_LANGUAGE) -> FilesUI:
     from supportdesk.applet.files_tk import TkFilesUI
 
-    return TkFilesUI()
+    return TkFilesUI(language=language)
 
 
 class TextControls:
@@ -189,7 +228,7 @@ class TextControls:
         link: AppletLink,
         stdin: TextIO,
         stdout: TextIO,
-        language: str,
+        language: Language = DEFAULT_LANGUAGE,
         questions: TextQuestions | None = None,
     ) -> None:
         self.link, self.stdin, self.stdout, self.language = link, stdin, stdout, language
@@ -198,7 +237,7 @@ class TextControls:
         self.thread = threading.Thread(target=self._run, name="text-controls", daemon=True)
 
     def start(self) -> None:
-        print(TEXT_HELP[self.language], file=self.stdout, flush=True)
+        print(gettext_for(self.language)(TEXT_HELP), file=self.stdout, flush=True)
         self.thread.start()
 
     def _run(self) -> None:
@@ -206,8 +245,9 @@ class TextControls:
             command = line.strip()
             if self.questions.take(command):
                 continue  # the answer to "Datei annehmen?" and the like
-            if command.startswith("datei "):
-                send_file_in_background(self.link, command[6:].strip(), self.stdout)
+            if command.startswith(FILE_COMMANDS):
+                path = command.split(" ", 1)[1].strip()
+                send_file_in_background(self.link, path, self.stdout, self.language)
             elif command == "o":
                 open_folder(self.link.files.folder.ensure())
             elif command == "x":
@@ -224,6 +264,39 @@ class TextControls:
             elif command.startswith("c "):
                 self.link.request({"type": "chat", "text": command[2:]})
         self.questions.close()
+
+
+def state_line(state: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> str:
+    """Text mode's line for a ``state`` message: "[aktiv] Bildschirm ansehen — es sehen
+    zu: Anna Berger (Berater)", and why the session is held, if it is."""
+    _ = gettext_for(language)
+    granted = texts.capability_names(state.get("capabilities", []), _)
+    line = f"[{texts.session_state(state.get('state'), _)}]" + (f" {granted}" if granted else "")
+    watching = ", ".join(
+        texts.watcher(w.get("name"), w.get("role"), _)
+        for w in state.get("watchers", [])
+        if isinstance(w, dict)
+    )
+    if watching:
+        line += " — " + _(WATCHING).format(names=watching)
+    notice = texts.session_notice(bool(state.get("held")), str(state.get("notice") or ""), _)
+    if notice:
+        line += f" — {notice}"
+    return line
+
+
+def chat_line(chat: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> str:
+    """The agent's chat message: "[Anna Berger] Hallo", "[Berater] …" without a name."""
+    sender = chat.get("name") or gettext_for(language)(texts.AGENT_IN_CHAT)
+    return f"[{sender}] {chat.get('text')}"
+
+
+def end_line(reason: object, language: Language = DEFAULT_LANGUAGE) -> str:
+    """Text mode's last line: "Sitzung beendet (durch den Berater)"."""
+    _ = gettext_for(language)
+    if not reason:
+        return _(SESSION_ENDED)
+    return _(SESSION_ENDED_BECAUSE).format(reason=texts.end_reason(reason, _))
 
 
 def run_join(
@@ -244,7 +317,8 @@ def run_join(
     from supportdesk.capture.input_sink import XTestInputSink
     from supportdesk.capture.screen_source import MssScreenSource
 
-    lang = Language.EN if language == "en" else Language.DE
+    lang = language_of(language)
+    _ = gettext_for(lang)
 
     def ask(request: ConsentRequest) -> ConsentRecord:
         if text_mode:
@@ -255,33 +329,18 @@ def run_join(
 
     def on_event(kind: str, data: dict[str, Any]) -> None:
         if kind == "active":
-            print(
-                "Fernwartung aktiv — wird aufgezeichnet / Remote support active — recorded",
-                file=stdout,
-                flush=True,
-            )
+            print(_(texts.SESSION_ACTIVE), file=stdout, flush=True)
             if text_mode:
                 controls.start()
             else:
                 granted = data.get("capabilities", [])
-                show_active_window(link, "control" in granted, "file_transfer" in granted)
+                show_active_window(link, "control" in granted, "file_transfer" in granted, lang)
         elif kind == "chat" and data.get("from") == "agent":
-            print(f"[{data.get('name') or 'Berater'}] {data.get('text')}", file=stdout, flush=True)
+            print(chat_line(data, lang), file=stdout, flush=True)
         elif kind == "state" and text_mode:
-            granted = ", ".join(data.get("capabilities", []))
-            watching = ", ".join(
-                f"{w.get('name')} ({w.get('role')})" for w in data.get("watchers", [])
-            )
-            line = f"[{data.get('state')}] {granted}"
-            if watching:
-                line += f" — es sehen zu / watching: {watching}"
-            if data.get("notice"):
-                line += f" — {data['notice']}"
-            print(line, file=stdout, flush=True)
+            print(state_line(data, lang), file=stdout, flush=True)
         elif kind == "end":
-            print(
-                f"Sitzung beendet / session ended ({data.get('reason')})", file=stdout, flush=True
-            )
+            print(end_line(data.get("reason"), lang), file=stdout, flush=True)
 
     questions = TextQuestions(stdout)
     link = AppletLink(
@@ -295,7 +354,7 @@ def run_join(
         language=language,
         monitor=monitor,
         on_event=on_event,
-        files_ui=TextFilesUI(questions, stdout) if text_mode else tk_files_ui(),
+        files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
     )
-    controls = TextControls(link, stdin, stdout, "en" if language == "en" else "de", questions)
+    controls = TextControls(link, stdin, stdout, lang, questions)
     return asyncio.run(link.run())

@@ -33,11 +33,17 @@ from supportdesk.applet.files import (
     download_folder,
 )
 from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.domain.consent import (
+    DEFAULT_LANGUAGE,
+    ConsentDecision,
+    ConsentRecord,
+    Language,
+)
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
     decode_control,
@@ -51,14 +57,22 @@ log = logging.getLogger(__name__)
 
 
 class LinkError(Exception):
-    """The link could not be set up (bad URL, refused token, TLS failure)."""
+    """The link could not be set up (bad URL, refused token, TLS failure).
+
+    The message is for the customer, in the customer's language."""
 
 
-def applet_url(server: str) -> str:
+HTTPS_ONLY = N_("The server address must start with https://: {server}")
+CERTIFICATE_REFUSED = N_("The bank's server certificate was not accepted: {error}")
+UNREACHABLE = N_("Cannot reach {server}: {error}")
+LINK_REFUSED = N_("The bank's server refused the connection: {error}")
+
+
+def applet_url(server: str, language: Language = DEFAULT_LANGUAGE) -> str:
     """``https://bank.example`` → ``wss://bank.example/ws/applet``; TLS only."""
     parts = urlsplit(server)
     if parts.scheme != "https" or not parts.hostname:
-        raise LinkError(f"{server!r}: the server address must start with https://")
+        raise LinkError(gettext_for(language)(HTTPS_ONLY).format(server=repr(server)))
     return urlunsplit(("wss", parts.netloc, "/ws/applet", "", ""))
 
 
@@ -100,6 +114,7 @@ class SessionFacts:
     capabilities: frozenset[str] = frozenset()
     consent: ConsentRecord | None = None
     files: list[DoneFile] = field(default_factory=list)
+    language: Language = DEFAULT_LANGUAGE  # the customer's, for the receipt
 
 
 class AppletLink:
@@ -119,7 +134,9 @@ class AppletLink:
         files_ui: FilesUI | None = None,
         files_folder: Path | None = None,
     ) -> None:
-        self.url = applet_url(server)
+        customer_language = language_of(language)
+        self._ = gettext_for(customer_language)  # for the LinkError the customer reads
+        self.url = applet_url(server, customer_language)
         self.token = token
         self.ask_consent = ask_consent
         self.screen_source = screen_source
@@ -129,13 +146,14 @@ class AppletLink:
         self.language = language
         self.monitor = monitor
         self.on_event = on_event
-        self.facts = SessionFacts()
+        self.facts = SessionFacts(language=customer_language)
         self.verification_code = ""
         self.channels: dict[int, Channel] = {}
         self.control_allowed = False
         self.paused = False
-        self.notice = ""  # why the server holds the session (no recording), if it does
-        self.watchers: list[str] = []
+        self.held = False  # the server holds the session: it cannot record
+        self.notice = ""  # the server's words for why it holds the session, if any
+        self.watchers: list[tuple[str, str]] = []  # (name, role) of everyone watching
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -198,11 +216,11 @@ class AppletLink:
                 open_timeout=15,
             )
         except ssl.SSLError as exc:
-            raise LinkError(f"the server's certificate was not accepted: {exc}") from None
+            raise LinkError(self._(CERTIFICATE_REFUSED).format(error=exc)) from None
         except (OSError, TimeoutError) as exc:
-            raise LinkError(f"cannot reach {self.url}: {exc}") from None
+            raise LinkError(self._(UNREACHABLE).format(server=self.url, error=exc)) from None
         except Exception as exc:  # websockets' InvalidStatus for a refused token
-            raise LinkError(f"the server refused the link: {exc}") from None
+            raise LinkError(self._(LINK_REFUSED).format(error=exc)) from None
         self._socket = socket
         self.files.attach(self._loop)
         try:
@@ -355,9 +373,10 @@ class AppletLink:
             self.facts.capabilities = capabilities
         self.control_allowed = Capability.CONTROL.value in capabilities
         self.paused = bool(message.get("paused"))  # by a party, or held by the system
+        self.held = bool(message.get("held"))
         self.notice = str(message.get("notice") or "")
         self.watchers = [
-            f"{w.get('name')} ({w.get('role')})"
+            (str(w.get("name")), str(w.get("role")))
             for w in message.get("watchers", [])
             if isinstance(w, dict)
         ]

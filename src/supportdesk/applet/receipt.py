@@ -1,8 +1,10 @@
 """The customer's receipt: ``Fernwartung-<Beratungsnummer>.txt`` and a ``.json`` twin.
 
 Written once at the end of a session into the user's documents folder (platformdirs),
-in German, so the customer can later quote the consultation number and see what was
-allowed when. The JSON twin carries the same facts for machines (UTC ISO times).
+in the customer's language (German unless told otherwise), so the customer can later
+quote the consultation number and see what was allowed when. The file names stay the
+same in both languages. The JSON twin carries the same facts for machines (UTC ISO
+times).
 """
 
 from __future__ import annotations
@@ -18,12 +20,25 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from supportdesk.applet.consent import CAPABILITY_LABELS, RECORDING_NOTICE
+from supportdesk.applet import texts
+from supportdesk.applet.texts import N_
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import Language
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 LOCAL_ZONE = ZoneInfo("Europe/Berlin")
 _UNSAFE = re.compile(r"[^A-Za-z0-9-]")
+
+TITLE = N_("Remote support receipt")
+START, END, DURATION = N_("Start time"), N_("End time"), N_("Duration")
+PERMISSIONS = N_("Permissions:")
+GRANTED, WITHDRAWN = N_("granted"), N_("withdrawn")
+FILES = N_("Files transferred:")
+NONE = N_("(none)")
+TO_BANK, FROM_BANK = N_("to the bank"), N_("from the bank")
+QUOTE_NUMBER = N_("Please quote the consultation number if you have any questions.")
+# A strftime format for local times (Europe/Berlin).
+TIME_FORMAT = N_("%Y-%m-%d, %H:%M:%S %Z")
+SAVED = N_("Receipt saved: {path}")
 
 
 @dataclass(frozen=True)
@@ -75,6 +90,7 @@ class Receipt:
     capabilities: Sequence[CapabilityChange] = ()
     files: Sequence[TransferredFile] = ()
     bank_domain: str = ""
+    language: Language = DEFAULT_LANGUAGE
 
     @property
     def duration(self) -> timedelta:
@@ -87,40 +103,40 @@ class Receipt:
         return "Fernwartung-" + _UNSAFE.sub("", self.consultation_number)
 
     def as_text(self) -> str:
-        """The German receipt text."""
-        labels = CAPABILITY_LABELS[Language.DE]
-        lines = [
-            "Quittung Fernwartung",
-            "====================",
-            "",
-            f"Beratungsnummer: {self.consultation_number}",
-            f"Bank:            {self.bank_name}"
-            + (f" ({self.bank_domain})" if self.bank_domain else ""),
-            f"Berater/in:      {self.agent_name}",
-            f"Beginn:          {_local(self.started_at)}",
-            f"Ende:            {_local(self.ended_at)}",
-            f"Dauer:           {_duration(self.duration)}",
-            "",
-            "Erlaubnisse:",
+        """The receipt text in the receipt's language."""
+        _ = texts.gettext_for(self.language)
+
+        def local(moment: datetime) -> str:
+            return moment.astimezone(LOCAL_ZONE).strftime(_(TIME_FORMAT))
+
+        title = _(TITLE)
+        bank = self.bank_name + (f" ({self.bank_domain})" if self.bank_domain else "")
+        facts = [
+            (_(texts.CONSULTATION_NUMBER), self.consultation_number),
+            (_(texts.BANK), bank),
+            (_(texts.AGENT), self.agent_name),
+            (_(START), local(self.started_at)),
+            (_(END), local(self.ended_at)),
+            (_(DURATION), _duration(self.duration)),
         ]
+        width = max(len(label) for label, _value in facts) + 1
+        lines = [title, "=" * len(title), ""]
+        lines += [f"{label + ':':<{width}} {value}" for label, value in facts]
+        lines += ["", _(PERMISSIONS)]
         if not self.capabilities:
-            lines.append("  (keine)")
+            lines.append(f"  {_(NONE)}")
         for change in self.capabilities:
-            verb = "erteilt" if change.granted else "entzogen"
-            label = labels[change.capability].replace(" (erforderlich)", "")
-            lines.append(f"  {_local(change.at)}  {label}: {verb}")
-        lines += ["", "Übertragene Dateien:"]
+            verb = _(GRANTED if change.granted else WITHDRAWN)
+            label = texts.capability_name(change.capability, _)
+            lines.append(f"  {local(change.at)}  {label}: {verb}")
+        lines += ["", _(FILES)]
         if not self.files:
-            lines.append("  (keine)")
+            lines.append(f"  {_(NONE)}")
         for f in self.files:
-            direction = "an die Bank" if f.to_agent else "von der Bank"
-            lines.append(f"  {_local(f.at)}  {f.name} ({f.size} Bytes, {direction})")
-        lines += [
-            "",
-            RECORDING_NOTICE[Language.DE],
-            "",
-            "Bitte nennen Sie bei Rückfragen die Beratungsnummer.",
-        ]
+            size = texts.byte_count(f.size, _)
+            direction = _(TO_BANK if f.to_agent else FROM_BANK)
+            lines.append(f"  {local(f.at)}  {f.name} ({size}, {direction})")
+        lines += ["", _(texts.RECORDING_NOTICE), "", _(QUOTE_NUMBER)]
         return "\n".join(lines) + "\n"
 
     def as_json(self) -> dict[str, Any]:
@@ -147,8 +163,14 @@ class Receipt:
                 }
                 for f in self.files
             ],
-            "recording_notice": RECORDING_NOTICE[Language.DE],
+            "recording_notice": texts.gettext_for(self.language)(texts.RECORDING_NOTICE),
+            "language": self.language.value,
         }
+
+
+def saved_notice(path: Path, language: Language = DEFAULT_LANGUAGE) -> str:
+    """What to tell the customer once the receipt is written: "Quittung gespeichert: …"."""
+    return texts.gettext_for(language)(SAVED).format(path=path)
 
 
 def documents_folder() -> Path:
@@ -182,10 +204,6 @@ def _write_atomically(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-
-
-def _local(moment: datetime) -> str:
-    return moment.astimezone(LOCAL_ZONE).strftime("%d.%m.%Y, %H:%M:%S Uhr")
 
 
 def _iso(moment: datetime) -> str:

@@ -1,0 +1,177 @@
+"""The applet's shared words: how it translates, and the words for the codes it shows.
+
+The applet speaks German first and English on request through the server's gettext
+catalogue (:func:`supportdesk.i18n.translations`: English message ids, German in
+``locale/de``). There is no current language: every window, dialog and text-mode
+function is handed the customer's :class:`~supportdesk.domain.consent.Language` and
+looks its words up with :func:`gettext_for`. Constants are marked with :func:`N_` so
+``make messages`` extracts them; they are translated where they are shown. Codes that
+come over the link (capabilities, session states, roles, end reasons, transfer
+outcomes) become words here; an unknown code is shown as it came.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
+from supportdesk.i18n import translations
+
+Gettext = Callable[[str], str]
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction; it is translated where it is shown."""
+    return message
+
+
+def gettext_for(language: Language) -> Gettext:
+    """The ``gettext`` of ``language``'s catalogue (English: the message ids)."""
+    return translations(language.value).gettext
+
+
+def language_of(code: str | Language) -> Language:
+    """``"de"``/``"en"`` (``join --language``) as a :class:`Language`; German otherwise."""
+    if isinstance(code, Language):
+        return code
+    return Language.EN if code == Language.EN.value else DEFAULT_LANGUAGE
+
+
+def other_language(language: Language) -> Language:
+    """The language the switch button offers: English from German, German from English."""
+    return Language.EN if language is Language.DE else Language.DE
+
+
+# -- words shown in more than one place -------------------------------------------------
+
+SESSION_ACTIVE = N_("Remote support active — recorded")
+BANK = N_("Bank")
+AGENT = N_("Your agent")
+CONSULTATION_NUMBER = N_("Consultation number")
+VERIFICATION_CODE = N_("Verification code")
+AGENT_IN_CHAT = N_("Agent")  # the chat line's sender when the agent has no name
+RECORDING_NOTICE = N_(
+    "The session is recorded (screen, input, chat, file transfers) and deleted when the "
+    "statutory retention period ends."
+)
+# The server holds the session when it cannot record; the same words as its console.
+HELD_NOTICE = N_("Recording not possible – session paused")
+
+# Each language's own name, on the button that switches to it: never translated.
+ENDONYMS: dict[Language, str] = {Language.DE: "Deutsch", Language.EN: "English"}
+
+CAPABILITY_NAMES: dict[Capability, str] = {
+    Capability.VIEW: N_("View my screen"),
+    Capability.CONTROL: N_("Control mouse and keyboard"),
+    Capability.FILE_TRANSFER: N_("Transfer files"),
+    Capability.DIAGNOSTICS: N_("Read diagnostic information"),
+}
+REQUIRED = N_("{capability} (required)")
+
+SESSION_STATES: dict[str, str] = {
+    "issued": N_("key issued"),
+    "redeemed": N_("key redeemed"),
+    "awaiting_consent": N_("waiting for consent"),
+    "active": N_("active"),
+    "paused": N_("paused"),
+    "ended": N_("ended"),
+    "declined": N_("declined"),
+    "expired": N_("expired"),
+}
+
+ROLES: dict[str, str] = {
+    "agent": N_("agent"),
+    "supervisor": N_("supervisor"),
+    "auditor": N_("auditor"),
+    "admin": N_("administrator"),
+}
+
+END_REASONS: dict[str, str] = {
+    "customer": N_("by you"),
+    "agent": N_("by the agent"),
+    "timeout": N_("timed out"),
+    "error": N_("because of an error"),
+}
+
+# Why a transfer stopped: the cancel reasons and error codes of transfer.protocol.
+TRANSFER_OUTCOMES: dict[str, str] = {
+    "declined": N_("declined"),
+    "cancelled": N_("cancelled"),
+    "failed": N_("failed"),
+    "customer": N_("by you"),
+    "agent": N_("by the agent"),
+    "session_ended": N_("the session ended"),
+    "paused": N_("the session was paused"),
+    "capability_revoked": N_("file transfer was withdrawn"),
+    "timeout": N_("timed out"),
+    "too_large": N_("too large"),
+    "bad_name": N_("file name not allowed"),
+    "busy": N_("too many transfers at once"),
+    "not_allowed": N_("not allowed"),
+    "size_mismatch": N_("arrived damaged"),
+    "hash_mismatch": N_("arrived damaged"),
+    "source_changed": N_("the file changed while it was sent"),
+    "read_failed": N_("could not be read"),
+    "write_failed": N_("could not be saved"),
+    "protocol": N_("transfer error"),
+}
+
+
+# -- codes to words ---------------------------------------------------------------------
+
+
+def _word(words: dict[str, str], code: object, _: Gettext) -> str:
+    text = str(code)
+    return _(words[text]) if text in words else text
+
+
+def capability_name(capability: Capability, _: Gettext) -> str:
+    """``Capability.CONTROL`` → "Maus und Tastatur steuern" / "Control mouse and keyboard"."""
+    return _(CAPABILITY_NAMES[capability])
+
+
+def capability_names(codes: Iterable[object], _: Gettext) -> str:
+    """Capability codes from the link (``"view"``, ...) as a comma-separated list, in the
+    consent dialog's order; unknown codes last, as they came."""
+    given = [str(code) for code in codes]
+    known = [c for c in CAPABILITY_NAMES if c.value in given]
+    unknown = [code for code in given if code not in {c.value for c in known}]
+    return ", ".join([capability_name(c, _) for c in known] + unknown)
+
+
+def session_state(code: object, _: Gettext) -> str:
+    """A session state code (``"active"``) in words."""
+    return _word(SESSION_STATES, code, _)
+
+
+def end_reason(code: object, _: Gettext) -> str:
+    """Why the session ended (``"agent"``) in words."""
+    return _word(END_REASONS, code, _)
+
+
+def transfer_outcome(code: object, _: Gettext) -> str:
+    """Why a transfer stopped (``"too_large"``) in words."""
+    return _word(TRANSFER_OUTCOMES, code, _)
+
+
+def watcher(name: object, role: object, _: Gettext) -> str:
+    """One person watching: "Anna Berger (Berater)"."""
+    return f"{name} ({_word(ROLES, role, _)})"
+
+
+def session_notice(held: bool, notice: str, _: Gettext) -> str:
+    """Why the session is held: the applet's own words when the server holds it for the
+    recording, else the server's notice as it came (empty: nothing to say)."""
+    return _(HELD_NOTICE) if held else notice
+
+
+def byte_count(count: int, _: Gettext) -> str:
+    """ "1234 Bytes" / "1234 bytes"."""
+    return _("{count} bytes").format(count=count)
+
+
+def decimal(value: float, language: Language) -> str:
+    """One decimal place with the language's separator: "1,5" / "1.5"."""
+    text = f"{value:.1f}"
+    return text.replace(".", ",") if language is Language.DE else text
