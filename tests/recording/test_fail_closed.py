@@ -88,48 +88,21 @@ def test_disk_full_fails_closed_and_probe_resumes(
     assert verify(path, master_key, final).ok
 
 
-def test_a_full_chunk_waits_for_tick_and_a_failed_write_keeps_it(
+def test_a_failed_size_seal_keeps_the_record(
     tmp_path: Path, master_key: bytes, flaky: FlakyOS
 ) -> None:
     path = tmp_path / "r.sdrec"
     writer = RecordingWriter.create(
         path, "BN-2026-4821-7730-8", master_key, START, chunk_bytes=1000
     )
-    cuts: list[int] = []
-    writer.on_cut = lambda: cuts.append(1)
-    header_only = path.stat().st_size
-    writer.record(RecordKind.RFB_SERVER_TO_CLIENT, 1, bytes(2000), at(0))
-    # Cut, not sealed: record() neither compresses nor writes; the tick is due at once.
-    assert cuts == [1] and path.stat().st_size == header_only
-    assert writer.flush_due(at(0))
     flaky.full = True
-    with pytest.raises(RecordingUnavailable):
-        writer.tick(at(0))
+    writer.record(RecordKind.RFB_SERVER_TO_CLIENT, 1, bytes(2000), at(0))  # seals, fails
     assert not writer.available
     flaky.full = False
     assert writer.probe()
     writer.close(at(1))
     with RecordingReader(path, master_key) as reader:
         assert [len(r.payload) for r in reader.records()] == [2000]
-
-
-def test_record_seals_itself_when_the_worker_falls_behind(
-    tmp_path: Path, master_key: bytes
-) -> None:
-    path = tmp_path / "r.sdrec"
-    writer = RecordingWriter.create(
-        path, "BN-2026-4821-7730-8", master_key, START, chunk_bytes=1000, backlog_bytes=3000
-    )
-    header_only = path.stat().st_size
-    for n in range(3):  # three cut chunks wait: no tick came
-        writer.record(RecordKind.RFB_SERVER_TO_CLIENT, 1, bytes([n]) * 1200, at(n))
-    assert path.stat().st_size == header_only
-    writer.record(RecordKind.RFB_SERVER_TO_CLIENT, 1, b"\x03" * 1200, at(3))
-    assert path.stat().st_size > header_only  # the backlog went to disk first
-    final = writer.close(at(4))
-    with RecordingReader(path, master_key) as reader:
-        assert [r.payload[:1] for r in reader.records()] == [b"\x00", b"\x01", b"\x02", b"\x03"]
-    assert verify(path, master_key, final).ok
 
 
 async def test_session_recorder_pauses_and_resumes(

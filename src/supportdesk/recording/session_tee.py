@@ -3,8 +3,7 @@
 The relay calls the synchronous ``server_to_client``/``client_to_server``/
 ``control``/``chat``/``file_event``/``keyframe`` methods inline (cheap appends) and
 runs :meth:`SessionRecorder.run` as a task. The task ticks the writer in a worker
-thread every ``tick_interval`` and whenever a chunk is full (sealing, writing, fsync
-never block the event loop), and on a write error
+thread (sealing, writing, fsync never block the event loop), and on a write error
 calls ``on_unavailable`` once, probes every ``probe_interval`` and calls
 ``on_available`` when the disk takes writes again: the relay pauses and resumes
 the session from those two callbacks. During an outage records are still kept
@@ -60,7 +59,6 @@ class SessionRecorder:
         self._problem: str | None = None
         self._wake = asyncio.Event()
         self._closed = False
-        writer.on_cut = self._wake.set  # a full chunk: tick now, off the event loop
 
     @classmethod
     def create(

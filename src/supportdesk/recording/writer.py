@@ -1,22 +1,16 @@
 """RecordingWriter: appends a live session's records to an encrypted, chained recording file.
 
-Calls are cheap appends to an in-memory chunk. A chunk is *cut* when it reaches
-``chunk_bytes`` or when a keyframe or a new RFB channel starts one, and every cut
-chunk and the open one are *sealed* (compressed, encrypted, chained), written and
-fsynced by :meth:`tick`. Call ``tick`` from a timer at least every ``max_delay``
-seconds, and soon after ``on_cut`` reports a full chunk (the
-:class:`~supportdesk.recording.session_tee.SessionRecorder` does both): then every
+Calls are cheap appends to an in-memory chunk; a chunk is sealed (compressed,
+encrypted, chained) and written when it reaches ``chunk_bytes``, when a keyframe
+or a new RFB channel starts one, and on :meth:`tick`, which also fsyncs. Call
+``tick`` from a timer at least every ``max_delay`` seconds (the
+:class:`~supportdesk.recording.session_tee.SessionRecorder` does this): then every
 record is on disk within ``2 * max_delay`` (default 0.5 s -> at most 1 s lost to a
 SIGKILL or power cut).
 
-Thread safety: ``record``/``keyframe`` run on the event loop while ``tick``,
-``probe`` and ``close`` run in a worker thread (``asyncio.to_thread``). Two locks:
-``_lock`` guards the records (open and cut chunks) and is only ever held briefly;
-``_sync_lock`` guards sealing, the chain, the file and fsync. So ``record`` waits
-neither for the disk nor for the compression of a megabyte: on a relay that records
-a hundred sessions, one busy session's sealing never stalls the others' frames. Only
-when the cut chunks pile up beyond ``backlog_bytes`` (the worker cannot keep up)
-does ``record`` seal them itself, and so slows the link that records so much.
+Thread safety: ``record``/``keyframe`` may run on the event loop while ``tick``,
+``probe`` and ``close`` run in a worker thread (``asyncio.to_thread``); the fsync
+happens outside the data lock, so ``record`` never waits for the disk.
 
 Fail closed: every I/O error becomes :class:`RecordingUnavailable`. During the
 outage the writer still keeps up to ``outage_bytes`` of records in memory (what is
@@ -30,8 +24,6 @@ import contextlib
 import os
 import secrets
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -63,19 +55,7 @@ DEFAULT_CHUNK_BYTES = 1024 * 1024
 DEFAULT_MAX_DELAY = 0.5
 DEFAULT_OUTAGE_BYTES = 16 * 1024 * 1024
 """Room for in-flight data during an outage: several 1 MiB link credit windows."""
-DEFAULT_BACKLOG_BYTES = 8 * 1024 * 1024
-"""Cut chunks waiting for ``tick`` beyond which ``record`` seals them itself."""
 _ONE_US = timedelta(microseconds=1)
-
-
-@dataclass
-class _Chunk:
-    """Records that will be one chunk once sealed."""
-
-    records: list[Record]
-    size: int
-    flags: ChunkFlags
-    channel: int
 
 
 class RecordingWriter:
@@ -93,21 +73,17 @@ class RecordingWriter:
         max_delay: float = DEFAULT_MAX_DELAY,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         outage_bytes: int = DEFAULT_OUTAGE_BYTES,
-        backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
     ) -> None:
         self.path = path
         self.outage_bytes = outage_bytes
-        self.backlog_bytes = backlog_bytes
-        self.on_cut: Callable[[], None] | None = None
-        """Called (on the recording thread) when a full chunk waits for :meth:`tick`."""
         self.header = header
         self.started_at = started_at
         self.max_delay_us = int(max_delay * 1_000_000)
         self.chunk_bytes = chunk_bytes
         self._fd = fd
         self._codec = ChunkCodec(data_key)
-        self._lock = threading.Lock()  # the open and the cut chunks; held briefly
-        self._sync_lock = threading.Lock()  # sealing, chain, outbox, file: one at a time
+        self._lock = threading.Lock()  # buffer, chain, outbox, writes
+        self._sync_lock = threading.Lock()  # one tick/probe/close at a time
         self._sequence = 0
         self._chain = chain_seed(header_bytes)
         self._last_us = 0
@@ -117,9 +93,6 @@ class RecordingWriter:
         self._size = 0
         self._flags = ChunkFlags.NONE
         self._channel = NO_CHANNEL
-        # Chunks cut and waiting to be sealed, oldest first.
-        self._cut: list[_Chunk] = []
-        self._cut_size = 0
         # Sealed bytes not yet known durable; the first `_written` of them are in the file.
         self._outbox = bytearray()
         self._written = 0
@@ -142,7 +115,6 @@ class RecordingWriter:
         max_delay: float = DEFAULT_MAX_DELAY,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         outage_bytes: int = DEFAULT_OUTAGE_BYTES,
-        backlog_bytes: int = DEFAULT_BACKLOG_BYTES,
     ) -> RecordingWriter:
         """Create a new recording file (never overwrites one); raises RecordingUnavailable."""
         if started_at.tzinfo is None:
@@ -178,7 +150,6 @@ class RecordingWriter:
             max_delay=max_delay,
             chunk_bytes=chunk_bytes,
             outage_bytes=outage_bytes,
-            backlog_bytes=backlog_bytes,
         )
 
     # -- recording (cheap, any thread) ------------------------------------------------
@@ -197,8 +168,6 @@ class RecordingWriter:
         """Append one record; raises RecordingUnavailable if it cannot be kept."""
         if kind is RecordKind.KEYFRAME:
             raise ValueError("use keyframe() for keyframes")
-        if self._cut_size > self.backlog_bytes:
-            self._seal_backlog()
         with self._lock:
             self._check_room(len(payload))
             at_us = self._to_us(at)
@@ -210,8 +179,6 @@ class RecordingWriter:
     def keyframe(self, channel: int, payload: bytes, at: datetime) -> None:
         """Start a new chunk with a keyframe of ``channel`` (payload from ``encode_keyframe``)."""
         parse_keyframe(payload)  # a malformed keyframe would make the seek point useless
-        if self._cut_size > self.backlog_bytes:
-            self._seal_backlog()
         with self._lock:
             self._check_room(len(payload))
             at_us = self._to_us(at)
@@ -226,8 +193,6 @@ class RecordingWriter:
             if self._closed or self._failure is not None:
                 return False
             now_us = (now - self.started_at) // _ONE_US
-            if self._cut:
-                return True  # a full chunk: seal it now, not at the deadline
             oldest = [t for t in (self._outbox_since_us,) if t is not None]
             if self._records:
                 oldest.append(self._records[0].at_us)
@@ -243,10 +208,9 @@ class RecordingWriter:
                 if self._closed:
                     return
                 self._check_available()
-                chunks = self._take_chunks()
-            self._seal(chunks)  # outside _lock: record() goes on meanwhile
-            self._check_available()
-            pending = self._written
+                self._seal()
+                self._check_available()
+                pending = self._written
             if pending:
                 self._sync(pending)
 
@@ -275,7 +239,7 @@ class RecordingWriter:
             self._check_open()
             self._to_us(at)
             self._flags |= ChunkFlags.FINAL
-            self._seal(self._take_chunks(force=True))
+            self._seal(force=True)
             self._check_available()
             try:
                 os.fsync(self._fd)
@@ -292,20 +256,20 @@ class RecordingWriter:
         with self._sync_lock, self._lock:
             if self._closed:
                 return
-            self._seal(self._take_chunks())
+            self._seal()
             with contextlib.suppress(OSError):
                 os.fsync(self._fd)
             self._closed = True
             os.close(self._fd)
 
-    # -- internals ------------------------------------------------------------------------
+    # -- internals (called with _lock held) ----------------------------------------------
 
     def _check_room(self, size: int) -> None:
         """Closed: error. Failed: keep the record only while the outage buffer has room."""
         if self._closed:
             raise RecordingError("the recording is closed")
         if self._failure is not None:
-            pending = len(self._outbox) + self._cut_size + self._size + size
+            pending = len(self._outbox) + self._size + size
             if pending > self.outage_bytes:
                 raise RecordingUnavailable(str(self._failure)) from self._failure
 
@@ -331,58 +295,33 @@ class RecordingWriter:
         if record.kind in EVENT_KINDS:
             self._flags |= ChunkFlags.EVENTS
         if self._size >= self.chunk_bytes:
-            self._cut_open_chunk()
-            if self.on_cut is not None:
-                self.on_cut()
+            self._seal()
 
     def _start_chunk(self, flags: ChunkFlags, channel: int) -> None:
-        self._cut_open_chunk()
+        self._seal()
         self._flags = flags
         self._channel = channel
 
-    def _cut_open_chunk(self) -> None:
-        if self._records:
-            self._cut.append(_Chunk(self._records, self._size, self._flags, self._channel))
-            self._cut_size += self._size
+    def _seal(self, force: bool = False) -> None:
+        """Seal the open chunk (if any records, or ``force``) and write it; no fsync."""
+        if not self._records and not force:
+            return
+        header, data = self._codec.seal(
+            self._sequence, self._records, self._chain, self._flags, self._channel
+        )
+        self._chain = chunk_hash(data[:CHUNK_HEADER_SIZE], data[CHUNK_HEADER_SIZE:])
+        self._sequence += 1
         self._records, self._size = [], 0
         self._flags, self._channel = ChunkFlags.NONE, NO_CHANNEL
-
-    def _take_chunks(self, force: bool = False) -> list[_Chunk]:
-        """Every cut chunk and the open one (also when empty, if ``force``), for sealing."""
-        if self._records or force:
-            self._cut.append(_Chunk(self._records, self._size, self._flags, self._channel))
-            self._records, self._size = [], 0
-            self._flags, self._channel = ChunkFlags.NONE, NO_CHANNEL
-        chunks, self._cut, self._cut_size = self._cut, [], 0
-        return chunks
-
-    def _seal_backlog(self) -> None:
-        # The worker falls behind: seal here, on the recording thread (lock order as
-        # in tick: _sync_lock, then _lock).
-        with self._sync_lock:
-            with self._lock:
-                if self._closed or self._failure is not None:
-                    return  # probe() deals with it; _check_room bounds the memory
-                chunks, self._cut, self._cut_size = self._cut, [], 0
-            self._seal(chunks)
-
-    def _seal(self, chunks: list[_Chunk]) -> None:
-        """Seal ``chunks`` in order and write them; no fsync. Called with _sync_lock."""
-        for chunk in chunks:
-            header, data = self._codec.seal(
-                self._sequence, chunk.records, self._chain, chunk.flags, chunk.channel
-            )
-            self._chain = chunk_hash(data[:CHUNK_HEADER_SIZE], data[CHUNK_HEADER_SIZE:])
-            self._sequence += 1
-            if self._outbox_since_us is None:
-                self._outbox_since_us = header.first_us if header.record_count else self._last_us
-            self._outbox += data
-        if self._failure is not None or not chunks:
+        if self._outbox_since_us is None:
+            self._outbox_since_us = header.first_us if header.record_count else self._last_us
+        self._outbox += data
+        if self._failure is not None:
             return  # probe() writes it
         try:
             self._write_outbox()
         except OSError as exc:
-            # The chunks stay in the outbox for probe(): what was accepted is kept.
+            # The chunk stays in the outbox for probe(): what was accepted is kept.
             self._failure = RecordingUnavailable(f"cannot write recording {self.path}: {exc}")
 
     def _write_outbox(self) -> None:
