@@ -8,6 +8,7 @@ import asyncio
 import hashlib
 import io
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from supportdesk.diagnostics.messages import DiagnosticsRequest
 from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferEvent
+from supportdesk.transfer.protocol import CancelReason
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file
 from tests.desktop import Desktop
@@ -30,6 +32,7 @@ class ScriptedCustomer:
         self.offer, self.send = offer, send
         self.asked: list[FileQuestion] = []
         self.shown: list[TransferEvent] = []
+        self.withdrawn: list[str] = []
 
     def ask_offer(self, question: FileQuestion) -> OfferAnswer:
         self.asked.append(question)
@@ -46,6 +49,9 @@ class ScriptedCustomer:
 
     def progress(self, name: str, done: int, size: int) -> None:
         pass
+
+    def withdraw(self, question_id: str) -> None:
+        self.withdrawn.append(question_id)
 
 
 class Wire:
@@ -103,6 +109,45 @@ async def test_a_declined_file_leaves_nothing(tmp_path: Path) -> None:
     await wire.run(files, offer_from_agent(wire, source))
     assert not folder.exists() or list(folder.iterdir()) == []
     assert files.done == [] and customer.shown[-1].state.value == "declined"
+
+
+async def test_an_offer_withdrawn_while_the_customer_thinks_closes_the_question(
+    tmp_path: Path,
+) -> None:
+    class Thinking(ScriptedCustomer):
+        """Answers only once the question is withdrawn (or after 5 s)."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.closed = threading.Event()
+
+        def ask_offer(self, question: FileQuestion) -> OfferAnswer:
+            self.asked.append(question)
+            self.closed.wait(5)
+            return OfferAnswer.ACCEPT  # too late: nothing may come of it
+
+        def withdraw(self, question_id: str) -> None:
+            super().withdraw(question_id)
+            self.closed.set()
+
+    wire, customer = Wire(), Thinking()
+    folder = tmp_path / "Fernwartung-Dateien"
+    files = CustomerFiles(wire.send, customer, DownloadFolder(folder))
+    source = tmp_path / "Anleitung.pdf"
+    source.write_bytes(b"%PDF" * 1000)
+    [offer] = offer_from_agent(wire, source)
+    await files.receive(offer)
+    for _ in range(500):  # the question opens in its own thread
+        if customer.asked:
+            break
+        await asyncio.sleep(0.01)
+    # The agent takes the file back (or the offer times out) before the answer.
+    [cancel] = wire.agent.cancel(offer["id"], CancelReason.AGENT)
+    await files.receive(cancel.to_json())
+    assert customer.withdrawn == [offer["id"]]
+    await asyncio.sleep(0.1)  # the late "accept" finds no transfer
+    assert not folder.exists() or list(folder.iterdir()) == []
+    assert files.done == [] and customer.shown[-1].outcome == "agent"
 
 
 async def test_a_taken_name_asks_and_keeping_both_keeps_both(tmp_path: Path) -> None:
@@ -199,6 +244,25 @@ def test_a_text_question_takes_the_next_line_and_commands_pass_otherwise() -> No
     assert "Datei annehmen?" in out.getvalue() and "ersetzen oder beide behalten" in out.getvalue()
 
 
+def test_a_withdrawn_offer_closes_its_text_question_and_the_next_line_is_a_command() -> None:
+    out = io.StringIO()
+    questions = TextQuestions(out)
+    ui = TextFilesUI(questions, out)
+    answers: list[OfferAnswer] = []
+    asking = threading.Thread(
+        target=lambda: answers.append(
+            ui.ask_offer(FileQuestion("t1", "brief.txt", 10, "ab" * 32, name_taken=False))
+        )
+    )
+    asking.start()
+    while "Datei annehmen?" not in out.getvalue():
+        threading.Event().wait(0.01)
+    ui.withdraw("t1")
+    asking.join(5)
+    assert answers == [OfferAnswer.DECLINE]
+    assert not questions.take("p")  # no question left open: "p" is a command again
+
+
 def test_the_active_window_lists_watchers_and_file_dialogs_default_to_no(
     desktop: Desktop,
 ) -> None:
@@ -240,7 +304,7 @@ def test_the_active_window_lists_watchers_and_file_dialogs_default_to_no(
 
 
 def tk_dialogs_ask_and_default_to_no(desktop: Desktop) -> None:
-    from supportdesk.applet.files_tk import offer_dialog, report_dialog
+    from supportdesk.applet.files_tk import TkFilesUI, offer_dialog, report_dialog
 
     taken = FileQuestion("t1", "brief.txt", 10, "ab" * 32, name_taken=True)
     dialog = offer_dialog(taken, screen=desktop.display)
@@ -257,6 +321,14 @@ def tk_dialogs_ask_and_default_to_no(desktop: Desktop) -> None:
     report = report_dialog(a_report(), screen=desktop.display)
     report.root.after(50, report.buttons["send"].invoke)
     assert report.run() == "send"
+
+    # An offer withdrawn while its dialog is open: the dialog closes by itself, "no".
+    ui = TkFilesUI(screen=desktop.display)
+    withdraw = threading.Timer(0.2, ui.withdraw, ["t3"])
+    withdraw.start()
+    started = time.monotonic()
+    answer = ui.ask_offer(FileQuestion("t3", "spaet.txt", 10, "ab" * 32, name_taken=False))
+    assert answer is OfferAnswer.DECLINE and time.monotonic() - started < 3
 
 
 async def test_the_customer_can_cancel_a_running_transfer(tmp_path: Path) -> None:

@@ -37,6 +37,7 @@ from supportdesk.transfer.endpoint import (
     UnknownTransfer,
 )
 from supportdesk.transfer.protocol import (
+    TERMINAL_STATES,
     CancelReason,
     Direction,
     InvalidMessage,
@@ -85,6 +86,12 @@ class FilesUI(Protocol):
 
     def progress(self, name: str, done: int, size: int) -> None: ...
 
+    def withdraw(self, question_id: str) -> None:
+        """The offer behind an open question ended before the customer answered (the
+        agent cancelled it, it timed out, the session ended): close the question.
+        Called on the link's loop: must not block."""
+        ...
+
 
 class DeclineAll:
     """The UI of an applet that cannot ask: every file and every report is refused."""
@@ -102,6 +109,9 @@ class DeclineAll:
         pass
 
     def progress(self, name: str, done: int, size: int) -> None:
+        pass
+
+    def withdraw(self, question_id: str) -> None:
         pass
 
 
@@ -172,6 +182,7 @@ class CustomerFiles:
         self.endpoint = TransferEndpoint(Side.CUSTOMER, self.limits)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._asking: set[str] = set()  # offers whose question is open
         self.folder.remove_stale_parts()
 
     # -- from the link (on its loop) ----------------------------------------------------
@@ -254,8 +265,12 @@ class CustomerFiles:
             question = FileQuestion(
                 event.id, event.name, event.size, event.sha256, self.folder.taken(event.name)
             )
+            self._asking.add(event.id)
             self._spawn(self._ask(question))
             return
+        if event.id in self._asking and event.state in TERMINAL_STATES:
+            self._asking.discard(event.id)
+            self.ui.withdraw(event.id)  # nobody is to answer for a file no longer offered
         if event.state is TransferState.DONE:
             self.done.append(
                 DoneFile(
@@ -270,6 +285,7 @@ class CustomerFiles:
 
     async def _ask(self, question: FileQuestion) -> None:
         answer = await in_daemon_thread(self.ui.ask_offer, question)
+        self._asking.discard(question.id)
         try:
             if answer is OfferAnswer.DECLINE:
                 messages = self.endpoint.decline(question.id)

@@ -28,7 +28,8 @@ REPLACE = {"e", "ersetzen", "r", "replace"}  # anything else keeps both
 
 
 class _Question:
-    def __init__(self) -> None:
+    def __init__(self, key: str | None) -> None:
+        self.key = key
         self.answer = ""
         self.ready = threading.Event()
 
@@ -41,9 +42,10 @@ class TextQuestions:
         self._open: deque[_Question] = deque()
         self._lock = threading.Lock()
 
-    def ask(self, prompt: str) -> str:
-        """Print ``prompt`` and block until the customer answers (lower-cased)."""
-        question = _Question()
+    def ask(self, prompt: str, key: str | None = None) -> str:
+        """Print ``prompt`` and block until the customer answers (lower-cased), or
+        until :meth:`withdraw` closes the questions asked with ``key`` ("")."""
+        question = _Question(key)
         with self._lock:
             self._open.append(question)
             print(prompt, file=self.stdout, flush=True)
@@ -59,6 +61,15 @@ class TextQuestions:
         question.answer = line.strip().lower()
         question.ready.set()
         return True
+
+    def withdraw(self, key: str) -> None:
+        """Close the open questions asked with ``key``; the next line is not theirs."""
+        with self._lock:
+            gone = [q for q in self._open if q.key == key]
+            for question in gone:
+                self._open.remove(question)
+        for question in gone:
+            question.ready.set()  # answered "": no
 
     def close(self) -> None:
         """Answer every open question with no (standard input closed)."""
@@ -104,12 +115,16 @@ class TextFilesUI:
         _ = self._
         size = _size(question.size, self.language)
         self._say(_(OFFER).format(name=question.name, size=size, sha256=question.sha256[:16]))
-        if self.questions.ask(_(ACCEPT_QUESTION)) not in YES:
+        if self.questions.ask(_(ACCEPT_QUESTION), question.id) not in YES:
             return OfferAnswer.DECLINE
         if not question.name_taken:
             return OfferAnswer.ACCEPT
-        answer = self.questions.ask(_(NAME_TAKEN).format(name=question.name))
+        answer = self.questions.ask(_(NAME_TAKEN).format(name=question.name), question.id)
         return OfferAnswer.REPLACE if answer in REPLACE else OfferAnswer.KEEP_BOTH
+
+    def withdraw(self, question_id: str) -> None:
+        # show() reports why the file did not come; the question just goes away.
+        self.questions.withdraw(question_id)
 
     def confirm_send(self, name: str, size: int) -> bool:
         question = self._(SEND_QUESTION).format(name=name, size=_size(size, self.language))

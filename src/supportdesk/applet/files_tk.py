@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import threading
 import tkinter as tk
 from pathlib import Path
 from tkinter import scrolledtext
@@ -24,6 +25,7 @@ from supportdesk.transfer.endpoint import TransferEvent
 from supportdesk.transfer.protocol import Direction, TransferState
 
 WRAP = 460
+WITHDRAW_POLL_MS = 200
 
 
 class ChoiceDialog:
@@ -39,8 +41,11 @@ class ChoiceDialog:
         default: str,
         details: str | None = None,
         screen: str | None = None,
+        withdrawn: threading.Event | None = None,
     ) -> None:
         self.answer = default
+        self.default = default
+        self.withdrawn = withdrawn
         self.root = tk.Tk(screenName=screen, className="supportdesk")
         self.root.title(title)
         self.root.attributes("-topmost", True)
@@ -66,9 +71,20 @@ class ChoiceDialog:
         self.root.destroy()
 
     def run(self) -> str:
+        if self.withdrawn is not None:
+            self.root.after(WITHDRAW_POLL_MS, self._check_withdrawn)
         with contextlib.suppress(tk.TclError):
             self.root.mainloop()
         return self.answer
+
+    def _check_withdrawn(self) -> None:
+        # Tk belongs to this thread: another thread only sets the event.
+        assert self.withdrawn is not None
+        if self.withdrawn.is_set():
+            self.answer = self.default
+            self.root.destroy()
+        else:
+            self.root.after(WITHDRAW_POLL_MS, self._check_withdrawn)
 
 
 OFFER = N_("Your agent would like to send you a file:")
@@ -94,7 +110,10 @@ def _size(count: int, language: Language) -> str:
 
 
 def offer_dialog(
-    question: FileQuestion, screen: str | None = None, language: Language = DEFAULT_LANGUAGE
+    question: FileQuestion,
+    screen: str | None = None,
+    language: Language = DEFAULT_LANGUAGE,
+    withdrawn: threading.Event | None = None,
 ) -> ChoiceDialog:
     _ = texts.gettext_for(language)
     text = (
@@ -108,7 +127,9 @@ def offer_dialog(
         choices += [("replace", _(REPLACE)), ("keep_both", _(KEEP_BOTH))]
     else:
         choices += [("accept", _(ACCEPT))]
-    return ChoiceDialog(_(ACCEPT_QUESTION), text, choices, default="decline", screen=screen)
+    return ChoiceDialog(
+        _(ACCEPT_QUESTION), text, choices, default="decline", screen=screen, withdrawn=withdrawn
+    )
 
 
 def report_dialog(
@@ -147,12 +168,23 @@ class TkFilesUI:
         self._ = texts.gettext_for(language)
         self.status = ""
         """The latest transfer news, for the active window's file line."""
+        self._open: dict[str, threading.Event] = {}  # offer id -> its dialog's close signal
 
     def ask_offer(self, question: FileQuestion) -> OfferAnswer:
+        withdrawn = self._open[question.id] = threading.Event()
         try:
-            return OfferAnswer(offer_dialog(question, self.screen, self.language).run())
+            dialog = offer_dialog(question, self.screen, self.language, withdrawn)
+            return OfferAnswer(dialog.run())
         except tk.TclError:
             return OfferAnswer.DECLINE
+        finally:
+            self._open.pop(question.id, None)
+
+    def withdraw(self, question_id: str) -> None:
+        # The dialog closes itself (Tk is not ours to touch from this thread).
+        withdrawn = self._open.get(question_id)
+        if withdrawn is not None:
+            withdrawn.set()
 
     def confirm_send(self, name: str, size: int) -> bool:
         try:
