@@ -176,6 +176,8 @@ async def test_agent_sees_types_loses_control_and_sees_the_end(
         applet.stdin.flush()
         await expect(live).to_have_attribute("data-state", "ended", timeout=3000)
         shown_after = time.monotonic() - started
+        notice = page.locator("[data-notice]")
+        await expect(notice).to_have_text("Die Sitzung ist beendet. (durch den Kunden)")
         output, _ = applet.communicate(timeout=15)
     finally:
         if applet.poll() is None:

@@ -138,6 +138,8 @@ async def test_agent_ends_a_waiting_session(app: FastAPI, agent_client: httpx.As
         f"/console/sessions/{issued['number']}/end", data={"csrf_token": token_in(page)}
     )
     assert ended.status_code == 303
+    page = await agent_client.get(f"/console/sessions/{issued['number']}")
+    assert "(durch den Berater)" in page.text  # the end reason in words, not its code
     async with await customer(app) as browser:
         assert (await join(browser, issued["key"])).status_code == 404
 

@@ -46,6 +46,13 @@ ROLES: dict[str, str] = {
     "admin": N_("administrator"),
 }
 
+END_REASONS: dict[str, str] = {
+    "customer": N_("by the customer"),
+    "agent": N_("by the agent"),
+    "timeout": N_("time limit reached"),
+    "error": N_("connection to the customer lost"),
+}
+
 SESSION_STATES: dict[str, str] = {
     "issued": N_("key issued"),
     "redeemed": N_("key redeemed"),

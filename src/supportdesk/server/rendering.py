@@ -16,6 +16,7 @@ from supportdesk.i18n import LANGUAGES, translations
 from supportdesk.server import csrf
 from supportdesk.server.messages import (
     CAPABILITIES,
+    END_REASONS,
     FIELD_ERRORS,
     REQUEST_STATUSES,
     ROLES,
@@ -66,6 +67,10 @@ class PageRenderer:
             request_status_text=lambda code: catalogue.gettext(REQUEST_STATUSES[code]),
             role_text=lambda code: catalogue.gettext(ROLES[code]),
             state_text=lambda code: catalogue.gettext(SESSION_STATES[code]),
+            # A session that never ran keeps its final state as the reason ("expired").
+            end_reason_text=lambda code: catalogue.gettext(
+                END_REASONS.get(code) or SESSION_STATES.get(code) or code
+            ),
             capability_text=lambda code: catalogue.gettext(CAPABILITIES[code]),
             local_time=lambda moment: moment.astimezone(self.settings.zone).strftime(
                 "%d.%m.%Y %H:%M:%S"

@@ -59,13 +59,14 @@ function onState(message) {
   updateScreens(message.screens || []);
   if (isOver(message)) {
     if (rfb) rfb.disconnect();
-    showNotice(`${text("textEnded")} (${message.end_reason || message.state})`);
+    const why = message.end_reason ? label("ended", message.end_reason) : label("state", message.state);
+    showNotice(`${text("textEnded")} (${why})`);
     return;
   }
   const live = message.state === "active" || message.state === "paused";
   if (live && !rfb) control.send(JSON.stringify({ type: "viewer_ticket" }));
   if (!live) showNotice(text("textWaiting"));
-  else if (message.held) showNotice(message.notice);  // no recording: held, and why
+  else if (message.held) showNotice(text("textHeld"));  // no recording: held, and why
   else hideNotice();
   applyViewOnly();
 }
