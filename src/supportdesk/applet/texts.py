@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from supportdesk.code_words import ROLES, SESSION_STATES, TRANSFER_STOPS
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.i18n import translations
@@ -69,24 +70,6 @@ CAPABILITY_NAMES: dict[Capability, str] = {
 }
 REQUIRED = N_("{capability} (required)")
 
-SESSION_STATES: dict[str, str] = {
-    "issued": N_("key issued"),
-    "redeemed": N_("key redeemed"),
-    "awaiting_consent": N_("waiting for consent"),
-    "active": N_("active"),
-    "paused": N_("paused"),
-    "ended": N_("ended"),
-    "declined": N_("declined"),
-    "expired": N_("expired"),
-}
-
-ROLES: dict[str, str] = {
-    "agent": N_("agent"),
-    "supervisor": N_("supervisor"),
-    "auditor": N_("auditor"),
-    "admin": N_("administrator"),
-}
-
 END_REASONS: dict[str, str] = {
     "customer": N_("by you"),
     "agent": N_("by the agent"),
@@ -101,20 +84,7 @@ TRANSFER_OUTCOMES: dict[str, str] = {
     "failed": N_("failed"),
     "customer": N_("by you"),
     "agent": N_("by the agent"),
-    "session_ended": N_("the session ended"),
-    "paused": N_("the session was paused"),
-    "capability_revoked": N_("file transfer was withdrawn"),
-    "timeout": N_("timed out"),
-    "too_large": N_("too large"),
-    "bad_name": N_("file name not allowed"),
-    "busy": N_("too many transfers at once"),
-    "not_allowed": N_("not allowed"),
-    "size_mismatch": N_("arrived damaged"),
-    "hash_mismatch": N_("arrived damaged"),
-    "source_changed": N_("the file changed while it was sent"),
-    "read_failed": N_("could not be read"),
-    "write_failed": N_("could not be saved"),
-    "protocol": N_("transfer error"),
+    **TRANSFER_STOPS,
 }
 
 

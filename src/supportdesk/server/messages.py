@@ -5,6 +5,18 @@ Marked with ``N_`` so the catalogue extractor finds them; translated at render t
 
 from __future__ import annotations
 
+from supportdesk.code_words import ROLES, SESSION_STATES, TRANSFER_STOPS
+
+__all__ = [
+    "CAPABILITIES",
+    "END_REASONS",
+    "FIELD_ERRORS",
+    "REQUEST_STATUSES",
+    "ROLES",
+    "SESSION_STATES",
+    "TRANSFER_STOPS",
+]
+
 
 def N_(message: str) -> str:
     return message
@@ -39,29 +51,11 @@ REQUEST_STATUSES: dict[str, str] = {
     "done": N_("done"),
 }
 
-ROLES: dict[str, str] = {
-    "agent": N_("agent"),
-    "supervisor": N_("supervisor"),
-    "auditor": N_("auditor"),
-    "admin": N_("administrator"),
-}
-
 END_REASONS: dict[str, str] = {
     "customer": N_("by the customer"),
     "agent": N_("by the agent"),
     "timeout": N_("time limit reached"),
     "error": N_("connection to the customer lost"),
-}
-
-SESSION_STATES: dict[str, str] = {
-    "issued": N_("key issued"),
-    "redeemed": N_("key redeemed"),
-    "awaiting_consent": N_("waiting for consent"),
-    "active": N_("active"),
-    "paused": N_("paused"),
-    "ended": N_("ended"),
-    "declined": N_("declined"),
-    "expired": N_("expired"),
 }
 
 CAPABILITIES: dict[str, str] = {

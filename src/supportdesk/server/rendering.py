@@ -21,6 +21,7 @@ from supportdesk.server.messages import (
     REQUEST_STATUSES,
     ROLES,
     SESSION_STATES,
+    TRANSFER_STOPS,
 )
 
 LANGUAGE_COOKIE = "sd_lang"
@@ -72,6 +73,7 @@ class PageRenderer:
                 END_REASONS.get(code) or SESSION_STATES.get(code) or code
             ),
             capability_text=lambda code: catalogue.gettext(CAPABILITIES[code]),
+            transfer_stops=[(code, catalogue.gettext(w)) for code, w in TRANSFER_STOPS.items()],
             local_time=lambda moment: moment.astimezone(self.settings.zone).strftime(
                 "%d.%m.%Y %H:%M:%S"
             ),
