@@ -8,11 +8,7 @@ you" for the customer, "by the customer" for the agent) stay with that side.
 
 from __future__ import annotations
 
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction; it is translated where it is shown."""
-    return message
-
+from supportdesk.i18n import N_
 
 SESSION_STATES: dict[str, str] = {
     "issued": N_("key issued"),

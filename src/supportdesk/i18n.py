@@ -19,6 +19,11 @@ LANGUAGES = ("de", "en")
 DOMAIN = "messages"
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (``make messages``); translate it where it is shown."""
+    return message
+
+
 @cache
 def translations(language: str) -> gettext.NullTranslations:
     """The catalogue for a language; English is the message ids themselves."""

@@ -17,14 +17,10 @@ from collections.abc import Callable, Iterable
 from supportdesk.code_words import ROLES, SESSION_STATES, TRANSFER_STOPS
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
+from supportdesk.i18n import N_ as N_  # re-exported: the applet marks its words with it
 from supportdesk.i18n import translations
 
 Gettext = Callable[[str], str]
-
-
-def N_(message: str) -> str:
-    """Mark ``message`` for extraction; it is translated where it is shown."""
-    return message
 
 
 def gettext_for(language: Language) -> Gettext:

@@ -6,6 +6,7 @@ Marked with ``N_`` so the catalogue extractor finds them; translated at render t
 from __future__ import annotations
 
 from supportdesk.code_words import ROLES, SESSION_STATES, TRANSFER_STOPS
+from supportdesk.i18n import N_
 
 __all__ = [
     "CAPABILITIES",
@@ -16,10 +17,6 @@ __all__ = [
     "SESSION_STATES",
     "TRANSFER_STOPS",
 ]
-
-
-def N_(message: str) -> str:
-    return message
 
 
 FIELD_ERRORS: dict[str, str] = {

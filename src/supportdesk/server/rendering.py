@@ -73,7 +73,7 @@ class PageRenderer:
                 END_REASONS.get(code) or SESSION_STATES.get(code) or code
             ),
             capability_text=lambda code: catalogue.gettext(CAPABILITIES[code]),
-            transfer_stops=[(code, catalogue.gettext(w)) for code, w in TRANSFER_STOPS.items()],
+            transfer_stops=TRANSFER_STOPS,
             local_time=lambda moment: moment.astimezone(self.settings.zone).strftime(
                 "%d.%m.%Y %H:%M:%S"
             ),

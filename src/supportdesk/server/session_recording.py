@@ -40,7 +40,7 @@ from supportdesk.domain.support_session import (
     RecordingRestored,
     SessionError,
 )
-from supportdesk.i18n import translations
+from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
@@ -69,10 +69,6 @@ class Take(enum.Enum):
     FORWARD = "forward"  # recorded: send it to its viewer now
     KEPT = "kept"  # recorded and held, a keyframe piece, or after the end: nothing to send
     CLOSE_VIEWER = "close viewer"  # could not be kept: the viewer's stream must end
-
-
-def N_(message: str) -> str:
-    return message
 
 
 HELD_NOTICE = N_("Recording not possible – session paused")
