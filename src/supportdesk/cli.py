@@ -66,7 +66,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from supportdesk.server.app import create_app
-    from supportdesk.server.direct_websocket import DirectWebSocketProtocol
+    from supportdesk.server.relay.direct_websocket import DirectWebSocketProtocol
 
     settings = _settings(args)
     configure_logging(settings.logging.level, settings.logging.format)

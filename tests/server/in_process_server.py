@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from supportdesk.config import load_settings
 from supportdesk.server.app import create_app
-from supportdesk.server.direct_websocket import DirectWebSocketProtocol
+from supportdesk.server.relay.direct_websocket import DirectWebSocketProtocol
 from supportdesk.server.state import Desk
 from supportdesk.store.database import create_engine
 from supportdesk.store.migrate import upgrade

@@ -18,7 +18,10 @@ from websockets.frames import Frame
 from websockets.protocol import State
 from websockets.uri import parse_uri
 
-from supportdesk.server.direct_websocket import DirectWebSocketProtocol, direct_socket
+from supportdesk.server.relay.direct_websocket import (
+    DirectWebSocketProtocol,
+    direct_socket,
+)
 from tests.live_server import free_port
 
 Receive = Callable[[], Awaitable[dict[str, Any]]]

@@ -9,7 +9,7 @@ import pytest
 
 from supportdesk.config import ConfigError, load_settings
 from supportdesk.diagnostics.probe import Endpoint
-from supportdesk.server.session_files import FilesSetup
+from supportdesk.server.relay.session_files import FilesSetup
 
 
 def test_the_sections_become_limits_endpoints_and_a_staging_root(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from supportdesk.server.link_inbox import LinkInbox
+from supportdesk.server.relay.link_inbox import LinkInbox
 
 
 def inbox(limit: int = 100) -> tuple[LinkInbox, list[str]]:

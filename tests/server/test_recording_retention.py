@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from supportdesk.config import Settings
 from supportdesk.recording_archive import RecordingArchive
-from supportdesk.server.recording_retention import (
+from supportdesk.server.recordings.retention import (
     RETENTION_ACTOR,
     purge_expired,
     seconds_until_hour,

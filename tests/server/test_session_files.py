@@ -15,7 +15,12 @@ from supportdesk.diagnostics.probe import Endpoint, Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.support_session import SessionState
-from supportdesk.server.session_files import FilesRefused, FilesSetup, Outbox, SessionFiles
+from supportdesk.server.relay.session_files import (
+    FilesRefused,
+    FilesSetup,
+    Outbox,
+    SessionFiles,
+)
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferLimits
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file

@@ -14,7 +14,7 @@ from supportdesk.domain.service_requests import (
 )
 from supportdesk.i18n import translations
 from supportdesk.server.hotline_status import status_of, status_sentence
-from supportdesk.server.join_form import validate_join
+from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 

@@ -23,28 +23,22 @@ from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import (
-    admin,
-    api,
-    console,
-    health,
-    login,
-    player_socket,
-    portal,
-    recording_retention,
-    recordings_page,
-    relay_endpoints,
-    session_file_endpoints,
-)
+from supportdesk.server import api, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
-from supportdesk.server.relay import RelayHub, SessionInfo
+from supportdesk.server.pages import admin, console, login, portal
+from supportdesk.server.recordings import page as recordings_page
+from supportdesk.server.recordings import player_socket
+from supportdesk.server.recordings import retention as recording_retention
+from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.relay import endpoints as relay_endpoints
+from supportdesk.server.relay import file_endpoints as session_file_endpoints
+from supportdesk.server.relay.session_files import FilesSetup
+from supportdesk.server.relay.session_relay import RelayHub, SessionInfo
+from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
-from supportdesk.server.session_files import FilesSetup
-from supportdesk.server.session_recording import RecordingPlace
-from supportdesk.server.socket_tickets import SocketTickets
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog

@@ -7,14 +7,14 @@ chat. Data from the applet to a viewer is queued per channel and bounded by the
 channel's credit window, so a slow viewer slows only itself.
 
 Screen updates take the short way where the server offers it
-(``server/direct_websocket.py``): a frame from the applet is recorded and written to
+(``server/relay/direct_websocket.py``): a frame from the applet is recorded and written to
 its viewer on the link's reading callback, without a trip through the event loop's
 queue. Anything that must wait (a control message, a viewer whose socket is full) and
-everything behind it goes through the link's inbox (``server/link_inbox.py``), in
+everything behind it goes through the link's inbox (``server/relay/link_inbox.py``), in
 the order it came.
 
 Everything is recorded before it is forwarded (``self.recording``, a
-:class:`~supportdesk.server.session_recording.SessionRecording`): the RFB bytes both
+:class:`~supportdesk.server.recordings.session_recording.SessionRecording`): the RFB bytes both
 ways, control messages both ways, console commands, chat, and file events, which
 the session's file transfer reports through :meth:`SessionRelay.record_file_event`.
 Nothing the recording did not keep reaches a viewer; while it cannot write, the
@@ -65,16 +65,16 @@ from supportdesk.link.frames import (
 )
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter
-from supportdesk.server.direct_websocket import DirectSocket, direct_socket
-from supportdesk.server.link_inbox import LinkInbox, Work
-from supportdesk.server.remote_support import RemoteSupport
-from supportdesk.server.session_files import FilesSetup, Outbox, SessionFiles
-from supportdesk.server.session_recording import (
+from supportdesk.server.recordings.session_recording import (
     RecordingPlace,
     SessionRecording,
     Take,
     held_notice,
 )
+from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
+from supportdesk.server.relay.link_inbox import LinkInbox, Work
+from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.remote_support import RemoteSupport
 
 log = logging.getLogger(__name__)
 
@@ -183,7 +183,7 @@ class SessionRelay:
         message = self.state_message()
         await self._to_consoles(message)
         applet_view = {k: v for k, v in message.items() if k != "customer_name"}
-        await self._to_applet(applet_view)
+        await self.to_applet(applet_view)
         if self.session.is_terminal:
             await self.close_all()
 
@@ -211,7 +211,7 @@ class SessionRelay:
             if self.session.state is SessionState.REDEEMED:
                 shown = consent_text(language=language).render(self.info.agent_name)
                 await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
-                await self._to_applet(
+                await self.to_applet(
                     {
                         "type": "consent_request",
                         "bank": self.info.bank_name,
@@ -255,7 +255,7 @@ class SessionRelay:
         self, socket: WebSocket, inbox: LinkInbox, may_read: asyncio.Event
     ) -> None:
         # The link's end comes through ASGI, and so do its frames where the server
-        # has no direct path (server/direct_websocket.py).
+        # has no direct path (server/relay/direct_websocket.py).
         try:
             while True:
                 await may_read.wait()
@@ -365,12 +365,12 @@ class SessionRelay:
         else:
             raise LinkProtocolError(f"unknown control message {kind!r}")
 
-    async def _to_applet(self, message: dict[str, Any]) -> None:
+    async def to_applet(self, message: dict[str, Any]) -> None:
         if message.get("type") != "chat":  # chat is recorded as chat
             self.recording.control("relay", message)
-        await self._send_applet(encode_control(message))
+        await self.send_applet_bytes(encode_control(message))
 
-    async def _send_applet(self, data: bytes) -> None:
+    async def send_applet_bytes(self, data: bytes) -> None:
         socket = self.applet
         if socket is None or socket.application_state is not WebSocketState.CONNECTED:
             return
@@ -379,16 +379,26 @@ class SessionRelay:
                 await socket.send_bytes(data)
 
     def _to_applet_now(self, message: dict[str, Any]) -> None:
-        """Like :meth:`_to_applet`, without waiting: sent at once if the link takes it,
+        """Like :meth:`to_applet`, without waiting: sent at once if the link takes it,
         else by a task."""
         self.recording.control("relay", message)
         data = encode_control(message)
         direct = self._applet_direct
         if direct is not None and not self._applet_lock.locked() and direct.send_now(data):
             return
-        task = asyncio.create_task(self._send_applet(data))
+        task = asyncio.create_task(self.send_applet_bytes(data))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
+
+    def has_viewer(self, channel: int) -> bool:
+        return channel in self.viewers
+
+    async def drop_viewer(self, channel: int, reason: str) -> None:
+        """Close a viewer's socket (1011); its reader cleans up."""
+        viewer = self.viewers.get(channel)
+        if viewer is not None:
+            with contextlib.suppress(Exception):
+                await viewer.socket.close(code=1011, reason=reason)
 
     def to_viewer(self, channel: int, payload: bytes) -> None:
         """Send an applet frame to its viewer: at once if the viewer's socket takes it
@@ -426,7 +436,7 @@ class SessionRelay:
             # a little room above the text's limit.
             max_cut_text=self.info.clipboard_max + 1024,
         )
-        await self._to_applet(
+        await self.to_applet(
             {"type": "open", "channel": channel, "view_only": view_only, "name": name, "role": role}
         )
         await self.publish()
@@ -453,7 +463,7 @@ class SessionRelay:
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
-            await self._to_applet({"type": "close", "channel": channel})
+            await self.to_applet({"type": "close", "channel": channel})
             if not self.session.is_terminal:
                 await self.publish()
 
@@ -522,7 +532,7 @@ class SessionRelay:
                         {"type": "viewer_ticket", "ticket": mint_viewer_ticket()}
                     )
                 elif kind == "screen":
-                    await self._to_applet(
+                    await self.to_applet(
                         {"type": "screen", "screen": int(message.get("screen", 0))}
                     )
                 elif kind in ("file_cancel", "diagnostics_request") and may_end:
@@ -539,7 +549,7 @@ class SessionRelay:
         for event in outbox.file_events:
             self.record_file_event({**event.audit_data(), "bytes_done": event.bytes_done})
         for message in outbox.to_applet:
-            await self._to_applet(message)
+            await self.to_applet(message)
         for message in outbox.to_consoles:
             await self._to_consoles(message)
 
@@ -574,7 +584,7 @@ class SessionRelay:
             return
         self.chat = [*self.chat[-CHAT_HISTORY:], entry]
         await self._to_consoles(entry)
-        await self._to_applet(entry)
+        await self.to_applet(entry)
 
     # -- the end -------------------------------------------------------------------------
 
@@ -598,7 +608,7 @@ class SessionRelay:
         try:
             final = self.state_message()
             await self._to_consoles(final)
-            await self._to_applet({"type": "end", "reason": final["end_reason"]})
+            await self.to_applet({"type": "end", "reason": final["end_reason"]})
             await self.recording.finish()
             sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
             if self.applet is not None:

@@ -21,9 +21,9 @@ from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.support_session import SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf
-from supportdesk.server.console import visible_session
-from supportdesk.server.relay import SessionRelay
-from supportdesk.server.session_files import FilesRefused
+from supportdesk.server.pages.console import visible_session
+from supportdesk.server.relay.session_files import FilesRefused
+from supportdesk.server.relay.session_relay import SessionRelay
 from supportdesk.server.state import desk_of
 from supportdesk.transfer.names import UnsafeName, sanitise_name
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.support_session import (
@@ -44,11 +44,9 @@ from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
+from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.recordings import Recordings
-
-if TYPE_CHECKING:
-    from supportdesk.server.relay import SessionRelay
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +77,26 @@ def held_notice(language: str = "de") -> str:
     return translations(language).gettext(HELD_NOTICE)
 
 
+class RecordedRelay(Protocol):
+    """What the recording needs of the relay it tees; ``SessionRelay`` is one. A
+    protocol, so the relay imports the recording and not the other way round."""
+
+    number: str
+    remote: RemoteSupport
+
+    def state_message(self) -> dict[str, Any]: ...
+
+    def has_viewer(self, channel: int) -> bool: ...
+
+    def to_viewer(self, channel: int, payload: bytes) -> None: ...
+
+    async def drop_viewer(self, channel: int, reason: str) -> None: ...
+
+    async def send_applet_bytes(self, data: bytes) -> None: ...
+
+    async def to_applet(self, message: dict[str, Any]) -> None: ...
+
+
 @dataclass(frozen=True)
 class RecordingPlace:
     """Where and how every session's recording is written (one per server)."""
@@ -95,7 +113,7 @@ class RecordingPlace:
 class SessionRecording:
     """Tees one :class:`SessionRelay` into its recording; see the module docstring."""
 
-    def __init__(self, relay: SessionRelay, place: RecordingPlace) -> None:
+    def __init__(self, relay: RecordedRelay, place: RecordingPlace) -> None:
         self.relay = relay
         self.place = place
         self.number = relay.number
@@ -181,7 +199,7 @@ class SessionRecording:
                     self._held.append((channel, item))
                 elif kind is RecordKind.RFB_CLIENT_TO_SERVER:
                     recorder.client_to_server(channel, item)
-                    await self.relay._send_applet(encode_frame(channel, item))
+                    await self.relay.send_applet_bytes(encode_frame(channel, item))
                 elif kind is RecordKind.CONTROL:
                     recorder.control(item)
                 elif kind is RecordKind.CHAT:
@@ -270,7 +288,7 @@ class SessionRecording:
         held, self._held = self._held, []
         self._holding = False
         for channel, data in held:
-            if channel in self.relay.viewers:
+            if self.relay.has_viewer(channel):
                 self.relay.to_viewer(channel, data)
         with contextlib.suppress(KeyError, SessionError):
             await self.relay.remote.apply(self.number, RecordingRestored(self.place.clock()))
@@ -304,11 +322,9 @@ class SessionRecording:
 
     async def close_viewer(self, channel: int) -> None:
         """End a viewer's stream after a frame for it could not be recorded."""
-        viewer = self.relay.viewers.get(channel)
-        if viewer is not None:
+        if self.relay.has_viewer(channel):
             log.warning("applet bytes not recorded: channel %d ends", channel)
-            with contextlib.suppress(Exception):
-                await viewer.socket.close(code=1011, reason="recording gap")
+            await self.relay.drop_viewer(channel, "recording gap")
 
     async def viewer_data(self, channel: int, data: bytes) -> bool:
         """Viewer bytes after the input gate: recorded, then sent to the applet. False if
@@ -322,7 +338,7 @@ class SessionRecording:
         if not recorder.client_to_server(channel, data):
             log.warning("viewer bytes not recorded: channel %d ends", channel)
             return False
-        await self.relay._send_applet(encode_frame(channel, data))
+        await self.relay.send_applet_bytes(encode_frame(channel, data))
         return True
 
     def control(self, source: str, message: dict[str, Any]) -> bool:
@@ -363,7 +379,7 @@ class SessionRecording:
 
     async def _ask_keyframe(self, channel: int) -> None:
         if self.forwarding:
-            await self.relay._to_applet({"type": "keyframe", "channel": channel})
+            await self.relay.to_applet({"type": "keyframe", "channel": channel})
 
     async def _keyframe_timer(self) -> None:
         while not self._finished:

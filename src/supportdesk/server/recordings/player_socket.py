@@ -28,7 +28,7 @@ from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError, RecordingReader
 from supportdesk.recording.playback_clock import PlaybackClock
 from supportdesk.recording_archive import RecordingArchive, RecordingGone
-from supportdesk.server.relay_endpoints import allowed_origins
+from supportdesk.server.relay.endpoints import allowed_origins
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
 from supportdesk.store.recordings import UnknownRecording

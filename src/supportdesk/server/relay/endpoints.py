@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
-from supportdesk.server.console import visible_session
+from supportdesk.server.pages.console import visible_session
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
 

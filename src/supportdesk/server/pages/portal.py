@@ -19,7 +19,7 @@ from supportdesk.domain.service_requests import (
 from supportdesk.i18n import LANGUAGES
 from supportdesk.server import csrf
 from supportdesk.server.hotline_status import status_of, status_sentence, weekly_table
-from supportdesk.server.join_form import validate_join
+from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import LANGUAGE_COOKIE, language_of
 from supportdesk.server.state import desk_of
 
