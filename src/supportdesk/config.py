@@ -83,6 +83,24 @@ class DatabaseConfig(_Section):
         return value
 
 
+class BusConfig(_Section):
+    # Redis that the nodes of a cluster share for the key-redemption budget (and, as
+    # they arrive, leases, tickets and console events): redis://[:password@]host:6379/0,
+    # rediss:// or unix://. Empty: one process, everything in memory. When set, it is
+    # used alone: while Redis is down, redemptions are refused rather than counted here.
+    redis_url: str = Field("", repr=False)
+    # Prefix of every key and channel, so several deployments can share one Redis.
+    namespace: str = Field("supportdesk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must be empty or a redis://, rediss:// or unix:// URL")
+        return value
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -305,6 +323,7 @@ class Settings(_Section):
 
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
+    bus: BusConfig = BusConfig()
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
     security: SecurityConfig = SecurityConfig()
@@ -370,7 +389,7 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-_SECRET_KEYS = {"security.secret_key", "recording.master_key"}
+_SECRET_KEYS = {"security.secret_key", "recording.master_key", "bus.redis_url"}
 
 
 def _describe(error: ValidationError) -> str:

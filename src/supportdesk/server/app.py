@@ -18,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from supportdesk import __version__
+from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
 from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
@@ -87,6 +88,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         audit = AuditLog(sessions)
         counters = FailureCounters(sessions)
         security = settings.security
+        bus = app.state.bus = connect_bus(
+            settings.bus.redis_url or None, namespace=settings.bus.namespace
+        )
+        if not await bus.ping():
+            log.warning("bus at %s unreachable: key redemptions are refused", bus.where)
         remote = RemoteSupport(
             audit,
             keys,
@@ -95,6 +101,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             join_token_lifetime=timedelta(minutes=security.join_token_minutes),
             answer_time=timedelta(milliseconds=security.redemption_answer_ms),
             session_time_limit=timedelta(minutes=security.session_max_minutes),
+            guesses=bus.buckets,
         )
         bank_domain = urlsplit(settings.server.base_url).hostname or ""
 
@@ -157,6 +164,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             await engine.dispose()
+            await bus.close()
 
     app = FastAPI(
         title="supportdesk",

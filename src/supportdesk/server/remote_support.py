@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from supportdesk.bus import InProcessBuckets, TokenBuckets
 from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.consultation_number import ConsultationNumber
-from supportdesk.domain.rate_limit import TokenBucket
 from supportdesk.domain.support_key import (
     GLOBAL_GUESS_BURST,
     GLOBAL_GUESS_RATE_LIMIT,
@@ -50,6 +50,9 @@ from supportdesk.store.failure_counters import FailureCounters
 from supportdesk.store.support_sessions import SupportSessionRecords
 
 log = logging.getLogger(__name__)
+
+GUESS_BUCKET = "support-key-guesses"
+"""The bus bucket every node takes from before a redemption looks at any key."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +92,7 @@ class RemoteSupport:
         join_token_lifetime: timedelta,
         answer_time: timedelta,
         backoff: ClientBackoff | None = None,
-        guesses: TokenBucket | None = None,
+        guesses: TokenBuckets | None = None,
         session_time_limit: timedelta = timedelta(hours=2),
     ) -> None:
         self.session_time_limit = session_time_limit
@@ -100,7 +103,8 @@ class RemoteSupport:
         self.join_token_lifetime = join_token_lifetime
         self.answer_time = answer_time
         self.backoff = backoff or ClientBackoff()
-        self.guesses = guesses or TokenBucket(GLOBAL_GUESS_RATE_LIMIT, GLOBAL_GUESS_BURST)
+        # The global guessing budget: the bus's, so N nodes on one Redis share it.
+        self.guesses: TokenBuckets = InProcessBuckets() if guesses is None else guesses
         self.live: dict[str, SupportSession] = {}
         # Called after every saved change of a live session (the relay pushes it on).
         self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
@@ -230,7 +234,7 @@ class RemoteSupport:
         if not self.backoff.may_attempt(count.failures, count.last_failure_at, now):
             await self._refused(client, "throttled", now, count_failure=False)
             return None
-        if not self.guesses.take(time.monotonic()):
+        if not await self.guesses.take(GUESS_BUCKET, GLOBAL_GUESS_RATE_LIMIT, GLOBAL_GUESS_BURST):
             await self._refused(client, "rate_limited", now, count_failure=False)
             return None
         try:

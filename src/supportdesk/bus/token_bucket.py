@@ -1,7 +1,8 @@
 """A token bucket: at most ``rate`` events per second on average, ``burst`` at once.
 
 Pure arithmetic on the times the caller passes (monotonic seconds), so tests need
-no clock and no sleeping.
+no clock and no sleeping. The in-process bus keeps one per name; the Redis bus runs
+the same arithmetic as a Lua script (``redis_buckets.py``) on Redis's own clock.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The global token bucket that caps support-key guesses."""
+"""The token bucket arithmetic (pure) behind the in-process cluster budget."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from supportdesk.domain.rate_limit import TokenBucket
+from supportdesk.bus.token_bucket import TokenBucket
 
 
 def test_burst_then_one_per_second() -> None:
