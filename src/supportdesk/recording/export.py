@@ -1,5 +1,8 @@
 """Export: render one recorded RFB channel to an H.264 MP4 video with PyAV.
 
+A video channel (a browser's screen) is not rendered but remuxed: see
+:mod:`.video_export`, to which :func:`export_mp4` hands it.
+
 The channel's server-to-client stream is decoded from its start into a
 framebuffer (:mod:`.rfb_decoder`, following the viewer's SetPixelFormat in the
 client-to-server stream); at every frame time (``fps`` a second) the current
@@ -24,6 +27,7 @@ from .errors import PlaybackError
 from .format import RecordKind
 from .reader import RecordingReader
 from .rfb_decoder import ClientStreamTracker, Frame, ServerStreamDecoder
+from .video_export import export_video_mp4
 
 __all__ = ["ExportResult", "Progress", "export_mp4"]
 
@@ -40,6 +44,10 @@ class ExportResult:
     width: int
     height: int
     duration_us: int
+    method: str = "rendered"
+    """``rendered`` (RFB), ``remuxed`` (recorded video, not re-encoded) or ``re-encoded``."""
+    source_codec: str = ""
+    """For recorded video: the browser's WebCodecs codec string."""
 
 
 def export_mp4(
@@ -53,7 +61,23 @@ def export_mp4(
     progress: Progress | None = None,
     crf: int = 23,
 ) -> ExportResult:
-    """Write ``channel`` from ``start_us`` to ``end_us`` (default: the end) as MP4."""
+    """Write ``channel`` from ``start_us`` to ``end_us`` (default: the end) as MP4.
+
+    A video channel is exported whole (``fps``, ``start_us``, ``end_us`` and ``crf``
+    do not apply): remuxed, or re-encoded where MP4 cannot hold the recorded codec.
+    """
+    if reader.index.is_video(channel):
+        video = export_video_mp4(reader, channel, out_path, progress=progress)
+        method = "re-encoded" if video.reencoded else "remuxed"
+        return ExportResult(
+            video.path,
+            video.frames,
+            video.width,
+            video.height,
+            video.duration_us,
+            method,
+            video.codec,
+        )
     if not 1 <= fps <= 60:
         raise ValueError("fps must be between 1 and 60")
     first_chunk = reader.index.channel_starts.get(channel)

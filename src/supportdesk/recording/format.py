@@ -24,8 +24,10 @@ __all__ = [
     "FORMAT_VERSION",
     "MAX_BODY",
     "MAX_RECORD_PAYLOAD",
+    "MAX_VIDEO_PAYLOAD",
     "NO_CHANNEL",
     "RECORD_HEADER_SIZE",
+    "VIDEO_HEADER_SIZE",
     "ChunkFlags",
     "ChunkHeader",
     "FileFlags",
@@ -47,6 +49,10 @@ RECORD_HEADER_SIZE = 15
 MAX_BODY = 64 * 1024 * 1024
 """Upper bound of one chunk body, plain or encrypted: a reader refuses larger claims."""
 MAX_RECORD_PAYLOAD = 48 * 1024 * 1024
+MAX_VIDEO_PAYLOAD = 4 * 1024 * 1024
+"""A VIDEO record holds one link payload: at most the link's ``MAX_PAYLOAD`` (4 MiB)."""
+VIDEO_HEADER_SIZE = 9
+"""flags (1 byte) + timestamp (uint64, µs) in front of every encoded video chunk."""
 NO_CHANNEL = 0xFFFF
 MAX_CONSULTATION_NUMBER = 48
 WRAPPED_KEY_FIELD = 48
@@ -81,6 +87,10 @@ class RecordKind(IntEnum):
     """A JSON file-transfer event (offered, accepted, completed, with digest)."""
     KEYFRAME = 6
     """A standalone full-screen update of one channel (see :mod:`.keyframe`)."""
+    VIDEO = 7
+    """One encoded video chunk of a browser's screen, as on the link: flags, timestamp, bytes."""
+    VIDEO_CONFIG = 8
+    """The JSON ``video_config`` (codec, width, height) of the video chunks that follow."""
 
 
 EVENT_KINDS = frozenset({RecordKind.CONTROL, RecordKind.CHAT, RecordKind.FILE_EVENT})
@@ -107,6 +117,8 @@ class ChunkFlags(IntFlag):
     """The chunk holds at least one control, chat or file-event record."""
     FINAL = 8
     """Written by ``close()``: the recording ended cleanly with this chunk."""
+    VIDEO = 16
+    """With KEYFRAME or CHANNEL_START: ``channel`` is a video channel (a browser's screen)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -46,10 +46,13 @@ _RFB_KINDS = {RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER}
 
 @dataclass(frozen=True, slots=True)
 class FeedMessage:
-    """Bytes to send to the viewer when playback reaches ``at_us`` (µs since the start)."""
+    """What to send to the viewer when playback reaches ``at_us`` (µs since the start).
+
+    Bytes go as a binary message; a string (the video feed's JSON) as a text message.
+    """
 
     at_us: int
-    data: bytes
+    data: bytes | str
 
 
 class PlayerFeed:

@@ -1,7 +1,8 @@
 """SessionRecorder: the asyncio glue that tees a live relay session into its recording.
 
 The relay calls the synchronous ``server_to_client``/``client_to_server``/
-``control``/``chat``/``file_event``/``keyframe`` methods inline (cheap appends) and
+``control``/``chat``/``file_event``/``keyframe``/``video_config``/``video``
+methods inline (cheap appends) and
 runs :meth:`SessionRecorder.run` as a task. The task ticks the writer in a worker
 thread (sealing, writing, fsync never block the event loop), and on a write error
 calls ``on_unavailable`` once, probes every ``probe_interval`` and calls
@@ -24,6 +25,7 @@ from typing import Any
 
 from .errors import RecordingUnavailable
 from .format import RecordKind
+from .video_format import encode_video_config
 from .writer import DEFAULT_MAX_DELAY, RecordingWriter
 
 __all__ = ["REDACTED_KEYS", "SessionRecorder"]
@@ -104,6 +106,34 @@ class SessionRecorder:
         except RecordingUnavailable as exc:
             self._trip(str(exc))
             return False
+        return True
+
+    def video_config(self, channel: int, config: Mapping[str, Any]) -> bool:
+        """A browser's ``video_config`` (codec, width, height) for the video on ``channel``.
+
+        Only those three keys are recorded. Raises ValueError if one is missing or
+        malformed (the browser broke the protocol: end its link).
+        """
+        payload = encode_video_config(config)
+        return self._guarded(lambda: self.writer.video_config(channel, payload, self.clock()))
+
+    def video(self, channel: int, payload: bytes) -> bool:
+        """One encoded video chunk exactly as on the link: flags ‖ timestamp ‖ chunk bytes.
+
+        A key chunk (flags bit 0) starts a seek point holding the channel's current
+        config. Raises ValueError for a payload of 9 bytes or less or over the link's
+        4 MiB (the browser broke the protocol).
+        """
+        return self._guarded(lambda: self.writer.video(channel, payload, self.clock()))
+
+    def _guarded(self, write: Callable[[], None]) -> bool:
+        try:
+            write()
+        except RecordingUnavailable as exc:
+            self._trip(str(exc))
+            return False
+        if not self.writer.available:
+            self._trip("recording write failed")  # this record is kept (in memory for now)
         return True
 
     def _record(self, kind: RecordKind, channel: int, payload: bytes) -> bool:

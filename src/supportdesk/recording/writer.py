@@ -1,8 +1,9 @@
 """RecordingWriter: appends a live session's records to an encrypted, chained recording file.
 
 Calls are cheap appends to an in-memory chunk; a chunk is sealed (compressed,
-encrypted, chained) and written when it reaches ``chunk_bytes``, when a keyframe
-or a new RFB channel starts one, and on :meth:`tick`, which also fsyncs. Call
+encrypted, chained) and written when it reaches ``chunk_bytes``, when a keyframe,
+a video key chunk or a new screen channel starts one, and on :meth:`tick`, which
+also fsyncs. Call
 ``tick`` from a timer at least every ``max_delay`` seconds (the
 :class:`~supportdesk.recording.session_tee.SessionRecorder` does this): then every
 record is on disk within ``2 * max_delay`` (default 0.5 s -> at most 1 s lost to a
@@ -48,6 +49,7 @@ from .format import (
     RecordKind,
 )
 from .keyframe import parse_keyframe
+from .video_format import check_video_payload, is_key_chunk, parse_video_config
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "DEFAULT_MAX_DELAY", "RecordingWriter"]
 
@@ -88,6 +90,7 @@ class RecordingWriter:
         self._chain = chain_seed(header_bytes)
         self._last_us = 0
         self._seen_channels: set[int] = set()
+        self._video_configs: dict[int, bytes] = {}
         # The open chunk.
         self._records: list[Record] = []
         self._size = 0
@@ -166,8 +169,8 @@ class RecordingWriter:
 
     def record(self, kind: RecordKind, channel: int, payload: bytes, at: datetime) -> None:
         """Append one record; raises RecordingUnavailable if it cannot be kept."""
-        if kind is RecordKind.KEYFRAME:
-            raise ValueError("use keyframe() for keyframes")
+        if kind in (RecordKind.KEYFRAME, RecordKind.VIDEO, RecordKind.VIDEO_CONFIG):
+            raise ValueError(f"use {kind.name.lower()}() for {kind.name} records")
         with self._lock:
             self._check_room(len(payload))
             at_us = self._to_us(at)
@@ -184,6 +187,39 @@ class RecordingWriter:
             at_us = self._to_us(at)
             self._start_chunk(ChunkFlags.KEYFRAME, channel)
             self._append(Record(at_us, RecordKind.KEYFRAME, channel, bytes(payload)))
+
+    def video_config(self, channel: int, payload: bytes, at: datetime) -> None:
+        """Record a VIDEO_CONFIG (from ``encode_video_config``) and use it for later seek points.
+
+        The first video record of a channel starts a chunk flagged CHANNEL_START | VIDEO.
+        """
+        parse_video_config(payload)  # a seek point with a config no decoder takes is useless
+        with self._lock:
+            self._check_room(len(payload))
+            at_us = self._to_us(at)
+            self._start_video_channel(channel)
+            self._video_configs[channel] = bytes(payload)
+            self._append(Record(at_us, RecordKind.VIDEO_CONFIG, channel, bytes(payload)))
+
+    def video(self, channel: int, payload: bytes, at: datetime) -> None:
+        """Record one video chunk as on the link (flags ‖ timestamp ‖ bytes).
+
+        A key chunk after a :meth:`video_config` of its channel starts a chunk flagged
+        KEYFRAME | VIDEO whose records are that config, then the key chunk: a seek point.
+        Chunks before the channel's first config are recorded but mark no seek point.
+        Raises ValueError for a payload without header or larger than a link message.
+        """
+        check_video_payload(payload)
+        with self._lock:
+            config = self._video_configs.get(channel)
+            room = len(payload) + (len(config) + RECORD_HEADER_SIZE if config else 0)
+            self._check_room(room)
+            at_us = self._to_us(at)
+            self._start_video_channel(channel)
+            if config is not None and is_key_chunk(payload):
+                self._start_chunk(ChunkFlags.KEYFRAME | ChunkFlags.VIDEO, channel)
+                self._append(Record(at_us, RecordKind.VIDEO_CONFIG, channel, config), seal=False)
+            self._append(Record(at_us, RecordKind.VIDEO, channel, bytes(payload)))
 
     # -- flushing (timer, may run in a worker thread) ----------------------------------
 
@@ -287,15 +323,20 @@ class RecordingWriter:
         self._last_us = max(self._last_us, (at - self.started_at) // _ONE_US)
         return self._last_us
 
-    def _append(self, record: Record) -> None:
+    def _append(self, record: Record, *, seal: bool = True) -> None:
         if len(record.payload) > MAX_RECORD_PAYLOAD:
             raise ValueError(f"record payload of {len(record.payload)} bytes exceeds the limit")
         self._records.append(record)
         self._size += RECORD_HEADER_SIZE + len(record.payload)
         if record.kind in EVENT_KINDS:
             self._flags |= ChunkFlags.EVENTS
-        if self._size >= self.chunk_bytes:
+        if seal and self._size >= self.chunk_bytes:
             self._seal()
+
+    def _start_video_channel(self, channel: int) -> None:
+        if channel not in self._seen_channels:
+            self._seen_channels.add(channel)
+            self._start_chunk(ChunkFlags.CHANNEL_START | ChunkFlags.VIDEO, channel)
 
     def _start_chunk(self, flags: ChunkFlags, channel: int) -> None:
         self._seal()
