@@ -33,7 +33,8 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], clock[1] .. string.format('%06d', tonumber(clock[2])))
 end
 local token = redis.call('INCR', KEYS[2])
-redis.call('SET', KEYS[1], token .. ' ' .. ARGV[1], 'PX', ARGV[2])
+-- %d: the token is ~1.7e15, past what Lua's default number format writes exactly.
+redis.call('SET', KEYS[1], string.format('%d', token) .. ' ' .. ARGV[1], 'PX', ARGV[2])
 return token
 """
 
