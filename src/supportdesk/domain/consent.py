@@ -3,6 +3,10 @@
 The texts are data, keyed by version and language; a published version is never
 edited, only superseded, because audit entries refer to it by version and by the
 SHA-256 of the exact text shown. German is the language of record; English is offered.
+
+Two families: the support program's texts (``CURRENT_CONSENT_VERSION``: view, control,
+files, diagnostics) and the browser's (``BROWSER_CONSENT_VERSION``: the screen the
+customer picks, chat and the agent's pointer; never control).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, c
 from supportdesk.domain.utc import iso_utc, require_utc
 
 CURRENT_CONSENT_VERSION = "2026-11-1"
+BROWSER_CONSENT_VERSION = "2026-12-browser-1"
 MAX_AGENT_NAME_LENGTH = 80
 
 
@@ -103,8 +108,40 @@ _EN_2026_11_1 = ConsentText(
     ),
 )
 
+_DE_2026_12_BROWSER_1 = ConsentText(
+    version=BROWSER_CONSENT_VERSION,
+    language=Language.DE,
+    body=(
+        '"{agent}" hat Sie eingeladen, Ihren Bildschirm im Browser freizugeben. '
+        'Wenn Sie zustimmen, sieht "{agent}" den Bildschirm, das Fenster oder den Tab, '
+        "den Sie im nächsten Schritt auswählen, kann mit Ihnen chatten und mit einem Zeiger "
+        "auf Ihr Bild zeigen; den Zeiger sehen Sie auf dieser Seite. "
+        '"{agent}" kann Ihre Maus und Ihre Tastatur nicht steuern. '
+        "Diese Sitzung wird aufgezeichnet. Sie können die Freigabe jederzeit pausieren "
+        "oder beenden. Möchten Sie Ihren Bildschirm freigeben?"
+    ),
+    warning=_DE_2026_11_1.warning,
+)
+
+_EN_2026_12_BROWSER_1 = ConsentText(
+    version=BROWSER_CONSENT_VERSION,
+    language=Language.EN,
+    body=(
+        '"{agent}" has invited you to share your screen in the browser. '
+        'If you agree, "{agent}" sees the screen, window or tab you choose in the next '
+        "step, can chat with you and can point at your picture with a pointer that you "
+        'see on this page. "{agent}" cannot control your mouse or your keyboard. '
+        "This session will be recorded. You can pause or end sharing at any time. "
+        "Do you want to share your screen?"
+    ),
+    warning=_EN_2026_11_1.warning,
+)
+
 CONSENT_TEXTS: Mapping[tuple[str, Language], ConsentText] = MappingProxyType(
-    {(t.version, t.language): t for t in (_DE_2026_11_1, _EN_2026_11_1)}
+    {
+        (t.version, t.language): t
+        for t in (_DE_2026_11_1, _EN_2026_11_1, _DE_2026_12_BROWSER_1, _EN_2026_12_BROWSER_1)
+    }
 )
 
 

@@ -301,6 +301,19 @@ class RemoteSupport:
             )
         return self.live.get(number) if number else None
 
+    async def peek_join_token(self, token: str, now: datetime) -> SupportSession | None:
+        """The live session a join token would open, without spending the token; None
+        for any bad, spent or expired token (the browser page checks before its link
+        spends it)."""
+        if not token:
+            return None
+        async with self.audit.work() as work:
+            number = await SupportSessionRecords(work.session).peek_join_token(
+                self.keys.token_digest(token), now
+            )
+        session = self.live.get(number) if number else None
+        return None if session is None or session.is_terminal else session
+
     async def _save(self, session: SupportSession, now: datetime, audit: list[AuditRecord]) -> None:
         async with self.audit.work() as work:
             await SupportSessionRecords(work.session).save_state(

@@ -176,6 +176,19 @@ class SupportSessionRecords:
             return None
         return row.consultation_number
 
+    async def peek_join_token(self, digest: str, now: datetime) -> str | None:
+        """The consultation number the token belongs to, if it is unused and unexpired;
+        unlike :meth:`take_join_token` the token stays valid."""
+        row = await self.session.scalar(
+            select(SupportSessionRow).where(SupportSessionRow.join_token_digest == digest)
+        )
+        if row is None:
+            return None
+        expires = row.join_token_expires_at
+        if expires is None or aware(expires) <= now:
+            return None
+        return row.consultation_number
+
     async def for_agent(self, agent_id: int, limit: int = 50) -> list[SessionSummary]:
         rows = await self.session.scalars(
             select(SupportSessionRow)
