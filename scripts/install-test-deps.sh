@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (a virtual X display,
-# a terminal to type into, a browser), but only those that are missing.
+# a terminal to type into, a browser, Redis for the bus), but only those that are missing.
 set -euo pipefail
 
 declare -A wanted=(
@@ -12,6 +12,8 @@ declare -A wanted=(
   [setxkbmap]=x11-xkb-utils
   [xsetroot]=x11-xserver-utils
   [chromium]=chromium
+  [redis-server]=redis-server
+  [redis-cli]=redis-tools
 )
 missing=()
 for command in "${!wanted[@]}"; do
