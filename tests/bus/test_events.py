@@ -40,6 +40,8 @@ async def test_other_channels_are_not_heard(harness: Harness) -> None:
 async def test_a_closed_subscription_ends(harness: Harness) -> None:
     events = harness.bus.events
     subscription = await events.subscribe("a")
+    await events.publish("a", {"unread": True})
+    await asyncio.sleep(0.05)
     await subscription.aclose()
     await events.publish("a", {"late": True})
     with pytest.raises(StopAsyncIteration):

@@ -146,6 +146,8 @@ class InProcessSubscription:
 
     async def aclose(self) -> None:
         if self._events.forget(self):
+            while not self._queue.empty():  # like a closed Redis link: nothing more
+                self._queue.get_nowait()
             self._queue.put_nowait(None)
 
     async def __aenter__(self) -> InProcessSubscription:
