@@ -16,11 +16,11 @@ async def test_burst_then_refused(harness: Harness) -> None:
 
 async def test_refills_at_the_rate(harness: Harness) -> None:
     buckets = harness.bus.buckets
-    assert await buckets.take("b", 4, 1)
-    assert not await buckets.take("b", 4, 1)
-    await harness.advance(0.26)  # a little over one token at 4/s
-    assert await buckets.take("b", 4, 1)
-    assert not await buckets.take("b", 4, 1)
+    assert await buckets.take("b", 2, 1)
+    assert not await buckets.take("b", 2, 1)
+    await harness.advance(0.55)  # a little over one token at 2/s
+    assert await buckets.take("b", 2, 1)
+    assert not await buckets.take("b", 2, 1)
 
 
 async def test_refill_stops_at_the_burst(harness: Harness) -> None:

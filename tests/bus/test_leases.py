@@ -28,10 +28,10 @@ async def test_nobody_holds_a_fresh_key(harness: Harness) -> None:
 
 async def test_renewing_keeps_the_lease(harness: Harness) -> None:
     leases = harness.bus.leases
-    lease = await leases.acquire("k", "node-a", 0.4)
+    lease = await leases.acquire("k", "node-a", 1.0)
     assert lease is not None
-    for _ in range(3):
-        await harness.advance(0.25)
+    for _ in range(3):  # 1.2 s in all: past the first ttl, held by renewing
+        await harness.advance(0.4)
         assert await leases.renew(lease)
     held = await leases.holder("k")
     assert held is not None and held.token == lease.token
