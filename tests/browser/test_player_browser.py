@@ -3,7 +3,9 @@
 Recordings of known pictures (tests/recording/colour_session.py: a block whose
 colour and place say which second it is) are registered with the real server the
 way the relay registers them. The canvas noVNC draws is read back and compared
-with the picture of that second.
+with the picture of that second. A browser share (tests/recording/video_session.py:
+real H.264 from libx264, one colour per second) plays through VideoDecoder: the
+canvas shows that second's colour and the frame painted is the one of the position.
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ from supportdesk.store.database import create_engine, session_factory
 from supportdesk.store.recordings import Recordings
 from tests.live_server import LiveServer, live_server
 from tests.recording.colour_session import SECOND, ColourRecording, record_colours
+from tests.recording.video_session import PALETTE, VideoRecording, record_video
 
 PASSWORD = "korrekt pferd batterie heftklammer"
 KEY = secrets.token_bytes(32)
 SHORT, LONG, UNOPENED = "BN-2026-1111-2222-3", "BN-2026-6060-6060-6", "BN-2026-7777-0000-1"
 DAMAGED = "BN-2026-6666-0000-2"
+VIDEO = "BN-2026-8080-8080-8"
 TOTP_SECRETS: dict[str, str] = {}
 TOLERANCE = 3.0  # mean absolute difference per channel; lossless Tight draws exactly
 
@@ -49,6 +53,7 @@ TOLERANCE = 3.0  # mean absolute difference per channel; lossless Tight draws ex
 class Fixture:
     server: LiveServer
     recordings: dict[str, ColourRecording]
+    video: VideoRecording
 
 
 def cli(folder: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
@@ -59,7 +64,7 @@ def cli(folder: Path, *args: str, stdin: str = "") -> subprocess.CompletedProces
     )  # fmt: skip
 
 
-async def register(folder: Path, recording: ColourRecording) -> None:
+async def register(folder: Path, recording: ColourRecording | VideoRecording) -> None:
     """What the relay writes at a session's end: the row and the audited final hash."""
     engine = create_engine(f"sqlite+aiosqlite:///{folder / 'var' / 'supportdesk.db'}")
     ended = datetime.now(UTC) - timedelta(hours=1)
@@ -94,6 +99,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
         DAMAGED: record_colours(directory / f"{DAMAGED}.sdrec", KEY, DAMAGED, seconds=30),
     }
     damage_after(recordings[DAMAGED].path, 21 * SECOND)
+    video = record_video(
+        directory / f"{VIDEO}.sdrec", KEY, VIDEO, seconds=30, fps=10, key_every_seconds=10
+    )
     with live_server(folder, SUPPORTDESK_RECORDING_MASTER_KEY=KEY.hex()) as server:
         for name, role in (("rita", "auditor"), ("anna", "agent")):
             added = cli(
@@ -101,9 +109,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
                 "--password-stdin", stdin=PASSWORD + "\n",
             )  # fmt: skip
             assert added.returncode == 0, added.stderr
-        for recording in recordings.values():
+        for recording in [*recordings.values(), video]:
             asyncio.run(register(folder, recording))
-        yield Fixture(server, recordings)
+        yield Fixture(server, recordings, video)
 
 
 def damage_after(path: Path, at_us: int) -> None:
@@ -296,3 +304,69 @@ async def test_a_damaged_recording_stops_playback_with_a_clear_message(
     await auditor.locator("[data-timeline]").fill(str(25 * SECOND))
     await expect(player).to_have_attribute("data-state", "damaged")
     await expect(auditor.locator("[data-notice]")).to_contain_text("an dieser Stelle beschädigt")
+
+
+async def shown_colour(page: Page, expected: tuple[int, int, int]) -> float:
+    """How far the centre of the video canvas is from ``expected`` once painted (up to 5 s).
+
+    The colour must also be nearer to ``expected`` than to any other colour of the
+    palette (they are 56 apart).
+    """
+    difference = float("inf")
+    for _ in range(50):
+        shown = await canvas_pixels(page)
+        h, w = shown.shape[:2]
+        centre = shown[h // 2 - 20 : h // 2 + 20, w // 2 - 20 : w // 2 + 20].reshape(-1, 3)
+        mean = centre.mean(0)
+        difference = float(np.abs(mean - np.array(expected)).max())
+        others = [c for c in PALETTE if c != expected]
+        nearest = min(float(np.abs(mean - np.array(c)).max()) for c in others)
+        if difference >= nearest:
+            difference = float("inf")  # looks like another second
+        elif difference <= VIDEO_TOLERANCE:
+            break
+        await asyncio.sleep(0.1)
+    return difference
+
+
+VIDEO_TOLERANCE = 8.0  # H.264 of a flat colour, BT.601 tagged
+
+
+async def test_a_browser_share_plays_and_seeks_through_video_decoder(
+    auditor: Page, desk: Fixture
+) -> None:
+    page, video = auditor, desk.video
+    await open_player(page, desk.server, VIDEO, "Prüfung einer Bildschirmfreigabe im Browser")
+    player = page.locator("[data-player]")
+    assert await player.get_attribute("data-video") == "true"
+    await expect(player).to_have_attribute("data-state", "playing")
+    await expect(player).to_have_attribute("data-painted-timestamp", re.compile(r"^\d+$"))
+    await page.get_by_role("button", name="Pause").click()
+    await expect(player).to_have_attribute("data-state", "paused")
+
+    # Seek while paused (the slider moves in 0.1 s steps): just after a key chunk,
+    # mid-interval (decoded from the key chunk before, painted only at t), backwards,
+    # the last frame, a key chunk itself.
+    for at_us in (10_400_000, 17_400_000, 4_200_000, 29_200_000, 20_300_000):
+        await seek_paused(page, at_us)
+        frame = video.frame_at(at_us)
+        await expect(player).to_have_attribute(
+            "data-painted-timestamp", str(video.chunks[frame].timestamp_us)
+        )
+        assert await player.get_attribute("data-painted-frames") == "1"  # only the one at t
+        difference = await shown_colour(page, video.colour_at(at_us))
+        assert difference <= VIDEO_TOLERANCE, f"at {at_us} µs the canvas differs by {difference}"
+    await page.screenshot(path=str(desk.server.workdir / "player-video.png"))
+
+    # Before the share's first chunk there is nothing to show, and the page says so.
+    await seek_paused(page, 100_000)
+    await expect(page.locator("[data-notice]")).to_contain_text("beginnt später")
+
+    # Play at 8x from 24 s to the end: the last picture stays.
+    await seek_paused(page, 24 * SECOND)
+    await page.get_by_label("Geschwindigkeit").select_option("8")
+    await page.get_by_role("button", name="Abspielen").click()
+    await expect(player).to_have_attribute("data-state", "ended", timeout=15_000)
+    last = video.chunks[-1].timestamp_us
+    await expect(player).to_have_attribute("data-painted-timestamp", str(last))
+    assert await shown_colour(page, video.colour_at(30 * SECOND)) <= VIDEO_TOLERANCE

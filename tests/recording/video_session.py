@@ -35,18 +35,27 @@ VIDEO_START = 300_000
 _ENCODERS = {
     "h264": (
         "libx264",
-        {"preset": "ultrafast", "tune": "zerolatency", "x264-params": "scenecut=0:bframes=0"},
+        {
+            "preset": "ultrafast",
+            "tune": "zerolatency",
+            # FFmpeg converts RGB with BT.601: say so, as a browser's encoder does.
+            "x264-params": "scenecut=0:bframes=0:colormatrix=smpte170m:colorprim=smpte170m"
+            ":transfer=smpte170m:range=tv",
+        },
     ),
     "vp9": ("libvpx-vp9", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}),
     "vp8": ("libvpx", {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}),
 }
 
 
+_LEVELS = (40, 100, 160, 216)
+PALETTE = [(r, g, b) for r in _LEVELS for g in _LEVELS for b in _LEVELS]
+"""64 colours, each at least 56 from any other in some channel."""
+
+
 def colour(second: int) -> tuple[int, int, int]:
-    """A colour per second, far from its neighbours' (and from black)."""
-    rng = np.random.default_rng(1000 + second)
-    r, g, b = (int(v) for v in rng.integers(40, 216, 3))
-    return (r, g, b)
+    """The colour of second ``second``: 64 seconds in a row have different ones."""
+    return PALETTE[(second * 23) % len(PALETTE)]
 
 
 def picture(i: int, fps: int) -> np.ndarray:

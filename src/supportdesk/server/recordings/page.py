@@ -154,6 +154,7 @@ async def player(request: Request, number: str) -> Response:
         has_screen=channel is not None,
         channels=channels,
         channel=channel,
+        video=any(c.video for c in channels if c.channel == channel),
     )
 
 
@@ -170,12 +171,17 @@ def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
 class ShownChannel:
     channel: int
     clock: str  # when its first picture was recorded
+    video: bool = False  # a browser's encoded screen, not RFB
 
 
 def _channels(reader: RecordingReader) -> list[ShownChannel]:
     starts = reader.index.channel_starts
     return [
-        ShownChannel(c, clock_text(reader.index.entries[starts[c]].header.first_us))
+        ShownChannel(
+            c,
+            clock_text(reader.index.entries[starts[c]].header.first_us),
+            reader.index.is_video(c),
+        )
         for c in reader.index.channels
     ]
 

@@ -1,10 +1,13 @@
-"""The auditor's player socket: a recorded RFB channel, paced, with play, pause, speed and seek.
+"""The auditor's player socket: a recorded screen channel, paced, with play, pause, speed and seek.
 
 One WebSocket per opened player, authenticated on the upgrade like the live sockets
 (allowed Origin, one-time ticket of purpose ``player``, the agent may still play
-recordings). Binary messages to the browser are the RFB stream of a
-:class:`PlayerFeed` (the handshake as its own message, then updates paced by the
-:class:`PlaybackClock`); the page hands them to a fresh noVNC per feed. Text
+recordings). For an RFB channel the binary messages to the browser are the RFB
+stream of a :class:`PlayerFeed` (the handshake as its own message, then updates
+paced by the :class:`PlaybackClock`); the page hands them to a fresh noVNC per
+feed. For a video channel (a browser's screen) they are the recorded chunks of a
+:class:`VideoFeed`, with its ``config`` and ``paint_from`` text messages; the page
+decodes them with VideoDecoder. ``start`` says which (``"video": true``). Text
 messages are JSON: the page sends ``{"type": "play" | "pause"}``,
 ``{"type": "speed", "speed": 4}`` and ``{"type": "seek", "at_us": t}``; the server
 answers with ``start`` (a new feed: the page starts a new noVNC), ``state``,
@@ -27,6 +30,7 @@ from supportdesk.config import ConfigError
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError, RecordingReader
 from supportdesk.recording.playback_clock import PlaybackClock
+from supportdesk.recording.video_feed import VideoFeed
 from supportdesk.recording_archive import RecordingArchive, RecordingGone
 from supportdesk.server.relay.endpoints import allowed_origins
 from supportdesk.server.state import desk_of
@@ -52,6 +56,7 @@ class PlayerSession:
         self.socket = socket
         self.reader = reader
         self.channel = channel
+        self.video = reader.index.is_video(channel)
         self.speed = 1
         self.paused = False
         self.commands: asyncio.Queue[object] = asyncio.Queue()
@@ -100,7 +105,11 @@ class PlayerSession:
     async def _play_from(self, start_us: int) -> int | None:
         """Play one feed; returns where to seek to, or None when the socket closed."""
         start_us = max(0, min(start_us, self.reader.duration_us))
-        feed = await asyncio.to_thread(PlayerFeed, self.reader, self.channel, start_us)
+        feed: PlayerFeed | VideoFeed
+        if self.video:
+            feed = await asyncio.to_thread(VideoFeed, self.reader, self.channel, start_us)
+        else:
+            feed = await asyncio.to_thread(PlayerFeed, self.reader, self.channel, start_us)
         messages = feed.messages()
         clock = PlaybackClock(start_us, self._now(), self.speed, paused=self.paused)
         await self._send_json("start", clock)
@@ -112,7 +121,10 @@ class PlayerSession:
             if pending is not None:
                 wait = clock.wait_for(pending.at_us, self._now())
                 if wait == 0.0:
-                    await self.socket.send_bytes(pending.data)
+                    if isinstance(pending.data, str):
+                        await self.socket.send_text(pending.data)
+                    else:
+                        await self.socket.send_bytes(pending.data)
                     pending = await self._next(messages)
                     continue
             if pending is None and not ended:
@@ -172,6 +184,7 @@ class PlayerSession:
                     "speed": clock.speed,
                     "paused": clock.paused,
                     "duration_us": self.reader.duration_us,
+                    "video": self.video,
                 }
             )
         )

@@ -1,8 +1,12 @@
 // The auditor's player: one socket to the server; its binary messages are a recorded
 // RFB stream handed to noVNC, its text messages (JSON) say where playback is.
 // A seek is a new feed on the same socket and a fresh noVNC on a fresh channel.
+// A browser's shared screen (data-video="true") is recorded video instead: the binary
+// messages are its chunks and go, with the feed's config and paint_from, to a
+// PlayerVideo (VideoDecoder on a canvas).
 import "/static/novnc-zlib-reset.js";
 import RFB from "/novnc/core/rfb.js";
+import { PlayerVideo } from "/static/player-video.js";
 
 const root = document.querySelector("[data-player]");
 const screen = root.querySelector("[data-screen]");
@@ -12,6 +16,7 @@ const timeline = root.querySelector("[data-timeline]");
 const positionOut = root.querySelector("[data-position]");
 const notice = root.querySelector("[data-notice]");
 const durationUs = Number(root.dataset.durationUs);
+const videoCanvas = root.dataset.video === "true" ? root.querySelector("[data-video-screen]") : null;
 const wsUrl = (path) => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
 
 // A WebSocket-like channel noVNC can attach to: it receives what we hand it, and what
@@ -70,6 +75,21 @@ class FeedChannel {
 
 let channel = null;
 let rfb = null;
+let video = null;
+if (videoCanvas) {
+  if (PlayerVideo.supported()) {
+    video = new PlayerVideo(videoCanvas, {
+      onError: () => showNotice(root.dataset.textVideoError),
+      onFrame: (timestamp) => {
+        // What tests (and a curious auditor) read: the frame shown, frames painted per feed.
+        root.dataset.paintedTimestamp = String(timestamp);
+        root.dataset.paintedFrames = String(Number(root.dataset.paintedFrames || 0) + 1);
+      },
+    });
+  } else {
+    root.dataset.state = "unsupported";
+  }
+}
 let playback = { at_us: 0, speed: 1, paused: false, since: performance.now() };
 let dragging = false;
 
@@ -77,17 +97,33 @@ const socket = new WebSocket(wsUrl(root.dataset.socketUrl));
 socket.binaryType = "arraybuffer";
 socket.addEventListener("message", (event) => {
   if (typeof event.data !== "string") {
-    if (channel) channel.deliver(event.data);
+    if (video) video.chunk(event.data);
+    else if (channel) channel.deliver(event.data);
     return;
   }
   const message = JSON.parse(event.data);
+  if (message.type === "config" || message.type === "paint_from") {
+    if (message.type === "config") hideNotice();
+    if (video) video.control(message);
+    return;
+  }
   if (message.type === "damaged") {
     root.dataset.state = "damaged";
     showNotice(root.dataset.textDamaged);
     return;
   }
-  if (message.type === "start") startViewer();
+  if (message.type === "start") {
+    if (video) {
+      video.start();
+      root.dataset.paintedFrames = "0";
+    }
+    else if (!videoCanvas) startViewer();
+  }
   onPlayback(message);
+  if (video && (message.type === "caught_up" || message.type === "end") && video.caughtUp()) {
+    showNotice(root.dataset.textVideoWaiting);
+  }
+  if (videoCanvas && !video) showNotice(root.dataset.textVideoUnsupported);
 });
 socket.addEventListener("close", () => {
   if (root.dataset.state === "damaged") return;
