@@ -1,0 +1,195 @@
+/**
+ * The screen onto the link: captured frames through a real-time VideoEncoder into
+ * channel-1 chunks, within back-pressure. A frame is dropped (and a key chunk asked for
+ * next, and the bitrate lowered) when the credit window is used up, the socket holds
+ * more than 256 KiB, or the encoder queues more than two frames. `video_config` goes
+ * out before the first chunk after every configure; a key chunk follows every
+ * configure, every drop and every relay `keyframe`.
+ */
+
+import { BitratePolicy } from "./bitrate.js";
+import { FRAME_RATE, cappedSize, pickCodec, relayAccepts, startBitrate } from "./codecs.js";
+import { VIDEO_HEADER, videoPayload } from "./link.js";
+
+export const MAX_BUFFERED = 256 * 1024;
+export const MAX_ENCODE_QUEUE = 2;
+const FRAME_INTERVAL_US = 1e6 / FRAME_RATE;
+const FRAME_SLACK_US = 3000;
+
+export class ScreenSender {
+  /**
+   * @param {import("./link.js").Link} link
+   * @param {{onProblem: (what: string) => void}} handlers  "no_codec" when nothing fits
+   */
+  constructor(link, handlers, clock = () => performance.now()) {
+    this.link = link;
+    this.handlers = handlers;
+    this.clock = clock;
+    this.relayCodecs = null;
+    this.excluded = [];
+    this.encoder = null;
+    this.current = null; // {codec, config}
+    this.configuring = false;
+    this.policy = null;
+    this.forceKey = true;
+    this.awaitingKey = true;
+    this.configPending = false;
+    this.paused = false;
+    this.stopped = false;
+    this.lastTimestamp = -Infinity;
+    this.sizeKey = "";
+    this.stats = { frames: 0, chunks: 0, dropped: 0, bytes: 0 };
+  }
+
+  /** A captured frame; always closed here. */
+  frame(frame) {
+    try {
+      this.#take(frame);
+    } finally {
+      frame.close();
+    }
+  }
+
+  /** The relay's `codecs`: re-pick and reconfigure when the current codec is not in it. */
+  setRelayCodecs(codecs) {
+    this.relayCodecs = Array.isArray(codecs) ? codecs : null;
+    if (this.current && !relayAccepts(this.relayCodecs, this.current.codec)) {
+      this.sizeKey = ""; // the next frame configures afresh
+    }
+  }
+
+  /** The relay asks for a key chunk next. */
+  keyframe() {
+    this.forceKey = true;
+  }
+
+  pause() {
+    this.paused = true;
+  }
+
+  resume() {
+    this.paused = false;
+    this.forceKey = true;
+  }
+
+  stop() {
+    this.stopped = true;
+    if (this.encoder && this.encoder.state !== "closed") this.encoder.close();
+    this.encoder = null;
+  }
+
+  #take(frame) {
+    if (this.stopped || this.paused || this.configuring) return;
+    const timestamp = frame.timestamp;
+    if (timestamp - this.lastTimestamp < FRAME_INTERVAL_US - FRAME_SLACK_US) return;
+    this.lastTimestamp = timestamp;
+    this.stats.frames += 1;
+    const size = cappedSize(frame.displayWidth, frame.displayHeight);
+    const key = `${size.width}x${size.height}`;
+    if (key !== this.sizeKey || !this.encoder) {
+      this.sizeKey = key;
+      this.#configure(size.width, size.height, null);
+      return;
+    }
+    const now = this.clock();
+    const bitrate = this.policy.due(now);
+    if (bitrate !== null) this.#reconfigure(bitrate, now);
+    if (
+      this.encoder.encodeQueueSize > MAX_ENCODE_QUEUE ||
+      this.link.bufferedAmount > MAX_BUFFERED ||
+      this.link.credit.available <= VIDEO_HEADER
+    ) {
+      this.#drop(now);
+      return;
+    }
+    const keyFrame = this.forceKey;
+    this.forceKey = false;
+    this.encoder.encode(frame, { keyFrame });
+  }
+
+  async #configure(width, height, bitrate) {
+    this.configuring = true;
+    try {
+      const start = startBitrate(width, height);
+      const chosen = await pickCodec(
+        width,
+        height,
+        bitrate ?? start,
+        this.relayCodecs,
+        (config) => VideoEncoder.isConfigSupported(config),
+        this.excluded,
+      );
+      if (this.encoder && this.encoder.state === "configured") {
+        // What the old configuration still holds comes out before the new one starts.
+        await this.encoder.flush().catch(() => {});
+      }
+      if (this.stopped) return;
+      if (!chosen) {
+        this.handlers.onProblem("no_codec");
+        return;
+      }
+      if (!this.encoder || this.encoder.state === "closed") {
+        this.encoder = new VideoEncoder({
+          output: (chunk) => this.#output(chunk),
+          error: () => this.#failed(),
+        });
+      }
+      this.encoder.configure(chosen.config);
+      this.current = chosen;
+      this.policy = new BitratePolicy(start);
+      this.policy.applied(chosen.config.bitrate, this.clock());
+      this.#configured();
+    } finally {
+      this.configuring = false;
+    }
+  }
+
+  #reconfigure(bitrate, now) {
+    const config = { ...this.current.config, bitrate };
+    this.encoder.configure(config);
+    this.current = { codec: this.current.codec, config };
+    this.policy.applied(bitrate, now);
+    this.#configured();
+  }
+
+  #configured() {
+    this.configPending = true;
+    this.forceKey = true;
+    this.awaitingKey = true;
+  }
+
+  #drop(now) {
+    this.stats.dropped += 1;
+    this.forceKey = true;
+    this.policy?.dropped(now);
+  }
+
+  #output(chunk) {
+    if (this.stopped) return;
+    const isKey = chunk.type === "key";
+    if (this.awaitingKey && !isKey) return; // a delta after a drop decodes to nothing
+    const payload = videoPayload(isKey, chunk.timestamp, chunk.byteLength);
+    chunk.copyTo(payload.subarray(VIDEO_HEADER));
+    if (this.configPending) {
+      const { codec, width, height } = this.current.config;
+      if (!this.link.send({ type: "video_config", codec, width, height })) return;
+      this.configPending = false;
+    }
+    if (this.link.bufferedAmount > MAX_BUFFERED || !this.link.sendVideo(payload)) {
+      this.awaitingKey = true;
+      this.#drop(this.clock());
+      return;
+    }
+    this.awaitingKey = false;
+    this.stats.chunks += 1;
+    this.stats.bytes += payload.byteLength;
+  }
+
+  #failed() {
+    // The encoder broke (e.g. its hardware went away): try the next codec once more.
+    if (this.stopped || !this.current) return;
+    this.excluded.push(this.current.codec);
+    this.encoder = null;
+    this.sizeKey = "";
+  }
+}

@@ -1,0 +1,299 @@
+"""The screen-sharing page's pure ES modules (static/share/*.js), run in Chromium: link
+framing and credit, codec choice and size, the bitrate policy, the pointer's place, the
+consent check and the receipt."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from playwright.async_api import Browser, Page
+
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from tests.live_server import LiveServer, live_server
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(tmp_path_factory.mktemp("share-modules")) as running:
+        yield running
+
+
+async def page_on(browser: Browser, server: LiveServer) -> Page:
+    page = await browser.new_page()
+    await page.goto(server.url + "/fernwartung")  # same origin: the modules import from here
+    return page
+
+
+async def run(page: Page, body: str) -> Any:
+    """Evaluate ``body`` (an async function body) with the modules imported as m.<name>."""
+    script = f"""async () => {{
+        const m = {{}};
+        for (const name of ["link", "codecs", "bitrate", "pointer", "receipt", "consent"]) {{
+            m[name] = await import(`/static/share/${{name}}.js`);
+        }}
+        {body}
+    }}"""
+    return await page.evaluate(script)
+
+
+async def test_link_framing_and_credit(server: LiveServer, browser: Browser) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const { encodeFrame, decodeFrame, encodeControl, decodeControl, videoPayload,
+                CreditWindow, linkUrl, linkProtocols, VIDEO_HEADER } = m.link;
+        const frame = encodeFrame(1, new Uint8Array([7, 8, 9]));
+        const back = decodeFrame(frame.buffer);
+        const control = decodeFrame(encodeControl({ type: "chat", text: "Grüße" }));
+        const payload = videoPayload(true, 1234567890123, 3);
+        payload.set([1, 2, 3], VIDEO_HEADER);
+        const credit = new CreditWindow();
+        credit.spend(1000000);
+        const before = credit.allows(48576), over = credit.allows(48577);
+        credit.returned(262144);
+        let refused = null;
+        try { decodeControl(new TextEncoder().encode("[1]")); } catch (e) { refused = e.name; }
+        let short = null;
+        try { decodeFrame(new Uint8Array([0])); } catch (e) { short = e.name; }
+        return {
+            frame: Array.from(frame), channel: back.channel, payload: Array.from(back.payload),
+            controlChannel: control.channel, control: decodeControl(control.payload),
+            video: Array.from(payload), available: credit.available, before, over,
+            refused, short,
+            wss: linkUrl(new URL("https://bank.example/fernwartung/browser"), "/ws/browser"),
+            ws: linkUrl(new URL("http://127.0.0.1:8000/x"), "/ws/browser"),
+            protocols: linkProtocols("abc_-1", "en"),
+        };
+        """,
+    )
+    assert result["frame"] == [0, 1, 7, 8, 9]
+    assert result["channel"] == 1 and result["payload"] == [7, 8, 9]
+    assert result["controlChannel"] == 0
+    assert result["control"] == {"type": "chat", "text": "Grüße"}
+    timestamp = (1234567890123).to_bytes(8, "big")
+    assert result["video"] == [1, *timestamp, 1, 2, 3]
+    assert result["before"] is True and result["over"] is False
+    assert result["available"] == 1024 * 1024 - 1000000 + 262144
+    assert result["refused"] == "TypeError" and result["short"] == "RangeError"
+    assert result["wss"] == "wss://bank.example/ws/browser"
+    assert result["ws"] == "ws://127.0.0.1:8000/ws/browser"
+    assert result["protocols"] == ["supportdesk.link.v1", "token.abc_-1", "lang.en"]
+
+
+async def test_codec_choice_size_and_bitrate(server: LiveServer, browser: Browser) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const c = m.codecs;
+        const yes = async () => ({ supported: true });
+        const onlyVp8 = async (config) => ({ supported: config.codec === "vp8" });
+        const pick = async (w, h, list, check = yes) =>
+            (await c.pickCodec(w, h, 3e6, list, check))?.codec ?? null;
+        const chosen = await c.pickCodec(1920, 1080, 3e6, null, yes);
+        return {
+            sizes: [c.cappedSize(1920, 1080), c.cappedSize(2560, 1440), c.cappedSize(3840, 1600),
+                    c.cappedSize(1366, 768), c.cappedSize(1023, 767)],
+            levels: [c.h264For(1920, 1080), c.h264For(1920, 1200), c.h264For(1280, 720)],
+            noList: await pick(1920, 1080, null),
+            vp9Only: await pick(1920, 1080, ["vp09.00.10.08", "vp8"]),
+            higherLevel: await pick(1920, 1080, ["avc1.640033"]),
+            lowerLevel: await pick(1920, 1200, ["avc1.640028", "vp8"]),
+            otherProfile: await pick(1920, 1080, ["avc1.42001f"]),
+            nothing: await pick(1920, 1080, ["av01.0.04M.08"]),
+            browserLimit: await pick(1920, 1080, null, onlyVp8),
+            config: chosen.config,
+            vp8Config: c.encoderConfig("vp8", 640, 480, 5e5),
+            bitrates: [c.startBitrate(1920, 1080), c.startBitrate(1366, 768),
+                       c.startBitrate(320, 200), c.startBitrate(3840, 2160)],
+            real: await c.pickCodec(1280, 720, 1e6, null,
+                                    (config) => VideoEncoder.isConfigSupported(config)),
+        };
+        """,
+    )
+    assert result["sizes"] == [
+        {"width": 1920, "height": 1080},
+        {"width": 1920, "height": 1080},
+        {"width": 1920, "height": 800},
+        {"width": 1366, "height": 768},
+        {"width": 1022, "height": 766},
+    ]
+    assert result["levels"] == ["avc1.640028", "avc1.640033", "avc1.640028"]
+    assert result["noList"] == "avc1.640028"
+    assert result["vp9Only"] == "vp09.00.10.08"
+    assert result["higherLevel"] == "avc1.640028"  # a level 5.1 decoder decodes 4.0
+    assert result["lowerLevel"] == "vp8"  # 1920x1200 needs more than level 4.0
+    assert result["otherProfile"] is None and result["nothing"] is None
+    assert result["browserLimit"] == "vp8"
+    assert result["config"] == {
+        "codec": "avc1.640028",
+        "width": 1920,
+        "height": 1080,
+        "bitrate": 3000000,
+        "framerate": 30,
+        "latencyMode": "realtime",
+        "avc": {"format": "annexb"},
+    }
+    assert "avc" not in result["vp8Config"]
+    assert result["bitrates"] == [3000000, 1517778, 300000, 3000000]
+    assert result["real"] is not None, "Debian chromium encodes at least one of the codecs"
+
+
+async def test_bitrate_falls_on_drops_and_recovers_after_quiet(
+    server: LiveServer, browser: Browser
+) -> None:
+    page = await page_on(browser, server)
+    steps = await run(
+        page,
+        """
+        const policy = new m.bitrate.BitratePolicy(3000000);
+        policy.applied(3000000, 0);
+        const log = [];
+        const at = (t) => { const b = policy.due(t); if (b !== null) policy.applied(b, t);
+                            log.push([t, b]); };
+        policy.dropped(100); at(100);    // within 2 s of the configure: wait
+        at(2000);                        // now: 3 M x 0.7
+        policy.dropped(2100); policy.dropped(2200); at(2300);  // lowered twice, too soon
+        at(4000);                        // 2.1 M x 0.7 x 0.7
+        for (let i = 0; i < 40; i++) policy.dropped(4100 + i);  // floor
+        at(6100);
+        at(9000);                        // quiet for < 5 s: nothing
+        at(9200);                        // 5 s quiet: x 1.2
+        at(12000);                       // the last raise < 5 s ago
+        at(14200);                       // x 1.2 again
+        return log;
+        """,
+    )
+    assert steps == [
+        [100, None],
+        [2000, 2100000],
+        [2300, None],
+        [4000, 1029000],
+        [6100, 300000],
+        [9000, None],
+        [9200, 360000],
+        [12000, None],
+        [14200, 432000],
+    ]
+
+
+async def test_pointer_place_and_consent_check(server: LiveServer, browser: Browser) -> None:
+    shown = consent_text(BROWSER_CONSENT_VERSION, Language.DE).render("Anna Berger")
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        f"""
+        const p = m.pointer.pointerPlace;
+        const shown = {{ version: "{shown.version}", sha256: "{shown.sha256}" }};
+        const text = {shown.text!r};
+        const ok = (request) => m.consent.consentMatches(request, shown);
+        const base = {{ type: "consent_request", mode: "browser",
+                        consent_version: shown.version }};
+        return {{
+            places: [p({{ x: 0.25, y: 0.5 }}), p({{ x: 1.5, y: -1 }}), p({{ x: null, y: 0.5 }}),
+                     p({{ x: NaN, y: 0 }}), p(null)],
+            sha: await m.consent.sha256Hex(text),
+            both: await ok({{ ...base, consent_sha256: shown.sha256, consent_text: text }}),
+            textOnly: await ok({{ ...base, consent_text: text }}),
+            otherText: await ok({{ ...base, consent_sha256: shown.sha256,
+                                   consent_text: text + " " }}),
+            otherVersion: await ok({{ ...base, consent_version: "2026-11-1",
+                                      consent_sha256: shown.sha256 }}),
+            appletMode: await ok({{ ...base, mode: "applet", consent_sha256: shown.sha256 }}),
+            neither: await ok(base),
+            yes: m.consent.consentAnswer(shown, "yes"),
+            no: m.consent.consentAnswer(shown, "no", "picker_cancelled"),
+        }};
+        """,
+    )
+    assert result["places"] == [
+        {"left": "25.00%", "top": "50.00%"},
+        {"left": "100.00%", "top": "0.00%"},
+        None,
+        None,
+        None,
+    ]
+    assert result["sha"] == hashlib.sha256(shown.text.encode()).hexdigest()
+    assert result["both"] is True and result["textOnly"] is True
+    for refused in ("otherText", "otherVersion", "appletMode", "neither"):
+        assert result[refused] is False, refused
+    assert result["yes"] == {
+        "type": "consent",
+        "decision": "yes",
+        "consent_version": BROWSER_CONSENT_VERSION,
+        "consent_sha256": shown.sha256,
+    }
+    assert result["no"]["decision"] == "no" and result["no"]["reason"] == "picker_cancelled"
+
+
+async def test_receipt_mirrors_the_programs(server: LiveServer, browser: Browser) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const r = m.receipt;
+        const de = { consultation_number: "Beratungsnummer", bank: "Bank",
+                     agent_name: "Berater/in", start: "Beginn", end: "Ende",
+                     duration: "Dauer", shared: "Freigegeben",
+                     shared_items: "Bildschirm (Ansicht), Chat, Zeiger",
+                     receipt_title: "Quittung Fernwartung",
+                     recording_notice: "Die Sitzung wird aufgezeichnet.",
+                     quote_number: "Bitte nennen Sie bei Rückfragen die Beratungsnummer." };
+        const word = (key) => de[key] ?? key;
+        const receipt = { consultationNumber: "2026-1206-0042", bank: "LIGA Bank eG",
+                          bankDomain: "fernwartung.ligabank.de", agentName: "Anna Berger",
+                          startedAt: new Date("2026-12-06T09:15:02Z"),
+                          endedAt: new Date("2026-12-06T10:17:05.400Z"), language: "de" };
+        return {
+            stem: r.receiptFileStem("2026/1206 0042"),
+            durations: [r.formatDuration(0), r.formatDuration(3723400), r.formatDuration(-5)],
+            de: r.formatLocal(new Date("2026-07-01T10:00:00Z"), "de"),
+            en: r.formatLocal(new Date("2026-12-06T09:15:02Z"), "en"),
+            text: r.receiptText(receipt, word),
+            json: r.receiptJson(receipt, word),
+            names: Object.values(r.receiptFiles(receipt, word)).map((f) => f.name),
+        };
+        """,
+    )
+    assert result["stem"] == "Fernwartung-202612060042"
+    assert result["durations"] == ["0:00:00 (h:mm:ss)", "1:02:03 (h:mm:ss)", "0:00:00 (h:mm:ss)"]
+    assert result["de"] == "01.07.2026, 12:00:00 Uhr"
+    assert result["en"] == "2026-12-06, 10:15:02 CET"
+    assert result["text"] == (
+        "Quittung Fernwartung\n"
+        "====================\n"
+        "\n"
+        "Beratungsnummer: 2026-1206-0042\n"
+        "Bank:            LIGA Bank eG (fernwartung.ligabank.de)\n"
+        "Berater/in:      Anna Berger\n"
+        "Beginn:          06.12.2026, 10:15:02 Uhr\n"
+        "Ende:            06.12.2026, 11:17:05 Uhr\n"
+        "Dauer:           1:02:03 (h:mm:ss)\n"
+        "Freigegeben:     Bildschirm (Ansicht), Chat, Zeiger\n"
+        "\n"
+        "Die Sitzung wird aufgezeichnet.\n"
+        "\n"
+        "Bitte nennen Sie bei Rückfragen die Beratungsnummer.\n"
+    )
+    assert result["json"] == {
+        "consultation_number": "2026-1206-0042",
+        "bank": "LIGA Bank eG",
+        "bank_domain": "fernwartung.ligabank.de",
+        "agent_name": "Anna Berger",
+        "started_at": "2026-12-06T09:15:02Z",
+        "ended_at": "2026-12-06T10:17:05Z",
+        "duration_seconds": 3723,
+        "capabilities": [{"at": "2026-12-06T09:15:02Z", "capability": "view", "granted": True}],
+        "files": [],
+        "shared": ["screen_view", "chat", "pointer"],
+        "way": "browser",
+        "recording_notice": "Die Sitzung wird aufgezeichnet.",
+        "language": "de",
+    }
+    assert result["names"] == ["Fernwartung-2026-1206-0042.txt", "Fernwartung-2026-1206-0042.json"]
