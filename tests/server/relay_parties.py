@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import re
 import subprocess
 import sys
@@ -150,3 +151,13 @@ async def open_viewer(
         additional_headers={"Origin": server.url},
         **options,
     )
+
+
+def audit_entries(server: LiveServer, number: str) -> list[dict[str, Any]]:
+    """The session's audit entries, as `supportdesk audit export` gives them."""
+    exported = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "audit", "export"],
+        cwd=server.workdir, capture_output=True, text=True, timeout=60, env=os.environ,
+    )  # fmt: skip
+    entries = [json.loads(line) for line in exported.stdout.splitlines()]
+    return [e for e in entries if e["subject"] == number]

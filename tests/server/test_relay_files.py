@@ -9,8 +9,6 @@ import hashlib
 import json
 import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,6 +29,7 @@ from tests.server.relay_parties import (
     AgentBrowser,
     FakeApplet,
     add_agent,
+    audit_entries,
     control_socket,
     join_token,
     next_of,
@@ -125,15 +124,6 @@ class Session:
         await self.agent.close()
 
 
-def audit(server: LiveServer, number: str) -> list[dict[str, Any]]:
-    exported = subprocess.run(
-        [sys.executable, "-m", "supportdesk", "audit", "export"],
-        cwd=server.workdir, capture_output=True, text=True, timeout=60, env=os.environ,
-    )  # fmt: skip
-    entries = [json.loads(line) for line in exported.stdout.splitlines()]
-    return [e for e in entries if e["subject"] == number]
-
-
 async def test_an_uploaded_file_reaches_the_customer_intact_and_is_audited(
     server: LiveServer, tmp_path: Path
 ) -> None:
@@ -152,7 +142,7 @@ async def test_an_uploaded_file_reaches_the_customer_intact_and_is_audited(
     )
     await session.close()
 
-    entries = await asyncio.to_thread(audit, server, session.number)
+    entries = await asyncio.to_thread(audit_entries, server, session.number)
     [transfer] = [e for e in entries if e["event_type"] == "session.file_transfer"]
     assert transfer["data"]["name"] == "Anleitung Überweisung.pdf"
     assert transfer["data"]["size"] == len(content)
@@ -234,7 +224,7 @@ async def test_a_customer_file_is_downloadable_by_the_sessions_agent_only(
     assert not session.staging(server).exists()
     await session.close()
 
-    entries = await asyncio.to_thread(audit, server, session.number)
+    entries = await asyncio.to_thread(audit_entries, server, session.number)
     [transfer] = [e for e in entries if e["event_type"] == "session.file_transfer"]
     assert transfer["actor"] == "customer" and transfer["data"]["direction"] == "to_agent"
     assert transfer["data"]["sha256"] == digest.sha256
@@ -278,7 +268,9 @@ async def test_diagnostics_go_from_the_console_to_the_applet_and_back(
     assert "Uhrzeit und Zeitzone: ok" in shown["text"]["de"]
     await session.close()
 
-    events = [e["event_type"] for e in await asyncio.to_thread(audit, server, session.number)]
+    events = [
+        e["event_type"] for e in await asyncio.to_thread(audit_entries, server, session.number)
+    ]
     assert "session.diagnostics_requested" in events and "session.diagnostics_sent" in events
 
 

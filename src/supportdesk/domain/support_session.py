@@ -133,7 +133,11 @@ class ConsentGiven:
 
 @dataclass(frozen=True)
 class ConsentDeclined:
+    """The customer said no: ``declined`` ("Nein"), or ``picker_cancelled`` (the
+    browser's screen picker was closed without choosing)."""
+
     at: datetime
+    reason: str = "declined"
 
 
 @dataclass(frozen=True)
@@ -508,7 +512,7 @@ class SupportSession:
                         event.at,
                         "consent.declined",
                         CUSTOMER_ACTOR,
-                        self.consent_record.audit_data(),
+                        {**self.consent_record.audit_data(), "reason": event.reason},
                     )
                 ]
             case CapabilityGranted():

@@ -18,6 +18,8 @@ CONTROL_CHANNEL = 0
 MAX_CHANNEL = 0xFFFF
 KEYFRAME_FLAG = 0x8000
 MAX_RFB_CHANNEL = KEYFRAME_FLAG - 1
+VIDEO_CHANNEL = 1
+"""On a browser's link (docs/browser-share.md): the encoded screen, one chunk a message."""
 MAX_PAYLOAD = 4 * 1024 * 1024
 MAX_CONTROL_PAYLOAD = 256 * 1024
 _HEADER = struct.Struct(">H")

@@ -10,6 +10,7 @@ from supportdesk.i18n import N_
 
 __all__ = [
     "CAPABILITIES",
+    "DECLINE_REASONS",
     "END_REASONS",
     "FIELD_ERRORS",
     "REQUEST_STATUSES",
@@ -53,6 +54,12 @@ END_REASONS: dict[str, str] = {
     "agent": N_("by the agent"),
     "timeout": N_("time limit reached"),
     "error": N_("connection to the customer lost"),
+}
+
+DECLINE_REASONS: dict[str, str] = {
+    "declined": N_("the customer said no"),
+    "picker_cancelled": N_("the customer closed the screen picker without choosing"),
+    "text_mismatch": N_("the customer's page showed another consent text"),
 }
 
 CAPABILITIES: dict[str, str] = {

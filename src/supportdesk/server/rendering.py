@@ -16,6 +16,7 @@ from supportdesk.i18n import LANGUAGES, translations
 from supportdesk.server import csrf
 from supportdesk.server.messages import (
     CAPABILITIES,
+    DECLINE_REASONS,
     END_REASONS,
     FIELD_ERRORS,
     REQUEST_STATUSES,
@@ -72,6 +73,7 @@ class PageRenderer:
             end_reason_text=lambda code: catalogue.gettext(
                 END_REASONS.get(code) or SESSION_STATES.get(code) or code
             ),
+            decline_reason_text=lambda code: catalogue.gettext(DECLINE_REASONS[code]),
             capability_text=lambda code: catalogue.gettext(CAPABILITIES[code]),
             transfer_stops=TRANSFER_STOPS,
             local_time=lambda moment: moment.astimezone(self.settings.zone).strftime(

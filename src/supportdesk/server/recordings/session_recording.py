@@ -41,7 +41,7 @@ from supportdesk.domain.support_session import (
     SessionError,
 )
 from supportdesk.i18n import N_, translations
-from supportdesk.link.frames import KEYFRAME_FLAG, encode_frame
+from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
 from supportdesk.server.remote_support import RemoteSupport
@@ -204,6 +204,8 @@ class SessionRecording:
                     recorder.control(item)
                 elif kind is RecordKind.CHAT:
                     recorder.chat(item)
+                elif kind is RecordKind.VIDEO_CONFIG:
+                    recorder.video_config(channel, item)
                 else:
                     recorder.file_event(item)
 
@@ -340,6 +342,27 @@ class SessionRecording:
             return False
         await self.relay.send_applet_bytes(encode_frame(channel, data))
         return True
+
+    def take_video(self, payload: bytes) -> Take:
+        """A browser's video chunk: FORWARD once recorded and not held. A chunk that
+        could not be kept leaves a gap no decoder can bridge: the viewers wait for the
+        next key chunk, asked for at once."""
+        recorder = self.recorder
+        if self._finished or recorder is None:
+            return Take.KEPT  # held until the file exists: the browser pauses
+        if not recorder.video(VIDEO_CHANNEL, payload):
+            self._spawn(self._ask_keyframe(VIDEO_CHANNEL))
+            return Take.KEPT
+        return Take.FORWARD if self.forwarding else Take.KEPT
+
+    def video_config(self, config: dict[str, Any]) -> bool:
+        """The browser's encoder configuration, which every seek point repeats."""
+        if self._finished:
+            return False
+        recorder = self.recorder
+        if recorder is None:
+            return self._keep_pending(RecordKind.VIDEO_CONFIG, VIDEO_CHANNEL, config, 256)
+        return recorder.video_config(VIDEO_CHANNEL, config)
 
     def control(self, source: str, message: dict[str, Any]) -> bool:
         """A control message (``source``: applet, relay or console); True if recorded."""

@@ -1,8 +1,9 @@
 """The WebSocket endpoints of the relay and the console's live page.
 
 Every socket authenticates on the upgrade: the applet with its join token in the
-Authorization header, the console's sockets with a one-time ticket. Browser sockets
-must come from an allowed Origin.
+Authorization header, a customer's browser with it in a subprotocol (a browser cannot
+set headers), the console's sockets with a one-time ticket. Browser sockets must come
+from an allowed Origin.
 """
 
 from __future__ import annotations
@@ -16,12 +17,15 @@ from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.pages.console import visible_session
+from supportdesk.server.relay.session_relay import LinkKind
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
 
 router = APIRouter(include_in_schema=False)
 
 VIEWER, CONTROL = "viewer", "control"
+LINK_PROTOCOL = "supportdesk.link.v1"
+"""The subprotocol a customer's browser offers, beside ``token.<join token>``."""
 
 
 def origin_of(url: str) -> str:
@@ -60,6 +64,34 @@ async def applet_link(socket: WebSocket) -> None:
     await relay.run_applet(socket, language)
 
 
+def _offered(socket: WebSocket) -> list[str]:
+    return [p.strip() for p in socket.headers.get("sec-websocket-protocol", "").split(",")]
+
+
+@router.websocket("/ws/browser")
+async def browser_link(socket: WebSocket) -> None:
+    """The customer's browser sharing its screen (docs/browser-share.md)."""
+    desk = desk_of(socket)
+    # Unlike the applet, a browser always sends Origin: only the bank's own pages may
+    # open this link, so a foreign page holding a stolen token cannot.
+    if socket.headers.get("origin") not in allowed_origins(desk):
+        await _refuse(socket, 4403, "origin not allowed")
+        return
+    offered = _offered(socket)
+    token = next((p.removeprefix("token.") for p in offered if p.startswith("token.")), "")
+    if LINK_PROTOCOL not in offered or not token:
+        await _refuse(socket, 4400, f"offer the {LINK_PROTOCOL} subprotocol and a token")
+        return
+    session = await desk.remote.take_join_token(token, desk.clock())
+    if session is None:
+        await _refuse(socket, 4401, "invalid join token")
+        return
+    language = Language.EN if "lang.en" in offered else Language.DE
+    relay = await desk.relay.relay_for(session)
+    await socket.accept(subprotocol=LINK_PROTOCOL)
+    await relay.run_applet(socket, language, LinkKind.BROWSER)
+
+
 async def _agent_for_socket(socket: WebSocket, number: str, purpose: str) -> Agent | None:
     desk = desk_of(socket)
     if socket.headers.get("origin") not in allowed_origins(desk):
@@ -82,9 +114,22 @@ async def viewer_socket(socket: WebSocket, number: str) -> None:
         await _refuse(socket, 4401, "not allowed")
         return
     owner = relay.session.agent_id == agent.actor
-    offered = [p.strip() for p in socket.headers.get("sec-websocket-protocol", "").split(",")]
-    await socket.accept(subprotocol="binary" if "binary" in offered else None)
+    await socket.accept(subprotocol="binary" if "binary" in _offered(socket) else None)
     await relay.run_viewer(socket, agent.display_name, agent.role.value, view_only=not owner)
+
+
+@router.websocket("/ws/video/{number}")
+async def video_socket(socket: WebSocket, number: str) -> None:
+    """An agent's or supervisor's view of a browser's shared screen."""
+    desk = desk_of(socket)
+    agent = await _agent_for_socket(socket, number, VIEWER)
+    relay = desk.relay.get(number)
+    if agent is None or relay is None:
+        await _refuse(socket, 4401, "not allowed")
+        return
+    owner = relay.session.agent_id == agent.actor
+    await socket.accept()
+    await relay.run_video_viewer(socket, agent.display_name, agent.role.value, not owner)
 
 
 @router.websocket("/ws/control/{number}")
@@ -103,6 +148,7 @@ async def control_socket(socket: WebSocket, number: str) -> None:
         agent.actor,
         may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
         mint_viewer_ticket=lambda: desk.tickets.issue(agent.id, number, VIEWER, desk.clock()),
+        owner=owner,
     )
 
 

@@ -1,10 +1,12 @@
 """The relay: joins the customer's applet link to the agents' viewers and consoles.
 
-One ``SessionRelay`` per live session. The applet's WebSocket carries the control
-channel and one RFB channel per viewer; each viewer's WebSocket is plain RFB, passed
-through the input gate; each console control socket gets the session's state and
-chat. Data from the applet to a viewer is queued per channel and bounded by the
-channel's credit window, so a slow viewer slows only itself.
+One ``SessionRelay`` per live session. The customer's link is the support program's
+(the applet: the control channel and one RFB channel per viewer; each viewer's
+WebSocket is plain RFB, passed through the input gate) or a browser's (the control
+channel and one video channel, fanned out to every viewer by
+``server/relay/video_fanout.py``; docs/browser-share.md). Each console control socket
+gets the session's state and chat. Data from the applet to a viewer is queued per
+channel and bounded by the channel's credit window, so a slow viewer slows only itself.
 
 Screen updates take the short way where the server offers it
 (``server/relay/direct_websocket.py``): a frame from the applet is recorded and written to
@@ -25,7 +27,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,7 +40,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
 from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import Language, consent_text
+from supportdesk.domain.consent import (
+    BROWSER_CONSENT_VERSION,
+    CURRENT_CONSENT_VERSION,
+    Language,
+    RenderedConsent,
+    consent_text,
+)
 from supportdesk.domain.support_session import (
     CUSTOMER_ACTOR,
     LIVE_STATES,
@@ -74,6 +84,14 @@ from supportdesk.server.recordings.session_recording import (
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.relay.video_fanout import (
+    VIDEO_CHANNEL,
+    VideoFanout,
+    VideoViewer,
+    check_chunk,
+    decodable_codecs,
+    video_config,
+)
 from supportdesk.server.remote_support import RemoteSupport
 
 log = logging.getLogger(__name__)
@@ -84,6 +102,17 @@ VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 COALESCE_LIMIT = 256 * 1024
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of applet messages waiting for the event loop before the link stops reading."""
+POINTER_RATE = 30
+"""Pointer messages a second the agent's console may send towards a browser."""
+BROWSER_ONLY = frozenset({"video_config"})
+APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close"})
+
+
+class LinkKind(enum.Enum):
+    """What the customer connected with."""
+
+    APPLET = "applet"  # the support program: RFB channels, control, files, diagnostics
+    BROWSER = "browser"  # a browser page: one video channel, view only
 
 
 @dataclass
@@ -145,6 +174,13 @@ class SessionRelay:
         self._closed = asyncio.Event()
         self.screens: list[dict[str, Any]] = []
         self.active_since: datetime | None = None
+        self.link: LinkKind | None = None
+        self.video = VideoFanout(self._ask_video_keyframe)
+        self.decoders: list[str] = []  # what the agent's browser decodes, best first
+        self.declined_reason: str | None = None
+        self._consent_shown: RenderedConsent | None = None
+        self._video_owed = 0  # video bytes taken, credit not yet returned
+        self._pointer_times: list[float] = []
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
 
@@ -166,10 +202,10 @@ class SessionRelay:
             "notice": held_notice() if self.session.held else None,
             "customer_name": name.reveal() if name else None,
             "applet_connected": self.applet is not None,
-            "watchers": [
-                {"name": v.name, "role": v.role, "view_only": v.view_only}
-                for v in self.viewers.values()
-            ],
+            "watchers": [*map(_watcher, self.viewers.values()), *map(_watcher, self.video.viewers)],
+            "link": self.link.value if self.link else None,
+            "video": self.video.config,
+            "declined_reason": self.declined_reason,
             "end_reason": self.session.end_reason.value if self.session.end_reason else None,
             "active_since": self.active_since.isoformat() if self.active_since else None,
             "screens": self.screens,
@@ -189,12 +225,16 @@ class SessionRelay:
 
     # -- the applet link -----------------------------------------------------------------
 
-    async def run_applet(self, socket: WebSocket, language: Language) -> None:
-        """Serve the applet's link until it closes or the session ends."""
+    async def run_applet(
+        self, socket: WebSocket, language: Language, kind: LinkKind = LinkKind.APPLET
+    ) -> None:
+        """Serve the customer's link (the applet's, or a browser's) until it closes or
+        the session ends."""
         if self.applet is not None:
             await socket.close(code=4409, reason="an applet is already connected")
             return
         self.applet = socket
+        self.link = kind
         direct = self._applet_direct = direct_socket(socket.scope)
         may_read = asyncio.Event()
         may_read.set()
@@ -209,22 +249,9 @@ class SessionRelay:
         expiry = asyncio.create_task(self._expire_files())
         try:
             if self.session.state is SessionState.REDEEMED:
-                shown = consent_text(language=language).render(self.info.agent_name)
-                await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
-                await self.to_applet(
-                    {
-                        "type": "consent_request",
-                        "bank": self.info.bank_name,
-                        "domain": self.info.bank_domain,
-                        "agent_name": self.info.agent_name,
-                        "consultation_number": self.number,
-                        "verification_code": str(self.session.verification_code),
-                        "capabilities": [c.value for c in Capability],
-                        "consent_version": shown.version,
-                        "consent_text": shown.text,
-                        "recorded": True,
-                    }
-                )
+                await self._request_consent(language, kind)
+            if kind is LinkKind.BROWSER and self.decoders:
+                await self.to_applet({"type": "codecs", "codecs": self.decoders})
             await inbox.run(stop=lambda: self.session.is_terminal)
         except (LinkProtocolError, SessionError, ValueError) as exc:
             log.warning("applet link closed: %s", exc, extra={"session": self.number})
@@ -250,6 +277,30 @@ class SessionRelay:
                 await self.close_all()
                 self.applet = None
             self._applet_direct = None
+
+    async def _request_consent(self, language: Language, kind: LinkKind) -> None:
+        browser = kind is LinkKind.BROWSER
+        version = BROWSER_CONSENT_VERSION if browser else CURRENT_CONSENT_VERSION
+        shown = consent_text(version, language).render(self.info.agent_name)
+        self._consent_shown = shown
+        await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
+        capabilities = [Capability.VIEW] if browser else list(Capability)
+        await self.to_applet(
+            {
+                "type": "consent_request",
+                "mode": kind.value,
+                "bank": self.info.bank_name,
+                "domain": self.info.bank_domain,
+                "agent_name": self.info.agent_name,
+                "consultation_number": self.number,
+                "verification_code": str(self.session.verification_code),
+                "capabilities": [c.value for c in capabilities],
+                "consent_version": shown.version,
+                "consent_sha256": shown.sha256,
+                "consent_text": shown.text,
+                "recorded": True,
+            }
+        )
 
     async def _read_applet(
         self, socket: WebSocket, inbox: LinkInbox, may_read: asyncio.Event
@@ -298,12 +349,34 @@ class SessionRelay:
         frame = decode_frame(data)
         if frame.channel == CONTROL_CHANNEL:
             return partial(self._applet_control_frame, frame.payload)
+        if self.link is LinkKind.BROWSER:
+            if frame.channel != VIDEO_CHANNEL:
+                raise LinkProtocolError(f"a browser link has no channel {frame.channel}")
+            self._video_chunk(frame.payload)
+            return None
         take = self.recording.take_applet_data(frame.channel, frame.payload)
         if take is Take.FORWARD:
             self.to_viewer(frame.channel, frame.payload)
         elif take is Take.CLOSE_VIEWER:
             return partial(self.recording.close_viewer, frame.channel)
         return None
+
+    def _video_chunk(self, payload: bytes) -> None:
+        # The browser keeps within its credit; the inbox's limit bounds memory if not.
+        check_chunk(payload)
+        # Nothing crosses before consent or while paused or held; what the recording
+        # did not keep reaches no viewer.
+        live = self.session.state is SessionState.ACTIVE and not self.session.paused
+        if live and self.recording.take_video(payload) is Take.FORWARD:
+            self.video.chunk(payload)
+        self._video_owed += len(payload)
+        if self._video_owed >= self.window // 4:
+            owed, self._video_owed = self._video_owed, 0
+            self._to_applet_now({"type": "credit", "channel": VIDEO_CHANNEL, "bytes": owed})
+
+    def _ask_video_keyframe(self) -> None:
+        if self.applet is not None and self.session.state in LIVE_STATES:
+            self._to_applet_now({"type": "keyframe", "channel": VIDEO_CHANNEL})
 
     async def _applet_message_later(self, data: bytes) -> None:
         work = self._applet_message(data)
@@ -318,15 +391,18 @@ class SessionRelay:
     async def _applet_control(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         now = self.clock()
+        browser = self.link is LinkKind.BROWSER
+        if kind in (APPLET_ONLY if browser else BROWSER_ONLY) or (
+            browser and kind.startswith(("file_", "diagnostics_"))
+        ):
+            raise LinkProtocolError(f"{kind!r} has no place on a {self.link} link")
         if kind == "consent":
-            if message.get("decision") == "yes":
-                granted = frozenset(
-                    Capability(c) for c in message.get("capabilities", []) if isinstance(c, str)
-                )
-                await self.remote.apply(self.number, ConsentGiven(now, granted))
-                await self.recording.start()  # before any RFB byte; holds if it cannot
-            else:
-                await self.remote.apply(self.number, ConsentDeclined(now))
+            await self._consent(message, now)
+        elif kind == "video_config":
+            config = video_config(message)
+            self.recording.video_config(config)
+            self.video.configure(config)
+            await self.publish()
         elif kind in ("grant", "revoke"):
             capability = Capability(str(message.get("capability")))
             event = (
@@ -364,6 +440,29 @@ class SessionRelay:
             await self.deliver(self.files.diagnostics_from_applet(message))
         else:
             raise LinkProtocolError(f"unknown control message {kind!r}")
+
+    async def _consent(self, message: dict[str, Any], now: datetime) -> None:
+        if message.get("decision") != "yes":
+            reason = message.get("reason")
+            self.declined_reason = reason if reason == "picker_cancelled" else "declined"
+            await self.remote.apply(self.number, ConsentDeclined(now, self.declined_reason))
+            return
+        if self.link is LinkKind.BROWSER:
+            shown = self._consent_shown
+            # The page must have shown exactly the text the audit cites.
+            if shown is None or message.get("consent_sha256") != shown.sha256:
+                self.declined_reason = "text_mismatch"
+                await self.remote.apply(self.number, ConsentDeclined(now, "text_mismatch"))
+                return
+            granted = frozenset({Capability.VIEW})  # all a browser can give
+        else:
+            granted = frozenset(
+                Capability(c) for c in message.get("capabilities", []) if isinstance(c, str)
+            )
+        await self.remote.apply(self.number, ConsentGiven(now, granted))
+        await self.recording.start()  # before any screen byte; holds if it cannot
+        if self.link is LinkKind.BROWSER:
+            await self.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
 
     async def to_applet(self, message: dict[str, Any]) -> None:
         if message.get("type") != "chat":  # chat is recorded as chat
@@ -420,7 +519,11 @@ class SessionRelay:
 
     async def run_viewer(self, socket: WebSocket, name: str, role: str, view_only: bool) -> None:
         """Serve one noVNC viewer on its own RFB channel of the applet link."""
-        if self.session.state not in LIVE_STATES or self.applet is None:
+        if (
+            self.session.state not in LIVE_STATES
+            or self.applet is None
+            or self.link is not LinkKind.APPLET
+        ):
             await socket.close(code=4409, reason="the session is not active")
             return
         if self._next_channel > MAX_RFB_CHANNEL:  # higher numbers carry keyframes
@@ -467,6 +570,27 @@ class SessionRelay:
             if not self.session.is_terminal:
                 await self.publish()
 
+    async def run_video_viewer(
+        self, socket: WebSocket, name: str, role: str, view_only: bool
+    ) -> None:
+        """Serve one viewer of a browser's video: the chunks as the browser sent them,
+        from a key chunk on; the viewer can only ask for another key chunk."""
+        if (
+            self.session.state not in LIVE_STATES
+            or self.applet is None
+            or self.link is not LinkKind.BROWSER
+        ):
+            await socket.close(code=4409, reason="the session is not active")
+            return
+        viewer = VideoViewer(socket, name, role, view_only, direct_socket(socket.scope))
+        self.video.add(viewer)
+        await self.publish()
+        try:
+            await self.video.serve(viewer)
+        finally:
+            if not self.session.is_terminal:
+                await self.publish()
+
     async def _viewer_writer(self, viewer: Viewer) -> None:
         # What queued up while the viewer's socket was slow goes out as one message:
         # RFB is a byte stream.
@@ -510,6 +634,7 @@ class SessionRelay:
         actor: str,
         may_end: bool,
         mint_viewer_ticket: Callable[[], str],
+        owner: bool = False,
     ) -> None:
         self.consoles.add(socket)
         try:
@@ -537,10 +662,37 @@ class SessionRelay:
                     )
                 elif kind in ("file_cancel", "diagnostics_request") and may_end:
                     await self.deliver(self.files.from_console(message, self.session.granted))
+                elif kind == "decoders" and owner:
+                    self.decoders = decodable_codecs(message)
+                    if self.link is LinkKind.BROWSER:
+                        await self.to_applet({"type": "codecs", "codecs": self.decoders})
+                elif kind == "pointer" and owner:
+                    await self._point(message)
         except (WebSocketDisconnect, ValueError, KeyError):
             pass
         finally:
             self.consoles.discard(socket)
+
+    async def _point(self, message: dict[str, Any]) -> None:
+        """The agent points at the customer's screen: passed to a browser while the
+        session is live and not paused, at most ``POINTER_RATE`` a second."""
+        if self.link is not LinkKind.BROWSER or self.session.state is not SessionState.ACTIVE:
+            return
+        if self.session.paused:
+            return
+        now = time.monotonic()
+        self._pointer_times = [t for t in self._pointer_times if now - t < 1.0]
+        if len(self._pointer_times) >= POINTER_RATE:
+            return
+        self._pointer_times.append(now)
+        x, y = message.get("x"), message.get("y")
+        if x is None or y is None:
+            point: dict[str, Any] = {"type": "pointer", "x": None, "y": None, "down": False}
+        elif _fraction(x) and _fraction(y):
+            point = {"type": "pointer", "x": x, "y": y, "down": message.get("down") is True}
+        else:
+            return
+        await self.to_applet(point)
 
     async def deliver(self, outbox: Outbox) -> None:
         """Send and record what the session's files and diagnostics asked for."""
@@ -610,7 +762,9 @@ class SessionRelay:
             await self._to_consoles(final)
             await self.to_applet({"type": "end", "reason": final["end_reason"]})
             await self.recording.finish()
+            self.video.close()
             sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
+            sockets += [v.socket for v in self.video.viewers]
             if self.applet is not None:
                 sockets.append(self.applet)
             for socket in sockets:
@@ -618,6 +772,14 @@ class SessionRelay:
                     await socket.close(code=1000, reason="session ended")
         finally:
             self._closed.set()
+
+
+def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:
+    return {"name": viewer.name, "role": viewer.role, "view_only": viewer.view_only}
+
+
+def _fraction(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
 
 
 class RelayHub:

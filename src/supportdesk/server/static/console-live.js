@@ -1,8 +1,10 @@
-// The agent's live view: noVNC on the viewer socket, state and chat on the control socket.
+// The agent's live view: state and chat on the control socket; the customer's screen
+// through noVNC (the support program) or a video canvas (a browser sharing its screen).
 import "/static/novnc-zlib-reset.js"; // before any viewer: see that file
 import RFB from "/novnc/core/rfb.js";
 import KeyTable from "/novnc/core/input/keysym.js";
 import { setupFiles } from "/static/console-files.js";
+import { connectVideo, decodableCodecs } from "/static/console-video.js";
 
 const root = document.querySelector("[data-live]");
 const text = (name) => root.dataset[name];
@@ -11,17 +13,22 @@ const field = (name) => root.querySelector(`[data-field="${name}"]`);
 const viewOnlyViewer = root.dataset.viewOnly === "true";
 const notice = root.querySelector("[data-notice]");
 let rfb = null;
+let video = null; // the browser's screen, when the customer shares from a browser
 let state = null;
 let activeSince = null;
 
 const control = new WebSocket(wsUrl(root.dataset.controlUrl));
 const files = setupFiles(root, (message) => control.send(JSON.stringify(message)));
+// The customer's browser encodes with a codec this browser decodes.
+control.addEventListener("open", async () => {
+  control.send(JSON.stringify({ type: "decoders", codecs: await decodableCodecs() }));
+});
 control.addEventListener("message", (event) => {
   const message = JSON.parse(event.data);
   files.onMessage(message);
   if (message.type === "state") onState(message);
   else if (message.type === "chat") addChat(message);
-  else if (message.type === "viewer_ticket") connectViewer(message.ticket);
+  else if (message.type === "viewer_ticket") connectScreen(message.ticket);
 });
 control.addEventListener("close", () => { if (!isOver(state)) showNotice(text("textEnded")); });
 
@@ -56,19 +63,52 @@ function onState(message) {
     message.watchers.map((w) => `${w.name} (${label("role", w.role)})`).join(", ") || "–";
   activeSince = message.active_since ? Date.parse(message.active_since) : null;
   root.dataset.state = message.state;
+  root.dataset.link = message.link || "";
   updateScreens(message.screens || []);
   if (isOver(message)) {
     if (rfb) rfb.disconnect();
-    const why = message.end_reason ? label("ended", message.end_reason) : label("state", message.state);
+    if (video) video.disconnect();
+    const why = message.declined_reason ? label("declined", message.declined_reason)
+      : message.end_reason ? label("ended", message.end_reason) : label("state", message.state);
     showNotice(`${text("textEnded")} (${why})`);
     return;
   }
   const live = message.state === "active" || message.state === "paused";
-  if (live && !rfb) control.send(JSON.stringify({ type: "viewer_ticket" }));
-  if (!live) showNotice(text("textWaiting"));
+  if (live && !rfb && !video && !askedTicket) {
+    askedTicket = true;
+    control.send(JSON.stringify({ type: "viewer_ticket" }));
+  }
+  if (!live) showNotice(message.state === "awaiting_consent" ? text("textConsent") : text("textWaiting"));
   else if (message.held) showNotice(text("textHeld"));  // no recording: held, and why
+  else if (message.paused) showNotice(text("textPaused"));  // the picture stands still
   else hideNotice();
   applyViewOnly();
+}
+
+let askedTicket = false;
+function connectScreen(ticket) {
+  askedTicket = false;
+  if (state && state.link === "browser") connectBrowserVideo(ticket);
+  else connectViewer(ticket);
+}
+
+function reconnectSoon() {
+  if (state && !isOver(state) && (state.state === "active" || state.state === "paused")) {
+    setTimeout(() => { askedTicket = true; control.send(JSON.stringify({ type: "viewer_ticket" })); }, 1000);
+  }
+}
+
+function connectBrowserVideo(ticket) {
+  const target = root.querySelector("[data-screen]");
+  const url = wsUrl(`${root.dataset.videoUrl}?ticket=${encodeURIComponent(ticket)}`);
+  const point = (where) => {
+    if (state && state.state === "active" && !state.paused) control.send(JSON.stringify({ type: "pointer", ...where }));
+  };
+  video = connectVideo(target, url, {
+    onConnect: () => { root.dataset.viewer = "connected"; },
+    onDisconnect: () => { root.dataset.viewer = "disconnected"; video = null; reconnectSoon(); },
+    onPoint: viewOnlyViewer ? null : point,
+  });
 }
 
 function applyViewOnly() {
@@ -94,9 +134,7 @@ function connectViewer(ticket) {
   rfb.addEventListener("disconnect", () => {
     root.dataset.viewer = "disconnected";
     rfb = null;
-    if (state && !isOver(state) && (state.state === "active" || state.state === "paused")) {
-      setTimeout(() => control.send(JSON.stringify({ type: "viewer_ticket" })), 1000);
-    }
+    reconnectSoon();
   });
 }
 
