@@ -22,6 +22,7 @@ from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
 from supportdesk.store.recordings import Recordings
 from tests.recording.session import SyntheticSession, record_session
+from tests.recording.video_session import VideoRecording, record_video
 from tests.test_cli import run_cli
 
 NOW = datetime.now(UTC)
@@ -33,7 +34,7 @@ class Desk:
 
     folder: Path
     key: bytes
-    sessions: dict[str, SyntheticSession]
+    sessions: dict[str, SyntheticSession | VideoRecording]
 
     @property
     def recordings(self) -> Path:
@@ -50,10 +51,21 @@ class Desk:
         exported = run_cli(self.folder, "audit", "export")
         return [json.loads(line) for line in exported.stdout.splitlines()]
 
-    def record(self, number: str, ended_days_ago: float | None, *, audited: bool = True) -> None:
-        """Record a session and register it as the relay does at its end."""
+    def record(
+        self,
+        number: str,
+        ended_days_ago: float | None,
+        *,
+        audited: bool = True,
+        video: str | None = None,
+    ) -> None:
+        """Record a session (a browser share in codec ``video``) and register it."""
         path = self.recordings / f"{number}.sdrec"
-        session = record_session(path, self.key, seconds=6, number=number)
+        session: SyntheticSession | VideoRecording
+        if video is None:
+            session = record_session(path, self.key, seconds=6, number=number)
+        else:
+            session = record_video(path, self.key, number, family=video, seconds=6)
         self.sessions[number] = session
         ended = None if ended_days_ago is None else NOW - timedelta(days=ended_days_ago)
         size = path.stat().st_size
@@ -216,7 +228,47 @@ def test_export_renders_the_session_to_h264_with_a_progress_bar(desk: Desk) -> N
         assert (stream.width, stream.height) == (160, 96)
         assert sum(1 for _ in video.decode(stream)) >= 25  # 6 s at 5 fps
     exported = events_for(desk, "BN-7001")[-1]
-    assert exported == ("recording_exported", {"channel": 1, "file": "session.mp4", "frames": 30})
+    assert exported == (
+        "recording_exported",
+        {"channel": 1, "file": "session.mp4", "frames": 30, "method": "rendered"},
+    )
+
+
+def test_a_browser_share_verifies_and_exports_as_remuxed_h264(desk: Desk) -> None:
+    desk.record("BN-7101", ended_days_ago=1, video="h264")
+    desk.record("BN-7102", ended_days_ago=1, video="h264")
+    desk.record("BN-7103", ended_days_ago=1, video="vp8")
+    code, out, _ = desk.run("verify", "BN-7101")
+    assert code == 0 and out.startswith("BN-7101: intact.")
+    video = desk.sessions["BN-7101"]
+    assert isinstance(video, VideoRecording)
+
+    code, out, err = desk.run("export", "BN-7101", "--mp4", "share.mp4")
+    assert code == 0, err
+    assert "100%" in err
+    assert f"60 frames, 320x192, 6.0 s ({video.codec} remuxed, not re-encoded)" in out
+    with av.open(str(desk.folder / "share.mp4")) as mp4:
+        stream = mp4.streams.video[0]
+        assert stream.codec_context.name == "h264" and stream.codec_context.extradata[0] == 1
+        keys = [p.is_keyframe for p in mp4.demux(stream) if p.size]
+    assert keys == [c.key for c in video.chunks]  # one sample per recorded chunk
+    assert events_for(desk, "BN-7101")[-1] == (
+        "recording_exported",
+        {"channel": 1, "file": "share.mp4", "frames": 60, "method": "remuxed"},
+    )
+    code, out, err = desk.run("export", "BN-7103", "--mp4", "vp8.mp4")
+    assert code == 0 and "(vp8 re-encoded to H.264: MP4 cannot hold it)" in out, err
+
+    # A changed video chunk: verify names it, export refuses to write what it cannot trust.
+    offsets = chunk_offsets(desk, "BN-7102")
+    path = desk.recordings / "BN-7102.sdrec"
+    data = bytearray(path.read_bytes())
+    data[offsets[4] + 80 + 40] ^= 0x08  # inside chunk 4's body: video chunks
+    path.write_bytes(bytes(data))
+    code, _, err = desk.run("verify", "BN-7102")
+    assert code == 1 and "BN-7102: damaged. authentication tag mismatch at chunk 4" in err
+    code, _, err = desk.run("export", "BN-7102", "--mp4", "broken.mp4")
+    assert code != 0 and "chunk 4" in err
 
 
 def test_purge_destroys_expired_recordings_and_a_legal_hold_keeps_one(desk: Desk) -> None:

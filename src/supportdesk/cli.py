@@ -286,9 +286,13 @@ def cmd_recordings(args: argparse.Namespace) -> int:
                 progress=_progress_bar(args.number),
             )
             print(file=sys.stderr)
+            how = {
+                "remuxed": f" ({result.source_codec} remuxed, not re-encoded)",
+                "re-encoded": f" ({result.source_codec} re-encoded to H.264: MP4 cannot hold it)",
+            }.get(result.method, "")
             print(
                 f"{args.number}: {result.frames} frames, {result.width}x{result.height}, "
-                f"{result.duration_us / 1e6:.1f} s -> {result.path}"
+                f"{result.duration_us / 1e6:.1f} s{how} -> {result.path}"
             )
             return 0
         if action == "purge":
@@ -528,12 +532,14 @@ def build_parser() -> argparse.ArgumentParser:
     target.add_argument("number", nargs="?", help="consultation number")
     target.add_argument("--all", action="store_true", help="every registered recording")
     export_video = recording_commands.add_parser(
-        "export", help="render a session to H.264 video, with a progress bar on stderr"
+        "export",
+        help="render a session to H.264 video (a browser's shared screen: remuxed), "
+        "with a progress bar on stderr",
     )
     export_video.add_argument("number", help="consultation number")
     export_video.add_argument("--mp4", type=Path, required=True, help="video file to write")
     export_video.add_argument(
-        "--channel", type=int, default=None, help="RFB channel (default: the first)"
+        "--channel", type=int, default=None, help="screen channel (default: the first)"
     )
     recording_commands.add_parser(
         "purge", help="destroy recordings past retention (recording.retention_days), not on hold"

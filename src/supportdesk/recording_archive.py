@@ -207,7 +207,10 @@ class RecordingArchive:
         channel: int | None = None,
         progress: Progress | None = None,
     ) -> ExportResult:
-        """Render a channel (default: the first RFB channel) to MP4; audited once done."""
+        """Render a channel (default: the first screen channel) to MP4; audited once done.
+
+        A browser's recorded video is remuxed (or re-encoded where MP4 cannot hold it).
+        """
         entry = await self.readable(number)
         key = self._master_key()
 
@@ -226,7 +229,12 @@ class RecordingArchive:
                 "recording_exported",
                 actor,
                 number,
-                {"channel": chosen, "file": out.name, "frames": result.frames},
+                {
+                    "channel": chosen,
+                    "file": out.name,
+                    "frames": result.frames,
+                    "method": result.method,
+                },
             )
         )
         return result

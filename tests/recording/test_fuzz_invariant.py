@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
 from pathlib import Path
 
@@ -10,6 +11,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from supportdesk.recording import RecordingError, RecordingReader, verify
+from supportdesk.recording.video_format import (
+    encode_video_config,
+    parse_video_chunk,
+    parse_video_config,
+)
 
 from .test_round_trip import write_sample
 
@@ -50,3 +56,28 @@ def test_damaged_files(
     else:
         if report.ok or report.truncated:
             assert len(records) == report.records
+
+
+@settings(max_examples=300, deadline=None)
+@given(payload=st.binary(max_size=64))
+def test_video_payloads_parse_or_raise_value_error(payload: bytes) -> None:
+    """Invariant: a VIDEO or VIDEO_CONFIG payload is accepted, or refused with ValueError."""
+    for parse in (parse_video_chunk, parse_video_config):
+        with contextlib.suppress(ValueError):
+            parse(payload)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    config=st.dictionaries(
+        st.sampled_from(["codec", "width", "height", "x"]),
+        st.one_of(st.text(max_size=70), st.integers(-5, 20_000), st.booleans(), st.none()),
+    )
+)
+def test_video_configs_round_trip_or_raise_value_error(config: dict[str, object]) -> None:
+    try:
+        payload = encode_video_config(config)
+    except ValueError:
+        return
+    parsed = parse_video_config(payload)
+    assert parsed.as_message() == {k: config[k] for k in ("codec", "width", "height")}
