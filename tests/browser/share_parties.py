@@ -11,14 +11,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from playwright.async_api import Browser, BrowserContext, Page, expect
+from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.live_server import LiveServer, live_server, self_signed_certificate
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 PASSWORD = "korrekt pferd batterie heftklammer"
 AGENT_NAME = "Anna Berger"
-VIEWPORT = {"width": 1366, "height": 768}
+VIEWPORT: ViewportSize = {"width": 1366, "height": 768}
 
 
 @contextmanager

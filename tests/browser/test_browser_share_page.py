@@ -93,15 +93,13 @@ def csp_violations(page: Page) -> list[str]:
     return seen
 
 
-async def wait_for(check: Callable[[], Any], what: str, timeout: float = 10.0) -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
+async def wait_for(check: Callable[[], Any], what: str, seconds: float = 10.0) -> Any:
+    """Poll ``check`` (async) until it returns something true."""
+    for _ in range(int(seconds * 10)):
+        if value := await check():
             return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def state_where(agent: Page, test: Callable[[dict[str, Any]], bool], what: str) -> Any:
@@ -238,7 +236,7 @@ async def start_sharing(
         seen = await agent.evaluate("() => window.agent.video")
         return seen["config"] and seen["chunks"] >= 5 and seen
 
-    video = await wait_for(flowing, "video chunks at the agent", timeout=20)
+    video = await wait_for(flowing, "video chunks at the agent", seconds=20)
     assert video["firstFlags"] & 1 == 1, "a viewer starts with a key chunk"
     assert video["config"]["codec"].split(".")[0] in ("avc1", "vp09", "vp8")
     assert video["config"]["width"] <= 1920 and video["config"]["width"] % 2 == 0
@@ -267,10 +265,10 @@ async def test_share_chat_pointer_pause_end_and_receipt(
     await expect(marker).to_be_visible()
     await expect(marker).to_contain_text(words["pointer"])
     box = await active.locator("[data-thumbnail]").bounding_box()
-    spot = await marker.bounding_box()
+    spot = await marker.locator(".dot").bounding_box()
     assert box and spot
-    assert abs(spot["x"] - (box["x"] + box["width"] * 0.5)) < 3
-    assert abs(spot["y"] - (box["y"] + box["height"] * 0.25)) < 3
+    assert abs(spot["x"] + spot["width"] / 2 - (box["x"] + box["width"] * 0.5)) < 3
+    assert abs(spot["y"] + spot["height"] / 2 - (box["y"] + box["height"] * 0.25)) < 3
     assert await horizontal_overflow(page) <= VIEWPORT["width"]
     await page.screenshot(path=str(ARTIFACTS / f"share-active-{language}.png"))
     await agent_send(agent, {"type": "pointer", "x": None, "y": None, "down": False})

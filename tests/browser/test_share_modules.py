@@ -297,3 +297,88 @@ async def test_receipt_mirrors_the_programs(server: LiveServer, browser: Browser
         "language": "de",
     }
     assert result["names"] == ["Fernwartung-2026-1206-0042.txt", "Fernwartung-2026-1206-0042.json"]
+
+
+async def test_sender_configures_keys_and_drops_under_back_pressure(
+    server: LiveServer, browser: Browser
+) -> None:
+    """The real VideoEncoder behind ScreenSender, fed painted frames, sending to a fake link
+    whose credit window is small: video_config first, key chunks after every configure,
+    drop and relay keyframe request, and a re-pick when the relay's codecs exclude ours."""
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const { ScreenSender } = await import("/static/share/sender.js");
+        const sent = [];
+        const link = {
+            credit: new m.link.CreditWindow(1024 * 1024), bufferedAmount: 0,
+            send(message) { sent.push(message); return true; },
+            sendVideo(payload) {
+                if (!this.credit.allows(payload.byteLength)) return false;
+                this.credit.spend(payload.byteLength);
+                sent.push({ chunk: payload[0] & 1 ? "key" : "delta", bytes: payload.byteLength });
+                return true;
+            },
+        };
+        const problems = [];
+        let clock = 0;
+        const sender = new ScreenSender(link, { onProblem: (p) => problems.push(p) }, () => clock);
+        const canvas = new OffscreenCanvas(640, 360);
+        const paint = canvas.getContext("2d");
+        let n = 0;
+        const feed = async (count) => {
+            for (let i = 0; i < count; i++, n++) {
+                paint.fillStyle = `hsl(${(n * 37) % 360} 80% 50%)`;
+                paint.fillRect(0, 0, 640, 360);
+                paint.fillStyle = "#000";
+                paint.fillText(String(n), 10 + (n % 50) * 10, 50);
+                sender.frame(new VideoFrame(canvas, { timestamp: n * 40000 }));
+                clock += 40;
+                await new Promise((r) => setTimeout(r, 15));
+            }
+            await sender.encoder?.flush();
+        };
+        await feed(1);                 // the first frame configures
+        await new Promise((r) => setTimeout(r, 300));
+        await feed(8);
+        const first = sent.slice();
+        sent.length = 0;
+        sender.keyframe();
+        await feed(2);
+        const afterKeyframe = sent.slice();
+        sent.length = 0;
+        link.credit.spend(link.credit.available - 200);   // the window is all but used up
+        await feed(4);
+        const squeezed = { sent: sent.slice(), dropped: sender.stats.dropped,
+                           target: sender.policy.target };
+        link.credit.returned(1024 * 1024);
+        sent.length = 0;
+        await feed(3);
+        const recovered = sent.slice();
+        sent.length = 0;
+        const before = sender.current.codec;
+        sender.setRelayCodecs(["vp8"]);
+        await feed(1);
+        await new Promise((r) => setTimeout(r, 300));
+        await feed(3);
+        const repicked = sent.slice();
+        sender.stop();
+        return { first, afterKeyframe, squeezed, recovered, before, repicked, problems };
+        """,
+    )
+    first = result["first"]
+    assert first[0]["type"] == "video_config" and first[0]["width"] == 640
+    assert first[0]["height"] == 360 and first[1]["chunk"] == "key"
+    assert [m for m in first[2:] if "chunk" not in m] == []
+    assert result["afterKeyframe"][0]["chunk"] == "key"
+    squeezed = result["squeezed"]
+    assert squeezed["dropped"] >= 1 and squeezed["sent"] == []
+    assert squeezed["target"] == 300_000  # 333 kbit/s x 0.7, held at the floor
+    recovered = [m for m in result["recovered"] if "chunk" in m]
+    assert recovered and recovered[0]["chunk"] == "key", "after a drop the next chunk is key"
+    repicked = result["repicked"]
+    assert result["before"] != "vp8"
+    assert repicked[0] == {"type": "video_config", "codec": "vp8", "width": 640, "height": 360}
+    assert repicked[1]["chunk"] == "key"
+    assert result["problems"] == []
