@@ -152,6 +152,9 @@ class SecurityConfig(_Section):
     # Answers to a support-key redemption take at least this long, whatever the
     # outcome, so timing tells nothing about the key.
     redemption_answer_ms: int = Field(250, ge=0, le=5000)
+    # An agent's open sockets are closed this long, at most, after a logout or after
+    # the account is disabled (checked against the store, so any node's change counts).
+    socket_check_seconds: float = Field(5.0, ge=0.1, le=60)
 
     @field_validator("secret_key")
     @classmethod

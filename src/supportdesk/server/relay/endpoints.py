@@ -17,6 +17,7 @@ from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.pages.console import visible_session
+from supportdesk.server.relay.login_watch import login_alive, while_signed_in
 from supportdesk.server.relay.session_relay import LinkKind
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
@@ -92,64 +93,74 @@ async def browser_link(socket: WebSocket) -> None:
     await relay.run_applet(socket, language, LinkKind.BROWSER)
 
 
-async def _agent_for_socket(socket: WebSocket, number: str, purpose: str) -> Agent | None:
+async def _agent_for_socket(
+    socket: WebSocket, number: str, purpose: str
+) -> tuple[Agent, str] | tuple[None, None]:
+    """The agent a ticket was minted for, and the login it was minted in."""
     desk = desk_of(socket)
     if socket.headers.get("origin") not in allowed_origins(desk):
-        return None
-    ticket = socket.query_params.get("ticket", "")
-    agent_id = desk.tickets.take(ticket, number, purpose, desk.clock())
-    if agent_id is None:
-        return None
+        return None, None
+    ticket = desk.tickets.take_ticket(
+        socket.query_params.get("ticket", ""), number, purpose, desk.clock()
+    )
+    if ticket is None or not await login_alive(desk, ticket.login):
+        return None, None
     async with desk.sessions() as db:
-        agent = await AgentAccounts(db).by_id(agent_id)
-    return agent if agent and not agent.disabled else None
+        agent = await AgentAccounts(db).by_id(ticket.agent_id)
+    return (agent, ticket.login) if agent and not agent.disabled else (None, None)
 
 
 @router.websocket("/ws/viewer/{number}")
 async def viewer_socket(socket: WebSocket, number: str) -> None:
     desk = desk_of(socket)
-    agent = await _agent_for_socket(socket, number, VIEWER)
+    agent, login = await _agent_for_socket(socket, number, VIEWER)
     relay = desk.relay.get(number)
-    if agent is None or relay is None:
+    if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
         return
     owner = relay.session.agent_id == agent.actor
     await socket.accept(subprotocol="binary" if "binary" in _offered(socket) else None)
-    await relay.run_viewer(socket, agent.display_name, agent.role.value, view_only=not owner)
+    async with while_signed_in(desk, socket, login):
+        await relay.run_viewer(socket, agent.display_name, agent.role.value, view_only=not owner)
 
 
 @router.websocket("/ws/video/{number}")
 async def video_socket(socket: WebSocket, number: str) -> None:
     """An agent's or supervisor's view of a browser's shared screen."""
     desk = desk_of(socket)
-    agent = await _agent_for_socket(socket, number, VIEWER)
+    agent, login = await _agent_for_socket(socket, number, VIEWER)
     relay = desk.relay.get(number)
-    if agent is None or relay is None:
+    if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
         return
     owner = relay.session.agent_id == agent.actor
     await socket.accept()
-    await relay.run_video_viewer(socket, agent.display_name, agent.role.value, not owner)
+    async with while_signed_in(desk, socket, login):
+        await relay.run_video_viewer(socket, agent.display_name, agent.role.value, not owner)
 
 
 @router.websocket("/ws/control/{number}")
 async def control_socket(socket: WebSocket, number: str) -> None:
     desk = desk_of(socket)
-    agent = await _agent_for_socket(socket, number, CONTROL)
+    agent, login = await _agent_for_socket(socket, number, CONTROL)
     relay = desk.relay.get(number)
-    if agent is None or relay is None:
+    if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
         return
     owner = relay.session.agent_id == agent.actor
+    agent_id = agent.id
     await socket.accept()
-    await relay.run_console(
-        socket,
-        agent.display_name,
-        agent.actor,
-        may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
-        mint_viewer_ticket=lambda: desk.tickets.issue(agent.id, number, VIEWER, desk.clock()),
-        owner=owner,
-    )
+    async with while_signed_in(desk, socket, login):
+        await relay.run_console(
+            socket,
+            agent.display_name,
+            agent.actor,
+            may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
+            mint_viewer_ticket=lambda: desk.tickets.issue(
+                agent_id, number, VIEWER, desk.clock(), login
+            ),
+            owner=owner,
+        )
 
 
 @router.get("/console/sessions/{number}/live")
@@ -166,7 +177,9 @@ async def live_page(request: Request, number: str) -> Response:
             request, "console/session_over.html", 409, signed_in=signed_in, summary=summary
         )
     await desk.relay.relay_for(session)
-    ticket = desk.tickets.issue(signed_in.agent.id, number, CONTROL, desk.clock())
+    ticket = desk.tickets.issue(
+        signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
+    )
     return desk.pages.render(
         request,
         "console/live.html",

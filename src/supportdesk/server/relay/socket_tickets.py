@@ -2,7 +2,9 @@
 
 Browsers cannot set headers on a WebSocket upgrade, and the SameSite=Strict login
 cookie is not a proof of intent, so the console page asks for a ticket first: short
-lived, single use, bound to the agent, the session and the socket's purpose.
+lived, single use, bound to the agent, the session and the socket's purpose, and
+carrying the login it was minted for, so the socket can end with that login
+(``server/relay/login_watch.py``).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ class Ticket:
     number: str
     purpose: str
     expires_at: datetime
+    login: str = ""  # the digest of the login session that asked for it
 
 
 class SocketTickets:
@@ -27,20 +30,27 @@ class SocketTickets:
         self.lifetime = lifetime
         self._tickets: dict[str, Ticket] = {}
 
-    def issue(self, agent_id: int, number: str, purpose: str, now: datetime) -> str:
+    def issue(
+        self, agent_id: int, number: str, purpose: str, now: datetime, login: str = ""
+    ) -> str:
         self._forget_expired(now)
         token = secrets.token_urlsafe(24)
-        self._tickets[token] = Ticket(agent_id, number, purpose, now + self.lifetime)
+        self._tickets[token] = Ticket(agent_id, number, purpose, now + self.lifetime, login)
         return token
 
-    def take(self, token: str, number: str, purpose: str, now: datetime) -> int | None:
-        """The agent id if the ticket is valid for this socket; spent either way."""
+    def take_ticket(self, token: str, number: str, purpose: str, now: datetime) -> Ticket | None:
+        """The ticket if it is valid for this socket; spent either way."""
         ticket = self._tickets.pop(token, None)
         if ticket is None or ticket.expires_at <= now:
             return None
         if ticket.number != number or ticket.purpose != purpose:
             return None
-        return ticket.agent_id
+        return ticket
+
+    def take(self, token: str, number: str, purpose: str, now: datetime) -> int | None:
+        """The agent id if the ticket is valid for this socket; spent either way."""
+        ticket = self.take_ticket(token, number, purpose, now)
+        return ticket.agent_id if ticket else None
 
     def _forget_expired(self, now: datetime) -> None:
         for token in [t for t, v in self._tickets.items() if v.expires_at <= now]:
