@@ -144,6 +144,32 @@ async def test_consent_then_no(server: LiveServer, browser: Browser, language: s
     await agent.context.close()
 
 
+async def test_a_different_consent_text_is_not_offered(
+    server: LiveServer, browser: Browser
+) -> None:
+    """The page shows one text, the relay asks for another (here: the page's hash is
+    altered before its script runs): an error, and no "Ja"."""
+    agent = await agent_page(browser, server)
+    issued = await issue_key(agent)
+    context = await customer_context(browser, "de")
+    await context.add_init_script(
+        """new MutationObserver((_, observer) => {
+            const share = document.querySelector("[data-share]");
+            if (share) { share.dataset.consentSha256 = "0".repeat(64); observer.disconnect(); }
+        }).observe(document, { childList: true, subtree: true });"""
+    )
+    page = await context.new_page()
+    await open_browser_way(page, server, issued["key"])
+    consent = page.locator('[data-part="consent"]')
+    await expect(consent.locator("[data-consent-status]")).to_contain_text(
+        "Der Server fragt nach Zustimmung zu einem anderen Text"
+    )
+    await expect(consent.get_by_role("button", name="Ja, Bildschirm freigeben")).to_be_hidden()
+    await expect(consent.get_by_role("button", name="Nein", exact=True)).to_be_enabled()
+    await context.close()
+    await agent.context.close()
+
+
 async def test_fallback_without_webcodecs_keeps_the_token(
     server: LiveServer, browser: Browser
 ) -> None:
