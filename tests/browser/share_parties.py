@@ -67,15 +67,20 @@ async def customer_context(browser: Browser, language: str) -> BrowserContext:
     return context
 
 
-async def open_browser_way(page: Page, server: LiveServer, key: str) -> str:
-    """Name and key on /fernwartung/start, "Weiter >>", then the browser way.
-    Returns the served HTML of the screen-sharing page."""
+async def open_browser_way(
+    page: Page, server: LiveServer, key: str, ready_shot: Path | None = None
+) -> str:
+    """Name and key on /fernwartung/start, "Weiter >>", then the browser way (with a
+    screenshot of the two ways at ``ready_shot``). Returns the served HTML of the
+    screen-sharing page."""
     await page.goto(server.url + "/fernwartung/start")
     await page.locator("#name").fill("Erika Müller")
     await page.locator("#support_key").fill(key)
     await page.locator('form[action="/fernwartung/start"] button[type=submit]').click()
     way = page.locator('form[action="/fernwartung/browser"] button[type=submit]')
     await expect(way).to_be_visible()
+    if ready_shot is not None:
+        await page.screenshot(path=str(ready_shot), full_page=True)
     async with page.expect_response(lambda r: r.url.endswith("/fernwartung/browser")) as info:
         await way.click()
     response = await info.value

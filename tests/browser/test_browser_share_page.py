@@ -119,7 +119,8 @@ async def test_consent_then_no(server: LiveServer, browser: Browser, language: s
     context = await customer_context(browser, language)
     page = await context.new_page()
     violations = csp_violations(page)
-    served = await open_browser_way(page, server, issued["key"])
+    shot = ARTIFACTS / f"share-join-ready-{language}.png"
+    served = await open_browser_way(page, server, issued["key"], ready_shot=shot)
     assert not INLINE_SCRIPT.search(served) and "<style" not in served
     assert " style=" not in served
 
