@@ -32,9 +32,8 @@ from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError, Recor
 from supportdesk.recording.playback_clock import PlaybackClock
 from supportdesk.recording.video_feed import VideoFeed
 from supportdesk.recording_archive import RecordingArchive, RecordingGone
-from supportdesk.server.relay.endpoints import allowed_origins
+from supportdesk.server.agent_sockets import agent_for_socket, while_signed_in
 from supportdesk.server.state import desk_of
-from supportdesk.store.agents import Agent, AgentAccounts
 from supportdesk.store.recordings import UnknownRecording
 
 router = APIRouter(include_in_schema=False)
@@ -194,25 +193,11 @@ def _int(value: object, default: int) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else default
 
 
-async def _auditor_for_socket(socket: WebSocket, number: str) -> Agent | None:
-    desk = desk_of(socket)
-    if socket.headers.get("origin") not in allowed_origins(desk):
-        return None
-    ticket = socket.query_params.get("ticket", "")
-    agent_id = desk.tickets.take(ticket, number, PLAYER, desk.clock())
-    if agent_id is None:
-        return None
-    async with desk.sessions() as db:
-        agent = await AgentAccounts(db).by_id(agent_id)
-    if agent is None or agent.disabled or not may(agent.role, Permission.PLAY_RECORDINGS):
-        return None
-    return agent
-
-
 @router.websocket("/ws/player/{number}")
 async def player_socket(socket: WebSocket, number: str) -> None:
     desk = desk_of(socket)
-    if await _auditor_for_socket(socket, number) is None:
+    agent, login = await agent_for_socket(socket, number, PLAYER)
+    if agent is None or login is None or not may(agent.role, Permission.PLAY_RECORDINGS):
         await socket.close(code=4401, reason="not allowed")
         return
     archive = RecordingArchive.from_settings(desk.settings, desk.sessions, desk.audit)
@@ -230,7 +215,8 @@ async def player_socket(socket: WebSocket, number: str) -> None:
             return
         await socket.accept()
         start = _int_param(socket.query_params.get("t")) or 0
-        await PlayerSession(socket, reader, channel).run(start)
+        async with while_signed_in(desk, socket, login):
+            await PlayerSession(socket, reader, channel).run(start)
     finally:
         reader.close()
 

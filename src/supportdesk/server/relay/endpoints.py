@@ -8,34 +8,22 @@ from an allowed Origin.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
+from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.pages.console import visible_session
-from supportdesk.server.relay.login_watch import login_alive, while_signed_in
 from supportdesk.server.relay.session_relay import LinkKind
-from supportdesk.server.state import Desk, desk_of
-from supportdesk.store.agents import Agent, AgentAccounts
+from supportdesk.server.state import desk_of
 
 router = APIRouter(include_in_schema=False)
 
 VIEWER, CONTROL = "viewer", "control"
 LINK_PROTOCOL = "supportdesk.link.v1"
 """The subprotocol a customer's browser offers, beside ``token.<join token>``."""
-
-
-def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
-
-
-def allowed_origins(desk: Desk) -> set[str]:
-    return {origin_of(desk.settings.server.base_url), *desk.settings.server.allowed_origins}
 
 
 async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
@@ -93,27 +81,10 @@ async def browser_link(socket: WebSocket) -> None:
     await relay.run_applet(socket, language, LinkKind.BROWSER)
 
 
-async def _agent_for_socket(
-    socket: WebSocket, number: str, purpose: str
-) -> tuple[Agent, str] | tuple[None, None]:
-    """The agent a ticket was minted for, and the login it was minted in."""
-    desk = desk_of(socket)
-    if socket.headers.get("origin") not in allowed_origins(desk):
-        return None, None
-    ticket = desk.tickets.take_ticket(
-        socket.query_params.get("ticket", ""), number, purpose, desk.clock()
-    )
-    if ticket is None or not await login_alive(desk, ticket.login):
-        return None, None
-    async with desk.sessions() as db:
-        agent = await AgentAccounts(db).by_id(ticket.agent_id)
-    return (agent, ticket.login) if agent and not agent.disabled else (None, None)
-
-
 @router.websocket("/ws/viewer/{number}")
 async def viewer_socket(socket: WebSocket, number: str) -> None:
     desk = desk_of(socket)
-    agent, login = await _agent_for_socket(socket, number, VIEWER)
+    agent, login = await agent_for_socket(socket, number, VIEWER)
     relay = desk.relay.get(number)
     if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
@@ -128,7 +99,7 @@ async def viewer_socket(socket: WebSocket, number: str) -> None:
 async def video_socket(socket: WebSocket, number: str) -> None:
     """An agent's or supervisor's view of a browser's shared screen."""
     desk = desk_of(socket)
-    agent, login = await _agent_for_socket(socket, number, VIEWER)
+    agent, login = await agent_for_socket(socket, number, VIEWER)
     relay = desk.relay.get(number)
     if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
@@ -142,7 +113,7 @@ async def video_socket(socket: WebSocket, number: str) -> None:
 @router.websocket("/ws/control/{number}")
 async def control_socket(socket: WebSocket, number: str) -> None:
     desk = desk_of(socket)
-    agent, login = await _agent_for_socket(socket, number, CONTROL)
+    agent, login = await agent_for_socket(socket, number, CONTROL)
     relay = desk.relay.get(number)
     if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")

@@ -4,7 +4,7 @@ Browsers cannot set headers on a WebSocket upgrade, and the SameSite=Strict logi
 cookie is not a proof of intent, so the console page asks for a ticket first: short
 lived, single use, bound to the agent, the session and the socket's purpose, and
 carrying the login it was minted for, so the socket can end with that login
-(``server/relay/login_watch.py``).
+(``server/agent_sockets.py``).
 """
 
 from __future__ import annotations
