@@ -34,8 +34,9 @@ from supportdesk.server.recordings import retention as recording_retention
 from supportdesk.server.recordings.session_recording import RecordingPlace
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
+from supportdesk.server.relay.hub import RelayHub
 from supportdesk.server.relay.session_files import FilesSetup
-from supportdesk.server.relay.session_relay import RelayHub, SessionInfo
+from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer

@@ -14,7 +14,7 @@ from supportdesk.config import Settings
 from supportdesk.domain.hotlines import HotlineDirectory
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server.holiday_calendar import HolidayCalendar
-from supportdesk.server.relay.session_relay import RelayHub
+from supportdesk.server.relay.hub import RelayHub
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer

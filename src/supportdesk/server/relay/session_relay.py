@@ -30,7 +30,7 @@ import contextlib
 import enum
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -67,7 +67,6 @@ from supportdesk.domain.support_session import (
 from supportdesk.link.credit import DEFAULT_WINDOW
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
-    MAX_RFB_CHANNEL,
     LinkProtocolError,
     decode_control,
     decode_frame,
@@ -83,6 +82,7 @@ from supportdesk.server.recordings.session_recording import (
 )
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
+from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
 from supportdesk.server.relay.video_fanout import (
     VIDEO_CHANNEL,
@@ -99,7 +99,6 @@ log = logging.getLogger(__name__)
 CHAT_MAX = 2000
 CHAT_HISTORY = 200
 VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
-COALESCE_LIMIT = 256 * 1024
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of applet messages waiting for the event loop before the link stops reading."""
 POINTER_RATE = 30
@@ -113,20 +112,6 @@ class LinkKind(enum.Enum):
 
     APPLET = "applet"  # the support program: RFB channels, control, files, diagnostics
     BROWSER = "browser"  # a browser page: one video channel, view only
-
-
-@dataclass
-class Viewer:
-    channel: int
-    socket: WebSocket
-    view_only: bool
-    name: str
-    role: str
-    direct: DirectSocket | None = None  # the socket's direct path, if the server has it
-    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
-    queued_bytes: int = 0  # handed to the writer task, not yet sent
-    owed: int = 0  # sent, credit not yet returned to the applet
-    idle: bool = True  # the writer waits on an empty queue
 
 
 async def _raise(exc: Exception) -> NoReturn:
@@ -165,10 +150,10 @@ class SessionRelay:
         self._applet_direct: DirectSocket | None = None
         self._inbox: LinkInbox | None = None
         self._sending: set[asyncio.Task[None]] = set()
-        self.viewers: dict[int, Viewer] = {}
+        self.rfb = RfbViewers(window, self._return_credit)
+        self.viewers = self.rfb.viewers
         self.consoles: set[WebSocket] = set()
         self.chat: list[dict[str, Any]] = []
-        self._next_channel = 1
         self._applet_lock = asyncio.Lock()
         self.ended = asyncio.Event()
         self._closed = asyncio.Event()
@@ -490,30 +475,17 @@ class SessionRelay:
         task.add_done_callback(self._sending.discard)
 
     def has_viewer(self, channel: int) -> bool:
-        return channel in self.viewers
+        return self.rfb.has(channel)
 
     async def drop_viewer(self, channel: int, reason: str) -> None:
-        """Close a viewer's socket (1011); its reader cleans up."""
-        viewer = self.viewers.get(channel)
-        if viewer is not None:
-            with contextlib.suppress(Exception):
-                await viewer.socket.close(code=1011, reason=reason)
+        await self.rfb.drop(channel, reason)
 
     def to_viewer(self, channel: int, payload: bytes) -> None:
-        """Send an applet frame to its viewer: at once if the viewer's socket takes it
-        without waiting, else through the viewer's writer task. Either way the applet
-        link never waits for a viewer; its credit bounds what queues here."""
-        viewer = self.viewers.get(channel)
-        if viewer is None:
-            return  # the viewer left; the applet will get the close
-        if viewer.queued_bytes + len(payload) > self.window and viewer.queued_bytes > 0:
-            raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit")
-        direct = viewer.direct
-        if viewer.idle and viewer.queue.empty() and direct and direct.send_now(payload):
-            self._delivered(viewer, len(payload))
-            return
-        viewer.queued_bytes += len(payload)
-        viewer.queue.put_nowait(payload)  # behind what is still going out
+        """Send an applet frame to its viewer without making the link wait."""
+        self.rfb.send(channel, payload)
+
+    def _return_credit(self, channel: int, size: int) -> None:
+        self._to_applet_now({"type": "credit", "channel": channel, "bytes": size})
 
     # -- viewers -------------------------------------------------------------------------
 
@@ -526,13 +498,11 @@ class SessionRelay:
         ):
             await socket.close(code=4409, reason="the session is not active")
             return
-        if self._next_channel > MAX_RFB_CHANNEL:  # higher numbers carry keyframes
+        viewer = self.rfb.open(socket, view_only, name, role, direct_socket(socket.scope))
+        if viewer is None:
             await socket.close(code=4409, reason="no more viewers in this session")
             return
-        channel = self._next_channel
-        self._next_channel += 1
-        viewer = Viewer(channel, socket, view_only, name, role, direct_socket(socket.scope))
-        self.viewers[channel] = viewer
+        channel = viewer.channel
         gate = ViewerInputFilter(
             lambda: not view_only and self.input_allowed(),
             # The extended clipboard sends the text compressed, with a 4-byte header:
@@ -544,7 +514,7 @@ class SessionRelay:
         )
         await self.publish()
         await self.recording.channel_opened(channel)
-        writer = asyncio.create_task(self._viewer_writer(viewer))
+        writer = asyncio.create_task(self.rfb.write(viewer))
         try:
             while True:
                 message = await socket.receive()
@@ -560,9 +530,8 @@ class SessionRelay:
         except (RemoteProtocolError, WebSocketDisconnect) as exc:
             log.info("viewer closed: %s", exc, extra={"session": self.number})
         finally:
-            self.viewers.pop(channel, None)
+            self.rfb.close(viewer)
             self.recording.channel_closed(channel)
-            viewer.queue.put_nowait(None)
             writer.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await writer
@@ -590,40 +559,6 @@ class SessionRelay:
         finally:
             if not self.session.is_terminal:
                 await self.publish()
-
-    async def _viewer_writer(self, viewer: Viewer) -> None:
-        # What queued up while the viewer's socket was slow goes out as one message:
-        # RFB is a byte stream.
-        while True:
-            viewer.idle = True
-            item = await viewer.queue.get()
-            viewer.idle = False
-            if item is None:
-                return
-            parts = [item]
-            while not viewer.queue.empty() and sum(map(len, parts)) < COALESCE_LIMIT:
-                more = viewer.queue.get_nowait()
-                if more is None:
-                    viewer.queue.put_nowait(more)
-                    break
-                parts.append(more)
-            data = b"".join(parts)
-            try:
-                await viewer.socket.send_bytes(data)
-            except Exception:  # the viewer went away; its reader cleans up
-                return
-            viewer.queued_bytes -= len(data)
-            self._delivered(viewer, len(data))
-
-    def _delivered(self, viewer: Viewer, size: int) -> None:
-        # Credit goes back in quarter windows, not per message: with less than that
-        # owed the applet still has three quarters of its window, so it never waits
-        # for it, and the relay sends one control message per 256 KiB instead of one
-        # per update.
-        viewer.owed += size
-        if viewer.owed >= self.window // 4:
-            owed, viewer.owed = viewer.owed, 0
-            self._to_applet_now({"type": "credit", "channel": viewer.channel, "bytes": owed})
 
     # -- consoles ----------------------------------------------------------------------
 
@@ -780,41 +715,3 @@ def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:
 
 def _fraction(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1
-
-
-class RelayHub:
-    """Finds or creates the relay of a live session; forgets it when it ends."""
-
-    def __init__(
-        self,
-        remote: RemoteSupport,
-        info_for: Callable[[SupportSession], Awaitable[SessionInfo]],
-        clock: Callable[[], datetime],
-        recordings: RecordingPlace,
-    ) -> None:
-        self.remote = remote
-        self.info_for = info_for
-        self.clock = clock
-        self.recordings = recordings
-        self.relays: dict[str, SessionRelay] = {}
-        remote.listeners.append(self._changed)
-
-    async def relay_for(self, session: SupportSession) -> SessionRelay:
-        number = str(session.consultation_number)
-        relay = self.relays.get(number)
-        if relay is None:
-            info = await self.info_for(session)
-            relay = SessionRelay(self.remote, session, info, self.clock, recordings=self.recordings)
-            self.relays[number] = relay
-        return relay
-
-    def get(self, number: str) -> SessionRelay | None:
-        return self.relays.get(number)
-
-    async def _changed(self, session: SupportSession) -> None:
-        number = str(session.consultation_number)
-        relay = self.relays.get(number)
-        if relay is not None:
-            await relay.publish()
-            if session.is_terminal:
-                self.relays.pop(number, None)
