@@ -16,7 +16,7 @@ from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.pages.console import visible_session
-from supportdesk.server.relay.session_relay import LinkKind
+from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.state import desk_of
 
 router = APIRouter(include_in_schema=False)

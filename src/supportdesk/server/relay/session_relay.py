@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
 import time
 from collections.abc import Callable
@@ -53,7 +52,6 @@ from supportdesk.domain.support_session import (
     CapabilityGranted,
     CapabilityRevoked,
     ConsentDeclined,
-    ConsentGiven,
     ConsentRequested,
     Ended,
     EndReason,
@@ -82,6 +80,12 @@ from supportdesk.server.recordings.session_recording import (
 )
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
+from supportdesk.server.relay.link_rules import (
+    LinkKind,
+    PointerGate,
+    check_message,
+    consent_event,
+)
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
 from supportdesk.server.relay.video_fanout import (
@@ -101,17 +105,6 @@ CHAT_HISTORY = 200
 VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of applet messages waiting for the event loop before the link stops reading."""
-POINTER_RATE = 30
-"""Pointer messages a second the agent's console may send towards a browser."""
-BROWSER_ONLY = frozenset({"video_config"})
-APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close"})
-
-
-class LinkKind(enum.Enum):
-    """What the customer connected with."""
-
-    APPLET = "applet"  # the support program: RFB channels, control, files, diagnostics
-    BROWSER = "browser"  # a browser page: one video channel, view only
 
 
 async def _raise(exc: Exception) -> NoReturn:
@@ -165,7 +158,7 @@ class SessionRelay:
         self.declined_reason: str | None = None
         self._consent_shown: RenderedConsent | None = None
         self._video_owed = 0  # video bytes taken, credit not yet returned
-        self._pointer_times: list[float] = []
+        self._pointer = PointerGate()
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
 
@@ -376,11 +369,7 @@ class SessionRelay:
     async def _applet_control(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         now = self.clock()
-        browser = self.link is LinkKind.BROWSER
-        if kind in (APPLET_ONLY if browser else BROWSER_ONLY) or (
-            browser and kind.startswith(("file_", "diagnostics_"))
-        ):
-            raise LinkProtocolError(f"{kind!r} has no place on a {self.link} link")
+        check_message(self.link or LinkKind.APPLET, kind)
         if kind == "consent":
             await self._consent(message, now)
         elif kind == "video_config":
@@ -427,26 +416,15 @@ class SessionRelay:
             raise LinkProtocolError(f"unknown control message {kind!r}")
 
     async def _consent(self, message: dict[str, Any], now: datetime) -> None:
-        if message.get("decision") != "yes":
-            reason = message.get("reason")
-            self.declined_reason = reason if reason == "picker_cancelled" else "declined"
-            await self.remote.apply(self.number, ConsentDeclined(now, self.declined_reason))
+        kind = self.link or LinkKind.APPLET
+        event = consent_event(kind, message, self._consent_shown, now)
+        if isinstance(event, ConsentDeclined):
+            self.declined_reason = event.reason
+            await self.remote.apply(self.number, event)
             return
-        if self.link is LinkKind.BROWSER:
-            shown = self._consent_shown
-            # The page must have shown exactly the text the audit cites.
-            if shown is None or message.get("consent_sha256") != shown.sha256:
-                self.declined_reason = "text_mismatch"
-                await self.remote.apply(self.number, ConsentDeclined(now, "text_mismatch"))
-                return
-            granted = frozenset({Capability.VIEW})  # all a browser can give
-        else:
-            granted = frozenset(
-                Capability(c) for c in message.get("capabilities", []) if isinstance(c, str)
-            )
-        await self.remote.apply(self.number, ConsentGiven(now, granted))
+        await self.remote.apply(self.number, event)
         await self.recording.start()  # before any screen byte; holds if it cannot
-        if self.link is LinkKind.BROWSER:
+        if kind is LinkKind.BROWSER:
             await self.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
 
     async def to_applet(self, message: dict[str, Any]) -> None:
@@ -610,24 +588,12 @@ class SessionRelay:
 
     async def _point(self, message: dict[str, Any]) -> None:
         """The agent points at the customer's screen: passed to a browser while the
-        session is live and not paused, at most ``POINTER_RATE`` a second."""
+        session is active and not paused (``PointerGate`` checks and limits it)."""
         if self.link is not LinkKind.BROWSER or self.session.state is not SessionState.ACTIVE:
             return
-        if self.session.paused:
-            return
-        now = time.monotonic()
-        self._pointer_times = [t for t in self._pointer_times if now - t < 1.0]
-        if len(self._pointer_times) >= POINTER_RATE:
-            return
-        self._pointer_times.append(now)
-        x, y = message.get("x"), message.get("y")
-        if x is None or y is None:
-            point: dict[str, Any] = {"type": "pointer", "x": None, "y": None, "down": False}
-        elif _fraction(x) and _fraction(y):
-            point = {"type": "pointer", "x": x, "y": y, "down": message.get("down") is True}
-        else:
-            return
-        await self.to_applet(point)
+        point = None if self.session.paused else self._pointer.admit(message, time.monotonic())
+        if point is not None:
+            await self.to_applet(point)
 
     async def deliver(self, outbox: Outbox) -> None:
         """Send and record what the session's files and diagnostics asked for."""
@@ -711,7 +677,3 @@ class SessionRelay:
 
 def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:
     return {"name": viewer.name, "role": viewer.role, "view_only": viewer.view_only}
-
-
-def _fraction(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1

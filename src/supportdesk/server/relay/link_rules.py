@@ -1,0 +1,94 @@
+"""What the customer's link may do, by kind: the support program or a browser.
+
+Pure rules, no sockets: which control messages each kind of link may send, what a
+``consent`` message grants, and which of the agent's pointer messages go on to a
+browser (docs/browser-share.md).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import deque
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import RenderedConsent
+from supportdesk.domain.support_session import ConsentDeclined, ConsentGiven
+from supportdesk.link.frames import LinkProtocolError
+
+POINTER_RATE = 30
+"""Pointer messages a second the agent's console may send towards a browser."""
+_BROWSER_ONLY = frozenset({"video_config"})
+_APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close"})
+_APPLET_ONLY_PREFIXES = ("file_", "diagnostics_")
+
+
+class LinkKind(enum.Enum):
+    """What the customer connected with."""
+
+    APPLET = "applet"  # the support program: RFB channels, control, files, diagnostics
+    BROWSER = "browser"  # a browser page: one video channel, view only
+
+
+def check_message(kind: LinkKind, message_type: str) -> None:
+    """Refuse a control message that has no place on this kind of link."""
+    if kind is LinkKind.BROWSER:
+        refused = message_type in _APPLET_ONLY or message_type.startswith(_APPLET_ONLY_PREFIXES)
+    else:
+        refused = message_type in _BROWSER_ONLY
+    if refused:
+        raise LinkProtocolError(f"{message_type!r} has no place on a {kind.value} link")
+
+
+def consent_event(
+    kind: LinkKind, message: dict[str, Any], shown: RenderedConsent | None, at: datetime
+) -> ConsentGiven | ConsentDeclined:
+    """The session event a ``consent`` message amounts to.
+
+    A browser grants ``view`` and nothing else, and only on the very text the page
+    showed: a consent citing another text's SHA-256 is a refusal (``text_mismatch``),
+    since the audit must cite what the customer read. A "no" says why: ``declined``,
+    or ``picker_cancelled`` when the browser's screen picker was closed.
+    """
+    if message.get("decision") != "yes":
+        reason = "picker_cancelled" if message.get("reason") == "picker_cancelled" else "declined"
+        return ConsentDeclined(at, reason)
+    if kind is LinkKind.BROWSER:
+        if shown is None or message.get("consent_sha256") != shown.sha256:
+            return ConsentDeclined(at, "text_mismatch")
+        return ConsentGiven(at, frozenset({Capability.VIEW}))
+    granted = message.get("capabilities", [])
+    return ConsentGiven(at, frozenset(Capability(c) for c in granted if isinstance(c, str)))
+
+
+@dataclass
+class PointerGate:
+    """The agent's pointer messages that go on to a browser: checked, and at most
+    ``rate`` a second (a flood is cut, not queued)."""
+
+    rate: int = POINTER_RATE
+
+    def __post_init__(self) -> None:
+        self._sent: deque[float] = deque()
+
+    def admit(self, message: dict[str, Any], now: float) -> dict[str, Any] | None:
+        """The pointer message to send for ``message`` at ``now`` (seconds), or None."""
+        x, y = message.get("x"), message.get("y")
+        if x is None or y is None:
+            point: dict[str, Any] = {"type": "pointer", "x": None, "y": None, "down": False}
+        elif _fraction(x) and _fraction(y):
+            point = {"type": "pointer", "x": x, "y": y, "down": message.get("down") is True}
+        else:
+            return None
+        while self._sent and now - self._sent[0] >= 1.0:
+            self._sent.popleft()
+        if len(self._sent) >= self.rate:
+            return None
+        self._sent.append(now)
+        return point
+
+
+def _fraction(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 1

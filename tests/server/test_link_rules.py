@@ -1,0 +1,86 @@
+"""The rules of the customer's link, without sockets: what each kind may send, what a
+consent grants, and which pointer messages reach a browser."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.support_session import ConsentDeclined, ConsentGiven
+from supportdesk.link.frames import LinkProtocolError
+from supportdesk.server.relay.link_rules import (
+    LinkKind,
+    PointerGate,
+    check_message,
+    consent_event,
+)
+
+AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
+SHOWN = consent_text(BROWSER_CONSENT_VERSION, Language.DE).render("Anna Berger")
+
+
+@pytest.mark.parametrize(
+    "kind", ["grant", "revoke", "hello", "close", "file_offer", "file_chunk", "diagnostics_report"]
+)
+def test_a_browser_cannot_send_what_only_the_program_can(kind: str) -> None:
+    with pytest.raises(LinkProtocolError):
+        check_message(LinkKind.BROWSER, kind)
+    check_message(LinkKind.APPLET, kind)
+
+
+def test_the_program_cannot_configure_video() -> None:
+    with pytest.raises(LinkProtocolError):
+        check_message(LinkKind.APPLET, "video_config")
+    for kind in ("video_config", "consent", "pause", "resume", "end", "chat"):
+        check_message(LinkKind.BROWSER, kind)
+
+
+def test_a_browser_grants_view_only_and_only_on_the_shown_text() -> None:
+    yes = {"decision": "yes", "consent_sha256": SHOWN.sha256, "capabilities": ["control"]}
+    assert consent_event(LinkKind.BROWSER, yes, SHOWN, AT) == ConsentGiven(
+        AT, frozenset({Capability.VIEW})
+    )
+    other = {**yes, "consent_sha256": "0" * 64}
+    assert consent_event(LinkKind.BROWSER, other, SHOWN, AT) == ConsentDeclined(AT, "text_mismatch")
+    assert consent_event(LinkKind.BROWSER, yes, None, AT) == ConsentDeclined(AT, "text_mismatch")
+
+
+def test_a_no_says_why_and_unknown_reasons_read_as_declined() -> None:
+    for reason, expected in (
+        ("picker_cancelled", "picker_cancelled"),
+        ("declined", "declined"),
+        ("<script>", "declined"),
+        (None, "declined"),
+    ):
+        event = consent_event(LinkKind.BROWSER, {"decision": "no", "reason": reason}, SHOWN, AT)
+        assert event == ConsentDeclined(AT, expected)
+
+
+def test_the_program_grants_what_the_customer_ticked() -> None:
+    message = {"decision": "yes", "capabilities": ["view", "control", 3]}
+    assert consent_event(LinkKind.APPLET, message, None, AT) == ConsentGiven(
+        AT, frozenset({Capability.VIEW, Capability.CONTROL})
+    )
+
+
+def test_pointer_messages_are_checked() -> None:
+    gate = PointerGate()
+    assert gate.admit({"x": 0.25, "y": 1, "down": True}, 0.0) == {
+        "type": "pointer", "x": 0.25, "y": 1, "down": True,
+    }  # fmt: skip
+    assert gate.admit({"x": None, "y": None, "down": True}, 0.0) == {
+        "type": "pointer", "x": None, "y": None, "down": False,
+    }  # fmt: skip
+    for bad in ({"x": 1.5, "y": 0}, {"x": -0.1, "y": 0}, {"x": "0.5", "y": 0}, {"x": True, "y": 0}):
+        assert gate.admit(bad, 0.0) is None
+    assert gate.admit({"x": 0.5, "y": 0.5, "down": "yes"}, 0.0)["down"] is False  # type: ignore[index]
+
+
+def test_a_pointer_flood_is_cut_to_the_rate_per_second() -> None:
+    gate = PointerGate(rate=30)
+    passed = [gate.admit({"x": 0.5, "y": 0.5}, i / 1000) for i in range(100)]
+    assert sum(p is not None for p in passed) == 30
+    assert gate.admit({"x": 0.5, "y": 0.5}, 1.0) is not None  # a second later: room again
