@@ -24,6 +24,7 @@ import numpy as np
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.browser.test_player_browser import log_in, open_player, seek_paused
 from tests.desktop import Desktop, xvfb
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server
 
@@ -55,12 +56,13 @@ def type_into_terminal(desktop: Desktop, text: str) -> None:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("share")
     with live_server(folder) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        for name, role in (("anna", "agent"), ("rita", "auditor")):
+            added = subprocess.run(
+                [sys.executable, "-m", "supportdesk", "agents", "add", name,
+                 "--name", f"{name.title()} Berger", "--role", role, "--password-stdin"],
+                input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
+            )  # fmt: skip
+            assert added.returncode == 0, added.stderr
         yield running
 
 
@@ -113,6 +115,21 @@ async def issue(agent: Page, server: LiveServer) -> tuple[str, str, str]:
     number = await agent.locator("[data-consultation-number]").inner_text()
     code = await agent.locator("[data-verification-code]").inner_text()
     return key, number, code
+
+
+@pytest.fixture(scope="module")
+async def picking_browser(desktop: Desktop) -> AsyncIterator[Browser]:
+    """A customer's Chromium without the automatic choice: its picker waits for the
+    customer, who can close it with Escape."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            headless=False,
+            args=[*(a for a in CHROMIUM_ARGS if a != "--headless"), "--window-size=620,460"],
+            env=desktop.env,
+        )
+        yield launched
+        await launched.close()
 
 
 async def customer_at_consent(customer: Browser, server: LiveServer, key: str) -> Page:
@@ -222,6 +239,7 @@ async def test_the_agent_sees_the_shared_screen_points_chats_and_the_customer_en
     await expect(agent.locator("[data-notice]")).to_have_text("Der Kunde liest die Einwilligung …")
 
     await customer.get_by_role("button", name="Ja, Bildschirm freigeben").click()
+    shared_at = time.monotonic()
     await expect(
         customer.get_by_role("heading", name="Fernwartung aktiv – wird aufgezeichnet")
     ).to_be_visible()
@@ -253,8 +271,9 @@ async def test_the_agent_sees_the_shared_screen_points_chats_and_the_customer_en
     # Where the agent pressed, on the thumbnail: a quarter across, half way down.
     place = await pointer.evaluate(
         """p => { const t = p.parentElement.getBoundingClientRect(), m = p.getBoundingClientRect();
-                  return [(m.left - t.left) / t.width, (m.top - t.top) / t.height]; }"""
-    )
+                  return [(m.left + m.width / 2 - t.left) / t.width,
+                          (m.top + m.height / 2 - t.top) / t.height]; }"""
+    )  # the marker's centre, on the thumbnail
     assert abs(place[0] - 0.25) < 0.03 and abs(place[1] - 0.5) < 0.03, place
     await agent.mouse.up()
 
@@ -280,6 +299,7 @@ async def test_the_agent_sees_the_shared_screen_points_chats_and_the_customer_en
     await until_canvas_matches(agent, desktop, terminal)
 
     # The browser's own "stop sharing" ends the session on the console within 1 s.
+    last_screen = screen_pixels(desktop)
     started = time.monotonic()
     click_stop_sharing(desktop)
     await expect(agent.locator("[data-live]")).to_have_attribute(
@@ -306,4 +326,70 @@ async def test_the_agent_sees_the_shared_screen_points_chats_and_the_customer_en
         duration = float(container.duration or 0) / 1_000_000
     events = [e["event_type"] for e in audit_events(server, number)]
     assert "consent.given" in events and "recording_finished" in events
-    assert duration > 3, duration
+    shared_for = started - shared_at
+    assert abs(duration - shared_for) < 1.5, (duration, shared_for)
+
+    # The auditor plays it back in the browser and seeks to its last second.
+    auditor = await log_in(agent.context.browser, server, "rita")  # type: ignore[arg-type]
+    await open_player(auditor, server, number, "Prüfung einer Bildschirmfreigabe")
+    player = auditor.locator("[data-player]")
+    # It plays by itself and stays, paused, at the end; then seek back.
+    await expect(player).to_have_attribute("data-state", "ended", timeout=30_000)
+    end_us = int(await auditor.locator("[data-timeline]").get_attribute("max") or 0)
+    await seek_paused(auditor, (end_us - 1_000_000) // 100_000 * 100_000)  # the slider's step
+    await expect(player).to_have_attribute("data-painted-frames", "1")
+    shown = await player_pixels(auditor)
+    assert difference(shown, last_screen) <= MEAN_DIFFERENCE_BOUND
+    await auditor.screenshot(path=str(ARTIFACTS / "browser-share-player.png"))
+    await auditor.context.close()
+
+
+async def player_pixels(page: Page) -> np.ndarray:
+    import base64
+
+    from PIL import Image
+
+    url = await page.evaluate("() => document.querySelector('[data-screen] canvas').toDataURL()")
+    data = base64.b64decode(url.split(",", 1)[1])
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
+
+
+async def test_no_and_a_closed_picker_each_decline_audited_with_nothing_recorded(
+    desktop: Desktop, server: LiveServer, picking_browser: Browser, agent: Page
+) -> None:
+    for answer in ("Nein", "Escape in the picker"):
+        key, number, _code = await issue(agent, server)
+        customer = await customer_at_consent(picking_browser, server, key)
+        await open_live(agent, server, number)
+        if answer == "Nein":
+            await customer.get_by_role("button", name="Nein").click()
+            reason, words = "declined", "der Kunde hat abgelehnt"
+        else:
+            await customer.get_by_role("button", name="Ja, Bildschirm freigeben").click()
+            await asyncio.sleep(1)  # the browser's picker is open, waiting for the customer
+            desktop.run("xdotool", "key", "Escape")
+            reason, words = "picker_cancelled", "Bildschirmauswahl ohne Wahl geschlossen"
+        await expect(customer.get_by_role("heading", name="Freigabe abgelehnt")).to_be_visible()
+        await expect(agent.locator("[data-notice]")).to_contain_text(words)
+        entries = await asyncio.to_thread(audit_events, server, number)
+        declined = [e for e in entries if e["event_type"] == "consent.declined"]
+        assert declined and declined[0]["data"]["reason"] == reason  # type: ignore[index]
+        assert not [e for e in entries if str(e["event_type"]).startswith("recording")]
+        assert not list((server.workdir / "var" / "recordings").glob(f"{number}*"))
+        await customer.context.close()
+
+
+async def test_closing_the_tab_ends_the_session_on_the_console_within_a_second(
+    server: LiveServer, customer_browser: Browser, agent: Page
+) -> None:
+    key, number, _code = await issue(agent, server)
+    customer = await customer_at_consent(customer_browser, server, key)
+    await open_live(agent, server, number)
+    await customer.get_by_role("button", name="Ja, Bildschirm freigeben").click()
+    await expect(agent.locator("[data-live]")).to_have_attribute("data-state", "active")
+    started = time.monotonic()
+    await customer.close()
+    live = agent.locator("[data-live]")
+    await expect(live).to_have_attribute("data-state", "ended", timeout=1000)
+    print(f"tab closed -> console ended: {time.monotonic() - started:.3f} s")
+    await customer.context.close()
