@@ -332,6 +332,8 @@ async def test_the_agent_sees_the_shared_screen_points_chats_and_the_customer_en
     # The auditor plays it back in the browser and seeks to its last second.
     auditor = await log_in(agent.context.browser, server, "rita")  # type: ignore[arg-type]
     await open_player(auditor, server, number, "Prüfung einer Bildschirmfreigabe")
+    await expect(auditor.locator("[data-events]")).to_contain_text("Pausiert: Bildschirm sehen")
+    await expect(auditor.locator("main")).to_contain_text("Kunde Ja, links im Terminal.")
     player = auditor.locator("[data-player]")
     # It plays by itself and stays, paused, at the end; then seek back.
     await expect(player).to_have_attribute("data-state", "ended", timeout=30_000)

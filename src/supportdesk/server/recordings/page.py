@@ -138,7 +138,9 @@ async def player(request: Request, number: str) -> Response:
     ticket = desk.tickets.issue(signed_in.agent.id, number, PLAYER, now, signed_in.login.id_digest)
     gettext = desk.pages.gettext_for(request)
     shown = [
-        ShownMark(m.at_us, m.kind.value, _mark_text(m, gettext), m.who, clock_text(m.at_us))
+        ShownMark(
+            m.at_us, m.kind.value, _mark_text(m, gettext), _who(m, gettext), clock_text(m.at_us)
+        )
         for m in marks
     ]
     return desk.pages.render(
@@ -160,11 +162,18 @@ async def player(request: Request, number: str) -> Response:
 
 def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
     # Consent and permission marks list capability codes: show the console's words.
-    if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.RESUME) and mark.text:
+    if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.PAUSE, MarkKind.RESUME) and (
+        mark.text
+    ):
         codes = mark.text.split(", ")
         if all(code in CAPABILITIES for code in codes):
             return ", ".join(gettext(CAPABILITIES[code]) for code in codes)
     return mark.text
+
+
+def _who(mark: Mark, gettext: Callable[[str], str]) -> str:
+    # A customer's chat line carries no name (it is never recorded): say who it was.
+    return gettext("Customer") if mark.who == "customer" else mark.who
 
 
 @dataclass(frozen=True)
