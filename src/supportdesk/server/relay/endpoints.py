@@ -8,6 +8,8 @@ from an allowed Origin.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from fastapi import APIRouter, Request, WebSocket
 from fastapi.responses import Response
 
@@ -17,7 +19,9 @@ from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.pages.console import visible_session
 from supportdesk.server.relay.link_rules import LinkKind
+from supportdesk.server.relay.session_relay import SessionRelay
 from supportdesk.server.state import desk_of
+from supportdesk.store.agents import Agent
 
 router = APIRouter(include_in_schema=False)
 
@@ -81,56 +85,67 @@ async def browser_link(socket: WebSocket) -> None:
     await relay.run_applet(socket, language, LinkKind.BROWSER)
 
 
-@router.websocket("/ws/viewer/{number}")
-async def viewer_socket(socket: WebSocket, number: str) -> None:
-    desk = desk_of(socket)
-    agent, login = await agent_for_socket(socket, number, VIEWER)
-    relay = desk.relay.get(number)
+@dataclass(frozen=True)
+class AgentOnSession:
+    """An agent's socket on a live session's relay, as its ticket allowed."""
+
+    agent: Agent
+    login: str  # the login it ends with
+    relay: SessionRelay
+
+    @property
+    def owner(self) -> bool:
+        return self.relay.session.agent_id == self.agent.actor
+
+
+async def _agent_on_session(socket: WebSocket, number: str, purpose: str) -> AgentOnSession | None:
+    agent, login = await agent_for_socket(socket, number, purpose)
+    relay = desk_of(socket).relay.get(number)
     if agent is None or login is None or relay is None:
         await _refuse(socket, 4401, "not allowed")
+        return None
+    return AgentOnSession(agent, login, relay)
+
+
+@router.websocket("/ws/viewer/{number}")
+async def viewer_socket(socket: WebSocket, number: str) -> None:
+    """noVNC on the support program's screen."""
+    if (on := await _agent_on_session(socket, number, VIEWER)) is None:
         return
-    owner = relay.session.agent_id == agent.actor
     await socket.accept(subprotocol="binary" if "binary" in _offered(socket) else None)
-    async with while_signed_in(desk, socket, login):
-        await relay.run_viewer(socket, agent.display_name, agent.role.value, view_only=not owner)
+    agent = on.agent
+    async with while_signed_in(desk_of(socket), socket, on.login):
+        await on.relay.run_viewer(socket, agent.display_name, agent.role.value, not on.owner)
 
 
 @router.websocket("/ws/video/{number}")
 async def video_socket(socket: WebSocket, number: str) -> None:
     """An agent's or supervisor's view of a browser's shared screen."""
-    desk = desk_of(socket)
-    agent, login = await agent_for_socket(socket, number, VIEWER)
-    relay = desk.relay.get(number)
-    if agent is None or login is None or relay is None:
-        await _refuse(socket, 4401, "not allowed")
+    if (on := await _agent_on_session(socket, number, VIEWER)) is None:
         return
-    owner = relay.session.agent_id == agent.actor
     await socket.accept()
-    async with while_signed_in(desk, socket, login):
-        await relay.run_video_viewer(socket, agent.display_name, agent.role.value, not owner)
+    agent = on.agent
+    async with while_signed_in(desk_of(socket), socket, on.login):
+        await on.relay.run_video_viewer(socket, agent.display_name, agent.role.value, not on.owner)
 
 
 @router.websocket("/ws/control/{number}")
 async def control_socket(socket: WebSocket, number: str) -> None:
-    desk = desk_of(socket)
-    agent, login = await agent_for_socket(socket, number, CONTROL)
-    relay = desk.relay.get(number)
-    if agent is None or login is None or relay is None:
-        await _refuse(socket, 4401, "not allowed")
+    """The live page's state, chat and commands."""
+    if (on := await _agent_on_session(socket, number, CONTROL)) is None:
         return
-    owner = relay.session.agent_id == agent.actor
-    agent_id = agent.id
+    desk, agent, login = desk_of(socket), on.agent, on.login
     await socket.accept()
     async with while_signed_in(desk, socket, login):
-        await relay.run_console(
+        await on.relay.run_console(
             socket,
             agent.display_name,
             agent.actor,
-            may_end=owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
+            may_end=on.owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
             mint_viewer_ticket=lambda: desk.tickets.issue(
-                agent_id, number, VIEWER, desk.clock(), login
+                agent.id, number, VIEWER, desk.clock(), login
             ),
-            owner=owner,
+            owner=on.owner,
         )
 
 
