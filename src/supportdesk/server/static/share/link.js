@@ -87,26 +87,32 @@ export function linkUrl(location, path) {
   return url.href;
 }
 
-/** The subprotocols the page offers: the link's, the token, the page's language. */
+/** The subprotocols the page offers first: the link's, the token, the page's language. */
 export function linkProtocols(token, language) {
   return [SUBPROTOCOL, "token." + token, "lang." + language];
 }
 
-/** The open link: control messages out and in, video within the credit window. */
+/** The subprotocols of a reconnect: the link's, the resume secret, the page's language. */
+export function resumeProtocols(consultationNumber, secret, language) {
+  return [SUBPROTOCOL, `resume.${consultationNumber}.${secret}`, "lang." + language];
+}
+
+/** One WebSocket of the link: control messages out and in, video within its own credit
+ * window (a new socket starts with a fresh one). */
 export class Link {
   /**
    * @param {string} url  wss://…/ws/browser
-   * @param {string} token  the one-time join token (sent as a subprotocol, never in the URL)
-   * @param {string} language  "de" or "en": the relay's consent text follows it ("lang.en")
-   * @param {{onOpen?: () => void, onControl: (m: object) => void,
+   * @param {string[]} protocols  linkProtocols(…) or resumeProtocols(…): the token or
+   *   secret goes as a subprotocol, never in the URL
+   * @param {{onOpen?: () => void, onHeard?: () => void, onControl: (m: object) => void,
    *          onClose: (opened: boolean, code: number) => void}} handlers
    */
-  constructor(url, token, language, handlers) {
+  constructor(url, protocols, handlers) {
     this.handlers = handlers;
     this.credit = new CreditWindow();
     this.opened = false;
     this.closed = false;
-    this.socket = new WebSocket(url, linkProtocols(token, language));
+    this.socket = new WebSocket(url, protocols);
     this.socket.binaryType = "arraybuffer";
     this.socket.addEventListener("open", () => this.#opened());
     this.socket.addEventListener("message", (event) => this.#received(event.data));
@@ -141,7 +147,16 @@ export class Link {
     this.socket.close(1000, "closed by the customer's page");
   }
 
+  /** Give this socket up at once: close it and report nothing more from it (a
+   * black-holed socket may take a minute to finish its closing handshake). */
+  abandon() {
+    if (this.closed) return;
+    this.closed = true;
+    this.socket.close(4408, "the relay went silent");
+  }
+
   #opened() {
+    if (this.closed) return;
     if (this.socket.protocol !== SUBPROTOCOL) {
       this.socket.close(1002, "unexpected subprotocol");
       return;
@@ -151,6 +166,8 @@ export class Link {
   }
 
   #received(data) {
+    if (this.closed) return;
+    this.handlers.onHeard?.(); // anything at all shows the relay is there
     if (typeof data === "string") return; // the link carries binary messages only
     let message;
     try {

@@ -3,8 +3,8 @@
  * channel-1 chunks, within back-pressure. A frame is dropped (and a key chunk asked for
  * next, and the bitrate lowered) when the credit window is used up, the socket holds
  * more than 256 KiB, or the encoder queues more than two frames. `video_config` goes
- * out before the first chunk after every configure; a key chunk follows every
- * configure, every drop and every relay `keyframe`.
+ * out before the first chunk after every configure and on every new link; a key chunk
+ * follows every configure, drop, new link and relay `keyframe`.
  */
 
 import { BitratePolicy } from "./bitrate.js";
@@ -12,6 +12,11 @@ import { FRAME_RATE, cappedSize, pickCodec, relayAccepts, startBitrate } from ".
 import { VIDEO_HEADER, videoPayload } from "./link.js";
 
 export const MAX_BUFFERED = 256 * 1024;
+/** The encoder's content hint: a screen is text and edges. Chromium's software H.264
+ * (OpenH264) then runs its screen-content mode, VP9 its screen tuning; measured with
+ * `python -m bench.browser_share` (docs/benchmarks.md): on the reference workload a
+ * tenth of the bandwidth at sharper text (frozen text 21 -> 39 dB PSNR). */
+export const CONTENT_HINT = "text";
 export const MAX_ENCODE_QUEUE = 2;
 const FRAME_INTERVAL_US = 1e6 / FRAME_RATE;
 const FRAME_SLACK_US = 3000;
@@ -35,6 +40,7 @@ export class ScreenSender {
     this.awaitingKey = true;
     this.configPending = false;
     this.paused = false;
+    this.offline = false; // the link is down: capture goes on, nothing is encoded or sent
     this.stopped = false;
     this.lastTimestamp = -Infinity;
     this.sizeKey = "";
@@ -72,6 +78,20 @@ export class ScreenSender {
     this.forceKey = true;
   }
 
+  /** The link is down: encode and send nothing until relinked(). */
+  suspend() {
+    this.offline = true;
+  }
+
+  /** A new link: its credit starts fresh, and it gets `video_config` and a key chunk
+   * before anything else. */
+  relinked() {
+    this.offline = false;
+    if (this.current) this.configPending = true;
+    this.forceKey = true;
+    this.awaitingKey = true;
+  }
+
   stop() {
     this.stopped = true;
     if (this.encoder && this.encoder.state !== "closed") this.encoder.close();
@@ -79,7 +99,7 @@ export class ScreenSender {
   }
 
   #take(frame) {
-    if (this.stopped || this.paused || this.configuring) return;
+    if (this.stopped || this.paused || this.offline || this.configuring) return;
     const timestamp = frame.timestamp;
     if (timestamp - this.lastTimestamp < FRAME_INTERVAL_US - FRAME_SLACK_US) return;
     this.lastTimestamp = timestamp;
@@ -134,8 +154,9 @@ export class ScreenSender {
           error: () => this.#failed(),
         });
       }
-      this.encoder.configure(chosen.config);
-      this.current = chosen;
+      const config = { ...chosen.config, contentHint: CONTENT_HINT };
+      this.encoder.configure(config);
+      this.current = { codec: chosen.codec, config };
       this.policy = new BitratePolicy(start);
       this.policy.applied(chosen.config.bitrate, this.clock());
       this.#configured();
@@ -165,7 +186,7 @@ export class ScreenSender {
   }
 
   #output(chunk) {
-    if (this.stopped) return;
+    if (this.stopped || this.offline) return; // encoded before the link went: dropped
     const isKey = chunk.type === "key";
     if (this.awaitingKey && !isKey) return; // a delta after a drop decodes to nothing
     const payload = videoPayload(isKey, chunk.timestamp, chunk.byteLength);

@@ -1,18 +1,20 @@
 /**
  * The customer's screen-sharing page: checks what the browser can do, opens the link at
- * once, asks consent, shares the screen, and ends with a receipt. Switches the page's
- * parts (consent, active, declined, receipt, error, fallback); every word comes from the
- * page (words.js).
+ * once, asks consent, shares the screen, and ends with a receipt. A lost link is
+ * re-established (session-link.js) while the capture runs on; after a long gap consent is
+ * asked again. Switches the page's parts (consent, active, declined, receipt, error,
+ * fallback); every word comes from the page (words.js).
  */
 
 import { askForScreen, browserCanShare, FrameSource } from "./capture.js";
 import { ChatView } from "./chat.js";
 import { pickCodec, startBitrate } from "./codecs.js";
 import { consentAnswer, consentMatches } from "./consent.js";
-import { Link, linkUrl } from "./link.js";
+import { linkUrl } from "./link.js";
 import { PointerMarker } from "./pointer.js";
 import { receiptFacts, receiptFiles } from "./receipt.js";
 import { ScreenSender } from "./sender.js";
+import { SessionLink } from "./session-link.js";
 import { readWords } from "./words.js";
 
 const END_WORDS = {
@@ -20,8 +22,14 @@ const END_WORDS = {
   agent: "ended_by_agent",
   timeout: "ended_timeout",
   error: "ended_error",
+  connection_lost: "ended_connection_lost",
 };
 const THUMBNAIL_HEIGHT_REM = 24;
+// After a resumed link's `resume`, how long the page waits for a renewed consent request
+// (the relay sends it right behind) before it goes on sharing.
+const SETTLE_MS = 500;
+// Phases in which the customer has consented and the receipt is due at the end.
+const SHARING = new Set(["active", "renewing", "rechoosing"]);
 
 /** Whether this browser's VideoEncoder takes any of our codecs at all. */
 async function encoderWorks() {
@@ -37,27 +45,39 @@ class SharePage {
     this.word = readWords(root);
     const data = root.dataset;
     this.shown = { version: data.consentVersion, sha256: data.consentSha256 };
-    this.phase = "consent"; // consent → choosing → active → over
+    // consent → choosing → active (⇄ renewing → rechoosing, after a long gap) → over
+    this.phase = "consent";
     this.relayCodecs = null;
     this.sender = null;
     this.source = null;
     this.stream = null;
     this.startedAt = null;
     this.localPause = false;
+    this.pauseSent = false; // the customer's pause as the relay last heard it
     this.remotePause = false;
+    this.offline = false; // the link is lost and being re-established
+    this.settle = null;
     this.marker = new PointerMarker(this.$("[data-pointer]"));
     this.chat = new ChatView(this.$("[data-chat]"), this.$("[data-chat-form]"), this.word, (text) =>
       this.link.send({ type: "chat", text }),
     );
     this.$("[data-origin]").textContent = location.origin;
     this.#buttons();
-    this.link = new Link(linkUrl(location, data.linkPath), data.token, data.language, {
-      onControl: (message) => this.#control(message),
-      onClose: (opened) => this.#linkClosed(opened),
+    this.link = new SessionLink({
+      url: linkUrl(location, data.linkPath),
+      token: data.token,
+      number: data.consultationNumber,
+      language: data.language,
+      handlers: {
+        onControl: (message) => this.#control(message),
+        onLost: () => this.#linkLost(),
+        onRelinked: () => this.#relinked(),
+        onGone: (opened) => this.#linkClosed(opened),
+      },
     });
     addEventListener("pagehide", () => this.#leaving());
     addEventListener("beforeunload", (event) => {
-      if (this.phase === "active") event.preventDefault(); // leaving ends the session
+      if (SHARING.has(this.phase)) event.preventDefault(); // leaving ends the session
     });
   }
 
@@ -92,7 +112,10 @@ class SharePage {
       case "codecs":
         this.relayCodecs = Array.isArray(message.codecs) ? message.codecs : null;
         return this.sender?.setRelayCodecs(this.relayCodecs);
+      case "resume":
+        return this.#resumed();
       case "keyframe":
+        if (this.settle !== null) this.#goOn();
         return this.sender?.keyframe();
       case "pointer":
         return this.marker.show(message);
@@ -108,7 +131,12 @@ class SharePage {
   }
 
   async #consentRequested(message) {
-    if (this.phase !== "consent") return;
+    if (message.renewal === true) {
+      if (!SHARING.has(this.phase)) return;
+      this.#renewal();
+    } else if (this.phase !== "consent") {
+      return;
+    }
     const status = this.$("[data-consent-status]");
     this.#action("no").disabled = false;
     if (await consentMatches(message, this.shown)) {
@@ -121,6 +149,17 @@ class SharePage {
     }
   }
 
+  /** Back after a long gap: the consent part again, with why; nothing is sent until "Ja". */
+  #renewal() {
+    this.#cancelSettle();
+    this.phase = "renewing";
+    this.sender?.suspend();
+    this.marker.hide();
+    this.$("[data-renewal]").hidden = false;
+    this.#action("yes").disabled = true;
+    this.show("consent");
+  }
+
   #state(message) {
     const watchers = Array.isArray(message.watchers) ? message.watchers : [];
     this.$("[data-watchers]").textContent = watchers.length
@@ -131,9 +170,10 @@ class SharePage {
     this.#applyPause();
   }
 
+  /** The link is gone for good (refused, the grace over, or lost before consent). */
   #linkClosed(opened) {
-    if (this.phase === "active") {
-      this.#over("error");
+    if (SHARING.has(this.phase)) {
+      this.#over("connection_lost");
     } else if (this.phase !== "over") {
       this.#stopCapture();
       this.phase = "over";
@@ -141,9 +181,50 @@ class SharePage {
     }
   }
 
+  /** The link dropped after consent: the capture runs on, nothing is sent. */
+  #linkLost() {
+    if (!SHARING.has(this.phase)) return;
+    this.offline = true;
+    this.#cancelSettle();
+    this.sender?.suspend();
+    this.marker.hide();
+    this.#action("yes").disabled = true;
+    this.#action("no").disabled = true;
+    this.$("[data-consent-status]").textContent = this.word("reconnecting");
+    this.#applyPause();
+  }
+
+  /** A resumed link is open; the relay's `resume` comes first, then either a renewed
+   * consent request or (after a short gap) the session goes on. */
+  #relinked() {
+    this.offline = false;
+    this.#applyPause();
+  }
+
+  #resumed() {
+    if (this.phase !== "active" || !this.sender?.offline) return;
+    this.#cancelSettle();
+    this.settle = setTimeout(() => this.#goOn(), SETTLE_MS);
+  }
+
+  #cancelSettle() {
+    clearTimeout(this.settle);
+    this.settle = null;
+  }
+
+  /** Sharing goes on over the new link: video_config and a key chunk first. */
+  #goOn() {
+    this.#cancelSettle();
+    if (this.phase !== "active" || !this.link.isOpen) return;
+    if (this.localPause !== this.pauseSent) this.#sendPause();
+    this.sender?.relinked();
+    this.#applyPause();
+  }
+
   // -- consent ------------------------------------------------------------------------
 
   #yes() {
+    if (this.phase === "renewing") return this.#yesAgain();
     if (this.phase !== "consent") return;
     this.phase = "choosing";
     this.#action("yes").disabled = true;
@@ -156,8 +237,55 @@ class SharePage {
   }
 
   #no() {
+    if (this.phase === "renewing") {
+      // "Nein" after a long gap ends the session; the relay ends it as the customer's.
+      this.link.send(consentAnswer(this.shown, "no", "declined"));
+      this.#over("customer");
+      return;
+    }
     if (this.phase !== "consent") return;
     this.#declined("declined");
+  }
+
+  /** "Ja" again after a long gap: the same stream goes on; if it has ended meanwhile,
+   * the browser's picker asks again (inside this click). */
+  #yesAgain() {
+    this.#action("yes").disabled = true;
+    this.#action("no").disabled = true;
+    const track = this.stream?.getVideoTracks()[0];
+    if (track?.readyState === "live") {
+      this.#renewed();
+      return;
+    }
+    this.phase = "rechoosing";
+    askForScreen().then(
+      (stream) => {
+        if (this.phase !== "rechoosing") {
+          for (const t of stream.getTracks()) t.stop();
+          return;
+        }
+        this.#stopCapture();
+        this.#capture(stream);
+        this.#renewed();
+      },
+      () => {
+        if (this.phase !== "rechoosing") return;
+        this.link.send(consentAnswer(this.shown, "no", "picker_cancelled"));
+        this.#over("customer");
+      },
+    );
+  }
+
+  #renewed() {
+    if (!this.link.send(consentAnswer(this.shown, "yes"))) {
+      // The link went again meanwhile: the relay asks once more when it is back.
+      this.phase = "renewing";
+      return;
+    }
+    this.phase = "active";
+    this.$("[data-renewal]").hidden = true;
+    this.show("active");
+    this.#goOn();
   }
 
   #declined(reason) {
@@ -175,21 +303,30 @@ class SharePage {
     }
     this.link.send(consentAnswer(this.shown, "yes"));
     this.phase = "active";
-    this.stream = stream;
     this.startedAt = new Date();
-    const track = stream.getVideoTracks()[0];
-    track.contentHint = "detail";
-    track.addEventListener("ended", () => this.#endHere());
-    const preview = this.$("[data-preview]");
-    preview.srcObject = stream;
-    preview.addEventListener("resize", () => this.#fitThumbnail(preview));
-    preview.play().catch(() => {});
-    this.sender = new ScreenSender(this.link, { onProblem: (what) => this.#problem(what) });
-    this.sender.setRelayCodecs(this.relayCodecs);
-    this.source = new FrameSource(track, preview, (frame) => this.sender.frame(frame));
-    this.source.start();
+    this.#capture(stream);
     this.#applyPause();
     this.show("active");
+  }
+
+  /** Capture `stream` into the thumbnail and the sender. */
+  #capture(stream) {
+    this.stream = stream;
+    const track = stream.getVideoTracks()[0];
+    track.contentHint = "detail";
+    track.addEventListener("ended", () => {
+      if (this.stream === stream) this.#endHere();
+    });
+    const preview = this.$("[data-preview]");
+    preview.srcObject = stream;
+    preview.onresize = () => this.#fitThumbnail(preview);
+    preview.play().catch(() => {});
+    const sender = new ScreenSender(this.link, { onProblem: (what) => this.#problem(what) });
+    sender.setRelayCodecs(this.relayCodecs);
+    if (this.phase !== "active") sender.suspend();
+    this.sender = sender;
+    this.source = new FrameSource(track, preview, (frame) => sender.frame(frame));
+    this.source.start();
   }
 
   #fitThumbnail(video) {
@@ -201,7 +338,7 @@ class SharePage {
 
   #problem(what) {
     // Nothing this browser can encode suits the agent's browser: stop, say why.
-    this.link.send({ type: "end" });
+    this.link.endSession();
     this.#stopCapture();
     this.phase = "over";
     this.#error(what);
@@ -212,8 +349,14 @@ class SharePage {
   #pause(paused) {
     if (this.phase !== "active") return;
     this.localPause = paused;
-    this.link.send({ type: paused ? "pause" : "resume" });
+    if (!this.offline && !this.sender?.offline) this.#sendPause(); // else once back
     this.#applyPause();
+  }
+
+  #sendPause() {
+    if (this.link.send({ type: this.localPause ? "pause" : "resume" })) {
+      this.pauseSent = this.localPause;
+    }
   }
 
   #applyPause() {
@@ -225,21 +368,25 @@ class SharePage {
     this.#action("pause").hidden = this.localPause;
     this.#action("resume").hidden = !this.localPause;
     let status = "sharing";
-    if (this.held) status = "held";
+    if (this.offline || this.sender?.offline) status = "reconnecting";
+    else if (this.held) status = "held";
     else if (paused) status = "paused";
     this.$("[data-active-status]").textContent = this.word(status);
   }
 
+  /** "Sitzung beenden" or the browser's own "stop sharing": the capture stops at once;
+   * `end` goes now, or over a resumed link while the link is down. */
   #endHere() {
-    if (this.phase !== "active") return;
-    this.link.send({ type: "end" });
+    if (!SHARING.has(this.phase)) return;
+    this.link.endSession();
     this.#over("customer");
   }
 
   #leaving() {
-    if (this.phase === "active" || this.phase === "consent" || this.phase === "choosing") {
+    if (SHARING.has(this.phase) || this.phase === "consent" || this.phase === "choosing") {
       this.link.send({ type: "end" });
     }
+    this.link.stop();
     this.#stopCapture();
   }
 
@@ -253,14 +400,15 @@ class SharePage {
   }
 
   #over(reason) {
-    const wasActive = this.phase === "active";
+    const wasSharing = SHARING.has(this.phase);
     if (this.phase === "over") return;
     this.phase = "over";
+    this.#cancelSettle();
     this.#stopCapture();
     // The relay closes the link after its "end"; a link it leaves open is closed here.
-    setTimeout(() => this.link.close(), 2000);
+    this.link.finish();
     const endWord = END_WORDS[reason] ?? "ended_error";
-    if (!wasActive || !this.startedAt) {
+    if (!wasSharing || !this.startedAt) {
       this.#error(endWord);
       return;
     }

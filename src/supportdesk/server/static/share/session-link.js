@@ -1,0 +1,245 @@
+/**
+ * The session's link across sockets (docs/relay-protocol.md, "Staying connected"): one
+ * Link at a time, heartbeats on it, a link silent for 4 s taken for lost, and — once the
+ * relay has sent a resume secret — reconnecting with that secret, with back-off, until
+ * the grace runs out. Offers the sender the current socket's send, video and credit.
+ */
+
+import { Backoff } from "./backoff.js";
+import { heartbeat, LinkWatch, LINK_TIMEOUT_MS } from "./heartbeat.js";
+import { CreditWindow, Link, linkProtocols, resumeProtocols } from "./link.js";
+
+const TICK_MS = 250;
+const REFUSED = new Set([4401, 4404]); // a wrong or spent secret, or a session that is over
+const END_CLOSE_MS = 2000;
+const NO_CREDIT = Object.freeze(new CreditWindow(0));
+const DEFAULT_GRACE_MS = 120_000; // the relay's default, should a resume not say // a link the relay leaves open after `end` is closed here
+
+export class SessionLink {
+  /**
+   * @param {{url: string, token: string, number: string, language: string,
+   *          handlers: {onControl: (m: object) => void, onLost?: () => void,
+   *                     onRelinked?: () => void, onGone: (opened: boolean) => void},
+   *          clock?: () => number, timers?: object, backoff?: Backoff,
+   *          openLink?: (url: string, protocols: string[], handlers: object) => Link}} options
+   *   onLost: the link dropped and the page reconnects; onRelinked: a resumed link is
+   *   open; onGone: the link is gone for good (before consent, refused, or the grace over).
+   */
+  constructor({ url, token, number, language, handlers, clock, timers, backoff, openLink }) {
+    this.url = url;
+    this.number = number;
+    this.language = language;
+    this.handlers = handlers;
+    this.clock = clock ?? (() => performance.now());
+    this.timers = timers ?? globalThis;
+    this.backoff = backoff ?? new Backoff();
+    this.openLink = openLink ?? ((u, protocols, h) => new Link(u, protocols, h));
+    this.secret = null; // the latest resume secret: in memory only, never stored
+    this.graceMs = 0;
+    this.lostAt = null; // when this outage began (null: connected, or not yet)
+    this.everOpened = false;
+    this.finished = false; // the page needs no link any more
+    this.ending = false; // `end` must reach the relay, over a resumed link if need be
+    this.link = null;
+    this.watch = null;
+    this.tryTimer = null;
+    this.ticker = this.timers.setInterval(() => this.#tick(), TICK_MS);
+    this.#connect(linkProtocols(token, language));
+  }
+
+  /** Whether a link is open now. */
+  get isOpen() {
+    return this.link?.isOpen === true;
+  }
+
+  /** Whether the link is lost and being re-established. */
+  get reconnecting() {
+    return this.lostAt !== null && !this.finished;
+  }
+
+  /** The current socket's credit (a new socket starts afresh; none while down). */
+  get credit() {
+    return this.link?.credit ?? NO_CREDIT;
+  }
+
+  get bufferedAmount() {
+    return this.link?.bufferedAmount ?? 0;
+  }
+
+  /** Send a control message on the open link; false (nothing sent) while it is down. */
+  send(message) {
+    return this.link?.send(message) ?? false;
+  }
+
+  sendVideo(payload) {
+    return this.link?.sendVideo(payload) ?? false;
+  }
+
+  /** The customer ends: `end` now if the link is open, else over a resumed link (within
+   * the grace). Done when the relay answers with its own `end`. */
+  endSession() {
+    this.ending = true;
+    this.#sendEnd();
+  }
+
+  /** The session is over for the page: no reconnecting (unless `end` is still to be
+   * delivered); the relay closes the link, or the page does after 2 s. */
+  finish() {
+    this.finished = true;
+    if (this.ending) return;
+    this.#stopTrying();
+    const link = this.link;
+    this.timers.setTimeout(() => {
+      link?.close();
+      this.#shutDown();
+    }, END_CLOSE_MS);
+  }
+
+  /** The page goes away: nothing more. */
+  stop() {
+    this.finished = true;
+    this.ending = false;
+    this.link?.close();
+    this.#shutDown();
+  }
+
+  #connect(protocols) {
+    const link = this.openLink(this.url, protocols, {
+      onOpen: () => this.#opened(link),
+      onHeard: () => this.watch?.heard(this.clock()),
+      onControl: (message) => this.#control(link, message),
+      onClose: (opened, code) => this.#closed(link, opened, code),
+    });
+    this.link = link;
+    this.watch = null;
+    if (this.lostAt !== null) {
+      // A try that neither opens nor fails (a black hole) is given up after the timeout.
+      this.tryTimer = this.timers.setTimeout(() => {
+        if (this.link === link && !link.opened) {
+          link.abandon();
+          this.#lost();
+        }
+      }, LINK_TIMEOUT_MS);
+    }
+  }
+
+  #opened(link) {
+    if (this.link !== link) return;
+    this.timers.clearTimeout(this.tryTimer);
+    this.watch = new LinkWatch(this.clock());
+    this.backoff.reset();
+    this.#tick();
+    const resumed = this.everOpened;
+    this.everOpened = true;
+    if (!resumed) return;
+    this.lostAt = null;
+    if (this.ending) this.#sendEnd();
+    else this.handlers.onRelinked?.();
+  }
+
+  #control(link, message) {
+    if (this.link !== link) return;
+    if (message.type === "heartbeat") return;
+    if (message.type === "resume" && typeof message.secret === "string") {
+      this.secret = message.secret;
+      const grace = Number(message.grace_seconds);
+      this.graceMs = Number.isFinite(grace) && grace > 0 ? grace * 1000 : DEFAULT_GRACE_MS;
+    }
+    if (message.type === "end") {
+      this.ending = false;
+      this.finished = true;
+    }
+    this.handlers.onControl(message);
+  }
+
+  #closed(link, opened, code) {
+    if (this.link !== link) return;
+    if (opened && REFUSED.has(code)) {
+      this.secret = null; // the relay will not take it again
+    }
+    if (this.ending && opened && code === 1000) {
+      this.ending = false; // the relay closed the link after taking our `end`
+      this.finished = true;
+    }
+    this.#lost(opened);
+  }
+
+  #tick() {
+    const link = this.link;
+    if (!link?.isOpen || !this.watch) return;
+    const now = this.clock();
+    if (this.watch.lost(now)) {
+      link.abandon();
+      this.#lost(true);
+      return;
+    }
+    if (this.watch.heartbeatDue(now)) link.send(heartbeat());
+  }
+
+  /** The current link is gone: reconnect if the session can be resumed, else report it. */
+  #lost(opened = false) {
+    this.link = null;
+    this.watch = null;
+    this.timers.clearTimeout(this.tryTimer);
+    const resumable = this.secret !== null && (!this.finished || this.ending);
+    if (!resumable) {
+      this.#shutDown();
+      if (!this.finished) this.handlers.onGone(opened || this.everOpened);
+      this.finished = true;
+      return;
+    }
+    if (this.lostAt === null) {
+      this.lostAt = this.clock();
+      this.backoff.reset();
+      if (!this.ending) this.handlers.onLost?.();
+    }
+    const left = this.lostAt + this.graceMs - this.clock();
+    if (left <= 0) {
+      this.#giveUp();
+      return;
+    }
+    const wait = Math.min(this.backoff.next(), left);
+    this.tryTimer = this.timers.setTimeout(() => this.#retry(), wait);
+  }
+
+  #retry() {
+    if (this.clock() - this.lostAt >= this.graceMs) {
+      this.#giveUp();
+      return;
+    }
+    this.#connect(resumeProtocols(this.number, this.secret, this.language));
+  }
+
+  #giveUp() {
+    const report = !this.finished;
+    this.ending = false;
+    this.finished = true;
+    this.#shutDown();
+    if (report) this.handlers.onGone(true);
+  }
+
+  #sendEnd() {
+    if (this.link?.send({ type: "end" })) {
+      const link = this.link;
+      // Should the relay neither answer nor close, the link is closed here after a while.
+      this.timers.setTimeout(() => {
+        if (this.link === link && this.ending) {
+          this.ending = false;
+          link.close();
+          this.#shutDown();
+        }
+      }, END_CLOSE_MS * 5);
+    }
+  }
+
+  #stopTrying() {
+    this.timers.clearTimeout(this.tryTimer);
+    this.tryTimer = null;
+  }
+
+  #shutDown() {
+    this.#stopTrying();
+    this.timers.clearInterval(this.ticker);
+    this.ticker = null;
+  }
+}
