@@ -382,6 +382,9 @@ def cmd_join(args: argparse.Namespace) -> int:
             name, key = ask_name_and_key(args.language)
             context = ssl_context(args.ca_file)
             token = redeem_by_hand(args.server, name, key, context, args.language)["token"]
+        # The receipt is written as soon as the session is over here, even while an
+        # "end" still waits for the link to come back.
+        codes: list[int] = []
         facts = run_join(
             args.server,
             token,
@@ -389,13 +392,14 @@ def cmd_join(args: argparse.Namespace) -> int:
             ca_file=args.ca_file,
             monitor=args.screen,
             language=args.language,
+            on_over=lambda facts: codes.append(_finish_join(facts)),
         )
     except LinkError as exc:
         print(f"supportdesk join: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return _finish_join(facts)
+    return codes[0] if codes else _finish_join(facts)
 
 
 def _finish_join(facts: object) -> int:
@@ -425,6 +429,7 @@ def _finish_join(facts: object) -> int:
         ],
         files=[TransferredFile(f.at, f.name, f.size, f.to_agent, f.sha256) for f in facts.files],
         language=facts.language,
+        end_reason=facts.end_reason,
     )
     path = write_receipt(receipt)
     print(saved_notice(path, facts.language), flush=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from supportdesk.applet.consent import ConsentDialog
 from supportdesk.applet.texts import N_, gettext_for
@@ -28,9 +28,15 @@ DECLINED = N_("Declined. Nothing was shared.")
 ACCEPTED = N_("Consent given.")
 
 
+class Lines(Protocol):
+    """Where the answers come from: standard input, or the text mode's reader."""
+
+    def readline(self) -> str: ...
+
+
 def ask_consent_text(
     dialog: ConsentDialog,
-    stdin: TextIO,
+    stdin: Lines,
     stdout: TextIO,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
@@ -54,7 +60,7 @@ def ask_consent_text(
     return _finish(dialog, accepted, chosen, clock, stdout)
 
 
-def _ask(stdin: TextIO, stdout: TextIO, prompt: str) -> str | None:
+def _ask(stdin: Lines, stdout: TextIO, prompt: str) -> str | None:
     stdout.write(prompt)
     stdout.flush()
     line = stdin.readline()

@@ -31,6 +31,7 @@ class _Question:
     def __init__(self, key: str | None) -> None:
         self.key = key
         self.answer = ""
+        self.closed = False  # standard input ended before an answer
         self.ready = threading.Event()
 
 
@@ -51,6 +52,15 @@ class TextQuestions:
             print(prompt, file=self.stdout, flush=True)
         question.ready.wait()
         return question.answer
+
+    def next_line(self) -> str | None:
+        """Block until the reader hands over the next line (lower-cased), without a
+        prompt; None once standard input has ended."""
+        question = _Question(None)
+        with self._lock:
+            self._open.append(question)
+        question.ready.wait()
+        return None if question.closed else question.answer
 
     def take(self, line: str) -> bool:
         """Give ``line`` to the oldest open question; False if none is open."""
@@ -73,8 +83,24 @@ class TextQuestions:
 
     def close(self) -> None:
         """Answer every open question with no (standard input closed)."""
+        with self._lock:
+            for question in self._open:
+                question.closed = True
         while self.take("n"):
             pass
+
+
+class QuestionLines:
+    """Standard input as the consent dialog reads it while :class:`TextControls` owns
+    it: each ``readline`` waits for the next line the reader hands over ("" once
+    standard input is closed, as at end of file)."""
+
+    def __init__(self, questions: TextQuestions) -> None:
+        self.questions = questions
+
+    def readline(self) -> str:
+        line = self.questions.next_line()
+        return "" if line is None else line + "\n"
 
 
 OFFER = N_("The agent would like to send you a file: {name} ({size}, SHA-256 {sha256}…)")

@@ -25,7 +25,7 @@ from supportdesk.applet import texts
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
-from supportdesk.applet.files_text import TextFilesUI, TextQuestions
+from supportdesk.applet.files_text import QuestionLines, TextFilesUI, TextQuestions
 from supportdesk.applet.link_client import (
     HTTPS_ONLY,
     UNREACHABLE,
@@ -33,6 +33,7 @@ from supportdesk.applet.link_client import (
     LinkError,
     SessionFacts,
 )
+from supportdesk.applet.link_keeper import CONNECTION_LOST
 from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
@@ -175,7 +176,7 @@ def show_active_window(
             agent_name=link.facts.agent_name,
             control_offered=control_offered,
             watchers=lambda: [texts.watcher(name, role, _) for name, role in link.watchers],
-            notice=lambda: texts.session_notice(link.held, link.notice, _),
+            notice=lambda: texts.link_notice(link.reconnecting, link.held, link.notice, _),
             files=LinkFileButtons(link, language) if files else None,
             language=language,
         ).run()
@@ -292,8 +293,11 @@ def chat_line(chat: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> st
 
 
 def end_line(reason: object, language: Language = DEFAULT_LANGUAGE) -> str:
-    """Text mode's last line: "Sitzung beendet (durch den Berater)"."""
+    """Text mode's last line: "Sitzung beendet (durch den Berater)", or "Verbindung
+    verloren – die Sitzung wurde beendet"."""
     _ = gettext_for(language)
+    if reason == CONNECTION_LOST:
+        return _(texts.CONNECTION_LOST)
     if not reason:
         return _(SESSION_ENDED)
     return _(SESSION_ENDED_BECAUSE).format(reason=texts.end_reason(reason, _))
@@ -311,8 +315,11 @@ def run_join(
     stdout: TextIO = sys.stdout,
     screen_source: Callable[[], ScreenSource] | None = None,
     input_sink: Callable[[], InputSink | None] | None = None,
+    on_over: Callable[[SessionFacts], None] = lambda facts: None,
 ) -> SessionFacts:
-    """Run one session to its end and return what the receipt records."""
+    """Run one session to its end and return what the receipt records; ``on_over``
+    gets the same as soon as the session is over here (the receipt is written then,
+    even while an "end" waits for a lost link to come back)."""
     from supportdesk.capture.clipboard import open_customer_clipboard
     from supportdesk.capture.input_sink import XTestInputSink
     from supportdesk.capture.screen_source import MssScreenSource
@@ -322,7 +329,10 @@ def run_join(
 
     def ask(request: ConsentRequest) -> ConsentRecord:
         if text_mode:
-            return ask_consent_text(build_dialog(request, lang), stdin, stdout)
+            # Asked again after a long gap, standard input has a reader already: the
+            # answers come through it.
+            answers = QuestionLines(questions) if controls.thread.is_alive() else stdin
+            return ask_consent_text(build_dialog(request, lang), answers, stdout)
         from supportdesk.applet.consent_tk import ask_consent_tk
 
         return ask_consent_tk(request, language=lang)
@@ -341,6 +351,14 @@ def run_join(
             print(state_line(data, lang), file=stdout, flush=True)
         elif kind == "end":
             print(end_line(data.get("reason"), lang), file=stdout, flush=True)
+        elif kind == "link_lost":
+            print(_(texts.RECONNECTING), file=stdout, flush=True)
+        elif kind == "link_restored":
+            print(_(texts.RECONNECTED), file=stdout, flush=True)
+        elif kind == "renewal":
+            print(_(texts.ASKED_AGAIN), file=stdout, flush=True)
+        elif kind == "renewed":
+            print(_(texts.SESSION_ACTIVE), file=stdout, flush=True)
 
     questions = TextQuestions(stdout)
     link = AppletLink(
@@ -354,6 +372,7 @@ def run_join(
         language=language,
         monitor=monitor,
         on_event=on_event,
+        on_over=on_over,
         files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
     )
     controls = TextControls(link, stdin, stdout, lang, questions)

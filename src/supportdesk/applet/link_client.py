@@ -5,6 +5,13 @@ verification; never a listening port), answers the consent request through the
 dialog it is given, serves one :class:`RFBSession` per RFB channel the relay opens,
 follows the session state (control granted or not, paused), and ends on either side's
 word — stopping capture first, so ending works without network.
+
+A link that drops (four seconds without a word from the relay, or a closed socket)
+is dialled again with the relay's resume secret, with back-off, until the grace runs
+out (``link_keeper.py`` decides, ``link_dial.py`` dials and beats); the old RFB
+channels die with the old link and the relay opens new ones. What the customer does
+meanwhile (pause, chat, end) waits for the link, except that ending and pausing stop
+capture at once.
 """
 
 from __future__ import annotations
@@ -13,108 +20,65 @@ import asyncio
 import contextlib
 import logging
 import ssl
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.consent import ConsentRequest
 from supportdesk.applet.files import (
     CustomerFiles,
     DeclineAll,
-    DoneFile,
     FilesUI,
     download_folder,
 )
-from supportdesk.applet.rfb_session import RFBSession
-from supportdesk.applet.texts import N_, gettext_for, language_of
+from supportdesk.applet.link_channels import RFBChannels
+from supportdesk.applet.link_consent import ask_again, ask_first, consent_request
+from supportdesk.applet.link_dial import (
+    CERTIFICATE_REFUSED,
+    HTTPS_ONLY,
+    LINK_REFUSED,
+    UNREACHABLE,
+    CertificateRefused,
+    DialFailed,
+    DialRefused,
+    LinkError,
+    applet_url,
+    beat,
+    dial,
+    redial,
+)
+from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.session_facts import SessionFacts
+from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
-    DEFAULT_LANGUAGE,
-    ConsentDecision,
     ConsentRecord,
-    Language,
 )
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
+    Frame,
     decode_control,
     decode_frame,
     encode_control,
-    encode_keyframe_pieces,
 )
 from supportdesk.transfer.receiver import DownloadFolder
 
 log = logging.getLogger(__name__)
 
-
-class LinkError(Exception):
-    """The link could not be set up (bad URL, refused token, TLS failure).
-
-    The message is for the customer, in the customer's language."""
+__all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
 
 
-HTTPS_ONLY = N_("The server address must start with https://: {server}")
-CERTIFICATE_REFUSED = N_("The bank's server certificate was not accepted: {error}")
-UNREACHABLE = N_("Cannot reach {server}: {error}")
-LINK_REFUSED = N_("The bank's server refused the connection: {error}")
-
-
-def applet_url(server: str, language: Language = DEFAULT_LANGUAGE) -> str:
-    """``https://bank.example`` → ``wss://bank.example/ws/applet``; TLS only."""
-    parts = urlsplit(server)
-    if parts.scheme != "https" or not parts.hostname:
-        raise LinkError(gettext_for(language)(HTTPS_ONLY).format(server=repr(server)))
-    return urlunsplit(("wss", parts.netloc, "/ws/applet", "", ""))
-
-
-class ChannelReader:
-    """The viewer-to-applet bytes of one channel, as a ByteReader."""
-
-    def __init__(self) -> None:
-        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
-
-    def feed(self, data: bytes) -> None:
-        self._queue.put_nowait(data)
-
-    def close(self) -> None:
-        self._queue.put_nowait(b"")
-
-    async def read(self) -> bytes:
-        return await self._queue.get()
-
-
-@dataclass
-class Channel:
-    session: RFBSession
-    reader: ChannelReader
-    writer: ChannelWriter
-    task: asyncio.Task[None]
-
-
-@dataclass
-class SessionFacts:
-    """What the receipt needs to know at the end."""
-
-    consultation_number: str = ""
-    bank_name: str = ""
-    agent_name: str = ""
-    started_at: datetime | None = None
-    ended_at: datetime | None = None
-    end_reason: str = ""
-    grants: list[tuple[datetime, str, str]] = field(default_factory=list)
-    capabilities: frozenset[str] = frozenset()
-    consent: ConsentRecord | None = None
-    files: list[DoneFile] = field(default_factory=list)
-    language: Language = DEFAULT_LANGUAGE  # the customer's, for the receipt
+# Customer controls that wait for a lost link to come back; anything else is dropped.
+_KEPT_WHILE_OFFLINE = frozenset({"pause", "resume", "grant", "revoke", "chat"})
 
 
 class AppletLink:
@@ -131,24 +95,33 @@ class AppletLink:
         language: str = "de",
         monitor: int = 0,
         on_event: Callable[[str, dict[str, Any]], None] = lambda kind, data: None,
+        on_over: Callable[[SessionFacts], None] = lambda facts: None,
         files_ui: FilesUI | None = None,
         files_folder: Path | None = None,
+        keeper: LinkKeeper | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         customer_language = language_of(language)
         self._ = gettext_for(customer_language)  # for the LinkError the customer reads
         self.url = applet_url(server, customer_language)
         self.token = token
         self.ask_consent = ask_consent
-        self.screen_source = screen_source
-        self.input_sink = input_sink
-        self.customer_clipboard = clipboard
         self.ssl_context = ssl_context or ssl.create_default_context()
         self.language = language
-        self.monitor = monitor
         self.on_event = on_event
+        self.on_over = on_over  # once, when the session is over here (the receipt)
+        self.keeper = keeper or LinkKeeper()
+        self.clock = clock
         self.facts = SessionFacts(language=customer_language)
         self.verification_code = ""
-        self.channels: dict[int, Channel] = {}
+        self.channels = RFBChannels(
+            screen_source=screen_source,
+            input_sink=input_sink,
+            clipboard=clipboard,
+            send=self.send,
+            control=self.control,
+            monitor=monitor,
+        )
         self.control_allowed = False
         self.paused = False
         self.held = False  # the server holds the session: it cannot record
@@ -157,22 +130,32 @@ class AppletLink:
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._source: ScreenSource | None = None
-        self._sink: InputSink | None = None
-        self._clipboard: CustomerClipboard | None = None
         self._ending = False
+        self._pause_wish: bool | None = None  # the customer's, until the state confirms it
+        self._offline: list[dict[str, Any]] = []  # controls waiting for the link
+        self._over_told = False
+        self._end_told = False
         self.files = CustomerFiles(
             self.control,
             files_ui or DeclineAll(),
             DownloadFolder(files_folder or download_folder()),
         )
 
+    @property
+    def reconnecting(self) -> bool:
+        """Whether the link is lost and being dialled again (the customer is told)."""
+        return self.keeper.phase is LinkPhase.LOST
+
     # -- customer controls, callable from any thread ------------------------------------
 
     def request(self, message: dict[str, Any]) -> None:
         """Send a control message from another thread (the Tk window, the stdin reader)."""
-        if message.get("type") == "end":
+        kind = message.get("type")
+        if kind == "end":
             self.stop_capture()  # first, locally: ending must not wait for the network
+        elif kind in ("pause", "resume"):
+            self._pause_wish = kind == "pause"  # at once, locally, network or not
+            self._apply_pause()
         loop = self._loop
         if loop is not None and not loop.is_closed():
             with contextlib.suppress(RuntimeError):
@@ -180,16 +163,33 @@ class AppletLink:
 
     async def _request(self, message: dict[str, Any]) -> None:
         if message.get("type") == "end":
-            self._ending = True
+            await self._customer_ends()
+            return
+        if self._socket is None or self.reconnecting:
+            if message.get("type") in _KEPT_WHILE_OFFLINE:
+                self._offline.append(message)
+            return
         with contextlib.suppress(ConnectionClosed, OSError):
             await self.control(message)
-        if self._ending and self._socket is not None:
+
+    async def _customer_ends(self) -> None:
+        if self._ending:
+            return
+        self._ending = True
+        self.facts.end_reason = self.facts.end_reason or "customer"
+        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
+        if self._socket is not None and not self.reconnecting:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await self.control({"type": "end"})
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self._socket.close(), timeout=1)
+            return
+        # Offline: the customer is done now; "end" goes out if the link comes back.
+        self._tell_end("customer")
+        self._tell_over()
 
     def stop_capture(self) -> None:
-        for channel in list(self.channels.values()):
-            channel.session.stop()
+        self.channels.stop_all()
 
     # -- the link ----------------------------------------------------------------------
 
@@ -204,162 +204,209 @@ class AppletLink:
         await self.send(encode_control(message))
 
     async def run(self) -> SessionFacts:
-        """Connect, consent, serve until the end; returns what the receipt needs."""
+        """Connect, consent, serve until the end, across dropped links; returns what
+        the receipt needs."""
         self._loop = asyncio.get_running_loop()
-        headers = {"Authorization": f"Bearer {self.token}", "Accept-Language": self.language}
         try:
-            socket = await connect(
+            socket: ClientConnection | None = await dial(
                 self.url,
-                additional_headers=headers,
-                ssl=self.ssl_context,
-                max_size=8 * 1024 * 1024,
+                f"Bearer {self.token}",
+                language=self.language,
+                ssl_context=self.ssl_context,
                 open_timeout=15,
             )
-        except ssl.SSLError as exc:
+        except CertificateRefused as exc:
             raise LinkError(self._(CERTIFICATE_REFUSED).format(error=exc)) from None
-        except (OSError, TimeoutError) as exc:
+        except DialFailed as exc:
             raise LinkError(self._(UNREACHABLE).format(server=self.url, error=exc)) from None
-        except Exception as exc:  # websockets' InvalidStatus for a refused token
+        except DialRefused as exc:
             raise LinkError(self._(LINK_REFUSED).format(error=exc)) from None
-        self._socket = socket
         self.files.attach(self._loop)
         try:
+            while socket is not None:
+                await self._serve(socket)
+                await self.channels.drop_all()
+                if self._ending or self.facts.ended_at is not None:
+                    break
+                socket = await self._come_back()
+        finally:
+            await self._finish()
+        return self.facts
+
+    async def _serve(self, socket: ClientConnection) -> None:
+        """One link, until it closes: read, answer, beat."""
+        self._socket = socket
+        heartbeat = Heartbeat(self.clock())
+        inbox: asyncio.Queue[Frame | dict[str, Any] | None] = asyncio.Queue(256)
+        # Messages are handled in order on a task of their own, so a consent dialog
+        # that waits for the customer does not stop reading (and hearing heartbeats).
+        handler = asyncio.create_task(self._handle(inbox))
+        beating = asyncio.create_task(beat(socket, heartbeat, self.send, self.clock))
+        try:
             async for message in socket:
+                heartbeat.heard(self.clock())
                 if isinstance(message, str):
                     continue
                 frame = decode_frame(message)
-                if frame.channel == CONTROL_CHANNEL:
-                    await self._on_control(decode_control(frame.payload))
-                elif frame.channel in self.channels:
-                    self.channels[frame.channel].reader.feed(frame.payload)
+                if frame.channel != CONTROL_CHANNEL:
+                    await inbox.put(frame)
+                    continue
+                control = decode_control(frame.payload)
+                if control.get("type") == "heartbeat":
+                    continue  # liveness only: never shown, never logged
+                if control.get("type") == "resume":
+                    self.keeper.take_secret(
+                        str(control.get("secret", "")), _seconds(control.get("grace_seconds"))
+                    )
+                    continue
+                await inbox.put(control)
         except ConnectionClosed:
             pass
         finally:
-            self.stop_capture()
-            self.files.close()  # no half-received file survives the session
-            self.facts.files = list(self.files.done)
-            for channel in list(self.channels.values()):
-                channel.reader.close()
-                await channel.writer.mark_closed()
-            await asyncio.gather(*(c.task for c in self.channels.values()), return_exceptions=True)
-            if self._sink is not None:
-                self._sink.release_all()
-                self._sink.close()
-            if self._source is not None:
-                self._source.close()
-            if self._clipboard is not None:
-                self._clipboard.close()
-            self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
-            if not self.facts.end_reason:
-                self.facts.end_reason = "customer" if self._ending else "link lost"
+            beating.cancel()
+            await inbox.put(None) if not inbox.full() else None
+            done, _pending = await asyncio.wait({handler}, timeout=0.5)
+            if not done:
+                handler.cancel()  # a dialog still open: its answer belongs to no link
+            for task in (beating, handler):
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await task
+            self._socket = None
             with contextlib.suppress(Exception):
-                await socket.close()
-        return self.facts
+                await asyncio.wait_for(socket.close(), timeout=1)
+
+    async def _handle(self, inbox: asyncio.Queue[Frame | dict[str, Any] | None]) -> None:
+        while (item := await inbox.get()) is not None:
+            if isinstance(item, Frame):
+                self.channels.feed(item.channel, item.payload)
+            else:
+                await self._on_control(item)
+
+    async def _come_back(self) -> ClientConnection | None:
+        """The link is lost: dial again with the resume secret until it works, the
+        relay refuses, or the grace is over. None: the session is over."""
+        started = self.clock()
+        if not self.keeper.lost(started):
+            log.info("link lost before consent: the session is over")
+            self._lost_for_good()
+            return None
+        log.info("link lost: reconnecting")
+        self.on_event("link_lost", {})
+        socket = await redial(
+            self.keeper,
+            self.facts.consultation_number,
+            partial(dial, self.url, language=self.language, ssl_context=self.ssl_context),
+            self.clock,
+        )
+        if socket is None:
+            self._lost_for_good()
+            return None
+        gap = self.keeper.connected(self.clock())
+        log.info("link back after %.1f s", gap)
+        if self._ending:  # the customer ended meanwhile: say so, and go
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await socket.send(encode_control({"type": "end"}))
+            self.keeper.ended()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(socket.close(), timeout=1)
+            return None
+        self.on_event("link_restored", {"gap_seconds": gap})
+        waiting, self._offline = self._offline, []  # what the customer did meanwhile
+        for message in waiting:
+            with contextlib.suppress(ConnectionClosed, OSError):
+                await socket.send(encode_control(message))
+        return socket
+
+    def _lost_for_good(self) -> None:
+        if self._ending:
+            return  # the customer ended already; the receipt says so
+        self.stop_capture()
+        self.facts.end_reason = CONNECTION_LOST
+        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
+        self._tell_end(CONNECTION_LOST)
+
+    def _tell_end(self, reason: str) -> None:
+        if not self._end_told:
+            self._end_told = True
+            self.on_event("end", {"type": "end", "reason": reason})
+
+    def _tell_over(self) -> None:
+        if not self._over_told:
+            self._over_told = True
+            self.facts.files = list(self.files.done)
+            try:
+                self.on_over(self.facts)
+            except Exception:
+                log.exception("could not finish the session's paperwork")
+
+    async def _finish(self) -> None:
+        self.stop_capture()
+        self.files.close()  # no half-received file survives the session
+        await self.channels.drop_all()
+        self.channels.close_devices()
+        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
+        if not self.facts.end_reason:
+            self.facts.end_reason = "customer" if self._ending else CONNECTION_LOST
+        if self.keeper.phase is not LinkPhase.OVER:
+            self.keeper.ended()
+        self._tell_over()
 
     async def _on_control(self, message: dict[str, Any]) -> None:
         kind = message["type"]
         if kind == "consent_request":
             await self._consent(message)
         elif kind == "open":
-            await self._open(int(message["channel"]), bool(message.get("view_only")))
+            if self.facts.started_at is not None:  # no consent, no capture
+                await self.channels.add(
+                    int(message["channel"]),
+                    view_only=bool(message.get("view_only")),
+                    control=self.control_allowed,
+                    paused=self._paused_now(),
+                )
         elif kind == "close":
-            channel = self.channels.pop(int(message["channel"]), None)
-            if channel is not None:
-                channel.session.stop()
-                channel.reader.close()
+            self.channels.remove(int(message["channel"]))
         elif kind == "credit":
-            channel = self.channels.get(int(message["channel"]))
-            if channel is not None:
-                await channel.writer.returned(int(message["bytes"]))
+            await self.channels.credit(int(message["channel"]), int(message["bytes"]))
         elif kind == "state":
             self._follow_state(message)
         elif kind == "screen":
-            await self._switch_screen(int(message.get("screen", 0)))
+            await self.channels.switch_screen(int(message.get("screen", 0)))
         elif kind == "end":
             self.stop_capture()
-            self.facts.end_reason = str(message.get("reason") or "ended")
-            self.facts.ended_at = datetime.now(UTC)
-            self.on_event("end", message)
+            if not self._ending:
+                self.facts.end_reason = str(message.get("reason") or "ended")
+            self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
+            if not self._end_told:
+                self._end_told = True
+                self.on_event("end", message)
             if self._socket is not None:
                 await self._socket.close()
         elif kind == "chat":
             self.on_event("chat", message)
         elif kind == "keyframe":
-            keyframe_of = self.channels.get(int(message["channel"]))
-            if keyframe_of is not None:
-                keyframe_of.session.request_keyframe()
+            self.channels.keyframe(int(message["channel"]))
         elif kind.startswith("file_"):
             await self.files.receive(message)
         elif kind == "diagnostics_request":
             await self.files.diagnostics(message)
 
     async def _consent(self, message: dict[str, Any]) -> None:
-        request = ConsentRequest(
-            bank_name=str(message["bank"]),
-            bank_domain=str(message["domain"]),
-            agent_name=str(message["agent_name"]),
-            consultation_number=str(message["consultation_number"]),
-            verification_code=str(message["verification_code"]),
-            requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
-            consent_version=str(message.get("consent_version")),
-        )
-        self.facts.consultation_number = request.consultation_number
+        request = consent_request(message)
+        if message.get("renewal") and self.facts.started_at is not None:
+            # Back after a long gap: nothing is captured until the customer says "Ja"
+            # again; "Nein" ends the session.
+            self.stop_capture()
+            self.on_event("renewal", {})
+            if not await ask_again(request, self.ask_consent, self.facts, self.control):
+                self._ending = True
+                return
+            self.on_event("renewed", {"capabilities": sorted(self.facts.capabilities)})
+            return
         self.verification_code = request.verification_code
-        self.facts.bank_name = request.bank_name
-        self.facts.agent_name = request.agent_name
-        # The dialog blocks (Tk main loop or standard input): keep the link alive meanwhile.
-        record = await asyncio.to_thread(self.ask_consent, request)
-        self.facts.consent = record
-        if record.decision is ConsentDecision.GIVEN:
-            granted = sorted(c.value for c in record.capabilities)
-            self.facts.started_at = record.at
-            self.facts.capabilities = frozenset(granted)
-            self.facts.grants = [(record.at, "granted", c) for c in granted]
-            await self.control({"type": "consent", "decision": "yes", "capabilities": granted})
-            self.on_event("active", {"capabilities": granted})
+        if await ask_first(request, self.ask_consent, self.facts, self.control):
+            self.on_event("active", {"capabilities": sorted(self.facts.capabilities)})
         else:
-            self.facts.end_reason = "declined"
-            await self.control({"type": "consent", "decision": "no"})
             self.on_event("declined", {})
-
-    async def _open(self, number: int, view_only: bool) -> None:
-        if self.facts.started_at is None:
-            return  # no consent, no capture
-        if self._source is None:
-            self._source = self.screen_source()
-            self._sink = self.input_sink()
-            self._clipboard = self.customer_clipboard()
-            monitors = self._source.monitors()
-            await self.control(
-                {
-                    "type": "hello",
-                    "screens": [
-                        {"index": m.index, "width": m.width, "height": m.height} for m in monitors
-                    ],
-                }
-            )
-        session = RFBSession(
-            self._source,
-            None if view_only else self._sink,
-            monitor=min(self.monitor, len(self._source.monitors()) - 1),
-            control=self.control_allowed and not view_only,
-            clipboard=None if view_only else self._clipboard,
-            on_keyframe=lambda payload: self._send_keyframe(number, payload),
-        )
-        reader, writer = ChannelReader(), ChannelWriter(self.send, number)
-        session.start()
-        if self.paused:
-            session.pause()
-        task = asyncio.create_task(session.serve(reader, writer))
-        self.channels[number] = Channel(session, reader, writer, task)
-
-    async def _send_keyframe(self, number: int, payload: bytes) -> None:
-        # Behind the channel's RFB bytes, outside its credit: the relay records it and
-        # forwards nothing (docs/relay-protocol.md).
-        channel = self.channels.get(number)
-        if channel is not None:
-            for piece in encode_keyframe_pieces(number, payload):
-                await channel.writer.write_message(piece)
 
     def _follow_state(self, message: dict[str, Any]) -> None:
         capabilities = frozenset(str(c) for c in message.get("capabilities", []))
@@ -380,17 +427,20 @@ class AppletLink:
             for w in message.get("watchers", [])
             if isinstance(w, dict)
         ]
-        for channel in self.channels.values():
-            channel.session.set_control(self.control_allowed)
-            if self.paused and not channel.session.paused:
-                channel.session.pause()
-            elif not self.paused and channel.session.paused:
-                channel.session.resume()
+        if self._pause_wish is not None and self._pause_wish == self.paused:
+            self._pause_wish = None  # the server has taken the customer's word
+        self.channels.set_control(self.control_allowed)
+        self._apply_pause()
         self.on_event("state", message)
 
-    async def _switch_screen(self, monitor: int) -> None:
-        self.monitor = monitor
-        # Close the channels; the viewers reconnect and get the chosen screen.
-        for channel in list(self.channels.values()):
-            channel.session.stop()
-            await channel.writer.close()
+    def _paused_now(self) -> bool:
+        # The customer's own pause or resume counts at once, before the server's
+        # state confirms it (it may be offline); otherwise the server's word.
+        return self.paused if self._pause_wish is None else self._pause_wish
+
+    def _apply_pause(self) -> None:
+        self.channels.set_paused(self._paused_now() or self.held)
+
+
+def _seconds(value: object) -> float | None:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

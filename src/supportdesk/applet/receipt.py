@@ -30,6 +30,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9-]")
 
 TITLE = N_("Remote support receipt")
 START, END, DURATION = N_("Start time"), N_("End time"), N_("Duration")
+ENDED = N_("Ended")  # how: "durch Sie", "Verbindung verloren", …
 PERMISSIONS = N_("Permissions:")
 GRANTED, WITHDRAWN = N_("granted"), N_("withdrawn")
 FILES = N_("Files transferred:")
@@ -91,6 +92,7 @@ class Receipt:
     files: Sequence[TransferredFile] = ()
     bank_domain: str = ""
     language: Language = DEFAULT_LANGUAGE
+    end_reason: str = ""  # the code: customer, agent, timeout, error, connection_lost
 
     @property
     def duration(self) -> timedelta:
@@ -119,6 +121,8 @@ class Receipt:
             (_(END), local(self.ended_at)),
             (_(DURATION), _duration(self.duration)),
         ]
+        if self.end_reason:
+            facts.append((_(ENDED), texts.end_reason(self.end_reason, _)))
         width = max(len(label) for label, _value in facts) + 1
         lines = [title, "=" * len(title), ""]
         lines += [f"{label + ':':<{width}} {value}" for label, value in facts]
@@ -149,6 +153,7 @@ class Receipt:
             "started_at": _iso(self.started_at),
             "ended_at": _iso(self.ended_at),
             "duration_seconds": round(self.duration.total_seconds()),
+            "end_reason": self.end_reason,
             "capabilities": [
                 {"at": _iso(c.at), "capability": c.capability.value, "granted": c.granted}
                 for c in self.capabilities

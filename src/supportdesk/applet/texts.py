@@ -55,6 +55,16 @@ RECORDING_NOTICE = N_(
 # The server holds the session when it cannot record; the same words as its console.
 HELD_NOTICE = N_("Recording not possible – session paused")
 
+# The customer's link dropped and is being dialled again; back again; gone for good.
+RECONNECTING = N_("Connection interrupted – reconnecting …")
+RECONNECTED = N_("Connection restored")
+CONNECTION_LOST = N_("Connection lost – the session has ended")
+# Back after a long gap: the consent dialog is shown again.
+ASKED_AGAIN = N_(
+    "The connection was interrupted for a while. Please confirm again that your screen may be "
+    "shared."
+)
+
 # Each language's own name, on the button that switches to it: never translated.
 ENDONYMS: dict[Language, str] = {Language.DE: "Deutsch", Language.EN: "English"}
 
@@ -71,6 +81,7 @@ END_REASONS: dict[str, str] = {
     "agent": N_("by the agent"),
     "timeout": N_("timed out"),
     "error": N_("because of an error"),
+    "connection_lost": N_("connection lost"),
 }
 
 # Why a transfer stopped: the cancel reasons and error codes of transfer.protocol.
@@ -130,6 +141,12 @@ def session_notice(held: bool, notice: str, _: Gettext) -> str:
     """Why the session is held: the applet's own words when the server holds it for the
     recording, else the server's notice as it came (empty: nothing to say)."""
     return _(HELD_NOTICE) if held else notice
+
+
+def link_notice(reconnecting: bool, held: bool, notice: str, _: Gettext) -> str:
+    """The active window's notice line: a lost link first ("Verbindung unterbrochen –
+    wird wiederhergestellt …"), else why the server holds the session."""
+    return _(RECONNECTING) if reconnecting else session_notice(held, notice, _)
 
 
 def byte_count(count: int, _: Gettext) -> str:

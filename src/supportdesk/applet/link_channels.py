@@ -1,0 +1,174 @@
+"""The RFB channels of the applet's link: one :class:`RFBSession` per viewer the relay opens.
+
+The screen source, input sink and clipboard are opened at the first channel and live
+for the session; the channels live only as long as the link that opened them (a
+resumed link gets new ones from the relay). Pause and control reach every channel
+from here; :meth:`RFBChannels.stop_all` stops capture at once, network or not.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from supportdesk.applet.channel_writer import ChannelWriter
+from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.capture.clipboard import CustomerClipboard
+from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.screen_source import ScreenSource
+from supportdesk.link.frames import encode_keyframe_pieces
+
+
+class ChannelReader:
+    """The viewer-to-applet bytes of one channel, as a ByteReader."""
+
+    def __init__(self) -> None:
+        self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+
+    def feed(self, data: bytes) -> None:
+        self._queue.put_nowait(data)
+
+    def close(self) -> None:
+        self._queue.put_nowait(b"")
+
+    async def read(self) -> bytes:
+        return await self._queue.get()
+
+
+@dataclass
+class Channel:
+    session: RFBSession
+    reader: ChannelReader
+    writer: ChannelWriter
+    task: asyncio.Task[None]
+
+
+class RFBChannels:
+    """The link's RFB channels and the devices they share."""
+
+    def __init__(
+        self,
+        *,
+        screen_source: Callable[[], ScreenSource],
+        input_sink: Callable[[], InputSink | None],
+        clipboard: Callable[[], CustomerClipboard | None],
+        send: Callable[[bytes], Awaitable[None]],
+        control: Callable[[dict[str, Any]], Awaitable[None]],
+        monitor: int = 0,
+    ) -> None:
+        self.screen_source, self.input_sink, self.customer_clipboard = (
+            screen_source,
+            input_sink,
+            clipboard,
+        )
+        self.send, self.control = send, control
+        self.monitor = monitor
+        self.open: dict[int, Channel] = {}
+        self._source: ScreenSource | None = None
+        self._sink: InputSink | None = None
+        self._clipboard: CustomerClipboard | None = None
+
+    def feed(self, number: int, payload: bytes) -> None:
+        """Viewer bytes for channel ``number`` (dropped if it is not open)."""
+        channel = self.open.get(number)
+        if channel is not None:
+            channel.reader.feed(payload)
+
+    async def add(self, number: int, *, view_only: bool, control: bool, paused: bool) -> None:
+        """The relay opened channel ``number`` for a viewer: serve it."""
+        if self._source is None:
+            self._source = self.screen_source()
+            self._sink = self.input_sink()
+            self._clipboard = self.customer_clipboard()
+            monitors = self._source.monitors()
+            await self.control(
+                {
+                    "type": "hello",
+                    "screens": [
+                        {"index": m.index, "width": m.width, "height": m.height} for m in monitors
+                    ],
+                }
+            )
+        session = RFBSession(
+            self._source,
+            None if view_only else self._sink,
+            monitor=min(self.monitor, len(self._source.monitors()) - 1),
+            control=control and not view_only,
+            clipboard=None if view_only else self._clipboard,
+            on_keyframe=lambda payload: self._send_keyframe(number, payload),
+        )
+        reader, writer = ChannelReader(), ChannelWriter(self.send, number)
+        session.start()
+        if paused:
+            session.pause()
+        task = asyncio.create_task(session.serve(reader, writer))
+        self.open[number] = Channel(session, reader, writer, task)
+
+    def remove(self, number: int) -> None:
+        """The relay closed channel ``number`` (its viewer left)."""
+        channel = self.open.pop(number, None)
+        if channel is not None:
+            channel.session.stop()
+            channel.reader.close()
+
+    async def credit(self, number: int, size: int) -> None:
+        channel = self.open.get(number)
+        if channel is not None:
+            await channel.writer.returned(size)
+
+    def keyframe(self, number: int) -> None:
+        channel = self.open.get(number)
+        if channel is not None:
+            channel.session.request_keyframe()
+
+    async def _send_keyframe(self, number: int, payload: bytes) -> None:
+        # Behind the channel's RFB bytes, outside its credit: the relay records it and
+        # forwards nothing (docs/relay-protocol.md).
+        channel = self.open.get(number)
+        if channel is not None:
+            for piece in encode_keyframe_pieces(number, payload):
+                await channel.writer.write_message(piece)
+
+    def set_control(self, allowed: bool) -> None:
+        for channel in list(self.open.values()):
+            channel.session.set_control(allowed)
+
+    def set_paused(self, paused: bool) -> None:
+        for channel in list(self.open.values()):
+            if paused and not channel.session.paused:
+                channel.session.pause()
+            elif not paused and channel.session.paused:
+                channel.session.resume()
+
+    def stop_all(self) -> None:
+        """Stop capture on every channel now (any thread)."""
+        for channel in list(self.open.values()):
+            channel.session.stop()
+
+    async def switch_screen(self, monitor: int) -> None:
+        """The agent chose another screen: close the channels; the viewers reconnect."""
+        self.monitor = monitor
+        for channel in list(self.open.values()):
+            channel.session.stop()
+            await channel.writer.close()
+
+    async def drop_all(self) -> None:
+        """The link is gone, and its channels with it."""
+        channels, self.open = self.open, {}
+        for channel in channels.values():
+            channel.session.stop()
+            channel.reader.close()
+            await channel.writer.mark_closed()
+        await asyncio.gather(*(c.task for c in channels.values()), return_exceptions=True)
+
+    def close_devices(self) -> None:
+        """The session is over: release held keys, close sink, source and clipboard."""
+        if self._sink is not None:
+            self._sink.release_all()
+            self._sink.close()
+        if self._source is not None:
+            self._source.close()
+        if self._clipboard is not None:
+            self._clipboard.close()

@@ -1,0 +1,26 @@
+"""What the applet knows of a session at its end: the facts its receipt states."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from supportdesk.applet.files import DoneFile
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
+
+
+@dataclass
+class SessionFacts:
+    """What the receipt needs to know at the end."""
+
+    consultation_number: str = ""
+    bank_name: str = ""
+    agent_name: str = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    end_reason: str = ""
+    grants: list[tuple[datetime, str, str]] = field(default_factory=list)
+    capabilities: frozenset[str] = frozenset()
+    consent: ConsentRecord | None = None
+    files: list[DoneFile] = field(default_factory=list)
+    language: Language = DEFAULT_LANGUAGE  # the customer's, for the receipt
