@@ -169,6 +169,17 @@ class SecurityConfig(_Section):
         return value
 
 
+class SessionConfig(_Section):
+    # A live session whose customer link dropped waits this long for it to come back
+    # before it ends with reason connection_lost.
+    reconnect_grace_seconds: float = Field(120, ge=1, le=3600)
+    # After a gap longer than this the customer is asked for consent again before
+    # anything is captured.
+    reconsent_after_seconds: float = Field(30, ge=0, le=3600)
+    # Silence on a customer link (no heartbeat, nothing) after which it counts as lost.
+    link_timeout_seconds: float = Field(4, ge=1, le=60)
+
+
 class RecordingConfig(_Section):
     # Where recordings live; by default <data_dir>/recordings.
     directory: Path = Path("var/recordings")
@@ -330,6 +341,7 @@ class Settings(_Section):
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
     security: SecurityConfig = SecurityConfig()
+    session: SessionConfig = SessionConfig()
     recording: RecordingConfig = RecordingConfig()
     transfer: TransferConfig = TransferConfig()
     clipboard: ClipboardConfig = ClipboardConfig()

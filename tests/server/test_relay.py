@@ -153,14 +153,20 @@ async def test_a_supervisor_watches_view_only_and_the_customer_is_told(
     await supervisor.close()
 
 
-async def test_losing_the_applet_link_ends_the_session_at_once(server: LiveServer) -> None:
-    agent, applet, number = await live_session(server)
+async def test_losing_the_applet_link_before_consent_ends_the_session_at_once(
+    server: LiveServer,
+) -> None:
+    # Before consent there is no resume secret: nothing to wait for.
+    agent = await AgentBrowser.log_in(server, "anna")
+    key, number = await agent.new_session()
+    applet = await FakeApplet.connect(server, await join_token(server, key))
+    await applet.next_control("consent_request")
     control = await control_socket(await agent.control_url(number), server.url)
-    await next_of(control, "state", state="active")
+    await next_of(control, "state", state="awaiting_consent")
     started = time.monotonic()
     await applet.socket.close()
     ended = await asyncio.wait_for(next_of(control, "state", state="ended"), timeout=3)
-    assert ended["end_reason"] == "error"
+    assert ended["end_reason"] == "connection_lost"
     assert time.monotonic() - started < 3
     await agent.close()
 

@@ -11,8 +11,8 @@ import pytest
 
 from supportdesk.transfer.sender import FileSource, hash_file
 from tests.live_server import LiveServer, live_server
-from tests.server.relay_parties import add_agent, next_of
-from tests.server.test_relay_files import Session, audit
+from tests.server.relay_parties import add_agent, audit_entries, next_of
+from tests.server.test_relay_files import Session
 
 CONFIG = """
 [transfer]
@@ -48,7 +48,7 @@ async def test_a_customer_file_that_stops_arriving_is_cancelled(
     assert stopped["outcome"] == "timeout"
     assert not [p for p in session.staging(server).glob("*") if p.is_file()]
     await session.close()
-    entries = await asyncio.to_thread(audit, server, session.number)
+    entries = await asyncio.to_thread(audit_entries, server, session.number)
     [transfer] = [e for e in entries if e["event_type"] == "session.file_transfer"]
     assert transfer["actor"] == "customer" and transfer["data"]["outcome"] == "timeout"
 

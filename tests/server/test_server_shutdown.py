@@ -1,7 +1,8 @@
 """A server that stops mid-session ends the session on the record and seals its
 recording: the audit trail says why it ended and holds the recording's final hash.
-(Stopping closes every WebSocket first; the relay treats the lost applet link like
-any other and ends the session, before the database goes away.)"""
+(Stopping closes every WebSocket first; the relay would wait for the customer's link
+to come back, so the server ends every session it relays before the database goes
+away.)"""
 
 from __future__ import annotations
 

@@ -58,6 +58,7 @@ class EndReason(Enum):
     AGENT = "agent"
     TIMEOUT = "timeout"
     ERROR = "error"
+    CONNECTION_LOST = "connection_lost"  # the customer's link stayed away past the grace
 
 
 class Party(Enum):

@@ -20,8 +20,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from supportdesk import __version__
 from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
+from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.support_key import SupportKeyPolicy
-from supportdesk.domain.support_session import SupportSession
+from supportdesk.domain.support_session import EndReason, SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, health
@@ -117,6 +118,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 name,
                 FilesSetup.from_settings(settings),
                 settings.clipboard.max_text,
+                LinkPolicy(
+                    grace=timedelta(seconds=settings.session.reconnect_grace_seconds),
+                    reconsent_after=timedelta(seconds=settings.session.reconsent_after_seconds),
+                ),
+                settings.session.link_timeout_seconds,
             )
 
         desk = app.state.desk = Desk(
@@ -164,6 +170,9 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            # A session waiting for its customer's link cannot outlive this process
+            # yet: end it on the record, recording sealed, while the database is here.
+            await desk.relay.end_all(EndReason.ERROR)
             await engine.dispose()
             await bus.close()
 

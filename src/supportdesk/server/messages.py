@@ -54,6 +54,7 @@ END_REASONS: dict[str, str] = {
     "agent": N_("by the agent"),
     "timeout": N_("time limit reached"),
     "error": N_("connection to the customer lost"),
+    "connection_lost": N_("the customer's connection did not come back in time"),
 }
 
 DECLINE_REASONS: dict[str, str] = {

@@ -43,8 +43,12 @@ async def applet_link(socket: WebSocket) -> None:
     if origin is not None and origin not in allowed_origins(desk):
         await _refuse(socket, 4403, "origin not allowed")
         return
-    authorization = socket.headers.get("authorization", "")
-    token = authorization.removeprefix("Bearer ").strip()
+    scheme, _, credentials = socket.headers.get("authorization", "").partition(" ")
+    if scheme == "Resume":
+        number, _, secret = credentials.strip().partition(" ")
+        await _resume(socket, LinkKind.APPLET, number, secret)
+        return
+    token = credentials.strip() if scheme == "Bearer" else ""
     session = await desk.remote.take_join_token(token, desk.clock()) if token else None
     if session is None:
         await _refuse(socket, 4401, "invalid join token")
@@ -55,6 +59,19 @@ async def applet_link(socket: WebSocket) -> None:
     relay = await desk.relay.relay_for(session)
     await socket.accept()
     await relay.run_applet(socket, language)
+
+
+async def _resume(
+    socket: WebSocket, kind: LinkKind, number: str, secret: str, subprotocol: str | None = None
+) -> None:
+    """A customer's side coming back with its resume secret (docs/relay-protocol.md)."""
+    relay = desk_of(socket).relay.get(number)
+    if relay is None or not secret or not relay.may_resume(kind, secret):
+        # Unknown session, over, wrong or spent secret: one answer for all.
+        await _refuse(socket, 4401, "cannot resume")
+        return
+    await socket.accept(subprotocol=subprotocol)
+    await relay.run_applet(socket, relay.language, kind, resumed=True)
 
 
 def _offered(socket: WebSocket) -> list[str]:
@@ -71,6 +88,11 @@ async def browser_link(socket: WebSocket) -> None:
         await _refuse(socket, 4403, "origin not allowed")
         return
     offered = _offered(socket)
+    resume = next((p.removeprefix("resume.") for p in offered if p.startswith("resume.")), "")
+    if LINK_PROTOCOL in offered and resume:
+        number, _, secret = resume.partition(".")
+        await _resume(socket, LinkKind.BROWSER, number, secret, LINK_PROTOCOL)
+        return
     token = next((p.removeprefix("token.") for p in offered if p.startswith("token.")), "")
     if LINK_PROTOCOL not in offered or not token:
         await _refuse(socket, 4400, f"offer the {LINK_PROTOCOL} subprotocol and a token")

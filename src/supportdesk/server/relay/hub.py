@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
-from supportdesk.domain.support_session import SupportSession
+from supportdesk.domain.support_session import EndReason, SupportSession
 from supportdesk.server.recordings.session_recording import RecordingPlace
 from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
 from supportdesk.server.remote_support import RemoteSupport
@@ -36,6 +36,11 @@ class RelayHub:
             relay = SessionRelay(self.remote, session, info, self.clock, recordings=self.recordings)
             self.relays[number] = relay
         return relay
+
+    async def end_all(self, reason: EndReason) -> None:
+        """End every session this process relays (it is stopping)."""
+        for relay in list(self.relays.values()):
+            await relay.end(reason)
 
     def get(self, number: str) -> SessionRelay | None:
         return self.relays.get(number)

@@ -64,12 +64,12 @@ class RfbViewers:
     def has(self, channel: int) -> bool:
         return channel in self.viewers
 
-    async def drop(self, channel: int, reason: str) -> None:
-        """Close a viewer's socket (1011); its reader cleans up."""
+    async def drop(self, channel: int, reason: str, code: int = 1011) -> None:
+        """Close a viewer's socket; its reader cleans up."""
         viewer = self.viewers.get(channel)
         if viewer is not None:
             with contextlib.suppress(Exception):
-                await viewer.socket.close(code=1011, reason=reason)
+                await viewer.socket.close(code=code, reason=reason)
 
     def send(self, channel: int, payload: bytes) -> None:
         """An applet frame for its viewer: at once if the viewer's socket takes it

@@ -79,6 +79,8 @@ function onState(message) {
     control.send(JSON.stringify({ type: "viewer_ticket" }));
   }
   if (!live) showNotice(message.state === "awaiting_consent" ? text("textConsent") : text("textWaiting"));
+  else if (message.customer_link === "lost") showLinkLost(Date.parse(message.lost_since));
+  else if (message.customer_link === "renewing") showNotice(text("textLinkRenewing"));
   else if (message.held) showNotice(text("textHeld"));  // no recording: held, and why
   else if (message.paused) showNotice(text("textPaused"));  // the picture stands still
   else hideNotice();
@@ -188,6 +190,17 @@ clipboardSend.addEventListener("click", () => {
   rfb.clipboardPasteFrom(value);
   clipboardStatus.textContent = clipboard.dataset.textSent;
 });
+
+// While the customer's link is lost: the notice counts the seconds since.
+let lostSince = null;
+function showLinkLost(since) {
+  lostSince = since;
+  const seconds = Math.max(0, Math.round((Date.now() - since) / 1000));
+  showNotice(`${text("textLinkLost")} (${seconds} s)`);
+}
+setInterval(() => {
+  if (state && state.customer_link === "lost" && !isOver(state)) showLinkLost(lostSince);
+}, 1000);
 
 function showNotice(message) { notice.textContent = message; notice.hidden = false; }
 function hideNotice() { notice.hidden = true; }

@@ -1,0 +1,60 @@
+"""The agent's live page while the customer's link is away: it says so, counts the
+seconds, and clears when the customer is back."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pytest
+from playwright.async_api import Browser, expect
+from websockets.asyncio.client import connect
+
+from tests.live_server import LiveServer, live_server
+from tests.server.relay_parties import PASSWORD, FakeApplet, add_agent, join_token
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    with live_server(
+        tmp_path_factory.mktemp("live-link"), SUPPORTDESK_SESSION_RECONNECT_GRACE_SECONDS="60"
+    ) as running:
+        add_agent(running, "anna")
+        yield running
+
+
+async def test_the_live_page_counts_while_the_customer_is_away(
+    browser: Browser, server: LiveServer
+) -> None:
+    page = await (await browser.new_context()).new_page()
+    await page.goto(server.url + "/console/login")
+    await page.get_by_label("Benutzername").fill("anna")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_role("button", name="Neue Fernwartung").click()
+    key = await page.locator("[data-support-key]").inner_text()
+    number = await page.locator("[data-consultation-number]").inner_text()
+    applet = await FakeApplet.connect(server, await join_token(server, key))
+    await applet.next_control("consent_request")
+    await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
+    secret = (await applet.next_control("resume"))["secret"]
+    await page.goto(f"{server.url}/console/sessions/{number}/live")
+    notice = page.locator("[data-notice]")
+    await expect(page.locator("[data-live]")).to_have_attribute("data-state", "active")
+
+    await applet.socket.close()
+    lost = re.compile(
+        r"^Verbindung zum Kunden unterbrochen – wird wiederhergestellt … \((\d+) s\)$"
+    )
+    await expect(notice).to_have_text(lost)
+    await expect(notice).to_have_text(re.compile(r"\(([2-9]|\d\d) s\)$"), timeout=5000)
+
+    socket = await connect(
+        server.url.replace("http", "ws", 1) + "/ws/applet",
+        additional_headers={"Authorization": f"Resume {number} {secret}"},
+    )
+    await FakeApplet(socket).next_control("resume")
+    await expect(notice).to_be_hidden()
+    await socket.close()
