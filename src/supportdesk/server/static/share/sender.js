@@ -14,8 +14,8 @@ import { VIDEO_HEADER, videoPayload } from "./link.js";
 export const MAX_BUFFERED = 256 * 1024;
 /** The encoder's content hint: a screen is text and edges. Chromium's software H.264
  * (OpenH264) then runs its screen-content mode, VP9 its screen tuning; measured with
- * `python -m bench.browser_share` (docs/benchmarks.md): on the reference workload a
- * tenth of the bandwidth at sharper text (frozen text 21 -> 39 dB PSNR). */
+ * `python -m bench.browser_share` (docs/benchmarks.md) on the reference workload:
+ * a fourteenth of the bandwidth and sharper text (frozen text 21 -> 39 dB PSNR). */
 export const CONTENT_HINT = "text";
 export const MAX_ENCODE_QUEUE = 2;
 const FRAME_INTERVAL_US = 1e6 / FRAME_RATE;
