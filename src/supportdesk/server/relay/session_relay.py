@@ -46,7 +46,7 @@ from supportdesk.domain.consent import (
     RenderedConsent,
     consent_text,
 )
-from supportdesk.domain.customer_link import CustomerLink, LinkPhase, LinkPolicy
+from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.support_session import (
     CUSTOMER_ACTOR,
     LIVE_STATES,
@@ -82,6 +82,7 @@ from supportdesk.server.recordings.session_recording import (
 )
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
+from supportdesk.server.relay.link_keeper import LinkKeeper
 from supportdesk.server.relay.link_rules import (
     LinkKind,
     PointerGate,
@@ -107,8 +108,6 @@ CHAT_HISTORY = 200
 VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of applet messages waiting for the event loop before the link stops reading."""
-HEARTBEAT_SECONDS = 1.0
-HEARTBEAT = encode_control({"type": "heartbeat"})
 
 
 async def _raise(exc: Exception) -> NoReturn:
@@ -165,26 +164,15 @@ class SessionRelay:
         self._consent_shown: RenderedConsent | None = None
         self._video_owed = 0  # video bytes taken, credit not yet returned
         self._pointer = PointerGate()
-        self.customer_link: CustomerLink | None = None  # from consent on
+        self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout)
         self.language = Language.DE
-        self._last_heard = 0.0
-        self._heard_heartbeats = False  # a side that sends them is held to them
-        self._link_failed = False
-        self._link_gone = asyncio.Event()
-        self._link_gone.set()
-        self._grace: asyncio.Task[None] | None = None
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
 
     # -- state -------------------------------------------------------------------------
 
     def input_allowed(self) -> bool:
-        return self.session.input_allowed and self.crossing_allowed
-
-    @property
-    def crossing_allowed(self) -> bool:
-        """False while the customer's link is lost or consent is being asked again."""
-        return self.customer_link is None or self.customer_link.crossing_allowed
+        return self.session.input_allowed and self.keeper.crossing_allowed
 
     def state_message(self) -> dict[str, Any]:
         name = self.session.customer_name
@@ -201,8 +189,7 @@ class SessionRelay:
             "applet_connected": self.applet is not None,
             "watchers": [*map(_watcher, self.viewers.values()), *map(_watcher, self.video.viewers)],
             "link": self.link.value if self.link else None,
-            "customer_link": self.customer_link.phase.value if self.customer_link else None,
-            "lost_since": _iso(self.customer_link.lost_since) if self.customer_link else None,
+            **self.keeper.state(),
             "video": self.video.config,
             "declined_reason": self.declined_reason,
             "end_reason": self.session.end_reason.value if self.session.end_reason else None,
@@ -227,13 +214,7 @@ class SessionRelay:
     def may_resume(self, kind: LinkKind, secret: str) -> bool:
         """Whether a customer's link of this kind may take the session up again with
         ``secret`` (docs/relay-protocol.md, "Staying connected")."""
-        keeper = self.customer_link
-        return (
-            keeper is not None
-            and kind is self.link
-            and not self.session.is_terminal
-            and keeper.may_resume(secret)
-        )
+        return kind is self.link and not self.session.is_terminal and self.keeper.may_resume(secret)
 
     async def run_applet(
         self,
@@ -250,15 +231,13 @@ class SessionRelay:
                 await socket.close(code=4409, reason="an applet is already connected")
                 return
             # Back before the relay noticed the loss: the old link makes way.
-            await self._drop_link(4409, "replaced by a resumed link")
-            await self._link_gone.wait()
-        self._link_gone.clear()
+            with contextlib.suppress(Exception):
+                await self.applet.close(code=4409, reason="replaced by a resumed link")
+            await self.keeper.gone.wait()
+        self.keeper.opened()
         self.applet = socket
         self.link = kind
         self.language = language
-        self._last_heard = time.monotonic()
-        self._heard_heartbeats = False
-        self._link_failed = False
         direct = self._applet_direct = direct_socket(socket.scope)
         may_read = asyncio.Event()
         may_read.set()
@@ -271,7 +250,7 @@ class SessionRelay:
             direct.take_binary(self._from_applet)
         reader = asyncio.create_task(self._read_applet(socket, inbox, may_read))
         expiry = asyncio.create_task(self._expire_files())
-        heartbeat = asyncio.create_task(self._heartbeat(socket))
+        heartbeat = asyncio.create_task(self.keeper.watch(socket))
         try:
             if resumed:
                 await self._link_back()
@@ -282,7 +261,7 @@ class SessionRelay:
             await inbox.run(stop=lambda: self.session.is_terminal)
         except (LinkProtocolError, SessionError, ValueError) as exc:
             log.warning("applet link closed: %s", exc, extra={"session": self.number})
-            self._link_failed = True  # a broken protocol is no network trouble: no resume
+            self.keeper.failed = True  # a broken protocol is no network trouble: no resume
             with contextlib.suppress(Exception):
                 await socket.close(code=4400, reason=str(exc)[:120])
         except WebSocketDisconnect:
@@ -298,7 +277,7 @@ class SessionRelay:
             try:
                 if not self.session.is_terminal:
                     self.applet = None
-                    await self._link_dropped()
+                    await self.keeper.dropped(self.session.state in LIVE_STATES)
                 else:
                     # Ended elsewhere while this link was busy: the applet still gets the
                     # "end" (close_all waits for one already under way) before it is let go.
@@ -306,66 +285,25 @@ class SessionRelay:
                     self.applet = None
             finally:
                 self._applet_direct = None
-                self._link_gone.set()
+                self.keeper.gone.set()
 
     # -- staying connected ---------------------------------------------------------------
 
-    async def _heartbeat(self, socket: WebSocket) -> None:
-        # A heartbeat a second each way (never recorded); silence past the limit means
-        # the link is dead even if TCP has not noticed (a black hole): close it. Only a
-        # side that sends heartbeats is held to them.
-        while True:
-            await asyncio.sleep(HEARTBEAT_SECONDS)
-            silent = time.monotonic() - self._last_heard > self.info.link_timeout
-            if silent and self._heard_heartbeats:
-                log.info("customer link silent: closing it", extra={"session": self.number})
-                with contextlib.suppress(Exception):
-                    await socket.close(code=4408, reason="no heartbeat")
-                return
-            await self.send_applet_bytes(HEARTBEAT)
-
-    async def _drop_link(self, code: int, reason: str) -> None:
-        socket = self.applet
-        if socket is not None:
-            with contextlib.suppress(Exception):
-                await socket.close(code=code, reason=reason)
-
-    async def _link_dropped(self) -> None:
-        """The customer's link is gone. A consented session waits for it (the grace);
-        before consent, or after a protocol error, the session ends at once."""
-        keeper = self.customer_link
-        if self._link_failed or keeper is None or self.session.state not in LIVE_STATES:
-            await self.end(EndReason.ERROR if self._link_failed else EndReason.CONNECTION_LOST)
-            return
-        now = self.clock()
-        await self.remote.audit.record(*keeper.lost(now))
-        self.recording.control("relay", {"type": "link", "state": "lost"})
-        self._grace = asyncio.create_task(self._wait_out_the_grace())
-        await self.publish()
-
-    async def _wait_out_the_grace(self) -> None:
-        keeper = self.customer_link
-        assert keeper is not None
-        await asyncio.sleep(keeper.policy.grace.total_seconds())
-        if keeper.grace_over(self.clock()) and not self.session.is_terminal:
-            await self.end(EndReason.CONNECTION_LOST)
-
     async def _link_back(self) -> None:
-        """A resumed link: audited with its gap; a new secret; then either the session
-        goes on, or (after a long gap) the customer is asked again first."""
-        keeper = self.customer_link
-        assert keeper is not None
-        if self._grace is not None:
-            self._grace.cancel()
-            self._grace = None
-        await self.remote.audit.record(*keeper.restored(self.clock()))
-        self.recording.control("relay", {"type": "link", "state": keeper.phase.value})
-        await self._send_resume_secret()
-        if keeper.phase is LinkPhase.RENEWING:
+        """A resumed link: the session goes on, or (after a long gap) the customer is
+        asked again first."""
+        await self.keeper.back()
+        if self.keeper.renewing:
             await self._request_consent(self.language, self.link or LinkKind.APPLET, renewal=True)
         else:
             await self._going_on()
         await self.publish()
+
+    async def audit(self, *records: AuditRecord) -> None:
+        await self.remote.audit.record(*records)
+
+    def record_link(self, phase: str) -> None:
+        self.recording.control("relay", {"type": "link", "state": phase})
 
     async def _going_on(self) -> None:
         # The old link's RFB channels died with it: their viewers reconnect to the new
@@ -373,18 +311,6 @@ class SessionRelay:
         for channel in list(self.viewers):
             await self.rfb.drop(channel, "the customer reconnected", code=1012)
         self.video.want_keyframe()
-
-    async def _send_resume_secret(self) -> None:
-        keeper = self.customer_link
-        if keeper is None:
-            return
-        # Sent, never recorded: the secret would let whoever reads the recording in.
-        message = {
-            "type": "resume",
-            "secret": keeper.new_secret(),
-            "grace_seconds": keeper.policy.grace.total_seconds(),
-        }
-        await self.send_applet_bytes(encode_control(message))
 
     async def _request_consent(
         self, language: Language, kind: LinkKind, *, renewal: bool = False
@@ -446,7 +372,7 @@ class SessionRelay:
         inbox = self._inbox
         if inbox is None:
             return  # the link is over
-        self._last_heard = time.monotonic()
+        self.keeper.heard()
         if inbox.busy:
             inbox.put(partial(self._applet_message_later, data), len(data))
             return
@@ -482,7 +408,7 @@ class SessionRelay:
         live = (
             self.session.state is SessionState.ACTIVE
             and not self.session.paused
-            and self.crossing_allowed
+            and self.keeper.crossing_allowed
         )
         if live and self.recording.take_video(payload) is Take.FORWARD:
             self.video.chunk(payload)
@@ -503,7 +429,7 @@ class SessionRelay:
     async def _applet_control_frame(self, payload: bytes) -> None:
         message = decode_control(payload)
         if message["type"] == "heartbeat":
-            self._heard_heartbeats = True
+            self.keeper.heartbeat()
             return  # liveness only: counted on arrival, never recorded
         self.recording.control("applet", message)
         await self._applet_control(message)
@@ -560,29 +486,26 @@ class SessionRelay:
     async def _consent(self, message: dict[str, Any], now: datetime) -> None:
         kind = self.link or LinkKind.APPLET
         event = consent_event(kind, message, self._consent_shown, now)
-        keeper = self.customer_link
-        if keeper is not None and keeper.phase is LinkPhase.RENEWING:
-            await self._renewal(event, now)
+        if self.keeper.renewing:
+            await self._renewal(event)
             return
         if isinstance(event, ConsentDeclined):
             self.declined_reason = event.reason
             await self.remote.apply(self.number, event)
             return
         await self.remote.apply(self.number, event)
-        self.customer_link = CustomerLink(self.number, self.info.link_policy)
-        await self._send_resume_secret()
+        await self.keeper.consented()
         await self.recording.start()  # before any screen byte; holds if it cannot
         if kind is LinkKind.BROWSER:
             await self.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
 
-    async def _renewal(self, event: ConsentGiven | ConsentDeclined, now: datetime) -> None:
-        keeper, shown = self.customer_link, self._consent_shown
-        assert keeper is not None and shown is not None
+    async def _renewal(self, event: ConsentGiven | ConsentDeclined) -> None:
+        shown = self._consent_shown
+        assert shown is not None
         if isinstance(event, ConsentDeclined):
             await self.end(EndReason.CUSTOMER)  # "Nein" after a long gap: over
             return
-        await self.remote.audit.record(*keeper.renewed(now, shown))
-        self.recording.control("relay", {"type": "link", "state": keeper.phase.value})
+        await self.keeper.renewed(shown)
         await self._going_on()
         await self.publish()
 
@@ -817,8 +740,7 @@ class SessionRelay:
             await self._closed.wait()  # another task is closing: done when it is
             return
         self.ended.set()
-        if self._grace is not None:
-            self._grace.cancel()
+        self.keeper.stop_grace()
         try:
             final = self.state_message()
             await self._to_consoles(final)
@@ -838,7 +760,3 @@ class SessionRelay:
 
 def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:
     return {"name": viewer.name, "role": viewer.role, "view_only": viewer.view_only}
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat() if moment else None
