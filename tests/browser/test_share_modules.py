@@ -1,6 +1,7 @@
 """The screen-sharing page's pure ES modules (static/share/*.js), run in Chromium: link
 framing and credit, codec choice and size, the bitrate policy, the pointer's place, the
-consent check and the receipt."""
+consent check, the receipt, heartbeats and back-off, and the session's link across
+sockets on a fake clock."""
 
 from __future__ import annotations
 
@@ -33,7 +34,8 @@ async def run(page: Page, body: str) -> Any:
     """Evaluate ``body`` (an async function body) with the modules imported as m.<name>."""
     script = f"""async () => {{
         const m = {{}};
-        for (const name of ["link", "codecs", "bitrate", "pointer", "receipt", "consent"]) {{
+        for (const name of ["link", "codecs", "bitrate", "pointer", "receipt", "consent",
+                            "heartbeat", "backoff", "session-link"]) {{
             m[name] = await import(`/static/share/${{name}}.js`);
         }}
         {body}
@@ -382,3 +384,253 @@ async def test_sender_configures_keys_and_drops_under_back_pressure(
     assert repicked[0] == {"type": "video_config", "codec": "vp8", "width": 640, "height": 360}
     assert repicked[1]["chunk"] == "key"
     assert result["problems"] == []
+
+
+async def test_heartbeats_every_second_and_silence_of_four_seconds_is_a_lost_link(
+    server: LiveServer, browser: Browser
+) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const { LinkWatch, heartbeat } = m.heartbeat;
+        const watch = new LinkWatch(1000);
+        const beats = [];
+        for (let t = 1000; t <= 4600; t += 250) if (watch.heartbeatDue(t)) beats.push(t);
+        const late = new LinkWatch(0);
+        const lateBeats = [0, 1700, 2000, 2600, 5900, 6000].filter((t) => late.heartbeatDue(t));
+        const silence = new LinkWatch(0);
+        silence.heard(2500);
+        silence.heard(1000);  // out of order: the latest counts
+        return {
+            message: heartbeat(), beats, lateBeats,
+            at6499: silence.lost(6499), at6500: silence.lost(6500),
+            silent: silence.silentFor(6000), before: silence.silentFor(2000),
+        };
+        """,
+    )
+    assert result["message"] == {"type": "heartbeat"}
+    assert result["beats"] == [1000, 2000, 3000, 4000]  # one a second, the first at once
+    assert result["lateBeats"] == [0, 1700, 2600, 5900]  # no catching up after a stall
+    assert result["at6499"] is False and result["at6500"] is True
+    assert result["silent"] == 3500 and result["before"] == 0
+
+
+async def test_backoff_doubles_with_jitter_and_never_waits_more_than_two_seconds(
+    server: LiveServer, browser: Browser
+) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const { Backoff, MAX_DELAY_MS } = m.backoff;
+        const series = (share) => {
+            const b = new Backoff({ random: () => share });
+            return Array.from({ length: 8 }, () => b.next());
+        };
+        const b = new Backoff({ random: () => 1 });
+        b.next(); b.next(); b.next();
+        b.reset();
+        const real = new Backoff();
+        const many = Array.from({ length: 200 }, () => real.next());
+        return { low: series(0), high: series(1), mid: series(0.5), afterReset: b.next(),
+                 max: MAX_DELAY_MS, worst: Math.max(...many), least: Math.min(...many),
+                 spread: new Set(many.slice(10)).size };
+        """,
+    )
+    assert result["high"] == [250, 500, 1000, 2000, 2000, 2000, 2000, 2000]
+    assert result["low"] == [125, 250, 500, 1000, 1000, 1000, 1000, 1000]
+    assert result["mid"] == [188, 375, 750, 1500, 1500, 1500, 1500, 1500]
+    assert result["afterReset"] == 250
+    assert result["max"] == 2000 and result["worst"] <= 2000 and result["least"] >= 125
+    assert result["spread"] > 20, "jitter: pages that lost the link together spread out"
+
+
+# A fake clock and timers, and fake sockets the session link opens, for session-link.js.
+FAKE_WORLD = """
+    const world = { now: 0, timers: new Map(), nextId: 1, links: [], log: [] };
+    const later = (fn, ms, every) => {
+        const id = world.nextId++;
+        world.timers.set(id, { at: world.now + ms, fn, every });
+        return id;
+    };
+    const timers = {
+        setTimeout: (fn, ms) => later(fn, ms, null),
+        setInterval: (fn, ms) => later(fn, ms, ms),
+        clearTimeout: (id) => world.timers.delete(id),
+        clearInterval: (id) => world.timers.delete(id),
+    };
+    world.advance = (ms) => {
+        const until = world.now + ms;
+        for (;;) {
+            let next = null;
+            for (const [id, t] of world.timers) {
+                if (t.at <= until && (!next || t.at < next[1].at)) next = [id, t];
+            }
+            if (!next) break;
+            const [id, t] = next;
+            world.now = t.at;
+            if (t.every) t.at += t.every; else world.timers.delete(id);
+            t.fn();
+        }
+        world.now = until;
+    };
+    class FakeLink {
+        constructor(url, protocols, handlers) {
+            Object.assign(this, { url, protocols, handlers, opened: false, closed: null,
+                                  sent: [], credit: new m.link.CreditWindow() });
+            world.links.push(this);
+        }
+        get isOpen() { return this.opened && this.closed === null; }
+        get bufferedAmount() { return 0; }
+        send(message) { if (!this.isOpen) return false; this.sent.push(message); return true; }
+        sendVideo() { return this.isOpen; }
+        close() { this.closed ??= "closed"; }
+        abandon() { this.closed ??= "abandoned"; }
+        // the relay's side
+        open() { this.opened = true; this.handlers.onOpen(); }
+        receive(message) { this.handlers.onHeard(); this.handlers.onControl(message); }
+        drop(code) { this.closed ??= "dropped"; this.handlers.onClose(this.opened, code); }
+    }
+    const sessionLink = (options = {}) => new m["session-link"].SessionLink({
+        url: "wss://bank.example/ws/browser", token: "tok", number: "BN-1", language: "de",
+        clock: () => world.now, timers, openLink: (u, p, h) => new FakeLink(u, p, h),
+        backoff: new m.backoff.Backoff({ random: () => 1 }),
+        handlers: {
+            onControl: (msg) => world.log.push(["control", msg.type]),
+            onLost: () => world.log.push(["lost", world.now]),
+            onRelinked: () => world.log.push(["relinked", world.now]),
+            onGone: (opened) => world.log.push(["gone", opened, world.now]),
+        },
+        ...options,
+    });
+    const beats = (link) => link.sent.filter((s) => s.type === "heartbeat").length;
+"""
+
+
+async def test_session_link_heartbeats_reconnects_with_the_secret_and_gives_up_after_grace(
+    server: LiveServer, browser: Browser
+) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        FAKE_WORLD
+        + """
+        const out = {};
+        const s = sessionLink();
+        const first = world.links[0];
+        out.firstProtocols = first.protocols;
+        first.open();
+        world.advance(3100);
+        out.beats = beats(first);
+        first.receive({ type: "heartbeat" });       // swallowed: not for the page
+        first.receive({ type: "resume", secret: "s1", grace_seconds: 10 });
+        out.secretKept = s.secret;
+        // The relay falls silent: lost 4 s after the last thing heard (at 3100), on
+        // the first tick (every 250 ms) that sees it.
+        world.advance(3800);
+        out.openAt6900 = first.closed;
+        world.advance(400);
+        out.first = first.closed;
+        out.lostAt = world.log.find((e) => e[0] === "lost")?.[1];
+        // Tries after 250, 500, 1000 ms (with this jitter), each given up after 4 s
+        // unanswered (a black hole), until the grace (10 s from the loss) is over.
+        world.advance(12000);
+        out.tries = world.links.slice(1).map((l) => [l.protocols, l.closed]);
+        out.gone = world.log.find((e) => e[0] === "gone");
+        out.triesAfter = world.links.length;
+        world.advance(10000);
+        out.triesLater = world.links.length;
+        out.log = world.log.map((e) => e[0]);
+        return out;
+        """,
+    )
+    assert result["firstProtocols"] == ["supportdesk.link.v1", "token.tok", "lang.de"]
+    assert result["beats"] == 4  # at 0, 1000, 2000, 3000
+    assert result["secretKept"] == "s1"
+    assert result["openAt6900"] is None and result["first"] == "abandoned"
+    assert result["lostAt"] == 7250  # heard at 3100, + 4000, on the next tick
+    tries = result["tries"]
+    assert len(tries) == 3  # at 7500, 12000 (7500 + 4000 + 500), 17000
+    assert all(t[0] == ["supportdesk.link.v1", "resume.BN-1.s1", "lang.de"] for t in tries)
+    assert all(t[1] == "abandoned" for t in tries)
+    assert result["gone"] == ["gone", True, 17250]
+    assert result["triesLater"] == result["triesAfter"], "no tries after the grace"
+    assert result["log"].count("lost") == 1 and "relinked" not in result["log"]
+
+
+async def test_session_link_resumes_and_delivers_end_and_gives_up_without_a_secret(
+    server: LiveServer, browser: Browser
+) -> None:
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        FAKE_WORLD
+        + """
+        const out = {};
+        // Before consent there is no secret: a lost link is gone at once.
+        const early = sessionLink();
+        world.links[0].open();
+        world.links[0].drop(1006);
+        out.early = world.log.slice();
+        world.log.length = 0;
+        world.links.length = 0;
+
+        // A dropped link comes back: relinked, fresh credit, the new secret next time.
+        const s = sessionLink();
+        const first = world.links[0];
+        first.open();
+        first.receive({ type: "resume", secret: "s1", grace_seconds: 120 });
+        first.credit.spend(5000);
+        first.drop(1006);
+        world.advance(250);
+        const second = world.links[1];
+        out.secondProtocols = second.protocols;
+        second.open();
+        out.freshCredit = s.credit.available;
+        second.receive({ type: "resume", secret: "s2", grace_seconds: 120 });
+        out.relinked = world.log.map((e) => e[0]);
+        out.beatsAtOnce = beats(second);
+
+        // Ending while the link is down: `end` goes over the resumed link, no relink.
+        second.drop(1006);
+        s.endSession();
+        s.finish();
+        world.advance(250);
+        const third = world.links[2];
+        out.thirdProtocols = third.protocols;
+        third.open();
+        out.thirdSent = third.sent.map((m) => m.type);
+        third.receive({ type: "end", reason: "customer" });
+        third.drop(1000);
+        world.advance(20000);
+        out.after = world.links.length;
+        out.log = world.log.map((e) => e[0]);
+
+        // A refused resume (the session is over): gone, no more tries.
+        world.log.length = 0;
+        world.links.length = 0;
+        const r = sessionLink();
+        world.links[0].open();
+        world.links[0].receive({ type: "resume", secret: "x", grace_seconds: 120 });
+        world.links[0].drop(1006);
+        world.advance(250);
+        world.links[1].open();
+        world.links[1].drop(4401);
+        world.advance(5000);
+        out.refused = world.log.map((e) => e[0]);
+        out.refusedTries = world.links.length;
+        return out;
+        """,
+    )
+    assert result["early"] == [["gone", True, 0]]
+    assert result["secondProtocols"] == ["supportdesk.link.v1", "resume.BN-1.s1", "lang.de"]
+    assert result["freshCredit"] == 1024 * 1024
+    assert result["relinked"] == ["control", "lost", "relinked", "control"]
+    assert result["beatsAtOnce"] == 1
+    assert result["thirdProtocols"] == ["supportdesk.link.v1", "resume.BN-1.s2", "lang.de"]
+    assert result["thirdSent"] == ["heartbeat", "end"]
+    assert result["after"] == 3, "after the relay's end, no more tries"
+    assert "relinked" not in result["log"][4:] and "gone" not in result["log"]
+    assert result["refused"] == ["control", "lost", "relinked", "gone"]
+    assert result["refusedTries"] == 2

@@ -31,11 +31,11 @@ export class LinkWatch {
   }
 
   /** Whether a heartbeat is due at `now`; if so it counts as sent. Keeps a steady
-   * one-per-interval rhythm however late the caller looks, without catching up. */
+   * one-per-interval rhythm however late the caller looks, without catching up: two
+   * heartbeats are never closer than half an interval. */
   heartbeatDue(now) {
     if (now < this.nextBeat) return false;
-    this.nextBeat += this.interval;
-    if (this.nextBeat <= now) this.nextBeat = now + this.interval;
+    this.nextBeat = Math.max(this.nextBeat + this.interval, now + this.interval / 2);
     return true;
   }
 

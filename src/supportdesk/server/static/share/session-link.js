@@ -43,6 +43,7 @@ export class SessionLink {
     this.link = null;
     this.watch = null;
     this.tryTimer = null;
+    this.graceTimer = null;
     this.ticker = this.timers.setInterval(() => this.#tick(), TICK_MS);
     this.#connect(linkProtocols(token, language));
   }
@@ -126,6 +127,7 @@ export class SessionLink {
   #opened(link) {
     if (this.link !== link) return;
     this.timers.clearTimeout(this.tryTimer);
+    this.timers.clearTimeout(this.graceTimer);
     this.watch = new LinkWatch(this.clock());
     this.backoff.reset();
     this.#tick();
@@ -191,29 +193,22 @@ export class SessionLink {
     if (this.lostAt === null) {
       this.lostAt = this.clock();
       this.backoff.reset();
+      // The relay keeps the session this long: then the page gives up, to the moment.
+      this.graceTimer = this.timers.setTimeout(() => this.#giveUp(), this.graceMs);
       if (!this.ending) this.handlers.onLost?.();
     }
-    const left = this.lostAt + this.graceMs - this.clock();
-    if (left <= 0) {
-      this.#giveUp();
-      return;
-    }
-    const wait = Math.min(this.backoff.next(), left);
-    this.tryTimer = this.timers.setTimeout(() => this.#retry(), wait);
-  }
-
-  #retry() {
-    if (this.clock() - this.lostAt >= this.graceMs) {
-      this.#giveUp();
-      return;
-    }
-    this.#connect(resumeProtocols(this.number, this.secret, this.language));
+    const wait = this.backoff.next();
+    this.tryTimer = this.timers.setTimeout(() => {
+      this.#connect(resumeProtocols(this.number, this.secret, this.language));
+    }, wait);
   }
 
   #giveUp() {
     const report = !this.finished;
     this.ending = false;
     this.finished = true;
+    this.link?.abandon(); // a try still under way
+    this.link = null;
     this.#shutDown();
     if (report) this.handlers.onGone(true);
   }
@@ -239,6 +234,8 @@ export class SessionLink {
 
   #shutDown() {
     this.#stopTrying();
+    this.timers.clearTimeout(this.graceTimer);
+    this.graceTimer = null;
     this.timers.clearInterval(this.ticker);
     this.ticker = null;
   }
