@@ -3,13 +3,16 @@ seconds, and clears when the customer is back."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, expect
 from websockets.asyncio.client import connect
 
+from tests.browser.test_browser_share_resume import proxied_server
 from tests.live_server import LiveServer, live_server
 from tests.server.relay_parties import PASSWORD, FakeApplet, add_agent, join_token
 
@@ -58,3 +61,37 @@ async def test_the_live_page_counts_while_the_customer_is_away(
     await FakeApplet(socket).next_control("resume")
     await expect(notice).to_be_hidden()
     await socket.close()
+
+
+async def test_the_live_page_gets_its_control_socket_back_after_a_cut(
+    browser: Browser, tmp_path: Path
+) -> None:
+    with proxied_server(tmp_path) as proxied:
+        # The agent reaches the server through the proxy this time.
+        page = await (await browser.new_context()).new_page()
+        await page.goto(proxied.customer.url + "/console/login")
+        await page.get_by_label("Benutzername").fill("anna")
+        await page.get_by_label("Passwort").fill(PASSWORD)
+        await page.get_by_role("button", name="Anmelden").click()
+        await page.get_by_role("button", name="Neue Fernwartung").click()
+        key = await page.locator("[data-support-key]").inner_text()
+        number = await page.locator("[data-consultation-number]").inner_text()
+        applet = await FakeApplet.connect(proxied.server, await join_token(proxied.server, key))
+        await applet.next_control("consent_request")
+        await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
+        await page.goto(f"{proxied.customer.url}/console/sessions/{number}/live")
+        live = page.locator("[data-live]")
+        await expect(live).to_have_attribute("data-control-socket", "open")
+        await page.evaluate(
+            "() => { document.querySelector('[data-live]').dataset.controlSocket = 'cut'; }"
+        )
+        proxied.proxy.cut()  # every connection through the proxy is reset
+        await expect(live).to_have_attribute("data-control-socket", "open", timeout=10_000)
+        # The new socket works: the customer's chat arrives, the agent's goes out.
+        await applet.send({"type": "chat", "text": "Sind Sie noch da?"})
+        await expect(page.locator("[data-chat]")).to_contain_text("Sind Sie noch da?")
+        await page.get_by_label("Nachricht an den Kunden").fill("Ja, wieder verbunden.")
+        await page.get_by_role("button", name="Senden", exact=True).click()
+        async with asyncio.timeout(10):
+            while (await applet.next_control("chat"))["text"] != "Ja, wieder verbunden.":
+                pass  # the customer's own line comes back first

@@ -11,11 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from fastapi import APIRouter, Request, WebSocket
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
+from supportdesk.server.agent_auth import check_csrf
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.pages.console import visible_session
 from supportdesk.server.relay.link_rules import LinkKind
@@ -169,6 +170,22 @@ async def control_socket(socket: WebSocket, number: str) -> None:
             ),
             owner=on.owner,
         )
+
+
+@router.post("/console/sessions/{number}/control-ticket")
+async def control_ticket(request: Request, number: str) -> Response:
+    """A fresh control ticket for the live page whose control socket dropped, so it
+    reconnects without a reload (CSRF token in ``X-CSRF-Token``)."""
+    desk = desk_of(request)
+    signed_in, _summary, _owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
+    check_csrf(signed_in, request.headers.get("x-csrf-token", ""))
+    relay = desk.relay.get(number)
+    if relay is None or relay.session.is_terminal:
+        return JSONResponse({"error": "the session is over"}, status_code=409)
+    ticket = desk.tickets.issue(
+        signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
+    )
+    return JSONResponse({"url": f"/ws/control/{number}?ticket={ticket}"})
 
 
 @router.get("/console/sessions/{number}/live")

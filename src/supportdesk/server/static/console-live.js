@@ -17,20 +17,50 @@ let video = null; // the browser's screen, when the customer shares from a brows
 let state = null;
 let activeSince = null;
 
-const control = new WebSocket(wsUrl(root.dataset.controlUrl));
+let control = null;
 const files = setupFiles(root, (message) => control.send(JSON.stringify(message)));
-// The customer's browser encodes with a codec this browser decodes.
-control.addEventListener("open", async () => {
-  control.send(JSON.stringify({ type: "decoders", codecs: await decodableCodecs() }));
-});
-control.addEventListener("message", (event) => {
-  const message = JSON.parse(event.data);
-  files.onMessage(message);
-  if (message.type === "state") onState(message);
-  else if (message.type === "chat") addChat(message);
-  else if (message.type === "viewer_ticket") connectScreen(message.ticket);
-});
-control.addEventListener("close", () => { if (!isOver(state)) showNotice(text("textEnded")); });
+connectControl(root.dataset.controlUrl);
+
+// The control socket: state, chat, tickets. If it drops while the session goes on (a
+// network blip, a server restart), it comes back on its own with a fresh ticket.
+let controlRetry = 0;
+function connectControl(path) {
+  control = new WebSocket(wsUrl(path));
+  control.addEventListener("open", async () => {
+    controlRetry = 0;
+    root.dataset.controlSocket = "open";
+    // The customer's browser encodes with a codec this browser decodes.
+    control.send(JSON.stringify({ type: "decoders", codecs: await decodableCodecs() }));
+  });
+  control.addEventListener("message", (event) => {
+    const message = JSON.parse(event.data);
+    files.onMessage(message);
+    if (message.type === "state") onState(message);
+    else if (message.type === "chat") addChat(message);
+    else if (message.type === "viewer_ticket") connectScreen(message.ticket);
+  });
+  control.addEventListener("close", (event) => {
+    if (isOver(state) || event.code === 4401) {
+      if (!isOver(state)) showNotice(text("textEnded"));
+      return;
+    }
+    const wait = Math.min(5000, 500 * 2 ** controlRetry++) * (0.5 + Math.random() / 2);
+    setTimeout(reconnectControl, wait);
+  });
+}
+
+async function reconnectControl() {
+  try {
+    const answer = await fetch(root.dataset.controlTicketUrl, {
+      method: "POST", headers: { "X-CSRF-Token": root.dataset.csrf }, credentials: "same-origin",
+    });
+    if (answer.status === 409) { showNotice(text("textEnded")); return; }
+    if (!answer.ok) throw new Error(`ticket: ${answer.status}`);
+    connectControl((await answer.json()).url);
+  } catch {
+    setTimeout(reconnectControl, Math.min(5000, 500 * 2 ** controlRetry++));
+  }
+}
 
 function isOver(message) {
   return message && ["ended", "declined", "expired"].includes(message.state);
