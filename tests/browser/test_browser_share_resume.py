@@ -30,12 +30,13 @@ from tests.browser.share_parties import (
     customer_context,
     issue_key,
     open_browser_way,
+    server_with_agent,
 )
 from tests.desktop import Desktop, xvfb
 from tests.faults import FaultProxy
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, free_port, live_server
 
-pytestmark = [pytest.mark.browser, pytest.mark.desktop]
+pytestmark = pytest.mark.browser
 
 RECONNECTING = "Verbindung unterbrochen – wird wiederhergestellt …"
 SHARING = "Ihr Bildschirm wird freigegeben."
@@ -225,6 +226,7 @@ async def close(sharing: Sharing) -> None:
     await sharing.agent.context.close()
 
 
+@pytest.mark.desktop
 async def test_a_ten_second_black_hole_and_the_sharing_goes_on(
     headful: Browser, tmp_path: Path
 ) -> None:
@@ -267,6 +269,7 @@ async def test_a_ten_second_black_hole_and_the_sharing_goes_on(
 # one resume reaches the relay. 10 s: the page has given up one try (4 s unanswered) and
 # the proxy still delivers that try's upgrade when the hole lifts, beside the live one:
 # two resumes with the same secret reach the relay within milliseconds.
+@pytest.mark.desktop
 @pytest.mark.parametrize("hole", [6.5, 10.0])
 async def test_past_the_reconsent_limit_consent_is_asked_again(
     headful: Browser, tmp_path: Path, hole: float
@@ -302,6 +305,7 @@ async def test_past_the_reconsent_limit_consent_is_asked_again(
         await close(sharing)
 
 
+@pytest.mark.desktop
 async def test_past_the_grace_the_receipt_says_the_connection_was_lost(
     headful: Browser, tmp_path: Path
 ) -> None:
@@ -325,6 +329,7 @@ async def test_past_the_grace_the_receipt_says_the_connection_was_lost(
         await close(sharing)
 
 
+@pytest.mark.desktop
 async def test_ending_while_offline_stops_at_once_and_delivers_end_once_back(
     headful: Browser, tmp_path: Path
 ) -> None:
@@ -345,3 +350,45 @@ async def test_ending_while_offline_stops_at_once_and_delivers_end_once_back(
             "the end, delivered over a resumed link",
         )
         await close(sharing)
+
+
+LOST_LINK_WORDS = {
+    "de": (
+        RECONNECTING,
+        "Die Verbindung war eine Weile unterbrochen. Bitte bestätigen Sie erneut, dass Ihr "
+        "Bildschirm freigegeben werden darf.",
+        LOST_TOO_LONG,
+    ),
+    "en": (
+        "Connection interrupted – reconnecting …",
+        "The connection was interrupted for a while. Please confirm again that your screen "
+        "may be shared.",
+        "The connection was lost for too long; the session is over.",
+    ),
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_the_words_for_a_lost_link_come_in_the_pages_language(
+    browser: Browser, tmp_path: Path, language: str
+) -> None:
+    """German first, English when chosen: the lines the page shows on a lost link are
+    the server's (gettext), in the page, never in the script."""
+    with server_with_agent(tmp_path) as server:
+        agent = await agent_page(browser, server)
+        issued = await issue_key(agent)
+        page = await (await customer_context(browser, language)).new_page()
+        await open_browser_way(page, server, issued["key"])
+        words = await page.evaluate(
+            """() => {
+                const t = document.querySelector("template[data-words]").content;
+                const word = (k) => t.querySelector(`[data-word="${k}"]`).textContent.trim();
+                return [word("reconnecting"),
+                        document.querySelector("[data-renewal]").textContent.trim(),
+                        word("ended_connection_lost")];
+            }"""
+        )
+        assert tuple(words) == LOST_LINK_WORDS[language]
+        await expect(page.locator("[data-renewal]")).to_be_hidden()
+        await page.context.close()
+        await agent.context.close()
