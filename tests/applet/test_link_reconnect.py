@@ -204,6 +204,7 @@ async def test_a_dead_link_is_noticed_and_resumed_with_the_secret(
     assert customer.link.reconnecting
     await asyncio.sleep(2)
     customer.link.request({"type": "chat", "text": "noch da?"})  # waits for the link
+    customer.link.request({"type": "pause"})  # at once here, and told to the relay later
     proxy.black_hole(False)
     back_at = time.monotonic()
     await customer.wait_for("link_restored", within=8)
@@ -212,6 +213,9 @@ async def test_a_dead_link_is_noticed_and_resumed_with_the_secret(
     assert fake.authorizations[-1] == f"Resume {NUMBER} secret-1"
     await asyncio.sleep(0.5)
     assert {"type": "chat", "text": "noch da?"} in fake.received
+    assert {"type": "pause"} in fake.received
+    new_channel = customer.link.channels.open[2]
+    assert new_channel.session.paused  # the customer's pause holds on the new link
     assert "heartbeat" not in customer.kinds()  # never shown
     # Each link had its own RFB channel: the first link's channel 1, the new link's 2.
     assert (1, 1, b"RFB 003.008\n") in fake.rfb and (2, 2, b"RFB 003.008\n") in fake.rfb

@@ -131,7 +131,7 @@ class AppletLink:
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ending = False
-        self._pause_wish: bool | None = None  # the customer's, until the state confirms it
+        self._pausing = False  # the customer paused; the server has not confirmed it yet
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
         self._over_told = False
         self._end_told = False
@@ -154,7 +154,9 @@ class AppletLink:
         if kind == "end":
             self.stop_capture()  # first, locally: ending must not wait for the network
         elif kind in ("pause", "resume"):
-            self._pause_wish = kind == "pause"  # at once, locally, network or not
+            # Pausing takes effect here at once, network or not; resuming waits for the
+            # server's word (the agent's pause or a hold may still stand).
+            self._pausing = kind == "pause"
             self._apply_pause()
         loop = self._loop
         if loop is not None and not loop.is_closed():
@@ -427,16 +429,14 @@ class AppletLink:
             for w in message.get("watchers", [])
             if isinstance(w, dict)
         ]
-        if self._pause_wish is not None and self._pause_wish == self.paused:
-            self._pause_wish = None  # the server has taken the customer's word
+        if self.paused:
+            self._pausing = False  # the server has taken the customer's word
         self.channels.set_control(self.control_allowed)
         self._apply_pause()
         self.on_event("state", message)
 
     def _paused_now(self) -> bool:
-        # The customer's own pause or resume counts at once, before the server's
-        # state confirms it (it may be offline); otherwise the server's word.
-        return self.paused if self._pause_wish is None else self._pause_wish
+        return self.paused or self._pausing
 
     def _apply_pause(self) -> None:
         self.channels.set_paused(self._paused_now() or self.held)
