@@ -11,7 +11,9 @@ export class Backoff {
   /**
    * @param {{first?: number, max?: number, factor?: number, random?: () => number}} options
    */
-  constructor({ first = FIRST_DELAY_MS, max = MAX_DELAY_MS, factor = 2, random = Math.random } = {}) {
+  constructor(options = {}) {
+    const { first = FIRST_DELAY_MS, max = MAX_DELAY_MS, factor = 2 } = options;
+    const { random = Math.random } = options;
     this.first = first;
     this.max = max;
     this.factor = factor;
