@@ -282,6 +282,27 @@ async def test_ending_offline_is_immediate_and_the_end_goes_out_once_the_link_is
     assert len(customer.over) == 1
 
 
+async def test_an_end_into_a_link_not_yet_known_dead_is_delivered_on_the_next(
+    relay: tuple[FakeRelay, FaultProxy, str], tls: tuple[Path, Path], tmp_path: Path
+) -> None:
+    fake, proxy, server = relay
+    customer = start_customer(server, tls, tmp_path)
+    await customer.wait_for("active")
+    await asyncio.sleep(0.3)
+    proxy.black_hole(True)
+    customer.link.request({"type": "end"})  # the link looks fine, but is dead
+    started = time.monotonic()
+    await customer.wait_for("end", within=5)
+    assert time.monotonic() - started < 3.5  # the relay's answer is not waited for long
+    assert len(customer.over) == 1 and customer.over[0].end_reason == "customer"
+    assert "link_lost" not in customer.kinds()  # nothing to restore after an end
+    proxy.black_hole(False)
+    facts = await asyncio.wait_for(customer.task, 10)
+    assert facts.end_reason == "customer"
+    assert fake.authorizations[-1].startswith("Resume ")
+    assert fake.received[-1] == {"type": "end"}
+
+
 async def test_a_renewal_asks_again_and_no_ends_the_session(
     relay: tuple[FakeRelay, FaultProxy, str], tls: tuple[Path, Path], tmp_path: Path
 ) -> None:

@@ -135,6 +135,7 @@ class AppletLink:
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
         self._over_told = False
         self._end_told = False
+        self._end_heard = asyncio.Event()  # the relay's "end" arrived
         self.files = CustomerFiles(
             self.control,
             files_ui or DeclineAll(),
@@ -180,13 +181,21 @@ class AppletLink:
         self._ending = True
         self.facts.end_reason = self.facts.end_reason or "customer"
         self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
-        if self._socket is not None and not self.reconnecting:
+        socket = self._socket
+        if socket is not None and not self.reconnecting:
             with contextlib.suppress(ConnectionClosed, OSError):
                 await self.control({"type": "end"})
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._socket.close(), timeout=1)
+            # The relay answers with its "end"; a link that stays silent is dead even if
+            # it has not been noticed yet: drop it, and deliver the end on a new one.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._end_heard.wait(), timeout=2)
+            if not self._end_heard.is_set():
+                socket.transport.abort()
             return
-        # Offline: the customer is done now; "end" goes out if the link comes back.
+        self._over_offline()
+
+    def _over_offline(self) -> None:
+        # The customer is done now, network or not; "end" goes out if the link comes back.
         self._tell_end("customer")
         self._tell_over()
 
@@ -228,8 +237,10 @@ class AppletLink:
             while socket is not None:
                 await self._serve(socket)
                 await self.channels.drop_all()
-                if self._ending or self.facts.ended_at is not None:
-                    break
+                if self._end_heard.is_set() or (self.facts.ended_at and not self._ending):
+                    break  # over on both sides (or here for good: connection_lost)
+                if self._ending:
+                    self._over_offline()  # the end did not get through: over here now
                 socket = await self._come_back()
         finally:
             await self._finish()
@@ -293,7 +304,8 @@ class AppletLink:
             self._lost_for_good()
             return None
         log.info("link lost: reconnecting")
-        self.on_event("link_lost", {})
+        if not self._ending:  # after the customer's end there is nothing to restore
+            self.on_event("link_lost", {})
         socket = await redial(
             self.keeper,
             self.facts.consultation_number,
@@ -374,6 +386,7 @@ class AppletLink:
         elif kind == "screen":
             await self.channels.switch_screen(int(message.get("screen", 0)))
         elif kind == "end":
+            self._end_heard.set()
             self.stop_capture()
             if not self._ending:
                 self.facts.end_reason = str(message.get("reason") or "ended")
