@@ -1,0 +1,707 @@
+"""``python -m bench.browser_share``: the browser way of sharing the screen against the applet's.
+
+One 1920x1080 Xvfb runs the reference workload (bench/workload.py). Each round runs both
+paths in turn through one real ``supportdesk serve`` (TLS, recording on), the agent in a
+headless Chromium on the session's live page:
+
+- **browser**: the customer in a headful Chromium on the display chooses the browser way
+  and consents (``--auto-select-desktop-capture-source`` stands in for the picker); the
+  page captures and encodes the screen, the agent's page decodes it into its canvas;
+- **applet**: ``supportdesk join --text`` on the same display, the agent's page shows it
+  with noVNC (RFB through the relay).
+
+Both are measured the same way, in the agent's page: a probe reads the painted clock out
+of the canvas at every animation frame (decoded by :func:`bench.workload.read_clock`), so
+glass-to-glass latency is the page's ``Date.now()`` when a new clock value first shows
+minus that value (the workload paints ``time.time()``: one clock, this machine); frames/s
+are distinct clock values shown; Mbit/s are the bytes the agent's page receives on its
+picture socket (``/ws/video/…`` or ``/ws/viewer/…``), counted by wrapping ``WebSocket``;
+CPU is the customer's Chromium (browser process and all its children) or the applet, from
+/proc. Then the workload's painter is frozen (SIGSTOP) so only the text scrolls, for the
+bandwidth of scrolling text alone; then the text is frozen too and, once the view has
+settled, the agent's canvas is compared with a direct screenshot (PSNR, over the xterm and
+over the whole screen). Prints the medians and ratios; ``--markdown FILE`` writes them into
+FILE's section "Browser sharing".
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import contextlib
+import io
+import json
+import math
+import os
+import signal
+import ssl
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, fields
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from playwright.async_api import BrowserContext, Page, Playwright, Route, async_playwright
+from tests.live_server import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    LiveServer,
+    live_server,
+    self_signed_certificate,
+)
+
+from bench import workload
+from bench.__main__ import (
+    HEIGHT,
+    WIDTH,
+    cpu_seconds,
+    machine,
+    percentile,
+    screenshot,
+    stop,
+    text_printers,
+    xvfb,
+)
+from bench.rfb_client import psnr
+
+PASSWORD = "benchmark passwort lang genug"
+PATHS = ("browser", "applet")
+LEGIBLE_DB = 38.0
+# The customer's window lies almost wholly off the screen (its top-left 60x40 pixels show
+# in the bottom-right corner): its page's live thumbnail of the screen would otherwise be
+# moving content that only the browser path has to encode.
+CUSTOMER_WINDOW = ("--window-position=1860,1040", "--window-size=640,480")
+POINTER_PARK = (WIDTH - 1, HEIGHT // 2)  # the pointer where no measured pixel is
+
+PROBE = """
+(() => {
+  const { bits, block, centre, clock, width, height } = __GEOMETRY__;
+  const bench = (window.__bench = { running: false, bytes: 0, keys: 0, keyBytes: 0, samples: [] });
+  // Wrapped, not subclassed: noVNC checks the socket's own prototype for its methods.
+  const Native = window.WebSocket;
+  const Counting = function (url, protocols) {
+    const socket = new Native(url, protocols);
+    const path = new URL(url, location.href).pathname;
+    if (/^\\/ws\\/(video|viewer)\\//.test(path)) {
+      socket.addEventListener("message", (event) => {
+        const data = event.data;
+        if (typeof data === "string") bench.config = data;
+        if (!bench.running) return;
+        const n = typeof data === "string" ? data.length : (data.byteLength ?? data.size ?? 0);
+        bench.bytes += n;
+        if (path.startsWith("/ws/video/") && typeof data !== "string") {
+          if (new Uint8Array(data, 0, 1)[0] & 1) {
+            bench.keys += 1;
+            bench.keyBytes += n;
+          }
+        }
+      });
+    }
+    return socket;
+  };
+  Counting.prototype = Native.prototype;
+  for (const name of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Counting[name] = Native[name];
+  window.WebSocket = Counting;
+  const XS = Array.from({ length: bits }, (_, i) => block * i + centre);
+  let canvas = null;
+  let context = null;
+  let last = "";
+  const tick = () => {
+    requestAnimationFrame(tick);
+    if (!bench.running) return;
+    const found = document.querySelector("canvas[data-video-screen]")
+      || document.querySelector("[data-screen] canvas");
+    if (!found || !found.width) return;
+    if (found !== canvas) {
+      canvas = found;
+      context = found.getContext("2d");
+    }
+    const sx = canvas.width / width;
+    const sy = canvas.height / height;
+    const y = Math.floor(centre * sy);
+    const row = context.getImageData(0, y, Math.ceil(clock * sx), 1).data;
+    const pixels = [];
+    for (const x of XS) {
+      const i = Math.floor(x * sx) * 4;
+      pixels.push(row[i], row[i + 1], row[i + 2]);
+    }
+    const key = pixels.join(",");
+    if (key !== last) {
+      last = key;
+      bench.samples.push([Date.now(), ...pixels]);
+    }
+  };
+  requestAnimationFrame(tick);
+})();
+""".replace(
+    "__GEOMETRY__",
+    json.dumps(
+        {
+            "bits": workload.CLOCK_BITS,
+            "block": workload.BLOCK,
+            "centre": workload.BLOCK // 2,
+            "clock": workload.CLOCK_BITS * workload.BLOCK,
+            "width": WIDTH,
+            "height": HEIGHT,
+        }
+    ),
+)
+
+
+@dataclass
+class Result:
+    latency_p50: float
+    latency_p95: float
+    frames_per_s: float
+    mbit_per_s: float
+    text_mbit_per_s: float
+    text_psnr: float
+    screen_psnr: float
+    cpu_percent: float
+    text_cpu_percent: float
+    agent_cpu_percent: float
+    text_key_share: float  # of the scrolling-text bytes, the share in key chunks (browser)
+
+
+METRICS = (
+    ("latency p50 (ms)", "latency_p50", "{:.0f}"),
+    ("latency p95 (ms)", "latency_p95", "{:.0f}"),
+    ("frames/s shown", "frames_per_s", "{:.1f}"),
+    ("Mbit/s, whole workload", "mbit_per_s", "{:.2f}"),
+    ("Mbit/s, scrolling text only", "text_mbit_per_s", "{:.2f}"),
+    ("PSNR of the frozen text (dB)", "text_psnr", "{:.1f}"),
+    ("PSNR of the frozen screen (dB)", "screen_psnr", "{:.1f}"),
+    ("customer CPU, whole workload (% of a core)", "cpu_percent", "{:.0f}"),
+    ("customer CPU, scrolling text (% of a core)", "text_cpu_percent", "{:.0f}"),
+    ("agent's Chromium CPU (% of a core)", "agent_cpu_percent", "{:.0f}"),
+)
+
+
+# -- processes -------------------------------------------------------------------------------
+
+
+def children_of() -> dict[int, list[int]]:
+    tree: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            tree.setdefault(ppid, []).append(int(entry.name))
+    return tree
+
+
+def family(pid: int) -> list[int]:
+    """``pid`` and all its descendants."""
+    tree, found, todo = children_of(), [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(tree.get(current, []))
+    return found
+
+
+def browser_pid(marker: str) -> int:
+    """The Chromium browser process launched with ``marker`` among its switches."""
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+            if marker.encode() in argv and not any(a.startswith(b"--type=") for a in argv):
+                return int(entry.name)
+    raise RuntimeError(f"no Chromium with {marker}")
+
+
+class CpuMeter:
+    """utime + stime of a process tree over an interval, in percent of one core."""
+
+    def __init__(self, pids: Callable[[], list[int]]) -> None:
+        self.pids = pids
+        self.start: dict[int, float] = {}
+        self.t0 = 0.0
+
+    def _read(self) -> dict[int, float]:
+        seconds = {}
+        for pid in self.pids():
+            with contextlib.suppress(OSError, IndexError):
+                seconds[pid] = cpu_seconds(pid)
+        return seconds
+
+    def begin(self) -> None:
+        self.start, self.t0 = self._read(), time.monotonic()
+
+    def percent(self) -> float:
+        now, elapsed = self._read(), time.monotonic() - self.t0
+        used = sum(v - self.start.get(pid, 0.0) for pid, v in now.items())
+        return used / elapsed * 100
+
+
+def park_pointer(display: str) -> None:
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        d.screen().root.warp_pointer(*POINTER_PARK)
+        d.sync()
+    finally:
+        d.close()
+
+
+def xterm_area(display: str) -> tuple[int, int, int, int]:
+    """x, y, width, height of the workload's xterm."""
+    from Xlib import display as xdisplay
+
+    d = xdisplay.Display(display)
+    try:
+        for window in d.screen().root.query_tree().children:
+            with contextlib.suppress(Exception):
+                if "XTerm" in (window.get_wm_class() or ()):
+                    g = window.get_geometry()
+                    return int(g.x), int(g.y), int(g.width), int(g.height)
+    finally:
+        d.close()
+    raise RuntimeError("the workload's xterm is not on the screen")
+
+
+# -- measuring in the agent's page -----------------------------------------------------------
+
+
+def latencies_and_frames(samples: list[list[int]]) -> tuple[list[float], int]:
+    """Latency (ms) of each new clock value the page showed, and how many there were."""
+    fb = np.zeros((workload.BLOCK, workload.CLOCK_BITS * workload.BLOCK, 3), dtype=np.uint8)
+    centre = workload.BLOCK // 2
+    latencies: list[float] = []
+    previous = None
+    for sample in samples:
+        seen_at, pixels = sample[0], sample[1:]
+        fb[centre, centre :: workload.BLOCK] = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
+        painted = workload.read_clock(fb)
+        if painted is None or painted == previous:
+            continue
+        previous = painted
+        latencies.append(float(((seen_at & 0xFFFFFFFF) - painted) & 0xFFFFFFFF))
+    return latencies, len(latencies)
+
+
+async def canvas_rgb(agent: Page) -> np.ndarray:
+    from PIL import Image
+
+    url = await agent.evaluate(
+        """() => (document.querySelector("canvas[data-video-screen]")
+                  || document.querySelector("[data-screen] canvas")).toDataURL("image/png")"""
+    )
+    data = base64.b64decode(url.split(",", 1)[1])
+    image = Image.open(io.BytesIO(data)).convert("RGB")
+    if image.size != (WIDTH, HEIGHT):
+        image = image.resize((WIDTH, HEIGHT))
+    return np.asarray(image, dtype=np.uint8)
+
+
+async def clock_offset(agent: Page) -> float:
+    """The page's Date.now() minus this process's time.time(), in ms (best of a few)."""
+    best: tuple[float, float] = (float("inf"), 0.0)
+    for _ in range(10):
+        before = time.time()
+        shown = await agent.evaluate("Date.now()")
+        after = time.time()
+        best = min(best, (after - before, shown - (before + after) / 2 * 1000))
+    return best[1]
+
+
+@dataclass
+class Workload:
+    display: str
+    painter: Any
+    printers: list[Any]
+    text: tuple[int, int, int, int]
+
+    def freeze(self, procs: list[Any]) -> None:
+        for proc in procs:
+            os.kill(proc.pid, signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        for proc in (self.painter, *self.printers):
+            os.kill(proc.pid, signal.SIGCONT)
+
+
+START = "() => Object.assign(__bench, {samples: [], bytes: 0, keys: 0, keyBytes: 0, running: true})"
+FINISH = "() => { __bench.running = false; return __bench; }"
+
+
+async def measure(
+    agent: Page, desk: Workload, customer: CpuMeter, agent_cpu: CpuMeter, args: argparse.Namespace,
+    label: str,
+) -> Result:  # fmt: skip
+    await asyncio.sleep(args.warmup)
+    # The whole workload.
+    await agent.evaluate(START)
+    customer.begin()
+    agent_cpu.begin()
+    t0 = time.monotonic()
+    await asyncio.sleep(args.seconds)
+    got = await agent.evaluate(FINISH)
+    elapsed = time.monotonic() - t0
+    cpu, cpu_agent = customer.percent(), agent_cpu.percent()
+    latencies, frames = latencies_and_frames(got["samples"])
+    latencies.sort()
+    mbit = got["bytes"] * 8 / elapsed / 1e6
+    keys = f"{got['keys']} key chunks, {got['keyBytes'] / max(got['bytes'], 1):.0%} of the bytes"
+    try:
+        # Scrolling text alone: the painter (clock and animation) frozen.
+        desk.freeze([desk.painter])
+        await asyncio.sleep(1.0)
+        await agent.evaluate(START)
+        customer.begin()
+        t0 = time.monotonic()
+        await asyncio.sleep(args.text_seconds)
+        got = await agent.evaluate(FINISH)
+        text_mbit = got["bytes"] * 8 / (time.monotonic() - t0) / 1e6
+        text_cpu = customer.percent()
+        text_key_share = got["keyBytes"] / max(got["bytes"], 1)
+        keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
+        # Everything frozen: what the agent sees once the view has settled.
+        desk.freeze(desk.printers)
+        await asyncio.sleep(args.settle)
+        shown, direct = await canvas_rgb(agent), screenshot(desk.display)
+    finally:
+        desk.thaw()
+    if args.keep:
+        from PIL import Image
+
+        args.keep.mkdir(parents=True, exist_ok=True)
+        Image.fromarray(shown).save(args.keep / f"{label}-agent.png")
+        Image.fromarray(direct).save(args.keep / f"{label}-screen.png")
+    if label.startswith("browser"):
+        config = await agent.evaluate("() => __bench.config")
+        print(f"{label}: {config}; {keys}", flush=True)
+    x, y, w, h = desk.text
+    return Result(
+        latency_p50=percentile(latencies, 50),
+        latency_p95=percentile(latencies, 95),
+        frames_per_s=frames / elapsed,
+        mbit_per_s=mbit,
+        text_mbit_per_s=text_mbit,
+        text_psnr=psnr(shown[y : y + h, x : x + w], direct[y : y + h, x : x + w]),
+        screen_psnr=psnr(shown, direct),
+        cpu_percent=cpu,
+        text_cpu_percent=text_cpu,
+        agent_cpu_percent=cpu_agent,
+        text_key_share=text_key_share,
+    )
+
+
+# -- the two paths ---------------------------------------------------------------------------
+
+
+async def issue(agent: Page, server: LiveServer) -> tuple[str, str]:
+    """The agent issues a key in the console: key and consultation number."""
+    await agent.goto(server.url + "/console/")
+    await agent.get_by_role("button", name="Neue Fernwartung").click()
+    key = await agent.locator("[data-support-key]").inner_text()
+    number = await agent.locator("[data-consultation-number]").inner_text()
+    return key, number
+
+
+async def override(context: BrowserContext, args: argparse.Namespace) -> None:
+    for module, replacement in args.override:
+        await context.route(f"**/static/{module}", serve(replacement))
+
+
+def serve(path: Path) -> Callable[[Route], Awaitable[None]]:
+    body = path.read_text(encoding="utf-8")
+
+    async def fulfil(route: Route) -> None:
+        await route.fulfill(body=body, content_type="text/javascript")
+
+    return fulfil
+
+
+async def browser_round(
+    playwright: Playwright, agent: Page, server: LiveServer, desk: Workload, agent_cpu: CpuMeter,
+    args: argparse.Namespace,
+) -> Result:  # fmt: skip
+    key, number = await issue(agent, server)
+    marker = f"--bench-customer={uuid.uuid4().hex}"
+    env = {**os.environ, "DISPLAY": desk.display, "LC_ALL": "C.UTF-8"}
+    env.pop("XAUTHORITY", None)
+    browser = await playwright.chromium.launch(
+        executable_path=CHROMIUM,
+        headless=False,
+        args=[
+            *(a for a in CHROMIUM_ARGS if a != "--headless"),
+            "--auto-select-desktop-capture-source=Entire screen",
+            *CUSTOMER_WINDOW,
+            marker,
+        ],
+        env=env,
+    )
+    try:
+        pid = browser_pid(marker)
+        context = await browser.new_context(
+            ignore_https_errors=True, viewport={"width": 600, "height": 400}
+        )
+        await override(context, args)
+        page = await context.new_page()
+        await page.goto(server.url + "/fernwartung/start")
+        await page.get_by_label("Ihr Name").fill("Erika Müller")
+        await page.get_by_label("Support-Schlüssel").fill(key)
+        await page.get_by_role("button", name="Weiter >>").click()
+        await page.get_by_role(
+            "button", name="Bildschirm im Browser freigeben (nichts installieren)"
+        ).click()
+        await page.get_by_role("button", name="Ja, Bildschirm freigeben").click()
+        await agent.goto(f"{server.url}/console/sessions/{number}/live")
+        await agent.wait_for_function(
+            "() => Number(document.querySelector('[data-video-screen]')?.dataset.frames || 0) > 0",
+            timeout=30_000,
+        )
+        park_pointer(desk.display)
+        result = await measure(
+            agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"browser-{number}"
+        )
+        with contextlib.suppress(Exception):
+            await page.get_by_role("button", name="Sitzung beenden").click(timeout=3000)
+            await asyncio.sleep(0.5)
+        return result
+    finally:
+        await browser.close()
+
+
+async def applet_round(
+    agent: Page, server: LiveServer, desk: Workload, agent_cpu: CpuMeter, home: Path,
+    args: argparse.Namespace,
+) -> Result:  # fmt: skip
+    key, number = await issue(agent, server)
+    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
+    async with httpx.AsyncClient(verify=trust) as client:
+        answer = await client.post(
+            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
+        )
+    answer.raise_for_status()
+    env = {**os.environ, "DISPLAY": desk.display, "HOME": str(home), "LC_ALL": "C.UTF-8"}
+    env.pop("XAUTHORITY", None)
+    log_path = home / f"applet-{number}.log"
+    with log_path.open("w") as log:
+        applet = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "supportdesk", "join", "--server", server.url,
+            "--token", answer.json()["token"], "--text",
+            "--ca-file", str(server.workdir / "cert.pem"),
+            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
+        )  # fmt: skip
+    assert applet.stdin is not None
+    try:
+        applet.stdin.write(b"n\nn\nn\nJa\n")  # view only, then the final yes
+        await applet.stdin.drain()
+        await agent.goto(f"{server.url}/console/sessions/{number}/live")
+        try:
+            await agent.locator('[data-live][data-viewer="connected"]').wait_for(
+                state="attached", timeout=30_000
+            )
+        except Exception:
+            print(log_path.read_text(), file=sys.stderr)
+            raise
+        await agent.locator("[data-screen] canvas").wait_for(timeout=10_000)
+        park_pointer(desk.display)
+        result = await measure(
+            agent, desk, CpuMeter(lambda: family(applet.pid)), agent_cpu, args, f"applet-{number}"
+        )
+        applet.stdin.write(b"e\n")  # the customer ends the session
+        await applet.stdin.drain()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(applet.wait(), 10)
+        return result
+    finally:
+        if applet.returncode is None:
+            applet.kill()
+            await applet.wait()
+
+
+# -- the run ---------------------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> tuple[dict[str, list[Result]], float]:
+    """Xvfb with the workload, the server with an agent; then the rounds."""
+    with tempfile.TemporaryDirectory(prefix="bench-share-") as tmp, xvfb() as display:
+        folder = Path(tmp)
+        procs = workload.start(display)
+        tls = self_signed_certificate(folder)
+        try:
+            with live_server(folder, tls=tls, SUPPORTDESK_LOGGING_LEVEL="WARNING") as server:
+                subprocess.run(
+                    [sys.executable, "-m", "supportdesk", "agents", "add", "bench",
+                     "--name", "Bench", "--password-stdin"],
+                    cwd=folder, input=PASSWORD + "\n", text=True, check=True,
+                    capture_output=True,
+                )  # fmt: skip
+                time.sleep(1.0)  # the xterm maps
+                desk = Workload(display, procs[1], text_printers(procs), xterm_area(display))
+                home = folder / "home"
+                (home / "Dokumente").mkdir(parents=True)
+                return asyncio.run(rounds(server, desk, home, args))
+        finally:
+            for proc in procs:
+                stop(proc)
+
+
+async def rounds(
+    server: LiveServer, desk: Workload, home: Path, args: argparse.Namespace
+) -> tuple[dict[str, list[Result]], float]:
+    results: dict[str, list[Result]] = {p: [] for p in args.paths}
+    async with async_playwright() as playwright:
+        marker = f"--bench-agent={uuid.uuid4().hex}"
+        agent_browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, marker]
+        )
+        agent_pid = browser_pid(marker)
+        agent_cpu = CpuMeter(lambda: family(agent_pid))
+        context = await agent_browser.new_context(
+            ignore_https_errors=True, viewport={"width": 1500, "height": 1000}
+        )
+        await context.add_init_script(PROBE)
+        await override(context, args)
+        agent = await login(context, server)
+        offset = await clock_offset(agent)
+        print(f"agent page clock - bench clock: {offset:+.1f} ms", flush=True)
+        for round_ in range(args.rounds):
+            order = args.paths if round_ % 2 == 0 else args.paths[::-1]
+            for path in order:
+                if path == "browser":
+                    result = await browser_round(playwright, agent, server, desk, agent_cpu, args)
+                else:
+                    result = await applet_round(agent, server, desk, agent_cpu, home, args)
+                results[path].append(result)
+                print(f"round {round_ + 1} {path}: {result}", flush=True)
+        await agent_browser.close()
+    return results, offset
+
+
+async def login(context: BrowserContext, server: LiveServer) -> Page:
+    page = await context.new_page()
+    await page.goto(server.url + "/console/login")
+    await page.get_by_label("Benutzername").fill("bench")
+    await page.get_by_label("Passwort").fill(PASSWORD)
+    await page.get_by_role("button", name="Anmelden").click()
+    await page.get_by_role("heading", name="Übersicht").wait_for()
+    return page
+
+
+def medians(results: dict[str, list[Result]]) -> dict[str, dict[str, float]]:
+    return {
+        path: {f.name: statistics.median(getattr(r, f.name) for r in rs) for f in fields(Result)}
+        for path, rs in results.items()
+    }
+
+
+def render(results: dict[str, list[Result]], args: argparse.Namespace, offset: float) -> str:
+    med = medians(results)
+    b, a = med["browser"], med["applet"]
+    lines = [
+        "| metric | browser (WebCodecs) | applet (RFB, noVNC) | browser / applet |",
+        "|---|---|---|---|",
+    ]
+    for label, attr, fmt in METRICS:
+        finite = math.isfinite(b[attr]) and math.isfinite(a[attr]) and a[attr]
+        ratio = f"{b[attr] / a[attr]:.2f}" if finite else "–"
+        lines.append(f"| {label} | {fmt.format(b[attr])} | {fmt.format(a[attr])} | {ratio} |")
+    per_round = [
+        "",
+        "| round | path | p50 (ms) | p95 (ms) | frames/s | Mbit/s | text Mbit/s "
+        "| of it key chunks | text PSNR (dB) | customer CPU (%) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for path, rs in results.items():
+        for i, r in enumerate(rs):
+            per_round.append(
+                f"| {i + 1} | {path} | {r.latency_p50:.0f} | {r.latency_p95:.0f} | "
+                f"{r.frames_per_s:.1f} | {r.mbit_per_s:.2f} | {r.text_mbit_per_s:.2f} | "
+                f"{r.text_key_share:.0%} | "
+                f"{r.text_psnr:.1f} | {r.cpu_percent:.0f} |"
+            )
+    checks = [
+        (
+            "latency p50 at or below the applet path's",
+            b["latency_p50"] <= a["latency_p50"],
+            f"{b['latency_p50']:.0f} vs {a['latency_p50']:.0f} ms",
+        ),
+        (
+            "at most half the applet's bandwidth on scrolling text, "
+            f"text PSNR >= {LEGIBLE_DB:g} dB",
+            b["text_mbit_per_s"] <= 0.5 * a["text_mbit_per_s"] and b["text_psnr"] >= LEGIBLE_DB,
+            f"{b['text_mbit_per_s']:.2f} vs {a['text_mbit_per_s']:.2f} Mbit/s "
+            f"({b['text_mbit_per_s'] / a['text_mbit_per_s']:.2f}x), {b['text_psnr']:.1f} dB",
+        ),
+    ]
+    lines += per_round
+    lines += ["", "| target | met | numbers |", "|---|---|---|"]
+    lines += [f"| {t} | {'yes' if ok else '**no**'} | {n} |" for t, ok, n in checks]
+    header = (
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; medians of "
+        f"{args.rounds} rounds, paths alternating; per path and round {args.warmup:g} s warm-up, "
+        f"{args.seconds:g} s whole workload, {args.text_seconds:g} s scrolling text only, "
+        f"{args.settle:g} s to settle before the PSNR; the agent's page clock was "
+        f"{offset:+.1f} ms off this process's. Load average (1 min) {args.load[0]:.1f} at the "
+        f"start, {args.load[1]:.1f} at the end."
+    )
+    return header + "\n\n" + "\n".join(lines) + "\n"
+
+
+SECTION = "## Browser sharing (`python -m bench.browser_share`)"
+MARK_START = "<!-- browser-share-bench:start -->"
+MARK_END = "<!-- browser-share-bench:end -->"
+
+
+def write_doc(path: Path, table: str) -> None:
+    """Replace the generated block of the section (or add the section at the end)."""
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
+    block = f"{MARK_START}\n{table}{MARK_END}"
+    if MARK_START in text and MARK_END in text:
+        before, rest = text.split(MARK_START, 1)
+        text = before + block + rest.split(MARK_END, 1)[1]
+    else:
+        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.browser_share", description=__doc__)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--seconds", type=float, default=20.0, help="whole workload, per path")
+    parser.add_argument("--text-seconds", type=float, default=10.0, help="scrolling text only")
+    parser.add_argument("--warmup", type=float, default=4.0)
+    parser.add_argument("--settle", type=float, default=2.0)
+    parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument("--markdown", type=Path, help="write the results into this file")
+    parser.add_argument("--keep", type=Path, help="save the frozen canvas and screen here")
+    parser.add_argument(
+        "--override", action="append", default=[], metavar="MODULE=FILE",
+        help="serve FILE as the static MODULE (e.g. share/codecs.js, console-video.js) to both "
+        "browsers: try encoder settings without editing the tree",
+    )  # fmt: skip
+    args = parser.parse_args()
+    args.paths = args.paths.split(",")
+    args.override = [(m, Path(f)) for m, f in (o.split("=", 1) for o in args.override)]
+    load = os.getloadavg()[0]
+    results, offset = run(args)
+    args.load = (load, os.getloadavg()[0])
+    if set(args.paths) != set(PATHS):
+        return 0
+    table = render(results, args, offset)
+    print(table)
+    if args.markdown:
+        write_doc(args.markdown, table)
+        print(f"written to {args.markdown}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
