@@ -237,7 +237,12 @@ class AppletLink:
             while socket is not None:
                 await self._serve(socket)
                 await self.channels.drop_all()
-                if self._end_heard.is_set() or (self.facts.ended_at and not self._ending):
+                declined = self.facts.consent is not None and self.facts.started_at is None
+                if (
+                    declined
+                    or self._end_heard.is_set()
+                    or (self.facts.ended_at and not self._ending)
+                ):
                     break  # over on both sides (or here for good: connection_lost)
                 if self._ending:
                     self._over_offline()  # the end did not get through: over here now
@@ -245,6 +250,13 @@ class AppletLink:
         finally:
             await self._finish()
         return self.facts
+
+    def _nothing_to_resume(self) -> bool:
+        """After a link closed: whether the session is over on both sides (the relay's
+        "end", a declined consent) or here for good (connection_lost)."""
+        declined = self.facts.consent is not None and self.facts.started_at is None
+        lost_for_good = self.facts.ended_at is not None and not self._ending
+        return declined or lost_for_good or self._end_heard.is_set()
 
     async def _serve(self, socket: ClientConnection) -> None:
         """One link, until it closes: read, answer, beat."""
@@ -277,7 +289,8 @@ class AppletLink:
             pass
         finally:
             beating.cancel()
-            await inbox.put(None) if not inbox.full() else None
+            if not inbox.full():
+                inbox.put_nowait(None)  # the handler finishes what came before
             done, _pending = await asyncio.wait({handler}, timeout=0.5)
             if not done:
                 handler.cancel()  # a dialog still open: its answer belongs to no link

@@ -8,12 +8,12 @@ customer no longer ticks is withdrawn; "Nein" ends the session.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 from supportdesk.applet.consent import ConsentRequest
+from supportdesk.applet.files import in_daemon_thread
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord
@@ -38,12 +38,13 @@ def consent_request(message: dict[str, Any]) -> ConsentRequest:
 async def ask_first(
     request: ConsentRequest, ask: Ask, facts: SessionFacts, control: Control
 ) -> bool:
-    """Ask the customer (the dialog blocks: in a thread, so the link lives on) and
+    """Ask the customer (the dialog blocks: in a daemon thread, so the link lives on
+    and a dialog left open by a lost link does not keep the program from exiting) and
     answer the relay; True: consent given, the session starts."""
     facts.consultation_number = request.consultation_number
     facts.bank_name = request.bank_name
     facts.agent_name = request.agent_name
-    record = await asyncio.to_thread(ask, request)
+    record = await in_daemon_thread(ask, request)
     facts.consent = record
     if record.decision is not ConsentDecision.GIVEN:
         facts.end_reason = "declined"
@@ -62,7 +63,7 @@ async def ask_again(
 ) -> bool:
     """A renewal: True if the customer said "Ja" again (capabilities no longer ticked
     are revoked); False: "Nein", the session ends by the customer."""
-    record = await asyncio.to_thread(ask, request)
+    record = await in_daemon_thread(ask, request)
     if record.decision is not ConsentDecision.GIVEN:
         facts.end_reason = "customer"
         facts.ended_at = facts.ended_at or datetime.now(UTC)
