@@ -142,6 +142,8 @@ def test_a_new_secret_replaces_the_old_one_and_may_change_the_grace() -> None:
     assert keeper.authorization("9") == "Resume 9 second" and keeper.grace == 30
     keeper.take_secret("third", grace_seconds=None)
     assert keeper.grace == 30
+    keeper.take_secret(None, grace_seconds="60")  # not a secret, not a number: ignored
+    assert keeper.authorization("9") == "Resume 9 third" and keeper.grace == 30
 
 
 def test_the_secret_is_never_in_the_keepers_repr() -> None:

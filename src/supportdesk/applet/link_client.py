@@ -40,17 +40,13 @@ from supportdesk.applet.files import (
 from supportdesk.applet.link_channels import RFBChannels
 from supportdesk.applet.link_consent import ask_again, ask_first, consent_request
 from supportdesk.applet.link_dial import (
-    CERTIFICATE_REFUSED,
     HTTPS_ONLY,
-    LINK_REFUSED,
     UNREACHABLE,
-    CertificateRefused,
-    DialFailed,
-    DialRefused,
     LinkError,
     applet_url,
     beat,
     dial,
+    dial_with_token,
     redial,
 )
 from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
@@ -218,20 +214,9 @@ class AppletLink:
         """Connect, consent, serve until the end, across dropped links; returns what
         the receipt needs."""
         self._loop = asyncio.get_running_loop()
-        try:
-            socket: ClientConnection | None = await dial(
-                self.url,
-                f"Bearer {self.token}",
-                language=self.language,
-                ssl_context=self.ssl_context,
-                open_timeout=15,
-            )
-        except CertificateRefused as exc:
-            raise LinkError(self._(CERTIFICATE_REFUSED).format(error=exc)) from None
-        except DialFailed as exc:
-            raise LinkError(self._(UNREACHABLE).format(server=self.url, error=exc)) from None
-        except DialRefused as exc:
-            raise LinkError(self._(LINK_REFUSED).format(error=exc)) from None
+        socket: ClientConnection | None = await dial_with_token(
+            self.url, self.token, self.language, self.ssl_context
+        )
         self.files.attach(self._loop)
         try:
             while socket is not None:
@@ -280,9 +265,7 @@ class AppletLink:
                 if control.get("type") == "heartbeat":
                     continue  # liveness only: never shown, never logged
                 if control.get("type") == "resume":
-                    self.keeper.take_secret(
-                        str(control.get("secret", "")), _seconds(control.get("grace_seconds"))
-                    )
+                    self.keeper.take_secret(control.get("secret"), control.get("grace_seconds"))
                     continue
                 await inbox.put(control)
         except ConnectionClosed:
@@ -438,14 +421,7 @@ class AppletLink:
 
     def _follow_state(self, message: dict[str, Any]) -> None:
         capabilities = frozenset(str(c) for c in message.get("capabilities", []))
-        now = datetime.now(UTC)
-        for gained in sorted(capabilities - self.facts.capabilities):
-            self.facts.grants.append((now, "granted", gained))
-        for lost in sorted(self.facts.capabilities - capabilities):
-            if message.get("state") in ("active", "paused"):
-                self.facts.grants.append((now, "revoked", lost))
-        if message.get("state") in ("active", "paused"):
-            self.facts.capabilities = capabilities
+        self.facts.follow(capabilities, str(message.get("state")), datetime.now(UTC))
         self.control_allowed = Capability.CONTROL.value in capabilities
         self.paused = bool(message.get("paused"))  # by a party, or held by the system
         self.held = bool(message.get("held"))
@@ -466,7 +442,3 @@ class AppletLink:
 
     def _apply_pause(self) -> None:
         self.channels.set_paused(self._paused_now() or self.held)
-
-
-def _seconds(value: object) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None

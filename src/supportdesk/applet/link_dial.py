@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from supportdesk.applet.link_keeper import Heartbeat, LinkKeeper
-from supportdesk.applet.texts import N_, gettext_for
+from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.link.frames import encode_control
 
@@ -103,6 +103,24 @@ async def dial(
         raise DialFailed(str(exc) or type(exc).__name__) from None
     except Exception as exc:  # websockets' InvalidHandshake and kin: a broken upgrade
         raise DialFailed(str(exc) or type(exc).__name__) from None
+
+
+async def dial_with_token(
+    url: str, token: str, language: str, ssl_context: ssl.SSLContext
+) -> ClientConnection:
+    """The first link, with the join token; a failure is a :class:`LinkError` in the
+    customer's language."""
+    _ = gettext_for(language_of(language))
+    try:
+        return await dial(
+            url, f"Bearer {token}", language=language, ssl_context=ssl_context, open_timeout=15
+        )
+    except CertificateRefused as exc:
+        raise LinkError(_(CERTIFICATE_REFUSED).format(error=exc)) from None
+    except DialFailed as exc:
+        raise LinkError(_(UNREACHABLE).format(server=url, error=exc)) from None
+    except DialRefused as exc:
+        raise LinkError(_(LINK_REFUSED).format(error=exc)) from None
 
 
 class Dial(Protocol):

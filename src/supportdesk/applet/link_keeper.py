@@ -141,10 +141,15 @@ class LinkKeeper:
         """Whether the relay has given a resume secret (it does once consent is given)."""
         return self._secret is not None
 
-    def take_secret(self, secret: str, grace_seconds: float | None = None) -> None:
-        """The relay's ``resume`` message: the new secret replaces (spends) the old one."""
-        self._secret = secret
-        if grace_seconds is not None and grace_seconds > 0:
+    def take_secret(self, secret: object, grace_seconds: object = None) -> None:
+        """The relay's ``resume`` message: the new secret replaces (spends) the old one;
+        a positive ``grace_seconds`` replaces the grace. Anything but a non-empty
+        string is no secret."""
+        if isinstance(secret, str) and secret:
+            self._secret = secret
+        if isinstance(grace_seconds, bool) or not isinstance(grace_seconds, int | float):
+            return
+        if grace_seconds > 0:
             self.grace = float(grace_seconds)
 
     def authorization(self, consultation_number: str) -> str:

@@ -24,3 +24,12 @@ class SessionFacts:
     consent: ConsentRecord | None = None
     files: list[DoneFile] = field(default_factory=list)
     language: Language = DEFAULT_LANGUAGE  # the customer's, for the receipt
+
+    def follow(self, capabilities: frozenset[str], state: str, now: datetime) -> None:
+        """A ``state`` message: note what was granted or withdrawn since the last."""
+        for gained in sorted(capabilities - self.capabilities):
+            self.grants.append((now, "granted", gained))
+        if state in ("active", "paused"):
+            for lost in sorted(self.capabilities - capabilities):
+                self.grants.append((now, "revoked", lost))
+            self.capabilities = capabilities
