@@ -20,6 +20,8 @@ from supportdesk.applet.consent import ConsentRequest
 from supportdesk.applet.consent_tk import ConsentWindow
 from supportdesk.applet.files import FileQuestion
 from supportdesk.applet.files_tk import offer_dialog, report_dialog, send_dialog
+from supportdesk.applet.link_lost_tk import ConnectionLostWindow
+from supportdesk.applet.texts import gettext_for, link_notice
 from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.consent import Language
@@ -101,7 +103,7 @@ def consent(language: Language) -> dict[str, Any]:
 
 
 def active(language: Language) -> dict[str, Any]:
-    session, watching = Session(), []
+    session, watching = Session(), list[str]()
     window = ActiveWindow(
         session,
         consultation_number=REQUEST.consultation_number,
@@ -154,7 +156,38 @@ def dialogs(language: Language) -> dict[str, Any]:
     return shown
 
 
+def link(language: Language) -> dict[str, Any]:
+    """A lost link: the active window's notice while reconnecting, and the window that
+    says the session ended because the link did not come back."""
+    _ = gettext_for(language)
+    window = ActiveWindow(
+        Session(),
+        consultation_number=REQUEST.consultation_number,
+        verification_code=REQUEST.verification_code,
+        agent_name=REQUEST.agent_name,
+        notice=lambda: link_notice(True, False, "", _),
+        language=language,
+    )
+    window.root.update()
+    shown: dict[str, Any] = {"reconnecting_notice": window.notice_label.cget("text")}
+    window.root.destroy()
+    lost = ConnectionLostWindow(language)
+    lost.root.update()
+    shown["lost"] = {
+        "title": lost.root.title(),
+        "labels": labels(lost.root),
+        "button": lost.button.cget("text"),
+    }
+    lost.root.destroy()
+    return shown
+
+
 if __name__ == "__main__":
     chosen = Language(sys.argv[1])
-    result = {"consent": consent(chosen), "active": active(chosen), "dialogs": dialogs(chosen)}
+    result = {
+        "consent": consent(chosen),
+        "active": active(chosen),
+        "dialogs": dialogs(chosen),
+        "link": link(chosen),
+    }
     print(json.dumps(result, ensure_ascii=False), flush=True)

@@ -376,4 +376,9 @@ def run_join(
         files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
     )
     controls = TextControls(link, stdin, stdout, lang, questions)
-    return asyncio.run(link.run())
+    facts = asyncio.run(link.run())
+    if not text_mode and facts.started_at is not None and facts.end_reason == CONNECTION_LOST:
+        from supportdesk.applet.link_lost_tk import tell_connection_lost
+
+        tell_connection_lost(lang)  # the active window is gone: say why
+    return facts

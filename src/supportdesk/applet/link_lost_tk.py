@@ -1,0 +1,45 @@
+"""The window that tells the customer the session ended because the link did not come
+back: "Verbindung verloren – die Sitzung wurde beendet" and a button to close it.
+
+The active window closes with the session; without this window a customer who does not
+watch a terminal would not learn why. Text mode prints the same words instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tkinter as tk
+
+from supportdesk.applet import texts
+from supportdesk.applet.texts import N_
+from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
+
+CLOSE = N_("Close")
+
+
+class ConnectionLostWindow:
+    """The notice; :meth:`run` blocks until the customer closes it."""
+
+    def __init__(self, language: Language = DEFAULT_LANGUAGE, screen: str | None = None) -> None:
+        _ = texts.gettext_for(language)
+        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root.title(_(texts.CONNECTION_LOST))
+        self.root.resizable(False, False)
+        self.root.attributes("-topmost", True)
+        frame = tk.Frame(self.root, padx=16, pady=12)
+        frame.pack()
+        self.message = tk.Label(frame, text=_(texts.CONNECTION_LOST), wraplength=360)
+        self.message.pack(pady=(0, 10))
+        self.button = tk.Button(frame, text=_(CLOSE), command=self.root.destroy)
+        self.button.pack()
+        self.root.bind("<Return>", lambda event: self.root.destroy())
+        self.root.bind("<Escape>", lambda event: self.root.destroy())
+
+    def run(self) -> None:
+        self.root.mainloop()
+
+
+def tell_connection_lost(language: Language = DEFAULT_LANGUAGE) -> None:
+    """Show the window until closed; without a display there is nobody to tell."""
+    with contextlib.suppress(tk.TclError):
+        ConnectionLostWindow(language).run()
