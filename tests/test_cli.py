@@ -87,3 +87,13 @@ def test_upgrade_then_serve_on_the_embedded_database(tmp_path: Path) -> None:
 
     for line in err.splitlines():
         assert isinstance(json.loads(line), dict)
+
+
+def test_the_join_command_the_portal_shows_parses_a_token_starting_with_a_dash() -> None:
+    # token_urlsafe may start with "-": the portal writes --token=TOKEN, one argument.
+    from supportdesk.cli import build_parser
+
+    args = build_parser().parse_args(
+        ["join", "--server", "https://support.example-bank.de", "--token=-3xAmPlE_tOkEn"]
+    )
+    assert args.token == "-3xAmPlE_tOkEn"

@@ -188,7 +188,7 @@ async def test_fallback_without_webcodecs_keeps_the_token(
         "Ihr Browser kann den Bildschirm hier nicht freigeben"
     )
     await expect(fallback).to_contain_text("Mit Fernsteuerung: Support-Programm verwenden")
-    await expect(fallback.locator("[data-join-command]")).to_contain_text("--token ")
+    await expect(fallback.locator("[data-join-command]")).to_contain_text("--token=")
     await expect(page.locator('[data-part="consent"]')).to_be_hidden()
     assert sockets == [], "no link opened: the token stays good for the program"
     assert await horizontal_overflow(page) <= VIEWPORT["width"]
@@ -212,7 +212,7 @@ async def test_without_javascript_the_page_explains(server: LiveServer, browser:
     assert noscript, "a <noscript> explanation in the body"
     assert "<h1>Die Bildschirmfreigabe braucht JavaScript</h1>" in noscript.group(1)
     assert "das in Ihrem Browser ausgeschaltet ist" in noscript.group(1)
-    assert re.search(r"supportdesk join --server \S+ --token \S+<", noscript.group(1))
+    assert re.search(r"supportdesk join --server \S+ --token=\S+<", noscript.group(1))
     assert '<noscript><link rel="stylesheet" href="/static/share/noscript.css"></noscript>' in (
         served
     )

@@ -66,12 +66,19 @@ def test_the_grace_runs_out_only_while_lost() -> None:
     assert not customer.grace_over(T0 + timedelta(seconds=500))
 
 
-def test_a_link_lost_again_while_renewing_waits_again() -> None:
+def test_a_link_lost_again_while_renewing_waits_again_and_still_asks() -> None:
     customer = link()
     customer.lost(T0)
     customer.restored(T0 + timedelta(seconds=60))
     customer.lost(T0 + timedelta(seconds=61))
     assert customer.phase is LinkPhase.LOST and customer.lost_since == T0 + timedelta(seconds=61)
+    # Back after a short gap: the consent it was being asked for is still owed.
+    [back] = customer.restored(T0 + timedelta(seconds=63))
+    assert back.data["consent_again"] is True and customer.phase is LinkPhase.RENEWING
+    customer.renewed(T0 + timedelta(seconds=64), consent_text().render("Anna"))
+    customer.lost(T0 + timedelta(seconds=65))
+    customer.restored(T0 + timedelta(seconds=66))
+    assert customer.phase is LinkPhase.CONNECTED  # given again: nothing owed any more
 
 
 @pytest.mark.parametrize("phase", list(LinkPhase))

@@ -85,7 +85,7 @@ def start_applet(
     env = {**desktop.env, "HOME": str(home), "XDG_DOCUMENTS_DIR": str(home / "Dokumente")}
     return subprocess.Popen(
         [sys.executable, "-m", "supportdesk", "join", "--server", server.url,
-         "--token", token, "--text", "--ca-file", str(cert)],
+         f"--token={token}", "--text", "--ca-file", str(cert)],
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         env=env, text=True, bufsize=1,
     )  # fmt: skip

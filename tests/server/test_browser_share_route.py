@@ -58,7 +58,7 @@ async def test_join_ready_offers_the_browser_first_then_the_program(
     assert form, "the browser way is a POST form"
     assert 'name="join_token"' in form.group(1) and 'name="csrf_token"' in form.group(1)
     assert "?token=" not in page and "/fernwartung/browser?" not in page
-    assert re.search(r"data-join-command>supportdesk join --server \S+ --token \S+<", page)
+    assert re.search(r"data-join-command>supportdesk join --server \S+ --token=\S+<", page)
     assert "<details>" in page  # the program's instructions stay on the page, folded
 
 

@@ -80,7 +80,7 @@ async def test_issue_redeem_once_and_the_agent_sees_the_name(
         assert ready.status_code == 200
         assert issued["number"] in ready.text and issued["code"] in ready.text
         command = re.search(r"data-join-command>([^<]+)<", ready.text)
-        assert command and "--token " in command.group(1)
+        assert command and "--token=" in command.group(1)
         assert issued["key"].replace(" ", "") not in ready.text  # a join token, not the key
         again = await join(browser, issued["key"])
         assert again.status_code == 404
@@ -102,7 +102,7 @@ async def test_join_token_opens_the_session_once(
     issued = await issue_key(agent_client)
     async with await customer(app) as browser:
         ready = await join(browser, issued["key"])
-    token = re.search(r"--token (\S+)<", ready.text)
+    token = re.search(r"--token=(\S+)<", ready.text)
     assert token
     session = await desk.remote.take_join_token(token.group(1), desk.clock())
     assert session is not None and str(session.consultation_number) == issued["number"]

@@ -72,6 +72,7 @@ class CustomerLink:
     policy: LinkPolicy = field(default_factory=LinkPolicy)
     phase: LinkPhase = LinkPhase.CONNECTED
     lost_since: datetime | None = None
+    renewal_owed: bool = False  # lost while being asked again: still asked on return
     _secret_digest: bytes | None = field(default=None, repr=False)
 
     @property
@@ -80,7 +81,7 @@ class CustomerLink:
         return self.phase is LinkPhase.CONNECTED
 
     def new_secret(self) -> str:
-        """A fresh resume secret for the customer's side; the previous one is spent."""
+        """A fresh resume secret for the customer's side; a previous one is void."""
         secret = secrets.token_urlsafe(32)
         self._secret_digest = hashlib.sha256(secret.encode()).digest()
         return secret
@@ -94,7 +95,9 @@ class CustomerLink:
 
     def lost(self, at: datetime) -> list[AuditRecord]:
         """The link dropped: nothing crosses; the grace period starts."""
+        owed = self.phase is LinkPhase.RENEWING
         self._move(LinkMove.LOST, LinkPhase.LOST)
+        self.renewal_owed = self.renewal_owed or owed
         self.lost_since = require_utc(at, "at")
         return [AuditRecord(at, "session.link_lost", SYSTEM_ACTOR, self.number, {})]
 
@@ -103,7 +106,7 @@ class CustomerLink:
         RENEWING: the shell asks for consent again before anything crosses."""
         require_utc(at, "at")
         gap = at - (self.lost_since or at)
-        renew = gap > self.policy.reconsent_after
+        renew = gap > self.policy.reconsent_after or self.renewal_owed
         self._move(LinkMove.RESTORED, LinkPhase.RENEWING if renew else LinkPhase.CONNECTED)
         self.lost_since = None
         data = {"gap_ms": int(gap.total_seconds() * 1000), "consent_again": renew}
@@ -112,6 +115,7 @@ class CustomerLink:
     def renewed(self, at: datetime, consent: RenderedConsent) -> list[AuditRecord]:
         """The customer said "Ja" again, to ``consent`` exactly as shown."""
         self._move(LinkMove.RENEWED, LinkPhase.CONNECTED)
+        self.renewal_owed = False
         data = {
             "consent_version": consent.version,
             "language": consent.language.value,

@@ -68,8 +68,14 @@ async def _resume(
     """A customer's side coming back with its resume secret (docs/relay-protocol.md)."""
     relay = desk_of(socket).relay.get(number)
     if relay is None or not secret or not relay.may_resume(kind, secret):
-        # Unknown session, over, wrong or spent secret: one answer for all.
-        await _refuse(socket, 4401, "cannot resume")
+        # Unknown session, over, wrong or spent secret: one answer for all. A browser
+        # cannot read a refused upgrade's status: it gets the socket, closed with 4401,
+        # so the page stops trying at once instead of until the grace runs out.
+        if kind is LinkKind.BROWSER:
+            await socket.accept(subprotocol=subprotocol)
+            await socket.close(code=4401, reason="cannot resume")
+        else:
+            await _refuse(socket, 4401, "cannot resume")
         return
     await socket.accept(subprotocol=subprotocol)
     await relay.run_applet(socket, relay.language, kind, resumed=True)

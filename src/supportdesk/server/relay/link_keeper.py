@@ -62,6 +62,7 @@ class LinkKeeper:
         self._last_heard = 0.0
         self._heartbeats = False  # a side that sends heartbeats is held to them
         self._grace: asyncio.Task[None] | None = None
+        self._secret: str | None = None  # one per session: see send_secret
 
     # -- state -----------------------------------------------------------------------
 
@@ -121,6 +122,7 @@ class LinkKeeper:
     async def consented(self) -> None:
         """The customer said "Ja": from now on a dropped link is waited for."""
         self.link = CustomerLink(self.relay.number, self.policy)
+        self._secret = self.link.new_secret()
         await self.send_secret()
 
     async def dropped(self, live: bool) -> None:
@@ -157,13 +159,17 @@ class LinkKeeper:
         self.relay.record_link(link.phase.value)
 
     async def send_secret(self) -> None:
-        link = self.link
-        if link is None:
+        """Send the session's resume secret (again after every resume). It stays the
+        same for the session: a link the customer's side gave up on may still arrive
+        after the one it kept (a proxy, a black hole), and the newest link must be able
+        to take over from it with the secret it holds."""
+        link, secret = self.link, self._secret
+        if link is None or secret is None:
             return
         # Sent, never recorded: the secret would let whoever reads the recording in.
         message = {
             "type": "resume",
-            "secret": link.new_secret(),
+            "secret": secret,
             "grace_seconds": link.policy.grace.total_seconds(),
         }
         await self.relay.send_applet_bytes(encode_control(message))

@@ -213,7 +213,7 @@ class SessionRelay:
 
     def may_resume(self, kind: LinkKind, secret: str) -> bool:
         """Whether a customer's link of this kind may take the session up again with
-        ``secret`` (docs/relay-protocol.md, "Staying connected")."""
+        ``secret`` (docs/relay-protocol.md, "Staying connected"); the newest link wins."""
         return kind is self.link and not self.session.is_terminal and self.keeper.may_resume(secret)
 
     async def run_applet(

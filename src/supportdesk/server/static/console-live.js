@@ -125,8 +125,13 @@ function connectScreen(ticket) {
 }
 
 function reconnectSoon() {
+  // One ticket for one viewer: a state message meanwhile must not ask for another.
   if (state && !isOver(state) && (state.state === "active" || state.state === "paused")) {
-    setTimeout(() => { askedTicket = true; control.send(JSON.stringify({ type: "viewer_ticket" })); }, 1000);
+    askedTicket = true;
+    setTimeout(() => {
+      if (!rfb && !video) control.send(JSON.stringify({ type: "viewer_ticket" }));
+      else askedTicket = false;
+    }, 1000);
   }
 }
 
