@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.async_api import Browser, expect
+from playwright.async_api import Browser, Page, expect
 from websockets.asyncio.client import connect
 
 from tests.browser.test_browser_share_resume import proxied_server
+from tests.browser.test_player_browser import log_in
 from tests.live_server import LiveServer, live_server
-from tests.server.relay_parties import PASSWORD, FakeApplet, add_agent, join_token
+from tests.server.relay_parties import FakeApplet, add_agent, join_token
 
 pytestmark = pytest.mark.browser
 
@@ -28,17 +29,19 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
         yield running
 
 
-async def test_the_live_page_counts_while_the_customer_is_away(
-    browser: Browser, server: LiveServer
-) -> None:
-    page = await (await browser.new_context()).new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("anna")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+async def agent_with_a_key(browser: Browser, server: LiveServer) -> tuple[Page, str, str]:
+    """Anna signed in at ``server.url``, having issued a key: page, key, number."""
+    page = await log_in(browser, server, "anna")
     await page.get_by_role("button", name="Neue Fernwartung").click()
     key = await page.locator("[data-support-key]").inner_text()
     number = await page.locator("[data-consultation-number]").inner_text()
+    return page, key, number
+
+
+async def test_the_live_page_counts_while_the_customer_is_away(
+    browser: Browser, server: LiveServer
+) -> None:
+    page, key, number = await agent_with_a_key(browser, server)
     applet = await FakeApplet.connect(server, await join_token(server, key))
     await applet.next_control("consent_request")
     await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
@@ -68,14 +71,7 @@ async def test_the_live_page_gets_its_control_socket_back_after_a_cut(
 ) -> None:
     with proxied_server(tmp_path) as proxied:
         # The agent reaches the server through the proxy this time.
-        page = await (await browser.new_context()).new_page()
-        await page.goto(proxied.customer.url + "/console/login")
-        await page.get_by_label("Benutzername").fill("anna")
-        await page.get_by_label("Passwort").fill(PASSWORD)
-        await page.get_by_role("button", name="Anmelden").click()
-        await page.get_by_role("button", name="Neue Fernwartung").click()
-        key = await page.locator("[data-support-key]").inner_text()
-        number = await page.locator("[data-consultation-number]").inner_text()
+        page, key, number = await agent_with_a_key(browser, proxied.customer)
         applet = await FakeApplet.connect(proxied.server, await join_token(proxied.server, key))
         await applet.next_control("consent_request")
         await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
