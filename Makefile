@@ -54,6 +54,7 @@ bench: setup test-deps
 	$(BIN)/python -m bench.relay --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.recording --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.browser_share --markdown docs/benchmarks.md
+	$(BIN)/python -m bench.resume --markdown docs/benchmarks.md
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*
