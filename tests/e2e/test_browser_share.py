@@ -96,14 +96,7 @@ async def agent_browser() -> AsyncIterator[Browser]:
 
 @pytest.fixture(scope="module")
 async def agent(agent_browser: Browser, server: LiveServer) -> Page:
-    context = await agent_browser.new_context(viewport={"width": 1500, "height": 1000})
-    page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("anna")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
-    await expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
-    return page
+    return await log_in(agent_browser, server, "anna")
 
 
 async def issue(agent: Page, server: LiveServer) -> tuple[str, str, str]:

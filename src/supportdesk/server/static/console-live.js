@@ -124,14 +124,18 @@ function connectScreen(ticket) {
   else connectViewer(ticket);
 }
 
+// A dropped viewer comes back soon: at once after the relay closed it because the
+// customer reconnected, then with growing waits while the session cannot be watched.
+let viewerRetry = 0;
 function reconnectSoon() {
   // One ticket for one viewer: a state message meanwhile must not ask for another.
   if (state && !isOver(state) && (state.state === "active" || state.state === "paused")) {
     askedTicket = true;
+    const wait = Math.min(2000, 150 * 2 ** viewerRetry++);
     setTimeout(() => {
       if (!rfb && !video) control.send(JSON.stringify({ type: "viewer_ticket" }));
       else askedTicket = false;
-    }, 1000);
+    }, wait);
   }
 }
 
@@ -142,7 +146,7 @@ function connectBrowserVideo(ticket) {
     if (state && state.state === "active" && !state.paused) control.send(JSON.stringify({ type: "pointer", ...where }));
   };
   video = connectVideo(target, url, {
-    onConnect: () => { root.dataset.viewer = "connected"; },
+    onConnect: () => { root.dataset.viewer = "connected"; viewerRetry = 0; },
     onDisconnect: () => { root.dataset.viewer = "disconnected"; video = null; reconnectSoon(); },
     onPoint: viewOnlyViewer ? null : point,
   });
@@ -166,7 +170,7 @@ function connectViewer(ticket) {
   rfb.qualityLevel = 8;
   rfb.compressionLevel = 2;
   applyViewOnly();
-  rfb.addEventListener("connect", () => { root.dataset.viewer = "connected"; });
+  rfb.addEventListener("connect", () => { root.dataset.viewer = "connected"; viewerRetry = 0; });
   rfb.addEventListener("clipboard", (event) => showCustomerClipboard(event.detail.text));
   rfb.addEventListener("disconnect", () => {
     root.dataset.viewer = "disconnected";
