@@ -71,6 +71,7 @@ from bench.__main__ import (
     text_printers,
     xvfb,
 )
+from bench.doc_block import write_block
 from bench.rfb_client import psnr
 
 PASSWORD = "benchmark passwort lang genug"
@@ -656,20 +657,6 @@ def render(results: dict[str, list[Result]], args: argparse.Namespace, offset: f
 
 
 SECTION = "## Browser sharing (`python -m bench.browser_share`)"
-MARK_START = "<!-- browser-share-bench:start -->"
-MARK_END = "<!-- browser-share-bench:end -->"
-
-
-def write_doc(path: Path, table: str) -> None:
-    """Replace the generated block of the section (or add the section at the end)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{MARK_START}\n{table}{MARK_END}"
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + block + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -698,7 +685,7 @@ def main() -> int:
     table = render(results, args, offset)
     print(table)
     if args.markdown:
-        write_doc(args.markdown, table)
+        write_block(args.markdown, SECTION, "browser-share-bench", table)
         print(f"written to {args.markdown}")
     return 0
 

@@ -68,6 +68,7 @@ from tests.live_server import (
 from bench import workload
 from bench.__main__ import HEIGHT, WIDTH, machine, percentile, stop, xvfb
 from bench.browser_share import CUSTOMER_WINDOW, PASSWORD, issue, login, park_pointer
+from bench.doc_block import write_block
 
 TARGET_P95_S = 2.0
 RESTORED = "Verbindung wiederhergestellt"
@@ -731,20 +732,6 @@ def render(results: dict[str, Way], args: argparse.Namespace, offset: float) -> 
 
 
 SECTION = "## Resume after a dropped link (`python -m bench.resume`)"
-MARK_START = "<!-- resume-bench:start -->"
-MARK_END = "<!-- resume-bench:end -->"
-
-
-def write_doc(path: Path, table: str) -> None:
-    """Replace the generated block of the section (or add the section at the end)."""
-    text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n"
-    block = f"{MARK_START}\n{table}{MARK_END}"
-    if MARK_START in text and MARK_END in text:
-        before, rest = text.split(MARK_START, 1)
-        text = before + block + rest.split(MARK_END, 1)[1]
-    else:
-        text = text.rstrip("\n") + f"\n\n{SECTION}\n\n{block}\n"
-    path.write_text(text, encoding="utf-8")
 
 
 def main() -> int:
@@ -763,7 +750,7 @@ def main() -> int:
     table = render(results, args, offset)
     print(table)
     if args.markdown:
-        write_doc(args.markdown, table)
+        write_block(args.markdown, SECTION, "resume-bench", table)
         print(f"written to {args.markdown}")
     return 0
 
