@@ -413,6 +413,26 @@ async def issue(agent: Page, server: LiveServer) -> tuple[str, str]:
     return key, number
 
 
+async def share_from_the_browser(
+    page: Page, portal_url: str, key: str, agent: Page, console_url: str, number: str
+) -> None:
+    """The customer redeems ``key`` at ``portal_url`` and shares the screen from the
+    browser; returns once the agent's live page has painted a frame of it."""
+    await page.goto(portal_url + "/fernwartung/start")
+    await page.get_by_label("Ihr Name").fill("Erika Müller")
+    await page.get_by_label("Support-Schlüssel").fill(key)
+    await page.get_by_role("button", name="Weiter >>").click()
+    await page.get_by_role(
+        "button", name="Bildschirm im Browser freigeben (nichts installieren)"
+    ).click()
+    await page.get_by_role("button", name="Ja, Bildschirm freigeben").click()
+    await agent.goto(f"{console_url}/console/sessions/{number}/live")
+    await agent.wait_for_function(
+        "() => Number(document.querySelector('[data-video-screen]')?.dataset.frames || 0) > 0",
+        timeout=30_000,
+    )
+
+
 async def override(context: BrowserContext, args: argparse.Namespace) -> None:
     for module, replacement in args.override:
         await context.route(f"**/static/{module}", serve(replacement))
@@ -453,19 +473,7 @@ async def browser_round(
         )
         await override(context, args)
         page = await context.new_page()
-        await page.goto(server.url + "/fernwartung/start")
-        await page.get_by_label("Ihr Name").fill("Erika Müller")
-        await page.get_by_label("Support-Schlüssel").fill(key)
-        await page.get_by_role("button", name="Weiter >>").click()
-        await page.get_by_role(
-            "button", name="Bildschirm im Browser freigeben (nichts installieren)"
-        ).click()
-        await page.get_by_role("button", name="Ja, Bildschirm freigeben").click()
-        await agent.goto(f"{server.url}/console/sessions/{number}/live")
-        await agent.wait_for_function(
-            "() => Number(document.querySelector('[data-video-screen]')?.dataset.frames || 0) > 0",
-            timeout=30_000,
-        )
+        await share_from_the_browser(page, server.url, key, agent, server.url, number)
         park_pointer(desk.display)
         result = await measure(
             agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"browser-{number}"

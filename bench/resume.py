@@ -67,7 +67,14 @@ from tests.live_server import (
 
 from bench import workload
 from bench.__main__ import HEIGHT, WIDTH, machine, percentile, stop, xvfb
-from bench.browser_share import CUSTOMER_WINDOW, PASSWORD, issue, login, park_pointer
+from bench.browser_share import (
+    CUSTOMER_WINDOW,
+    PASSWORD,
+    issue,
+    login,
+    park_pointer,
+    share_from_the_browser,
+)
 from bench.doc_block import write_block
 
 TARGET_P95_S = 2.0
@@ -516,19 +523,7 @@ async def browser_way(
         )
         page = await context.new_page()
         customer = BrowserCustomer(page)
-        await page.goto(desk.proxy_url + "/fernwartung/start")
-        await page.get_by_label("Ihr Name").fill("Erika Müller")
-        await page.get_by_label("Support-Schlüssel").fill(key)
-        await page.get_by_role("button", name="Weiter >>").click()
-        await page.get_by_role(
-            "button", name="Bildschirm im Browser freigeben (nichts installieren)"
-        ).click()
-        await page.get_by_role("button", name="Ja, Bildschirm freigeben").click()
-        await agent.goto(f"{server.url}/console/sessions/{number}/live")
-        await agent.wait_for_function(
-            "() => Number(document.querySelector('[data-video-screen]')?.dataset.frames || 0) > 0",
-            timeout=30_000,
-        )
+        await share_from_the_browser(page, desk.proxy_url, key, agent, server.url, number)
         park_pointer(desk.display)
         done = await trials("browser", agent, proxy, customer, args)
         await page.get_by_role("button", name="Sitzung beenden").click(timeout=5000)
