@@ -154,3 +154,20 @@ def test_good_configs_and_codec_lists_pass_checked() -> None:
     assert decodable_codecs({"codecs": "vp8"}) == []
     with pytest.raises(LinkProtocolError):
         check_chunk(b"\x01" + b"\x00" * 8)
+
+
+async def test_after_a_chunk_that_did_not_cross_every_viewer_waits_for_a_key() -> None:
+    fanout = VideoFanout(lambda: None, clock=lambda: 0.0)
+    fanout.configure({"codec": "vp8", "width": 640, "height": 480})
+    socket = Socket()
+    one = viewer(socket)
+    fanout.add(one)
+    tasks = await writing(fanout, one)
+    fanout.chunk(chunk(True, 1))
+    fanout.skip_to_key()  # chunk 2 was held back: 3 refers to it
+    fanout.chunk(chunk(False, 3))
+    fanout.chunk(chunk(True, 4))
+    await settle()
+    assert socket.sent[1:] == [chunk(True, 1), chunk(True, 4)]
+    for task in tasks:
+        task.cancel()

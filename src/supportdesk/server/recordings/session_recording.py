@@ -345,13 +345,11 @@ class SessionRecording:
 
     def take_video(self, payload: bytes) -> Take:
         """A browser's video chunk: FORWARD once recorded and not held. A chunk that
-        could not be kept leaves a gap no decoder can bridge: the viewers wait for the
-        next key chunk, asked for at once."""
+        could not be kept holds the session; the hold's end asks for a key chunk."""
         recorder = self.recorder
         if self._finished or recorder is None:
             return Take.KEPT  # held until the file exists: the browser pauses
         if not recorder.video(VIDEO_CHANNEL, payload):
-            self._spawn(self._ask_keyframe(VIDEO_CHANNEL))
             return Take.KEPT
         return Take.FORWARD if self.forwarding else Take.KEPT
 

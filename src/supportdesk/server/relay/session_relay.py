@@ -404,7 +404,8 @@ class SessionRelay:
         # The browser keeps within its credit; the inbox's limit bounds memory if not.
         check_chunk(payload)
         # Nothing crosses before consent or while paused or held; what the recording
-        # did not keep reaches no viewer.
+        # did not keep reaches no viewer. A chunk that does not cross leaves a gap the
+        # viewers' decoders cannot bridge: they wait for the next key chunk.
         live = (
             self.session.state is SessionState.ACTIVE
             and not self.session.paused
@@ -412,6 +413,8 @@ class SessionRelay:
         )
         if live and self.recording.take_video(payload) is Take.FORWARD:
             self.video.chunk(payload)
+        else:
+            self.video.skip_to_key()
         self._video_owed += len(payload)
         if self._video_owed >= self.window // 4:
             owed, self._video_owed = self._video_owed, 0

@@ -137,6 +137,12 @@ class VideoFanout:
             viewer.needs_key = False
             self._send(viewer, payload)
 
+    def skip_to_key(self) -> None:
+        """A chunk did not reach the viewers (paused, held, not recorded): what follows
+        it cannot be decoded, so every viewer waits for the next key chunk."""
+        for viewer in self.viewers:
+            viewer.needs_key = True
+
     # -- viewers -------------------------------------------------------------------------
 
     def add(self, viewer: VideoViewer) -> None:
