@@ -16,12 +16,12 @@ from fastapi.responses import JSONResponse, Response
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
-from supportdesk.server.agent_auth import check_csrf
+from supportdesk.server.agent_auth import SignedIn, check_csrf
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.pages.console import visible_session
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.session_relay import SessionRelay
-from supportdesk.server.state import desk_of
+from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent
 
 router = APIRouter(include_in_schema=False)
@@ -178,6 +178,13 @@ async def control_socket(socket: WebSocket, number: str) -> None:
         )
 
 
+def _control_ticket(desk: Desk, signed_in: SignedIn, number: str) -> str:
+    """A ticket for the live page's control socket, bound to this login."""
+    return desk.tickets.issue(
+        signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
+    )
+
+
 @router.post("/console/sessions/{number}/control-ticket")
 async def control_ticket(request: Request, number: str) -> Response:
     """A fresh control ticket for the live page whose control socket dropped, so it
@@ -188,9 +195,7 @@ async def control_ticket(request: Request, number: str) -> Response:
     relay = desk.relay.get(number)
     if relay is None or relay.session.is_terminal:
         return JSONResponse({"error": "the session is over"}, status_code=409)
-    ticket = desk.tickets.issue(
-        signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
-    )
+    ticket = _control_ticket(desk, signed_in, number)
     return JSONResponse({"url": f"/ws/control/{number}?ticket={ticket}"})
 
 
@@ -208,9 +213,7 @@ async def live_page(request: Request, number: str) -> Response:
             request, "console/session_over.html", 409, signed_in=signed_in, summary=summary
         )
     await desk.relay.relay_for(session)
-    ticket = desk.tickets.issue(
-        signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
-    )
+    ticket = _control_ticket(desk, signed_in, number)
     return desk.pages.render(
         request,
         "console/live.html",
