@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -104,3 +105,17 @@ async def test_a_signed_in_agent_keeps_watching(server: LiveServer) -> None:
     await asyncio.sleep(float(CHECK_SECONDS) * 5)
     await control.send(json.dumps({"type": "chat", "text": "noch da"}))
     assert (await next_of(control, "chat"))["text"] == "noch da"
+
+
+async def test_a_fresh_control_ticket_needs_the_logins_csrf_token(server: LiveServer) -> None:
+    agent, number, control, _video = await watched_browser_session(server, "carla")
+    url = f"/console/sessions/{number}/control-ticket"
+    assert (await agent.http.post(url)).status_code == 400
+    assert (await agent.http.post(url, headers={"X-CSRF-Token": "forged"})).status_code == 400
+    page = await agent.http.get(f"/console/sessions/{number}/live")
+    csrf = re.search(r'data-csrf="([^"]+)"', page.text)
+    assert csrf
+    answer = await agent.http.post(url, headers={"X-CSRF-Token": csrf.group(1)})
+    assert answer.status_code == 200
+    assert answer.json()["url"].startswith(f"/ws/control/{number}?ticket=")
+    await control.close()
