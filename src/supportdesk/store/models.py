@@ -133,6 +133,11 @@ class SupportSessionRow(Base):
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     end_reason: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # While the session is not over: its snapshot (domain/session_snapshot.py), bumped
+    # version on every change, and the customer's name sealed with the server key.
+    live_state: Mapped[str | None] = mapped_column(Text, nullable=True)
+    live_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    customer_name_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
 
 
 class ServiceRequestNoteRow(Base):
