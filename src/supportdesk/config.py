@@ -6,6 +6,7 @@ message that names the key and what is wrong with it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
@@ -51,6 +52,22 @@ class ServerConfig(_Section):
     # Origins (scheme://host:port) besides public_url's own from which the console's
     # browser sockets may connect.
     allowed_origins: tuple[str, ...] = ()
+    # Proxies (addresses or CIDR networks, e.g. ["10.0.0.5", "fd00:1::/64"]) whose
+    # X-Forwarded-For is believed; the environment takes them comma-separated. Empty:
+    # none, the socket's peer is the client (server/client_address.py).
+    trusted_proxies: tuple[str, ...] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxy_networks(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = tuple(part for part in value.replace(",", " ").split())
+        for entry in value if isinstance(value, list | tuple) else ():
+            try:
+                ipaddress.ip_network(str(entry).strip(), strict=False)
+            except ValueError:
+                raise ValueError(f"{entry!r} is not an address or network") from None
+        return value
 
     @field_validator("public_url")
     @classmethod

@@ -13,6 +13,7 @@ from supportdesk.domain.service_requests import (
     validate_request,
 )
 from supportdesk.i18n import translations
+from supportdesk.server.client_address import client_address_of
 from supportdesk.server.hotline_status import status_of, status_sentence
 from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import language_of
@@ -163,7 +164,7 @@ async def join(request: Request, body: JoinIn) -> JoinOut:
     result = validate_join(body.name, body.support_key)
     ticket = None
     if not isinstance(result, dict):
-        address = request.client.host if request.client else "unknown"
+        address = client_address_of(request)
         ticket = await desk.remote.redeem(result.name, result.support_key, address, desk.clock())
     if ticket is None:
         raise HTTPException(404, detail="no remote-support session for this name and key")

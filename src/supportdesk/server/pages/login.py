@@ -27,6 +27,7 @@ from supportdesk.server.agent_auth import (
     new_session_id,
     set_login_cookie,
 )
+from supportdesk.server.client_address import client_address_of
 from supportdesk.server.remote_support import normalise_address
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import AgentAccounts
@@ -39,7 +40,7 @@ LOGIN_BACKOFF = ClientBackoff(base=timedelta(seconds=2), cap=timedelta(minutes=1
 
 
 def _client(request: Request, desk: Desk) -> str:
-    address = request.client.host if request.client else "unknown"
+    address = client_address_of(request)
     return pseudonymise(
         normalise_address(address), desk.keys.pseudonym_key, purpose="client-address"
     )

@@ -18,6 +18,7 @@ from supportdesk.domain.service_requests import (
 )
 from supportdesk.i18n import LANGUAGES
 from supportdesk.server import csrf
+from supportdesk.server.client_address import client_address_of
 from supportdesk.server.hotline_status import status_of, status_sentence, weekly_table
 from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import LANGUAGE_COOKIE, language_of
@@ -87,7 +88,7 @@ async def join_submit(
     result = validate_join(name, support_key)
     if isinstance(result, dict):
         return desk.pages.render(request, "join.html", 422, values=values, errors=result)
-    address = request.client.host if request.client else "unknown"
+    address = client_address_of(request)
     ticket = await desk.remote.redeem(result.name, result.support_key, address, desk.clock())
     if ticket is None:
         # Wrong, expired, used, unknown or throttled: one answer for all.
