@@ -16,7 +16,7 @@ import os
 from pathlib import Path
 
 from .errors import RecordingInvalid
-from .format import FILE_HEADER_SIZE, FileFlags, FileHeader
+from .format import MAX_FILE_HEADER_SIZE, FileFlags, FileHeader
 
 __all__ = ["destroy"]
 
@@ -29,12 +29,13 @@ def destroy(path: str | os.PathLike[str]) -> bool:
     except FileNotFoundError:
         return False
     try:
-        head = os.pread(fd, FILE_HEADER_SIZE, 0)
+        head = os.pread(fd, MAX_FILE_HEADER_SIZE, 0)
         try:
             header = FileHeader.parse(head)
             blank = dataclasses.replace(
                 header, wrapped_key=b"", flags=header.flags | FileFlags.DESTROYED
             ).pack()
+            # (a version 1 header is shorter: the bytes after it are chunk 0's, kept)
         except RecordingInvalid:
             blank = bytes(len(head))  # not ours to parse: wipe the head all the same
         os.pwrite(fd, blank, 0)

@@ -5,7 +5,10 @@ layout is specified, with the reasons for each field, in ``docs/recording-format
 the constants here are the single source of the numbers given there.
 
 A recording is ``FileHeader`` followed by chunks, each ``ChunkHeader`` + encrypted
-body. A body decrypts to a zstandard frame that decompresses to records.
+body. A body decrypts to a zstandard frame that decompresses to records. Version 2
+headers (200 bytes) add the segment number and the previous segment's final hash:
+a session whose server died continues in a new file chained to the last one.
+Version 1 headers (160 bytes) are still read, as segment 1.
 """
 
 from __future__ import annotations
@@ -20,12 +23,15 @@ __all__ = [
     "CHUNK_HEADER_SIZE",
     "CHUNK_MAGIC",
     "FILE_HEADER_SIZE",
+    "FILE_HEADER_SIZE_V1",
     "FILE_MAGIC",
     "FORMAT_VERSION",
     "MAX_BODY",
+    "MAX_FILE_HEADER_SIZE",
     "MAX_RECORD_PAYLOAD",
     "MAX_VIDEO_PAYLOAD",
     "NO_CHANNEL",
+    "NO_LINK",
     "RECORD_HEADER_SIZE",
     "VIDEO_HEADER_SIZE",
     "ChunkFlags",
@@ -42,8 +48,14 @@ __all__ = [
 FILE_MAGIC = b"SDREC\x00\r\n"
 """8 bytes; the NUL and CR LF catch a file mangled by a text-mode copy."""
 CHUNK_MAGIC = b"SDCH"
-FORMAT_VERSION = 1
-FILE_HEADER_SIZE = 160
+FORMAT_VERSION = 2
+FILE_HEADER_SIZE_V1 = 160
+FILE_HEADER_SIZE = 200
+"""The size of a version 2 header (what the writer writes); version 1 has 160."""
+MAX_FILE_HEADER_SIZE = FILE_HEADER_SIZE
+_HEADER_SIZES = {1: FILE_HEADER_SIZE_V1, 2: FILE_HEADER_SIZE}
+NO_LINK = bytes(32)
+"""The previous-segment hash of segment 1: there is none."""
 CHUNK_HEADER_SIZE = 80
 RECORD_HEADER_SIZE = 15
 MAX_BODY = 64 * 1024 * 1024
@@ -62,7 +74,10 @@ RECORDING_ID_SIZE = 16
 # magic, version, header size, flags, created µs, recording id, key wrap, wrapped
 # length, master key id, wrapped key, number length, number
 _FILE = struct.Struct(">8sHHIq16sBB8s48sB48s")
-_FILE_PAD = FILE_HEADER_SIZE - _FILE.size
+_FILE_PAD = FILE_HEADER_SIZE_V1 - _FILE.size
+# version 2 only, at offset 160: segment number, previous segment's final hash, reserved
+_SEGMENT = struct.Struct(">I32s4x")
+assert FILE_HEADER_SIZE_V1 + _SEGMENT.size == FILE_HEADER_SIZE
 # magic, flags, reserved, channel, sequence, first µs, last µs, records, plain length,
 # body length, reserved, previous hash
 _CHUNK = struct.Struct(">4sBBHQQQIII4x32s")
@@ -174,6 +189,25 @@ class FileHeader:
     key_wrap: KeyWrap = KeyWrap.AES_KW
     flags: FileFlags = FileFlags.NONE
     version: int = FORMAT_VERSION
+    segment: int = 1
+    """1 for a session's first file; n + 1 for the file that continues segment n."""
+    previous_hash: bytes = NO_LINK
+    """The final chain hash of segment ``segment - 1`` (32 zero bytes for segment 1)."""
+
+    @property
+    def size(self) -> int:
+        """Bytes of this header in the file: where chunk 0 starts."""
+        return _HEADER_SIZES[self.version]
+
+    @staticmethod
+    def size_of(data: bytes) -> int:
+        """The header size a file announces in its first 12 bytes (for reading it whole)."""
+        if len(data) < 12 or data[:8] != FILE_MAGIC:
+            raise RecordingInvalid("not a supportdesk recording (bad magic)")
+        version, size = struct.unpack_from(">HH", data, 8)
+        if _HEADER_SIZES.get(version) != size:
+            raise RecordingInvalid(f"unsupported recording format version {version}")
+        return int(size)
 
     def pack(self) -> bytes:
         number = self.consultation_number.encode("utf-8")
@@ -181,10 +215,18 @@ class FileHeader:
             raise ValueError("consultation number too long for the file header")
         if len(self.wrapped_key) > WRAPPED_KEY_FIELD:
             raise ValueError("wrapped key too long for the file header")
+        if self.version not in _HEADER_SIZES:
+            raise ValueError(f"unknown recording format version {self.version}")
+        if len(self.previous_hash) != 32 or self.segment < 1:
+            raise ValueError("a segment is numbered from 1 and links by a 32-byte hash")
+        if self.segment == 1 and self.previous_hash != NO_LINK:
+            raise ValueError("segment 1 has no previous segment")
+        if self.version == 1 and (self.segment != 1 or self.previous_hash != NO_LINK):
+            raise ValueError("version 1 files cannot continue a segment")
         packed = _FILE.pack(
             FILE_MAGIC,
             self.version,
-            FILE_HEADER_SIZE,
+            self.size,
             self.flags,
             self.created_at_us,
             self.recording_id,
@@ -195,11 +237,14 @@ class FileHeader:
             len(number),
             number,
         )
-        return packed + bytes(_FILE_PAD)
+        packed += bytes(_FILE_PAD)
+        if self.version >= 2:
+            packed += _SEGMENT.pack(self.segment, self.previous_hash)
+        return packed
 
     @classmethod
     def parse(cls, data: bytes) -> FileHeader:
-        if len(data) < FILE_HEADER_SIZE:
+        if len(data) < FILE_HEADER_SIZE_V1:
             raise RecordingInvalid("file shorter than a recording header")
         (
             magic,
@@ -217,8 +262,15 @@ class FileHeader:
         ) = _FILE.unpack_from(data)
         if magic != FILE_MAGIC:
             raise RecordingInvalid("not a supportdesk recording (bad magic)")
-        if version != FORMAT_VERSION or size != FILE_HEADER_SIZE:
+        if _HEADER_SIZES.get(version) != size:
             raise RecordingInvalid(f"unsupported recording format version {version}")
+        if len(data) < size:
+            raise RecordingInvalid("file shorter than a recording header")
+        segment, previous = 1, NO_LINK
+        if version >= 2:
+            segment, previous = _SEGMENT.unpack_from(data, FILE_HEADER_SIZE_V1)
+            if segment < 1 or (segment == 1 and previous != NO_LINK):
+                raise RecordingInvalid("damaged recording header (segment link)")
         if wrapped_length > WRAPPED_KEY_FIELD or number_length > MAX_CONSULTATION_NUMBER:
             raise RecordingInvalid("damaged recording header")
         try:
@@ -235,6 +287,8 @@ class FileHeader:
             key_wrap=key_wrap,
             flags=FileFlags(flags),
             version=version,
+            segment=segment,
+            previous_hash=previous,
         )
 
 

@@ -23,7 +23,8 @@ from .crypto import ChunkCodec, chain_seed, chunk_hash, unwrap_data_key
 from .errors import ChunkInvalid, RecordingDestroyed, RecordingInvalid, WrongMasterKey
 from .format import (
     CHUNK_HEADER_SIZE,
-    FILE_HEADER_SIZE,
+    FILE_HEADER_SIZE_V1,
+    MAX_FILE_HEADER_SIZE,
     ChunkHeader,
     FileHeader,
     Record,
@@ -53,10 +54,13 @@ class ScanResult:
     """A chunk header no writer produces: scanning stopped there."""
 
 
-def scan_chunks(read_at: Callable[[int, int], bytes], size: int) -> ScanResult:
-    """Walk the chunk headers of a file of ``size`` bytes; ``read_at(offset, n)`` reads."""
+def scan_chunks(
+    read_at: Callable[[int, int], bytes], size: int, start: int = FILE_HEADER_SIZE_V1
+) -> ScanResult:
+    """Walk the chunk headers of a file of ``size`` bytes from ``start`` (the file
+    header's size); ``read_at(offset, n)`` reads."""
     entries: list[ChunkEntry] = []
-    offset = FILE_HEADER_SIZE
+    offset = start
     while offset < size:
         position = len(entries)
         if offset + CHUNK_HEADER_SIZE > size:
@@ -87,10 +91,11 @@ class RecordingReader:
         self._fd = os.open(self.path, os.O_RDONLY)
         try:
             self._size = os.fstat(self._fd).st_size
-            self.header_bytes = self._read(0, FILE_HEADER_SIZE)
+            head = os.pread(self._fd, MAX_FILE_HEADER_SIZE, 0)
+            self.header_bytes = head[: FileHeader.size_of(head)]
             self.header = FileHeader.parse(self.header_bytes)
             self._codec = ChunkCodec(unwrap_data_key(self.header, master_key))
-            scan = scan_chunks(self._read, self._size)
+            scan = scan_chunks(self._read, self._size, self.header.size)
         except BaseException:
             os.close(self._fd)
             raise
@@ -133,6 +138,16 @@ class RecordingReader:
     @property
     def truncated(self) -> bool:
         return self.truncated_at is not None
+
+    @property
+    def segment(self) -> int:
+        """1 for a session's first file, n for the file that continues segment n - 1."""
+        return self.header.segment
+
+    @property
+    def previous_hash(self) -> bytes:
+        """The final hash of the previous segment this file carries (zeros for segment 1)."""
+        return self.header.previous_hash
 
     @property
     def closed_cleanly(self) -> bool:

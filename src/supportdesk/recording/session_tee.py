@@ -24,7 +24,7 @@ from datetime import datetime
 from typing import Any
 
 from .errors import RecordingUnavailable
-from .format import RecordKind
+from .format import NO_LINK, RecordKind
 from .video_format import encode_video_config
 from .writer import DEFAULT_MAX_DELAY, RecordingWriter
 
@@ -69,10 +69,21 @@ class SessionRecorder:
         consultation_number: str,
         master_key: bytes,
         clock: Callable[[], datetime],
+        *,
+        segment: int = 1,
+        previous_hash: bytes = NO_LINK,
         **options: Any,
     ) -> SessionRecorder:
-        """Create the recording file now (raises RecordingUnavailable) and its recorder."""
-        writer = RecordingWriter.create(path, consultation_number, master_key, clock())
+        """Create the recording file now (raises RecordingUnavailable) and its recorder;
+        ``segment`` > 1 continues the segment that ended in ``previous_hash``."""
+        writer = RecordingWriter.create(
+            path,
+            consultation_number,
+            master_key,
+            clock(),
+            segment=segment,
+            previous_hash=previous_hash,
+        )
         return cls(writer, clock, **options)
 
     @property

@@ -42,6 +42,7 @@ from .format import (
     EVENT_KINDS,
     MAX_RECORD_PAYLOAD,
     NO_CHANNEL,
+    NO_LINK,
     RECORD_HEADER_SIZE,
     ChunkFlags,
     FileHeader,
@@ -118,8 +119,14 @@ class RecordingWriter:
         max_delay: float = DEFAULT_MAX_DELAY,
         chunk_bytes: int = DEFAULT_CHUNK_BYTES,
         outage_bytes: int = DEFAULT_OUTAGE_BYTES,
+        segment: int = 1,
+        previous_hash: bytes = NO_LINK,
     ) -> RecordingWriter:
-        """Create a new recording file (never overwrites one); raises RecordingUnavailable."""
+        """Create a new recording file (never overwrites one); raises RecordingUnavailable.
+
+        ``segment`` > 1 continues a session whose earlier segment ended with the final
+        chain hash ``previous_hash`` (its server died, or handed the session over).
+        """
         if started_at.tzinfo is None:
             raise ValueError("started_at must be timezone-aware")
         data_key = new_data_key()
@@ -129,6 +136,8 @@ class RecordingWriter:
             recording_id=secrets.token_bytes(16),
             master_key_id=master_key_id(master_key),
             wrapped_key=wrap_data_key(master_key, data_key),
+            segment=segment,
+            previous_hash=previous_hash,
         )
         header_bytes = header.pack()
         target = Path(path)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, ForeignKey, Integer, MetaData, String, Text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 # Stable constraint names keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -158,9 +169,22 @@ class RecordingRow(Base):
     """A session recording on disk: where it is, its audited final hash, hold and purge."""
 
     __tablename__ = "recordings"
+    __table_args__ = (
+        UniqueConstraint(
+            "consultation_number", "segment", name="uq_recordings_consultation_number_segment"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    consultation_number: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    consultation_number: Mapped[str] = mapped_column(String(32), nullable=False)
+    segment: Mapped[int] = mapped_column(Integer, nullable=False, default=1, server_default="1")
+    """1, 2, ...: a session whose server died continues in a new file (segment)."""
+    previous_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    """The final hash of the previous segment, which this segment's file header carries."""
+    interrupted: Mapped[bool] = mapped_column(
+        Boolean, nullable=False, default=False, server_default=false()
+    )
+    """Ended by a takeover: its writer died; ``final_hash`` is its last good chunk's."""
     file_name: Mapped[str] = mapped_column(String(255), nullable=False)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
