@@ -118,6 +118,26 @@ class BusConfig(_Section):
         return value
 
 
+class ClusterConfig(_Section):
+    # One node of several (docs/operations.md). node_id names this node in leases and
+    # logs (default: host:port); advertise_url is where the other nodes reach it
+    # directly, bypassing the load balancer, to hand a session's socket on to the node
+    # that holds the session (default: http(s)://host:port).
+    node_id: str = Field("", pattern=r"^[A-Za-z0-9_.:-]{0,64}$")
+    advertise_url: str = ""
+    # Seconds a node's claim on a live session lasts without renewal: after a node
+    # dies, another takes its sessions over once this has passed.
+    lease_seconds: float = Field(5.0, ge=1.0, le=60.0)
+
+    @field_validator("advertise_url")
+    @classmethod
+    def _advertise_scheme(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not value.startswith(("http://", "https://")):
+            raise ValueError("must be empty or start with http:// or https://")
+        return value
+
+
 class LoggingConfig(_Section):
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     format: Literal["json", "text"] = "json"
@@ -355,6 +375,7 @@ class Settings(_Section):
     server: ServerConfig = ServerConfig()
     database: DatabaseConfig = DatabaseConfig()
     bus: BusConfig = BusConfig()
+    cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
     security: SecurityConfig = SecurityConfig()
@@ -365,6 +386,17 @@ class Settings(_Section):
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
+
+    @property
+    def node_id(self) -> str:
+        """This node's name among the cluster's."""
+        return self.cluster.node_id or f"{self.server.host}:{self.server.port}"
+
+    @property
+    def node_url(self) -> str:
+        """Where the other nodes reach this one directly."""
+        scheme = "https" if self.server.tls_cert else "http"
+        return self.cluster.advertise_url or f"{scheme}://{self.server.host}:{self.server.port}"
 
     @model_validator(mode="before")
     @classmethod

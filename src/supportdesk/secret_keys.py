@@ -4,15 +4,23 @@ Support-key digests, pseudonyms of client addresses and customer names all need 
 key the database does not hold, so that a copy of the database alone reveals none
 of them. One secret, from configuration or a file created on first start, feeds
 them all through HMAC with a label per purpose.
+
+The customer's name, while a session is live, is kept in the database sealed
+(AES-256-GCM, bound to the consultation number) so another node can show it to the
+agent after a take-over; the row forgets it when the session ends.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import os
 import secrets
 from dataclasses import dataclass
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from supportdesk.config import Settings
 
@@ -45,13 +53,14 @@ class ServerKeys:
     support_key_pepper: bytes
     pseudonym_key: bytes
     token_key: bytes
+    name_key: bytes
 
     @classmethod
     def derive(cls, secret: bytes) -> ServerKeys:
         def key(label: str) -> bytes:
             return hmac.new(secret, f"supportdesk/{label}/v1".encode(), hashlib.sha256).digest()
 
-        return cls(key("support-key-pepper"), key("pseudonym"), key("token"))
+        return cls(key("support-key-pepper"), key("pseudonym"), key("token"), key("live-name"))
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ServerKeys:
@@ -60,3 +69,19 @@ class ServerKeys:
     def token_digest(self, token: str) -> str:
         """Digest of a random bearer token (login session id, join token)."""
         return hmac.new(self.token_key, token.encode(), hashlib.sha256).hexdigest()
+
+    def seal(self, text: str, context: str) -> str:
+        """``text`` encrypted and bound to ``context`` (a consultation number)."""
+        nonce = secrets.token_bytes(12)
+        sealed = AESGCM(self.name_key).encrypt(nonce, text.encode(), context.encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    def unseal(self, sealed: str, context: str) -> str | None:
+        """What :meth:`seal` sealed for ``context``; None if it was not (tampered,
+        another context, another server secret)."""
+        try:
+            raw = base64.urlsafe_b64decode(sealed.encode())
+            plain = AESGCM(self.name_key).decrypt(raw[:12], raw[12:], context.encode())
+        except (InvalidTag, ValueError):
+            return None
+        return plain.decode()

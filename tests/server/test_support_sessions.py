@@ -215,7 +215,7 @@ async def test_customer_name_is_nowhere_in_the_database_or_logs(
     await agent_client.post(
         f"/console/sessions/{issued['number']}/end", data={"csrf_token": token_in(page)}
     )
-    assert desk.remote.customer_name(issued["number"]) is None
+    assert await desk.remote.customer_name(issued["number"]) is None
     if settings.database.url.startswith("sqlite"):
         await desk.engine.dispose()  # flush the WAL into the file
         database = Path(settings.database.url.split(":///", 1)[1])

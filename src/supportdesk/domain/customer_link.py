@@ -75,6 +75,32 @@ class CustomerLink:
     renewal_owed: bool = False  # lost while being asked again: still asked on return
     _secret_digest: bytes | None = field(default=None, repr=False)
 
+    @classmethod
+    def taken_over(
+        cls,
+        number: str,
+        policy: LinkPolicy,
+        secret_digest: str,
+        lost_since: datetime,
+        renewal_owed: bool,
+    ) -> CustomerLink:
+        """The link of a session another node served until it went away: lost since
+        ``lost_since`` (the last instant it was known alive), resumable with the secret
+        whose digest (hex) the session's snapshot kept."""
+        return cls(
+            number,
+            policy,
+            LinkPhase.LOST,
+            require_utc(lost_since, "lost_since"),
+            renewal_owed,
+            bytes.fromhex(secret_digest),
+        )
+
+    @property
+    def secret_digest(self) -> str | None:
+        """The resume secret's digest (hex), for the session's snapshot."""
+        return None if self._secret_digest is None else self._secret_digest.hex()
+
     @property
     def crossing_allowed(self) -> bool:
         """Whether anything may cross: only over a connected, consented link."""

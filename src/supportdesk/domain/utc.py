@@ -32,3 +32,8 @@ def iso_utc(moment: datetime) -> str:
     """
     require_utc(moment, "timestamp")
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def parse_utc(text: str) -> datetime:
+    """Read what :func:`iso_utc` wrote; ValueError for anything that is not UTC."""
+    return require_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), "timestamp")

@@ -39,7 +39,7 @@ async def agent_for_socket(
     desk = desk_of(socket)
     if socket.headers.get("origin") not in allowed_origins(desk):
         return None, None
-    ticket = desk.tickets.take_ticket(
+    ticket = await desk.tickets.take_ticket(
         socket.query_params.get("ticket", ""), number, purpose, desk.clock()
     )
     if ticket is None or not await login_alive(desk, ticket.login):

@@ -22,7 +22,7 @@ from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.support_key import SupportKeyPolicy
-from supportdesk.domain.support_session import EndReason, SupportSession
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, health
@@ -35,7 +35,7 @@ from supportdesk.server.recordings import retention as recording_retention
 from supportdesk.server.recordings.session_recording import RecordingPlace
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
-from supportdesk.server.relay.hub import RelayHub
+from supportdesk.server.relay.hub import Node, RelayHub
 from supportdesk.server.relay.session_files import FilesSetup
 from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
@@ -70,6 +70,7 @@ async def _sweep_expired(desk: Desk) -> None:
         await asyncio.sleep(EXPIRY_SWEEP_SECONDS)
         try:
             await desk.remote.expire_due(desk.clock())
+            await desk.relay.end_orphans(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
 
@@ -104,6 +105,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             answer_time=timedelta(milliseconds=security.redemption_answer_ms),
             session_time_limit=timedelta(minutes=security.session_max_minutes),
             guesses=bus.buckets,
+            events=bus.events,
+            node=settings.node_id,
         )
         bank_domain = urlsplit(settings.server.base_url).hostname or ""
 
@@ -147,8 +150,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     audit,
                     utc_clock,
                 ),
+                leases=bus.leases,
+                node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),
             ),
-            tickets=SocketTickets(),
+            tickets=SocketTickets(bus.tickets),
             clock=utc_clock,
         )
         try:
@@ -156,6 +161,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         except Exception:  # the database may be down or unmigrated; /readyz says so
             log.warning("could not close sessions left open by an earlier run", exc_info=True)
         sweeper = asyncio.create_task(_sweep_expired(desk))
+        follower = asyncio.create_task(remote.sessions.follow(remote.tell_listeners))
         purger = asyncio.create_task(
             recording_retention.purge_daily(
                 RecordingArchive.from_settings(settings, sessions, audit),
@@ -166,13 +172,13 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger):
+            for task in (sweeper, purger, follower):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-            # A session waiting for its customer's link cannot outlive this process
-            # yet: end it on the record, recording sealed, while the database is here.
-            await desk.relay.end_all(EndReason.ERROR)
+            # The sessions served here go on: their sides reconnect to another node, or
+            # to this one after a restart, within the grace.
+            await desk.relay.hand_over_all()
             await engine.dispose()
             await bus.close()
 

@@ -1,9 +1,11 @@
 """Remote-support sessions as the server runs them: issue a key, redeem it, end, expire.
 
 The domain decides (support_key, support_session); this module moves the decisions
-between the live session objects in memory, the database and the audit trail, in
-one audited transaction per step. The customer's name exists only in the live
-``SupportSession`` object here.
+between the session objects, the database and the audit trail, in one audited
+transaction per step. The database's snapshot is the session's truth, so any node
+of a cluster may take any step (``cluster/live_sessions.py``). The customer's name is
+in the live object and, sealed with the server key, in the session's row until the
+session ends; never in the audit trail.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from supportdesk.bus import InProcessBuckets, TokenBuckets
+from supportdesk.bus import Events, InProcessBuckets, InProcessEvents, TokenBuckets
 from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_key import (
     GLOBAL_GUESS_BURST,
     GLOBAL_GUESS_RATE_LIMIT,
@@ -38,16 +41,18 @@ from supportdesk.domain.support_session import (
     EndReason,
     Expired,
     KeyRedeemed,
+    SessionError,
     SessionEvent,
     SessionState,
     SupportSession,
 )
 from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
+from supportdesk.server.cluster.live_sessions import LiveSessions
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.failure_counters import FailureCounters
-from supportdesk.store.support_sessions import SupportSessionRecords
+from supportdesk.store.support_sessions import LiveRow, SupportSessionRecords
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +99,8 @@ class RemoteSupport:
         backoff: ClientBackoff | None = None,
         guesses: TokenBuckets | None = None,
         session_time_limit: timedelta = timedelta(hours=2),
+        events: Events | None = None,
+        node: str = "local",
     ) -> None:
         self.session_time_limit = session_time_limit
         self.audit = audit
@@ -105,8 +112,11 @@ class RemoteSupport:
         self.backoff = backoff or ClientBackoff()
         # The global guessing budget: the bus's, so N nodes on one Redis share it.
         self.guesses: TokenBuckets = InProcessBuckets() if guesses is None else guesses
-        self.live: dict[str, SupportSession] = {}
-        # Called after every saved change of a live session (the relay pushes it on).
+        self.sessions = LiveSessions(
+            audit, keys, InProcessEvents() if events is None else events, node
+        )
+        # Called after every saved change of a session this node has in hand, made here
+        # or on another node (the relay pushes it on).
         self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
 
     # -- agent side -----------------------------------------------------------------
@@ -129,35 +139,76 @@ class RemoteSupport:
                 str(number), agent.id, str(code), record
             )
             await work.record(*records)
-        self.live[str(number)] = session
+            await self.sessions.store(SupportSessionRecords(work.session), session, link=None)
         return IssuedSession(clear_key, str(number), str(code), record.expires_at)
 
     async def apply(self, number: str, event: SessionEvent) -> SupportSession:
         """Apply a domain event to a live session, store it with its audit entries and
         tell the listeners. Raises the domain's SessionError for an illegal move, and
         KeyError for a session that is not live here."""
-        session = self.live[number]
-        records = session.apply(event)
-        await self._save(session, event.at, records)
-        if session.is_terminal:
-            self.live.pop(number, None)
+        async with self.audit.work() as work:
+            records = SupportSessionRecords(work.session)
+            session = await self.sessions.locked(records, number)
+            if session is None or session.is_terminal:
+                raise KeyError(number)
+            audit = session.apply(event)
+            try:
+                await self._save(records, session, event.at)
+                await work.record(*audit)
+            except BaseException:
+                self.sessions.invalidate(number)
+                raise
+        await self._changed(session)
+        return session
+
+    async def set_link(self, number: str, link: LinkFacts) -> None:
+        """Store what another node needs to resume the customer's link (no audit: the
+        relay audits the link's moves itself)."""
+        async with self.audit.work() as work:
+            records = SupportSessionRecords(work.session)
+            session = await self.sessions.locked(records, number)
+            if session is not None and not session.is_terminal:
+                await self.sessions.store(records, session, link)
+
+    def link(self, number: str) -> LinkFacts | None:
+        return self.sessions.link(number)
+
+    async def session(self, number: str) -> SupportSession | None:
+        """The session as stored now; None if there is none."""
+        return await self.sessions.read(number)
+
+    @property
+    def live(self) -> dict[str, SupportSession]:
+        """The sessions not over that this node has in hand."""
+        return self.sessions.cache
+
+    async def _changed(self, session: SupportSession) -> None:
+        await self.sessions.announce(session)
+        await self.tell_listeners(session)
+
+    async def tell_listeners(self, session: SupportSession) -> None:
         for listener in self.listeners:
             await listener(session)
-        return session
 
     async def end(self, number: str, reason: EndReason, now: datetime) -> bool:
         """End a session that is not over yet; False if there was nothing to end."""
-        session = self.live.get(number)
-        if session is None or session.is_terminal:
+        try:
+            await self.apply(number, Ended(now, reason))
+        except (KeyError, SessionError):
             return False
-        await self.apply(number, Ended(now, reason))
         return True
 
     async def expire_due(self, now: datetime) -> list[str]:
         """Expire keys nobody redeemed in time and redemptions whose applet never came;
         end live sessions that ran past the time limit."""
         expired = []
-        for number, session in list(self.live.items()):
+        async with self.audit.database() as db:
+            waiting = await SupportSessionRecords(db).not_finished()
+        for summary in waiting:
+            number = summary.consultation_number
+            session = await self.sessions.read(number)
+            if session is None or session.is_terminal:
+                continue
             due = (session.state is SessionState.ISSUED and now >= session.key_expires_at) or (
                 session.state is SessionState.REDEEMED
                 and session.last_event_at is not None
@@ -168,21 +219,27 @@ class RemoteSupport:
                 and session.last_event_at is not None
                 and now >= session.issued_at + self.session_time_limit
             )
-            if due:
-                await self.apply(number, Expired(now))
-                expired.append(number)
-            elif overdue:
-                await self.apply(number, Ended(now, EndReason.TIMEOUT))
-                expired.append(number)
+            event = Expired(now) if due else Ended(now, EndReason.TIMEOUT) if overdue else None
+            if event is None:
+                continue
+            try:
+                await self.apply(number, event)
+            except (KeyError, SessionError):
+                continue  # another node was quicker
+            expired.append(number)
         return expired
 
     async def abandon_unfinished(self, now: datetime) -> int:
-        """At start-up: sessions a previous process left open cannot go on (their
-        live state and the customer's link died with it); close them on the record."""
+        """At start-up: sessions left open by a version that kept them in memory only
+        (no snapshot to go on from) cannot go on; close them on the record. Sessions
+        with a snapshot go on: their customer may come back to this or another node."""
         async with self.audit.work() as work:
             records = SupportSessionRecords(work.session)
             left = [
-                s for s in await records.not_finished() if s.consultation_number not in self.live
+                s
+                for s in await records.not_finished()
+                if (await records.live_row(s.consultation_number) or LiveRow(0, None, None)).state
+                is None
             ]
             for summary in left:
                 await records.save_state(
@@ -203,8 +260,9 @@ class RemoteSupport:
                 )
         return len(left)
 
-    def customer_name(self, number: str) -> str | None:
-        session = self.live.get(number)
+    async def customer_name(self, number: str) -> str | None:
+        """The name the customer gave, while the session is not over."""
+        session = self.live.get(number) or await self.sessions.read(number)
         name = session.customer_name if session else None
         return name.reveal() if name else None
 
@@ -254,7 +312,7 @@ class RemoteSupport:
             session = None
             if isinstance(outcome, Redeemed):
                 number = number_of[outcome.key.digest]
-                session = self.live.get(number)
+                session = await self.sessions.locked(records, number)
             if session is None:
                 reason = "unknown" if isinstance(outcome, Redeemed) else outcome.reason.value
                 await work.record(self._refusal_record(client, reason, now))
@@ -265,19 +323,18 @@ class RemoteSupport:
                 audit = session.apply(KeyRedeemed(now, customer, client, customer_pseudonym))
                 token = secrets.token_urlsafe(32)
                 expires = now + self.join_token_lifetime
-                await records.set_join_token(number, self.keys.token_digest(token), expires)
-                await records.save_state(
-                    number,
-                    session.state,
-                    session.granted,
-                    now,
-                    customer_pseudonym=customer_pseudonym,
-                )
-                await work.record(*audit)
+                try:
+                    await records.set_join_token(number, self.keys.token_digest(token), expires)
+                    await self._save(records, session, now, customer_pseudonym=customer_pseudonym)
+                    await work.record(*audit)
+                except BaseException:
+                    self.sessions.invalidate(number)
+                    raise
         if session is None:
             await self.counters.record_failure(counter_key, now)
             return None
         await self.counters.reset(counter_key)
+        await self._changed(session)
         return JoinTicket(token, number, str(session.verification_code), expires)
 
     async def _refused(
@@ -299,7 +356,7 @@ class RemoteSupport:
             number = await SupportSessionRecords(work.session).take_join_token(
                 self.keys.token_digest(token), now
             )
-        return self.live.get(number) if number else None
+        return await self.sessions.read(number) if number else None
 
     async def peek_join_token(self, token: str, now: datetime) -> SupportSession | None:
         """The live session a join token would open, without spending the token; None
@@ -311,16 +368,22 @@ class RemoteSupport:
             number = await SupportSessionRecords(work.session).peek_join_token(
                 self.keys.token_digest(token), now
             )
-        session = self.live.get(number) if number else None
+        session = await self.sessions.read(number) if number else None
         return None if session is None or session.is_terminal else session
 
-    async def _save(self, session: SupportSession, now: datetime, audit: list[AuditRecord]) -> None:
-        async with self.audit.work() as work:
-            await SupportSessionRecords(work.session).save_state(
-                str(session.consultation_number),
-                session.state,
-                session.granted,
-                now,
-                end_reason=session.end_reason.value if session.end_reason else None,
-            )
-            await work.record(*audit)
+    async def _save(
+        self,
+        records: SupportSessionRecords,
+        session: SupportSession,
+        now: datetime,
+        customer_pseudonym: str | None = None,
+    ) -> None:
+        await records.save_state(
+            str(session.consultation_number),
+            session.state,
+            session.granted,
+            now,
+            customer_pseudonym=customer_pseudonym,
+            end_reason=session.end_reason.value if session.end_reason else None,
+        )
+        await self.sessions.store(records, session)

@@ -81,6 +81,11 @@ class AuditLog:
         self._sessions = sessions
         self._lock = asyncio.Lock()
 
+    @property
+    def database(self) -> async_sessionmaker[AsyncSession]:
+        """The database the trail lives in, for reads beside it."""
+        return self._sessions
+
     @asynccontextmanager
     async def work(self) -> AsyncIterator[AuditedWork]:
         """A transaction that may append to the trail; commits on normal exit."""

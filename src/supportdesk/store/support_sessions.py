@@ -1,6 +1,7 @@
 """What the database keeps of remote-support sessions: key digests, state, times.
 
-Never the customer's name: at most its keyed pseudonym.
+Never the customer's name in the clear: its keyed pseudonym, and while the session
+is not over its sealed form (``secret_keys.ServerKeys.seal``), erased at the end.
 """
 
 from __future__ import annotations
@@ -47,6 +48,15 @@ class SessionSummary:
             aware(row.ended_at) if row.ended_at else None,
             row.end_reason,
         )
+
+
+@dataclass(frozen=True)
+class LiveRow:
+    """A session's stored snapshot, the version it has, and the sealed name."""
+
+    version: int
+    state: str | None
+    sealed_name: str | None
 
 
 def _key_record(row: SupportSessionRow) -> IssuedSupportKey:
@@ -149,6 +159,28 @@ class SupportSessionRecords:
             update(SupportSessionRow)
             .where(SupportSessionRow.consultation_number == consultation_number)
             .values(values)
+        )
+
+    async def live_row(self, consultation_number: str, lock: bool = False) -> LiveRow | None:
+        """The stored snapshot; ``lock`` holds the row until the caller's transaction ends
+        (PostgreSQL), so changes from several nodes are made one after another."""
+        query = select(
+            SupportSessionRow.live_version,
+            SupportSessionRow.live_state,
+            SupportSessionRow.customer_name_sealed,
+        ).where(SupportSessionRow.consultation_number == consultation_number)
+        found = (await self.session.execute(query.with_for_update() if lock else query)).first()
+        return None if found is None else LiveRow(found[0], found[1], found[2])
+
+    async def save_live(
+        self, consultation_number: str, version: int, state: str, sealed_name: str | None
+    ) -> None:
+        """Store a new snapshot as ``version``; the sealed name goes with it (None once
+        the session is over or before the customer gave one)."""
+        await self.session.execute(
+            update(SupportSessionRow)
+            .where(SupportSessionRow.consultation_number == consultation_number)
+            .values(live_state=state, live_version=version, customer_name_sealed=sealed_name)
         )
 
     async def set_join_token(

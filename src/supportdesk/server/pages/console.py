@@ -67,7 +67,9 @@ async def dashboard(request: Request) -> Response:
         agents=agents,
         topic_names=topic_names,
         names={
-            s.consultation_number: desk.remote.customer_name(s.consultation_number) for s in mine
+            s.consultation_number: await desk.remote.customer_name(s.consultation_number)
+            for s in mine
+            if s.state not in (SessionState.ENDED, SessionState.DECLINED, SessionState.EXPIRED)
         },
     )
 
@@ -117,7 +119,7 @@ async def session_detail(request: Request, number: str) -> Response:
         "console/session.html",
         signed_in=signed_in,
         summary=summary,
-        customer_name=desk.remote.customer_name(number),
+        customer_name=await desk.remote.customer_name(number),
         may_end=own or signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS),
     )
 

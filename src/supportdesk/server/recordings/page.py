@@ -135,7 +135,9 @@ async def player(request: Request, number: str) -> Response:
         (c.channel for c in channels if str(c.channel) == asked),
         channels[0].channel if channels else None,
     )
-    ticket = desk.tickets.issue(signed_in.agent.id, number, PLAYER, now, signed_in.login.id_digest)
+    ticket = await desk.tickets.issue(
+        signed_in.agent.id, number, PLAYER, now, signed_in.login.id_digest
+    )
     gettext = desk.pages.gettext_for(request)
     shown = [
         ShownMark(

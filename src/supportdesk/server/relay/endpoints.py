@@ -18,7 +18,9 @@ from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
+from supportdesk.server.cluster.hand_on import hand_on, handed_on, try_again_later
 from supportdesk.server.pages.console import visible_session
+from supportdesk.server.relay.hub import Elsewhere, TryLater
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.session_relay import SessionRelay
 from supportdesk.server.state import Desk, desk_of
@@ -36,6 +38,27 @@ async def _refuse(socket: WebSocket, code: int, reason: str) -> None:
     await socket.close(code=code, reason=reason)
 
 
+async def _relay_or_hand_on(socket: WebSocket, number: str) -> SessionRelay | None:
+    """This node's relay of the session; or the socket is handed on to the node that
+    serves it (None: it has been dealt with, or there is no such session)."""
+    desk = desk_of(socket)
+    try:
+        found = await desk.relay.find(number) if number else None
+    except TryLater:
+        await try_again_later(socket)
+        return None
+    if isinstance(found, SessionRelay):
+        return found
+    if isinstance(found, Elsewhere) and not handed_on(socket):
+        await hand_on(socket, found.url, desk.relay.node.id)
+        return None
+    if found is None:
+        await _refuse(socket, 4404, "no such session")
+    else:  # a handed-on socket that found no relay here: the holders changed meanwhile
+        await try_again_later(socket)
+    return None
+
+
 @router.websocket("/ws/applet")
 async def applet_link(socket: WebSocket) -> None:
     desk = desk_of(socket)
@@ -50,14 +73,21 @@ async def applet_link(socket: WebSocket) -> None:
         await _resume(socket, LinkKind.APPLET, number, secret)
         return
     token = credentials.strip() if scheme == "Bearer" else ""
-    session = await desk.remote.take_join_token(token, desk.clock()) if token else None
+    # Which session, before the token is spent: on the node that serves it.
+    peeked = await desk.remote.peek_join_token(token, desk.clock()) if token else None
+    if peeked is None:
+        await _refuse(socket, 4401, "invalid join token")
+        return
+    relay = await _relay_or_hand_on(socket, str(peeked.consultation_number))
+    if relay is None:
+        return
+    session = await desk.remote.take_join_token(token, desk.clock())
     if session is None:
         await _refuse(socket, 4401, "invalid join token")
         return
     language = (
         Language.EN if socket.headers.get("accept-language", "de")[:2] == "en" else Language.DE
     )
-    relay = await desk.relay.relay_for(session)
     await socket.accept()
     await relay.run_applet(socket, language)
 
@@ -65,8 +95,17 @@ async def applet_link(socket: WebSocket) -> None:
 async def _resume(
     socket: WebSocket, kind: LinkKind, number: str, secret: str, subprotocol: str | None = None
 ) -> None:
-    """A customer's side coming back with its resume secret (docs/relay-protocol.md)."""
-    relay = desk_of(socket).relay.get(number)
+    """A customer's side coming back with its resume secret (docs/relay-protocol.md),
+    to this node or, handed on, to the one that serves the session."""
+    try:
+        found = await desk_of(socket).relay.find(number) if number and secret else None
+    except TryLater:
+        await try_again_later(socket)
+        return
+    if isinstance(found, Elsewhere) and not handed_on(socket):
+        await hand_on(socket, found.url, desk_of(socket).relay.node.id)
+        return
+    relay = found if isinstance(found, SessionRelay) else None
     if relay is None or not secret or not relay.may_resume(kind, secret):
         # Unknown session, over, wrong or spent secret: one answer for all. A browser
         # cannot read a refused upgrade's status: it gets the socket, closed with 4401,
@@ -104,12 +143,18 @@ async def browser_link(socket: WebSocket) -> None:
     if LINK_PROTOCOL not in offered or not token:
         await _refuse(socket, 4400, f"offer the {LINK_PROTOCOL} subprotocol and a token")
         return
+    peeked = await desk.remote.peek_join_token(token, desk.clock())
+    if peeked is None:
+        await _refuse(socket, 4401, "invalid join token")
+        return
+    relay = await _relay_or_hand_on(socket, str(peeked.consultation_number))
+    if relay is None:
+        return
     session = await desk.remote.take_join_token(token, desk.clock())
     if session is None:
         await _refuse(socket, 4401, "invalid join token")
         return
     language = Language.EN if "lang.en" in offered else Language.DE
-    relay = await desk.relay.relay_for(session)
     await socket.accept(subprotocol=LINK_PROTOCOL)
     await relay.run_applet(socket, language, LinkKind.BROWSER)
 
@@ -128,9 +173,13 @@ class AgentOnSession:
 
 
 async def _agent_on_session(socket: WebSocket, number: str, purpose: str) -> AgentOnSession | None:
+    """The agent and this node's relay; the ticket is checked on the node that serves
+    the session, so a socket handed on spends it there."""
+    relay = await _relay_or_hand_on(socket, number)
+    if relay is None:
+        return None
     agent, login = await agent_for_socket(socket, number, purpose)
-    relay = desk_of(socket).relay.get(number)
-    if agent is None or login is None or relay is None:
+    if agent is None or login is None:
         await _refuse(socket, 4401, "not allowed")
         return None
     return AgentOnSession(agent, login, relay)
@@ -178,9 +227,9 @@ async def control_socket(socket: WebSocket, number: str) -> None:
         )
 
 
-def _control_ticket(desk: Desk, signed_in: SignedIn, number: str) -> str:
+async def _control_ticket(desk: Desk, signed_in: SignedIn, number: str) -> str:
     """A ticket for the live page's control socket, bound to this login."""
-    return desk.tickets.issue(
+    return await desk.tickets.issue(
         signed_in.agent.id, number, CONTROL, desk.clock(), signed_in.login.id_digest
     )
 
@@ -192,10 +241,10 @@ async def control_ticket(request: Request, number: str) -> Response:
     desk = desk_of(request)
     signed_in, _summary, _owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
     check_csrf(signed_in, request.headers.get("x-csrf-token", ""))
-    relay = desk.relay.get(number)
-    if relay is None or relay.session.is_terminal:
+    session = await desk.remote.session(number)
+    if session is None or session.is_terminal:
         return JSONResponse({"error": "the session is over"}, status_code=409)
-    ticket = _control_ticket(desk, signed_in, number)
+    ticket = await _control_ticket(desk, signed_in, number)
     return JSONResponse({"url": f"/ws/control/{number}?ticket={ticket}"})
 
 
@@ -203,7 +252,7 @@ async def control_ticket(request: Request, number: str) -> Response:
 async def live_page(request: Request, number: str) -> Response:
     desk = desk_of(request)
     signed_in, summary, owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
-    session = desk.remote.live.get(number)
+    session = await desk.remote.session(number)
     if session is None or session.state not in (
         *LIVE_STATES,
         SessionState.REDEEMED,
@@ -212,8 +261,7 @@ async def live_page(request: Request, number: str) -> Response:
         return desk.pages.render(
             request, "console/session_over.html", 409, signed_in=signed_in, summary=summary
         )
-    await desk.relay.relay_for(session)
-    ticket = _control_ticket(desk, signed_in, number)
+    ticket = await _control_ticket(desk, signed_in, number)
     return desk.pages.render(
         request,
         "console/live.html",

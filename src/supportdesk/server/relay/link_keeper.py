@@ -22,12 +22,17 @@ from starlette.websockets import WebSocket
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.consent import RenderedConsent
 from supportdesk.domain.customer_link import CustomerLink, LinkPhase, LinkPolicy
-from supportdesk.domain.support_session import EndReason
+from supportdesk.domain.support_session import SYSTEM_ACTOR, EndReason
+from supportdesk.domain.utc import iso_utc
 from supportdesk.link.frames import encode_control
 
 log = logging.getLogger(__name__)
 
 HEARTBEAT_SECONDS = 1.0
+SEEN_EVERY = 10
+"""Heartbeats between two notes in the session's snapshot that the link is alive: a
+node taking the session over counts the gap from the last note (at most this many
+seconds too long, which errs towards asking for consent again)."""
 HEARTBEAT = encode_control({"type": "heartbeat"})
 
 
@@ -47,12 +52,19 @@ class KeptRelay(Protocol):
 
     async def publish(self) -> None: ...
 
+    async def keep_link(self) -> None:
+        """Store the link's facts in the session's snapshot (for another node)."""
+        ...
+
 
 class LinkKeeper:
     """The customer link of one session, across the sockets it comes and goes on."""
 
-    def __init__(self, relay: KeptRelay, policy: LinkPolicy, silence: float) -> None:
+    def __init__(
+        self, relay: KeptRelay, policy: LinkPolicy, silence: float, node: str = "local"
+    ) -> None:
         self.relay = relay
+        self.node = node  # named in the audit when this node takes a session over
         self.policy = policy
         self.silence = silence  # seconds without a word after which the link is dead
         self.link: CustomerLink | None = None  # from consent on
@@ -107,8 +119,12 @@ class LinkKeeper:
         """Send a heartbeat a second (never recorded); close the socket (4408) once a
         side that sends heartbeats has been silent past the limit: a black hole that
         TCP has not noticed."""
+        beats = 0
         while True:
             await asyncio.sleep(HEARTBEAT_SECONDS)
+            beats += 1
+            if beats % SEEN_EVERY == 0 and self.link is not None:
+                await self.relay.keep_link()
             silent = time.monotonic() - self._last_heard > self.silence
             if silent and self._heartbeats:
                 log.info("customer link silent: closing it", extra={"session": self.relay.number})
@@ -123,7 +139,24 @@ class LinkKeeper:
         """The customer said "Ja": from now on a dropped link is waited for."""
         self.link = CustomerLink(self.relay.number, self.policy)
         self._secret = self.link.new_secret()
+        await self.relay.keep_link()
         await self.send_secret()
+
+    async def adopt(self, link: CustomerLink) -> None:
+        """Take up the link of a session another node served: lost, its grace counted
+        from when it was last known alive; resumable with the customer's secret (which
+        this node never learns: the customer's side keeps the one it has)."""
+        self.link = link
+        await self.relay.audit(
+            AuditRecord(
+                self.relay.clock(),
+                "session.taken_over",
+                SYSTEM_ACTOR,
+                self.relay.number,
+                {"node": self.node, "lost_since": iso_utc(link.lost_since or self.relay.clock())},
+            )
+        )
+        self._grace = asyncio.create_task(self._wait_out_the_grace(link))
 
     async def dropped(self, live: bool) -> None:
         """The socket is gone. A live, consented session waits out the grace; before
@@ -135,10 +168,18 @@ class LinkKeeper:
         await self.relay.audit(*link.lost(self.relay.clock()))
         self.relay.record_link(link.phase.value)
         self._grace = asyncio.create_task(self._wait_out_the_grace(link))
+        await self.relay.keep_link()
         await self.relay.publish()
 
     async def _wait_out_the_grace(self, link: CustomerLink) -> None:
-        await asyncio.sleep(link.policy.grace.total_seconds())
+        # The grace counts from when the link was lost, maybe on another node; a sleep
+        # may wake a little before the wall clock agrees, so ask until it does.
+        lost_since = link.lost_since or self.relay.clock()
+        while not link.grace_over(self.relay.clock()):
+            left = link.policy.grace - (self.relay.clock() - lost_since)
+            await asyncio.sleep(max(0.05, left.total_seconds()))
+            if link.phase is not LinkPhase.LOST:
+                return
         if link.grace_over(self.relay.clock()):
             await self.relay.end(EndReason.CONNECTION_LOST)
 
@@ -150,6 +191,7 @@ class LinkKeeper:
         self.stop_grace()
         await self.relay.audit(*link.restored(self.relay.clock()))
         self.relay.record_link(link.phase.value)
+        await self.relay.keep_link()
         await self.send_secret()
 
     async def renewed(self, shown: RenderedConsent) -> None:
@@ -157,6 +199,7 @@ class LinkKeeper:
         assert link is not None
         await self.relay.audit(*link.renewed(self.relay.clock(), shown))
         self.relay.record_link(link.phase.value)
+        await self.relay.keep_link()
 
     async def send_secret(self) -> None:
         """Send the session's resume secret (again after every resume). It stays the

@@ -29,7 +29,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -47,6 +47,7 @@ from supportdesk.domain.consent import (
     consent_text,
 )
 from supportdesk.domain.customer_link import LinkPolicy
+from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_session import (
     CUSTOMER_ACTOR,
     LIVE_STATES,
@@ -81,6 +82,7 @@ from supportdesk.server.recordings.session_recording import (
     held_notice,
 )
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
+from supportdesk.server.relay.handover import adopt_link, keep_link_facts
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
 from supportdesk.server.relay.link_keeper import LinkKeeper
 from supportdesk.server.relay.link_rules import (
@@ -164,7 +166,8 @@ class SessionRelay:
         self._consent_shown: RenderedConsent | None = None
         self._video_owed = 0  # video bytes taken, credit not yet returned
         self._pointer = PointerGate()
-        self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout)
+        self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout, remote.sessions.node)
+        self.stepped_aside = False  # this node let the session go on elsewhere
         self.language = Language.DE
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
@@ -275,7 +278,9 @@ class SessionRelay:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             try:
-                if not self.session.is_terminal:
+                if self.stepped_aside:
+                    self.applet = None
+                elif not self.session.is_terminal:
                     self.applet = None
                     await self.keeper.dropped(self.session.state in LIVE_STATES)
                 else:
@@ -301,6 +306,13 @@ class SessionRelay:
 
     async def audit(self, *records: AuditRecord) -> None:
         await self.remote.audit.record(*records)
+
+    async def keep_link(self) -> None:
+        await keep_link_facts(self)
+
+    async def adopt(self, facts: LinkFacts) -> None:
+        """Take up a session another node served (``relay/handover.py``)."""
+        await adopt_link(self, facts)
 
     def record_link(self, phase: str) -> None:
         self.recording.control("relay", {"type": "link", "state": phase})
@@ -631,7 +643,7 @@ class SessionRelay:
         name: str,
         actor: str,
         may_end: bool,
-        mint_viewer_ticket: Callable[[], str],
+        mint_viewer_ticket: Callable[[], Awaitable[str]],
         owner: bool = False,
     ) -> None:
         self.consoles.add(socket)
@@ -652,7 +664,7 @@ class SessionRelay:
                     await self.end(EndReason.AGENT)
                 elif kind == "viewer_ticket":
                     await socket.send_json(
-                        {"type": "viewer_ticket", "ticket": mint_viewer_ticket()}
+                        {"type": "viewer_ticket", "ticket": await mint_viewer_ticket()}
                     )
                 elif kind == "screen":
                     await self.to_applet(
@@ -727,6 +739,8 @@ class SessionRelay:
     # -- the end -------------------------------------------------------------------------
 
     async def end(self, reason: EndReason) -> None:
+        if self.stepped_aside:
+            return  # the session goes on elsewhere: not this node's to end
         if not self.session.is_terminal:
             with contextlib.suppress(KeyError, SessionError):
                 await self.remote.apply(self.number, Ended(self.clock(), reason))
@@ -750,15 +764,38 @@ class SessionRelay:
             await self.to_applet({"type": "end", "reason": final["end_reason"]})
             await self.recording.finish()
             self.video.close()
-            sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
-            sockets += [v.socket for v in self.video.viewers]
-            if self.applet is not None:
-                sockets.append(self.applet)
-            for socket in sockets:
+            for socket in self._sockets():
                 with contextlib.suppress(Exception):
                     await socket.close(code=1000, reason="session ended")
         finally:
             self._closed.set()
+
+    async def step_aside(self, *, clean: bool) -> None:
+        """Let the session go on without this node: the node is stopping (``clean``:
+        the recording's segment is sealed) or another node holds the session now (not
+        clean: nothing more is written here). Every socket closes with 1012, so each
+        side reconnects to whichever node serves the session next."""
+        if self.ended.is_set():
+            return
+        self.stepped_aside = True
+        self.ended.set()
+        self.keeper.stop_grace()
+        try:
+            if clean:
+                await self.recording.finish()
+            self.video.close()
+            for socket in self._sockets():
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1012, reason="served by another node")
+        finally:
+            self._closed.set()
+
+    def _sockets(self) -> list[WebSocket]:
+        sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
+        sockets += [v.socket for v in self.video.viewers]
+        if self.applet is not None:
+            sockets.append(self.applet)
+        return sockets
 
 
 def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:

@@ -4,14 +4,21 @@ Browsers cannot set headers on a WebSocket upgrade, and the SameSite=Strict logi
 cookie is not a proof of intent, so the console page asks for a ticket first: short
 lived, single use, bound to the agent, the session and the socket's purpose, and
 carrying the login it was minted for, so the socket can end with that login
-(``server/agent_sockets.py``).
+(``server/agent_sockets.py``). The tickets live on the bus, so a ticket minted by one
+node of a cluster opens the socket on whichever node serves the session.
 """
 
 from __future__ import annotations
 
-import secrets
-from dataclasses import dataclass
+import json
+import logging
+from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
+
+from supportdesk.bus import Tickets
+from supportdesk.domain.utc import iso_utc, parse_utc
+
+log = logging.getLogger(__name__)
 
 TICKET_LIFETIME = timedelta(seconds=60)
 
@@ -26,32 +33,37 @@ class Ticket:
 
 
 class SocketTickets:
-    def __init__(self, lifetime: timedelta = TICKET_LIFETIME) -> None:
+    def __init__(self, store: Tickets, lifetime: timedelta = TICKET_LIFETIME) -> None:
+        self.store = store
         self.lifetime = lifetime
-        self._tickets: dict[str, Ticket] = {}
 
-    def issue(
+    async def issue(
         self, agent_id: int, number: str, purpose: str, now: datetime, login: str = ""
     ) -> str:
-        self._forget_expired(now)
-        token = secrets.token_urlsafe(24)
-        self._tickets[token] = Ticket(agent_id, number, purpose, now + self.lifetime, login)
-        return token
+        """A fresh ticket (BusUnavailable if the cluster's Redis is away)."""
+        ticket = Ticket(agent_id, number, purpose, now + self.lifetime, login)
+        value = {**asdict(ticket), "expires_at": iso_utc(ticket.expires_at)}
+        return await self.store.issue(json.dumps(value), self.lifetime.total_seconds())
 
-    def take_ticket(self, token: str, number: str, purpose: str, now: datetime) -> Ticket | None:
+    async def take_ticket(
+        self, token: str, number: str, purpose: str, now: datetime
+    ) -> Ticket | None:
         """The ticket if it is valid for this socket; spent either way."""
-        ticket = self._tickets.pop(token, None)
-        if ticket is None or ticket.expires_at <= now:
+        value = await self.store.take(token) if token else None
+        if value is None:
             return None
-        if ticket.number != number or ticket.purpose != purpose:
+        try:
+            data = json.loads(value)
+            ticket = Ticket(
+                int(data["agent_id"]),
+                str(data["number"]),
+                str(data["purpose"]),
+                parse_utc(data["expires_at"]),
+                str(data.get("login", "")),
+            )
+        except (KeyError, TypeError, ValueError):
+            log.warning("unreadable socket ticket refused")
+            return None
+        if ticket.expires_at <= now or ticket.number != number or ticket.purpose != purpose:
             return None
         return ticket
-
-    def take(self, token: str, number: str, purpose: str, now: datetime) -> int | None:
-        """The agent id if the ticket is valid for this socket; spent either way."""
-        ticket = self.take_ticket(token, number, purpose, now)
-        return ticket.agent_id if ticket else None
-
-    def _forget_expired(self, now: datetime) -> None:
-        for token in [t for t, v in self._tickets.items() if v.expires_at <= now]:
-            del self._tickets[token]
