@@ -10,6 +10,7 @@ the support program's way stays open until then. Any bad token gets the portal's
 from __future__ import annotations
 
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -76,7 +77,9 @@ async def browser_share(
         request,
         "browser_share.html",
         token=join_token.strip(),
-        link_path=LINK_PATH,
+        # The number in the query lets a load balancer send every socket of the
+        # session to the node that serves it (deploy/haproxy.cfg).
+        link_path=f"{LINK_PATH}?{urlencode({'session': str(session.consultation_number)})}",
         consultation_number=str(session.consultation_number),
         verification_code=str(session.verification_code),
         agent_name=agent_name,
