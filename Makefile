@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 
-.PHONY: run setup test lint typecheck unit test-deps messages bench clean
+.PHONY: run setup test lint typecheck unit test-deps messages bench cluster clean
 
 run: setup
 	$(BIN)/supportdesk db upgrade
@@ -55,6 +55,11 @@ bench: setup test-deps
 	$(BIN)/python -m bench.recording --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.browser_share --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.resume --markdown docs/benchmarks.md
+
+# Three nodes and HAProxy on loopback, on the PostgreSQL and Redis configured by
+# SUPPORTDESK_DATABASE_URL and SUPPORTDESK_BUS_REDIS_URL (default: the local ones).
+cluster: setup test-deps
+	$(BIN)/python -m scripts.make_cluster
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite drives for real (a virtual X display,
-# a terminal to type into, a browser, Redis for the bus), but only those that are missing.
+# a terminal to type into, a browser, Redis for the bus,
+# HAProxy in front of the cluster tests' nodes), but only those that are missing.
 set -euo pipefail
 
 declare -A wanted=(
@@ -14,6 +15,7 @@ declare -A wanted=(
   [chromium]=chromium
   [redis-server]=redis-server
   [redis-cli]=redis-tools
+  [haproxy]=haproxy
 )
 missing=()
 for command in "${!wanted[@]}"; do

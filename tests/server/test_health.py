@@ -16,6 +16,7 @@ async def test_healthz_and_readyz(client: httpx.AsyncClient) -> None:
     ready = await client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "ok"
+    assert ready.json()["node"] == "127.0.0.1:8080"  # [cluster] node_id unset: host:port
 
 
 async def test_readyz_fails_on_an_unmigrated_database(

@@ -1,0 +1,1 @@
+"""Set-up and operations helpers run from the repository: install, cluster, HAProxy."""

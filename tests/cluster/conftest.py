@@ -1,0 +1,15 @@
+"""Cluster tests run real nodes on PostgreSQL and Redis behind HAProxy: marked postgres."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.path.is_relative_to(HERE):
+            item.add_marker(pytest.mark.postgres)
