@@ -20,15 +20,19 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from supportdesk.config import Settings
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.recording import RecordingReader, VerificationReport, verify
-from supportdesk.recording.export import ExportResult, Progress, export_mp4
+from supportdesk.recording import VerificationReport, verify
+from supportdesk.recording.export import ExportResult, Progress
 from supportdesk.recording.reader import Problem
 from supportdesk.recording.retention import RecordingOnFile, Verdict, decide, purge
+from supportdesk.recording.segment_export import export_segments
+from supportdesk.recording.segmented import SegmentedRecording
+from supportdesk.recording.segments import SegmentFacts, check_links
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.recordings import (
     RecordingEntry,
     Recordings,
     RecordingState,
+    SegmentEntry,
     UnknownRecording,
 )
 
@@ -43,8 +47,9 @@ __all__ = [
     "UnknownRecording",
 ]
 
-# The relay's audit entry at the end of a recorded session carries the final hash.
-FINISHED_EVENTS = ("recording_finished",)
+# The relay's audit entries at the end of a segment carry its final hash: finished
+# cleanly, or closed by the node that took the session over (its writer had died).
+FINISHED_EVENTS = ("recording_finished", "recording_interrupted")
 MIN_REASON_LENGTH = 10
 
 MasterKey = Callable[[], bytes]
@@ -76,14 +81,23 @@ class CheckOutcome:
     entry: RecordingEntry
     check: Check
     audited_hash: str | None
+    """The audited final hash of the segment the outcome is about (the last if all fine)."""
     report: VerificationReport | None
+    """The report of that segment (None if it was not read)."""
     detail: str
+    segment: int | None = None
+    """The segment that fails (None when the outcome is about the whole)."""
+    reports: tuple[VerificationReport, ...] = ()
+    """Every segment's report, in order, as far as they were read."""
 
     def audit_data(self) -> dict[str, object]:
         data: dict[str, object] = {"result": self.check.name.lower(), "detail": self.detail}
         if self.report is not None:
             data["chunks_ok"] = self.report.chunks_ok
             data["first_bad_chunk"] = self.report.first_bad_chunk
+        if len(self.entry.segments) > 1:
+            data["segments"] = len(self.entry.segments)
+            data["segment"] = self.segment
         return data
 
 
@@ -139,54 +153,130 @@ class RecordingArchive:
             return await Recordings(db).require(number)
 
     async def audited_final_hash(self, number: str) -> str | None:
-        """The final hash the relay wrote into the audit trail at the session's end."""
-        found = None
+        """The final hash of the last segment in the audit trail (the end of the chain)."""
+        hashes = await self.audited_hashes(number)
+        return hashes[max(hashes)] if hashes else None
+
+    async def audited_hashes(self, number: str) -> dict[int, str]:
+        """Segment -> the final hash the relay wrote into the audit trail at its end."""
+        found: dict[int, str] = {}
         for entry in await self._audit.for_subject(number):
             if entry.event_type in FINISHED_EVENTS and entry.data.get("final_hash"):
-                found = str(entry.data["final_hash"])
+                segment = entry.data.get("segment", 1)
+                found[segment if isinstance(segment, int) else 1] = str(entry.data["final_hash"])
         return found
 
     def path_of(self, entry: RecordingEntry) -> Path:
         return entry.path(self.directory)
 
+    def paths_of(self, entry: RecordingEntry) -> builtins.list[Path]:
+        """Every segment's file, in order."""
+        return [s.path(self.directory) for s in entry.segments]
+
     # -- verify ---------------------------------------------------------------------
 
     async def check(self, number: str) -> CheckOutcome:
-        """Every chunk, the chain, and the end of the chain against the audit trail."""
+        """Every segment: each chunk, the chain, its end against the audit trail; then
+        the links between the segments."""
         entry = await self.get(number)
-        audited = await self.audited_final_hash(number)
+        audited = await self.audited_hashes(number)
         if entry.state is RecordingState.PURGED:
-            return CheckOutcome(entry, Check.PURGED, audited, None, "purged, nothing to check")
-        path = self.path_of(entry)
-        if not path.exists():
-            return CheckOutcome(entry, Check.MISSING, audited, None, f"{path} does not exist")
-        if audited and entry.final_hash and audited != entry.final_hash:
+            last = audited.get(entry.last.segment)
+            return CheckOutcome(entry, Check.PURGED, last, None, "purged, nothing to check")
+        key = self._master_key()
+        reports: list[VerificationReport] = []
+        facts: list[SegmentFacts] = []
+        multi = len(entry.segments) > 1
+        for position, segment in enumerate(entry.segments):
+            is_last = position == len(entry.segments) - 1
+            outcome = await self._check_segment(entry, segment, audited, key, is_last, reports)
+            if outcome is not None:
+                return outcome
+            report = reports[-1]
+            assert report.final_hash is not None
+            final_hash = bytes.fromhex(report.final_hash)
+            facts.append(SegmentFacts(segment.segment, report.previous_hash, final_hash))
+        problem = check_links(facts)
+        if problem is not None:
+            at = min(problem.segment, len(reports)) - 1
             return CheckOutcome(
                 entry,
-                Check.REGISTER_MISMATCH,
-                audited,
-                None,
-                f"audit trail {audited[:16]}…, register {entry.final_hash[:16]}…",
+                Check.DAMAGED,
+                audited.get(problem.segment),
+                reports[at],
+                problem.detail,
+                problem.segment,
+                tuple(reports),
             )
-        key = self._master_key()
+        final = reports[-1]
+        if final.problem is Problem.TRUNCATED:
+            label = f"segment {entry.last.segment}: " if multi else ""
+            return CheckOutcome(
+                entry, Check.UNFINISHED, None, final, label + _describe(final), None, tuple(reports)
+            )
+        if entry.ended_at is None or entry.last.segment not in audited:
+            check = Check.UNFINISHED if entry.ended_at is None else Check.NOT_AUDITED
+            detail = (
+                _describe_all(reports)
+                if check is Check.UNFINISHED
+                else "the session ended without an audited hash"
+            )
+            return CheckOutcome(entry, check, None, final, detail, None, tuple(reports))
+        detail = _describe_all(reports) if multi else _describe(final)
+        return CheckOutcome(
+            entry, Check.INTACT, audited[entry.last.segment], final, detail, None, tuple(reports)
+        )
+
+    async def _check_segment(
+        self,
+        entry: RecordingEntry,
+        segment: SegmentEntry,
+        audited_hashes: dict[int, str],
+        key: bytes,
+        is_last: bool,
+        reports: builtins.list[VerificationReport],
+    ) -> CheckOutcome | None:
+        """One segment's checks; appends its report, or returns what fails."""
+        label = f"segment {segment.segment}: " if len(entry.segments) > 1 else ""
+        audited = audited_hashes.get(segment.segment)
+
+        def fail(check: Check, detail: str, report: VerificationReport | None) -> CheckOutcome:
+            return CheckOutcome(
+                entry, check, audited, report, label + detail, segment.segment, tuple(reports)
+            )
+
+        path = segment.path(self.directory)
+        if not await asyncio.to_thread(path.exists):
+            return fail(Check.MISSING, f"{path} does not exist", None)
+        if audited and segment.final_hash and audited != segment.final_hash:
+            detail = f"audit trail {audited[:16]}…, register {segment.final_hash[:16]}…"
+            return fail(Check.REGISTER_MISMATCH, detail, None)
         report = await asyncio.to_thread(verify, path, key, audited)
         if report.problem is Problem.WRONG_MASTER_KEY:
-            return CheckOutcome(entry, Check.WRONG_MASTER_KEY, audited, report, report.detail)
+            return fail(Check.WRONG_MASTER_KEY, report.detail, report)
+        reports.append(report)
         if report.problem is not None:
-            if report.problem is Problem.TRUNCATED and entry.ended_at is None and not audited:
-                # A recording whose writer died (crash, SIGKILL) ends in a partial chunk.
-                return CheckOutcome(entry, Check.UNFINISHED, audited, report, _describe(report))
-            return CheckOutcome(entry, Check.DAMAGED, audited, report, _describe(report))
+            unfinished = segment.ended_at is None and not audited and is_last
+            if report.problem is Problem.TRUNCATED and unfinished:
+                # A recording whose writer died (crash, SIGKILL) ends in a partial chunk:
+                # unfinished, once the links to the segments before it hold.
+                return None
+            return fail(Check.DAMAGED, _describe(report), report)
         if report.consultation_number != entry.consultation_number:
             detail = f"the file belongs to consultation {report.consultation_number}"
-            return CheckOutcome(entry, Check.DAMAGED, audited, report, detail)
-        if audited is None:
-            if entry.ended_at is None:
-                return CheckOutcome(entry, Check.UNFINISHED, None, report, _describe(report))
-            return CheckOutcome(
-                entry, Check.NOT_AUDITED, None, report, "the session ended without an audited hash"
-            )
-        return CheckOutcome(entry, Check.INTACT, audited, report, _describe(report))
+            return fail(Check.DAMAGED, detail, report)
+        if report.segment != segment.segment:
+            detail = f"the file is segment {report.segment}, registered as {segment.segment}"
+            return fail(Check.DAMAGED, detail, report)
+        if audited is None and not is_last:
+            return fail(Check.NOT_AUDITED, "the segment ended without an audited hash", report)
+        if (
+            segment.previous_hash is not None
+            and report.previous_hash.hex() != segment.previous_hash
+        ):
+            detail = "the file's link to the previous segment differs from the register"
+            return fail(Check.DAMAGED, detail, report)
+        return None
 
     async def verify(self, number: str, actor: str, now: datetime) -> CheckOutcome:
         outcome = await self.check(number)
@@ -210,17 +300,17 @@ class RecordingArchive:
         """Render a channel (default: the first screen channel) to MP4; audited once done.
 
         A browser's recorded video is remuxed (or re-encoded where MP4 cannot hold it).
+        Every segment is exported, in order, with its gaps (``ExportResult.gaps``).
         """
         entry = await self.readable(number)
         key = self._master_key()
 
         def run() -> tuple[int, ExportResult]:
-            with RecordingReader(self.path_of(entry), key) as reader:
+            with SegmentedRecording.open(self.paths_of(entry), key) as recording:
                 chosen = channel
                 if chosen is None:
-                    channels = sorted(reader.index.channel_starts)
-                    chosen = channels[0] if channels else 1
-                return chosen, export_mp4(reader, chosen, out, progress=progress)
+                    chosen = recording.first_channel() or 1
+                return chosen, export_segments(recording, chosen, out, progress=progress)
 
         chosen, result = await asyncio.to_thread(run)
         await self._audit.record(
@@ -253,7 +343,11 @@ class RecordingArchive:
         entries = await self.list(include_purged=False)
         on_file = [
             RecordingOnFile(
-                e.consultation_number, self.path_of(e), self._ended(e, now), e.legal_hold
+                e.consultation_number,
+                self.path_of(e),
+                self._ended(e, now),
+                e.legal_hold,
+                tuple(self.paths_of(e)[1:]),
             )
             for e in entries
         ]
@@ -270,6 +364,8 @@ class RecordingArchive:
                     "retention_days": self.retention.days,
                     "file_found": result.destroyed,
                 }
+                if result.recording.more_paths:
+                    data["segments"] = len(result.recording.paths)
                 if result.error is not None:
                     data["error"] = result.error
                 event = "recording_purged" if result.error is None else "recording_purge_failed"
@@ -306,15 +402,17 @@ class RecordingArchive:
         )
         return entry
 
-    def open_reader(self, entry: RecordingEntry) -> RecordingReader:
-        return RecordingReader(self.path_of(entry), self._master_key())
+    def open_recording(self, entry: RecordingEntry) -> SegmentedRecording:
+        """Every segment open for reading, on one timeline (file work: use a thread)."""
+        return SegmentedRecording.open(self.paths_of(entry), self._master_key())
 
     async def readable(self, number: str) -> RecordingEntry:
         entry = await self.get(number)
         if entry.state is RecordingState.PURGED:
             raise RecordingGone(f"the recording of {number} was purged")
-        if not self.path_of(entry).exists():
-            raise RecordingGone(f"the recording of {number} is missing: {self.path_of(entry)}")
+        for path in self.paths_of(entry):
+            if not await asyncio.to_thread(path.exists):
+                raise RecordingGone(f"the recording of {number} is missing: {path}")
         return entry
 
 
@@ -325,6 +423,14 @@ def _describe(report: VerificationReport) -> str:
     where = f" at chunk {report.first_bad_chunk}" if report.first_bad_chunk is not None else ""
     detail = "" if report.detail == report.problem.value else f": {report.detail}"
     return f"{report.problem.value}{where}{detail} ({report.chunks_ok} chunks good)"
+
+
+def _describe_all(reports: builtins.list[VerificationReport]) -> str:
+    if len(reports) == 1:
+        return _describe(reports[0])
+    chunks = sum(r.chunks_ok for r in reports)
+    records = sum(r.records for r in reports)
+    return f"{len(reports)} segments, linked; {chunks} chunks, {records} records"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -18,6 +18,7 @@ from typing import Literal
 import numpy as np
 
 from supportdesk.recording import RecordingWriter, RecordKind, encode_keyframe
+from supportdesk.recording.format import NO_LINK
 from supportdesk.rfb import PixelFormat, Rect, RFBServerConnection
 from tests.rfb import viewer as v
 
@@ -88,13 +89,21 @@ def record_session(
     height: int = 96,
     keyframe_encoding: Literal["tight", "raw"] = "tight",
     number: str = "BN-2026-4821-7730-8",
+    start: datetime = START,
+    segment: int = 1,
+    previous_hash: bytes = NO_LINK,
+    crash: bool = False,
 ) -> SyntheticSession:
+    """``segment`` > 1 continues the segment that ended in ``previous_hash``; ``crash``
+    leaves the file as a killed writer does after its last tick (no FINAL chunk)."""
     session = SyntheticSession(path, width, height)
-    writer = RecordingWriter.create(path, number, master_key, START)
+    writer = RecordingWriter.create(
+        path, number, master_key, start, segment=segment, previous_hash=previous_hash
+    )
     conn = RFBServerConnection(width, height, "customer-pc")
 
     def at(us: int) -> datetime:
-        return START + timedelta(microseconds=us)
+        return start + timedelta(microseconds=us)
 
     def s2c(us: int) -> None:
         data = conn.data_to_send()
@@ -148,6 +157,11 @@ def record_session(
         us += step_ms * 1000
         if writer.flush_due(at(us)):
             writer.tick(at(us))
+    if crash:
+        writer.tick(at(end))
+        session.final_hash = writer.chain_hash
+        writer.abort()
+        return session
     session.final_hash = writer.close(at(end))
     return session
 

@@ -48,6 +48,8 @@ class ExportResult:
     """``rendered`` (RFB), ``remuxed`` (recorded video, not re-encoded) or ``re-encoded``."""
     source_codec: str = ""
     """For recorded video: the browser's WebCodecs codec string."""
+    gaps: tuple[tuple[int, int], ...] = ()
+    """(from, to) µs where nothing was recorded between two segments (a node's death)."""
 
 
 def export_mp4(

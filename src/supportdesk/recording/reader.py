@@ -25,6 +25,7 @@ from .format import (
     CHUNK_HEADER_SIZE,
     FILE_HEADER_SIZE_V1,
     MAX_FILE_HEADER_SIZE,
+    NO_LINK,
     ChunkHeader,
     FileHeader,
     Record,
@@ -259,6 +260,10 @@ class VerificationReport:
     final_hash: str | None
     """Hex hash of the last good chunk: compare with the audit trail."""
     closed_cleanly: bool
+    segment: int = 1
+    """The segment number in the file header."""
+    previous_hash: bytes = NO_LINK
+    """The previous segment's final hash the file header carries (zeros for segment 1)."""
 
     @property
     def ok(self) -> bool:
@@ -298,6 +303,8 @@ def verify(
             duration_us=last_us,
             final_hash=final.hex() if final is not None else None,
             closed_cleanly=reader.closed_cleanly if reader and problem is None else False,
+            segment=reader.segment if reader else 1,
+            previous_hash=reader.previous_hash if reader else NO_LINK,
         )
 
     try:

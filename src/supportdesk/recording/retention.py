@@ -37,6 +37,12 @@ class RecordingOnFile:
     path: Path
     ended_at: datetime | None
     legal_hold: bool = False
+    more_paths: tuple[Path, ...] = ()
+    """The files of its later segments (a session taken over by another node)."""
+
+    @property
+    def paths(self) -> tuple[Path, ...]:
+        return (self.path, *self.more_paths)
 
 
 class Verdict(Enum):
@@ -90,13 +96,17 @@ class PurgeResult:
 
 
 def purge(decisions: Iterable[RetentionDecision]) -> list[PurgeResult]:
-    """Destroy key and file of every recording decided PURGE; errors are reported, not raised."""
+    """Destroy key and file of every recording decided PURGE (all its segments); errors
+    are reported, not raised."""
     results: list[PurgeResult] = []
     for decision in decisions:
         if not decision.purge:
             continue
-        try:
-            results.append(PurgeResult(decision.recording, destroy(decision.recording.path)))
-        except OSError as exc:
-            results.append(PurgeResult(decision.recording, False, str(exc)))
+        destroyed, errors = False, []
+        for path in decision.recording.paths:  # every segment, even after one failed
+            try:
+                destroyed = destroy(path) or destroyed
+            except OSError as exc:
+                errors.append(f"{path.name}: {exc}" if decision.recording.more_paths else str(exc))
+        results.append(PurgeResult(decision.recording, destroyed, "; ".join(errors) or None))
     return results

@@ -189,7 +189,7 @@ class Recordings:
     async def finish(
         self,
         number: str,
-        final_hash: str,
+        final_hash: str | None,
         ended_at: datetime,
         size: int,
         *,
@@ -197,7 +197,8 @@ class Recordings:
         interrupted: bool = False,
     ) -> None:
         """The segment was closed with this final hash: cleanly, or after its writer
-        died (``interrupted``: the hash of its last good chunk)."""
+        died (``interrupted``: the hash of its last good chunk, None if it could not be
+        read at all)."""
         await self._update(
             number,
             segment,

@@ -19,7 +19,9 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.config import ConfigError
 from supportdesk.domain.agent_accounts import Permission
-from supportdesk.recording import RecordingError, RecordingReader
+from supportdesk.i18n import N_
+from supportdesk.recording import RecordingError
+from supportdesk.recording.segmented import SegmentedRecording
 from supportdesk.recording.timeline import Mark, MarkKind, timeline
 from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
@@ -125,7 +127,9 @@ async def player(request: Request, number: str) -> Response:
     archive = _archive(desk)
     try:
         entry = await archive.readable(number)
-        marks, channels, duration = await asyncio.to_thread(_read_marks, archive, entry)
+        marks, channels, duration = await asyncio.to_thread(
+            _read_marks, archive, entry, desk.pages.gettext_for(request)
+        )
     except (UnknownRecording, RecordingGone, RecordingError, ConfigError):
         return await _list_page(request, signed_in, 410, (number, "gone"))
     # Each viewer connection of the session is its own channel (a reconnect, a
@@ -163,6 +167,8 @@ async def player(request: Request, number: str) -> Response:
 
 
 def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
+    if mark.who == SYSTEM:  # a gap between two segments, worded when it was read
+        return mark.text
     # Consent and permission marks list capability codes: show the console's words.
     if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.PAUSE, MarkKind.RESUME) and (
         mark.text
@@ -175,6 +181,8 @@ def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
 
 def _who(mark: Mark, gettext: Callable[[str], str]) -> str:
     # A customer's chat line carries no name (it is never recorded): say who it was.
+    if mark.who == SYSTEM:
+        return gettext("Server")
     return gettext("Customer") if mark.who == "customer" else mark.who
 
 
@@ -185,20 +193,32 @@ class ShownChannel:
     video: bool = False  # a browser's encoded screen, not RFB
 
 
-def _channels(reader: RecordingReader) -> list[ShownChannel]:
-    starts = reader.index.channel_starts
-    return [
-        ShownChannel(
-            c,
-            clock_text(reader.index.entries[starts[c]].header.first_us),
-            reader.index.is_video(c),
+SYSTEM = "system"
+"""Who a gap mark is from: the server, not a person in the session."""
+GAP_TEXT = N_("Recording interrupted: the session moved to another server")
+SEGMENT_TEXT = N_("Recording continues (part %(n)s)")
+
+
+def _gap_marks(recording: SegmentedRecording, gettext: Callable[[str], str]) -> list[Mark]:
+    """A gap between two segments (a node died) as a pause and a resume on the timeline."""
+    marks: list[Mark] = []
+    for (start, end), span in zip(recording.gaps, recording.spans[1:], strict=True):
+        marks.append(Mark(start, MarkKind.PAUSE, gettext(GAP_TEXT), SYSTEM))
+        marks.append(
+            Mark(end, MarkKind.RESUME, gettext(SEGMENT_TEXT) % {"n": span.segment}, SYSTEM)
         )
-        for c in reader.index.channels
-    ]
+    return marks
 
 
 def _read_marks(
-    archive: RecordingArchive, entry: RecordingEntry
+    archive: RecordingArchive, entry: RecordingEntry, gettext: Callable[[str], str]
 ) -> tuple[list[Mark], list[ShownChannel], int]:
-    with archive.open_reader(entry) as reader:
-        return list(timeline(reader.events())), _channels(reader), reader.duration_us
+    with archive.open_recording(entry) as recording:
+        marks = sorted(
+            [*timeline(recording.events()), *_gap_marks(recording, gettext)],
+            key=lambda m: m.at_us,
+        )
+        channels = [
+            ShownChannel(c.channel, clock_text(c.first_us), c.video) for c in recording.channels()
+        ]
+        return marks, channels, recording.duration_us

@@ -14,6 +14,14 @@ answers with ``start`` (a new feed: the page starts a new noVNC), ``state``,
 ``caught_up`` (everything up to the position has been sent), ``end``, and
 ``damaged`` (a chunk failed its check: playback stops there). What
 noVNC sends is read and ignored: nothing reaches a live session.
+
+A recording in several segments (the session moved to another node when its
+server died) plays as one: positions are on the whole timeline
+(:class:`SegmentedRecording`), and when one segment's feed runs out the next
+segment's feed follows with its own ``start`` (a fresh noVNC: each segment's
+screen is a stream of its own) once playback reaches that segment's start; the
+gap between them shows the last picture, and the timeline marks it. Every state
+message carries ``segment``, the segment shown.
 """
 
 from __future__ import annotations
@@ -23,13 +31,15 @@ import contextlib
 import json
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from supportdesk.config import ConfigError
 from supportdesk.domain.agent_accounts import Permission, may
-from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError, RecordingReader
+from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError
 from supportdesk.recording.playback_clock import PlaybackClock
+from supportdesk.recording.segmented import SegmentedRecording
 from supportdesk.recording.video_feed import VideoFeed
 from supportdesk.recording_archive import RecordingArchive, RecordingGone
 from supportdesk.server.agent_sockets import agent_for_socket, while_signed_in
@@ -43,21 +53,50 @@ PLAYER = "player"
 _CLOSED = object()
 
 
-def first_channel(reader: RecordingReader) -> int | None:
-    channels = sorted(reader.index.channel_starts)
-    return channels[0] if channels else None
+@dataclass(frozen=True, slots=True)
+class SegmentStart:
+    """In the stream of feed messages: the next segment's feed begins at ``at_us``."""
+
+    at_us: int
+    segment: int
+
+
+Item = FeedMessage | SegmentStart
+
+
+def feed_items(
+    recording: SegmentedRecording, channel: int, video: bool, start_us: int
+) -> Iterator[Item]:
+    """The feed messages of every segment from ``start_us`` on, stamped on the whole
+    timeline, with a :class:`SegmentStart` before each later segment's. File work:
+    call ``next`` in a thread."""
+    first = recording.locate(start_us)
+    for position in range(first, len(recording.readers)):
+        reader, span = recording.readers[position], recording.spans[position]
+        chosen = recording.channel_in(position, channel, video)
+        if chosen is None:
+            continue  # no screen of this kind in this segment
+        local = max(0, start_us - span.offset_us) if position == first else 0
+        feed: PlayerFeed | VideoFeed = (
+            VideoFeed(reader, chosen, local) if video else PlayerFeed(reader, chosen, local)
+        )
+        if position != first:
+            yield SegmentStart(span.offset_us, span.segment)
+        for message in feed.messages():
+            yield FeedMessage(message.at_us + span.offset_us, message.data)
 
 
 class PlayerSession:
     """Drives one socket: feeds, pacing and the page's commands."""
 
-    def __init__(self, socket: WebSocket, reader: RecordingReader, channel: int) -> None:
+    def __init__(self, socket: WebSocket, recording: SegmentedRecording, channel: int) -> None:
         self.socket = socket
-        self.reader = reader
+        self.recording = recording
         self.channel = channel
-        self.video = reader.index.is_video(channel)
+        self.video = recording.is_video(channel)
         self.speed = 1
         self.paused = False
+        self.segment = 1
         self.commands: asyncio.Queue[object] = asyncio.Queue()
         self._loop = asyncio.get_running_loop()
 
@@ -103,16 +142,12 @@ class PlayerSession:
 
     async def _play_from(self, start_us: int) -> int | None:
         """Play one feed; returns where to seek to, or None when the socket closed."""
-        start_us = max(0, min(start_us, self.reader.duration_us))
-        feed: PlayerFeed | VideoFeed
-        if self.video:
-            feed = await asyncio.to_thread(VideoFeed, self.reader, self.channel, start_us)
-        else:
-            feed = await asyncio.to_thread(PlayerFeed, self.reader, self.channel, start_us)
-        messages = feed.messages()
+        start_us = max(0, min(start_us, self.recording.duration_us))
+        self.segment = self.recording.spans[self.recording.locate(start_us)].segment
+        items = feed_items(self.recording, self.channel, self.video, start_us)
         clock = PlaybackClock(start_us, self._now(), self.speed, paused=self.paused)
         await self._send_json("start", clock)
-        pending = await self._next(messages)
+        pending = await self._next(items)
         report_caught_up = True
         ended = False
         while True:
@@ -120,11 +155,14 @@ class PlayerSession:
             if pending is not None:
                 wait = clock.wait_for(pending.at_us, self._now())
                 if wait == 0.0:
-                    if isinstance(pending.data, str):
+                    if isinstance(pending, SegmentStart):
+                        self.segment = pending.segment
+                        await self._send_json("start", clock)
+                    elif isinstance(pending.data, str):
                         await self.socket.send_text(pending.data)
                     else:
                         await self.socket.send_bytes(pending.data)
-                    pending = await self._next(messages)
+                    pending = await self._next(items)
                     continue
             if pending is None and not ended:
                 # The end of the recording: stay there, paused, until told otherwise.
@@ -170,9 +208,9 @@ class PlayerSession:
         except TimeoutError:
             return None
 
-    async def _next(self, messages: Iterator[FeedMessage]) -> FeedMessage | None:
+    async def _next(self, items: Iterator[Item]) -> Item | None:
         # Reading and decrypting chunks is file work: off the event loop.
-        return await asyncio.to_thread(next, messages, None)
+        return await asyncio.to_thread(next, items, None)
 
     async def _send_json(self, kind: str, clock: PlaybackClock) -> None:
         await self.socket.send_text(
@@ -182,8 +220,9 @@ class PlayerSession:
                     "at_us": clock.position_us(self._now()),
                     "speed": clock.speed,
                     "paused": clock.paused,
-                    "duration_us": self.reader.duration_us,
+                    "duration_us": self.recording.duration_us,
                     "video": self.video,
+                    "segment": self.segment,
                 }
             )
         )
@@ -203,22 +242,22 @@ async def player_socket(socket: WebSocket, number: str) -> None:
     archive = RecordingArchive.from_settings(desk.settings, desk.sessions, desk.audit)
     try:
         entry = await archive.readable(number)
-        reader = await asyncio.to_thread(archive.open_reader, entry)
+        recording = await asyncio.to_thread(archive.open_recording, entry)
     except (UnknownRecording, RecordingGone, RecordingError, ConfigError) as exc:
         log.warning("player for %s refused: %s", number, exc)
         await socket.close(code=4404, reason="recording not available")
         return
     try:
-        channel = _int_param(socket.query_params.get("channel")) or first_channel(reader)
+        channel = _int_param(socket.query_params.get("channel")) or recording.first_channel()
         if channel is None:
             await socket.close(code=4404, reason="no screen in this recording")
             return
         await socket.accept()
         start = _int_param(socket.query_params.get("t")) or 0
         async with while_signed_in(desk, socket, login):
-            await PlayerSession(socket, reader, channel).run(start)
+            await PlayerSession(socket, recording, channel).run(start)
     finally:
-        reader.close()
+        recording.close()
 
 
 def _int_param(text: str | None) -> int | None:

@@ -7,6 +7,10 @@ recording file is created when the customer consents, registered in the
 audit trail (``recording_finished``, or ``recording_failed`` with the reason) in the
 same unit of work as the table's ``finish``.
 
+A node that takes a session over (its server died) simply constructs a new
+``SessionRecording`` and calls :meth:`SessionRecording.start`: the recording then
+continues in the next segment, chained to the last (:mod:`.segments`).
+
 While the recording cannot be written (disk full, permissions; or the file could
 not even be created), the session is *held* (``RecordingHalted``): the applet stops
 capturing, the input gate closes, and the applet's RFB bytes still in flight are
@@ -26,7 +30,6 @@ import asyncio
 import contextlib
 import enum
 import logging
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -44,9 +47,14 @@ from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
+from supportdesk.server.recordings.segments import (
+    finish_segment,
+    free_name,
+    next_segment,
+    register_segment,
+)
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.store.audit_log import AuditLog
-from supportdesk.store.recordings import Recordings
 
 log = logging.getLogger(__name__)
 
@@ -119,6 +127,8 @@ class SessionRecording:
         self.number = relay.number
         self.recorder: SessionRecorder | None = None
         self.path: Path | None = None
+        self.segment = 1
+        """The segment this node records (> 1 after a takeover)."""
         self.problem: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._run: asyncio.Task[None] | None = None
@@ -153,27 +163,32 @@ class SessionRecording:
                 raise RecordingUnavailable(
                     f"cannot create recording folder {place.directory}: {exc.strerror}"
                 ) from exc
-            path = _free_name(place.directory, self.number)
+            # A takeover: the session was recorded on a node that died, or handed over.
+            segment = await next_segment(
+                place.audit, place.directory, place.master_key, self.number, now
+            )
+            path = free_name(place.directory, self.number, segment.segment)
             recorder = SessionRecorder.create(
                 path,
                 self.number,
                 place.master_key,
                 place.clock,
+                segment=segment.segment,
+                previous_hash=segment.previous_hash,
                 on_unavailable=self._hold,
                 on_available=self._release,
                 probe_interval=place.probe_interval,
             )
-        except (OSError, RecordingUnavailable) as exc:
+        except (OSError, RecordingError) as exc:
             self.problem = str(exc)
             log.warning("cannot create the recording: %s", exc, extra={"session": self.number})
             return False
+        except Exception as exc:  # the register could not be read: try again later
+            self.problem = f"cannot read the register of recordings: {exc}"
+            log.exception("cannot prepare the recording", extra={"session": self.number})
+            return False
         try:
-            async with place.audit.work() as work:
-                await Recordings(work.session).register(self.number, path.name, now)
-                await work.record(
-                    AuditRecord(now, "recording_started", SYSTEM_ACTOR, self.number,
-                                {"file": path.name})
-                )  # fmt: skip
+            await register_segment(place.audit, self.number, segment, path, now)
         except Exception as exc:  # the register is part of "recorded": no row, no session
             with contextlib.suppress(RecordingError):
                 await recorder.close()
@@ -184,6 +199,7 @@ class SessionRecording:
         recorder.control({"from": "relay", **self.relay.state_message()})
         await self._catch_up(recorder)
         self.recorder, self.path, self.problem = recorder, path, None
+        self.segment = segment.segment
         self._run = asyncio.create_task(recorder.run())
         return True
 
@@ -249,13 +265,7 @@ class SessionRecording:
             if self._run is not None and self._run is not asyncio.current_task():
                 with contextlib.suppress(Exception):
                     await self._run
-        size = path.stat().st_size
-        async with self.place.audit.work() as work:
-            await Recordings(work.session).finish(self.number, final_hash, now, size)
-            await work.record(
-                AuditRecord(now, "recording_finished", SYSTEM_ACTOR, self.number,
-                            {"final_hash": final_hash, "file": path.name, "size": size})
-            )  # fmt: skip
+        await finish_segment(self.place.audit, self.number, self.segment, final_hash, path, now)
 
     async def _audit_failure(self, now: datetime, reason: str, file: str | None) -> None:
         log.error("recording failed: %s", reason, extra={"session": self.number})
@@ -423,13 +433,3 @@ class SessionRecording:
         recorder = self.recorder
         if recorder is not None and not self._finished:
             recorder.keyframe(channel, payload)
-
-
-def _free_name(directory: Path, number: str) -> Path:
-    """``<number>.sdrec``, or ``<number>.<n>.sdrec`` if an earlier attempt left a file."""
-    path = directory / f"{number}.sdrec"
-    n = 1
-    while os.path.lexists(path):
-        path = directory / f"{number}.{n}.sdrec"
-        n += 1
-    return path
