@@ -87,14 +87,18 @@ def ensure_haproxy() -> str:
 
 @contextmanager
 def cluster(
-    workdir: Path, nodes: int = 3, environ: Mapping[str, str] | None = None
+    workdir: Path,
+    nodes: int = 3,
+    environ: Mapping[str, str] | None = None,
+    redis_url: str | None = None,
 ) -> Iterator[Cluster]:
     """N nodes behind HAProxy on a database and a Redis namespace of their own.
 
-    ``environ`` adds settings for every node (``SUPPORTDESK_CLUSTER_LEASE_SECONDS``…).
+    ``environ`` adds settings for every node (``SUPPORTDESK_CLUSTER_LEASE_SECONDS``…);
+    ``redis_url`` is a Redis of the test's own (default: the shared one).
     """
     ensure_haproxy()
-    redis_url = ensure_shared_redis()
+    redis_url = redis_url or ensure_shared_redis()
     space = namespace()
     name = f"supportdesk_cluster_{secrets.token_hex(6)}"
     _run(_admin(f'CREATE DATABASE "{name}"'))
