@@ -97,10 +97,12 @@ def free_port() -> int:
 class PrivateRedis:
     """A redis-server of one test's own, on a free port, that the test may stop and restart."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, *extra: str) -> None:
+        """``extra``: more redis-server arguments (``--replicaof HOST PORT``…)."""
         self.folder = folder
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.extra = extra
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -119,6 +121,7 @@ class PrivateRedis:
                 str(self.folder),
                 "--logfile",
                 str(self.folder / "redis.log"),
+                *self.extra,
             ],
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -138,6 +141,52 @@ class PrivateRedis:
             self._process.wait(timeout=10)
             self._process = None
         assert wait_for("127.0.0.1", self.port, up=False)
+
+    def kill(self) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait(timeout=10)
+            self._process = None
+
+
+class PrivateSentinel:
+    """A Redis Sentinel (redis-server --sentinel) watching one master, on a free port:
+    one sentinel, quorum 1, a master counted down after one second."""
+
+    def __init__(self, folder: Path, master: str, master_port: int) -> None:
+        self.folder = folder
+        self.port = free_port()
+        self.master = master
+        self.master_port = master_port
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        config = self.folder / "sentinel.conf"  # Sentinel rewrites it: a file of its own
+        config.write_text(
+            f"port {self.port}\nbind 127.0.0.1\ndir {self.folder}\n"
+            f"logfile {self.folder / 'sentinel.log'}\n"
+            f"sentinel monitor {self.master} 127.0.0.1 {self.master_port} 1\n"
+            f"sentinel down-after-milliseconds {self.master} 1000\n"
+            f"sentinel failover-timeout {self.master} 10000\n"
+        )
+        self._process = subprocess.Popen(
+            [redis_server_binary(), str(config), "--sentinel"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if not wait_for("127.0.0.1", self.port, up=True):
+            self.kill()
+            pytest.fail(f"redis sentinel on port {self.port} did not start")
+
+    def ask(self, *command: str) -> str:
+        done = subprocess.run(
+            ["redis-cli", "-p", str(self.port), *command],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+        return done.stdout
 
     def kill(self) -> None:
         if self._process is not None:

@@ -101,10 +101,12 @@ class DatabaseConfig(_Section):
 
 
 class BusConfig(_Section):
-    # Redis that the nodes of a cluster share for the key-redemption budget (and, as
-    # they arrive, leases, tickets and console events): redis://[:password@]host:6379/0,
-    # rediss:// or unix://. Empty: one process, everything in memory. When set, it is
-    # used alone: while Redis is down, redemptions are refused rather than counted here.
+    # Redis that the nodes of a cluster share for the key-redemption budget, leases,
+    # socket tickets and session events: redis://[:password@]host:6379/0, rediss://,
+    # unix://, or redis+sentinel://[:password@]host:26379,host2/<master>/0 for a Redis
+    # that fails over under Sentinel (docs/operations.md). Empty: one process,
+    # everything in memory. When set, it is used alone: while Redis is down,
+    # redemptions are refused rather than counted here.
     redis_url: str = Field("", repr=False)
     # Prefix of every key and channel, so several deployments can share one Redis.
     namespace: str = Field("supportdesk", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
@@ -112,9 +114,16 @@ class BusConfig(_Section):
     @field_validator("redis_url")
     @classmethod
     def _redis_scheme(cls, value: str) -> str:
+        from supportdesk.bus.sentinel_url import SCHEME as SENTINEL_SCHEME
+        from supportdesk.bus.sentinel_url import parse_sentinel_url
+
         value = value.strip()
-        if value and not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must be empty or a redis://, rediss:// or unix:// URL")
+        if value.startswith(SENTINEL_SCHEME):
+            parse_sentinel_url(value)  # a ValueError says what is wrong
+        elif value and not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError(
+                "must be empty or a redis://, rediss://, unix:// or redis+sentinel:// URL"
+            )
         return value
 
 

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Final
+from typing import Any, Final
 
 from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
+from redis.asyncio.sentinel import Sentinel
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
+
+from .sentinel_url import SCHEME as SENTINEL_SCHEME
+from .sentinel_url import SentinelAddress, parse_sentinel_url
 
 log = logging.getLogger("supportdesk.bus")
 
@@ -30,25 +34,54 @@ COMMAND_TIMEOUT = 2.0
 REMIND_EVERY = 60.0
 
 
+_CLIENT_OPTIONS: Final[dict[str, Any]] = {
+    "decode_responses": True,
+    "socket_connect_timeout": CONNECT_TIMEOUT,
+    "socket_timeout": COMMAND_TIMEOUT,
+    "retry_on_timeout": False,
+}
+
+
 def open_redis(url: str) -> Redis:
-    """A client for ``url`` (redis://, rediss:// or unix://); connects on first use."""
-    client: Redis = Redis.from_url(
-        url,
-        decode_responses=True,
-        socket_connect_timeout=CONNECT_TIMEOUT,
-        socket_timeout=COMMAND_TIMEOUT,
+    """A client for ``url`` (redis://, rediss://, unix://, or redis+sentinel:// for the
+    master the sentinels name at the time of each connection); connects on first use."""
+    if url.startswith(SENTINEL_SCHEME):
+        return _through_sentinels(parse_sentinel_url(url))
+    client: Redis = Redis.from_url(url, retry=Retry(NoBackoff(), 0), **_CLIENT_OPTIONS)
+    return client
+
+
+def _through_sentinels(address: SentinelAddress) -> Redis:
+    # Each new connection asks the sentinels for the master (a pooled one is checked
+    # before use), so after a failover the next operation reaches the promoted replica;
+    # the operations in flight when the master died fail as "unavailable".
+    sentinels = Sentinel(  # type: ignore[no-untyped-call]
+        list(address.sentinels),
+        sentinel_kwargs={
+            "password": address.sentinel_password,
+            "socket_connect_timeout": CONNECT_TIMEOUT,
+            "socket_timeout": COMMAND_TIMEOUT,
+        },
+    )
+    client: Redis = sentinels.master_for(
+        address.master,
+        redis_class=Redis,
+        db=address.db,
+        username=address.username,
+        password=address.password,
         retry=Retry(NoBackoff(), 0),
-        retry_on_timeout=False,
+        **_CLIENT_OPTIONS,
     )
     return client
 
 
 def redacted(url: str) -> str:
-    """``url`` without a password, for logs."""
+    """``url`` without a password (nor a query, which may carry the sentinels'), for logs."""
     scheme, sep, rest = url.partition("://")
-    if "@" not in rest:
-        return url
-    return f"{scheme}{sep}***@{rest.rsplit('@', 1)[1]}"
+    rest, question, _query = rest.partition("?")
+    if "@" in rest:
+        rest = f"***@{rest.rsplit('@', 1)[1]}"
+    return f"{scheme}{sep}{rest}{'?***' if question else ''}"
 
 
 class KeySpace:
