@@ -50,6 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from unittest import mock
+from urllib.parse import urlsplit
 
 import httpx
 import numpy as np
@@ -266,7 +267,7 @@ class BrowserCustomer:
         page.on("websocket", self._opened)
 
     def _opened(self, socket: WebSocket) -> None:
-        if not socket.url.endswith("/ws/browser"):
+        if urlsplit(socket.url).path != "/ws/browser":
             return
         link: list[float | None] = [time.time(), None]
         self.links.append(link)
