@@ -20,6 +20,7 @@ from supportdesk.server.agent_auth import SignedIn, check_csrf
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.cluster.hand_on import hand_on, handed_on, try_again_later
 from supportdesk.server.pages.console import visible_session
+from supportdesk.server.relay.agent_side import serve_console, serve_rfb_viewer, serve_video_viewer
 from supportdesk.server.relay.hub import Elsewhere, TryLater
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.session_relay import SessionRelay
@@ -193,7 +194,7 @@ async def viewer_socket(socket: WebSocket, number: str) -> None:
     await socket.accept(subprotocol="binary" if "binary" in _offered(socket) else None)
     agent = on.agent
     async with while_signed_in(desk_of(socket), socket, on.login):
-        await on.relay.run_viewer(socket, agent.display_name, agent.role.value, not on.owner)
+        await serve_rfb_viewer(on.relay, socket, agent.display_name, agent.role.value, not on.owner)
 
 
 @router.websocket("/ws/video/{number}")
@@ -204,7 +205,9 @@ async def video_socket(socket: WebSocket, number: str) -> None:
     await socket.accept()
     agent = on.agent
     async with while_signed_in(desk_of(socket), socket, on.login):
-        await on.relay.run_video_viewer(socket, agent.display_name, agent.role.value, not on.owner)
+        await serve_video_viewer(
+            on.relay, socket, agent.display_name, agent.role.value, not on.owner
+        )
 
 
 @router.websocket("/ws/control/{number}")
@@ -215,7 +218,8 @@ async def control_socket(socket: WebSocket, number: str) -> None:
     desk, agent, login = desk_of(socket), on.agent, on.login
     await socket.accept()
     async with while_signed_in(desk, socket, login):
-        await on.relay.run_console(
+        await serve_console(
+            on.relay,
             socket,
             agent.display_name,
             agent.actor,

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from supportdesk.bus import BusUnavailable, Lease, Leases
+from supportdesk.bus import BusUnavailable, InProcessLeases, Lease, Leases
 from supportdesk.domain.support_session import LIVE_STATES, EndReason, SupportSession
 from supportdesk.server.recordings.session_recording import RecordingPlace
 from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
@@ -68,8 +68,6 @@ class RelayHub:
         leases: Leases | None = None,
         node: Node | None = None,
     ) -> None:
-        from supportdesk.bus import InProcessLeases
-
         self.remote = remote
         self.info_for = info_for
         self.clock = clock

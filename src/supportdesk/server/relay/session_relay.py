@@ -4,8 +4,9 @@ One ``SessionRelay`` per live session. The customer's link is the support progra
 (the applet: the control channel and one RFB channel per viewer; each viewer's
 WebSocket is plain RFB, passed through the input gate) or a browser's (the control
 channel and one video channel, fanned out to every viewer by
-``server/relay/video_fanout.py``; docs/browser-share.md). Each console control socket
-gets the session's state and chat. Data from the applet to a viewer is queued per
+``server/relay/video_fanout.py``; docs/browser-share.md). The agents' viewers and
+console sockets are served by ``server/relay/agent_side.py``; the relay gives every
+console the session's state and chat. Data from the applet to a viewer is queued per
 channel and bounded by the channel's credit window, so a slow viewer slows only itself.
 
 Screen updates take the short way where the server offers it
@@ -28,8 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
@@ -73,8 +73,6 @@ from supportdesk.link.frames import (
     decode_frame,
     encode_control,
 )
-from supportdesk.rfb.errors import RemoteProtocolError
-from supportdesk.rfb.input_filter import ViewerInputFilter
 from supportdesk.server.recordings.session_recording import (
     RecordingPlace,
     SessionRecording,
@@ -98,7 +96,6 @@ from supportdesk.server.relay.video_fanout import (
     VideoFanout,
     VideoViewer,
     check_chunk,
-    decodable_codecs,
     video_config,
 )
 from supportdesk.server.remote_support import RemoteSupport
@@ -107,7 +104,6 @@ log = logging.getLogger(__name__)
 
 CHAT_MAX = 2000
 CHAT_HISTORY = 200
-VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of applet messages waiting for the event loop before the link stops reading."""
 
@@ -165,7 +161,7 @@ class SessionRelay:
         self.declined_reason: str | None = None
         self._consent_shown: RenderedConsent | None = None
         self._video_owed = 0  # video bytes taken, credit not yet returned
-        self._pointer = PointerGate()
+        self.pointer = PointerGate()  # what an agent's pointer may send to a browser
         self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout, remote.sessions.node)
         self.stepped_aside = False  # this node let the session go on elsewhere
         self.language = Language.DE
@@ -206,7 +202,7 @@ class SessionRelay:
             self.active_since = self.clock()
         await self.deliver(self.files.follow(self.session.state, self.session.granted))
         message = self.state_message()
-        await self._to_consoles(message)
+        await self.to_consoles(message)
         applet_view = {k: v for k, v in message.items() if k != "customer_name"}
         await self.to_applet(applet_view)
         if self.session.is_terminal:
@@ -475,7 +471,7 @@ class SessionRelay:
         elif kind == "end":
             await self.end(EndReason.CUSTOMER)
         elif kind == "chat":
-            await self._chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
+            await self.post_chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
         elif kind == "hello":
             screens = message.get("screens", [])
             if isinstance(screens, list):
@@ -562,135 +558,7 @@ class SessionRelay:
     def _return_credit(self, channel: int, size: int) -> None:
         self._to_applet_now({"type": "credit", "channel": channel, "bytes": size})
 
-    # -- viewers -------------------------------------------------------------------------
-
-    async def run_viewer(self, socket: WebSocket, name: str, role: str, view_only: bool) -> None:
-        """Serve one noVNC viewer on its own RFB channel of the applet link."""
-        if (
-            self.session.state not in LIVE_STATES
-            or self.applet is None
-            or self.link is not LinkKind.APPLET
-        ):
-            await socket.close(code=4409, reason="the session is not active")
-            return
-        viewer = self.rfb.open(socket, view_only, name, role, direct_socket(socket.scope))
-        if viewer is None:
-            await socket.close(code=4409, reason="no more viewers in this session")
-            return
-        channel = viewer.channel
-        gate = ViewerInputFilter(
-            lambda: not view_only and self.input_allowed(),
-            # The extended clipboard sends the text compressed, with a 4-byte header:
-            # a little room above the text's limit.
-            max_cut_text=self.info.clipboard_max + 1024,
-        )
-        await self.to_applet(
-            {"type": "open", "channel": channel, "view_only": view_only, "name": name, "role": role}
-        )
-        await self.publish()
-        await self.recording.channel_opened(channel)
-        writer = asyncio.create_task(self.rfb.write(viewer))
-        try:
-            while True:
-                message = await socket.receive()
-                if message["type"] == "websocket.disconnect":
-                    break
-                data = message.get("bytes") or (message.get("text") or "").encode()
-                if len(data) > VIEWER_MESSAGE_MAX:
-                    raise RemoteProtocolError("viewer message too large")
-                forward = gate.feed(data)
-                # Recorded, then sent to the applet; what cannot be kept ends the stream.
-                if forward and not await self.recording.viewer_data(channel, forward):
-                    break
-        except (RemoteProtocolError, WebSocketDisconnect) as exc:
-            log.info("viewer closed: %s", exc, extra={"session": self.number})
-        finally:
-            self.rfb.close(viewer)
-            self.recording.channel_closed(channel)
-            writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await writer
-            await self.to_applet({"type": "close", "channel": channel})
-            if not self.session.is_terminal:
-                await self.publish()
-
-    async def run_video_viewer(
-        self, socket: WebSocket, name: str, role: str, view_only: bool
-    ) -> None:
-        """Serve one viewer of a browser's video: the chunks as the browser sent them,
-        from a key chunk on; the viewer can only ask for another key chunk."""
-        if (
-            self.session.state not in LIVE_STATES
-            or self.applet is None
-            or self.link is not LinkKind.BROWSER
-        ):
-            await socket.close(code=4409, reason="the session is not active")
-            return
-        viewer = VideoViewer(socket, name, role, view_only, direct_socket(socket.scope))
-        self.video.add(viewer)
-        await self.publish()
-        try:
-            await self.video.serve(viewer)
-        finally:
-            if not self.session.is_terminal:
-                await self.publish()
-
     # -- consoles ----------------------------------------------------------------------
-
-    async def run_console(
-        self,
-        socket: WebSocket,
-        name: str,
-        actor: str,
-        may_end: bool,
-        mint_viewer_ticket: Callable[[], Awaitable[str]],
-        owner: bool = False,
-    ) -> None:
-        self.consoles.add(socket)
-        try:
-            await socket.send_json(self.state_message())
-            for entry in self.chat[-50:]:
-                await socket.send_json(entry)
-            while not self.session.is_terminal:
-                message = await socket.receive_json()
-                if not isinstance(message, dict):
-                    continue
-                kind = message.get("type")
-                if kind != "chat":  # chat is recorded as chat
-                    self.recording.control("console", {**message, "actor": actor})
-                if kind == "chat":
-                    await self._chat("agent", name, str(message.get("text", "")), actor)
-                elif kind == "end" and may_end:
-                    await self.end(EndReason.AGENT)
-                elif kind == "viewer_ticket":
-                    await socket.send_json(
-                        {"type": "viewer_ticket", "ticket": await mint_viewer_ticket()}
-                    )
-                elif kind == "screen":
-                    await self.to_applet(
-                        {"type": "screen", "screen": int(message.get("screen", 0))}
-                    )
-                elif kind in ("file_cancel", "diagnostics_request") and may_end:
-                    await self.deliver(self.files.from_console(message, self.session.granted))
-                elif kind == "decoders" and owner:
-                    self.decoders = decodable_codecs(message)
-                    if self.link is LinkKind.BROWSER:
-                        await self.to_applet({"type": "codecs", "codecs": self.decoders})
-                elif kind == "pointer" and owner:
-                    await self._point(message)
-        except (WebSocketDisconnect, ValueError, KeyError):
-            pass
-        finally:
-            self.consoles.discard(socket)
-
-    async def _point(self, message: dict[str, Any]) -> None:
-        """The agent points at the customer's screen: passed to a browser while the
-        session is active and not paused (``PointerGate`` checks and limits it)."""
-        if self.link is not LinkKind.BROWSER or self.session.state is not SessionState.ACTIVE:
-            return
-        point = None if self.session.paused else self._pointer.admit(message, time.monotonic())
-        if point is not None:
-            await self.to_applet(point)
 
     async def deliver(self, outbox: Outbox) -> None:
         """Send and record what the session's files and diagnostics asked for."""
@@ -701,16 +569,18 @@ class SessionRelay:
         for message in outbox.to_applet:
             await self.to_applet(message)
         for message in outbox.to_consoles:
-            await self._to_consoles(message)
+            await self.to_consoles(message)
 
-    async def _to_consoles(self, message: dict[str, Any]) -> None:
+    async def to_consoles(self, message: dict[str, Any]) -> None:
+        """Send to every open console; one that went away is dropped."""
         for socket in list(self.consoles):
             try:
                 await socket.send_json(message)
             except Exception:  # a console that went away is dropped
                 self.consoles.discard(socket)
 
-    async def _chat(self, side: str, name: str | None, text: str, actor: str) -> None:
+    async def post_chat(self, side: str, name: str | None, text: str, actor: str) -> None:
+        """A chat line from the customer or an agent: audited, recorded, then shown."""
         text = text.strip()[:CHAT_MAX]
         if not text:
             return
@@ -733,7 +603,7 @@ class SessionRelay:
             log.warning("chat not recorded, not delivered", extra={"session": self.number})
             return
         self.chat = [*self.chat[-CHAT_HISTORY:], entry]
-        await self._to_consoles(entry)
+        await self.to_consoles(entry)
         await self.to_applet(entry)
 
     # -- the end -------------------------------------------------------------------------
@@ -760,7 +630,7 @@ class SessionRelay:
         self.keeper.stop_grace()
         try:
             final = self.state_message()
-            await self._to_consoles(final)
+            await self.to_consoles(final)
             await self.to_applet({"type": "end", "reason": final["end_reason"]})
             await self.recording.finish()
             self.video.close()
