@@ -55,6 +55,7 @@ bench: setup test-deps
 	$(BIN)/python -m bench.recording --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.browser_share --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.resume --markdown docs/benchmarks.md
+	$(BIN)/python -m bench.cluster --markdown docs/benchmarks.md
 
 # Three nodes and HAProxy on loopback, on the PostgreSQL and Redis configured by
 # SUPPORTDESK_DATABASE_URL and SUPPORTDESK_BUS_REDIS_URL (default: the local ones).

@@ -25,8 +25,10 @@ applet sending a stamped 2 KiB update every 200 ms to its agent's viewer; the on
 latency applet -> relay -> viewer (one clock: one machine), p50 and p95 over all
 updates of ``--seconds`` per round, medians of ``--rounds`` rounds. Measured on three
 nodes behind HAProxy, then, in the same run, on one node behind the same HAProxy
-configuration and on that node directly. Target: the cluster's p50 within 1.2x of one
-node's.
+configuration and on that node directly; and on three nodes with every agent socket
+sent to a node that does not serve its session, so it is handed on (piped to the
+serving node, ``server/cluster/hand_on.py``). Target: the cluster's p50 within 1.2x
+of one node's.
 
 ``--markdown FILE`` writes the results into FILE's section "Cluster".
 """
@@ -37,7 +39,7 @@ import argparse
 import asyncio
 import contextlib
 import json
-import platform
+import os
 import re
 import statistics
 import struct
@@ -45,7 +47,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,6 +59,7 @@ from tests.server.relay_parties import PASSWORD, TOKEN
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from bench.__main__ import machine
 from bench.doc_block import write_block
 from supportdesk.applet.link_keeper import Backoff
 from supportdesk.link.frames import decode_control, decode_frame, encode_control, encode_frame
@@ -248,12 +251,18 @@ async def new_session(http: httpx.AsyncClient, csrf: str, base: str) -> tuple[st
 
 
 async def live_pair(
-    base: str, http: httpx.AsyncClient, csrf: str, period: float
+    base: str,
+    http: httpx.AsyncClient,
+    csrf: str,
+    period: float,
+    agent_base: Callable[[str], str] | None = None,
 ) -> tuple[Applet, Agent, list[asyncio.Task[None]]]:
+    """A consented session, its applet pumping updates and its agent watching; the
+    agent's sockets go to ``agent_base(number)`` if given (else through ``base``)."""
     number, token = await new_session(http, csrf, base)
     applet = Applet(base, number, period=period)
     await applet.join(token)
-    agent = Agent(http, base, number, csrf)
+    agent = Agent(http, agent_base(number) if agent_base else base, number, csrf)
     tasks = [asyncio.create_task(applet.run()), asyncio.create_task(agent.run())]
     return applet, agent, tasks
 
@@ -322,11 +331,18 @@ async def node_death(running: Cluster, trials: int) -> list[float]:
 
 
 async def latency(
-    base: str, sessions: int, seconds: float, rounds: int
+    base: str,
+    sessions: int,
+    seconds: float,
+    rounds: int,
+    agent_base: Callable[[str], str] | None = None,
 ) -> list[tuple[float, float]]:
     """(p50, p95) in ms per round."""
     http, csrf = await signed_in(base)
-    pairs = [await live_pair(base, http, csrf, period=0.2) for _ in range(sessions)]
+    pairs = [
+        await live_pair(base, http, csrf, period=0.2, agent_base=agent_base)
+        for _ in range(sessions)
+    ]
     try:
         for _, agent, _ in pairs:
             await asyncio.wait_for(agent.seeing.wait(), 60)
@@ -367,11 +383,21 @@ def started(nodes: int) -> Iterator[Cluster]:
 
 
 async def main(arguments: argparse.Namespace) -> str:
+    load = os.getloadavg()
     with started(3) as running:
         print(f"node death, {arguments.trials} trials")
         deaths = await node_death(running, arguments.trials)
         print(f"latency, {arguments.sessions} sessions on 3 nodes behind HAProxy")
         three = await latency(running.url, arguments.sessions, arguments.seconds, arguments.rounds)
+        print(f"latency, {arguments.sessions} sessions on 3 nodes, the agents' sockets handed on")
+
+        def not_serving(number: str) -> str:
+            serving = holder(running, number)
+            return running.node_url(next(n for n in running.names if n != serving))
+
+        handed_on = await latency(
+            running.url, arguments.sessions, arguments.seconds, arguments.rounds, not_serving
+        )
     with started(1) as running:
         print(f"latency, {arguments.sessions} sessions on 1 node behind HAProxy")
         one_proxied = await latency(
@@ -390,8 +416,9 @@ async def main(arguments: argparse.Namespace) -> str:
 
     base = med(one, 0)
     lines = [
-        f"Measured {datetime.now(UTC):%Y-%m-%d} on {platform.node()} "
-        f"({platform.processor() or platform.machine()}), `python -m bench.cluster`.",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; load average (1 min) "
+        f"{load[0]:.1f} at the start, {os.getloadavg()[0]:.1f} at the end. Every process "
+        "(nodes, HAProxy, PostgreSQL, Redis, the stand-ins) shares these CPUs.",
         "",
         f"Resume after SIGKILL of the node serving the session ({len(deaths)} trials, "
         "lease 5 s, from the kill to the agent's first new update):",
@@ -412,6 +439,8 @@ async def main(arguments: argparse.Namespace) -> str:
         f"| {med(one_proxied, 0) / base:.2f}x |",
         f"| three nodes behind HAProxy | {med(three, 0):.2f} ms | {med(three, 1):.2f} ms "
         f"| {med(three, 0) / base:.2f}x |",
+        f"| three nodes, the agent's sockets handed on | {med(handed_on, 0):.2f} ms "
+        f"| {med(handed_on, 1):.2f} ms | {med(handed_on, 0) / base:.2f}x |",
     ]
     table = "\n".join(lines)
     print(table)
