@@ -81,11 +81,14 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.make_cluster", description=__doc__)
     parser.add_argument("--nodes", type=int, default=3, choices=range(1, 27), metavar="N")
     parser.add_argument("--port", type=int, default=8000, help="HAProxy's port (8000)")
+    parser.add_argument(
+        "--workdir", type=Path, default=ROOT / "var" / "cluster", help="logs, data, keys (var/cluster)"
+    )
     args = parser.parse_args(argv)
     database_url = os.environ.get("SUPPORTDESK_DATABASE_URL", DEFAULT_DATABASE)
     redis_url = os.environ.get("SUPPORTDESK_BUS_REDIS_URL", DEFAULT_REDIS)
     space = os.environ.get("SUPPORTDESK_BUS_NAMESPACE", "supportdesk-cluster")
-    workdir = ROOT / "var" / "cluster"
+    workdir = args.workdir
     workdir.mkdir(parents=True, exist_ok=True)
     shared = {
         "SUPPORTDESK_SECURITY_SECRET_KEY": _key(workdir / "secret.key"),
@@ -108,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
             for name in cluster.names:
                 print(f"  {name}:   {cluster.node_url(name)}/readyz")
             print(
-                "  an agent: set -a; . var/cluster/cluster.env; set +a\n"
+                f"  an agent: set -a; . {env_file}; set +a\n"
                 "            .venv/bin/supportdesk agents add anna --name 'Anna Berger' "
                 "--role admin\n"
                 f"  HAProxy:  echo 'show stat' | socat - {cluster.stats_socket}\n"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
+import shutil
+import subprocess
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from pathlib import Path
@@ -37,8 +40,21 @@ async def _postgres_available() -> bool:
 
 @pytest.fixture(scope="session")
 async def postgres_server() -> str:
+    """The test PostgreSQL; started (Debian's service) if it is down, never skipped."""
+    if not await _postgres_available() and shutil.which("service"):
+        starting = await asyncio.create_subprocess_exec(
+            "service", "postgresql", "start", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        await asyncio.wait_for(starting.wait(), 120)
+        for _ in range(50):
+            if await _postgres_available():
+                break
+            await asyncio.sleep(0.2)
     if not await _postgres_available():
-        pytest.skip(f"PostgreSQL is not reachable at {POSTGRES_URL}")
+        pytest.fail(
+            f"PostgreSQL is not reachable at {POSTGRES_URL} and did not start "
+            "(SUPPORTDESK_TEST_POSTGRES_URL names another)"
+        )
     return POSTGRES_URL
 
 
