@@ -82,7 +82,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=3, choices=range(1, 27), metavar="N")
     parser.add_argument("--port", type=int, default=8000, help="HAProxy's port (8000)")
     parser.add_argument(
-        "--workdir", type=Path, default=ROOT / "var" / "cluster", help="logs, data, keys (var/cluster)"
+        "--workdir",
+        type=Path,
+        default=ROOT / "var" / "cluster",
+        help="logs, data, keys (var/cluster)",
     )
     args = parser.parse_args(argv)
     database_url = os.environ.get("SUPPORTDESK_DATABASE_URL", DEFAULT_DATABASE)
