@@ -69,6 +69,7 @@ class FaultProxy:
         self._black_hole = False
         self._stopping = False
         self._cut_requests: list[threading.Event] = []
+        self._state_seen: list[threading.Event] = []  # set once the thread runs on a new state
         self._connections: list[_Connection] = []
         self.accepted = 0  # connections accepted so far
         self.port = 0
@@ -92,10 +93,16 @@ class FaultProxy:
         return self.port
 
     def black_hole(self, on: bool) -> None:
-        """Stop (True) or resume (False) forwarding in both directions, keeping links open."""
+        """Stop (True) or resume (False) forwarding in both directions, keeping links open.
+
+        Returns once the forwarding thread has finished the round it was in, so nothing the
+        caller does afterwards (a close, a send) is forwarded under the old state."""
+        seen = threading.Event()
         with self._lock:
             self._black_hole = on
+            self._state_seen.append(seen)
         self._wake()
+        seen.wait(5)
 
     def cut(self) -> None:
         """Reset every current connection (both sides get RST); returns once done."""
@@ -146,6 +153,9 @@ class FaultProxy:
                 with self._lock:
                     stopping, blocked = self._stopping, self._black_hole
                     cuts, self._cut_requests = self._cut_requests, []
+                    seen, self._state_seen = self._state_seen, []
+                for event in seen:
+                    event.set()
                 if stopping:
                     break
                 if cuts:
@@ -159,7 +169,7 @@ class FaultProxy:
             self._reset_all()
             self._listener.close()
             with self._lock:
-                for done in self._cut_requests:
+                for done in self._cut_requests + self._state_seen:
                     done.set()
 
     def _step(self, blocked: bool) -> None:

@@ -373,70 +373,14 @@ def _parse_since(text: str | None) -> datetime | None:
 
 
 def cmd_join(args: argparse.Namespace) -> int:
-    from supportdesk.applet.join import ask_name_and_key, redeem_by_hand, run_join, ssl_context
-    from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.program import run
 
-    token = args.token
-    try:
-        if not token:
-            name, key = ask_name_and_key(args.language)
-            context = ssl_context(args.ca_file)
-            token = redeem_by_hand(args.server, name, key, context, args.language)["token"]
-        # The receipt is written as soon as the session is over here, even while an
-        # "end" still waits for the link to come back.
-        codes: list[int] = []
-        facts = run_join(
-            args.server,
-            token,
-            text_mode=args.text,
-            ca_file=args.ca_file,
-            monitor=args.screen,
-            language=args.language,
-            on_over=lambda facts: codes.append(_finish_join(facts)),
-        )
-    except LinkError as exc:
-        print(f"supportdesk join: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    return codes[0] if codes else _finish_join(facts)
-
-
-def _finish_join(facts: object) -> int:
-    """Leave the receipt of a session that ran; exit 1 if the customer declined."""
-    from supportdesk.applet.link_client import SessionFacts
-    from supportdesk.applet.receipt import (
-        CapabilityChange,
-        Receipt,
-        TransferredFile,
-        saved_notice,
-        write_receipt,
-    )
-    from supportdesk.domain.capabilities import Capability
-
-    assert isinstance(facts, SessionFacts)
-    if facts.started_at is None:
-        return 1 if facts.end_reason == "declined" else 2
-    receipt = Receipt(
-        consultation_number=facts.consultation_number,
-        bank_name=facts.bank_name,
-        agent_name=facts.agent_name,
-        started_at=facts.started_at,
-        ended_at=facts.ended_at or datetime.now(UTC),
-        capabilities=[
-            CapabilityChange(at, Capability(name), change == "granted")
-            for at, change, name in facts.grants
-        ],
-        files=[TransferredFile(f.at, f.name, f.size, f.to_agent, f.sha256) for f in facts.files],
-        language=facts.language,
-        end_reason=facts.end_reason,
-    )
-    path = write_receipt(receipt)
-    print(saved_notice(path, facts.language), flush=True)
-    return 0
+    return run(args, program="supportdesk join")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from supportdesk.applet.program import add_arguments as add_join_arguments
+
     parser = argparse.ArgumentParser(
         prog="supportdesk",
         description="Remote-support desk for a bank's online-banking hotline.",
@@ -487,21 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
     join = commands.add_parser(
         "join", help="the customer's support program: join a remote-support session"
     )
-    join.add_argument("--server", required=True, help="https:// address of the bank's server")
-    join.add_argument(
-        "--token", help="join token from the portal; without it, name and key are asked"
-    )
-    join.add_argument(
-        "--text", action="store_true", help="consent and controls on this terminal (no window)"
-    )
-    join.add_argument("--ca-file", help="also trust this CA certificate (a private PKI)")
-    join.add_argument("--screen", type=int, default=0, help="monitor to share (0: all)")
-    join.add_argument(
-        "--language",
-        choices=["de", "en"],
-        default="de",
-        help="language of the support program: de (default) or en",
-    )
+    add_join_arguments(join)
     join.set_defaults(handler=cmd_join)
 
     audit = commands.add_parser("audit", help="the hash-chained audit trail")

@@ -18,7 +18,7 @@ from supportdesk.link.frames import (
     decode_frame,
     encode_keyframe_pieces,
 )
-from supportdesk.recording import parse_keyframe
+from supportdesk.link.keyframe import parse_keyframe
 from supportdesk.recording.rfb_decoder import (
     ServerInit,
     ServerMessageKind,

@@ -4,8 +4,10 @@ and every window read back in German and in English."""
 from __future__ import annotations
 
 import json
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -19,7 +21,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Child:
-    """The tk_child.py process on the test desktop."""
+    """The tk_child.py process on the test desktop; its lines are read on a thread, so a
+    child that says nothing fails the test after a timeout instead of hanging it."""
 
     def __init__(self, desk: Desktop, mode: str) -> None:
         self.desk = desk
@@ -27,11 +30,23 @@ class Child:
             [sys.executable, "-m", "tests.applet.tk_child", mode],
             cwd=ROOT, env=desk.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
+        self._lines: queue.SimpleQueue[str] = queue.SimpleQueue()
+        threading.Thread(target=self._read_lines, daemon=True).start()
         self.layout = self.read()
 
-    def read(self, timeout: float = 10.0) -> dict[str, Any]:
+    def _read_lines(self) -> None:
         assert self.proc.stdout is not None
-        line = self.proc.stdout.readline()
+        for line in self.proc.stdout:
+            self._lines.put(line)
+        self._lines.put("")
+
+    def read(self, timeout: float = 10.0) -> dict[str, Any]:
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            self.proc.kill()
+            err = self.proc.stderr.read() if self.proc.stderr else ""
+            raise AssertionError(f"child said nothing within {timeout} s: {err}") from None
         if not line:
             self.proc.wait(timeout)
             err = self.proc.stderr.read() if self.proc.stderr else ""
@@ -179,6 +194,18 @@ def test_the_windows_speak_german_by_default_with_todays_wording(desktop: Deskto
         "details": [],
     }
 
+    assert shown["join"] == {
+        "title": "Jetzt Fernwartung starten",
+        "labels": [
+            "Geben Sie Ihren Namen und den Support-Schlüssel ein, den Ihnen Ihr Berater am "
+            "Telefon nennt.",
+            "Ihr Name:",
+            "Support-Schlüssel:",
+        ],
+        "button": "Weiter >>",
+        "both_needed": "Bitte geben Sie Ihren Namen und den Support-Schlüssel ein.",
+    }
+
     consent = shown["consent"]
     assert consent["title"] == "Fernwartung – Zustimmung"
     assert consent["buttons"] == {"language": "English", "no": "Nein", "yes": "Ja"}
@@ -232,6 +259,17 @@ def test_the_windows_speak_english_when_asked(desktop: Desktop) -> None:
         "details": [],
     }
 
+    assert shown["join"] == {
+        "title": "Start remote support now",
+        "labels": [
+            "Enter your name and the support key your adviser gives you on the phone.",
+            "Your name:",
+            "Support key:",
+        ],
+        "button": "Continue >>",
+        "both_needed": "Please enter your name and the support key.",
+    }
+
     consent = shown["consent"]
     assert consent["title"] == "Remote support – consent"
     assert consent["buttons"] == {"language": "Deutsch", "no": "No", "yes": "Yes"}
@@ -242,3 +280,42 @@ def test_the_windows_speak_english_when_asked(desktop: Desktop) -> None:
     shown_words += words({k: v for k, v in consent.items() if not k.startswith("switched")})
     leaks = [w for w in shown_words for g in GERMAN_ONLY if g in w and w != "Deutsch"]
     assert not leaks
+
+
+def type_into(child: Child, field: str, text: str) -> None:
+    child.click(field)
+    child.desk.run(require_tool("xdotool"), "type", "--delay", "20", text)
+
+
+def test_the_first_window_asks_name_and_key_and_says_why_a_key_is_refused(
+    desktop: Desktop,
+) -> None:
+    child = Child(desktop, "join")
+    assert child.read() == {"title": "Jetzt Fernwartung starten", "button_text": "Weiter >>"}
+    child.click("continue")  # nothing entered yet: the window says what is missing
+    assert child.read() == {"message": "Bitte geben Sie Ihren Namen und den Support-Schlüssel ein."}
+    type_into(child, "name", "Erika Mustermann")
+    type_into(child, "key", "111 222 333 444")
+    child.click("continue")
+    refused = child.read()
+    assert refused == {
+        "message": "Zu diesem Namen und Support-Schlüssel gibt es keine Sitzung.",
+        "button": "normal",  # the customer may try again
+    }
+    # The wrong key is selected: typing replaces it.
+    child.desk.run(require_tool("xdotool"), "type", "--delay", "20", "123 456 789 012")
+    child.desk.run(require_tool("xdotool"), "key", "Return")
+    assert child.result() == {
+        "answer": {"token": "join-token", "consultation_number": "BN-2026-4821-7730-8"},
+        "attempts": [
+            ["Erika Mustermann", "111 222 333 444"],
+            ["Erika Mustermann", "123 456 789 012"],
+        ],
+    }
+
+
+def test_closing_the_first_window_joins_nothing(desktop: Desktop) -> None:
+    child = Child(desktop, "join")
+    child.read()
+    send_wm_delete(desktop, child.layout["window"])
+    assert child.result() == {"answer": None, "attempts": []}

@@ -1,6 +1,7 @@
 """Child process for the Tk tests: shows one applet window on $DISPLAY and reports on stdout.
 
 ``consent``: prints the window id and button centres (JSON), then the answer.
+``join``: the program's first window (name and support key) with a stand-in server.
 ``active``: runs an RFBSession with a real mss capture served to a viewer in this process,
 shows the active window, and reports when capture ended and what state the session had.
 """
@@ -127,5 +128,49 @@ def active() -> None:
     )
 
 
+def join() -> None:
+    """The first window with a stand-in server: only key 123 456 789 012 is accepted."""
+    from supportdesk.applet.join import NO_SESSION
+    from supportdesk.applet.join_tk import JoinWindow
+    from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.texts import gettext_for, language_of
+
+    _ = gettext_for(language_of("de"))
+    attempts: list[list[str]] = []
+
+    def redeem(name: str, key: str) -> dict[str, object]:
+        attempts.append([name, key])
+        if key.replace(" ", "") != "123456789012":
+            raise LinkError(_(NO_SESSION))
+        return {"token": "join-token", "consultation_number": "BN-2026-4821-7730-8"}
+
+    window = JoinWindow(redeem)
+    refused = window._refused
+
+    def refused_and_said(failure: str) -> None:
+        refused(failure)
+        say(message=window.message.cget("text"), button=str(window.button["state"]))
+
+    window._refused = refused_and_said  # type: ignore[method-assign]
+    submit = window.submit
+
+    def submitted_and_said_if_kept() -> None:
+        submit()
+        if str(window.button["state"]) != "disabled":  # not sent: the window says why
+            say(message=window.message.cget("text"))
+
+    window.submit = submitted_and_said_if_kept  # type: ignore[method-assign]
+    window.button.configure(command=submitted_and_said_if_kept)
+    report_when_mapped(
+        window.root,
+        {"name": window.name, "key": window.key, "continue": window.button},
+    )
+    window.root.after(
+        400, lambda: say(title=window.root.title(), button_text=window.button.cget("text"))
+    )
+    answer = window.run()
+    say(answer=answer, attempts=attempts)
+
+
 if __name__ == "__main__":
-    {"consent": consent, "active": active}[sys.argv[1]]()
+    {"consent": consent, "active": active, "join": join}[sys.argv[1]]()

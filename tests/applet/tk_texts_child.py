@@ -1,9 +1,9 @@
 """Child process for the language tests: every applet window in one language, read back.
 
-``python -m tests.applet.tk_texts_child de|en`` builds the consent window, the active
-window and the file dialogs on $DISPLAY one after the other, reads the texts Tk shows
-(titles, labels, buttons) and prints them as one JSON object. Tk runs in a child so it
-never outlives the test's X server.
+``python -m tests.applet.tk_texts_child de|en`` builds the first window, the consent
+window, the active window and the file dialogs on $DISPLAY one after the other, reads
+the texts Tk shows (titles, labels, buttons) and prints them as one JSON object. Tk runs
+in a child so it never outlives the test's X server.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from supportdesk.applet.consent import ConsentRequest
 from supportdesk.applet.consent_tk import ConsentWindow
 from supportdesk.applet.files import FileQuestion
 from supportdesk.applet.files_tk import offer_dialog, report_dialog, send_dialog
+from supportdesk.applet.join_tk import JoinWindow
 from supportdesk.applet.link_lost_tk import ConnectionLostWindow
 from supportdesk.applet.texts import gettext_for, link_notice
 from supportdesk.diagnostics.probe import Label, ProbeStatus
@@ -182,6 +183,21 @@ def link(language: Language) -> dict[str, Any]:
     return shown
 
 
+def join(language: Language) -> dict[str, Any]:
+    """The program's first window, and what it says when a field is empty."""
+    window = JoinWindow(lambda name, key: {}, language=language)
+    window.root.update()
+    shown: dict[str, Any] = {
+        "title": window.root.title(),
+        "labels": [text for text in labels(window.root) if text],
+        "button": window.button.cget("text"),
+    }
+    window.submit()
+    shown["both_needed"] = window.message.cget("text")
+    window.root.destroy()
+    return shown
+
+
 if __name__ == "__main__":
     chosen = Language(sys.argv[1])
     result = {
@@ -189,5 +205,6 @@ if __name__ == "__main__":
         "active": active(chosen),
         "dialogs": dialogs(chosen),
         "link": link(chosen),
+        "join": join(chosen),
     }
     print(json.dumps(result, ensure_ascii=False), flush=True)

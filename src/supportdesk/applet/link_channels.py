@@ -1,9 +1,11 @@
 """The RFB channels of the applet's link: one :class:`RFBSession` per viewer the relay opens.
 
-The screen source, input sink and clipboard are opened at the first channel and live
-for the session; the channels live only as long as the link that opened them (a
-resumed link gets new ones from the relay). Pause and control reach every channel
-from here; :meth:`RFBChannels.stop_all` stops capture at once, network or not.
+The screen source and clipboard are opened at the first channel and live for the
+session, the input sink at the agent's first input (``capture/lazy_input.py``: a
+view-only session needs none). The channels live only as long as the link that
+opened them (a resumed link gets new ones from the relay). Pause and control reach
+every channel from here; :meth:`RFBChannels.stop_all` stops capture at once, network
+or not.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.lazy_input import LazyInputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.link.frames import encode_keyframe_pieces
 
@@ -80,7 +83,8 @@ class RFBChannels:
         """The relay opened channel ``number`` for a viewer: serve it."""
         if self._source is None:
             self._source = self.screen_source()
-            self._sink = self.input_sink()
+            # Opened on the agent's first input: a view-only session never needs it.
+            self._sink = LazyInputSink(self.input_sink)
             self._clipboard = self.customer_clipboard()
             monitors = self._source.monitors()
             await self.control(

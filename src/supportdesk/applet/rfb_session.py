@@ -37,7 +37,7 @@ from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import Frame, ScreenSource
-from supportdesk.recording.keyframe import encode_keyframe
+from supportdesk.link.keyframe import encode_keyframe
 from supportdesk.rfb import (
     ClientCutText,
     KeyEvent,

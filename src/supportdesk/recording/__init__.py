@@ -7,6 +7,8 @@ any time with :class:`PlayerFeed`, render it with :func:`export_mp4`, and purge 
 in ``docs/recording-format.md``.
 """
 
+from supportdesk.link.keyframe import Keyframe, encode_keyframe, parse_keyframe
+
 from .erasure import destroy
 from .errors import (
     ChunkInvalid,
@@ -18,7 +20,6 @@ from .errors import (
     WrongMasterKey,
 )
 from .format import Record, RecordKind
-from .keyframe import Keyframe, encode_keyframe, parse_keyframe
 from .player_feed import FeedMessage, PlayerFeed
 from .reader import Problem, RecordingReader, VerificationReport, verify
 from .session_tee import SessionRecorder

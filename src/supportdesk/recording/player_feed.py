@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from supportdesk.link.keyframe import KeyframeInvalid, parse_keyframe
 from supportdesk.rfb.handshake import (
     SERVER_VERSION,
     encode_security_result,
@@ -27,9 +28,8 @@ from supportdesk.rfb.handshake import (
 from supportdesk.rfb.messages import SetPixelFormat
 from supportdesk.rfb.pixel_format import PixelFormat
 
-from .errors import PlaybackError
+from .errors import PlaybackError, RecordingInvalid
 from .format import Record, RecordKind
-from .keyframe import parse_keyframe
 from .reader import RecordingReader
 from .rfb_decoder import (
     ClientStreamTracker,
@@ -76,7 +76,10 @@ class PlayerFeed:
             first = reader.read_chunk(self._keyframe_chunk)[0]
             if first.kind is not RecordKind.KEYFRAME or first.channel != channel:
                 raise PlaybackError("the indexed keyframe chunk does not start with a keyframe")
-            self._keyframe = parse_keyframe(first.payload)
+            try:
+                self._keyframe = parse_keyframe(first.payload)
+            except KeyframeInvalid as exc:
+                raise RecordingInvalid(f"keyframe chunk {self._keyframe_chunk}: {exc}") from None
             self.keyframe_at_us = first.at_us
             self.server_init = ServerInit(
                 self._keyframe.width,

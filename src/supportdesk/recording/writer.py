@@ -28,6 +28,8 @@ import threading
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from supportdesk.link.keyframe import KeyframeInvalid, parse_keyframe
+
 from .crypto import (
     ChunkCodec,
     chain_seed,
@@ -36,7 +38,7 @@ from .crypto import (
     new_data_key,
     wrap_data_key,
 )
-from .errors import RecordingError, RecordingUnavailable
+from .errors import RecordingError, RecordingInvalid, RecordingUnavailable
 from .format import (
     CHUNK_HEADER_SIZE,
     EVENT_KINDS,
@@ -49,7 +51,6 @@ from .format import (
     Record,
     RecordKind,
 )
-from .keyframe import parse_keyframe
 from .video_format import check_video_payload, is_key_chunk, parse_video_config
 
 __all__ = ["DEFAULT_CHUNK_BYTES", "DEFAULT_MAX_DELAY", "RecordingWriter"]
@@ -190,7 +191,10 @@ class RecordingWriter:
 
     def keyframe(self, channel: int, payload: bytes, at: datetime) -> None:
         """Start a new chunk with a keyframe of ``channel`` (payload from ``encode_keyframe``)."""
-        parse_keyframe(payload)  # a malformed keyframe would make the seek point useless
+        try:  # a malformed keyframe would make the seek point useless
+            parse_keyframe(payload)
+        except KeyframeInvalid as exc:
+            raise RecordingInvalid(str(exc)) from None
         with self._lock:
             self._check_room(len(payload))
             at_us = self._to_us(at)

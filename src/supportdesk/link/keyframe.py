@@ -1,6 +1,9 @@
 """Keyframe payloads: a full-screen RFB update that decodes with no earlier state.
 
-A keyframe record lets playback start in the middle of a recording. Its payload
+The support program sends them on the link (``KEYFRAME_FLAG | channel`` frames,
+:mod:`.frames`) and the recording keeps them: a keyframe record lets playback start
+in the middle of a recording. The format lives here, with the link, so that the
+program that makes them needs nothing of the recording's code. Its payload
 is a small header (size and the channel's pixel format) and one complete
 FramebufferUpdate covering the whole screen, built with *fresh* encoders: Raw, or
 Tight from a new ``TightEncoder`` whose first rectangle also carries the reset
@@ -25,9 +28,12 @@ from supportdesk.rfb.geometry import Rect
 from supportdesk.rfb.messages import encode_framebuffer_update_header, encode_rectangle_header
 from supportdesk.rfb.pixel_format import PIXEL_FORMAT_SIZE, PixelFormat, as_rgb
 
-from .errors import RecordingInvalid
+__all__ = ["KEYFRAME_MAGIC", "Keyframe", "KeyframeInvalid", "encode_keyframe", "parse_keyframe"]
 
-__all__ = ["KEYFRAME_MAGIC", "Keyframe", "encode_keyframe", "parse_keyframe"]
+
+class KeyframeInvalid(ValueError):
+    """The bytes are not a keyframe payload."""
+
 
 KEYFRAME_MAGIC = b"SDKF"
 _VERSION = 1
@@ -79,18 +85,18 @@ def encode_keyframe(
 
 
 def parse_keyframe(payload: bytes) -> Keyframe:
-    """Split a keyframe payload; raises RecordingInvalid if it is not one."""
+    """Split a keyframe payload; raises KeyframeInvalid if it is not one."""
     head_size = _HEAD.size + PIXEL_FORMAT_SIZE
     if len(payload) < head_size + 4:
-        raise RecordingInvalid("keyframe payload too short")
+        raise KeyframeInvalid("keyframe payload too short")
     magic, version, width, height = _HEAD.unpack_from(payload)
     if magic != KEYFRAME_MAGIC or version != _VERSION:
-        raise RecordingInvalid("not a keyframe payload")
+        raise KeyframeInvalid("not a keyframe payload")
     try:
         pixel_format = PixelFormat.unpack(payload[_HEAD.size : head_size])
     except (ValueError, RemoteProtocolError) as exc:
-        raise RecordingInvalid(f"keyframe pixel format: {exc}") from None
+        raise KeyframeInvalid(f"keyframe pixel format: {exc}") from None
     update = payload[head_size:]
     if update[0] != 0:
-        raise RecordingInvalid("keyframe does not hold a FramebufferUpdate")
+        raise KeyframeInvalid("keyframe does not hold a FramebufferUpdate")
     return Keyframe(width, height, pixel_format, update)

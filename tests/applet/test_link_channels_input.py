@@ -1,0 +1,51 @@
+"""A session works without an input backend: the program's channels open the
+platform's input sink only when the agent's input arrives, never for viewing."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from supportdesk.applet.link_channels import RFBChannels
+from supportdesk.capture.lazy_input import LazyInputSink
+from supportdesk.capture.screen_source import MemoryScreenSource
+
+
+async def test_viewing_opens_no_input_backend() -> None:
+    opened: list[str] = []
+    sent: list[bytes] = []
+    told: list[dict[str, Any]] = []
+
+    def no_backend() -> None:
+        opened.append("input")
+        raise RuntimeError("no X display")  # what XTest says on Windows or macOS
+
+    async def send(data: bytes) -> None:
+        sent.append(data)
+
+    async def control(message: dict[str, Any]) -> None:
+        told.append(message)
+
+    channels = RFBChannels(
+        screen_source=lambda: MemoryScreenSource(((0, 0, 64, 48),)),
+        input_sink=no_backend,
+        clipboard=lambda: None,
+        send=send,
+        control=control,
+    )
+    # The owner's channel, control granted: the sink would be needed only for input.
+    await channels.add(1, view_only=False, control=True, paused=False)
+    await channels.add(2, view_only=True, control=False, paused=False)
+    for _ in range(50):
+        if sent:
+            break
+        await asyncio.sleep(0.02)
+    assert told[0]["type"] == "hello" and told[0]["screens"][0]["width"] == 64
+    assert sent  # the RFB greeting went out on the channels
+    assert opened == []  # nothing opened for viewing
+    sink = channels._sink
+    assert isinstance(sink, LazyInputSink) and not sink.opened
+    channels.stop_all()
+    await channels.drop_all()
+    channels.close_devices()
+    assert opened == []
