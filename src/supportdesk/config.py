@@ -327,6 +327,14 @@ class ClipboardConfig(_Section):
         return self.max_text_kb * 1024
 
 
+class AppletConfig(_Section):
+    # The folder the portal's download page (/fernwartung/programm) offers the support
+    # program from: the build's files supportdesk-join-windows.exe,
+    # supportdesk-join-macos.zip and supportdesk-join-linux, those present. Unset: the
+    # page offers none and points to sharing the screen in the browser.
+    download_directory: Path | None = None
+
+
 class DiagnosticsEndpointConfig(_Section):
     kind: str = Field(pattern=r"^[a-z_]{1,32}$")
     host: str = Field(pattern=r"^[A-Za-z0-9.-]{1,253}$")
@@ -393,6 +401,7 @@ class Settings(_Section):
     transfer: TransferConfig = TransferConfig()
     clipboard: ClipboardConfig = ClipboardConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
+    applet: AppletConfig = AppletConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
 

@@ -40,6 +40,7 @@ from supportdesk.domain.support_session import (
     Expired,
     IllegalTransition,
     KeyRedeemed,
+    KeyRedeemedAgain,
     KeyRedeemedTooLate,
     Party,
     Paused,
@@ -112,6 +113,7 @@ PATHS: dict[SessionState, list[SessionEvent]] = {
 }
 SAMPLES: dict[type[SessionEvent], SessionEvent] = {
     KeyRedeemed: redeemed(5),
+    KeyRedeemedAgain: KeyRedeemedAgain(at(5), "c" * 32, "n" * 32),
     ConsentRequested: ConsentRequested(at(5), SHOWN),
     ConsentGiven: ConsentGiven(at(5), frozenset({V})),
     ConsentDeclined: ConsentDeclined(at(5)),
@@ -399,6 +401,8 @@ capabilities = st.sampled_from(list(Capability))
 def events_of(event_type: type[SessionEvent], when: datetime) -> st.SearchStrategy[SessionEvent]:
     if event_type is KeyRedeemed:
         return st.just(KeyRedeemed(when, CustomerName(NAME), "c" * 32, "n" * 32))
+    if event_type is KeyRedeemedAgain:
+        return st.just(KeyRedeemedAgain(when, "c" * 32, "n" * 32))
     if event_type is ConsentRequested:
         return st.just(ConsentRequested(when, SHOWN))
     if event_type is ConsentGiven:

@@ -82,8 +82,8 @@ async def test_issue_redeem_once_and_the_agent_sees_the_name(
         command = re.search(r"data-join-command>([^<]+)<", ready.text)
         assert command and "--token=" in command.group(1)
         assert issued["key"].replace(" ", "") not in ready.text  # a join token, not the key
-        again = await join(browser, issued["key"])
-        assert again.status_code == 404
+        again = await join(browser, issued["key"], name="Mallory Mustermann")
+        assert again.status_code == 404  # spent, for anyone but this customer
     detail = await agent_client.get(f"/console/sessions/{issued['number']}")
     assert CUSTOMER in detail.text
     assert "Schlüssel eingelöst" in detail.text
@@ -159,7 +159,7 @@ async def test_refusals_take_the_same_time(app: FastAPI, agent_client: httpx.Asy
         await join(browser, issued["key"])  # now used
         for key in (issued["key"], "000 000 000 000", "123 456 789 012"):
             started = time.monotonic()
-            assert (await join(browser, key)).status_code == 404
+            assert (await join(browser, key, name="Mallory Mustermann")).status_code == 404
             timings.append(time.monotonic() - started)
     assert all(t >= 0.2 for t in timings), timings
 

@@ -1,10 +1,12 @@
 """The life of one remote-support session as a state machine fed events, with no I/O.
 
 issued -> redeemed -> awaiting consent -> active <-> paused -> ended, or declined, or
-expired. The shell turns what happens (a key typed on the portal, a click in the
-applet, a timer) into events, calls :meth:`SupportSession.apply`, and writes the audit
-records it returns. Every state change is a row of :data:`TRANSITIONS`; anything else
-raises :class:`IllegalTransition` naming state and event.
+expired. While redeemed, the same customer may redeem the key again (a new join
+token, see ``second_redemption``); the state stays redeemed. The shell turns what
+happens (a key typed on the portal, a click in the applet, a timer) into events,
+calls :meth:`SupportSession.apply`, and writes the audit records it returns. Every
+state change is a row of :data:`TRANSITIONS`; anything else raises
+:class:`IllegalTransition` naming state and event.
 
 Pause means nothing crosses: no capture, no input, no file transfer, no diagnostics,
 not even view. A paused customer may be typing something private, and "paused" on
@@ -117,6 +119,18 @@ class KeyRedeemed:
 
 
 @dataclass(frozen=True)
+class KeyRedeemedAgain:
+    """The same customer redeemed the key again while the session still waited for
+    the customer's link (the portal's choice page, then the support program): a new
+    join token replaces the first. ``second_redemption`` decides whether it may; the
+    session checks the key's lifetime again and audits it."""
+
+    at: datetime
+    client_pseudonym: str
+    customer_pseudonym: str
+
+
+@dataclass(frozen=True)
 class ConsentRequested:
     """The applet is showing ``consent`` to the customer."""
 
@@ -209,6 +223,7 @@ class Expired:
 
 SessionEvent = (
     KeyRedeemed
+    | KeyRedeemedAgain
     | ConsentRequested
     | ConsentGiven
     | ConsentDeclined
@@ -225,6 +240,7 @@ SessionEvent = (
 
 EVENT_TYPES: tuple[type[SessionEvent], ...] = (
     KeyRedeemed,
+    KeyRedeemedAgain,
     ConsentRequested,
     ConsentGiven,
     ConsentDeclined,
@@ -246,6 +262,7 @@ TRANSITIONS: MappingProxyType[tuple[SessionState, type[SessionEvent]], SessionSt
             (_S.ISSUED, KeyRedeemed): _S.REDEEMED,
             (_S.ISSUED, Ended): _S.ENDED,  # the agent withdraws the key
             (_S.ISSUED, Expired): _S.EXPIRED,
+            (_S.REDEEMED, KeyRedeemedAgain): _S.REDEEMED,  # same customer, no link yet
             (_S.REDEEMED, ConsentRequested): _S.AWAITING_CONSENT,
             (_S.REDEEMED, Ended): _S.ENDED,
             (_S.REDEEMED, Expired): _S.EXPIRED,  # the applet was never started
@@ -478,6 +495,15 @@ class SupportSession:
                             "client": event.client_pseudonym,
                             "customer": event.customer_pseudonym,
                         },
+                    )
+                ]
+            case KeyRedeemedAgain():
+                if event.at >= self.key_expires_at:
+                    raise KeyRedeemedTooLate(f"key expired at {iso_utc(self.key_expires_at)}")
+                data = {"client": event.client_pseudonym, "customer": event.customer_pseudonym}
+                return [
+                    self._record(
+                        event.at, "support_key.redeemed", CUSTOMER_ACTOR, {**data, "again": True}
                     )
                 ]
             case ConsentRequested():

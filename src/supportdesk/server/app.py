@@ -28,7 +28,14 @@ from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
-from supportdesk.server.pages import admin, browser_share, console, login, portal
+from supportdesk.server.pages import (
+    admin,
+    browser_share,
+    console,
+    login,
+    portal,
+    program_download,
+)
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
 from supportdesk.server.recordings import retention as recording_retention
@@ -197,6 +204,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(api.router)
     app.include_router(portal.router)
     app.include_router(browser_share.router)
+    app.include_router(program_download.router)
     app.include_router(login.router)
     app.include_router(console.router)
     app.include_router(admin.router)

@@ -22,6 +22,10 @@ from datetime import datetime, timedelta
 from supportdesk.bus import Events, InProcessBuckets, InProcessEvents, TokenBuckets
 from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.second_redemption import (
+    SecondRedemptionRefusal,
+    decide_second_redemption,
+)
 from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_key import (
     GLOBAL_GUESS_BURST,
@@ -29,8 +33,10 @@ from supportdesk.domain.support_key import (
     ClientBackoff,
     MalformedSupportKey,
     Redeemed,
+    RefusalReason,
     SupportKey,
     SupportKeyPolicy,
+    key_digest,
     prefix_digest,
     redeem,
 )
@@ -41,6 +47,7 @@ from supportdesk.domain.support_session import (
     EndReason,
     Expired,
     KeyRedeemed,
+    KeyRedeemedAgain,
     SessionError,
     SessionEvent,
     SessionState,
@@ -301,41 +308,79 @@ class RemoteSupport:
             await self._refused(client, "malformed", now)
             return None
         customer = CustomerName(name)
+        customer_pseudonym = pseudonymise(
+            customer.reveal(), self.keys.pseudonym_key, purpose="customer-name"
+        )
         pepper = self.keys.support_key_pepper
         async with self.audit.work() as work:
             records = SupportSessionRecords(work.session)
             bucket = await records.keys_in_bucket(prefix_digest(key, pepper))
             outcome = redeem(key_text, bucket.values(), now=now, pepper=pepper)
             number_of = {record.digest: number for number, record in bucket.items()}
-            for update in outcome.updates:
-                await records.write_key(number_of[update.digest], update)
-            session = None
+            event: KeyRedeemed | KeyRedeemedAgain | None = None
+            number, refusal = None, None
             if isinstance(outcome, Redeemed):
                 number = number_of[outcome.key.digest]
-                session = await self.sessions.locked(records, number)
-            if session is None:
-                reason = "unknown" if isinstance(outcome, Redeemed) else outcome.reason.value
-                await work.record(self._refusal_record(client, reason, now))
-            else:
-                customer_pseudonym = pseudonymise(
-                    customer.reveal(), self.keys.pseudonym_key, purpose="customer-name"
+                event = KeyRedeemed(now, customer, client, customer_pseudonym)
+            elif outcome.reason is RefusalReason.UNKNOWN:
+                # Not a live key: perhaps this customer's own, redeemed on the portal a
+                # moment ago and now typed into the support program.
+                number, refusal = await self._second_redemption(
+                    records, key_digest(key, pepper), customer_pseudonym, now
                 )
-                audit = session.apply(KeyRedeemed(now, customer, client, customer_pseudonym))
+                if number is not None:
+                    event = KeyRedeemedAgain(now, client, customer_pseudonym)
+            if not isinstance(event, KeyRedeemedAgain):
+                # The key marked redeemed, or wrong tries against the bucket's live keys
+                # (as for any unknown key); a second redemption is no wrong try.
+                for update in outcome.updates:
+                    await records.write_key(number_of[update.digest], update)
+            session = None if number is None else await self.sessions.locked(records, number)
+            audit = None
+            if session is not None and event is not None:
+                try:
+                    audit = session.apply(event)
+                except SessionError:
+                    if isinstance(event, KeyRedeemed):
+                        raise  # redeem() checked the key: a bug, surfaced as before
+                    # The session cannot take it (say another node's clock ran ahead):
+                    # refused like any other second redemption; it stays unchanged.
+                    refusal = SecondRedemptionRefusal.NOT_WAITING
+            if session is None or number is None or audit is None:
+                reason = "unknown" if isinstance(outcome, Redeemed) else outcome.reason.value
+                await work.record(self._refusal_record(client, reason, now, refusal))
+                session = None
+            else:
                 token = secrets.token_urlsafe(32)
                 expires = now + self.join_token_lifetime
                 try:
+                    # The new token replaces any earlier one, which stops working.
                     await records.set_join_token(number, self.keys.token_digest(token), expires)
-                    await self._save(records, session, now, customer_pseudonym=customer_pseudonym)
+                    first = customer_pseudonym if isinstance(event, KeyRedeemed) else None
+                    await self._save(records, session, now, customer_pseudonym=first)
                     await work.record(*audit)
                 except BaseException:
                     self.sessions.invalidate(number)
                     raise
-        if session is None:
+        if session is None or number is None:
             await self.counters.record_failure(counter_key, now)
             return None
         await self.counters.reset(counter_key)
         await self._changed(session)
         return JoinTicket(token, number, str(session.verification_code), expires)
+
+    @staticmethod
+    async def _second_redemption(
+        records: SupportSessionRecords, digest: str, customer_pseudonym: str, now: datetime
+    ) -> tuple[str | None, SecondRedemptionRefusal | None]:
+        """The session whose redeemed key this is, if the same customer may redeem it
+        again now (``second_redemption``); else None and why not (None: no such key)."""
+        found = await records.redeemed_key(digest)
+        if found is None:
+            return None, None
+        number, facts = found
+        decision = decide_second_redemption(facts, customer_pseudonym, now)
+        return (number, None) if decision.allowed else (None, decision.refusal)
 
     async def _refused(
         self, client: str, reason: str, now: datetime, count_failure: bool = True
@@ -345,10 +390,15 @@ class RemoteSupport:
             await self.counters.record_failure(f"redeem:{client}", now)
 
     @staticmethod
-    def _refusal_record(client: str, reason: str, now: datetime) -> AuditRecord:
-        return AuditRecord(
-            now, "support_key.redemption_failed", f"client:{client}", "-", {"reason": reason}
-        )
+    def _refusal_record(
+        client: str, reason: str, now: datetime, again: SecondRedemptionRefusal | None = None
+    ) -> AuditRecord:
+        data = {"reason": reason}
+        if again is not None:
+            # The key was this session's, already redeemed: say so, and which rule
+            # refused the second redemption (the client still gets the one answer).
+            data = {"reason": RefusalReason.ALREADY_REDEEMED.value, "again": again.value}
+        return AuditRecord(now, "support_key.redemption_failed", f"client:{client}", "-", data)
 
     async def take_join_token(self, token: str, now: datetime) -> SupportSession | None:
         """The live session a join token opens (once); None for any bad token."""

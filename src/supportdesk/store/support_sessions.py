@@ -13,6 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.second_redemption import RedeemedKeyFacts
 from supportdesk.domain.support_key import IssuedSupportKey
 from supportdesk.domain.support_session import LIVE_STATES, TERMINAL_STATES, SessionState
 from supportdesk.store.agents import aware
@@ -111,6 +112,27 @@ class SupportSessionRecords:
             .with_for_update()
         )
         return {row.consultation_number: _key_record(row) for row in rows}
+
+    async def redeemed_key(self, digest: str) -> tuple[str, RedeemedKeyFacts] | None:
+        """The session whose key, already redeemed, has ``digest``, and what a second
+        redemption is decided on; the row locked on PostgreSQL (like the bucket), so it
+        cannot change between the decision and the new token."""
+        row = await self.session.scalar(
+            select(SupportSessionRow)
+            .where(SupportSessionRow.key_digest == digest)
+            .where(SupportSessionRow.redeemed_at.is_not(None))
+            .with_for_update()
+        )
+        if row is None:
+            return None
+        expires = row.join_token_expires_at
+        return row.consultation_number, RedeemedKeyFacts(
+            state=SessionState(row.state),
+            key_expires_at=aware(row.expires_at),
+            customer_pseudonym=row.customer_pseudonym,
+            join_token_unspent=row.join_token_digest is not None,
+            join_token_expires_at=aware(expires) if expires else None,
+        )
 
     async def write_key(self, consultation_number: str, key: IssuedSupportKey) -> None:
         await self.session.execute(
