@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 NPM_STAMP := node_modules/.installed-stamp
 
-.PHONY: run setup test lint typecheck unit test-deps messages bench cluster clean
+.PHONY: run setup test lint typecheck unit test-deps messages bench cluster clean applet
 
 run: setup
 	$(BIN)/supportdesk db upgrade
@@ -61,6 +61,13 @@ bench: setup test-deps
 # SUPPORTDESK_DATABASE_URL and SUPPORTDESK_BUS_REDIS_URL (default: the local ones).
 cluster: setup test-deps
 	$(BIN)/python -m scripts.make_cluster
+
+# The support program as one file for this OS, for the bank named by CONFIG (a TOML file
+# like deploy/applet-bank.toml.example): dist/supportdesk-join-linux (on Windows
+# supportdesk-join-windows.exe, on macOS supportdesk-join-macos.zip). It builds in a venv
+# of its own under var/applet-build/ with the program's dependencies only.
+applet:
+	$(PYTHON) -m scripts.build_applet $(if $(CONFIG),--config '$(CONFIG)')
 
 clean:
 	rm -rf $(VENV) node_modules var/test-*

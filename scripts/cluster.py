@@ -165,17 +165,20 @@ class Cluster:
         process.wait(timeout=10)
 
     def stop(self) -> None:
-        """End every node and HAProxy (SIGTERM, then SIGKILL after 15 s)."""
+        """End every node and HAProxy (SIGTERM, then SIGKILL what still runs 15 s later)."""
         processes = list(self._processes.values())
         if self._haproxy is not None:
             processes.append(self._haproxy)
         for process in processes:
             if process.poll() is None:
                 process.terminate()
+        # One deadline for all: a node that hangs must not hold up the others' kill.
+        deadline = time.monotonic() + 15
         for process in processes:
             try:
-                process.wait(timeout=15)
+                process.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
+                print(f"pid {process.pid} did not stop within 15 s: killed", file=sys.stderr)
                 process.kill()
                 process.wait(timeout=10)
         self._haproxy = None

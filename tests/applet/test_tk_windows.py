@@ -319,3 +319,39 @@ def test_closing_the_first_window_joins_nothing(desktop: Desktop) -> None:
     child.read()
     send_wm_delete(desktop, child.layout["window"])
     assert child.result() == {"answer": None, "attempts": []}
+
+
+def press(child: Child, *keys: str) -> None:
+    child.desk.run(require_tool("xdotool"), "key", "--delay", "20", *keys)
+
+
+def test_the_first_window_works_by_keyboard_alone(desktop: Desktop) -> None:
+    child = Child(desktop, "join")
+    child.read()
+    desktop.focus(child.layout["window"])  # what a window manager does for a new window
+    # The name field has the focus at start; Tab goes on to the key, Return sends.
+    child.desk.run(require_tool("xdotool"), "type", "--delay", "20", "Erika Mustermann")
+    press(child, "Tab")
+    child.desk.run(require_tool("xdotool"), "type", "--delay", "20", "123 456 789 012")
+    press(child, "Return")
+    assert child.result() == {
+        "answer": {"token": "join-token", "consultation_number": "BN-2026-4821-7730-8"},
+        "attempts": [["Erika Mustermann", "123 456 789 012"]],
+    }
+
+
+def test_escape_gives_up_in_the_first_window(desktop: Desktop) -> None:
+    child = Child(desktop, "join")
+    child.read()
+    desktop.focus(child.layout["window"])
+    press(child, "Tab", "Tab", "Escape")  # on to the button, then give up
+    assert child.result() == {"answer": None, "attempts": []}
+
+
+def test_the_consent_dialog_works_by_keyboard_alone(desktop: Desktop) -> None:
+    child = Child(desktop, "consent")
+    desktop.focus(child.layout["window"])
+    # Tab reaches the first box that can be ticked ("view" is ticked and locked), Space
+    # ticks it, Shift+Tab wraps round to "Ja", Space presses it.
+    press(child, "Tab", "space", "shift+Tab", "space")
+    assert child.result() == {"decision": "given", "capabilities": ["control", "view"]}

@@ -147,16 +147,21 @@ def join() -> None:
     window = JoinWindow(redeem)
     refused = window._refused
 
+    def button_state() -> str:
+        # A ttk button keeps its state in state flags; its "state" option is only the
+        # compatibility value last configured, so the flags are what counts.
+        return "disabled" if window.button.instate(["disabled"]) else "normal"
+
     def refused_and_said(failure: str) -> None:
         refused(failure)
-        say(message=window.message.cget("text"), button=str(window.button["state"]))
+        say(message=window.message.cget("text"), button=button_state())
 
     window._refused = refused_and_said  # type: ignore[method-assign]
     submit = window.submit
 
     def submitted_and_said_if_kept() -> None:
         submit()
-        if str(window.button["state"]) != "disabled":  # not sent: the window says why
+        if button_state() != "disabled":  # not sent: the window says why
             say(message=window.message.cget("text"))
 
     window.submit = submitted_and_said_if_kept  # type: ignore[method-assign]

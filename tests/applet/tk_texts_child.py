@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 import tkinter as tk
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,10 +38,10 @@ REQUEST = ConsentRequest(
 
 
 def labels(widget: tk.Misc) -> list[str]:
-    """The text of every label under ``widget``, in creation order."""
+    """The text of every label (themed or classic) under ``widget``, in creation order."""
     found = []
     for child in widget.winfo_children():
-        if child.winfo_class() == "Label":
+        if child.winfo_class() in ("TLabel", "Label"):
             found.append(str(child.cget("text")))
         found += labels(child)
     return found
@@ -56,7 +57,7 @@ def texts(widget: tk.Misc) -> list[str]:
     return found
 
 
-def buttons(named: dict[str, tk.Button]) -> dict[str, str]:
+def buttons(named: Mapping[str, tk.Misc]) -> dict[str, str]:
     return {name: str(button.cget("text")) for name, button in named.items()}
 
 
@@ -132,12 +133,16 @@ def active(language: Language) -> dict[str, Any]:
     return shown
 
 
-def dialogs(language: Language) -> dict[str, Any]:
+def a_report() -> DiagnosticsReport:
     entry = ReportEntry(
         "clock", Label("Uhrzeit und Zeitzone", "Clock and time zone"), ProbeStatus.OK,
         {"time_zone": "Europe/Berlin"}, None, (), 0.01,
     )  # fmt: skip
-    report = DiagnosticsReport(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), (entry,))
+    return DiagnosticsReport(datetime(2026, 11, 30, 9, 0, tzinfo=UTC), (entry,))
+
+
+def dialogs(language: Language) -> dict[str, Any]:
+    report = a_report()
     taken = FileQuestion("t1", "brief.txt", 3 * 1024 * 1024, "ab" * 32, name_taken=True)
     fresh = FileQuestion("t2", "neu.txt", 10, "ab" * 32, name_taken=False)
     shown = {}

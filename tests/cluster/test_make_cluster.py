@@ -83,7 +83,12 @@ def test_make_cluster_starts_prints_where_and_stops_on_ctrl_c(
         assert (tmp_path / "cluster.env").stat().st_mode & 0o777 == 0o600
 
         process.send_signal(signal.SIGINT)
-        assert process.wait(timeout=60) == 0
+        try:
+            code = process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            logs = {log.parent.name: log.read_text()[-2000:] for log in tmp_path.glob("*/*.log")}
+            raise AssertionError(f"Ctrl-C did not stop it within 60 s; the logs: {logs}") from None
+        assert code == 0
         assert "stopped" in output.wait_for("stopped", 5)
         for _, url in nodes:
             with pytest.raises(httpx.TransportError):

@@ -16,11 +16,13 @@ import contextlib
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from tkinter import ttk
 from typing import Protocol
 
-from supportdesk.applet import texts
+from supportdesk.applet import texts, tk_theme
 from supportdesk.applet.receipt import SessionTimeline
 from supportdesk.applet.texts import N_
+from supportdesk.applet.tk_theme import pt
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
@@ -37,7 +39,7 @@ RECEIVED_FILES = N_("Received files")
 CANCEL_TRANSFER = N_("Cancel transfer")
 PICK_FILE = N_("Send a file to the agent")
 POLL_MS = 200
-BANNER_COLOUR = "#a00000"
+WRAP = pt(300)
 
 
 class SessionControls(Protocol):
@@ -106,7 +108,7 @@ class ActiveWindow:
         self.timeline = timeline
         self.watchers = watchers
         self.files = files
-        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root = tk_theme.new_root(screen)
         self.root.title(_(TITLE))
         # Tk's own file chooser (X11) takes its words from msgcat: the customer's language.
         with contextlib.suppress(tk.TclError):
@@ -115,13 +117,11 @@ class ActiveWindow:
         self.root.attributes("-topmost", True)
         # Closing the window must not leave an invisible session running: it ends it.
         self.root.protocol("WM_DELETE_WINDOW", self.end)
-        frame = tk.Frame(self.root, padx=12, pady=8)
-        frame.pack()
-        tk.Label(
-            frame, text=_(TITLE), fg="white", bg=BANNER_COLOUR, font=("TkDefaultFont", 11, "bold")
-        ).pack(fill="x", ipady=4)
-        details = tk.Frame(frame)
-        details.pack(anchor="w", pady=6)
+        frame = ttk.Frame(self.root, padding=(pt(9), pt(6)))
+        frame.pack(fill="both", expand=True)
+        ttk.Label(frame, text=_(TITLE), style=tk_theme.BANNER, anchor="center").pack(fill="x")
+        details = ttk.Frame(frame)
+        details.pack(anchor="w", pady=pt(5))
         for row, (label, value) in enumerate(
             (
                 (_(texts.CONSULTATION_NUMBER), consultation_number),
@@ -129,38 +129,48 @@ class ActiveWindow:
                 (_(texts.AGENT), agent_name),
             )
         ):
-            tk.Label(details, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, 8))
-            tk.Label(details, text=value, font=("TkDefaultFont", 10, "bold")).grid(
-                row=row, column=1, sticky="w"
+            ttk.Label(details, text=label + ":").grid(
+                row=row, column=0, sticky="w", padx=(0, pt(6))
             )
-        # Why the bank's server holds the session, e.g. it cannot record right now.
-        self.notice_label = tk.Label(frame, anchor="w", fg=BANNER_COLOUR, wraplength=360)
+            ttk.Label(details, text=value, style=tk_theme.BOLD).grid(row=row, column=1, sticky="w")
+        # Why the bank's server holds the session, e.g. it cannot record right now. Its
+        # line stays when empty, so the buttons do not jump when a notice comes and goes.
+        self.notice_label = ttk.Label(
+            frame, anchor="w", justify="left", style=tk_theme.ERROR, wraplength=WRAP
+        )
         self.notice_label.pack(fill="x")
         # Who sees the screen right now (the agent, a supervisor watching along).
-        self.watching = tk.Label(frame, anchor="w", justify="left", wraplength=360)
-        self.watching.pack(fill="x", pady=(0, 6))
-        self.file_status = tk.Label(frame, anchor="w", justify="left", wraplength=360)
+        self.watching = ttk.Label(frame, anchor="w", justify="left", wraplength=WRAP)
+        self.watching.pack(fill="x", pady=(0, pt(5)))
+        self.file_status = ttk.Label(frame, anchor="w", justify="left", wraplength=WRAP)
         if files is not None:
-            self.file_status.pack(fill="x", pady=(0, 6))
-        bar = tk.Frame(frame)
+            self.file_status.pack(fill="x", pady=(0, pt(5)))
+        # The session's own buttons in one row ("Sitzung beenden" always at its right
+        # end), the file buttons in a row below: the window stays narrow.
+        bar = ttk.Frame(frame)
         bar.pack(fill="x")
-        self.buttons: dict[str, tk.Button] = {
-            "pause": tk.Button(bar, command=self.toggle_pause),
-            "end": tk.Button(bar, text=_(END), command=self.end, fg=BANNER_COLOUR),
+        self.buttons: dict[str, ttk.Button] = {
+            "pause": ttk.Button(bar, command=self.toggle_pause),
+            "end": ttk.Button(bar, text=_(END), command=self.end, style=tk_theme.DANGER),
         }
         if control_offered:
-            self.buttons["control"] = tk.Button(bar, command=self.toggle_control)
+            self.buttons["control"] = ttk.Button(bar, command=self.toggle_control)
         if files is not None:
-            self.buttons["send_file"] = tk.Button(bar, text=_(SEND_FILE), command=self.pick_file)
-            self.buttons["folder"] = tk.Button(
-                bar, text=_(RECEIVED_FILES), command=files.open_folder
+            file_bar = ttk.Frame(frame)
+            file_bar.pack(fill="x", pady=(pt(5), 0))
+            self.buttons["send_file"] = ttk.Button(
+                file_bar, text=_(SEND_FILE), command=self.pick_file
             )
-            self.buttons["cancel_files"] = tk.Button(
-                bar, text=_(CANCEL_TRANSFER), command=files.cancel_running
+            self.buttons["folder"] = ttk.Button(
+                file_bar, text=_(RECEIVED_FILES), command=files.open_folder
             )
-        for name in ("pause", "control", "send_file", "folder", "cancel_files", "end"):
+            self.buttons["cancel_files"] = ttk.Button(
+                file_bar, text=_(CANCEL_TRANSFER), command=files.cancel_running
+            )
+        for name in ("pause", "control", "send_file", "folder", "cancel_files"):
             if name in self.buttons:
-                self.buttons[name].pack(side="left", padx=(0, 6))
+                self.buttons[name].pack(side="left", padx=(0, pt(5)))
+        self.buttons["end"].pack(side="right")
         self._refresh()
         self.root.after(POLL_MS, self._poll)
 

@@ -13,14 +13,16 @@ import contextlib
 import tkinter as tk
 from collections.abc import Callable
 from datetime import UTC, datetime
+from tkinter import ttk
 
+from supportdesk.applet import tk_theme
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.texts import other_language
+from supportdesk.applet.tk_theme import pt
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
-WRAP = 520
-WARNING_COLOUR = "#a00000"
+WRAP = pt(390)
 
 
 class ConsentWindow:
@@ -36,18 +38,21 @@ class ConsentWindow:
     ) -> None:
         self.request = request
         self._clock = clock
-        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root = tk_theme.new_root(screen)
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
         self.root.protocol("WM_DELETE_WINDOW", self.decline)
         self.root.bind("<Escape>", lambda _e: self.decline())
         self._ticks = {c: tk.BooleanVar(self.root, value=False) for c in Capability}
-        self._body: tk.Frame | None = None
-        self.buttons: dict[str, tk.Button] = {}
-        self.checkbuttons: dict[Capability, tk.Checkbutton] = {}
+        self._body: ttk.Frame | None = None
+        self.buttons: dict[str, ttk.Button] = {}
+        self.checkbuttons: dict[Capability, ttk.Checkbutton] = {}
         self.record: ConsentRecord | None = None
         self.dialog = build_dialog(request, language)
         self._build()
+        # The question is to be answered now: the dialog takes the keyboard, with no
+        # widget focused, so only Tab (to the first box that can be ticked) does anything.
+        tk_theme.take_keyboard_when_shown(self.root, self.root)
 
     def _build(self) -> None:
         """(Re)build the contents for the current language."""
@@ -55,53 +60,50 @@ class ConsentWindow:
             self._body.destroy()
         d = self.dialog
         self.root.title(d.title)
-        body = self._body = tk.Frame(self.root, padx=16, pady=12)
+        body = self._body = ttk.Frame(self.root, padding=(pt(12), pt(10)))
         body.pack(fill="both", expand=True)
-        grid = tk.Frame(body)
+        grid = ttk.Frame(body)
         grid.pack(anchor="w")
         for row, (label, value) in enumerate(d.identity_lines()):
-            tk.Label(grid, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, 8))
-            font = ("TkFixedFont", 16, "bold") if row == 4 else ("TkDefaultFont", 10, "bold")
-            tk.Label(grid, text=value, font=font).grid(row=row, column=1, sticky="w")
-        tk.Label(body, text=d.labels["code_hint"], wraplength=WRAP, justify="left").pack(
-            anchor="w", pady=(4, 8)
+            ttk.Label(grid, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, pt(6)))
+            # Row 4 is the verification code the agent reads out: large, fixed-width.
+            style = tk_theme.CODE if row == 4 else tk_theme.BOLD
+            ttk.Label(grid, text=value, style=style).grid(row=row, column=1, sticky="w")
+        ttk.Label(body, text=d.labels["code_hint"], wraplength=WRAP, justify="left").pack(
+            anchor="w", pady=(pt(3), pt(6))
         )
-        tk.Label(body, text=d.body, wraplength=WRAP, justify="left").pack(anchor="w")
-        tk.Label(body, text=d.labels["choices"], font=("TkDefaultFont", 10, "bold")).pack(
-            anchor="w", pady=(8, 0)
+        ttk.Label(body, text=d.body, wraplength=WRAP, justify="left").pack(anchor="w")
+        ttk.Label(body, text=d.labels["choices"], style=tk_theme.BOLD).pack(
+            anchor="w", pady=(pt(6), pt(2))
         )
         self.checkbuttons = {}
         for choice in d.choices:
             var = self._ticks[choice.capability]
             if choice.required:
                 var.set(True)
-            box = tk.Checkbutton(body, text=choice.label, variable=var, anchor="w")
+            box = ttk.Checkbutton(body, text=choice.label, variable=var)
             if choice.required:
-                box.configure(state="disabled")
-            box.pack(anchor="w")
+                box.state(["disabled"])  # VIEW: ticked, and cannot be unticked
+            box.pack(anchor="w", pady=pt(1))
             self.checkbuttons[choice.capability] = box
-        tk.Label(body, text=d.recording_notice, wraplength=WRAP, justify="left").pack(
-            anchor="w", pady=(8, 0)
+        ttk.Label(body, text=d.recording_notice, wraplength=WRAP, justify="left").pack(
+            anchor="w", pady=(pt(6), 0)
         )
-        tk.Label(
-            body,
-            text=d.warning,
-            wraplength=WRAP,
-            justify="left",
-            fg=WARNING_COLOUR,
-            font=("TkDefaultFont", 10, "bold"),
-        ).pack(anchor="w", pady=(8, 8))
-        bar = tk.Frame(body)
+        ttk.Label(
+            body, text=d.warning, wraplength=WRAP, justify="left", style=tk_theme.WARNING
+        ).pack(anchor="w", pady=(pt(6), pt(8)))
+        bar = ttk.Frame(body)
         bar.pack(fill="x")
         other = d.labels["other_language"]
+        # "Ja" and "Nein" look alike on purpose: nothing here nudges towards consent.
         self.buttons = {
-            "language": tk.Button(bar, text=other, command=self.switch_language),
-            "no": tk.Button(bar, text=d.labels["no"], width=8, command=self.decline),
-            "yes": tk.Button(bar, text=d.labels["yes"], width=8, command=self.accept),
+            "language": ttk.Button(bar, text=other, command=self.switch_language),
+            "no": ttk.Button(bar, text=d.labels["no"], width=8, command=self.decline),
+            "yes": ttk.Button(bar, text=d.labels["yes"], width=8, command=self.accept),
         }
         self.buttons["language"].pack(side="left")
         self.buttons["yes"].pack(side="right")
-        self.buttons["no"].pack(side="right", padx=8)
+        self.buttons["no"].pack(side="right", padx=pt(6))
 
     def switch_language(self) -> None:
         """Show the dialog in the other language; the ticks stay as they are."""

@@ -14,18 +14,20 @@ import functools
 import threading
 import tkinter as tk
 from pathlib import Path
-from tkinter import scrolledtext
+from tkinter import ttk
 
-from supportdesk.applet import texts
+from supportdesk.applet import texts, tk_theme
 from supportdesk.applet.files import FileQuestion, OfferAnswer
 from supportdesk.applet.texts import N_
+from supportdesk.applet.tk_theme import pt
 from supportdesk.diagnostics.report import DiagnosticsReport
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
 from supportdesk.transfer.protocol import Direction, TransferState
 
-WRAP = 460
+WRAP = pt(345)
 WITHDRAW_POLL_MS = 200
+REPORT_LINES = 24
 
 
 class ChoiceDialog:
@@ -46,24 +48,27 @@ class ChoiceDialog:
         self.answer = default
         self.default = default
         self.withdrawn = withdrawn
-        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root = tk_theme.new_root(screen)
         self.root.title(title)
         self.root.attributes("-topmost", True)
         self.root.protocol("WM_DELETE_WINDOW", self.root.destroy)
-        frame = tk.Frame(self.root, padx=14, pady=10)
+        frame = ttk.Frame(self.root, padding=(pt(10), pt(8)))
         frame.pack(fill="both", expand=True)
-        tk.Label(frame, text=text, wraplength=WRAP, justify="left").pack(anchor="w")
+        ttk.Label(frame, text=text, wraplength=WRAP, justify="left").pack(anchor="w")
         if details is not None:
-            box = scrolledtext.ScrolledText(frame, width=80, height=24, wrap="word")
-            box.insert("1.0", details)
-            box.configure(state="disabled")
-            box.pack(fill="both", expand=True, pady=6)
-        bar = tk.Frame(frame)
-        bar.pack(anchor="e", pady=(8, 0))
-        self.buttons: dict[str, tk.Button] = {}
+            # 24 lines, unless that would push the buttons off a small (or large-print)
+            # screen: the report scrolls anyway.
+            lines = tk_theme.lines_that_fit(self.root, REPORT_LINES, "TkFixedFont")
+            box, report = tk_theme.text_box(frame, width=80, height=lines, wrap="word")
+            report.insert("1.0", details)
+            report.configure(state="disabled")  # shown to be read, not edited
+            box.pack(fill="both", expand=True, pady=(pt(6), 0))
+        bar = ttk.Frame(frame)
+        bar.pack(anchor="e", pady=(pt(8), 0))
+        self.buttons: dict[str, ttk.Button] = {}
         for key, label in choices:
-            button = tk.Button(bar, text=label, command=functools.partial(self.choose, key))
-            button.pack(side="left", padx=(6, 0))
+            button = ttk.Button(bar, text=label, command=functools.partial(self.choose, key))
+            button.pack(side="left", padx=(pt(5), 0))
             self.buttons[key] = button
 
     def choose(self, key: str) -> None:

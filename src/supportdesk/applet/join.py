@@ -18,10 +18,12 @@ import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, TextIO
 
 from supportdesk.applet import texts
+from supportdesk.applet.bank_config import BankConfig
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
@@ -316,18 +318,30 @@ def run_join(
     screen_source: Callable[[], ScreenSource] | None = None,
     input_sink: Callable[[], InputSink | None] | None = None,
     on_over: Callable[[SessionFacts], None] = lambda facts: None,
+    tls: ssl.SSLContext | None = None,
+    bank: BankConfig | None = None,
 ) -> SessionFacts:
     """Run one session to its end and return what the receipt records; ``on_over``
     gets the same as soon as the session is over here (the receipt is written then,
-    even while an "end" waits for a lost link to come back)."""
-    from supportdesk.capture.clipboard import open_customer_clipboard
-    from supportdesk.capture.input_sink import XTestInputSink
-    from supportdesk.capture.screen_source import MssScreenSource
+    even while an "end" waits for a lost link to come back). ``tls`` replaces the default
+    context of ``ca_file``; with a built-in ``bank`` config the consent dialog shows the
+    domain the certificate was checked for (and the bank's own name), not the server's."""
+    from supportdesk.applet.platform_notice import backend_for_this_machine
 
     lang = language_of(language)
     _ = gettext_for(lang)
+    # Before anything is shared: a screen that cannot be shown truthfully (Wayland, a
+    # missing macOS permission) is said plainly and not shared. A harness that brings
+    # its own screen needs no check.
+    devices = backend_for_this_machine(
+        server, lang, text_mode=text_mode, stdout=stdout, check=screen_source is None
+    )
 
     def ask(request: ConsentRequest) -> ConsentRecord:
+        if bank is not None:
+            request = replace(
+                request, bank_domain=bank.domain, bank_name=bank.name or request.bank_name
+            )
         if text_mode:
             # Asked again after a long gap, standard input has a reader already: the
             # answers come through it.
@@ -365,10 +379,10 @@ def run_join(
         server,
         token,
         ask_consent=ask,
-        screen_source=screen_source or MssScreenSource,
-        input_sink=input_sink or XTestInputSink,
-        clipboard=open_customer_clipboard,
-        ssl_context=ssl_context(ca_file),
+        screen_source=screen_source or devices.screen_source,
+        input_sink=input_sink or devices.input_sink,
+        clipboard=devices.clipboard,
+        ssl_context=tls or ssl_context(ca_file),
         language=language,
         monitor=monitor,
         on_event=on_event,

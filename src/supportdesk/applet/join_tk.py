@@ -15,10 +15,13 @@ import queue
 import threading
 import tkinter as tk
 from collections.abc import Callable
+from tkinter import ttk
 from typing import Any
 
+from supportdesk.applet import tk_theme
 from supportdesk.applet.join import SUPPORT_KEY, YOUR_NAME
 from supportdesk.applet.texts import N_, gettext_for, language_of
+from supportdesk.applet.tk_theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 __all__ = ["JoinWindow", "Redeem"]
@@ -32,7 +35,7 @@ INTRO = N_("Enter your name and the support key your adviser gives you on the ph
 CONTINUE = N_("Continue >>")
 CHECKING = N_("The support key is being checked …")
 BOTH_NEEDED = N_("Please enter your name and the support key.")
-ERROR_COLOUR = "#a00000"
+WRAP = pt(270)
 
 
 class JoinWindow:
@@ -52,30 +55,45 @@ class JoinWindow:
         # The server's answer comes on a worker thread; the window picks it up here
         # (Tk is touched from its own thread only).
         self._outcomes: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root = tk_theme.new_root(screen)
         self.root.title(_(TITLE))
         self.root.resizable(False, False)
         self.root.protocol("WM_DELETE_WINDOW", self.give_up)
         self.root.bind("<Escape>", lambda _e: self.give_up())
-        body = tk.Frame(self.root, padx=16, pady=12)
+        body = ttk.Frame(self.root, padding=(pt(12), pt(10)))
         body.pack(fill="both", expand=True)
-        tk.Label(body, text=_(INTRO), wraplength=360, justify="left").grid(
-            row=0, column=0, columnspan=2, sticky="w", pady=(0, 10)
-        )
-        self.name = tk.Entry(body, width=32)
-        self.key = tk.Entry(body, width=32)
+        body.columnconfigure(1, weight=1)
+        intro = ttk.Label(body, text=_(INTRO), wraplength=WRAP, justify="left")
+        intro.grid(row=0, column=0, columnspan=2, sticky="we", pady=(0, pt(8)))
+        tk_theme.wrap_to_width(intro)
+        # Created in the order Tab moves through them: name, key, then the button.
+        self.name = ttk.Entry(body, width=32)
+        self.key = ttk.Entry(body, width=32)
         for row, (label, entry) in enumerate(((YOUR_NAME, self.name), (SUPPORT_KEY, self.key)), 1):
-            tk.Label(body, text=_(label) + ":").grid(row=row, column=0, sticky="w", pady=2)
-            entry.grid(row=row, column=1, sticky="we", pady=2)
-        # Two lines kept free for the messages, so the button never moves under the pointer.
-        self.message = tk.Label(
-            body, text="", fg=ERROR_COLOUR, wraplength=360, justify="left", height=2, anchor="nw"
+            ttk.Label(body, text=_(label) + ":").grid(
+                row=row, column=0, sticky="w", padx=(0, pt(6)), pady=pt(2)
+            )
+            entry.grid(row=row, column=1, sticky="we", pady=pt(2))
+        self.message = ttk.Label(
+            body, text="", style=tk_theme.ERROR, wraplength=WRAP, justify="left", anchor="nw"
         )
-        self.message.grid(row=3, column=0, columnspan=2, sticky="w", pady=(8, 0))
-        self.button = tk.Button(body, text=_(CONTINUE), command=self.submit)
-        self.button.grid(row=4, column=1, sticky="e", pady=(10, 0))
+        self.message.grid(row=3, column=0, columnspan=2, sticky="nwe", pady=(pt(6), 0))
+        tk_theme.wrap_to_width(self.message)
+        # Two lines kept free for the messages, so the button never moves under the
+        # pointer: ttk labels have no height in lines, so the row gets the height the
+        # label asks for with two lines in it.
+        self.message.configure(text="\n")
+        two_lines = self.message.winfo_reqheight() + self.root.winfo_pixels(pt(6))
+        self.message.configure(text="")
+        body.rowconfigure(3, minsize=two_lines)
+        self.button = ttk.Button(
+            body, text=_(CONTINUE), style=tk_theme.PRIMARY, default="active", command=self.submit
+        )
+        self.button.grid(row=4, column=1, sticky="e", pady=(pt(8), 0))
         self.root.bind("<Return>", lambda _e: self.submit())
         self.name.focus_set()
+        # The customer has just started the program: typing the name needs no click.
+        tk_theme.take_keyboard_when_shown(self.root, self.name)
 
     def run(self) -> dict[str, Any] | None:
         self.root.after(50, self._poll)
@@ -86,14 +104,14 @@ class JoinWindow:
 
     def submit(self) -> None:
         """Check the fields, then ask the server, off the window's thread."""
-        if str(self.button["state"]) == tk.DISABLED:
+        if self.button.instate(["disabled"]):
             return  # a check is under way
         name, key = self.name.get().strip(), self.key.get().strip()
         if not name or not key:
-            self.message.configure(text=self._(BOTH_NEEDED))
+            self.message.configure(text=self._(BOTH_NEEDED), style=tk_theme.ERROR)
             return
-        self.message.configure(text=self._(CHECKING), fg="black")
-        self.button.configure(state=tk.DISABLED)
+        self.message.configure(text=self._(CHECKING), style="TLabel")
+        self.button.state(["disabled"])
         threading.Thread(target=self._ask_server, args=(name, key), daemon=True).start()
 
     def _ask_server(self, name: str, key: str) -> None:
@@ -115,8 +133,8 @@ class JoinWindow:
             self.root.after(50, self._poll)
 
     def _refused(self, failure: str) -> None:
-        self.message.configure(text=failure, fg=ERROR_COLOUR)
-        self.button.configure(state=tk.NORMAL)
+        self.message.configure(text=failure, style=tk_theme.ERROR)
+        self.button.state(["!disabled"])
         self.key.focus_set()
         self.key.select_range(0, tk.END)
 

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import tkinter as tk
+from tkinter import ttk
 
-from supportdesk.applet import texts
+from supportdesk.applet import texts, tk_theme
 from supportdesk.applet.texts import N_
+from supportdesk.applet.tk_theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 CLOSE = N_("Close")
@@ -22,15 +24,21 @@ class ConnectionLostWindow:
 
     def __init__(self, language: Language = DEFAULT_LANGUAGE, screen: str | None = None) -> None:
         _ = texts.gettext_for(language)
-        self.root = tk.Tk(screenName=screen, className="supportdesk")
+        self.root = tk_theme.new_root(screen)
         self.root.title(_(texts.CONNECTION_LOST))
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
-        frame = tk.Frame(self.root, padx=16, pady=12)
-        frame.pack()
-        self.message = tk.Label(frame, text=_(texts.CONNECTION_LOST), wraplength=360)
-        self.message.pack(pady=(0, 10))
-        self.button = tk.Button(frame, text=_(CLOSE), command=self.root.destroy)
+        frame = ttk.Frame(self.root, padding=(pt(12), pt(10)))
+        frame.pack(fill="both", expand=True)
+        self.message = ttk.Label(frame, text=_(texts.CONNECTION_LOST), wraplength=pt(270))
+        self.message.pack(pady=(0, pt(8)))
+        self.button = ttk.Button(
+            frame,
+            text=_(CLOSE),
+            style=tk_theme.PRIMARY,
+            default="active",
+            command=self.root.destroy,
+        )
         self.button.pack()
         self.root.bind("<Return>", lambda event: self.root.destroy())
         self.root.bind("<Escape>", lambda event: self.root.destroy())

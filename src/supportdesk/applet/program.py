@@ -4,6 +4,12 @@
 with nothing of the server installed; ``supportdesk join`` is the same through the
 server's command line. Exit codes: 0 the session ran (receipt written), 1 the
 customer declined, 2 the session could not be joined.
+
+A program built for a bank (``make applet``) carries the bank's config
+(``applet/bank_config.py``): started with no arguments it goes to the name + key
+window for the bank's server, and accepts no server whose certificate is not valid for
+the bank's domain (``applet/bank_tls.py``), whatever ``--server`` says. ``--server``
+and ``--ca-file`` stay for development and override the built-in address and CA.
 """
 
 from __future__ import annotations
@@ -12,15 +18,30 @@ import argparse
 import ssl
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["add_arguments", "main", "run"]
+from supportdesk.applet.texts import N_, gettext_for, language_of
+
+if TYPE_CHECKING:
+    from supportdesk.applet.bank_config import BankConfig
+
+__all__ = ["Target", "add_arguments", "main", "run", "target"]
+
+NO_SERVER = N_(
+    "This program does not know the bank's server: start it with --server https://… "
+    "(a program built for a bank knows its server)."
+)
+BROKEN_BUILD = N_("This program's built-in configuration is damaged: {error}")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The program's options, on its own parser or the server CLI's ``join``."""
-    parser.add_argument("--server", required=True, help="https:// address of the bank's server")
+    parser.add_argument(
+        "--server",
+        help="https:// address of the bank's server (default: the one built into the program)",
+    )
     parser.add_argument(
         "--token",
         help="join token from the portal; without it, a window (or, with --text, the "
@@ -29,7 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--text", action="store_true", help="consent and controls on this terminal (no window)"
     )
-    parser.add_argument("--ca-file", help="also trust this CA certificate (a private PKI)")
+    parser.add_argument(
+        "--ca-file",
+        help="also trust this CA certificate (a private PKI); replaces a built-in CA",
+    )
     parser.add_argument("--screen", type=int, default=0, help="monitor to share (0: all)")
     parser.add_argument(
         "--language",
@@ -39,20 +63,60 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+@dataclass(frozen=True)
+class Target:
+    """Where this run connects, and how it checks the server."""
+
+    server: str
+    ca_file: str | None  # --ca-file, if given
+    bank: BankConfig | None  # the built-in config: its domain is enforced, its CA trusted
+
+    def tls(self, language: str) -> ssl.SSLContext:
+        """The TLS context for the join request and every link of this run."""
+        if self.bank is None:
+            from supportdesk.applet.join import ssl_context
+
+            return ssl_context(self.ca_file)
+        from supportdesk.applet.bank_tls import BankTLSContext
+
+        ca_pem = "" if self.ca_file else self.bank.ca_pem  # --ca-file replaces the built-in CA
+        return BankTLSContext(
+            self.bank.domain, ca_pem=ca_pem, ca_file=self.ca_file, language=language
+        )
+
+
+def target(server: str | None, ca_file: str | None, bank: BankConfig | None) -> Target | None:
+    """The server of ``--server``, else the built-in one (None: there is none)."""
+    chosen = server or (bank.server if bank else None)
+    return Target(chosen, ca_file, bank) if chosen else None
+
+
 def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
     """Join (asking name and key when no token is given) and leave the receipt."""
-    from supportdesk.applet.join import ask_name_and_key, redeem_by_hand, run_join, ssl_context
+    from supportdesk.applet.bank_config import BankConfigError, load_baked
+    from supportdesk.applet.join import ask_name_and_key, run_join
     from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.platform_notice import refuse_unsupported
 
+    _ = gettext_for(language_of(args.language))
+    try:
+        where = target(args.server, args.ca_file, load_baked())
+    except BankConfigError as exc:
+        print(f"{program}: {_(BROKEN_BUILD).format(error=exc)}", file=sys.stderr)
+        return 2
+    if where is None:
+        print(f"{program}: {_(NO_SERVER)}", file=sys.stderr)
+        return 2
     token = args.token
     try:
+        context = where.tls(args.language)
         if not token:
-            context = ssl_context(args.ca_file)
+            refuse_unsupported(where.server, language_of(args.language), text_mode=args.text)
             if args.text:
                 name, key = ask_name_and_key(args.language)
-                token = redeem_by_hand(args.server, name, key, context, args.language)["token"]
+                token = _redeem(where.server, name, key, context, args.language)["token"]
             else:
-                answer = _ask_in_a_window(args.server, context, args.language)
+                answer = _ask_in_a_window(where.server, context, args.language)
                 if answer is None:
                     return 1  # the customer closed the first window: nothing joined
                 token = answer["token"]
@@ -60,34 +124,52 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
         # "end" still waits for the link to come back.
         codes: list[int] = []
         facts = run_join(
-            args.server,
+            where.server,
             token,
             text_mode=args.text,
             ca_file=args.ca_file,
             monitor=args.screen,
             language=args.language,
-            on_over=lambda facts: codes.append(_finish(facts)),
+            on_over=lambda facts: codes.append(_finish(facts, where.bank)),
+            tls=context,
+            bank=where.bank,
         )
     except LinkError as exc:
         print(f"{program}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
-    return codes[0] if codes else _finish(facts)
+    return codes[0] if codes else _finish(facts, where.bank)
+
+
+def _redeem(
+    server: str, name: str, key: str, context: ssl.SSLContext, language: str
+) -> dict[str, Any]:
+    """``redeem_by_hand``, saying plainly when the server was not the bank's (urllib
+    reports a refused certificate as an unreachable server)."""
+    from supportdesk.applet.bank_tls import BankTLSContext
+    from supportdesk.applet.join import redeem_by_hand
+    from supportdesk.applet.link_client import LinkError
+
+    try:
+        return redeem_by_hand(server, name, key, context, language)
+    except LinkError:
+        if isinstance(context, BankTLSContext) and context.refused is not None:
+            raise LinkError(str(context.refused)) from None
+        raise
 
 
 def _ask_in_a_window(server: str, context: ssl.SSLContext, language: str) -> dict[str, Any] | None:
     """The first window: name and key, exchanged for a join token (None: closed)."""
-    from supportdesk.applet.join import redeem_by_hand
     from supportdesk.applet.join_tk import JoinWindow
 
     def redeem(name: str, key: str) -> dict[str, Any]:
-        return redeem_by_hand(server, name, key, context, language)
+        return _redeem(server, name, key, context, language)
 
     return JoinWindow(redeem, language=language).run()
 
 
-def _finish(facts: object) -> int:
+def _finish(facts: object, bank: BankConfig | None = None) -> int:
     """Leave the receipt of a session that ran; exit 1 if the customer declined."""
     from supportdesk.applet.link_client import SessionFacts
     from supportdesk.applet.receipt import (
@@ -104,7 +186,9 @@ def _finish(facts: object) -> int:
         return 1 if facts.end_reason == "declined" else 2
     receipt = Receipt(
         consultation_number=facts.consultation_number,
-        bank_name=facts.bank_name,
+        # A built program names the bank as built, and the domain its certificate had.
+        bank_name=(bank.name if bank else "") or facts.bank_name,
+        bank_domain=bank.domain if bank else "",
         agent_name=facts.agent_name,
         started_at=facts.started_at,
         ended_at=facts.ended_at or datetime.now(UTC),

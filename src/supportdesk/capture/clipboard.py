@@ -7,9 +7,10 @@ CLIPBOARD with XFixes SetSelectionOwnerNotify, converting the new owner's text t
 UTF8_STRING (STRING if refused). No X tool has to be installed; XFIXES is in every
 X.Org server since 2003. Text larger than ``max_bytes`` (UTF-8) is not passed on,
 nor is text an owner only offers incrementally (INCR, which owners use for large
-data); both are logged. Other platforms have no implementation yet:
-:func:`open_customer_clipboard` returns None there and the session runs without
-clipboard.
+data); both are logged. Windows and macOS have theirs in ``win32_clipboard.py`` and
+``macos_clipboard.py``; :func:`open_customer_clipboard` opens the one
+:mod:`.backends` chooses for this machine (None on Wayland or without display: the
+session then runs without clipboard).
 
 :class:`MemoryClipboard` implements the same interface in memory for tests and
 harnesses.
@@ -22,7 +23,6 @@ import logging
 import os
 import queue
 import select
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Protocol
@@ -334,17 +334,16 @@ class X11Clipboard(_Listeners):
 def open_customer_clipboard(
     max_bytes: int = DEFAULT_MAX_CLIPBOARD_BYTES,
 ) -> CustomerClipboard | None:
-    """The clipboard of this machine, or None where it is not supported (yet).
+    """The clipboard of this machine, or None where there is none to share.
 
-    X11 (``$DISPLAY`` set, Linux and BSDs) is supported; Windows, macOS and
-    Wayland without XWayland are not. A failure to open is logged, not raised:
-    the session works without clipboard.
+    The backend is the one :mod:`.backends` chooses: X11 (``$DISPLAY``), Windows or
+    macOS; a Wayland session or a machine without display has none. A failure to open
+    is logged, not raised: the session works without clipboard.
     """
-    if sys.platform in ("win32", "darwin") or not os.environ.get("DISPLAY"):
-        log.info("clipboard sharing is not supported on this system yet")
+    from supportdesk.capture import backends  # it imports this module
+
+    choice = backends.this_machine()
+    if choice.platform is None:
+        log.info("no clipboard to share here (%s)", choice.unsupported)
         return None
-    try:
-        return X11Clipboard(max_bytes=max_bytes)
-    except RuntimeError as exc:
-        log.warning("clipboard sharing unavailable: %s", exc)
-        return None
+    return backends.open_clipboard(choice.platform, max_bytes=max_bytes)
