@@ -15,13 +15,15 @@ from sqlalchemy import select
 
 from supportdesk.config import Settings
 from supportdesk.domain.agent_accounts import Role
-from supportdesk.domain.support_session import EndReason, SessionState
+from supportdesk.domain.consent import consent_text
+from supportdesk.domain.support_session import ConsentRequested, EndReason, SessionState
 from supportdesk.server.app import create_app
 from supportdesk.server.state import Desk, desk_of_app
 from supportdesk.store.agents import Agent, AgentAccounts
 from supportdesk.store.database import create_engine
 from supportdesk.store.migrate import upgrade
 from supportdesk.store.models import SupportSessionRow
+from supportdesk.store.support_sessions import SupportSessionRecords
 from tests.bus.conftest import forget_namespace
 from tests.conftest import FixedClock
 from tests.redis_server import ensure_shared_redis, namespace
@@ -99,6 +101,31 @@ async def test_a_change_on_one_node_reaches_the_object_another_holds(nodes: list
     await _eventually(lambda: held.state is SessionState.ENDED)
     assert SessionState.ENDED in seen
     assert not await b.remote.end(number, EndReason.AGENT, b.clock()), "ended twice"
+
+
+async def test_a_read_meanwhile_does_not_undo_a_change_not_yet_committed(
+    nodes: list[Desk],
+) -> None:
+    # A change stores the next version inside its transaction; a read without the lock
+    # (a page, a socket looking the session up) still sees the committed row before it
+    # and must not roll the object the relay holds back to it (the relay would then
+    # publish the old state, and consoles would wait for "active" that never came).
+    a = nodes[0]
+    issued = await a.remote.issue(await _agent(a), a.clock())
+    number = issued.consultation_number
+    assert await a.remote.redeem(NAME, issued.key.grouped(), "198.51.100.7", a.clock())
+    held = await a.remote.session(number)
+    assert held is not None and held.state is SessionState.REDEEMED
+    async with a.remote.audit.work() as work:
+        records = SupportSessionRecords(work.session)
+        session = await a.remote.sessions.locked(records, number)
+        assert session is held
+        session.apply(ConsentRequested(a.clock(), consent_text().render("Anna Agent")))
+        await a.remote.sessions.store(records, session)
+        meanwhile = await a.remote.session(number)  # another connection: the old row
+        assert meanwhile is held and held.state is SessionState.AWAITING_CONSENT
+    assert (await a.remote.session(number)) is held
+    assert held.state is SessionState.AWAITING_CONSENT
 
 
 async def test_parallel_redemptions_on_every_node_let_one_customer_in(nodes: list[Desk]) -> None:

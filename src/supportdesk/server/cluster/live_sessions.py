@@ -79,7 +79,10 @@ class LiveSessions:
         if row is None or row.state is None:
             return None
         cached = self.cache.get(number)
-        if cached is not None and self._versions.get(number) == row.version:
+        known = self._versions.get(number)
+        if cached is not None and known is not None and row.version <= known:
+            # As new as ours, or older: a change of ours is stored but not committed yet
+            # (a read without the lock sees the row before it), and must not be undone.
             return cached
         try:
             fresh, link = restore(row.state, self._name(row.sealed_name, number))
