@@ -17,12 +17,12 @@ lacks (``ä`` on a US layout) is bound to a spare keycode for as long as the sin
 from __future__ import annotations
 
 import logging
-import threading
 from collections import OrderedDict
 from typing import Any, Protocol
 
 from supportdesk.capture import keysyms as ks
 from supportdesk.capture.keysyms import normalize_keysym
+from supportdesk.capture.sink_gate import SinkGate
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +62,7 @@ class InputSink(Protocol):
         ...
 
 
-class XTestInputSink:
+class XTestInputSink(SinkGate):
     """Inject RFB input into an X server through XTEST (python-xlib, pure Python).
 
     ``origin`` is the top-left corner of the monitor being shared in root-window
@@ -90,29 +90,14 @@ class XTestInputSink:
         self._min_kc: int = self._d.display.info.min_keycode
         self._max_kc: int = self._d.display.info.max_keycode
         self._keymap: list[list[int]] | None = None
-        self._lock = threading.RLock()
-        self._enabled = enabled
+        super().__init__(enabled)
         self.origin = origin
         self._pressed: dict[int, int] = {}  # RFB keysym -> keycode, in press order
         self._remapped: OrderedDict[int, int] = OrderedDict()  # keysym -> spare keycode, LRU
         self._mask = 0
         self._pos: tuple[int, int] | None = None
-        self._closed = False
 
     # -- enabling ---------------------------------------------------------------------
-
-    @property
-    def enabled(self) -> bool:
-        """Whether events are injected; clearing it releases all held keys and buttons."""
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, value: bool) -> None:
-        with self._lock:
-            if self._enabled and not value:
-                self._enabled = False
-                self._release_all()
-            self._enabled = value
 
     # -- keymap -----------------------------------------------------------------------
 
@@ -280,12 +265,6 @@ class XTestInputSink:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def release_all(self) -> None:
-        """Release every key (last pressed first) and button held through this sink."""
-        with self._lock:
-            if not self._closed:
-                self._release_all()
-
     def _release_all(self) -> None:
         for keycode in reversed(list(self._pressed.values())):
             self._fake(self._X.KeyRelease, keycode)
@@ -301,26 +280,14 @@ class XTestInputSink:
         with self._lock:
             self._d.sync()
 
-    def close(self) -> None:
-        """Disable, release everything, unbind the spare keycodes and disconnect."""
-        with self._lock:
-            if self._closed:
-                return
-            self._enabled = False
-            self._release_all()
-            for keycode in self._remapped.values():
-                width = len(self._syms(keycode))
-                self._d.change_keyboard_mapping(keycode, [[0] * width])
-            self._remapped.clear()
-            self._d.sync()
-            self._d.close()
-            self._closed = True
-
-    def __enter__(self) -> XTestInputSink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+    def _disconnect(self) -> None:
+        """Unbind the spare keycodes and disconnect (closing, after the release)."""
+        for keycode in self._remapped.values():
+            width = len(self._syms(keycode))
+            self._d.change_keyboard_mapping(keycode, [[0] * width])
+        self._remapped.clear()
+        self._d.sync()
+        self._d.close()
 
     def _fake(self, event_type: int, detail: int, x: int = 0, y: int = 0) -> None:
         self._xtest.fake_input(self._d, event_type, detail, x=x, y=y)

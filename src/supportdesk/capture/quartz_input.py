@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import ctypes
 import logging
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ from supportdesk.capture import keysyms as ks
 from supportdesk.capture.macos_frameworks import CGPoint, core_foundation, core_graphics
 from supportdesk.capture.quartz_keys import MacKey, modifier_flags, plan_key, utf16_units
 from supportdesk.capture.rfb_pointer import Button, ButtonChange, held_buttons, mask_changes
+from supportdesk.capture.sink_gate import SinkGate
 
 __all__ = ["ClickCounter", "QuartzInputSink", "button_event_type", "move_event_type"]
 
@@ -115,7 +115,7 @@ def displays_origin(cg: Any) -> tuple[float, float]:
     return min(b.origin.x for b in bounds), min(b.origin.y for b in bounds)
 
 
-class QuartzInputSink:
+class QuartzInputSink(SinkGate):
     """Post RFB input as Quartz events into the customer's login session.
 
     ``origin`` is the top-left corner, in global display points, of the monitor being
@@ -127,27 +127,12 @@ class QuartzInputSink:
         self._cf = core_foundation()
         if not accessibility_trusted():
             raise PermissionError("macOS has not granted this program Accessibility")
-        self._lock = threading.RLock()
-        self._enabled = enabled
+        super().__init__(enabled)
         self.origin = origin if origin is not None else displays_origin(self._cg)
         self._pressed: dict[int, MacKey] = {}  # RFB keysym -> the key it pressed
         self._mask = 0
         self._point = CGPoint(*self.origin)
         self._clicks = ClickCounter()
-        self._closed = False
-
-    @property
-    def enabled(self) -> bool:
-        """Whether events are posted; clearing it releases all held keys and buttons."""
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, value: bool) -> None:
-        with self._lock:
-            if self._enabled and not value:
-                self._enabled = False
-                self._release_all()
-            self._enabled = value
 
     def key_event(self, keysym: int, down: bool) -> bool:
         """Press or release ``keysym``; False if dropped (disabled, unknown)."""
@@ -190,33 +175,12 @@ class QuartzInputSink:
             self._mask = button_mask & 0xFF
             return True
 
-    def release_all(self) -> None:
-        """Release every key (last pressed first) and button held through this sink."""
-        with self._lock:
-            if not self._closed:
-                self._release_all()
-
     def _release_all(self) -> None:
         for keysym in reversed(list(self._pressed)):
             self._post_key(self._pressed.pop(keysym), False)
         for button in held_buttons(self._mask):
             self._press(ButtonChange(button, False))
         self._mask = 0
-
-    def close(self) -> None:
-        """Disable and release everything; the sink is unusable afterwards."""
-        with self._lock:
-            if self._closed:
-                return
-            self._enabled = False
-            self._release_all()
-            self._closed = True
-
-    def __enter__(self) -> QuartzInputSink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- posting ------------------------------------------------------------------------
 

@@ -27,12 +27,12 @@ from __future__ import annotations
 import ctypes
 import logging
 import sys
-import threading
 from collections.abc import Sequence
 from ctypes import wintypes
 from typing import Any, Final
 
 from supportdesk.capture.rfb_pointer import Button, ButtonChange, held_buttons, mask_changes
+from supportdesk.capture.sink_gate import SinkGate
 from supportdesk.capture.win32_keys import KeyInput, KeyStroke, is_ctrl_alt_del, plan_key
 
 __all__ = ["CTRL_ALT_DEL", "Win32InputSink", "absolute_position", "button_flags"]
@@ -182,7 +182,7 @@ class _ForegroundLayout:
         return int(self._user32.MapVirtualKeyExW(vk, MAPVK_VK_TO_VSC, self._hkl)) & 0xFFFF
 
 
-class Win32InputSink:
+class Win32InputSink(SinkGate):
     """Inject RFB input into the Windows desktop of the customer's session.
 
     ``origin`` is the top-left corner, in virtual-screen pixels, of the monitor being
@@ -194,26 +194,11 @@ class Win32InputSink:
     def __init__(self, *, origin: tuple[int, int] | None = None, enabled: bool = False) -> None:
         self._user32 = _user32()
         make_dpi_aware()
-        self._lock = threading.RLock()
-        self._enabled = enabled
+        super().__init__(enabled)
         self.origin = origin if origin is not None else self.virtual_screen()[:2]
         self._pressed: dict[int, tuple[KeyInput, ...]] = {}  # keysym -> its release records
         self._mask = 0
-        self._closed = False
         self.refused: str | None = None
-
-    @property
-    def enabled(self) -> bool:
-        """Whether events are injected; clearing it releases all held keys and buttons."""
-        return self._enabled
-
-    @enabled.setter
-    def enabled(self, value: bool) -> None:
-        with self._lock:
-            if self._enabled and not value:
-                self._enabled = False
-                self._release_all()
-            self._enabled = value
 
     def virtual_screen(self) -> tuple[int, int, int, int]:
         """(left, top, width, height) of the virtual screen, all monitors together."""
@@ -270,12 +255,6 @@ class Win32InputSink:
             self._mask = button_mask & 0xFF
             return self._send_mouse(records)
 
-    def release_all(self) -> None:
-        """Release every key (last pressed first) and button held through this sink."""
-        with self._lock:
-            if not self._closed:
-                self._release_all()
-
     def _release_all(self) -> None:
         for up in reversed(list(self._pressed.values())):
             self._send_keys(up)
@@ -287,21 +266,6 @@ class Win32InputSink:
         self._mask = 0
         if records:
             self._send_mouse(records)
-
-    def close(self) -> None:
-        """Disable and release everything; the sink is unusable afterwards."""
-        with self._lock:
-            if self._closed:
-                return
-            self._enabled = False
-            self._release_all()
-            self._closed = True
-
-    def __enter__(self) -> Win32InputSink:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- SendInput ----------------------------------------------------------------------
 
