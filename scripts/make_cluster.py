@@ -97,7 +97,10 @@ def main(argv: list[str] | None = None) -> int:
         "SUPPORTDESK_SECURITY_SECRET_KEY": _key(workdir / "secret.key"),
         "SUPPORTDESK_RECORDING_MASTER_KEY": _key(workdir / "recording-master.key"),
     }
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Ctrl-C and a SIGTERM both stop the cluster, even where SIGINT came ignored (a
+    # shell's background job inherits it so, and Python then leaves it ignored).
+    for stop_signal in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(stop_signal, signal.default_int_handler)
     try:
         _ensure_database(database_url)
         _ensure_redis(redis_url)
