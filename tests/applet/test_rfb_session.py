@@ -176,6 +176,23 @@ async def test_input_reaches_the_sink_only_while_control_is_allowed(
     await client.close()
 
 
+async def test_the_pointer_lands_on_the_shared_monitor_of_several() -> None:
+    # Two screens side by side, the second one lower; the agent sees only the second.
+    source = MemoryScreenSource(((0, 0, W, H), (W, 40, W, H)))
+    sink = RecordingSink()
+    session = RFBSession(source, sink, monitor=2, control=True, max_fps=60)
+    async with serve_session(session) as srv:
+        session.start()
+        client = await viewer(srv.port)
+        await client.pointer(7, 8, 0)
+        source.fill((9, 9, 9, 0), (0, 0, 8, 8))
+        await client.request(incremental=False)
+        await client.next_update(within=2)
+        await client.close()
+    # Relative to all screens' top-left corner, where every sink places the pointer.
+    assert sink.events == [("pointer", W + 7, 40 + 8, 0)]
+
+
 async def test_clipboard_crosses_only_while_control_is_allowed(source: MemoryScreenSource) -> None:
     board = MemoryClipboard()
     session = RFBSession(source, RecordingSink(), monitor=1, control=False, clipboard=board)

@@ -106,6 +106,12 @@ class RFBSession:
         if not 0 <= monitor < len(monitors):
             raise ValueError(f"no monitor {monitor}; have 0..{len(monitors) - 1}")
         self.monitor = monitors[monitor]
+        # The viewer points within the shared monitor; the sinks place the pointer
+        # relative to the top-left corner of all screens (monitor 0).
+        self._pointer_offset = (
+            self.monitor.left - monitors[0].left,
+            self.monitor.top - monitors[0].top,
+        )
         self.name = name
         self.stats = SessionStats()
         self._sink = sink
@@ -325,7 +331,8 @@ class RFBSession:
             self._sink.key_event(event.key, event.down)
             self.stats.keys_injected += 1
         elif isinstance(event, PointerEvent):
-            self._sink.pointer_event(event.x, event.y, event.button_mask)
+            dx, dy = self._pointer_offset
+            self._sink.pointer_event(event.x + dx, event.y + dy, event.button_mask)
             self.stats.pointer_injected += 1
         # The agent's input is about to change the screen: capture at full rate now.
         self._capture.kick()
