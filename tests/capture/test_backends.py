@@ -7,8 +7,14 @@ import sys
 import pytest
 
 from supportdesk.capture import backends
-from supportdesk.capture.backends import Choice, Platform, Unsupported, backend_for, choose
-from supportdesk.capture.clipboard import open_customer_clipboard
+from supportdesk.capture.backends import (
+    Choice,
+    Platform,
+    Unsupported,
+    backend_for,
+    choose,
+    open_customer_clipboard,
+)
 
 X11_SESSION = {"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"}
 GNOME_WAYLAND = {"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from supportdesk.capture.clipboard import MemoryClipboard, X11Clipboard, open_customer_clipboard
+from supportdesk.capture.backends import open_customer_clipboard
+from supportdesk.capture.clipboard import MemoryClipboard, X11Clipboard
 from tests.desktop import Desktop, require_tool, wait_until
 
 pytestmark = pytest.mark.desktop

@@ -8,8 +8,8 @@ UTF8_STRING (STRING if refused). No X tool has to be installed; XFIXES is in eve
 X.Org server since 2003. Text larger than ``max_bytes`` (UTF-8) is not passed on,
 nor is text an owner only offers incrementally (INCR, which owners use for large
 data); both are logged. Windows and macOS have theirs in ``win32_clipboard.py`` and
-``macos_clipboard.py``; :func:`open_customer_clipboard` opens the one
-:mod:`.backends` chooses for this machine (None on Wayland or without display: the
+``macos_clipboard.py``; :func:`.backends.open_customer_clipboard` opens
+the one chosen for this machine (None on Wayland or without display: the
 session then runs without clipboard).
 
 :class:`MemoryClipboard` implements the same interface in memory for tests and
@@ -35,7 +35,6 @@ __all__ = [
     "CustomerClipboard",
     "MemoryClipboard",
     "X11Clipboard",
-    "open_customer_clipboard",
 ]
 
 DEFAULT_MAX_CLIPBOARD_BYTES = 256 * 1024
@@ -329,21 +328,3 @@ class X11Clipboard(_Listeners):
             window.change_property(
                 prop, kind, 8, data[start : start + _CHUNK], self._X.PropModeAppend
             )
-
-
-def open_customer_clipboard(
-    max_bytes: int = DEFAULT_MAX_CLIPBOARD_BYTES,
-) -> CustomerClipboard | None:
-    """The clipboard of this machine, or None where there is none to share.
-
-    The backend is the one :mod:`.backends` chooses: X11 (``$DISPLAY``), Windows or
-    macOS; a Wayland session or a machine without display has none. A failure to open
-    is logged, not raised: the session works without clipboard.
-    """
-    from supportdesk.capture import backends  # it imports this module
-
-    choice = backends.this_machine()
-    if choice.platform is None:
-        log.info("no clipboard to share here (%s)", choice.unsupported)
-        return None
-    return backends.open_clipboard(choice.platform, max_bytes=max_bytes)
