@@ -6,12 +6,18 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from supportdesk.applet import link_channels
 from supportdesk.applet.link_channels import RFBChannels
+from supportdesk.capture.backends import Choice, Platform
 from supportdesk.capture.lazy_input import LazyInputSink
 from supportdesk.capture.screen_source import MemoryScreenSource
 
 
-async def test_viewing_opens_no_input_backend() -> None:
+async def test_viewing_opens_no_input_backend(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Say it is Windows: the hello tells the agent's console (Ctrl+Alt+Del is not ours there).
+    monkeypatch.setattr(link_channels, "this_machine", lambda: Choice(Platform.WINDOWS))
     opened: list[str] = []
     sent: list[bytes] = []
     told: list[dict[str, Any]] = []
@@ -41,6 +47,7 @@ async def test_viewing_opens_no_input_backend() -> None:
             break
         await asyncio.sleep(0.02)
     assert told[0]["type"] == "hello" and told[0]["screens"][0]["width"] == 64
+    assert told[0]["platform"] == "windows"
     assert sent  # the RFB greeting went out on the channels
     assert opened == []  # nothing opened for viewing
     sink = channels._sink

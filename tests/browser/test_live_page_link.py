@@ -66,6 +66,32 @@ async def test_the_live_page_counts_while_the_customer_is_away(
     await socket.close()
 
 
+async def test_the_live_page_says_ctrl_alt_del_is_the_customers_on_windows(
+    browser: Browser, server: LiveServer
+) -> None:
+    page, key, number = await agent_with_a_key(browser, server)
+    applet = await FakeApplet.connect(server, await join_token(server, key))
+    await applet.next_control("consent_request")
+    await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view", "control"]})
+    await page.goto(f"{server.url}/console/sessions/{number}/live")
+    await expect(page.locator("[data-live]")).to_have_attribute("data-state", "active")
+    button = page.get_by_role("button", name="Strg+Alt+Entf")
+    note = page.locator("[data-cad-note]")
+    await applet.send({"type": "hello", "screens": [], "platform": "windows"})
+    await expect(button).to_be_disabled()
+    await expect(note).to_have_text(
+        "Der PC des Kunden läuft unter Windows: Dort kann kein Programm Strg+Alt+Entf "
+        "drücken. Bitten Sie den Kunden, die Tasten selbst zu drücken."
+    )
+    await expect(note).to_be_visible()
+    # On X11 the keys are ordinary keys; a crafted platform counts as unknown.
+    for platform in ("x11", "<img src=x onerror=alert(1)>"):
+        await applet.send({"type": "hello", "screens": [], "platform": platform})
+        await expect(button).to_be_enabled()
+        await expect(note).to_be_hidden()
+    await applet.socket.close()
+
+
 async def test_the_live_page_gets_its_control_socket_back_after_a_cut(
     browser: Browser, tmp_path: Path
 ) -> None:

@@ -16,6 +16,7 @@ from supportdesk.server.relay.link_rules import (
     PointerGate,
     check_message,
     consent_event,
+    customer_platform,
 )
 
 AT = datetime(2026, 12, 6, 10, 0, tzinfo=UTC)
@@ -29,6 +30,13 @@ def test_a_browser_cannot_send_what_only_the_program_can(kind: str) -> None:
     with pytest.raises(LinkProtocolError):
         check_message(LinkKind.BROWSER, kind)
     check_message(LinkKind.APPLET, kind)
+
+
+def test_a_hello_names_a_platform_the_program_has_or_none() -> None:
+    for platform in ("x11", "windows", "macos"):
+        assert customer_platform(platform) == platform
+    for crafted in ("Windows", "<script>", "", None, 1, ["windows"], {"windows": 1}):
+        assert customer_platform(crafted) is None
 
 
 def test_the_program_cannot_configure_video() -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.capture.backends import this_machine
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.lazy_input import LazyInputSink
@@ -93,6 +94,8 @@ class RFBChannels:
                     "screens": [
                         {"index": m.index, "width": m.width, "height": m.height} for m in monitors
                     ],
+                    # What the agent's console can offer depends on it (Ctrl+Alt+Del).
+                    "platform": this_machine().platform,
                 }
             )
         session = RFBSession(

@@ -1,8 +1,8 @@
 """What the customer's link may do, by kind: the support program or a browser.
 
 Pure rules, no sockets: which control messages each kind of link may send, what a
-``consent`` message grants, and which of the agent's pointer messages go on to a
-browser (docs/browser-share.md).
+``consent`` message grants, which platform a ``hello`` may name, and which of the
+agent's pointer messages go on to a browser (docs/browser-share.md).
 """
 
 from __future__ import annotations
@@ -23,6 +23,8 @@ POINTER_RATE = 30
 _BROWSER_ONLY = frozenset({"video_config"})
 _APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close"})
 _APPLET_ONLY_PREFIXES = ("file_", "diagnostics_")
+PLATFORMS = frozenset({"x11", "windows", "macos"})
+"""The desktops the support program says it runs on (its ``hello``)."""
 
 
 class LinkKind(enum.Enum):
@@ -30,6 +32,12 @@ class LinkKind(enum.Enum):
 
     APPLET = "applet"  # the support program: RFB channels, control, files, diagnostics
     BROWSER = "browser"  # a browser page: one video channel, view only
+
+
+def customer_platform(value: object) -> str | None:
+    """The platform a ``hello`` names, if it is one the program has; anything else
+    (a crafted message) counts as unknown."""
+    return value if isinstance(value, str) and value in PLATFORMS else None
 
 
 def check_message(kind: LinkKind, message_type: str) -> None:

@@ -88,6 +88,7 @@ from supportdesk.server.relay.link_rules import (
     PointerGate,
     check_message,
     consent_event,
+    customer_platform,
 )
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
@@ -154,6 +155,7 @@ class SessionRelay:
         self.ended = asyncio.Event()
         self._closed = asyncio.Event()
         self.screens: list[dict[str, Any]] = []
+        self.platform: str | None = None  # the program's desktop, from its hello
         self.active_since: datetime | None = None
         self.link: LinkKind | None = None
         self.video = VideoFanout(self._ask_video_keyframe)
@@ -194,6 +196,7 @@ class SessionRelay:
             "end_reason": self.session.end_reason.value if self.session.end_reason else None,
             "active_since": self.active_since.isoformat() if self.active_since else None,
             "screens": self.screens,
+            "platform": self.platform,
         }
 
     async def publish(self) -> None:
@@ -476,6 +479,7 @@ class SessionRelay:
             screens = message.get("screens", [])
             if isinstance(screens, list):
                 self.screens = [s for s in screens[:16] if isinstance(s, dict)]
+            self.platform = customer_platform(message.get("platform"))
             await self.publish()
         elif kind == "close":
             viewer = self.viewers.get(int(message.get("channel", -1)))

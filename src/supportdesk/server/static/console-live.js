@@ -95,6 +95,10 @@ function onState(message) {
   root.dataset.state = message.state;
   root.dataset.link = message.link || "";
   updateScreens(message.screens || []);
+  // Windows keeps Ctrl+Alt+Del to itself: say so instead of offering a button that does nothing.
+  const onWindows = message.platform === "windows";
+  root.querySelector('[data-action="ctrl-alt-del"]').disabled = onWindows;
+  root.querySelector("[data-cad-note]").hidden = !onWindows;
   if (isOver(message)) {
     if (rfb) rfb.disconnect();
     if (video) video.disconnect();
