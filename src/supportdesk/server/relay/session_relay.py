@@ -4,8 +4,9 @@ One ``SessionRelay`` per live session. The customer's link is the support progra
 (the applet: the control channel and one RFB channel per viewer; each viewer's
 WebSocket is plain RFB, passed through the input gate) or a browser's (the control
 channel and one video channel, fanned out to every viewer by
-``server/relay/video_fanout.py``; docs/browser-share.md). The agents' viewers and
-console sockets are served by ``server/relay/agent_side.py``; the relay gives every
+``server/relay/video_fanout.py``; docs/browser-share.md). What the customer's link says
+is carried out by ``server/relay/customer_side.py``; the agents' viewers and console
+sockets are served by ``server/relay/agent_side.py``; the relay gives every
 console the session's state and chat. Data from the applet to a viewer is queued per
 channel and bounded by the channel's credit window, so a slow viewer slows only itself.
 
@@ -49,18 +50,10 @@ from supportdesk.domain.consent import (
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_session import (
-    CUSTOMER_ACTOR,
     LIVE_STATES,
-    CapabilityGranted,
-    CapabilityRevoked,
-    ConsentDeclined,
-    ConsentGiven,
     ConsentRequested,
     Ended,
     EndReason,
-    Party,
-    Paused,
-    Resumed,
     SessionError,
     SessionState,
     SupportSession,
@@ -79,6 +72,7 @@ from supportdesk.server.recordings.session_recording import (
     Take,
     held_notice,
 )
+from supportdesk.server.relay.customer_side import customer_control
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.handover import adopt_link, keep_link_facts
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
@@ -86,9 +80,6 @@ from supportdesk.server.relay.link_keeper import LinkKeeper
 from supportdesk.server.relay.link_rules import (
     LinkKind,
     PointerGate,
-    check_message,
-    consent_event,
-    customer_platform,
 )
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
@@ -97,7 +88,6 @@ from supportdesk.server.relay.video_fanout import (
     VideoFanout,
     VideoViewer,
     check_chunk,
-    video_config,
 )
 from supportdesk.server.remote_support import RemoteSupport
 
@@ -161,7 +151,7 @@ class SessionRelay:
         self.video = VideoFanout(self._ask_video_keyframe)
         self.decoders: list[str] = []  # what the agent's browser decodes, best first
         self.declined_reason: str | None = None
-        self._consent_shown: RenderedConsent | None = None
+        self.consent_shown: RenderedConsent | None = None
         self._video_owed = 0  # video bytes taken, credit not yet returned
         self.pointer = PointerGate()  # what an agent's pointer may send to a browser
         self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout, remote.sessions.node)
@@ -300,7 +290,7 @@ class SessionRelay:
         if self.keeper.renewing:
             await self._request_consent(self.language, self.link or LinkKind.APPLET, renewal=True)
         else:
-            await self._going_on()
+            await self.going_on()
         await self.publish()
 
     async def audit(self, *records: AuditRecord) -> None:
@@ -316,7 +306,7 @@ class SessionRelay:
     def record_link(self, phase: str) -> None:
         self.recording.control("relay", {"type": "link", "state": phase})
 
-    async def _going_on(self) -> None:
+    async def going_on(self) -> None:
         # The old link's RFB channels died with it: their viewers reconnect to the new
         # link's channels. A browser's viewers stay and wait for a key chunk.
         for channel in list(self.viewers):
@@ -329,7 +319,7 @@ class SessionRelay:
         browser = kind is LinkKind.BROWSER
         version = BROWSER_CONSENT_VERSION if browser else CURRENT_CONSENT_VERSION
         shown = consent_text(version, language).render(self.info.agent_name)
-        self._consent_shown = shown
+        self.consent_shown = shown
         if not renewal:
             await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
         capabilities = [Capability.VIEW] if browser else list(Capability)
@@ -446,83 +436,7 @@ class SessionRelay:
             self.keeper.heartbeat()
             return  # liveness only: counted on arrival, never recorded
         self.recording.control("applet", message)
-        await self._applet_control(message)
-
-    async def _applet_control(self, message: dict[str, Any]) -> None:
-        kind = message["type"]
-        now = self.clock()
-        check_message(self.link or LinkKind.APPLET, kind)
-        if kind == "consent":
-            await self._consent(message, now)
-        elif kind == "video_config":
-            config = video_config(message)
-            self.recording.video_config(config)
-            self.video.configure(config)
-            await self.publish()
-        elif kind in ("grant", "revoke"):
-            capability = Capability(str(message.get("capability")))
-            event = (
-                CapabilityGranted(now, capability)
-                if kind == "grant"
-                else CapabilityRevoked(now, capability, Party.CUSTOMER)
-            )
-            await self.remote.apply(self.number, event)
-        elif kind == "pause":
-            await self.remote.apply(self.number, Paused(now, Party.CUSTOMER))
-        elif kind == "resume":
-            await self.remote.apply(self.number, Resumed(now, Party.CUSTOMER))
-        elif kind == "end":
-            await self.end(EndReason.CUSTOMER)
-        elif kind == "chat":
-            await self.post_chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
-        elif kind == "hello":
-            screens = message.get("screens", [])
-            if isinstance(screens, list):
-                self.screens = [s for s in screens[:16] if isinstance(s, dict)]
-            self.platform = customer_platform(message.get("platform"))
-            await self.publish()
-        elif kind == "close":
-            viewer = self.viewers.get(int(message.get("channel", -1)))
-            if viewer is not None:
-                # The applet ended this stream (e.g. another screen was chosen): the
-                # viewer reconnects and gets a fresh channel.
-                with contextlib.suppress(Exception):
-                    await viewer.socket.close(code=1000, reason="stream closed by the applet")
-        elif kind == "credit":
-            pass  # the relay never sends RFB data towards the applet on credit
-        elif kind.startswith("file_"):
-            allowed = Capability.FILE_TRANSFER in self.session.granted
-            await self.deliver(self.files.from_applet(message, files_allowed=allowed))
-        elif kind.startswith("diagnostics_"):
-            await self.deliver(self.files.diagnostics_from_applet(message))
-        else:
-            raise LinkProtocolError(f"unknown control message {kind!r}")
-
-    async def _consent(self, message: dict[str, Any], now: datetime) -> None:
-        kind = self.link or LinkKind.APPLET
-        event = consent_event(kind, message, self._consent_shown, now)
-        if self.keeper.renewing:
-            await self._renewal(event)
-            return
-        if isinstance(event, ConsentDeclined):
-            self.declined_reason = event.reason
-            await self.remote.apply(self.number, event)
-            return
-        await self.remote.apply(self.number, event)
-        await self.keeper.consented()
-        await self.recording.start()  # before any screen byte; holds if it cannot
-        if kind is LinkKind.BROWSER:
-            await self.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
-
-    async def _renewal(self, event: ConsentGiven | ConsentDeclined) -> None:
-        shown = self._consent_shown
-        assert shown is not None
-        if isinstance(event, ConsentDeclined):
-            await self.end(EndReason.CUSTOMER)  # "Nein" after a long gap: over
-            return
-        await self.keeper.renewed(shown)
-        await self._going_on()
-        await self.publish()
+        await customer_control(self, message)
 
     async def to_applet(self, message: dict[str, Any]) -> None:
         if message.get("type") != "chat":  # chat is recorded as chat

@@ -1,0 +1,118 @@
+"""The customer's side of a session's relay: what the customer's link may say (consent,
+pause, grants, chat, files, diagnostics, the screens it has) and what the relay does
+about it.
+
+The relay (:mod:`.session_relay`) reads the link, checks each message's framing and
+records it; :func:`customer_control` carries it out. Which messages a kind of link may
+send, and what a consent grants, are the pure rules of :mod:`.link_rules`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.support_session import (
+    CUSTOMER_ACTOR,
+    CapabilityGranted,
+    CapabilityRevoked,
+    ConsentDeclined,
+    ConsentGiven,
+    EndReason,
+    Party,
+    Paused,
+    Resumed,
+)
+from supportdesk.link.frames import LinkProtocolError
+from supportdesk.server.relay.link_rules import (
+    LinkKind,
+    check_message,
+    consent_event,
+    customer_platform,
+)
+from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, video_config
+
+if TYPE_CHECKING:
+    from supportdesk.server.relay.session_relay import SessionRelay
+
+
+async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None:
+    """Carry out one control message of the customer's link (already recorded)."""
+    kind = message["type"]
+    now = relay.clock()
+    check_message(relay.link or LinkKind.APPLET, kind)
+    if kind == "consent":
+        await _consent(relay, message, now)
+    elif kind == "video_config":
+        config = video_config(message)
+        relay.recording.video_config(config)
+        relay.video.configure(config)
+        await relay.publish()
+    elif kind in ("grant", "revoke"):
+        capability = Capability(str(message.get("capability")))
+        event = (
+            CapabilityGranted(now, capability)
+            if kind == "grant"
+            else CapabilityRevoked(now, capability, Party.CUSTOMER)
+        )
+        await relay.remote.apply(relay.number, event)
+    elif kind == "pause":
+        await relay.remote.apply(relay.number, Paused(now, Party.CUSTOMER))
+    elif kind == "resume":
+        await relay.remote.apply(relay.number, Resumed(now, Party.CUSTOMER))
+    elif kind == "end":
+        await relay.end(EndReason.CUSTOMER)
+    elif kind == "chat":
+        await relay.post_chat("customer", None, str(message.get("text", "")), CUSTOMER_ACTOR)
+    elif kind == "hello":
+        screens = message.get("screens", [])
+        if isinstance(screens, list):
+            relay.screens = [s for s in screens[:16] if isinstance(s, dict)]
+        relay.platform = customer_platform(message.get("platform"))
+        await relay.publish()
+    elif kind == "close":
+        viewer = relay.viewers.get(int(message.get("channel", -1)))
+        if viewer is not None:
+            # The applet ended this stream (e.g. another screen was chosen): the
+            # viewer reconnects and gets a fresh channel.
+            with contextlib.suppress(Exception):
+                await viewer.socket.close(code=1000, reason="stream closed by the applet")
+    elif kind == "credit":
+        pass  # the relay never sends RFB data towards the applet on credit
+    elif kind.startswith("file_"):
+        allowed = Capability.FILE_TRANSFER in relay.session.granted
+        await relay.deliver(relay.files.from_applet(message, files_allowed=allowed))
+    elif kind.startswith("diagnostics_"):
+        await relay.deliver(relay.files.diagnostics_from_applet(message))
+    else:
+        raise LinkProtocolError(f"unknown control message {kind!r}")
+
+
+async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) -> None:
+    kind = relay.link or LinkKind.APPLET
+    event = consent_event(kind, message, relay.consent_shown, now)
+    if relay.keeper.renewing:
+        await _renewal(relay, event)
+        return
+    if isinstance(event, ConsentDeclined):
+        relay.declined_reason = event.reason
+        await relay.remote.apply(relay.number, event)
+        return
+    await relay.remote.apply(relay.number, event)
+    await relay.keeper.consented()
+    await relay.recording.start()  # before any screen byte; holds if it cannot
+    if kind is LinkKind.BROWSER:
+        await relay.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
+
+
+async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
+    shown = relay.consent_shown
+    assert shown is not None
+    if isinstance(event, ConsentDeclined):
+        await relay.end(EndReason.CUSTOMER)  # "Nein" after a long gap: over
+        return
+    await relay.keeper.renewed(shown)
+    await relay.going_on()
+    await relay.publish()
