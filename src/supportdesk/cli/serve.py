@@ -1,0 +1,90 @@
+"""``supportdesk serve`` and ``supportdesk db``: the web server and its schema."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from supportdesk import __version__
+from supportdesk.cli.common import has_agents, settings_of, with_store
+from supportdesk.config import Settings
+from supportdesk.logs import configure_logging
+
+
+async def _db_upgrade(settings: Settings) -> str:
+    from supportdesk.store.database import create_engine
+    from supportdesk.store.migrate import current_revision, upgrade
+
+    engine = create_engine(settings.database.url)
+    try:
+        await upgrade(engine)
+        return await current_revision(engine) or "none"
+    finally:
+        await engine.dispose()
+
+
+async def _db_status(settings: Settings) -> tuple[str | None, str]:
+    from supportdesk.store.database import create_engine
+    from supportdesk.store.migrate import current_revision, head_revision
+
+    engine = create_engine(settings.database.url)
+    try:
+        return await current_revision(engine), head_revision()
+    finally:
+        await engine.dispose()
+
+
+def cmd_db_upgrade(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    revision = asyncio.run(_db_upgrade(settings))
+    print(f"database at revision {revision}")
+    return 0
+
+
+def cmd_db_status(args: argparse.Namespace) -> int:
+    current, head = asyncio.run(_db_status(settings_of(args)))
+    print(f"current revision: {current or 'none'}; newest: {head}")
+    return 0 if current == head else 1
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from supportdesk.server.app import create_app
+    from supportdesk.server.relay.direct_websocket import DirectWebSocketProtocol
+
+    settings = settings_of(args)
+    configure_logging(settings.logging.level, settings.logging.format)
+    current, head = asyncio.run(_db_status(settings))
+    if current != head:
+        print(
+            f"the database is at revision {current or 'none'}, the code needs {head}: "
+            "run `supportdesk db upgrade` first",
+            file=sys.stderr,
+        )
+        return 2
+    base = settings.server.base_url
+    print(f"supportdesk {__version__}", flush=True)
+    if not asyncio.run(with_store(settings, has_agents)):
+        print(
+            "  no agent accounts yet: create the first administrator with\n"
+            "  supportdesk agents add USERNAME --name 'Full Name' --role admin",
+            flush=True,
+        )
+    print(f"  portal:  {base}/", flush=True)
+    print(f"  console: {base}/console/", flush=True)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.server.host,
+        port=settings.server.port,
+        log_config=None,
+        ssl_certfile=str(settings.server.tls_cert) if settings.server.tls_cert else None,
+        ssl_keyfile=str(settings.server.tls_key) if settings.server.tls_key else None,
+        proxy_headers=False,
+        # RFB is compressed already (Tight: zlib and JPEG); deflating it again per
+        # WebSocket message costs the relay most of its CPU and gains nothing.
+        ws_per_message_deflate=False,
+        ws=DirectWebSocketProtocol,  # the relay's screen updates skip the ASGI queue
+    )
+    return 0
