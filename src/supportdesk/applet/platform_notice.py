@@ -126,12 +126,17 @@ def refuse_unsupported(
         )
 
 
-def _refuse(text: str, language: Language, text_mode: bool) -> None:
-    if not text_mode:
-        from supportdesk.applet.platform_notice_tk import show_notice
+class RefusalShown(LinkError):
+    """A refusal the customer has been shown in a window already."""
 
-        show_notice(gettext_for(language)(NOT_SHARED_TITLE), text, language)
-    raise LinkError(text)
+
+def _refuse(text: str, language: Language, text_mode: bool) -> None:
+    if text_mode:
+        raise LinkError(text)
+    from supportdesk.applet.platform_notice_tk import show_notice
+
+    show_notice(gettext_for(language)(NOT_SHARED_TITLE), text, language)
+    raise RefusalShown(text)
 
 
 def _tell(text: str, language: Language, text_mode: bool, stdout: TextIO) -> None:

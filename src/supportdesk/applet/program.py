@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from supportdesk.applet.texts import N_, gettext_for, language_of
@@ -34,6 +35,8 @@ NO_SERVER = N_(
     "(a program built for a bank knows its server)."
 )
 BROKEN_BUILD = N_("This program's built-in configuration is damaged: {error}")
+STOPPED_TITLE = N_("Remote support not possible")
+ENDED_TITLE = N_("Remote support ended")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -96,17 +99,15 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
     from supportdesk.applet.bank_config import BankConfigError, load_baked
     from supportdesk.applet.join import ask_name_and_key, run_join
     from supportdesk.applet.link_client import LinkError
-    from supportdesk.applet.platform_notice import refuse_unsupported
+    from supportdesk.applet.platform_notice import RefusalShown, refuse_unsupported
 
     _ = gettext_for(language_of(args.language))
     try:
         where = target(args.server, args.ca_file, load_baked())
     except BankConfigError as exc:
-        print(f"{program}: {_(BROKEN_BUILD).format(error=exc)}", file=sys.stderr)
-        return 2
+        return _stop(program, _(BROKEN_BUILD).format(error=exc), args)
     if where is None:
-        print(f"{program}: {_(NO_SERVER)}", file=sys.stderr)
-        return 2
+        return _stop(program, _(NO_SERVER), args)
     token = args.token
     try:
         context = where.tls(args.language)
@@ -123,6 +124,7 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
         # The receipt is written as soon as the session is over here, even while an
         # "end" still waits for the link to come back.
         codes: list[int] = []
+        saved: list[Path] = []  # where the receipt went
         facts = run_join(
             where.server,
             token,
@@ -130,16 +132,43 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
             ca_file=args.ca_file,
             monitor=args.screen,
             language=args.language,
-            on_over=lambda facts: codes.append(_finish(facts, where.bank)),
+            on_over=lambda facts: codes.append(_finish(facts, where.bank, saved)),
             tls=context,
             bank=where.bank,
         )
-    except LinkError as exc:
+    except RefusalShown as exc:
         print(f"{program}: {exc}", file=sys.stderr)
         return 2
+    except LinkError as exc:
+        return _stop(program, str(exc), args)
     except KeyboardInterrupt:
         return 130
-    return codes[0] if codes else _finish(facts, where.bank)
+    code = codes[0] if codes else _finish(facts, where.bank, saved)
+    if saved and not args.text and without_console():
+        from supportdesk.applet.platform_notice_tk import show_notice
+        from supportdesk.applet.receipt import saved_notice
+
+        lang = language_of(facts.language)
+        show_notice(gettext_for(lang)(ENDED_TITLE), saved_notice(saved[0], lang), lang)
+    return code
+
+
+def without_console() -> bool:
+    """True where nothing the program prints can be read: a windowed build (Windows,
+    macOS) started by a double click has no standard output or error at all."""
+    return sys.stdout is None or sys.stderr is None
+
+
+def _stop(program: str, text: str, args: argparse.Namespace) -> int:
+    """The program cannot go on: say why on standard error and, where nobody would read
+    that, in a window; exit 2."""
+    print(f"{program}: {text}", file=sys.stderr)
+    if not args.text and without_console():
+        from supportdesk.applet.platform_notice_tk import show_notice
+
+        lang = language_of(args.language)
+        show_notice(gettext_for(lang)(STOPPED_TITLE), text, lang)
+    return 2
 
 
 def _redeem(
@@ -169,8 +198,9 @@ def _ask_in_a_window(server: str, context: ssl.SSLContext, language: str) -> dic
     return JoinWindow(redeem, language=language).run()
 
 
-def _finish(facts: object, bank: BankConfig | None = None) -> int:
-    """Leave the receipt of a session that ran; exit 1 if the customer declined."""
+def _finish(facts: object, bank: BankConfig | None, saved: list[Path]) -> int:
+    """Leave the receipt of a session that ran (its path added to ``saved``); exit 1 if
+    the customer declined."""
     from supportdesk.applet.link_client import SessionFacts
     from supportdesk.applet.receipt import (
         CapabilityChange,
@@ -201,6 +231,7 @@ def _finish(facts: object, bank: BankConfig | None = None) -> int:
         end_reason=facts.end_reason,
     )
     path = write_receipt(receipt)
+    saved.append(path)
     print(saved_notice(path, facts.language), flush=True)
     return 0
 

@@ -1,0 +1,80 @@
+"""A windowed build started by a double click has no standard output or error: what
+the program would print must reach the customer in a window instead.
+
+The program runs in a child whose file descriptors 1 and 2 are closed before Python
+starts, as Windows starts a windowed program: ``sys.stdout`` and ``sys.stderr`` are
+None there."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.applet.test_tk_windows import send_wm_delete
+from tests.desktop import Desktop, require_tool
+
+pytestmark = pytest.mark.desktop
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])  # nobody listens once it is closed
+
+
+def _program(desk: Desktop, *, console: bool) -> subprocess.Popen[bytes]:
+    def without_console() -> None:
+        os.close(1)
+        os.close(2)
+
+    server = f"https://127.0.0.1:{_closed_port()}"
+    return subprocess.Popen(
+        [sys.executable, "-m", "supportdesk.applet", "--server", server, "--token", "t" * 43],
+        cwd=ROOT, env=desk.env,
+        stdout=subprocess.PIPE if console else None,
+        stderr=subprocess.PIPE if console else None,
+        preexec_fn=None if console else without_console,
+    )  # fmt: skip
+
+
+def _window_titled(desk: Desktop, title: str, within: float) -> int | None:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = subprocess.run(
+            [require_tool("xdotool"), "search", "--onlyvisible", "--name", title],
+            env=desk.env, capture_output=True, text=True, timeout=10, check=False,
+        )  # fmt: skip
+        if found.stdout.split():
+            return int(found.stdout.split()[0])
+        time.sleep(0.1)
+    return None
+
+
+def test_without_a_console_the_reason_it_stopped_is_shown_in_a_window(desktop: Desktop) -> None:
+    program = _program(desktop, console=False)
+    try:
+        # "Fernwartung nicht möglich" (xdotool's pattern is matched byte-wise: no "ö").
+        window = _window_titled(desktop, "^Fernwartung nicht m", 30)
+        assert window is not None, "no window said why the program stopped"
+        assert program.poll() is None  # it waits for the customer to read it
+        send_wm_delete(desktop, window)
+        assert program.wait(10) == 2
+    finally:
+        if program.poll() is None:
+            program.kill()
+            program.wait()
+
+
+def test_with_a_console_it_says_so_there_and_opens_no_window(desktop: Desktop) -> None:
+    program = _program(desktop, console=True)
+    _, err = program.communicate(timeout=30)
+    assert program.returncode == 2
+    assert err.decode().startswith("supportdesk-join: ")
+    assert _window_titled(desktop, "^Fernwartung nicht m", 0.5) is None
