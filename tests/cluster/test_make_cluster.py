@@ -4,6 +4,7 @@ answer, and Ctrl-C stops every process."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -66,6 +67,7 @@ def test_make_cluster_starts_prints_where_and_stops_on_ctrl_c(
         [sys.executable, "-m", "scripts.make_cluster", "--nodes", "2", "--port", str(port),
          "--workdir", str(tmp_path)],
         cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,  # its own process group: a failed test kills it whole
     )  # fmt: skip
     try:
         output = Output(process)
@@ -94,7 +96,8 @@ def test_make_cluster_starts_prints_where_and_stops_on_ctrl_c(
             with pytest.raises(httpx.TransportError):
                 httpx.get(f"{url}/readyz", timeout=2)
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=30)
+        # The nodes and HAProxy too, should make_cluster itself not have stopped them.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
         _run(forget_namespace(redis_url, space))
