@@ -179,3 +179,14 @@ def test_button_flags() -> None:
 def test_the_sink_refuses_to_open_off_windows() -> None:
     with pytest.raises(OSError, match="Windows only"):
         Win32InputSink()
+
+
+@pytest.mark.skipif(sys.platform != "win32", reason="Windows' own type sizes (LLP64)")
+def test_the_input_structure_has_the_size_send_input_checks() -> None:
+    # SendInput fails with ERROR_INVALID_PARAMETER when cbSize is not sizeof(INPUT) as
+    # WinUser.h lays it out: 40 bytes on 64-bit Windows, 28 on 32-bit.
+    import ctypes
+
+    from supportdesk.capture.win32_input import INPUT
+
+    assert ctypes.sizeof(INPUT) == (40 if ctypes.sizeof(ctypes.c_void_p) == 8 else 28)
