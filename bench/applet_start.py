@@ -33,24 +33,6 @@ ROOT = Path(__file__).resolve().parent.parent
 TITLE = "Jetzt Fernwartung starten"
 
 
-def close_window(desk: Desktop, window: int) -> None:
-    """WM_DELETE_WINDOW, as a window manager sends it for the close button."""
-    from Xlib import X
-    from Xlib.protocol import event
-
-    d = desk.connect()
-    try:
-        win = d.create_resource_object("window", window)
-        protocols, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
-        message = event.ClientMessage(
-            window=win, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
-        )
-        win.send_event(message, event_mask=X.NoEventMask)
-        d.sync()
-    finally:
-        d.close()
-
-
 def unpack_dirs(tmp: Path) -> set[Path]:
     return set(tmp.glob("_MEI*"))
 
@@ -71,7 +53,7 @@ def one_start(desk: Desktop, binary: Path, home: Path, cwd: Path, tmp: Path) -> 
                 raise RuntimeError("no window within 60 s")
             time.sleep(0.005)
         shown = time.perf_counter() - started
-        close_window(desk, window)
+        desk.close_window(window)
         if process.wait(timeout=30) != 1:  # closed the first window: nothing joined
             raise RuntimeError(f"the program exited with {process.returncode}")
     finally:

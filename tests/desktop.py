@@ -130,6 +130,38 @@ class Desktop:
         finally:
             d.close()
 
+    def window_titled(self, pattern: str, within: float = 0.0) -> int | None:
+        """A mapped window whose title matches ``pattern`` (a regular expression, matched
+        byte-wise: spell no "ö" in it), waiting up to ``within`` seconds. xdotool also
+        reads _NET_WM_NAME, where Tk puts a title that Latin-1 cannot hold ("–")."""
+        deadline = time.monotonic() + within
+        while True:
+            found = subprocess.run(
+                [require_tool("xdotool"), "search", "--onlyvisible", "--name", pattern],
+                env=self.env, capture_output=True, text=True, timeout=10, check=False,
+            )  # fmt: skip
+            ids = found.stdout.split()
+            if ids or time.monotonic() >= deadline:
+                return int(ids[0]) if ids else None
+            time.sleep(0.1)
+
+    def close_window(self, window: int) -> None:
+        """WM_DELETE_WINDOW, as a window manager sends it when the close button is clicked."""
+        from Xlib import X
+        from Xlib.protocol import event
+
+        d = self.connect()
+        try:
+            win = d.create_resource_object("window", window)
+            protocols, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
+            message = event.ClientMessage(
+                window=win, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
+            )
+            win.send_event(message, event_mask=X.NoEventMask)
+            d.sync()
+        finally:
+            d.close()
+
     def window_geometry(self, window: int) -> tuple[int, int, int, int]:
         """Return ``(x, y, width, height)`` of a top-level window in root coordinates."""
         d = self.connect()

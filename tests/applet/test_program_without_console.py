@@ -11,13 +11,11 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.applet.test_tk_windows import send_wm_delete
-from tests.desktop import Desktop, require_tool
+from tests.desktop import Desktop
 
 pytestmark = pytest.mark.desktop
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,27 +42,14 @@ def _program(desk: Desktop, *, console: bool) -> subprocess.Popen[bytes]:
     )  # fmt: skip
 
 
-def _window_titled(desk: Desktop, title: str, within: float) -> int | None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        found = subprocess.run(
-            [require_tool("xdotool"), "search", "--onlyvisible", "--name", title],
-            env=desk.env, capture_output=True, text=True, timeout=10, check=False,
-        )  # fmt: skip
-        if found.stdout.split():
-            return int(found.stdout.split()[0])
-        time.sleep(0.1)
-    return None
-
-
 def test_without_a_console_the_reason_it_stopped_is_shown_in_a_window(desktop: Desktop) -> None:
     program = _program(desktop, console=False)
     try:
         # "Fernwartung nicht möglich" (xdotool's pattern is matched byte-wise: no "ö").
-        window = _window_titled(desktop, "^Fernwartung nicht m", 30)
+        window = desktop.window_titled("^Fernwartung nicht m", 30)
         assert window is not None, "no window said why the program stopped"
         assert program.poll() is None  # it waits for the customer to read it
-        send_wm_delete(desktop, window)
+        desktop.close_window(window)
         assert program.wait(10) == 2
     finally:
         if program.poll() is None:
@@ -77,4 +62,4 @@ def test_with_a_console_it_says_so_there_and_opens_no_window(desktop: Desktop) -
     _, err = program.communicate(timeout=30)
     assert program.returncode == 2
     assert err.decode().startswith("supportdesk-join: ")
-    assert _window_titled(desktop, "^Fernwartung nicht m", 0.5) is None
+    assert desktop.window_titled("^Fernwartung nicht m", 0.5) is None

@@ -64,24 +64,6 @@ class Child:
         return data
 
 
-def send_wm_delete(desk: Desktop, window: int) -> None:
-    """What a window manager does when the customer clicks the window's close button."""
-    from Xlib import X
-    from Xlib.protocol import event
-
-    d = desk.connect()
-    try:
-        win = d.create_resource_object("window", window)
-        protocols, delete = d.intern_atom("WM_PROTOCOLS"), d.intern_atom("WM_DELETE_WINDOW")
-        message = event.ClientMessage(
-            window=win, client_type=protocols, data=(32, [delete, X.CurrentTime, 0, 0, 0])
-        )
-        win.send_event(message, event_mask=X.NoEventMask)
-        d.sync()
-    finally:
-        d.close()
-
-
 def test_ja_with_control_ticked(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("control")
@@ -106,7 +88,7 @@ def test_nein_declines(desktop: Desktop) -> None:
 def test_closing_the_window_declines(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("control")
-    send_wm_delete(desktop, child.layout["window"])
+    desktop.close_window(child.layout["window"])
     assert child.result() == {"decision": "declined", "capabilities": []}
 
 
@@ -317,7 +299,7 @@ def test_the_first_window_asks_name_and_key_and_says_why_a_key_is_refused(
 def test_closing_the_first_window_joins_nothing(desktop: Desktop) -> None:
     child = Child(desktop, "join")
     child.read()
-    send_wm_delete(desktop, child.layout["window"])
+    desktop.close_window(child.layout["window"])
     assert child.result() == {"answer": None, "attempts": []}
 
 

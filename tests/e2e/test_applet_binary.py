@@ -218,17 +218,6 @@ def stop(process: subprocess.Popen[str]) -> None:
         process.wait()
 
 
-def window_titled(desk: Desktop, pattern: str) -> int | None:
-    """A mapped window whose title matches ``pattern`` (a regular expression): xdotool
-    also reads _NET_WM_NAME, where Tk puts a title that Latin-1 cannot hold ("–")."""
-    found = subprocess.run(
-        [require_tool("xdotool"), "search", "--onlyvisible", "--name", pattern],
-        env=desk.env, capture_output=True, text=True, timeout=10, check=False,
-    )  # fmt: skip
-    ids = found.stdout.split()
-    return int(ids[0]) if ids else None
-
-
 def save_screen(desk: Desktop, path: Path) -> None:
     from PIL import Image
 
@@ -294,7 +283,7 @@ async def test_the_program_joins_with_no_arguments_through_its_windows(
         started = Started(program, desktop, home, outside)
         try:
             first = await asyncio.to_thread(
-                wait_until, lambda: window_titled(desktop, FIRST_WINDOW), 60, "the first window"
+                wait_until, lambda: desktop.window_titled(FIRST_WINDOW), 60, "the first window"
             )
             assert unpacked() - unpacked_before, "the program runs from its unpacked archive"
             # The customer types the name (the field has the focus), Tab, the key, Return.
@@ -305,7 +294,7 @@ async def test_the_program_joins_with_no_arguments_through_its_windows(
             desktop.run(xdotool, "key", "Return")
 
             consent = await asyncio.to_thread(
-                wait_until, lambda: window_titled(desktop, CONSENT_WINDOW), 30, "the consent"
+                wait_until, lambda: desktop.window_titled(CONSENT_WINDOW), 30, "the consent"
             )
             # Keyboard only: Tab to the first box that can be ticked (control; "view" is
             # ticked and locked), Space ticks it, Shift+Tab wraps round to "Ja", Space.
