@@ -97,3 +97,18 @@ def test_the_join_command_the_portal_shows_parses_a_token_starting_with_a_dash()
         ["join", "--server", "https://support.example-bank.de", "--token=-3xAmPlE_tOkEn"]
     )
     assert args.token == "-3xAmPlE_tOkEn"
+
+
+def test_without_the_server_installed_the_command_says_what_to_install() -> None:
+    # Only the support program installed: the server's packages cannot be imported.
+    blocked = "import sys; sys.modules['pydantic'] = None; sys.modules['fastapi'] = None"
+    done = subprocess.run(
+        [sys.executable, "-c", f"{blocked}; from supportdesk.command import main; "
+         "raise SystemExit(main(['--help']))"],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == (
+        "supportdesk: the server is not installed here (pydantic is missing): "
+        "pip install 'supportdesk[server]'. The support program is supportdesk-join.\n"
+    )

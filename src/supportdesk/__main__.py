@@ -2,6 +2,6 @@
 
 import sys
 
-from supportdesk.cli import main
+from supportdesk.command import main
 
 sys.exit(main())
