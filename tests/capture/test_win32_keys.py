@@ -181,12 +181,17 @@ def test_the_sink_refuses_to_open_off_windows() -> None:
         Win32InputSink()
 
 
-@pytest.mark.skipif(sys.platform != "win32", reason="Windows' own type sizes (LLP64)")
-def test_the_input_structure_has_the_size_send_input_checks() -> None:
+def test_the_input_structure_is_laid_out_as_winuser_h_says() -> None:
     # SendInput fails with ERROR_INVALID_PARAMETER when cbSize is not sizeof(INPUT) as
-    # WinUser.h lays it out: 40 bytes on 64-bit Windows, 28 on 32-bit.
+    # WinUser.h lays it out: the type, padded to pointer alignment, then the union,
+    # whose largest member is MOUSEINPUT. On Windows (LLP64) that is 40 bytes on 64-bit
+    # and 28 on 32-bit; here (LP64) the same rule gives other sizes.
     import ctypes
 
-    from supportdesk.capture.win32_input import INPUT
+    from supportdesk.capture.win32_input import INPUT, MOUSEINPUT
 
-    assert ctypes.sizeof(INPUT) == (40 if ctypes.sizeof(ctypes.c_void_p) == 8 else 28)
+    pointer = ctypes.sizeof(ctypes.c_void_p)
+    assert INPUT.u.offset == pointer
+    assert ctypes.sizeof(INPUT) == pointer + ctypes.sizeof(MOUSEINPUT)
+    if sys.platform == "win32":
+        assert ctypes.sizeof(INPUT) == (40 if pointer == 8 else 28)
