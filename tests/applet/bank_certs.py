@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import socket
 import ssl
 import subprocess
-import threading
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.diagnostics.tls_server import tls_server as serving
 
 
 def certificate(folder: Path, stem: str, names: str, days: int = 2) -> tuple[Path, Path]:
@@ -57,28 +57,10 @@ def read_request(tls: ssl.SSLSocket) -> bytes:
 def tls_server(cert: Path, key: Path) -> Iterator[int]:
     """A TLS server on 127.0.0.1 that answers every request with a join token; yields
     its port. A client that refuses the certificate simply hangs up."""
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
 
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                raw, _ = listener.accept()
-            except TimeoutError:
-                continue
-            raw.settimeout(5)
-            with contextlib.suppress(OSError), context.wrap_socket(raw, server_side=True) as tls:
-                read_request(tls)  # all of it: closing on unread bytes would reset the link
-                tls.sendall(ANSWER)
+    def answer(tls: ssl.SSLSocket) -> None:
+        read_request(tls)  # all of it: closing on unread bytes would reset the link
+        tls.sendall(ANSWER)
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(5)
-        listener.close()
+    with serving(cert, key, answer) as port:
+        yield port

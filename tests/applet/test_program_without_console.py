@@ -8,7 +8,6 @@ None there."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -16,15 +15,10 @@ from pathlib import Path
 import pytest
 
 from tests.desktop import Desktop
+from tests.diagnostics.tls_server import closed_port
 
 pytestmark = pytest.mark.desktop
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def _closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])  # nobody listens once it is closed
 
 
 def _program(desk: Desktop, *, console: bool) -> subprocess.Popen[bytes]:
@@ -32,7 +26,7 @@ def _program(desk: Desktop, *, console: bool) -> subprocess.Popen[bytes]:
         os.close(1)
         os.close(2)
 
-    server = f"https://127.0.0.1:{_closed_port()}"
+    server = f"https://127.0.0.1:{closed_port()}"
     return subprocess.Popen(
         [sys.executable, "-m", "supportdesk.applet", "--server", server, "--token", "t" * 43],
         cwd=ROOT, env=desk.env,

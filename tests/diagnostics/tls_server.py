@@ -8,7 +8,7 @@ import ipaddress
 import socket
 import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -110,13 +110,17 @@ def make_leaf(
 
 
 @contextlib.contextmanager
-def tls_server(cert: Path, key: Path) -> Iterator[int]:
-    """Serve TLS handshakes on 127.0.0.1 until the block ends; yields the port."""
+def tls_server(
+    cert: Path, key: Path, answer: Callable[[ssl.SSLSocket], object] | None = None
+) -> Iterator[int]:
+    """Serve TLS on 127.0.0.1 until the block ends; yields the port. Each connection
+    that completes its handshake goes to ``answer`` (default: wait for one byte)."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
+    handle = answer or (lambda secure: secure.recv(1))
 
     def serve() -> None:
         while not stop.is_set():
@@ -132,15 +136,15 @@ def tls_server(cert: Path, key: Path) -> Iterator[int]:
                 connection,
                 context.wrap_socket(connection, server_side=True) as secure,
             ):
-                secure.recv(1)
+                handle(secure)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        yield listener.getsockname()[1]
+        yield int(listener.getsockname()[1])
     finally:
         stop.set()
-        thread.join(2)
+        thread.join(5)
         listener.close()
 
 
