@@ -22,12 +22,12 @@ from typing import Any, Protocol
 
 from supportdesk.capture import keysyms as ks
 from supportdesk.capture.keysyms import normalize_keysym
+from supportdesk.capture.rfb_pointer import MASK_BITS
 from supportdesk.capture.sink_gate import SinkGate
 
 log = logging.getLogger(__name__)
 
-RFB_BUTTONS = 8
-"""RFB PointerEvent button-mask bits 0..7 are buttons 1..8 (4/5 wheel, 6/7 h-wheel)."""
+# RFB PointerEvent button-mask bits 0..7 are X buttons 1..8 (4/5 wheel, 6/7 h-wheel).
 
 # Core keyboard-mapping column -> (shift, level3) it stands for.  Columns 2 and 3 are
 # the second group (Mode_switch) and are not used.
@@ -254,12 +254,12 @@ class XTestInputSink(SinkGate):
             if (x, y) != self._pos:
                 self._fake(self._X.MotionNotify, 0, x=self.origin[0] + x, y=self.origin[1] + y)
                 self._pos = (x, y)
-            changed = (button_mask ^ self._mask) & ((1 << RFB_BUTTONS) - 1)
-            for bit in range(RFB_BUTTONS):
+            changed = (button_mask ^ self._mask) & ((1 << MASK_BITS) - 1)
+            for bit in range(MASK_BITS):
                 if changed & (1 << bit):
                     down = bool(button_mask & (1 << bit))
                     self._fake(self._X.ButtonPress if down else self._X.ButtonRelease, bit + 1)
-            self._mask = button_mask & ((1 << RFB_BUTTONS) - 1)
+            self._mask = button_mask & ((1 << MASK_BITS) - 1)
             self._d.flush()
             return True
 
@@ -269,7 +269,7 @@ class XTestInputSink(SinkGate):
         for keycode in reversed(list(self._pressed.values())):
             self._fake(self._X.KeyRelease, keycode)
         self._pressed.clear()
-        for bit in range(RFB_BUTTONS):
+        for bit in range(MASK_BITS):
             if self._mask & (1 << bit):
                 self._fake(self._X.ButtonRelease, bit + 1)
         self._mask = 0
