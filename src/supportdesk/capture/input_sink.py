@@ -27,8 +27,6 @@ from supportdesk.capture.sink_gate import SinkGate
 
 log = logging.getLogger(__name__)
 
-# RFB PointerEvent button-mask bits 0..7 are X buttons 1..8 (4/5 wheel, 6/7 h-wheel).
-
 # Core keyboard-mapping column -> (shift, level3) it stands for.  Columns 2 and 3 are
 # the second group (Mode_switch) and are not used.
 _COLUMNS: tuple[tuple[int, bool, bool], ...] = (
