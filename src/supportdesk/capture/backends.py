@@ -41,7 +41,6 @@ __all__ = [
     "backend_for",
     "choose",
     "open_clipboard",
-    "open_customer_clipboard",
     "this_machine",
 ]
 
@@ -161,19 +160,3 @@ def open_clipboard(
     except (RuntimeError, OSError) as exc:
         log.warning("clipboard sharing unavailable: %s", exc)
         return None
-
-
-def open_customer_clipboard(
-    max_bytes: int = DEFAULT_MAX_CLIPBOARD_BYTES,
-) -> CustomerClipboard | None:
-    """The clipboard of this machine, or None where there is none to share.
-
-    The backend is the one :func:`this_machine` chooses: X11 (``$DISPLAY``), Windows or
-    macOS; a Wayland session or a machine without display has none. A failure to open
-    is logged, not raised: the session works without clipboard.
-    """
-    choice = this_machine()
-    if choice.platform is None:
-        log.info("no clipboard to share here (%s)", choice.unsupported)
-        return None
-    return open_clipboard(choice.platform, max_bytes=max_bytes)

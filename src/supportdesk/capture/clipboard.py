@@ -8,8 +8,8 @@ UTF8_STRING (STRING if refused). No X tool has to be installed; XFIXES is in eve
 X.Org server since 2003. Text larger than ``max_bytes`` (UTF-8) is not passed on,
 nor is text an owner only offers incrementally (INCR, which owners use for large
 data); both are logged. Windows and macOS have theirs in ``win32_clipboard.py`` and
-``macos_clipboard.py``; :func:`.backends.open_customer_clipboard` opens
-the one chosen for this machine (None on Wayland or without display: the
+``macos_clipboard.py``; :func:`.backends.backend_for` opens
+the one of the platform chosen for this machine (None on Wayland or without display: the
 session then runs without clipboard).
 
 :class:`MemoryClipboard` implements the same interface in memory for tests and
