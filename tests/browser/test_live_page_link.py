@@ -80,8 +80,8 @@ async def test_the_live_page_says_ctrl_alt_del_is_the_customers_on_windows(
     await applet.send({"type": "hello", "screens": [], "platform": "windows"})
     await expect(button).to_be_disabled()
     await expect(note).to_have_text(
-        "Der PC des Kunden läuft unter Windows: Dort kann kein Programm Strg+Alt+Entf "
-        "drücken. Bitten Sie den Kunden, die Tasten selbst zu drücken."
+        "Der PC des Kunden läuft unter Windows: Dort kann das Support-Programm "
+        "Strg+Alt+Entf nicht drücken. Bitten Sie den Kunden, die Tasten selbst zu drücken."
     )
     await expect(note).to_be_visible()
     # On X11 the keys are ordinary keys; a crafted platform counts as unknown.
