@@ -142,6 +142,9 @@ async def customer_at_consent(customer: Browser, server: LiveServer, key: str) -
 
 async def open_live(agent: Page, server: LiveServer, number: str) -> None:
     await agent.goto(f"{server.url}/console/sessions/{number}/live")
+    # The page's control socket must be up before the customer acts, or the console
+    # hears of an end only from the closed socket, without its reason.
+    await expect(agent.locator("[data-live]")).to_have_attribute("data-control-socket", "open")
 
 
 async def canvas_pixels(agent: Page) -> np.ndarray:
