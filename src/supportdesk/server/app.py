@@ -27,6 +27,7 @@ from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, health
 from supportdesk.server.agent_auth import LoginRequired
+from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
@@ -46,7 +47,7 @@ from supportdesk.server.relay.hub import Node, RelayHub
 from supportdesk.server.relay.session_files import FilesSetup
 from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
-from supportdesk.server.remote_support import RemoteSupport
+from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
@@ -78,6 +79,7 @@ async def _sweep_expired(desk: Desk) -> None:
         try:
             await desk.remote.expire_due(desk.clock())
             await desk.relay.end_orphans(desk.clock())
+            await desk.remote.refusals.flush_due(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
 
@@ -114,6 +116,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             guesses=bus.buckets,
             events=bus.events,
             node=settings.node_id,
+        )
+        remote.refusals = RefusalAudit(
+            audit,
+            REDEMPTION_FAILED,
+            timedelta(seconds=settings.audit.refusal_window_seconds),
+            settings.audit.refusal_window_clients,
         )
         bank_domain = urlsplit(settings.server.base_url).hostname or ""
 
@@ -186,6 +194,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             # The sessions served here go on: their sides reconnect to another node, or
             # to this one after a restart, within the grace.
             await desk.relay.hand_over_all()
+            try:  # the counts of the current window, before the database goes
+                await remote.refusals.flush(utc_clock())
+            except Exception:
+                log.warning("could not write the last refusal counts", exc_info=True)
             await engine.dispose()
             await bus.close()
 
