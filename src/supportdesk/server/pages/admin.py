@@ -9,7 +9,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
-from supportdesk.domain.audit_chain import verify
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.server.agent_auth import check_csrf, require
 from supportdesk.server.state import desk_of
 
@@ -74,17 +74,41 @@ async def change_agents(
     return RedirectResponse("/console/admin/agents", status_code=303)
 
 
+def _sequence(request: Request, name: str) -> int | None:
+    value = request.query_params.get(name, "")
+    return int(value) if value.isdigit() and len(value) <= 18 else None
+
+
 @router.get("/audit")
 async def audit_trail(request: Request) -> Response:
+    """One page of the trail, newest first (``?before=`` / ``?after=`` a sequence
+    number): never the whole chain. Verifying it is a button (below)."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.READ_AUDIT)
-    entries = [entry async for entry in desk.audit.entries()]
-    result = verify(entries)  # the chain just read, not a second read of it
+    page = await desk.audit.page(
+        desk.settings.audit.page_size,
+        before=_sequence(request, "before"),
+        after=_sequence(request, "after"),
+    )
     return desk.pages.render(
-        request,
-        "console/audit.html",
-        signed_in=signed_in,
-        entries=entries[-200:][::-1],
-        result=result,
-        total=len(entries),
+        request, "console/audit.html", signed_in=signed_in, page=page, result=None
+    )
+
+
+@router.post("/audit/verify")
+async def verify_audit_trail(request: Request, csrf_token: FormField = "") -> Response:
+    """Check the whole chain, a batch at a time with the hashing in a worker thread
+    (``AuditLog.verify``), so the server answers everyone else meanwhile; audited."""
+    desk = desk_of(request)
+    signed_in = await require(request, Permission.READ_AUDIT)
+    check_csrf(signed_in, csrf_token)
+    result = await desk.audit.verify()
+    await desk.audit.record(
+        AuditRecord(
+            desk.clock(), "audit.verified", signed_in.agent.actor, "audit", {"ok": result.ok}
+        )
+    )
+    page = await desk.audit.page(desk.settings.audit.page_size)
+    return desk.pages.render(
+        request, "console/audit.html", signed_in=signed_in, page=page, result=result
     )
