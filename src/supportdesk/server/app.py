@@ -25,7 +25,7 @@ from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, health
+from supportdesk.server import api, daily_purge, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
@@ -177,9 +177,22 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             log.warning("could not close sessions left open by an earlier run", exc_info=True)
         sweeper = asyncio.create_task(_sweep_expired(desk))
         follower = asyncio.create_task(remote.sessions.follow(remote.tell_listeners))
+        archive = RecordingArchive.from_settings(settings, sessions, audit)
+
+        async def purge_recordings(now: datetime) -> object:
+            return await recording_retention.purge_expired(archive, now)
+
         purger = asyncio.create_task(
-            recording_retention.purge_daily(
-                RecordingArchive.from_settings(settings, sessions, audit),
+            daily_purge.run_daily(
+                [
+                    ("recording purge", purge_recordings),
+                    (
+                        "service-request purge",
+                        daily_purge.request_purge(
+                            audit, timedelta(days=settings.portal.request_retention_days)
+                        ),
+                    ),
+                ],
                 utc_clock,
                 settings.recording.purge_hour,
             )
