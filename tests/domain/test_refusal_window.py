@@ -88,3 +88,19 @@ def test_times_must_be_utc_and_limits_sensible() -> None:
         RefusalWindows(EVENT, max_actors=0)
     with pytest.raises(ValueError):
         RefusalWindows(EVENT).refused("client:a", "throttled", datetime(2026, 1, 1))
+
+
+def test_any_refusal_after_a_window_writes_every_count_of_it() -> None:
+    windows = RefusalWindows(EVENT, timedelta(minutes=1), max_actors=1)
+    first = [r for _ in range(3) for r in windows.refused("client:a", "throttled", T0)]
+    first += [r for _ in range(2) for r in windows.refused("client:b", "throttled", T0)]
+    assert [(r.actor, r.data.get("count")) for r in first] == [("client:a", None)]
+    later = windows.refused("client:b", "throttled", T0 + timedelta(minutes=1))
+    # a's count and the overflow's from the first window, then b's own first entry:
+    # the limit counts per window.
+    assert [(r.actor, r.data.get("count")) for r in later] == [
+        ("client:a", 2),
+        (OVERFLOW_ACTOR, 2),
+        ("client:b", None),
+    ]
+    assert windows.open_tallies == 1

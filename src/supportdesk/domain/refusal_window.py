@@ -57,6 +57,8 @@ class RefusalWindows:
         self.window = window
         self.max_actors = max_actors
         self._tallies: dict[tuple[str, str], _Tally] = {}
+        self._actors: dict[str, int] = {}  # per reason: actors counted apart
+        self._oldest: datetime | None = None  # the earliest window still counted
 
     def window_of(self, at: datetime) -> datetime:
         """The start of the window ``at`` falls into."""
@@ -78,11 +80,13 @@ class RefusalWindows:
         if tally is not None:
             tally.counted += 1
             return records
-        actors = {a for a, r in self._tallies if r == reason and a != OVERFLOW_ACTOR}
-        if len(actors) >= self.max_actors:
+        if self._oldest is None:
+            self._oldest = start
+        if self._actors.get(reason, 0) >= self.max_actors:
             overflow = self._tallies.setdefault((OVERFLOW_ACTOR, reason), _Tally(start))
             overflow.counted += 1
             return records
+        self._actors[reason] = self._actors.get(reason, 0) + 1
         self._tallies[(actor, reason)] = _Tally(start)
         records.append(AuditRecord(at, self.event_type, actor, "-", {"reason": reason}))
         return records
@@ -90,6 +94,8 @@ class RefusalWindows:
     def due(self, now: datetime) -> list[AuditRecord]:
         """The counts of every window that is over by ``now``; those are forgotten."""
         current = self.window_of(now)
+        if self._oldest is None or self._oldest >= current:
+            return []  # the usual case: nothing is over, nothing to look through
         return self._take(now, lambda tally: tally.window_start < current)
 
     def flush(self, now: datetime) -> list[AuditRecord]:
@@ -102,9 +108,11 @@ class RefusalWindows:
             if not pick(tally):
                 continue
             del self._tallies[key]
+            actor, reason = key
+            if actor != OVERFLOW_ACTOR:
+                self._actors[reason] -= 1
             if tally.counted == 0:
                 continue  # the one refusal already has its entry
-            actor, reason = key
             records.append(
                 AuditRecord(
                     now,
@@ -119,4 +127,6 @@ class RefusalWindows:
                     },
                 )
             )
+        starts = [tally.window_start for tally in self._tallies.values()]
+        self._oldest = min(starts) if starts else None
         return records
