@@ -74,9 +74,16 @@ async def change_agents(
     return RedirectResponse("/console/admin/agents", status_code=303)
 
 
+_MAX_SEQUENCE = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
+
+
 def _sequence(request: Request, name: str) -> int | None:
+    """A sequence number from the query; anything else (or out of range) is ignored."""
     value = request.query_params.get(name, "")
-    return int(value) if value.isdigit() and len(value) <= 18 else None
+    if not value.isascii() or not value.isdigit() or len(value) > 10:
+        return None
+    number = int(value)
+    return number if number <= _MAX_SEQUENCE else None
 
 
 @router.get("/audit")
