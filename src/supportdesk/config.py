@@ -161,6 +161,10 @@ class PortalConfig(_Section):
     holiday_subdivision: str = "BY"
     holiday_categories: tuple[str, ...] = ("public",)
     extra_holidays: tuple[str, ...] = ()
+    # The customer's contact detail and description of a service request (and the
+    # agents' notes on it) are erased this many days after it was closed ("done");
+    # reference, topic, dates and status stay. Run by the daily purge.
+    request_retention_days: int = Field(90, ge=1, le=36500)
 
     @field_validator("timezone")
     @classmethod
@@ -213,6 +217,19 @@ class SecurityConfig(_Section):
             if len(raw) < 32:
                 raise ValueError("must be at least 32 bytes (64 hex digits)")
         return value
+
+
+class AuditConfig(_Section):
+    # Key redemptions refused before any key is looked at (throttled, rate-limited)
+    # are counted per window of this many seconds: a client's first refusal of a
+    # window is an entry at once, the rest of the window one entry with the count.
+    refusal_window_seconds: int = Field(60, ge=1, le=3600)
+    # Clients counted one by one per window; the refusals of any more are counted
+    # together (actor "client:*"), so an attacker changing addresses cannot make the
+    # trail grow by one entry per attempt.
+    refusal_window_clients: int = Field(1000, ge=1, le=100_000)
+    # Entries per page of the console's audit trail (/console/audit).
+    page_size: int = Field(100, ge=10, le=1000)
 
 
 class SessionConfig(_Section):
@@ -397,6 +414,7 @@ class Settings(_Section):
     portal: PortalConfig = PortalConfig()
     security: SecurityConfig = SecurityConfig()
     session: SessionConfig = SessionConfig()
+    audit: AuditConfig = AuditConfig()
     recording: RecordingConfig = RecordingConfig()
     transfer: TransferConfig = TransferConfig()
     clipboard: ClipboardConfig = ClipboardConfig()

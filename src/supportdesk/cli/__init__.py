@@ -1,5 +1,5 @@
 """The ``supportdesk`` command line: serve, database migrations, agents, audit, recordings,
-and the customer's program (``join``). One module per command under ``cli/``."""
+service requests, and the customer's program (``join``). One module per command under ``cli/``."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from supportdesk.cli.agents import cmd_agents
 from supportdesk.cli.audit import cmd_audit
 from supportdesk.cli.recordings import add_recordings_commands
 from supportdesk.cli.serve import cmd_db_status, cmd_db_upgrade, cmd_serve
+from supportdesk.cli.service_requests import add_service_request_commands
 from supportdesk.config import ConfigError
 
 __all__ = ["build_parser", "main"]
@@ -91,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.set_defaults(handler=cmd_audit)
 
     add_recordings_commands(commands)
+    add_service_request_commands(commands)
     return parser
 
 

@@ -1,5 +1,5 @@
-"""Service requests ("Serviceaufträge"): what a valid request is, its reference number
-and the life cycle of its status.
+"""Service requests ("Serviceaufträge"): what a valid request is, its reference number,
+the life cycle of its status, and how long its personal data is kept.
 
 Validation returns error codes per field rather than sentences, so the web layer
 can translate them and show each beside its field.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from enum import Enum
 
 REFERENCE_PREFIX = "SA"
@@ -47,9 +48,47 @@ class IllegalStatusChange(ValueError):
     """A status change the life cycle does not allow."""
 
 
-def check_status_change(old: RequestStatus, new: RequestStatus) -> None:
+def check_status_change(old: RequestStatus, new: RequestStatus, *, purged: bool = False) -> None:
+    if purged:
+        # Its contact detail and text are erased: nobody could work on it again.
+        raise IllegalStatusChange("a purged request stays closed")
     if new not in ALLOWED_STATUS_CHANGES[old]:
         raise IllegalStatusChange(f"a request cannot move from {old.value} to {new.value}")
+
+
+# Retention. A request is closed when its status becomes DONE (``closed_at``); reopening
+# it (DONE -> IN_PROGRESS) clears that, and the period starts again at the next close.
+# Once closed longer than the retention period, its personal fields are erased: the
+# customer's contact detail, their description, and the agents' notes (which may quote
+# either). Reference number, topic, contact kind, status and dates stay, for statistics
+# and so the reference still answers the customer's status look-up.
+DEFAULT_REQUEST_RETENTION = timedelta(days=90)
+PURGED_PERSONAL_FIELDS = ("description", "contact_value", "notes")
+ERASED = ""
+"""What an erased field holds."""
+
+
+def closed_at_after(new: RequestStatus, now: datetime) -> datetime | None:
+    """The request's ``closed_at`` once it moved to ``new`` at ``now``."""
+    return now if new is RequestStatus.DONE else None
+
+
+def purge_cutoff(now: datetime, retention: timedelta = DEFAULT_REQUEST_RETENTION) -> datetime:
+    """Requests closed at or before this moment are due for purging."""
+    if retention <= timedelta(0):
+        raise ValueError("the retention period must be positive")
+    return now - retention
+
+
+def due_for_purge(
+    closed_at: datetime | None,
+    purged: bool,
+    now: datetime,
+    retention: timedelta = DEFAULT_REQUEST_RETENTION,
+) -> bool:
+    """Whether a request's personal fields are to be erased now (the rule the store's
+    query implements)."""
+    return closed_at is not None and not purged and closed_at <= purge_cutoff(now, retention)
 
 
 @dataclass(frozen=True)

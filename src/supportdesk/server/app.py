@@ -25,8 +25,9 @@ from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, health
+from supportdesk.server import api, daily_purge, health
 from supportdesk.server.agent_auth import LoginRequired
+from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
@@ -46,7 +47,7 @@ from supportdesk.server.relay.hub import Node, RelayHub
 from supportdesk.server.relay.session_files import FilesSetup
 from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
-from supportdesk.server.remote_support import RemoteSupport
+from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer
 from supportdesk.server.security_headers import SecurityHeadersMiddleware
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
@@ -78,6 +79,7 @@ async def _sweep_expired(desk: Desk) -> None:
         try:
             await desk.remote.expire_due(desk.clock())
             await desk.relay.end_orphans(desk.clock())
+            await desk.remote.refusals.flush_due(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
 
@@ -114,6 +116,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             guesses=bus.buckets,
             events=bus.events,
             node=settings.node_id,
+        )
+        remote.refusals = RefusalAudit(
+            audit,
+            REDEMPTION_FAILED,
+            timedelta(seconds=settings.audit.refusal_window_seconds),
+            settings.audit.refusal_window_clients,
         )
         bank_domain = urlsplit(settings.server.base_url).hostname or ""
 
@@ -169,9 +177,22 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             log.warning("could not close sessions left open by an earlier run", exc_info=True)
         sweeper = asyncio.create_task(_sweep_expired(desk))
         follower = asyncio.create_task(remote.sessions.follow(remote.tell_listeners))
+        archive = RecordingArchive.from_settings(settings, sessions, audit)
+
+        async def purge_recordings(now: datetime) -> object:
+            return await recording_retention.purge_expired(archive, now)
+
         purger = asyncio.create_task(
-            recording_retention.purge_daily(
-                RecordingArchive.from_settings(settings, sessions, audit),
+            daily_purge.run_daily(
+                [
+                    ("recording purge", purge_recordings),
+                    (
+                        "service-request purge",
+                        daily_purge.request_purge(
+                            audit, timedelta(days=settings.portal.request_retention_days)
+                        ),
+                    ),
+                ],
                 utc_clock,
                 settings.recording.purge_hour,
             )
@@ -186,6 +207,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             # The sessions served here go on: their sides reconnect to another node, or
             # to this one after a restart, within the grace.
             await desk.relay.hand_over_all()
+            try:  # the counts of the current window, before the database goes
+                await remote.refusals.flush(utc_clock())
+            except Exception:
+                log.warning("could not write the last refusal counts", exc_info=True)
             await engine.dispose()
             await bus.close()
 

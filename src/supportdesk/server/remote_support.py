@@ -55,6 +55,7 @@ from supportdesk.domain.support_session import (
 )
 from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
+from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.cluster.live_sessions import LiveSessions
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
@@ -63,6 +64,7 @@ from supportdesk.store.support_sessions import LiveRow, SupportSessionRecords
 
 log = logging.getLogger(__name__)
 
+REDEMPTION_FAILED = "support_key.redemption_failed"
 GUESS_BUCKET = "support-key-guesses"
 """The bus bucket every node takes from before a redemption looks at any key."""
 
@@ -125,6 +127,9 @@ class RemoteSupport:
         # Called after every saved change of a session this node has in hand, made here
         # or on another node (the relay pushes it on).
         self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
+        # Refusals before any key is looked at, counted per window (audit_batching.py);
+        # the app sets the window and limit from the settings.
+        self.refusals = RefusalAudit(audit, REDEMPTION_FAILED)
 
     # -- agent side -----------------------------------------------------------------
 
@@ -385,9 +390,13 @@ class RemoteSupport:
     async def _refused(
         self, client: str, reason: str, now: datetime, count_failure: bool = True
     ) -> None:
+        if not count_failure:
+            # Turned away before any key was looked at (back-off, guessing budget): a
+            # flood of these is counted per window, not written one entry each.
+            await self.refusals.refused(f"client:{client}", reason, now)
+            return
         await self.audit.record(self._refusal_record(client, reason, now))
-        if count_failure:
-            await self.counters.record_failure(f"redeem:{client}", now)
+        await self.counters.record_failure(f"redeem:{client}", now)
 
     @staticmethod
     def _refusal_record(
@@ -398,7 +407,7 @@ class RemoteSupport:
             # The key was this session's, already redeemed: say so, and which rule
             # refused the second redemption (the client still gets the one answer).
             data = {"reason": RefusalReason.ALREADY_REDEEMED.value, "again": again.value}
-        return AuditRecord(now, "support_key.redemption_failed", f"client:{client}", "-", data)
+        return AuditRecord(now, REDEMPTION_FAILED, f"client:{client}", "-", data)
 
     async def take_join_token(self, token: str, now: datetime) -> SupportSession | None:
         """The live session a join token opens (once); None for any bad token."""

@@ -12,12 +12,14 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import exists, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from supportdesk.domain.audit_chain import (
+    GENESIS_HASH,
     AuditChain,
     AuditEntry,
     AuditRecord,
@@ -42,6 +44,17 @@ def _to_entry(row: AuditEntryRow) -> AuditEntry:
         prev_hash=row.prev_hash,
         hash=row.hash,
     )
+
+
+@dataclass(frozen=True)
+class AuditPage:
+    """One page of the trail, newest first, and where the neighbouring pages start:
+    ``older_than`` (show entries before this sequence number) and ``newer_than``
+    (entries after it); None where there is nothing more that way."""
+
+    entries: list[AuditEntry]
+    older_than: int | None
+    newer_than: int | None
 
 
 class AuditedWork:
@@ -131,7 +144,70 @@ class AuditLog:
             )
             return [_to_entry(row) for row in rows]
 
-    async def verify(self) -> VerificationResult:
-        """Check the whole chain as stored. Reading it all is fine at this scale
-        (a busy year is a few million short rows)."""
-        return verify([entry async for entry in self.entries()])
+    async def page(
+        self, size: int, *, before: int | None = None, after: int | None = None
+    ) -> AuditPage:
+        """``size`` entries, newest first: the newest of all, those just ``before`` a
+        sequence number (older), or those just ``after`` one (newer). Keyset paging on
+        the sequence number: a page reads ``size + 1`` rows, whatever the trail's length."""
+        query = select(AuditEntryRow)
+        if after is not None:
+            query = query.where(AuditEntryRow.sequence > after).order_by(AuditEntryRow.sequence)
+        else:
+            if before is not None:
+                query = query.where(AuditEntryRow.sequence < before)
+            query = query.order_by(AuditEntryRow.sequence.desc())
+        async with self._sessions() as session:
+            rows = list(await session.scalars(query.limit(size + 1)))
+            more = len(rows) > size
+            rows = rows[:size]
+            if after is not None:
+                rows.reverse()
+            entries = [_to_entry(row) for row in rows]
+            if not entries:
+                return AuditPage([], None, None)
+            newest, oldest = entries[0].sequence, entries[-1].sequence
+            # One way is known from the extra row; the other needs one indexed probe.
+            if after is not None:
+                older = await session.scalar(
+                    select(exists().where(AuditEntryRow.sequence < oldest))
+                )
+                return AuditPage(entries, oldest if older else None, newest if more else None)
+            newer = before is not None and bool(
+                await session.scalar(select(exists().where(AuditEntryRow.sequence > newest)))
+            )
+            return AuditPage(entries, oldest if more else None, newest if newer else None)
+
+    async def verify(self, batch: int = 1000) -> VerificationResult:
+        """Check the whole chain as stored, a batch at a time: memory holds one batch,
+        and the hashing runs in a worker thread, so a server verifying a long trail
+        still answers everyone else. Each batch is checked as a segment continuing
+        from the one before (``verify(start_sequence=..., start_prev_hash=...)``)."""
+        checked, head, sequence, offset = 0, GENESIS_HASH, 1, 0
+        chunk: list[AuditEntry] = []
+
+        async def check(entries: list[AuditEntry]) -> VerificationResult:
+            result = await asyncio.to_thread(
+                verify, entries, start_sequence=sequence, start_prev_hash=head
+            )
+            position = None if result.position is None else result.position + offset
+            return VerificationResult(
+                result.ok,
+                checked + result.entries_checked,
+                result.head_hash,
+                result.problem,
+                result.sequence,
+                position,
+                result.detail,
+            )
+
+        async for entry in self.entries(batch=batch):
+            chunk.append(entry)
+            if len(chunk) < batch:
+                continue
+            result = await check(chunk)
+            if not result.ok:
+                return result
+            checked, head = result.entries_checked, result.head_hash
+            sequence, offset, chunk = chunk[-1].sequence + 1, offset + len(chunk), []
+        return await check(chunk)

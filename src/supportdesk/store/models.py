@@ -43,7 +43,8 @@ class Counter(Base):
 
 class ServiceRequestRow(Base):
     """A service request from the portal. The contact detail is kept because the
-    request cannot be answered without it; nothing else about the customer is."""
+    request cannot be answered without it, and only until the retention period after
+    closing is over; then it, the description and the notes are erased (``purged_at``)."""
 
     __tablename__ = "service_requests"
 
@@ -60,6 +61,11 @@ class ServiceRequestRow(Base):
     assigned_agent_id: Mapped[int | None] = mapped_column(
         ForeignKey("agents.id"), nullable=True, index=True
     )
+    # When it was last closed (status "done"); None while open.
+    closed_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True, index=True
+    )
+    purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
 class AgentRow(Base):

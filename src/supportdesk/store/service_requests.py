@@ -1,4 +1,5 @@
-"""Storing and finding service requests, and the yearly reference-number sequence."""
+"""Storing and finding service requests, the yearly reference-number sequence, and
+erasing the personal data of requests closed longer than the retention period."""
 
 from __future__ import annotations
 
@@ -6,18 +7,24 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import (
+    ERASED,
     ReferenceNumber,
     RequestStatus,
     ServiceRequestDraft,
     check_status_change,
+    closed_at_after,
+    purge_cutoff,
 )
+from supportdesk.domain.utc import iso_utc
+from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import Counter, ServiceRequestNoteRow, ServiceRequestRow
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L.
@@ -147,6 +154,8 @@ class QueuedRequest:
     created_at: datetime
     updated_at: datetime
     notes: tuple[RequestNote, ...] = ()
+    closed_at: datetime | None = None
+    purged_at: datetime | None = None
 
     @classmethod
     def of(cls, row: ServiceRequestRow, notes: tuple[RequestNote, ...] = ()) -> QueuedRequest:
@@ -162,6 +171,8 @@ class QueuedRequest:
             _aware(row.created_at),
             _aware(row.updated_at),
             notes,
+            _aware(row.closed_at) if row.closed_at else None,
+            _aware(row.purged_at) if row.purged_at else None,
         )
 
 
@@ -205,12 +216,13 @@ class RequestQueue:
     async def change_status(
         self, request: QueuedRequest, status: RequestStatus, now: datetime
     ) -> None:
-        check_status_change(request.status, status)
+        check_status_change(request.status, status, purged=request.purged_at is not None)
         await self.session.execute(
             update(ServiceRequestRow)
             .where(ServiceRequestRow.id == request.id)
             .where(ServiceRequestRow.status == request.status.value)
-            .values(status=status.value, updated_at=now)
+            .where(ServiceRequestRow.purged_at.is_(None))
+            .values(status=status.value, updated_at=now, closed_at=closed_at_after(status, now))
         )
 
     async def add_note(
@@ -221,3 +233,56 @@ class RequestQueue:
                 request_id=request.id, agent_id=agent_id, text=text, created_at=now
             )
         )
+
+
+PURGE_ACTOR = "system:retention"
+
+
+async def purge_closed_requests(
+    audit: AuditLog, retention: timedelta, now: datetime, actor: str = PURGE_ACTOR
+) -> int:
+    """Erase the personal fields of every request closed at least ``retention`` ago
+    and not purged yet (domain/service_requests.py says which), in one audited
+    transaction; returns how many. The audit entry ``service_request.purged`` holds
+    the count and the rule, no reference and no content. Idempotent: a second run (or
+    a second node at the same hour) finds nothing left and writes nothing."""
+    cutoff = purge_cutoff(now, retention)
+    due = (
+        select(ServiceRequestRow.id)
+        .where(ServiceRequestRow.status == RequestStatus.DONE.value)
+        .where(ServiceRequestRow.closed_at <= cutoff)
+        .where(ServiceRequestRow.purged_at.is_(None))
+    )
+    async with audit.work() as work:
+        session = work.session
+        if session.get_bind().dialect.name == "postgresql":
+            # Lock the due rows so an agent's reopening waits for the purge (and then
+            # finds it purged), never the other way round half-way.
+            await session.execute(due.with_for_update())
+        await session.execute(
+            update(ServiceRequestNoteRow)
+            .where(ServiceRequestNoteRow.request_id.in_(due))
+            .values(text=ERASED)
+        )
+        result = await session.execute(
+            update(ServiceRequestRow)
+            .where(ServiceRequestRow.id.in_(due))
+            .values(description=ERASED, contact_value=ERASED, purged_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        count = int(getattr(result, "rowcount", 0) or 0)
+        if count:
+            await work.record(
+                AuditRecord(
+                    now,
+                    "service_request.purged",
+                    actor,
+                    "service_requests",
+                    {
+                        "count": count,
+                        "retention_days": retention.days,
+                        "closed_before": iso_utc(cutoff),
+                    },
+                )
+            )
+    return count

@@ -183,6 +183,9 @@ async def update_request(
         found = await queue.get(reference)
         if found is None:
             raise HTTPException(404)
+        if found.purged_at is not None:
+            # Erased after its retention period: nothing more is written to it.
+            return RedirectResponse(target, status_code=303)
         if action == "assign":
             await queue.assign(found, signed_in.agent.id, now)
             await work.record(AuditRecord(now, "service_request.assigned", actor, reference))

@@ -1,19 +1,18 @@
 """The server's daily purge of recordings past retention, at ``recording.purge_hour`` UTC.
 
 The same purge as ``supportdesk recordings purge`` (one audit entry per destroyed
-recording; a legal hold keeps one), run by a background task of the app. Every
-node runs it; purging is idempotent, so two nodes at the same hour do no harm.
+recording; a legal hold keeps one), run by the app's daily task
+(``server/daily_purge.py``). Every node runs it; purging is idempotent, so two nodes
+at the same hour do no harm.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 
 from supportdesk.recording.retention import Verdict
 from supportdesk.recording_archive import PurgeOutcome, RecordingArchive
-from supportdesk.server.state import Clock
 
 log = logging.getLogger(__name__)
 RETENTION_ACTOR = "system:retention"
@@ -37,13 +36,3 @@ async def purge_expired(archive: RecordingArchive, now: datetime) -> list[PurgeO
     for outcome in failed:
         log.error("could not purge %s: %s", outcome.consultation_number, outcome.error)
     return outcomes
-
-
-async def purge_daily(archive: RecordingArchive, clock: Clock, hour: int) -> None:
-    """Run :func:`purge_expired` every day at ``hour`` UTC, until cancelled."""
-    while True:
-        await asyncio.sleep(seconds_until_hour(clock(), hour))
-        try:
-            await purge_expired(archive, clock())
-        except Exception:  # keep the schedule; one failed round must not stop retention
-            log.exception("recording purge failed")

@@ -38,8 +38,9 @@ from typing import Any, NoReturn
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
-from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.chat_tally import ChatTally
 from supportdesk.domain.consent import (
     BROWSER_CONSENT_VERSION,
     CURRENT_CONSENT_VERSION,
@@ -159,6 +160,7 @@ class SessionRelay:
         self.language = Language.DE
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
+        self.chat_tally = ChatTally(self.number, remote.keys.pseudonym_key)
 
     # -- state -------------------------------------------------------------------------
 
@@ -498,28 +500,21 @@ class SessionRelay:
                 self.consoles.discard(socket)
 
     async def post_chat(self, side: str, name: str | None, text: str, actor: str) -> None:
-        """A chat line from the customer or an agent: audited, recorded, then shown."""
+        """A chat line from the customer or an agent: recorded, counted for the
+        session's chat entry in the audit trail, then shown."""
         text = text.strip()[:CHAT_MAX]
         if not text:
             return
         now = self.clock()
-        # The words go to the encrypted recording; the trail records who wrote when,
-        # with a keyed fingerprint that matches the recording's message without
-        # letting anyone guess short answers ("ja") from the trail.
-        fingerprint = pseudonymise(text, self.remote.keys.pseudonym_key, purpose="chat")
-        await self.remote.audit.record(
-            AuditRecord(
-                now,
-                "session.chat",
-                actor,
-                self.number,
-                {"from": side, "characters": len(text), "fingerprint": fingerprint},
-            )
-        )
-        entry = {"type": "chat", "from": side, "name": name, "text": text, "at": now.isoformat()}
+        at = now.isoformat()
+        entry = {"type": "chat", "from": side, "name": name, "text": text, "at": at}
         if not self.recording.chat(entry):
             log.warning("chat not recorded, not delivered", extra={"session": self.number})
             return
+        # The words are in the encrypted recording; the trail gets one summary entry
+        # for the session's chat (domain/chat_tally.py), not one per line.
+        if due := self.chat_tally.line(side, actor, text, now, at):
+            await self.audit(*due)
         self.chat = [*self.chat[-CHAT_HISTORY:], entry]
         await self.to_consoles(entry)
         await self.to_applet(entry)
@@ -550,6 +545,7 @@ class SessionRelay:
             final = self.state_message()
             await self.to_consoles(final)
             await self.to_applet({"type": "end", "reason": final["end_reason"]})
+            await self._chat_summary()
             await self.recording.finish()
             self.video.close()
             for socket in self._sockets():
@@ -569,6 +565,7 @@ class SessionRelay:
         self.ended.set()
         self.keeper.stop_grace()
         try:
+            await self._chat_summary()
             if clean:
                 await self.recording.finish()
             self.video.close()
@@ -577,6 +574,14 @@ class SessionRelay:
                     await socket.close(code=1012, reason="served by another node")
         finally:
             self._closed.set()
+
+    async def _chat_summary(self) -> None:
+        """The audit entry for the chat this node relayed (if any)."""
+        try:
+            if summary := self.chat_tally.summary(self.clock()):
+                await self.audit(*summary)
+        except Exception:  # the database may be gone; the lines are in the recording
+            log.exception("chat summary not audited", extra={"session": self.number})
 
     def _sockets(self) -> list[WebSocket]:
         sockets = [v.socket for v in self.viewers.values()] + list(self.consoles)
