@@ -84,7 +84,11 @@ class Target:
 
         ca_pem = "" if self.ca_file else self.bank.ca_pem  # --ca-file replaces the built-in CA
         return BankTLSContext(
-            self.bank.domain, ca_pem=ca_pem, ca_file=self.ca_file, language=language
+            self.bank.domain,
+            ca_pem=ca_pem,
+            ca_file=self.ca_file,
+            language=language,
+            bank_name=self.bank.name,
         )
 
 
