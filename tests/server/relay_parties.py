@@ -40,8 +40,12 @@ class AgentBrowser:
     http: httpx.AsyncClient
 
     @classmethod
-    async def log_in(cls, server: LiveServer, username: str) -> AgentBrowser:
-        http = httpx.AsyncClient(base_url=server.url)
+    async def log_in(
+        cls, server: LiveServer, username: str, http: httpx.AsyncClient | None = None
+    ) -> AgentBrowser:
+        """Sign in (enrolling TOTP on the first time) with ``http``, by default a new
+        client for ``server``."""
+        http = http or httpx.AsyncClient(base_url=server.url)
         form = await http.get("/console/login")
         token = TOKEN.search(form.text)
         assert token

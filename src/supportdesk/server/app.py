@@ -48,7 +48,7 @@ from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import RemoteSupport
 from supportdesk.server.rendering import PageRenderer
-from supportdesk.server.security_headers import SecurityHeadersMiddleware
+from supportdesk.server.security_headers import SecurityHeadersMiddleware, public_https
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
@@ -197,7 +197,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
     static = resources.files("supportdesk.server").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(health.router)
