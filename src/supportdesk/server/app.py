@@ -25,7 +25,7 @@ from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, health
+from supportdesk.server import api, api_docs, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
@@ -193,15 +193,18 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         title="supportdesk",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # The docs and the OpenAPI document are served by api_docs.py, to whom the
+        # configuration allows ([server] api_docs): not FastAPI's public routes.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=None,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
     static = resources.files("supportdesk.server").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(api_docs.router)
     app.include_router(portal.router)
     app.include_router(browser_share.router)
     app.include_router(program_download.router)
