@@ -124,6 +124,7 @@ async def test_development_mode_shows_the_certificates_name_not_the_servers(
     (asked,) = customer.asked
     assert asked.bank_domain == "127.0.0.1"  # the IP entry that matched the address dialled
     assert "ligabank.de" not in asked.bank_domain
+    assert customer.link.facts.bank_domain == "127.0.0.1"  # and the receipt's
     assert relay.answers[0]["decision"] == "yes"
 
 

@@ -79,6 +79,7 @@ async def ask_first(
     answer the relay; True: consent given, the session starts."""
     facts.consultation_number = request.consultation_number
     facts.bank_name = request.bank_name
+    facts.bank_domain = request.bank_domain
     facts.agent_name = request.agent_name
     record = await in_daemon_thread(ask, request) if request.bank_domain else _unasked(request)
     facts.consent = record
