@@ -55,7 +55,7 @@ from pathlib import Path
 import httpx
 from tests.cluster.harness import Cluster, cluster
 from tests.redis_server import ensure_shared_redis
-from tests.server.relay_parties import PASSWORD, TOKEN
+from tests.server.relay_parties import PASSWORD, TOKEN, consent_as_shown
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -98,7 +98,8 @@ class Applet:
         while True:
             message = await self._control()
             if message["type"] == "consent_request":
-                await self._send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
+                yes = {"type": "consent", "decision": "yes", "capabilities": ["view"]}
+                await self._send(consent_as_shown(message, yes))
             elif message["type"] == "resume":
                 self.secret = message["secret"]
                 break

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.server.relay_parties import consent_as_shown
 from websockets.asyncio.client import ClientConnection, connect
 
 from bench.relay import PASSWORD, TOKEN, supportdesk_server
@@ -54,12 +55,10 @@ async def session(base: str) -> tuple[httpx.AsyncClient, ClientConnection, str, 
         additional_headers={"Authorization": f"Bearer {answer.json()['token']}"},
         max_size=8 * 1024 * 1024,
     )
-    while (await next_control(applet))["type"] != "consent_request":
+    while (request := await next_control(applet))["type"] != "consent_request":
         pass
-    granted = ["view", "file_transfer"]
-    await applet.send(
-        encode_control({"type": "consent", "decision": "yes", "capabilities": granted})
-    )
+    yes = {"type": "consent", "decision": "yes", "capabilities": ["view", "file_transfer"]}
+    await applet.send(encode_control(consent_as_shown(request, yes)))
     live = await http.get(f"/console/sessions/{number}/live")
     upload_csrf = re.search(r'data-csrf="([^"]+)"', live.text).group(1)  # type: ignore[union-attr]
     return http, applet, number, upload_csrf

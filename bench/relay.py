@@ -29,6 +29,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 import uvloop
+from tests.server.relay_parties import consent_as_shown
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
@@ -191,12 +192,11 @@ async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
             max_size=8 * 1024 * 1024,
         )
         while (
-            decode_control(decode_frame(await applet.recv()).payload)["type"] != "consent_request"
-        ):  # type: ignore[arg-type]
+            request := decode_control(decode_frame(await applet.recv()).payload)  # type: ignore[arg-type]
+        )["type"] != "consent_request":
             pass
-        await applet.send(
-            encode_control({"type": "consent", "decision": "yes", "capabilities": ["view"]})
-        )
+        yes = {"type": "consent", "decision": "yes", "capabilities": ["view"]}
+        await applet.send(encode_control(consent_as_shown(request, yes)))
         live = await http.get(f"/console/sessions/{number}/live")
         control_url = re.search(r'data-control-url="([^"]+)"', live.text).group(1)  # type: ignore[union-attr]
         control = await connect(ws_base + control_url, additional_headers={"Origin": base})

@@ -56,6 +56,9 @@ class ServerConfig(_Section):
     # X-Forwarded-For is believed; the environment takes them comma-separated. Empty:
     # none, the socket's peer is the client (server/client_address.py).
     trusted_proxies: tuple[str, ...] = ()
+    # Who may read the API's documentation (/api/docs, /api/v1/openapi.json): "staff"
+    # (signed-in agents), "public" (anyone), or "off".
+    api_docs: Literal["staff", "public", "off"] = "staff"
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -189,7 +192,7 @@ class PortalConfig(_Section):
 
 class SecurityConfig(_Section):
     # Hex-encoded server secret (≥ 32 bytes). Empty: read or create secret_key_file
-    # (default <data_dir>/secret.key). Every node of a cluster needs the same secret.
+    # (default <key_dir>/secret.key). Every node of a cluster needs the same secret.
     secret_key: str = ""
     secret_key_file: Path | None = None
     login_idle_minutes: int = Field(15, ge=1, le=240)
@@ -248,7 +251,7 @@ class RecordingConfig(_Section):
     directory: Path = Path("var/recordings")
     # Hex-encoded 256-bit master key (64 hex digits) that wraps every recording's
     # data key; SUPPORTDESK_RECORDING_MASTER_KEY sets it. Empty: read master_key_file
-    # (default <data_dir>/recording-master.key), created on first start.
+    # (default <key_dir>/recording-master.key), created on first start.
     master_key: str = Field("", repr=False)
     master_key_file: Path = Path("var/recording-master.key")
     # Recordings of sessions that ended this long ago are purged (unless on hold).
@@ -302,7 +305,7 @@ def _create_master_key_file(path: Path) -> bytes:
     import logging
     import secrets
 
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     raw = secrets.token_bytes(MASTER_KEY_BYTES)
     try:
         # Owner-only; O_EXCL so two starting nodes cannot race each other.
@@ -422,6 +425,10 @@ class Settings(_Section):
     applet: AppletConfig = AppletConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
+    # Where the key files are created by default: apart from data_dir (the database,
+    # recordings, transfers), so a copy of the data is no copy of the keys. Unset:
+    # "keys" beside data_dir (./keys for ./var); SUPPORTDESK_KEY_DIR sets it.
+    key_dir: Path = Path("keys")
 
     @property
     def node_id(self) -> str:
@@ -437,14 +444,26 @@ class Settings(_Section):
     @model_validator(mode="before")
     @classmethod
     def _recording_paths(cls, data: Any) -> Any:
-        # Recording paths not given resolve under data_dir, like security.secret_key_file.
+        # Recordings not placed elsewhere live under data_dir; key files not named
+        # live in key_dir (an older install's may still be in data_dir: default_key_file).
         if not isinstance(data, dict) or isinstance(data.get("recording"), RecordingConfig):
             return data
         data_dir = Path(data.get("data_dir") or "var")
+        key_dir = Path(data.get("key_dir") or data_dir.parent / "keys")
         recording = dict(data.get("recording") or {})
         recording.setdefault("directory", data_dir / "recordings")
-        recording.setdefault("master_key_file", data_dir / "recording-master.key")
-        return {**data, "recording": recording}
+        if not recording.get("master_key_file"):
+            recording["master_key_file"] = default_key_file(
+                key_dir, data_dir, "recording-master.key", "recording.master_key_file"
+            )
+        security = data.get("security")
+        if not isinstance(security, SecurityConfig):
+            security = dict(security or {})
+            if not security.get("secret_key_file"):
+                security["secret_key_file"] = default_key_file(
+                    key_dir, data_dir, "secret.key", "security.secret_key_file"
+                )
+        return {**data, "key_dir": key_dir, "recording": recording, "security": security}
 
     def directory(self) -> HotlineDirectory:
         return HotlineDirectory(
@@ -454,6 +473,26 @@ class Settings(_Section):
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.portal.timezone)
+
+
+def default_key_file(key_dir: Path, data_dir: Path, name: str, setting: str) -> Path:
+    """Where a key file goes when its setting is not given: ``key_dir/name``. An install
+    from before key_dir kept it in data_dir: while only that one exists it is used
+    (recordings and pseudonyms stay readable), with a warning to move it."""
+    path, legacy = key_dir / name, data_dir / name
+    if legacy.is_file() and not path.exists():
+        import logging
+
+        logging.getLogger("supportdesk.keys").warning(
+            "%s lies beside the data in %s, where a copy of the data takes it along: move "
+            "it to %s (or set %s) and keep that folder apart from the data and its backups",
+            name,
+            legacy,
+            path,
+            setting,
+        )
+        return legacy
+    return path
 
 
 def _defaults() -> dict[str, Any]:
@@ -479,8 +518,8 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
         if not name.startswith(ENV_PREFIX) or name == CONFIG_FILE_ENV:
             continue
         rest = name.removeprefix(ENV_PREFIX).lower()
-        if rest == "data_dir":
-            overrides["data_dir"] = value
+        if rest in ("data_dir", "key_dir"):
+            overrides[rest] = value
             continue
         section, _, key = rest.partition("_")
         if section not in sections or not key or section == "hotlines":

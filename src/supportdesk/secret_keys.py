@@ -2,8 +2,9 @@
 
 Support-key digests, pseudonyms of client addresses and customer names all need a
 key the database does not hold, so that a copy of the database alone reveals none
-of them. One secret, from configuration or a file created on first start, feeds
-them all through HMAC with a label per purpose.
+of them. One secret, from configuration or a file created on first start (by default
+in ``key_dir``, apart from the database: ``config.py``), feeds them all through HMAC
+with a label per purpose.
 
 The customer's name, while a session is live, is kept in the database sealed
 (AES-256-GCM, bound to the consultation number) so another node can show it to the
@@ -31,13 +32,15 @@ def load_or_create_secret(settings: Settings) -> bytes:
     config = settings.security
     if config.secret_key:
         return bytes.fromhex(config.secret_key)
-    path = config.secret_key_file or settings.data_dir / "secret.key"
+    # config.py names the file: <key_dir>/secret.key unless set (or, for an older
+    # install, the one still in data_dir).
+    path = config.secret_key_file or settings.key_dir / "secret.key"
     if path.exists():
         raw = bytes.fromhex(path.read_text("ascii").strip())
         if len(raw) < SECRET_BYTES:
             raise ValueError(f"{path}: the secret must be at least {SECRET_BYTES} bytes")
         return raw
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     raw = secrets.token_bytes(SECRET_BYTES)
     # Created readable by the owner only; O_EXCL so two starting nodes cannot race.
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

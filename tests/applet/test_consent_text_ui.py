@@ -57,3 +57,12 @@ def test_english(request_: ConsentRequest) -> None:
     record, shown = ask(request_, "y\nn\nn\nYes\n", Language.EN)
     assert record.capabilities == {Capability.VIEW, Capability.CONTROL}
     assert 'Join the session? Please type "Yes" or "No"' in shown
+
+
+def test_the_text_for_the_answers_is_shown_before_the_final_question(
+    request_: ConsentRequest,
+) -> None:
+    record, shown = ask(request_, "j\nn\nn\nJa\n")
+    body = build_dialog(request_).ticked([Capability.CONTROL])
+    assert shown.rindex(body.body) < shown.index("An der Sitzung teilnehmen?")
+    assert record.text_sha256 == body.rendered.sha256

@@ -14,6 +14,8 @@ from typing import Any
 
 import pytest
 
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import CURRENT_CONSENT_VERSION, Language, consent_text
 from tests.desktop import Desktop, require_tool
 
 pytestmark = pytest.mark.desktop
@@ -64,32 +66,56 @@ class Child:
         return data
 
 
+def answer(result: dict[str, Any]) -> dict[str, Any]:
+    return {"decision": result["decision"], "capabilities": result["capabilities"]}
+
+
 def test_ja_with_control_ticked(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("control")
     child.click("yes")
-    assert child.result() == {"decision": "given", "capabilities": ["control", "view"]}
+    assert answer(child.result()) == {"decision": "given", "capabilities": ["control", "view"]}
+
+
+def test_the_text_shown_at_ja_follows_ticks_and_language_and_is_the_one_cited(
+    desktop: Desktop,
+) -> None:
+    """The record once cited the text of the language the link was opened in, naming
+    every capability; the customer who switched to English and ticked control read
+    another one."""
+    child = Child(desktop, "consent")
+    child.click("control")
+    child.click("language")
+    child.layout = child.read()  # rebuilt in English
+    child.click("yes")
+    result = child.result()
+    ticked = {Capability.VIEW, Capability.CONTROL}
+    english = consent_text(CURRENT_CONSENT_VERSION, Language.EN)
+    assert result["language"] == "en"
+    assert result["shown"] == english.shown_body("Anna Schmidt", ticked)
+    assert result["sha256"] == english.render("Anna Schmidt", ticked).sha256
+    assert "files" not in result["shown"] and "diagnostic" not in result["shown"]
 
 
 def test_the_required_view_box_cannot_be_unticked(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("view")
     child.click("yes")
-    assert child.result() == {"decision": "given", "capabilities": ["view"]}
+    assert answer(child.result()) == {"decision": "given", "capabilities": ["view"]}
 
 
 def test_nein_declines(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("control")
     child.click("no")
-    assert child.result() == {"decision": "declined", "capabilities": []}
+    assert answer(child.result()) == {"decision": "declined", "capabilities": []}
 
 
 def test_closing_the_window_declines(desktop: Desktop) -> None:
     child = Child(desktop, "consent")
     child.click("control")
     desktop.close_window(child.layout["window"])
-    assert child.result() == {"decision": "declined", "capabilities": []}
+    assert answer(child.result()) == {"decision": "declined", "capabilities": []}
 
 
 def test_active_window_buttons_and_end_within_one_second(desktop: Desktop) -> None:
@@ -336,4 +362,4 @@ def test_the_consent_dialog_works_by_keyboard_alone(desktop: Desktop) -> None:
     # Tab reaches the first box that can be ticked ("view" is ticked and locked), Space
     # ticks it, Shift+Tab wraps round to "Ja", Space presses it.
     press(child, "Tab", "space", "shift+Tab", "space")
-    assert child.result() == {"decision": "given", "capabilities": ["control", "view"]}
+    assert answer(child.result()) == {"decision": "given", "capabilities": ["control", "view"]}

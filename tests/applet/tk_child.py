@@ -50,12 +50,37 @@ def report_when_mapped(root: tk.Tk, widgets: dict[str, tk.Misc]) -> None:
 
 
 def consent() -> None:
+    """Reports the layout again after every rebuild (the language button), and with the
+    answer the consent text the window showed when it was given."""
     window = ConsentWindow(REQUEST)
-    widgets: dict[str, tk.Misc] = dict(window.buttons)
-    widgets.update({c.value: box for c, box in window.checkbuttons.items()})
-    report_when_mapped(window.root, widgets)
+    build, answer = window._build, window._answer
+    shown: list[str] = []
+
+    def report() -> None:
+        widgets: dict[str, tk.Misc] = dict(window.buttons)
+        widgets.update({c.value: box for c, box in window.checkbuttons.items()})
+        report_when_mapped(window.root, widgets)
+
+    def rebuild() -> None:
+        build()
+        report()
+
+    def answer_seen(record: object) -> None:
+        if window._text is not None:
+            shown.append(str(window._text.cget("text")))
+        answer(record)  # type: ignore[arg-type]
+
+    window._build = rebuild  # type: ignore[method-assign]
+    window._answer = answer_seen  # type: ignore[method-assign]
+    report()
     record = window.run()
-    say(decision=record.decision.value, capabilities=sorted(c.value for c in record.capabilities))
+    say(
+        decision=record.decision.value,
+        capabilities=sorted(c.value for c in record.capabilities),
+        language=record.language.value,
+        sha256=record.text_sha256,
+        shown=shown[0] if shown else None,
+    )
 
 
 def active() -> None:

@@ -111,12 +111,21 @@ def make_leaf(
 
 @contextlib.contextmanager
 def tls_server(
-    cert: Path, key: Path, answer: Callable[[ssl.SSLSocket], object] | None = None
+    cert: Path,
+    key: Path,
+    answer: Callable[[ssl.SSLSocket], object] | None = None,
+    *,
+    maximum_version: ssl.TLSVersion | None = None,
+    handshakes: list[str] | None = None,
 ) -> Iterator[int]:
     """Serve TLS on 127.0.0.1 until the block ends; yields the port. Each connection
-    that completes its handshake goes to ``answer`` (default: wait for one byte)."""
+    that completes its handshake goes to ``answer`` (default: wait for one byte).
+    ``maximum_version`` limits the TLS versions offered (an old server); ``handshakes``
+    collects the version of every handshake that completed."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
+    if maximum_version is not None:
+        context.maximum_version = maximum_version
     listener = socket.create_server(("127.0.0.1", 0))
     listener.settimeout(0.2)
     stop = threading.Event()
@@ -136,6 +145,8 @@ def tls_server(
                 connection,
                 context.wrap_socket(connection, server_side=True) as secure,
             ):
+                if handshakes is not None:
+                    handshakes.append(str(secure.version()))
                 handle(secure)
 
     thread = threading.Thread(target=serve, daemon=True)

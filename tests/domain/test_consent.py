@@ -18,6 +18,7 @@ from supportdesk.domain.consent import (
     InvalidConsentRecord,
     Language,
     UnknownConsentText,
+    cited_text,
     consent_text,
 )
 
@@ -25,18 +26,86 @@ AT = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 
 BANK_WORDING = (
     '"Anna Berger" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
+    'Wenn Sie teilnehmen, kann "Anna Berger" Ihren Bildschirm sehen. '
+    "Diese Sitzung wird aufgezeichnet. Möchten Sie an der Sitzung teilnehmen?"
+)
+# The text of 2026-11-1, still cited by older audit entries: never changed.
+OLD_WORDING = (
+    '"Anna Berger" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
     'Wenn Sie teilnehmen, kann "Anna Berger" Ihren Bildschirm sehen, Ihre Maus steuern, '
     "Daten übertragen und Diagnoseinformationen für die Sitzung abfragen. "
     "Diese Sitzung wird aufgezeichnet. Möchten Sie an der Sitzung teilnehmen?"
 )
+OLD_SHA256 = "a769433b283e1dd0846d4d2c182926acf67f3a5a8feb7aabfb1a8f7abed5f632"
 
 
 def test_german_is_default_and_follows_the_bank_wording() -> None:
     shown = consent_text().render("Anna Berger")
     assert shown.language is Language.DE
-    assert shown.version == CURRENT_CONSENT_VERSION == "2026-11-1"
+    assert shown.version == CURRENT_CONSENT_VERSION == "2026-12-1"
     assert shown.text.startswith(BANK_WORDING)
     assert "PIN" in shown.text and "TAN" in shown.text and "niemals" in shown.text
+
+
+def test_the_text_names_only_what_is_ticked() -> None:
+    """The consent text once told a customer who granted view only that the agent
+    could control the mouse and transfer data: now it names the ticked choices."""
+    text = consent_text()
+    view = text.render("Anna Berger").text
+    for words in ("Maus", "Dateien", "Diagnose"):
+        assert words not in view
+    control = text.render("Anna Berger", {Capability.VIEW, Capability.CONTROL}).text
+    assert 'kann "Anna Berger" Ihren Bildschirm sehen und Ihre Maus und Tastatur steuern.' in (
+        control
+    )
+    assert "Dateien" not in control and "Diagnose" not in control
+    every = text.render("Anna Berger", set(Capability)).text
+    assert (
+        "Ihren Bildschirm sehen, Ihre Maus und Tastatur steuern, Dateien mit Ihnen austauschen "
+        "und Diagnoseinformationen Ihres Computers abfragen." in every
+    )
+    english = consent_text(language=Language.EN).render("A", {Capability.FILE_TRANSFER}).text
+    assert '"A" can see your screen and exchange files with you.' in english
+    # VIEW is always named (no session without it); each choice hashes differently.
+    assert text.render("Anna Berger", ()).text == view
+    hashes = {text.render("Anna Berger", {c}).sha256 for c in Capability}
+    assert len(hashes) == len(Capability)
+
+
+def test_the_old_version_stays_as_published() -> None:
+    old = consent_text("2026-11-1").render("Anna Berger", {Capability.VIEW})
+    assert old.text.startswith(OLD_WORDING)
+    assert old.sha256 == OLD_SHA256  # as audit entries before 2026-12-1 cite it
+    assert old.sha256 == consent_text("2026-11-1").render("Anna Berger", set(Capability)).sha256
+
+
+def test_a_cited_text_is_found_only_among_the_known_ones() -> None:
+    offered = frozenset(Capability)
+    shown = consent_text(language=Language.EN).render("Anna", {Capability.CONTROL})
+    two = frozenset({Capability.VIEW, Capability.CONTROL})
+    found = cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, granted=two)
+    assert found == shown
+    assert (
+        cited_text(
+            CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, language="en", granted=two
+        )
+        == shown
+    )
+    # Another grant than the text names, another language, version, agent, or hash: none.
+    assert (
+        cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, granted=offered) is None
+    )
+    assert cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, language="de") is None
+    assert cited_text("2026-11-1", "Anna", offered, shown.sha256) is None
+    assert cited_text("1999-1-1", "Anna", offered, shown.sha256) is None
+    assert cited_text(CURRENT_CONSENT_VERSION, "Berta", offered, shown.sha256) is None
+    assert cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, "0" * 64) is None
+    assert cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, None) is None
+    # A capability that was not offered cannot have been shown.
+    view_only = frozenset({Capability.VIEW})
+    assert cited_text(CURRENT_CONSENT_VERSION, "Anna", view_only, shown.sha256) is None
+    # A "Nein" (no grant given) may cite any text the dialog could show.
+    assert cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256) == shown
 
 
 def test_english_available_with_warning() -> None:
@@ -91,7 +160,7 @@ def test_record_from_shown_text() -> None:
     record = ConsentRecord.of(shown, ConsentDecision.GIVEN, caps, AT)
     assert record.text_sha256 == shown.sha256
     assert record.audit_data() == {
-        "consent_version": "2026-11-1",
+        "consent_version": "2026-12-1",
         "language": "de",
         "text_sha256": shown.sha256,
         "capabilities": ["control", "view"],

@@ -387,10 +387,31 @@ def test_consent_text_in_other_language_is_cited() -> None:
     english = consent_text(language=Language.EN).render("Anna Berger")
     (record,) = session.apply(ConsentRequested(at(2), english))
     assert record.data == {
-        "consent_version": "2026-11-1",
+        "consent_version": "2026-12-1",
         "language": "en",
         "text_sha256": english.sha256,
     }
+
+
+def test_consent_cites_the_text_the_customer_read_not_the_one_asked() -> None:
+    """The audit once cited the text rendered in the link's language; a customer who
+    switched the dialog to English and ticked control read another one."""
+    session = session_in(SessionState.REDEEMED)
+    asked = consent_text().render("Anna Berger")
+    session.apply(ConsentRequested(at(2), asked))
+    read = consent_text(language=Language.EN).render("Anna Berger", {Capability.CONTROL})
+    (record,) = session.apply(ConsentGiven(at(3), frozenset({V, Capability.CONTROL}), read))
+    assert record.data["language"] == "en"
+    assert record.data["text_sha256"] == read.sha256 != asked.sha256
+    assert session.consent_shown == read
+
+
+def test_a_decline_cites_the_text_read_too() -> None:
+    session = session_in(SessionState.REDEEMED)
+    session.apply(ConsentRequested(at(2), consent_text().render("Anna Berger")))
+    read = consent_text(language=Language.EN).render("Anna Berger")
+    (record,) = session.apply(ConsentDeclined(at(3), "declined", read))
+    assert record.data["text_sha256"] == read.sha256 and record.data["language"] == "en"
 
 
 # -- Hypothesis: random event sequences --------------------------------------------

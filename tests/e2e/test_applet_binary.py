@@ -374,8 +374,9 @@ def test_a_server_that_is_not_the_banks_is_refused(
         code = started.wait(30)
     assert code == 2, started.output
     assert (
-        "supportdesk-join: Der Server ist nicht localhost: Sein Zertifikat gilt für keinen "
-        "Namen. Das Programm verbindet sich nicht mit ihm." in started.output
+        "supportdesk-join: Diese Verbindung führt nicht zur Testbank eG (localhost): Das "
+        "Zertifikat des Servers gilt für keinen Namen. Das Programm verbindet sich nicht mit "
+        "ihm und gibt nichts frei." in started.output
     )
     assert files_under(home) == set()
     assert unpacked() - before == set()

@@ -228,7 +228,7 @@ async def test_files_both_ways_and_a_diagnostics_report(
 
 
 def recorded(server: LiveServer, number: str) -> list[Record]:
-    key = bytes.fromhex((server.workdir / "var" / "recording-master.key").read_text().strip())
+    key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text().strip())
     path = server.workdir / "var" / "recordings" / f"{number}.sdrec"
     with RecordingReader(path, key) as reader:
         return list(reader.records())

@@ -129,7 +129,7 @@ async def test_a_recorded_session_verifies_and_plays_back_what_the_agent_saw(
     assert len(finished) == 1, [e["event_type"] for e in entries]
     data = finished[0]["data"]
     path = server.workdir / "var" / "recordings" / data["file"]
-    master_key = bytes.fromhex((server.workdir / "var" / "recording-master.key").read_text())
+    master_key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text())
     report = verify(path, master_key, data["final_hash"])
     assert report.ok and report.closed_cleanly, report
     assert report.final_hash == data["final_hash"] and data["size"] == path.stat().st_size

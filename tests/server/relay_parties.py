@@ -16,6 +16,8 @@ from typing import Any
 import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
+from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import Language, consent_text
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from tests.live_server import LiveServer
 
@@ -38,8 +40,12 @@ class AgentBrowser:
     http: httpx.AsyncClient
 
     @classmethod
-    async def log_in(cls, server: LiveServer, username: str) -> AgentBrowser:
-        http = httpx.AsyncClient(base_url=server.url)
+    async def log_in(
+        cls, server: LiveServer, username: str, http: httpx.AsyncClient | None = None
+    ) -> AgentBrowser:
+        """Sign in (enrolling TOTP on the first time) with ``http``, by default a new
+        client for ``server``."""
+        http = http or httpx.AsyncClient(base_url=server.url)
         form = await http.get("/console/login")
         token = TOKEN.search(form.text)
         assert token
@@ -95,8 +101,33 @@ async def join_token(server: LiveServer, key: str) -> str:
     return str(answer.json()["token"])
 
 
+def consent_as_shown(request: dict[str, Any], answer: dict[str, Any]) -> dict[str, Any]:
+    """``answer`` (a ``consent`` message) citing the text the program's dialog shows for
+    ``request`` (a ``consent_request``) with the answer's capabilities ticked, in the
+    request's language unless the answer names one: what the real program sends."""
+    if "consent_sha256" in answer or request.get("mode") == "browser":
+        return answer
+    language = Language(answer.get("language") or request.get("language") or "de")
+    if "language" not in answer and request["consent_text"]:
+        # The relay's request carries its first text: its language is the link's.
+        for candidate in Language:
+            text = consent_text(request["consent_version"], candidate)
+            if text.render(request["agent_name"]).text == request["consent_text"]:
+                language = candidate
+    ticked = [Capability(c) for c in answer.get("capabilities", [])]
+    shown = consent_text(request["consent_version"], language).render(request["agent_name"], ticked)
+    return {
+        **answer,
+        "consent_version": shown.version,
+        "language": shown.language.value,
+        "consent_sha256": shown.sha256,
+    }
+
+
 class FakeApplet:
-    """The applet's side of the link, recording what the relay sends."""
+    """The applet's side of the link, recording what the relay sends. A ``consent``
+    sent without ``consent_sha256`` cites the text the program would have shown
+    (:func:`consent_as_shown`)."""
 
     def __init__(self, socket: ClientConnection) -> None:
         self.socket = socket
@@ -110,6 +141,9 @@ class FakeApplet:
         return cls(socket)
 
     async def send(self, message: dict[str, Any]) -> None:
+        requests = [m for m in self.control if m.get("type") == "consent_request"]
+        if message.get("type") == "consent" and requests:
+            message = consent_as_shown(requests[-1], message)
         await self.socket.send(encode_control(message))
 
     async def drain(self, seconds: float) -> None:

@@ -53,7 +53,7 @@ async def test_a_server_killed_mid_session_keeps_all_but_the_last_second(
         await agent.close()
 
     (path,) = (tmp_path / "var" / "recordings").glob("*.sdrec")
-    master_key = bytes.fromhex((tmp_path / "var" / "recording-master.key").read_text())
+    master_key = bytes.fromhex((tmp_path / "keys" / "recording-master.key").read_text())
     with RecordingReader(path, master_key) as reader:
         assert reader.consultation_number == number and not reader.closed_cleanly
         updates = [

@@ -7,25 +7,45 @@ that the certificate is valid for the bank's domain as well, by the same rules
 (subjectAltName DNS names, a wildcard only as the whole left-most label). A server
 anywhere else — a changed ``--server``, a hijacked name with some other valid
 certificate — is refused before a byte of the session is sent, with words for the
-customer. :func:`names_cover` is the pure rule; :class:`BankTLSContext` plugs it into
-both kinds of TLS the program uses (``ssl.SSLSocket`` for urllib, ``ssl.SSLObject``
-for asyncio).
+customer, naming the bank. :func:`names_cover` is the pure rule; :class:`BankTLSContext`
+plugs it into both kinds of TLS the program uses (``ssl.SSLSocket`` for urllib,
+``ssl.SSLObject`` for asyncio), and accepts TLS 1.3 only.
+
+:func:`certified_name` is what the consent dialog shows as the verified address, in
+every mode: the name in the certificate the link verified that covers the bank's
+domain (a built program) or the address dialled (``--server``), never the server's
+word.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import ssl
 from collections.abc import Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
-__all__ = ["BankTLSContext", "DomainRefused", "certificate_names", "names_cover"]
+__all__ = [
+    "BankTLSContext",
+    "DomainRefused",
+    "certificate_names",
+    "certified_name",
+    "expected_name",
+    "names_cover",
+    "require_tls13",
+]
 
 NOT_THE_BANK = N_(
     "The server is not {domain}: its certificate is for {names}. The program does not "
     "connect to it. Please call your bank on the number you know."
+)
+NOT_TO_THE_BANK = N_(
+    "This connection does not lead to {bank} ({domain}): the server's certificate is for "
+    "{names}. The program does not connect to it and shares nothing. Please call your bank "
+    "on the number you know."
 )
 NO_NAMES = N_("no name")
 
@@ -58,12 +78,54 @@ def names_cover(names: Iterable[str], domain: str) -> bool:
     return False
 
 
+def certified_name(certificate: dict[str, Any] | None, expected: str) -> str | None:
+    """The name the verified ``certificate`` vouches for that covers ``expected`` (the
+    bank's domain, or the host dialled): the matching subjectAltName itself, or, for a
+    wildcard, the one name under it that was checked; an address only by an IP entry.
+    None: the certificate says nothing for ``expected``."""
+    if not certificate:
+        return None
+    wanted = expected.lower().rstrip(".").strip("[]")
+    try:
+        address = ipaddress.ip_address(wanted)
+    except ValueError:
+        names = certificate_names(certificate)
+        exact = [n.lower().rstrip(".") for n in names if n.lower().rstrip(".") == wanted]
+        if exact:
+            return exact[0]
+        return wanted if names_cover(names, wanted) else None
+    for kind, value in certificate.get("subjectAltName", ()):
+        if kind == "IP Address":
+            try:
+                if ipaddress.ip_address(str(value).strip()) == address:
+                    return address.compressed
+            except ValueError:
+                continue
+    return None
+
+
+def expected_name(context: ssl.SSLContext, server: str) -> str:
+    """The name the link's certificate must cover: a built program's bank domain, else
+    the host of the address dialled."""
+    if isinstance(context, BankTLSContext):
+        return context.domain
+    return (urlsplit(server).hostname or "").lower()
+
+
+def require_tls13(context: ssl.SSLContext) -> ssl.SSLContext:
+    """``context``, accepting TLS 1.3 only (the applet's link and join request)."""
+    if context.minimum_version < ssl.TLSVersion.TLSv1_3:
+        context.minimum_version = ssl.TLSVersion.TLSv1_3
+    return context
+
+
 class BankTLSContext(ssl.SSLContext):
     """Verified TLS (the system's roots, plus a private CA if given) that refuses any
     server whose certificate is not valid for ``domain``. ``refused`` keeps the last
     refusal, so a caller that only sees a wrapped error can still say why."""
 
     domain: str
+    bank_name: str
     language: Language
     refused: DomainRefused | None
 
@@ -77,14 +139,17 @@ class BankTLSContext(ssl.SSLContext):
         ca_pem: str = "",
         ca_file: str | None = None,
         language: str | Language = DEFAULT_LANGUAGE,
+        bank_name: str = "",
     ) -> None:
         super().__init__()  # PROTOCOL_TLS_CLIENT (__new__): hostname check, CERT_REQUIRED
+        require_tls13(self)
         self.load_default_certs(ssl.Purpose.SERVER_AUTH)
         if ca_pem:
             self.load_verify_locations(cadata=ca_pem)
         if ca_file:
             self.load_verify_locations(cafile=ca_file)
         self.domain = domain.lower().rstrip(".")
+        self.bank_name = bank_name
         self.language = language_of(language)
         self.refused = None
 
@@ -94,9 +159,12 @@ class BankTLSContext(ssl.SSLContext):
         if names_cover(names, self.domain):
             return
         _ = gettext_for(self.language)
-        self.refused = DomainRefused(
-            _(NOT_THE_BANK).format(domain=self.domain, names=", ".join(names) or _(NO_NAMES))
-        )
+        listed = ", ".join(names) or _(NO_NAMES)
+        if self.bank_name:
+            words = _(NOT_TO_THE_BANK).format(bank=self.bank_name, domain=self.domain, names=listed)
+        else:
+            words = _(NOT_THE_BANK).format(domain=self.domain, names=listed)
+        self.refused = DomainRefused(words)
         raise self.refused
 
 

@@ -7,6 +7,11 @@ module adds the identity lines the customer checks against what the agent says o
 phone (bank and verified domain, agent, consultation number, verification code) and one
 separate choice per capability, VIEW being required, all in the dialog's language from
 the gettext catalogue (:mod:`supportdesk.applet.texts`).
+
+The consent text follows the ticks: a dialog is built for the capabilities ticked
+(:meth:`ConsentDialog.ticked`), and the record of "Ja" cites the text shown with the
+ticks of that moment, in the language shown then (the link reports its version,
+language and SHA-256; the server accepts only a text it knows).
 """
 
 from __future__ import annotations
@@ -95,6 +100,7 @@ class ConsentDialog:
     request: ConsentRequest
     language: Language
     rendered: RenderedConsent  # body + PIN/TAN warning, hashed into the ConsentRecord
+    ticks: frozenset[Capability]  # what the text names: VIEW and the ticked choices
     body: str
     warning: str
     recording_notice: str
@@ -127,20 +133,39 @@ class ConsentDialog:
         lines += ["", self.recording_notice, "", self.warning]
         return "\n".join(lines)
 
+    def ticked(self, chosen: Iterable[Capability]) -> ConsentDialog:
+        """The same dialog with ``chosen`` ticked: its text names them (and only the
+        requested ones). A window shows this one whenever a tick changes."""
+        ticks = _ticks(self.request, chosen)
+        if ticks == self.ticks:
+            return self
+        return build_dialog(self.request, self.language, ticks)
+
     def decide(self, accepted: bool, chosen: Iterable[Capability], at: datetime) -> ConsentRecord:
-        """The record of the customer's answer; chosen capabilities outside the request
-        are ignored, and required ones are added when accepted."""
+        """The record of the customer's answer with ``chosen`` ticked, citing the text
+        shown with those ticks; chosen capabilities outside the request are ignored,
+        and required ones are added."""
+        shown = self.ticked(chosen)
         if not accepted:
-            return ConsentRecord.of(self.rendered, ConsentDecision.DECLINED, frozenset(), at)
-        granted = (frozenset(chosen) & self.request.requested) | REQUIRED_CAPABILITIES
-        return ConsentRecord.of(self.rendered, ConsentDecision.GIVEN, granted, at)
+            return ConsentRecord.of(shown.rendered, ConsentDecision.DECLINED, frozenset(), at)
+        return ConsentRecord.of(shown.rendered, ConsentDecision.GIVEN, shown.ticks, at)
 
 
-def build_dialog(request: ConsentRequest, language: Language = DEFAULT_LANGUAGE) -> ConsentDialog:
-    """The dialog for ``request`` in ``language`` (German by default)."""
+def _ticks(request: ConsentRequest, chosen: Iterable[Capability]) -> frozenset[Capability]:
+    return (frozenset(chosen) & request.requested) | REQUIRED_CAPABILITIES
+
+
+def build_dialog(
+    request: ConsentRequest,
+    language: Language = DEFAULT_LANGUAGE,
+    chosen: Iterable[Capability] = (),
+) -> ConsentDialog:
+    """The dialog for ``request`` in ``language`` (German by default) with ``chosen``
+    ticked (nothing but VIEW at first)."""
     _ = texts.gettext_for(language)
     text = consent_text(request.consent_version, language)
-    rendered = text.render(request.agent_name)
+    ticks = _ticks(request, chosen)
+    rendered = text.render(request.agent_name, ticks)
     choices = tuple(
         CapabilityChoice(c, capability_label(c, language), c in REQUIRED_CAPABILITIES)
         for c in CAPABILITY_ORDER
@@ -150,7 +175,8 @@ def build_dialog(request: ConsentRequest, language: Language = DEFAULT_LANGUAGE)
         request=request,
         language=language,
         rendered=rendered,
-        body=text.body.format(agent=clean_agent_name(request.agent_name)),
+        ticks=ticks,
+        body=text.shown_body(request.agent_name, ticks),
         warning=text.warning,
         recording_notice=_(texts.RECORDING_NOTICE),
         choices=choices,

@@ -5,7 +5,9 @@ final "Ja"/"Nein" ("Yes"/"No"). Both languages take both languages' answers: "j"
 "y", "yes" to a capability question, "Ja" or "Yes" to the final one. Only that explicit
 "Ja"/"Yes" consents; end of input or any other answer to the final question declines.
 An unclear answer to a capability question grants nothing (it is asked once, not
-repeated, so piped input cannot get out of step).
+repeated, so piped input cannot get out of step). When the answers change what the
+consent text names, the text for them is printed again before the final question:
+the record cites the text shown last.
 """
 
 from __future__ import annotations
@@ -49,10 +51,13 @@ def ask_consent_text(
         if choice.required:
             continue
         answer = _ask(stdin, stdout, _(CAPABILITY_QUESTION).format(label=choice.label) + " ")
-        if answer is None:
-            return _finish(dialog, False, chosen, clock, stdout)
+        if answer is None:  # declined on the text shown so far (the first one)
+            return _finish(dialog, False, set(), clock, stdout)
         if answer in _YES:
             chosen.add(choice.capability)
+    final = dialog.ticked(chosen)
+    if final.rendered != dialog.rendered:  # the text now names what was allowed
+        stdout.write("\n" + final.body + "\n\n" + final.warning + "\n\n")
     answer = _ask(stdin, stdout, _(FINAL_QUESTION) + " ")
     # "Ja" in German, "Yes" in English; both dialogs take either word, because a German
     # customer on the English dialog may still type "Ja".

@@ -2,9 +2,11 @@
 
 The window shows the :class:`~supportdesk.applet.consent.ConsentDialog` model line for
 line (German first, a button switches to English and back, keeping the ticks) and stays
-on top. Nothing defaults to consent: optional capabilities start unticked, Return does
-not press "Ja", and a window that disappears without an answer (closed, destroyed,
-display gone) counts as "Nein".
+on top. The consent text follows the ticks: ticking or unticking a box shows the text
+that names what is now allowed, and "Ja" cites that text, in the language shown.
+Nothing defaults to consent: optional capabilities start unticked, Return does not
+press "Ja", and a window that disappears without an answer (closed, destroyed, display
+gone) counts as "Nein".
 """
 
 from __future__ import annotations
@@ -44,7 +46,10 @@ class ConsentWindow:
         self.root.protocol("WM_DELETE_WINDOW", self.decline)
         self.root.bind("<Escape>", lambda _e: self.decline())
         self._ticks = {c: tk.BooleanVar(self.root, value=False) for c in Capability}
+        for var in self._ticks.values():
+            var.trace_add("write", lambda *_args: self._follow_ticks())
         self._body: ttk.Frame | None = None
+        self._text: ttk.Label | None = None
         self.buttons: dict[str, ttk.Button] = {}
         self.checkbuttons: dict[Capability, ttk.Checkbutton] = {}
         self.record: ConsentRecord | None = None
@@ -72,7 +77,15 @@ class ConsentWindow:
         ttk.Label(body, text=d.labels["code_hint"], wraplength=WRAP, justify="left").pack(
             anchor="w", pady=(pt(3), pt(6))
         )
-        ttk.Label(body, text=d.body, wraplength=WRAP, justify="left").pack(anchor="w")
+        # The text follows the ticks; its place is as tall as the longest (every choice
+        # ticked), so ticking never moves "Ja" and "Nein" under the customer's pointer.
+        holder = ttk.Frame(body)
+        holder.pack(anchor="w", fill="x")
+        longest = d.ticked(c.capability for c in d.choices).body
+        self._text = ttk.Label(holder, text=longest, wraplength=WRAP, justify="left")
+        self._text.grid(row=0, column=0, sticky="nw")
+        holder.grid_rowconfigure(0, minsize=self._text.winfo_reqheight())
+        self._text.configure(text=d.body)
         ttk.Label(body, text=d.labels["choices"], style=tk_theme.BOLD).pack(
             anchor="w", pady=(pt(6), pt(2))
         )
@@ -105,19 +118,29 @@ class ConsentWindow:
         self.buttons["yes"].pack(side="right")
         self.buttons["no"].pack(side="right", padx=pt(6))
 
+    def _chosen(self) -> list[Capability]:
+        return [c for c, var in self._ticks.items() if var.get()]
+
+    def _follow_ticks(self) -> None:
+        """A tick changed: show the text that names what is ticked now."""
+        self.dialog = self.dialog.ticked(self._chosen())
+        if self._text is not None:
+            with contextlib.suppress(tk.TclError):  # while the window is being built
+                self._text.configure(text=self.dialog.body)
+
     def switch_language(self) -> None:
         """Show the dialog in the other language; the ticks stay as they are."""
-        self.dialog = build_dialog(self.request, other_language(self.dialog.language))
+        language = other_language(self.dialog.language)
+        self.dialog = build_dialog(self.request, language, self._chosen())
         self._build()
 
     def accept(self) -> None:
-        """ "Ja": consent with the ticked capabilities."""
-        chosen = [c for c, var in self._ticks.items() if var.get()]
-        self._answer(self.dialog.decide(True, chosen, self._clock()))
+        """ "Ja": consent with the ticked capabilities, on the text shown for them."""
+        self._answer(self.dialog.decide(True, self._chosen(), self._clock()))
 
     def decline(self) -> None:
-        """ "Nein", Escape, or the window's close button."""
-        self._answer(self.dialog.decide(False, (), self._clock()))
+        """ "Nein", Escape, or the window's close button (citing the text shown)."""
+        self._answer(self.dialog.decide(False, self._chosen(), self._clock()))
 
     def _answer(self, record: ConsentRecord) -> None:
         if self.record is None:

@@ -24,6 +24,7 @@ from typing import Any, TextIO
 
 from supportdesk.applet import texts
 from supportdesk.applet.bank_config import BankConfig
+from supportdesk.applet.bank_tls import require_tls13
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
@@ -58,8 +59,8 @@ YOUR_NAME, SUPPORT_KEY = N_("Your name"), N_("Support key")
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
-    """Verified TLS; ``ca_file`` adds a private CA (a bank's own PKI, or a test)."""
-    context = ssl.create_default_context()
+    """Verified TLS 1.3; ``ca_file`` adds a private CA (a bank's own PKI, or a test)."""
+    context = require_tls13(ssl.create_default_context())
     if ca_file:
         context.load_verify_locations(cafile=ca_file)
     return context
@@ -324,8 +325,9 @@ def run_join(
     """Run one session to its end and return what the receipt records; ``on_over``
     gets the same as soon as the session is over here (the receipt is written then,
     even while an "end" waits for a lost link to come back). ``tls`` replaces the default
-    context of ``ca_file``; with a built-in ``bank`` config the consent dialog shows the
-    domain the certificate was checked for (and the bank's own name), not the server's."""
+    context of ``ca_file``. The consent dialog shows the name from the certificate the
+    link verified, never the server's word; with a built-in ``bank`` config that is the
+    name covering the bank's domain, and the bank's own name is shown."""
     from supportdesk.applet.platform_notice import backend_for_this_machine
 
     lang = language_of(language)
@@ -338,10 +340,10 @@ def run_join(
     )
 
     def ask(request: ConsentRequest) -> ConsentRecord:
-        if bank is not None:
-            request = replace(
-                request, bank_domain=bank.domain, bank_name=bank.name or request.bank_name
-            )
+        # The verified address is the certificate's already (link_consent.py); a built
+        # program names its bank itself.
+        if bank is not None and bank.name:
+            request = replace(request, bank_name=bank.name)
         if text_mode:
             # Asked again after a long gap, standard input has a reader already: the
             # answers come through it.

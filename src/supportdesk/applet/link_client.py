@@ -30,6 +30,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
+from supportdesk.applet.bank_tls import certified_name, expected_name
 from supportdesk.applet.consent import ConsentRequest
 from supportdesk.applet.files import (
     CustomerFiles,
@@ -38,7 +39,12 @@ from supportdesk.applet.files import (
     download_folder,
 )
 from supportdesk.applet.link_channels import RFBChannels
-from supportdesk.applet.link_consent import ask_again, ask_first, consent_request
+from supportdesk.applet.link_consent import (
+    ask_again,
+    ask_first,
+    consent_request,
+    peer_certificate,
+)
 from supportdesk.applet.link_dial import (
     HTTPS_ONLY,
     UNREACHABLE,
@@ -103,6 +109,7 @@ class AppletLink:
         self.token = token
         self.ask_consent = ask_consent
         self.ssl_context = ssl_context or ssl.create_default_context()
+        self._expected = expected_name(self.ssl_context, server)  # what the cert must cover
         self.language = language
         self.on_event = on_event
         self.on_over = on_over  # once, when the session is over here (the receipt)
@@ -402,7 +409,9 @@ class AppletLink:
             await self.files.diagnostics(message)
 
     async def _consent(self, message: dict[str, Any]) -> None:
-        request = consent_request(message)
+        request = consent_request(
+            message, certified_name(peer_certificate(self._socket), self._expected)
+        )
         if message.get("renewal") and self.facts.started_at is not None:
             # Back after a long gap: nothing is captured until the customer says "Ja"
             # again; "Nein" ends the session.

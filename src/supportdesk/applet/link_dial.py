@@ -1,6 +1,6 @@
 """Dialling the relay and keeping one link's heartbeat: the applet link's socket-level I/O.
 
-:func:`dial` opens ``wss://…/ws/applet`` with verified TLS and an ``Authorization``
+:func:`dial` opens ``wss://…/ws/applet`` with verified TLS 1.3 and an ``Authorization``
 header (the join token, or the resume secret) and sorts failures into the three
 kinds the link client acts on differently; :func:`beat` sends the heartbeats of one
 link and drops it when the relay has gone silent (:class:`~.link_keeper.Heartbeat`
@@ -22,6 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
+from supportdesk.applet.bank_tls import require_tls13
 from supportdesk.applet.link_keeper import Heartbeat, LinkKeeper
 from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
@@ -47,6 +48,19 @@ HTTPS_ONLY = N_("The server address must start with https://: {server}")
 CERTIFICATE_REFUSED = N_("The bank's server certificate was not accepted: {error}")
 UNREACHABLE = N_("Cannot reach {server}: {error}")
 LINK_REFUSED = N_("The bank's server refused the connection: {error}")
+NO_TLS13 = N_(
+    "The server {server} does not offer a connection secured with TLS 1.3. The program "
+    "does not connect to it and shares nothing."
+)
+# OpenSSL's reasons when the two sides have no TLS version in common.
+_VERSION_REASONS = frozenset(
+    {
+        "UNSUPPORTED_PROTOCOL",
+        "TLSV1_ALERT_PROTOCOL_VERSION",
+        "WRONG_SSL_VERSION",
+        "NO_PROTOCOLS_AVAILABLE",
+    }
+)
 
 
 def applet_url(server: str, language: Language = DEFAULT_LANGUAGE) -> str:
@@ -71,6 +85,10 @@ class CertificateRefused(Exception):
     """The server's certificate was not accepted: never retried."""
 
 
+class TLSVersionRefused(CertificateRefused):
+    """The server offers no TLS 1.3: never retried; the message is the customer's."""
+
+
 async def dial(
     url: str,
     authorization: str,
@@ -85,7 +103,7 @@ async def dial(
         return await connect(
             url,
             additional_headers=headers,
-            ssl=ssl_context,
+            ssl=require_tls13(ssl_context),  # a server offering less is refused
             max_size=MAX_MESSAGE,
             open_timeout=open_timeout,
             close_timeout=1,
@@ -99,7 +117,13 @@ async def dial(
         if 400 <= status < 500:
             raise DialRefused(f"HTTP {status}") from None
         raise DialFailed(f"HTTP {status}") from None
-    except (OSError, TimeoutError, ssl.SSLError) as exc:
+    except ssl.SSLError as exc:
+        if exc.reason in _VERSION_REASONS:
+            host = urlsplit(url).netloc
+            words = gettext_for(language_of(language))(NO_TLS13).format(server=host)
+            raise TLSVersionRefused(words) from None
+        raise DialFailed(str(exc) or type(exc).__name__) from None
+    except (OSError, TimeoutError) as exc:
         raise DialFailed(str(exc) or type(exc).__name__) from None
     except Exception as exc:  # websockets' InvalidHandshake and kin: a broken upgrade
         raise DialFailed(str(exc) or type(exc).__name__) from None
@@ -115,6 +139,8 @@ async def dial_with_token(
         return await dial(
             url, f"Bearer {token}", language=language, ssl_context=ssl_context, open_timeout=15
         )
+    except TLSVersionRefused as exc:
+        raise LinkError(str(exc)) from None
     except CertificateRefused as exc:
         raise LinkError(_(CERTIFICATE_REFUSED).format(error=exc)) from None
     except DialFailed as exc:

@@ -84,7 +84,11 @@ class Target:
 
         ca_pem = "" if self.ca_file else self.bank.ca_pem  # --ca-file replaces the built-in CA
         return BankTLSContext(
-            self.bank.domain, ca_pem=ca_pem, ca_file=self.ca_file, language=language
+            self.bank.domain,
+            ca_pem=ca_pem,
+            ca_file=self.ca_file,
+            language=language,
+            bank_name=self.bank.name,
         )
 
 
@@ -216,9 +220,9 @@ def _finish(facts: object, bank: BankConfig | None, saved: list[Path]) -> int:
         return 1 if facts.end_reason == "declined" else 2
     receipt = Receipt(
         consultation_number=facts.consultation_number,
-        # A built program names the bank as built, and the domain its certificate had.
+        # A built program names the bank as built; the domain is the certificate's.
         bank_name=(bank.name if bank else "") or facts.bank_name,
-        bank_domain=bank.domain if bank else "",
+        bank_domain=facts.bank_domain or (bank.domain if bank else ""),
         agent_name=facts.agent_name,
         started_at=facts.started_at,
         ended_at=facts.ended_at or datetime.now(UTC),

@@ -15,6 +15,7 @@ class SessionFacts:
 
     consultation_number: str = ""
     bank_name: str = ""
+    bank_domain: str = ""  # the name from the certificate the link verified
     agent_name: str = ""
     started_at: datetime | None = None
     ended_at: datetime | None = None

@@ -7,23 +7,31 @@ SHA-256 of the exact text shown. German is the language of record; English is of
 Two families: the support program's texts (``CURRENT_CONSENT_VERSION``: view, control,
 files, diagnostics) and the browser's (``BROWSER_CONSENT_VERSION``: the screen the
 customer picks, chat and the agent's pointer; never control).
+
+Since ``2026-12-1`` the program's text says what the customer allows and nothing more:
+its ``{grants}`` are the words of the capabilities ticked in the dialog, so the text,
+and the SHA-256 the audit cites, follow the ticks. The customer's side reports the
+version, language and hash of the text it showed at "Ja"; :func:`cited_text` finds
+that text among the ones the server knows, or nothing. ``2026-11-1`` (one fixed text
+naming every capability) stays published because audit entries cite it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
+from itertools import combinations
 from types import MappingProxyType
 from typing import Any
 
 from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, capability_names
 from supportdesk.domain.utc import iso_utc, require_utc
 
-CURRENT_CONSENT_VERSION = "2026-11-1"
+CURRENT_CONSENT_VERSION = "2026-12-1"
 BROWSER_CONSENT_VERSION = "2026-12-browser-1"
 MAX_AGENT_NAME_LENGTH = 80
 
@@ -51,17 +59,44 @@ class InvalidConsentRecord(ValueError):
 @dataclass(frozen=True)
 class ConsentText:
     """One published consent text: ``body`` with an ``{agent}`` placeholder, followed
-    by the fixed PIN/TAN ``warning``."""
+    by the fixed PIN/TAN ``warning``.
+
+    A body with a ``{grants}`` placeholder names what the customer allows there: the
+    ``grants`` words of each granted capability, in the order of ``grants``, joined as
+    a list ("a, b und c"). A body without it is the same for every choice.
+    """
 
     version: str
     language: Language
     body: str
     warning: str
+    grants: tuple[tuple[Capability, str], ...] = ()
+    conjunction: str = ""  # the last joint of the grants list: "und", "and"
 
-    def render(self, agent_name: str) -> RenderedConsent:
-        """The exact text the dialog shows for ``agent_name``."""
+    @property
+    def follows_choices(self) -> bool:
+        """Whether the text depends on the capabilities granted."""
+        return "{grants}" in self.body
+
+    def shown_body(
+        self, agent_name: str, capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES
+    ) -> str:
+        """The body for ``agent_name`` as shown when ``capabilities`` are ticked (VIEW
+        always: there is no session without it)."""
         name = clean_agent_name(agent_name)
-        text = self.body.format(agent=name) + "\n\n" + self.warning
+        chosen = frozenset(capabilities) | REQUIRED_CAPABILITIES
+        words = [text for capability, text in self.grants if capability in chosen]
+        if len(words) > 1:
+            listed = ", ".join(words[:-1]) + f" {self.conjunction} " + words[-1]
+        else:
+            listed = "".join(words)
+        return self.body.format(agent=name, grants=listed)
+
+    def render(
+        self, agent_name: str, capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES
+    ) -> RenderedConsent:
+        """The exact text the dialog shows for ``agent_name`` with ``capabilities`` ticked."""
+        text = self.shown_body(agent_name, capabilities) + "\n\n" + self.warning
         return RenderedConsent(self.version, self.language, unicodedata.normalize("NFC", text))
 
 
@@ -108,6 +143,43 @@ _EN_2026_11_1 = ConsentText(
     ),
 )
 
+# Since 2026-12-1 the text names only what the customer allows (the ticked boxes).
+_DE_2026_12_1 = ConsentText(
+    version="2026-12-1",
+    language=Language.DE,
+    body=(
+        '"{agent}" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
+        'Wenn Sie teilnehmen, kann "{agent}" {grants}. '
+        "Diese Sitzung wird aufgezeichnet. Möchten Sie an der Sitzung teilnehmen?"
+    ),
+    warning=_DE_2026_11_1.warning,
+    grants=(
+        (Capability.VIEW, "Ihren Bildschirm sehen"),
+        (Capability.CONTROL, "Ihre Maus und Tastatur steuern"),
+        (Capability.FILE_TRANSFER, "Dateien mit Ihnen austauschen"),
+        (Capability.DIAGNOSTICS, "Diagnoseinformationen Ihres Computers abfragen"),
+    ),
+    conjunction="und",
+)
+
+_EN_2026_12_1 = ConsentText(
+    version="2026-12-1",
+    language=Language.EN,
+    body=(
+        '"{agent}" has invited you to join a support session. '
+        'If you join, "{agent}" can {grants}. '
+        "This session will be recorded. Do you want to join the session?"
+    ),
+    warning=_EN_2026_11_1.warning,
+    grants=(
+        (Capability.VIEW, "see your screen"),
+        (Capability.CONTROL, "control your mouse and keyboard"),
+        (Capability.FILE_TRANSFER, "exchange files with you"),
+        (Capability.DIAGNOSTICS, "request diagnostic information about your computer"),
+    ),
+    conjunction="and",
+)
+
 _DE_2026_12_BROWSER_1 = ConsentText(
     version=BROWSER_CONSENT_VERSION,
     language=Language.DE,
@@ -140,7 +212,14 @@ _EN_2026_12_BROWSER_1 = ConsentText(
 CONSENT_TEXTS: Mapping[tuple[str, Language], ConsentText] = MappingProxyType(
     {
         (t.version, t.language): t
-        for t in (_DE_2026_11_1, _EN_2026_11_1, _DE_2026_12_BROWSER_1, _EN_2026_12_BROWSER_1)
+        for t in (
+            _DE_2026_11_1,
+            _EN_2026_11_1,
+            _DE_2026_12_1,
+            _EN_2026_12_1,
+            _DE_2026_12_BROWSER_1,
+            _EN_2026_12_BROWSER_1,
+        )
     }
 )
 
@@ -155,6 +234,50 @@ def consent_text(
         raise UnknownConsentText(
             f"no consent text version {version!r} in {language.value!r}"
         ) from None
+
+
+def cited_text(
+    version: str,
+    agent_name: str,
+    offered: frozenset[Capability],
+    sha256: object,
+    *,
+    language: object = None,
+    granted: frozenset[Capability] | None = None,
+) -> RenderedConsent | None:
+    """The known text a customer's side says it showed, or None.
+
+    The known texts are ``version`` in every language, for every choice the dialog
+    allowed (VIEW plus any of the other ``offered`` capabilities). ``granted`` (a "Ja")
+    must be exactly the choice the text names; without it (a "Nein") any choice
+    counts. ``language``, when given, must be the text's. Only a text whose SHA-256 is
+    ``sha256`` is returned: the audit cites what the customer read, or nothing.
+    """
+    if not isinstance(sha256, str):
+        return None
+    languages = [t for t in Language if language is None or t.value == language]
+    optional = sorted(offered - REQUIRED_CAPABILITIES, key=lambda c: list(Capability).index(c))
+    choices = (
+        [granted]
+        if granted is not None
+        else [
+            frozenset(extra)
+            for size in range(len(optional) + 1)
+            for extra in combinations(optional, size)
+        ]
+    )
+    for lang in languages:
+        try:
+            text = consent_text(version, lang)
+        except UnknownConsentText:
+            return None
+        for choice in choices if text.follows_choices else [REQUIRED_CAPABILITIES]:
+            if not choice <= offered | REQUIRED_CAPABILITIES:
+                continue
+            shown = text.render(agent_name, choice)
+            if shown.sha256 == sha256:
+                return shown
+    return None
 
 
 def clean_agent_name(name: str) -> str:

@@ -118,10 +118,13 @@ class ConsentRequested:
 
 @dataclass(frozen=True)
 class ConsentGiven:
-    """The customer clicked "Ja" with these capabilities ticked (VIEW required)."""
+    """The customer clicked "Ja" with these capabilities ticked (VIEW required), on
+    ``shown``: the text the customer's side displayed at that moment (None: the text
+    of the :class:`ConsentRequested`)."""
 
     at: datetime
     capabilities: frozenset[Capability]
+    shown: RenderedConsent | None = None
 
 
 @dataclass(frozen=True)
@@ -131,6 +134,7 @@ class ConsentDeclined:
 
     at: datetime
     reason: str = "declined"
+    shown: RenderedConsent | None = None  # the text displayed, as for ConsentGiven
 
 
 @dataclass(frozen=True)

@@ -303,6 +303,7 @@ class SupportSession:
             case ConsentGiven():
                 if not event.capabilities >= REQUIRED_CAPABILITIES:
                     raise ConsentWithoutView("consent must include VIEW")
+                self.consent_shown = event.shown or self.consent_shown  # what was read
                 self.consent_record = self._consent(
                     ConsentDecision.GIVEN, event.capabilities, event.at
                 )
@@ -313,6 +314,7 @@ class SupportSession:
                     )
                 ]
             case ConsentDeclined():
+                self.consent_shown = event.shown or self.consent_shown
                 self.consent_record = self._consent(ConsentDecision.DECLINED, frozenset(), event.at)
                 return [
                     self._record(

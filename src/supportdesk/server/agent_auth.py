@@ -16,6 +16,7 @@ from fastapi import HTTPException, Request
 from starlette.responses import Response
 
 from supportdesk.domain.agent_accounts import Permission, may
+from supportdesk.server.security_headers import served_over_https
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import Agent, AgentAccounts, LoginSession
 
@@ -31,7 +32,9 @@ class LoginRequired(Exception):
 
 
 def cookie_name(request: Request) -> str:
-    return "__Host-sd_agent" if request.url.scheme == "https" else "sd_agent"
+    # By the configured public address, not the request: behind a TLS proxy requests
+    # arrive as plain http, and the cookie must still be __Host- and Secure.
+    return "__Host-sd_agent" if served_over_https(request) else "sd_agent"
 
 
 def set_login_cookie(request: Request, response: Response, session_id: str) -> None:
@@ -40,7 +43,7 @@ def set_login_cookie(request: Request, response: Response, session_id: str) -> N
         session_id,
         httponly=True,
         samesite="strict",
-        secure=request.url.scheme == "https",
+        secure=served_over_https(request),
         path="/",
     )
 

@@ -25,7 +25,7 @@ from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, daily_purge, health
+from supportdesk.server import api, api_docs, daily_purge, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
@@ -49,7 +49,7 @@ from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer
-from supportdesk.server.security_headers import SecurityHeadersMiddleware
+from supportdesk.server.security_headers import SecurityHeadersMiddleware, public_https
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
@@ -218,15 +218,18 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         title="supportdesk",
         version=__version__,
         lifespan=lifespan,
-        docs_url="/api/docs",
+        # The docs and the OpenAPI document are served by api_docs.py, to whom the
+        # configuration allows ([server] api_docs): not FastAPI's public routes.
+        docs_url=None,
         redoc_url=None,
-        openapi_url="/api/v1/openapi.json",
+        openapi_url=None,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
     static = resources.files("supportdesk.server").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(health.router)
     app.include_router(api.router)
+    app.include_router(api_docs.router)
     app.include_router(portal.router)
     app.include_router(browser_share.router)
     app.include_router(program_download.router)

@@ -12,12 +12,15 @@ import secrets
 from starlette.requests import Request
 from starlette.responses import Response
 
+from supportdesk.server.security_headers import served_over_https
+
 FIELD = "csrf_token"
 
 
 def cookie_name(request: Request) -> str:
-    # Browsers accept the __Host- prefix only on Secure cookies, hence only over TLS.
-    return "__Host-sd_csrf" if request.url.scheme == "https" else "sd_csrf"
+    # Browsers accept the __Host- prefix only on Secure cookies, hence only over TLS:
+    # the configured public address's, since behind a TLS proxy requests arrive as http.
+    return "__Host-sd_csrf" if served_over_https(request) else "sd_csrf"
 
 
 def csrf_token(request: Request) -> str:
@@ -37,7 +40,7 @@ def attach_cookie(request: Request, response: Response) -> None:
             token,
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=served_over_https(request),
             path="/",
         )
 

@@ -1,9 +1,18 @@
-"""Security headers on every response: a strict CSP with no inline script, and friends."""
+"""Security headers on every response: a strict CSP with no inline script, and friends.
+
+Whether this server is reached over HTTPS is configuration (``[server] public_url``,
+else ``tls_cert``), never the request: behind a TLS proxy every request arrives as
+plain http, and a request's scheme is whatever the hop before says. HSTS, the
+``Secure`` flag and the ``__Host-`` cookie prefix follow :func:`served_over_https`.
+"""
 
 from __future__ import annotations
 
 from starlette.datastructures import MutableHeaders
+from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from supportdesk.config import ServerConfig
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -21,17 +30,32 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HSTS = "max-age=31536000; includeSubDomains"
 
 
-class SecurityHeadersMiddleware:
-    """Adds the headers to HTTP responses; HSTS only when the request came over TLS."""
+def public_https(server: ServerConfig) -> bool:
+    """Whether customers and agents reach this server over HTTPS, by configuration."""
+    return server.base_url.startswith("https://")
 
-    def __init__(self, app: ASGIApp) -> None:
+
+def served_over_https(connection: HTTPConnection) -> bool:
+    """:func:`public_https` for the server answering ``connection`` (cookies' ``Secure``
+    and ``__Host-``), whatever scheme the request itself arrived with."""
+    from supportdesk.server.state import desk_of  # the app's state imports this module
+
+    return public_https(desk_of(connection).settings.server)
+
+
+class SecurityHeadersMiddleware:
+    """Adds the headers to HTTP responses; HSTS when the server's public address is
+    https (``hsts``), also on the plain-http requests a TLS proxy forwards."""
+
+    def __init__(self, app: ASGIApp, *, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        over_tls = scope.get("scheme") == "https"
+        over_tls = self.hsts
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

@@ -29,6 +29,7 @@ from supportdesk.server.agent_auth import (
 )
 from supportdesk.server.client_address import client_address_of
 from supportdesk.server.remote_support import normalise_address
+from supportdesk.server.security_headers import served_over_https
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import AgentAccounts
 
@@ -153,7 +154,7 @@ async def totp_form(request: Request) -> Response:
             secret,
             httponly=True,
             samesite="strict",
-            secure=request.url.scheme == "https",
+            secure=served_over_https(request),
             path="/console/login/totp",
             max_age=600,
         )

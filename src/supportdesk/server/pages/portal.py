@@ -22,6 +22,7 @@ from supportdesk.server.client_address import client_address_of
 from supportdesk.server.hotline_status import status_of, status_sentence, weekly_table
 from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import LANGUAGE_COOKIE, language_of
+from supportdesk.server.security_headers import served_over_https
 from supportdesk.server.state import desk_of
 
 router = APIRouter(include_in_schema=False)
@@ -228,6 +229,6 @@ async def choose_language(request: Request, language: str, next: str = "/") -> R
             max_age=365 * 24 * 3600,
             samesite="lax",
             httponly=True,
-            secure=request.url.scheme == "https",
+            secure=served_over_https(request),
         )
     return response

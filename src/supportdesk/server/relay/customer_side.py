@@ -92,7 +92,14 @@ async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None
 
 async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) -> None:
     kind = relay.link or LinkKind.APPLET
-    event = consent_event(kind, message, relay.consent_shown, now)
+    event = consent_event(
+        kind,
+        message,
+        relay.consent_shown,
+        now,
+        agent_name=relay.info.agent_name,
+        offered=relay.consent_offered,
+    )
     if relay.keeper.renewing:
         await _renewal(relay, event)
         return
@@ -108,7 +115,7 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
 
 
 async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
-    shown = relay.consent_shown
+    shown = event.shown or relay.consent_shown  # the text the customer read again
     assert shown is not None
     if isinstance(event, ConsentDeclined):
         await relay.end(EndReason.CUSTOMER)  # "Nein" after a long gap: over

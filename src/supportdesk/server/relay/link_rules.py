@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import RenderedConsent
+from supportdesk.domain.consent import RenderedConsent, cited_text
 from supportdesk.domain.support_session import ConsentDeclined, ConsentGiven
 from supportdesk.link.frames import LinkProtocolError
 
@@ -51,24 +51,66 @@ def check_message(kind: LinkKind, message_type: str) -> None:
 
 
 def consent_event(
-    kind: LinkKind, message: dict[str, Any], shown: RenderedConsent | None, at: datetime
+    kind: LinkKind,
+    message: dict[str, Any],
+    shown: RenderedConsent | None,
+    at: datetime,
+    *,
+    agent_name: str = "",
+    offered: frozenset[Capability] = frozenset(Capability),
 ) -> ConsentGiven | ConsentDeclined:
     """The session event a ``consent`` message amounts to.
 
-    A browser grants ``view`` and nothing else, and only on the very text the page
-    showed: a consent citing another text's SHA-256 is a refusal (``text_mismatch``),
-    since the audit must cite what the customer read. A "no" says why: ``declined``,
-    or ``picker_cancelled`` when the browser's screen picker was closed.
+    Consent counts only on a text the server knows, and the audit cites the very text
+    the customer read. A browser grants ``view`` and nothing else, on the text the
+    page showed (``consent_sha256`` equal to ``shown``'s). The support program reports
+    ``consent_version``, ``language`` and ``consent_sha256`` of the text its dialog
+    showed at "Ja" (in the language the customer switched to, naming what was ticked):
+    it must be ``shown``'s version, for ``agent_name``, naming exactly the granted
+    capabilities, all of them ``offered``. Anything else is a refusal
+    (``text_mismatch``). A "no" says why: ``declined``, or ``picker_cancelled`` when
+    the browser's screen picker was closed; it cites the text the customer's side
+    reports if that is a known one.
     """
     if message.get("decision") != "yes":
         reason = "picker_cancelled" if message.get("reason") == "picker_cancelled" else "declined"
-        return ConsentDeclined(at, reason)
+        read = None if shown is None else _reported(kind, message, shown, agent_name, offered)
+        return ConsentDeclined(at, reason, read)
+    if shown is None:
+        return ConsentDeclined(at, "text_mismatch")
     if kind is LinkKind.BROWSER:
-        if shown is None or message.get("consent_sha256") != shown.sha256:
+        if message.get("consent_sha256") != shown.sha256:
             return ConsentDeclined(at, "text_mismatch")
-        return ConsentGiven(at, frozenset({Capability.VIEW}))
-    granted = message.get("capabilities", [])
-    return ConsentGiven(at, frozenset(Capability(c) for c in granted if isinstance(c, str)))
+        return ConsentGiven(at, frozenset({Capability.VIEW}), shown)
+    names = message.get("capabilities", [])
+    granted = frozenset(Capability(c) for c in names if isinstance(c, str))
+    read = _reported(kind, message, shown, agent_name, offered, granted)
+    if read is None:
+        return ConsentDeclined(at, "text_mismatch")
+    return ConsentGiven(at, granted, read)
+
+
+def _reported(
+    kind: LinkKind,
+    message: dict[str, Any],
+    shown: RenderedConsent,
+    agent_name: str,
+    offered: frozenset[Capability],
+    granted: frozenset[Capability] | None = None,
+) -> RenderedConsent | None:
+    """The known text the customer's side says it showed, or None."""
+    if kind is LinkKind.BROWSER:
+        return shown if message.get("consent_sha256") == shown.sha256 else None
+    if message.get("consent_version") != shown.version or not agent_name:
+        return None
+    return cited_text(
+        shown.version,
+        agent_name,
+        offered,
+        message.get("consent_sha256"),
+        language=message.get("language"),
+        granted=granted,
+    )
 
 
 @dataclass

@@ -153,6 +153,7 @@ class SessionRelay:
         self.decoders: list[str] = []  # what the agent's browser decodes, best first
         self.declined_reason: str | None = None
         self.consent_shown: RenderedConsent | None = None
+        self.consent_offered: frozenset[Capability] = frozenset()  # what the dialog asks
         self._video_owed = 0  # video bytes taken, credit not yet returned
         self.pointer = PointerGate()  # what an agent's pointer may send to a browser
         self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout, remote.sessions.node)
@@ -320,11 +321,14 @@ class SessionRelay:
     ) -> None:
         browser = kind is LinkKind.BROWSER
         version = BROWSER_CONSENT_VERSION if browser else CURRENT_CONSENT_VERSION
+        capabilities = [Capability.VIEW] if browser else list(Capability)
+        # The dialog opens with VIEW alone ticked: its first text. The customer's
+        # answer cites the text shown at "Ja" (customer_side.py checks it).
         shown = consent_text(version, language).render(self.info.agent_name)
         self.consent_shown = shown
+        self.consent_offered = frozenset(capabilities)
         if not renewal:
             await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
-        capabilities = [Capability.VIEW] if browser else list(Capability)
         await self.to_applet(
             {
                 "type": "consent_request",
