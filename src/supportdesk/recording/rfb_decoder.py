@@ -28,6 +28,8 @@ import simplejpeg
 
 from supportdesk.rfb.client_parser import ClientMessageParser
 from supportdesk.rfb.errors import RemoteProtocolError
+from supportdesk.rfb.handshake import ProtocolVersion, ServerState
+from supportdesk.rfb.handshake_reader import HandshakeReader
 from supportdesk.rfb.messages import ClientMessage
 from supportdesk.rfb.pixel_format import PixelFormat
 
@@ -337,30 +339,28 @@ class ServerStreamDecoder:
 class ClientStreamTracker:
     """Follows a recorded client-to-server stream for what changes decoding (SetPixelFormat).
 
-    The handshake (version, security choice, ClientInit) is skipped as the relay's
-    input gate skips it; the rest goes through the RFB core's client parser.
+    The handshake goes through the RFB core's :class:`HandshakeReader`, the model the
+    relay's input gate and the applet's engine share; the rest through its client parser.
     """
 
     def __init__(self) -> None:
-        self._handshake = bytearray()
-        self._handshake_length: int | None = None
+        self._handshake = HandshakeReader()
         self._parser = ClientMessageParser()
+
+    @property
+    def version(self) -> ProtocolVersion | None:
+        """The version the recorded client chose (as the server mapped it), once known."""
+        return self._handshake.version
 
     def feed(self, data: bytes) -> list[ClientMessage]:
         """Client messages completed by ``data``; raises PlaybackError on a broken stream."""
-        while data and (
-            self._handshake_length is None or len(self._handshake) < self._handshake_length
-        ):
-            limit = self._handshake_length or 12
-            take = data[: limit - len(self._handshake)]
-            self._handshake += take
-            data = data[len(take) :]
-            if self._handshake_length is None and len(self._handshake) == 12:
-                # 3.3 has no security choice from the client; 3.7 and 3.8 send one byte.
-                self._handshake_length = 13 if bytes(self._handshake) == b"RFB 003.003\n" else 14
-        if not data:
-            return []
         try:
+            if self._handshake.state is not ServerState.OPEN:
+                data = self._handshake.receive_data(data)
+                if self._handshake.state is ServerState.FAILED:
+                    raise RemoteProtocolError("the recorded client chose no offered security type")
+            if not data:
+                return []
             self._parser.receive_data(data)
         except RemoteProtocolError as exc:
             raise PlaybackError(f"undecodable client stream: {exc}") from exc
