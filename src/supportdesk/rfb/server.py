@@ -303,9 +303,12 @@ class RFBServerConnection:
             return 0
         encoder = self._encoder()
         tiles = [tile for rect in self._tracker.take() for tile in encoder.subrects(rgb, rect)]
+        budget = _MAX_RECTANGLES - len(pseudo) - len(moves)
+        if len(tiles) > budget:
+            # The count is a U16: what does not fit stays damaged and goes with the next update.
+            self._tracker.add_damage(tiles[budget:])
+            tiles = tiles[:budget]
         count = len(pseudo) + len(moves) + len(tiles)
-        if count > _MAX_RECTANGLES:
-            raise LocalProtocolError(f"an update of {count} rectangles does not fit in U16")
         out = self._out
         out += encode_framebuffer_update_header(count)
         for rect_bytes in pseudo:
@@ -402,9 +405,9 @@ class RFBServerConnection:
         self._require_open()
         if not self.preferences.extended_desktop_size:
             raise LocalProtocolError("the client did not announce ExtendedDesktopSize")
-        self._size_notices.append(
-            _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
-        )
+        notice = _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
+        if notice not in self._size_notices:  # a flood of SetDesktopSize gets one answer
+            self._size_notices.append(notice)
 
     # -- internals ---------------------------------------------------------------------------
 
