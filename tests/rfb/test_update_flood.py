@@ -56,7 +56,7 @@ def test_an_update_with_more_areas_than_fit_in_u16_is_split_not_raised(
 
 
 def test_a_flood_of_set_desktop_size_gets_one_answer(connect: Callable[..., Pair]) -> None:
-    conn, viewer = connect(encodings=(0, -308))
+    conn, _ = connect(encodings=(0, -308))
     conn.receive_data(v.update_request(False, 0, 0, 200, 120))
     flood = v.set_desktop_size(640, 480, [(0, 0, 0, 640, 480, 0)]) * 70_000
     conn.receive_data(flood)
