@@ -50,6 +50,7 @@ from supportdesk.applet.link_dial import (
     redial,
 )
 from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.relay_messages import check_relay_message
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
@@ -62,6 +63,7 @@ from supportdesk.domain.consent import (
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
     Frame,
+    LinkProtocolError,
     decode_control,
     decode_frame,
     encode_control,
@@ -72,6 +74,9 @@ log = logging.getLogger(__name__)
 
 __all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
 
+
+PROTOCOL_ERROR = "error"
+"""The end reason when the relay broke the link protocol ("because of an error")."""
 
 # Customer controls that wait for a lost link to come back; anything else is dropped.
 _KEPT_WHILE_OFFLINE = frozenset({"pause", "resume", "grant", "revoke", "chat"})
@@ -262,6 +267,7 @@ class AppletLink:
                     await inbox.put(frame)
                     continue
                 control = decode_control(frame.payload)
+                check_relay_message(control)
                 if control.get("type") == "heartbeat":
                     continue  # liveness only: never shown, never logged
                 if control.get("type") == "resume":
@@ -270,6 +276,8 @@ class AppletLink:
                 await inbox.put(control)
         except ConnectionClosed:
             pass
+        except LinkProtocolError as exc:
+            await self._protocol_error(exc)
         finally:
             beating.cancel()
             if not inbox.full():
@@ -286,10 +294,37 @@ class AppletLink:
 
     async def _handle(self, inbox: asyncio.Queue[Frame | dict[str, Any] | None]) -> None:
         while (item := await inbox.get()) is not None:
-            if isinstance(item, Frame):
-                self.channels.feed(item.channel, item.payload)
-            else:
-                await self._on_control(item)
+            try:
+                if isinstance(item, Frame):
+                    await self.channels.feed(item.channel, item.payload)
+                else:
+                    await self._on_control(item)
+            except LinkProtocolError as exc:
+                await self._protocol_error(exc)
+                return
+            except Exception as exc:  # a message we could not act on must not end the program
+                log.exception("could not act on a message from the relay")
+                await self._protocol_error(exc)
+                return
+
+    async def _protocol_error(self, exc: Exception) -> None:
+        """The relay broke the link protocol: end the session here, cleanly, with a receipt.
+
+        Capture stops first; the relay hears "end" and the link closes with 1002. The
+        session is over for good (no resume): ``run`` then writes the receipt.
+        """
+        log.warning("the relay broke the link protocol, ending: %s", exc)
+        self.stop_capture()
+        if self.facts.ended_at is None:
+            self.facts.end_reason = PROTOCOL_ERROR
+            self.facts.ended_at = datetime.now(UTC)
+        self._tell_end(self.facts.end_reason or PROTOCOL_ERROR)
+        socket = self._socket
+        if socket is not None:
+            with contextlib.suppress(ConnectionClosed, OSError, ConnectionError):
+                await self.control({"type": "end"})
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(socket.close(1002, "protocol error"), timeout=1)
 
     async def _come_back(self) -> ClientConnection | None:
         """The link is lost: dial again with the resume secret until it works, the
@@ -362,6 +397,7 @@ class AppletLink:
         self._tell_over()
 
     async def _on_control(self, message: dict[str, Any]) -> None:
+        check_relay_message(message)
         kind = message["type"]
         if kind == "consent_request":
             await self._consent(message)
@@ -380,7 +416,7 @@ class AppletLink:
         elif kind == "state":
             self._follow_state(message)
         elif kind == "screen":
-            await self.channels.switch_screen(int(message.get("screen", 0)))
+            await self.channels.switch_screen(message["screen"])
         elif kind == "end":
             self._end_heard.set()
             self.stop_capture()

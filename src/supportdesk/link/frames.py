@@ -83,6 +83,8 @@ def decode_control(payload: bytes) -> dict[str, Any]:
         message = json.loads(payload.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise LinkProtocolError(f"control message is not UTF-8 JSON: {exc}") from None
+    except RecursionError:  # "[[[[..." nested deeper than the interpreter's stack
+        raise LinkProtocolError("control message nested too deeply") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise LinkProtocolError("a control message is a JSON object with a string 'type'")
     return message
