@@ -224,6 +224,10 @@ class ServerStreamDecoder:
                 yield from self._raw(x, y, w, h)
             elif encoding == 1:
                 sx, sy = yield from self._unpack(">HH")
+                if sx + w > self.width or sy + h > self.height:  # CVE-2019-15692's class
+                    raise PlaybackError(
+                        f"CopyRect source {w}x{h}+{sx}+{sy} outside the framebuffer"
+                    )
                 if self.framebuffer is not None:
                     fb = self.framebuffer
                     fb[y : y + h, x : x + w] = fb[sy : sy + h, sx : sx + w].copy()
