@@ -122,3 +122,18 @@ async def test_a_flooding_viewer_loses_its_channel_not_the_customers_memory() ->
     assert {"type": "close", "channel": 1} in closes
     await channels.drop_all()
     channels.close_devices()
+
+
+def test_what_the_fuzzer_found_in_control_messages_is_a_link_protocol_error() -> None:
+    """Found by `python -m fuzzing`: an agent name the dialog refuses, an integer of
+    more than 4300 digits, JSON nested deeper than the stack."""
+    from supportdesk.applet.link_consent import consent_request
+    from supportdesk.link.frames import LinkProtocolError, decode_control
+
+    request = {"type": "consent_request", "bank": "B", "domain": "d", "agent_name": "A" * 500,
+               "consultation_number": "1", "verification_code": "1", "capabilities": []}  # fmt: skip
+    with pytest.raises(LinkProtocolError, match="unusable consent request"):
+        consent_request(request)
+    for payload in (b'{"type":"credit","bytes":' + b"9" * 5000 + b"}", b"[" * 100_000):
+        with pytest.raises(LinkProtocolError):
+            decode_control(payload)

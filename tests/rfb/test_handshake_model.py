@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import struct
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -195,3 +196,19 @@ def test_extended_clipboard_request_is_not_answered_without_control() -> None:
         e for e in conn.events_received() if isinstance(e, ClientMessage)
     ]
     assert not [e for e in events if isinstance(e, ExtendedClipboard) and not e.is_caps]
+
+
+@pytest.mark.parametrize(("version", "security"), ACCEPTED)
+def test_the_recording_decoder_reads_the_engines_handshake_for_every_version(
+    version: bytes, security: bytes
+) -> None:
+    """The player reads what the engine sent, whichever version the viewer named."""
+    from supportdesk.recording.rfb_decoder import ServerMessageKind, ServerStreamDecoder
+
+    conn = RFBServerConnection(64, 48, "Kunde")
+    conn.receive_data(version + security + v.update_request(False, 0, 0, 64, 48))
+    conn.send_framebuffer_update(np.zeros((48, 64, 3), dtype=np.uint8))
+    decoder = ServerStreamDecoder()
+    kinds = [m.kind for m in decoder.feed(conn.data_to_send())]
+    assert kinds == [ServerMessageKind.HANDSHAKE, ServerMessageKind.FRAMEBUFFER_UPDATE]
+    assert decoder.server_init is not None and decoder.server_init.name == "Kunde"

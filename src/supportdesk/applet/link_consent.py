@@ -17,22 +17,30 @@ from supportdesk.applet.files import in_daemon_thread
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.link.frames import LinkProtocolError
 
 Ask = Callable[[ConsentRequest], ConsentRecord]
 Control = Callable[[dict[str, Any]], Awaitable[None]]
 
 
 def consent_request(message: dict[str, Any]) -> ConsentRequest:
-    """The relay's ``consent_request`` as the dialogs' model."""
-    return ConsentRequest(
-        bank_name=str(message["bank"]),
-        bank_domain=str(message["domain"]),
-        agent_name=str(message["agent_name"]),
-        consultation_number=str(message["consultation_number"]),
-        verification_code=str(message["verification_code"]),
-        requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
-        consent_version=str(message.get("consent_version")),
-    )
+    """The relay's ``consent_request`` as the dialogs' model.
+
+    Raises LinkProtocolError for a request the dialog must not show (an agent name it
+    cannot display safely, an unknown capability, a missing field).
+    """
+    try:
+        return ConsentRequest(
+            bank_name=str(message["bank"]),
+            bank_domain=str(message["domain"]),
+            agent_name=str(message["agent_name"]),
+            consultation_number=str(message["consultation_number"]),
+            verification_code=str(message["verification_code"]),
+            requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
+            consent_version=str(message.get("consent_version")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LinkProtocolError(f"unusable consent request: {exc}") from None
 
 
 async def ask_first(

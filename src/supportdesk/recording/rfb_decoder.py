@@ -10,7 +10,8 @@ code (``yield from self._read(n)``), as in ``websockets``' parser, so a message
 split anywhere parses the same.
 
 Based on the independent test viewer in ``tests/rfb/viewer.py``; the handshake is
-RFB 3.8 with security type None, which is what the applet's server offers.
+the applet's engine's (3.8 offered, security type None) in the shape the viewer's
+version gave it.
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ import simplejpeg
 
 from supportdesk.rfb.client_parser import ClientMessageParser
 from supportdesk.rfb.errors import RemoteProtocolError
-from supportdesk.rfb.handshake import ProtocolVersion, ServerState
+from supportdesk.rfb.handshake import (
+    SECURITY_NONE,
+    SERVER_VERSION,
+    ProtocolVersion,
+    ServerState,
+    encode_security_result,
+    encode_security_types,
+)
 from supportdesk.rfb.handshake_reader import HandshakeReader
 from supportdesk.rfb.messages import ClientMessage
 from supportdesk.rfb.pixel_format import PixelFormat
@@ -43,7 +51,6 @@ __all__ = [
     "ServerStreamDecoder",
 ]
 
-_SECURITY_NONE = 1
 _TIGHT_MIN_TO_COMPRESS = 12
 Reading = Generator[None, None, bytes]
 Frame = npt.NDArray[np.uint8]
@@ -179,20 +186,34 @@ class ServerStreamDecoder:
                 raise PlaybackError(f"unknown server message type {kind}")
 
     def _handshake(self) -> Generator[None, None, None]:
+        """The engine's side of the handshake, in the shape it has for the client's version.
+
+        The engine (``rfb/server.py``, with the encoders of ``rfb/handshake.py``) always
+        speaks 3.8 first and offers only security type None; what follows depends on
+        the version the client chose (mapped by the shared ``HandshakeReader``): 3.3
+        gets the chosen type as a U32, 3.7 the list of types, 3.8 the list and then a
+        SecurityResult. A ServerInit never starts with two zero bytes (width >= 1), so
+        the three shapes cannot be mistaken for one another.
+        """
         version = yield from self._read(12)
-        if version != b"RFB 003.008\n":
+        if version != SERVER_VERSION.value:
             raise PlaybackError(f"unsupported recorded RFB version {version!r}")
-        (count,) = yield from self._unpack(">B")
-        if count == 0:
-            (length,) = yield from self._unpack(">I")
-            reason = yield from self._read(length)
-            raise PlaybackError(f"the recorded connection failed: {reason!r}")
-        types = yield from self._read(count)
-        if _SECURITY_NONE not in types:
-            raise PlaybackError("the recorded connection did not offer security type None")
-        (result,) = yield from self._unpack(">I")
-        if result != 0:
-            raise PlaybackError("the recorded connection failed its security handshake")
+        first = yield from self._read(1)
+        if first == b"\0":  # 3.3 (and every 3.x mapped to it)
+            chosen = first + (yield from self._read(3))
+            if chosen != SECURITY_NONE.to_bytes(4, "big"):
+                raise PlaybackError("the recorded connection did not use security type None")
+        else:
+            offered = first + (yield from self._read(first[0]))
+            if offered != encode_security_types():
+                raise PlaybackError("the recorded connection did not offer security type None")
+            result = yield from self._read(4)
+            if result == encode_security_result(True):
+                pass  # 3.8
+            elif result[:2] == b"\0\0":
+                raise PlaybackError("the recorded connection failed its security handshake")
+            else:
+                self._pos -= 4  # 3.7: no SecurityResult; that was the ServerInit
         width, height, pf_bytes, name_length = yield from self._unpack(">HH16sI")
         name = yield from self._read(name_length)
         init = ServerInit(
