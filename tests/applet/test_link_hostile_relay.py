@@ -130,8 +130,15 @@ def test_what_the_fuzzer_found_in_control_messages_is_a_link_protocol_error() ->
     from supportdesk.applet.link_consent import consent_request
     from supportdesk.link.frames import LinkProtocolError, decode_control
 
-    request = {"type": "consent_request", "bank": "B", "domain": "d", "agent_name": "A" * 500,
-               "consultation_number": "1", "verification_code": "1", "capabilities": []}  # fmt: skip
+    request = {
+        "type": "consent_request",
+        "bank": "B",
+        "domain": "d",
+        "agent_name": "A" * 500,
+        "consultation_number": "1",
+        "verification_code": "1",
+        "capabilities": [],
+    }
     with pytest.raises(LinkProtocolError, match="unusable consent request"):
         consent_request(request)
     for payload in (b'{"type":"credit","bytes":' + b"9" * 5000 + b"}", b"[" * 100_000):
