@@ -29,7 +29,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.jobs <= 1:
         results = [run_target(name, args.inputs, args.seed * 1000) for name in names]
     else:
-        results = run_targets(names, args.inputs, args.seed, args.jobs)
+        results = run_targets(
+            names,
+            args.inputs,
+            args.seed,
+            args.jobs,
+            lambda r: print(format_table([r]).splitlines()[-1], file=sys.stderr, flush=True),
+        )
     print(format_table(results))
     failed = False
     for r in results:

@@ -13,6 +13,7 @@ import resource
 import time
 import traceback
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 
@@ -95,9 +96,16 @@ def _note(result: Result, data: bytes) -> None:
         result.first_trace = traceback.format_exc(limit=6)
 
 
-def run_targets(names: list[str], inputs: int, seed: int, jobs: int) -> list[Result]:
+def run_targets(
+    names: list[str],
+    inputs: int,
+    seed: int,
+    jobs: int,
+    on_slice: Callable[[Result], None] = lambda result: None,
+) -> list[Result]:
     """Every target in ``names`` with ``inputs`` inputs each, split over ``jobs`` fresh
-    worker processes (one slice per process, so each peak RSS is that slice's own)."""
+    worker processes (one slice per process, so each peak RSS is that slice's own).
+    ``on_slice`` hears each slice's result as it completes (progress of long runs)."""
     slices = max(1, jobs)
     per = [inputs // slices + (1 if i < inputs % slices else 0) for i in range(slices)]
     results = {name: Result(name) for name in names}
@@ -111,7 +119,9 @@ def run_targets(names: list[str], inputs: int, seed: int, jobs: int) -> list[Res
         }
         for future, name in futures.items():
             try:
-                results[name].merge(future.result())
+                piece = future.result()
+                on_slice(piece)
+                results[name].merge(piece)
             except Exception as exc:
                 results[name].crashes += 1
                 results[name].first_trace = results[name].first_trace or repr(exc)
