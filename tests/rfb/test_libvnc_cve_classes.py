@@ -52,7 +52,7 @@ def update(*rects: bytes) -> bytes:
     return struct.pack(">BxH", 0, len(rects)) + b"".join(rects)
 
 
-@pytest.mark.parametrize("length", [0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFD, 1 << 20 + 1])
+@pytest.mark.parametrize("length", [0xFFFFFFFF, 0x7FFFFFFF, 0x80000000, 0xFFFFFFFD, (1 << 20) + 1])
 def test_cve_2018_7225_client_cut_text_length_is_checked_before_anything_is_allocated(
     length: int, peak: Callable[[], int]
 ) -> None:
