@@ -144,3 +144,33 @@ def test_what_the_fuzzer_found_in_control_messages_is_a_link_protocol_error() ->
     for payload in (b'{"type":"credit","bytes":' + b"9" * 5000 + b"}", b"[" * 100_000):
         with pytest.raises(LinkProtocolError):
             decode_control(payload)
+
+
+async def test_viewer_bytes_piling_up_behind_a_consent_dialog_are_bounded(
+    relay: tuple[FakeRelay, FaultProxy, str],  # noqa: F811
+    tls: tuple[Path, Path],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """While the customer reads the consent dialog the link's messages wait; RFB bytes
+    may wait there only up to MAX_WAITING_FRAME_BYTES, not 256 messages of 4 MiB."""
+    import threading
+
+    from supportdesk.applet.link_client import MAX_WAITING_FRAME_BYTES
+
+    fake, _proxy, server = relay
+    reading, shown = threading.Event(), threading.Event()
+
+    def answer(_n: int) -> bool:
+        shown.set()
+        reading.wait(10)  # the customer takes their time
+        return True
+
+    customer = start_customer(server, tls, tmp_path, answers=answer)
+    assert await asyncio.to_thread(shown.wait, 10)  # the consent request is being shown
+    piece = bytes(4 * 1024 * 1024 - 2)
+    for _ in range(MAX_WAITING_FRAME_BYTES // len(piece) + 1):
+        await fake.links[-1].send(encode_frame(5, piece))
+    facts = await asyncio.wait_for(customer.task, 10)
+    reading.set()
+    assert facts.end_reason == "error"
+    assert customer.over == [facts]

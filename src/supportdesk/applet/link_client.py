@@ -21,6 +21,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -74,6 +75,10 @@ log = logging.getLogger(__name__)
 
 __all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
 
+
+MAX_WAITING_FRAME_BYTES = 8 * 1024 * 1024
+"""Viewer bytes that may wait behind a control message being handled (a consent dialog);
+more is a flood, and a protocol error."""
 
 PROTOCOL_ERROR = "error"
 """The end reason when the relay broke the link protocol ("because of an error")."""
@@ -134,6 +139,8 @@ class AppletLink:
         self._ending = False
         self._pausing = False  # the customer paused; the server has not confirmed it yet
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
+        self._waiting = Counter[int]()  # per link: channel -> its frames in the inbox
+        self._waiting_bytes = 0
         self._over_told = False
         self._end_told = False
         self._end_heard = asyncio.Event()  # the relay's "end" arrived
@@ -251,6 +258,8 @@ class AppletLink:
     async def _serve(self, socket: ClientConnection) -> None:
         """One link, until it closes: read, answer, beat."""
         self._socket = socket
+        self._waiting = Counter[int]()  # channel -> its frames in the inbox
+        self._waiting_bytes = 0
         heartbeat = Heartbeat(self.clock())
         inbox: asyncio.Queue[Frame | dict[str, Any] | None] = asyncio.Queue(256)
         # Messages are handled in order on a task of their own, so a consent dialog
@@ -264,7 +273,7 @@ class AppletLink:
                     continue
                 frame = decode_frame(message)
                 if frame.channel != CONTROL_CHANNEL:
-                    await inbox.put(frame)
+                    await self._take_frame(frame, inbox)
                     continue
                 control = decode_control(frame.payload)
                 check_relay_message(control)
@@ -292,10 +301,27 @@ class AppletLink:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(socket.close(), timeout=1)
 
+    async def _take_frame(
+        self, frame: Frame, inbox: asyncio.Queue[Frame | dict[str, Any] | None]
+    ) -> None:
+        """Viewer bytes: straight to their open channel when nothing of it waits in the
+        inbox (so a consent dialog holding up the inbox holds up no viewer), else in line
+        behind the control messages -- at most MAX_WAITING_FRAME_BYTES of them."""
+        if self._waiting[frame.channel] == 0 and frame.channel in self.channels.open:
+            await self.channels.feed(frame.channel, frame.payload)
+            return
+        self._waiting_bytes += len(frame.payload)
+        if self._waiting_bytes > MAX_WAITING_FRAME_BYTES:
+            raise LinkProtocolError("viewer bytes flooded the link while a message was handled")
+        self._waiting[frame.channel] += 1
+        await inbox.put(frame)
+
     async def _handle(self, inbox: asyncio.Queue[Frame | dict[str, Any] | None]) -> None:
         while (item := await inbox.get()) is not None:
             try:
                 if isinstance(item, Frame):
+                    self._waiting[item.channel] -= 1
+                    self._waiting_bytes -= len(item.payload)
                     await self.channels.feed(item.channel, item.payload)
                 else:
                     await self._on_control(item)
