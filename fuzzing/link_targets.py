@@ -156,27 +156,30 @@ class _Source:
 
 
 def run_transfer(data: bytes) -> None:
+    """Each line is one link message; a line the link or the endpoint refuses is dropped
+    (as the applet does) and the rest go on. The first refusal is raised at the end, so
+    the run counts the input as cleanly rejected."""
     customer = TransferEndpoint(Side.CUSTOMER, _LIMITS)
+    refused: Exception | None = None
     for line in data.split(b"\n"):
         try:
             message = decode_control(line)
-        except LinkProtocolError:
-            continue  # the link drops it before the transfer sees it
-        if not message["type"].startswith("file_"):
-            continue
-        try:
+            if not message["type"].startswith("file_"):
+                continue
             customer.receive(message)
-        except InvalidMessage:
-            continue  # logged and dropped by the applet
+        except (LinkProtocolError, InvalidMessage) as exc:
+            refused = refused or exc
+            continue
         for event in customer.events():
             if event.state is TransferState.OFFERED:
-                size = event.size
-                if size > _LIMITS.max_size:
+                if event.size > _LIMITS.max_size:
                     raise InvariantBroken("an offer above max_size reached the customer")
-                customer.accept(event.id, _MemorySink(size))
+                customer.accept(event.id, _MemorySink(event.size))
         customer.pump()
     customer.expire()
     customer.cancel_all(_cancel_reason())
+    if refused is not None:
+        raise refused
 
 
 def _cancel_reason() -> Any:
@@ -191,5 +194,5 @@ TARGETS = [
     Target("control-messages", "channel-0 JSON + the applet's relay-message schema",
            control_seeds, run_control, (LinkProtocolError,)),
     Target("file-transfer", "customer's transfer endpoint fed the agent's side",
-           transfer_seeds, run_transfer, (TransferError,)),
+           transfer_seeds, run_transfer, (TransferError, LinkProtocolError)),
 ]  # fmt: skip

@@ -77,13 +77,17 @@ _VERSIONS = [b"RFB 003.008\n\x01\x01", b"RFB 003.007\n\x01\x00", b"RFB 003.003\n
 
 
 def seeds() -> list[bytes]:
-    """Whole viewer conversations: every handshake, then every message kind, in a few orders."""
+    """Short viewer conversations: every handshake with two or three messages, so that
+    mutations reach every message kind instead of dying in the first of a long stream."""
     out = []
-    for version in _VERSIONS:
-        out.append(version + b"".join(_BODY))
-        out.append(version + b"".join(reversed(_BODY)))
+    setup = _BODY[1]  # SetEncodings: Tight, CopyRect, pseudo-encodings, Extended Clipboard
+    for i, version in enumerate(_VERSIONS):
+        for j, message in enumerate(_BODY):
+            other = _BODY[(i + j + 3) % len(_BODY)]
+            out.append(version + setup + message + other)
     out.append(_VERSIONS[0] + _PF16 + _set_encodings(0, 1) + _request(0, 0, 0, 64, 48))
-    out.extend(_VERSIONS[0] + _BODY[1] + m for m in _BODY)
+    out.append(_VERSIONS[0] + _PIXEL_FORMAT + setup + _request(0, 0, 0, 64, 48))
+    out.append(_VERSIONS[2] + b"".join(_BODY))
     return out
 
 
