@@ -53,6 +53,7 @@ def connect() -> Callable[..., Pair]:
         conn = RFBServerConnection(width, height, "test")
         conn.receive_data(b"RFB 003.008\n\x01\x01")
         conn.data_to_send()
+        conn.clipboard_allowed = True  # as while the customer allows control
         pf = pixel_format or NATIVE_PIXEL_FORMAT
         if pixel_format is not None:
             conn.receive_data(v.set_pixel_format(pixel_format))

@@ -70,6 +70,7 @@ def test_cut_text_over_the_limit_is_refused_both_ways() -> None:
     from supportdesk.rfb import RFBServerConnection
 
     conn = RFBServerConnection(100, 100, max_cut_text=10)
+    conn.clipboard_allowed = True
     conn.receive_data(b"RFB 003.008\n\x01\x01")
     with pytest.raises(LocalProtocolError, match="exceeds 10"):
         conn.send_cut_text("x" * 11)
@@ -177,6 +178,7 @@ def test_broken_extended_messages_are_protocol_errors(message: bytes, reason: st
     from supportdesk.rfb import RFBServerConnection
 
     conn = RFBServerConnection(100, 100, max_cut_text=100)
+    conn.clipboard_allowed = True
     conn.receive_data(b"RFB 003.008\n\x01\x01" + v.set_encodings(EXTENDED_CLIPBOARD_ENCODING))
     with pytest.raises(RemoteProtocolError, match=reason):
         conn.receive_data(message)
@@ -186,6 +188,7 @@ def test_a_zlib_bomb_is_refused_without_inflating_it() -> None:
     from supportdesk.rfb import RFBServerConnection
 
     conn = RFBServerConnection(100, 100, max_cut_text=64 * 1024)
+    conn.clipboard_allowed = True
     conn.receive_data(b"RFB 003.008\n\x01\x01" + v.set_encodings(EXTENDED_CLIPBOARD_ENCODING))
     inflated = 50 * 1024 * 1024
     bomb = zlib.compress(struct.pack(">I", inflated) + bytes(inflated), 9)
@@ -242,6 +245,7 @@ def test_any_extended_messages_are_accepted_or_refused_cleanly(
     from supportdesk.rfb import RFBServerConnection
 
     conn = RFBServerConnection(100, 100, max_cut_text=200)
+    conn.clipboard_allowed = True
     conn.receive_data(b"RFB 003.008\n\x01\x01" + v.set_encodings(EXTENDED_CLIPBOARD_ENCODING))
     conn.events_received()
     data = b"".join(v.extended_clipboard(flags, payload) for flags, payload in messages)

@@ -48,7 +48,7 @@ async def test_the_audit_cites_the_switched_language_and_the_ticks(server: LiveS
     naming every capability, while the customer read the English one for view and
     control."""
     applet, request, number = await asked(server)
-    dialog = build_dialog(consent_request(request), Language.DE)  # opened in German
+    dialog = build_dialog(consent_request(request, None), Language.DE)  # opened in German
     english = build_dialog(dialog.request, Language.EN, [Capability.CONTROL])  # switched
     record = english.decide(True, [Capability.CONTROL], NOW)
     await applet.send(consent_answer(record))
@@ -75,7 +75,7 @@ async def test_a_yes_on_a_text_the_server_does_not_know_declines(
     server: LiveServer, forged: dict
 ) -> None:
     applet, request, number = await asked(server)
-    dialog = build_dialog(consent_request(request), Language.EN, [Capability.CONTROL])
+    dialog = build_dialog(consent_request(request, None), Language.EN, [Capability.CONTROL])
     message = consent_answer(dialog.decide(True, [Capability.CONTROL], NOW)) | forged
     await applet.send(message)
     state = await applet.next_control("state")

@@ -11,9 +11,13 @@ or not.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
+
+from websockets.exceptions import ConnectionClosed
 
 from supportdesk.applet.channel_writer import ChannelWriter
 from supportdesk.applet.rfb_session import RFBSession
@@ -22,23 +26,58 @@ from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.lazy_input import LazyInputSink
 from supportdesk.capture.screen_source import ScreenSource
-from supportdesk.link.frames import encode_keyframe_pieces
+from supportdesk.link.credit import DEFAULT_WINDOW, CreditWindow
+from supportdesk.link.frames import LinkProtocolError, encode_keyframe_pieces
+
+log = logging.getLogger(__name__)
 
 
 class ChannelReader:
-    """The viewer-to-applet bytes of one channel, as a ByteReader."""
+    """The viewer-to-applet bytes of one channel, as a ByteReader, bounded by a credit window.
 
-    def __init__(self) -> None:
+    At most ``window`` bytes (one message more only when nothing is unread) wait here for
+    the RFB session; as it reads, credit goes back to the relay in quarter windows
+    (``return_credit``), the mirror of the relay's credit for the other direction. Bytes
+    beyond the window are refused (:meth:`feed` says False) instead of queued: a viewer
+    that floods while the session cannot read loses its channel, not the customer's memory.
+    """
+
+    def __init__(
+        self,
+        window: int = DEFAULT_WINDOW,
+        return_credit: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self._queue: asyncio.Queue[bytes] = asyncio.Queue()
+        self.credit = CreditWindow(window)
+        self._return_credit = return_credit
+        self._owed = 0
 
-    def feed(self, data: bytes) -> None:
+    @property
+    def unread(self) -> int:
+        """Bytes fed and not read yet."""
+        return self.credit.in_flight
+
+    def feed(self, data: bytes) -> bool:
+        """Queue ``data``; False (nothing queued) if it does not fit in the window."""
+        if not self.credit.may_send(len(data)):
+            return False
+        self.credit.spend(len(data))
         self._queue.put_nowait(data)
+        return True
 
     def close(self) -> None:
         self._queue.put_nowait(b"")
 
     async def read(self) -> bytes:
-        return await self._queue.get()
+        data = await self._queue.get()
+        if data:
+            self.credit.returned(len(data))
+            self._owed += len(data)
+            if self._owed >= self.credit.window // 4 and self._return_credit is not None:
+                owed, self._owed = self._owed, 0
+                with contextlib.suppress(ConnectionError, OSError, ConnectionClosed):
+                    await self._return_credit(owed)
+        return data
 
 
 @dataclass
@@ -74,11 +113,18 @@ class RFBChannels:
         self._sink: InputSink | None = None
         self._clipboard: CustomerClipboard | None = None
 
-    def feed(self, number: int, payload: bytes) -> None:
-        """Viewer bytes for channel ``number`` (dropped if it is not open)."""
+    async def feed(self, number: int, payload: bytes) -> None:
+        """Viewer bytes for channel ``number`` (dropped if it is not open).
+
+        Beyond the channel's credit window the channel is closed (the relay is told, and
+        its viewer may connect again); other channels go on.
+        """
         channel = self.open.get(number)
-        if channel is not None:
-            channel.reader.feed(payload)
+        if channel is not None and not channel.reader.feed(payload):
+            log.warning("channel %d: viewer sent beyond its window; closing it", number)
+            self.remove(number)
+            with contextlib.suppress(ConnectionError, OSError, ConnectionClosed):
+                await channel.writer.close()
 
     async def add(self, number: int, *, view_only: bool, control: bool, paused: bool) -> None:
         """The relay opened channel ``number`` for a viewer: serve it."""
@@ -106,7 +152,8 @@ class RFBChannels:
             clipboard=None if view_only else self._clipboard,
             on_keyframe=lambda payload: self._send_keyframe(number, payload),
         )
-        reader, writer = ChannelReader(), ChannelWriter(self.send, number)
+        reader = ChannelReader(return_credit=lambda size: self._return_credit(number, size))
+        writer = ChannelWriter(self.send, number)
         session.start()
         if paused:
             session.pause()
@@ -124,6 +171,10 @@ class RFBChannels:
         channel = self.open.get(number)
         if channel is not None:
             await channel.writer.returned(size)
+
+    async def _return_credit(self, number: int, size: int) -> None:
+        if number in self.open:
+            await self.control({"type": "credit", "channel": number, "bytes": size})
 
     def keyframe(self, number: int) -> None:
         channel = self.open.get(number)
@@ -155,7 +206,13 @@ class RFBChannels:
             channel.session.stop()
 
     async def switch_screen(self, monitor: int) -> None:
-        """The agent chose another screen: close the channels; the viewers reconnect."""
+        """The agent chose another screen: close the channels; the viewers reconnect.
+
+        A screen the customer does not have is a LinkProtocolError (nothing changes).
+        """
+        screens = len(self._source.monitors()) if self._source is not None else 1
+        if not 0 <= monitor < screens:
+            raise LinkProtocolError(f"no screen {monitor}: the customer has {screens}")
         self.monitor = monitor
         for channel in list(self.open.values()):
             channel.session.stop()

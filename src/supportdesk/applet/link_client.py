@@ -21,6 +21,7 @@ import contextlib
 import logging
 import ssl
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
@@ -56,6 +57,7 @@ from supportdesk.applet.link_dial import (
     redial,
 )
 from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.relay_messages import check_relay_message
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
@@ -68,6 +70,7 @@ from supportdesk.domain.consent import (
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
     Frame,
+    LinkProtocolError,
     decode_control,
     decode_frame,
     encode_control,
@@ -78,6 +81,13 @@ log = logging.getLogger(__name__)
 
 __all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
 
+
+MAX_WAITING_FRAME_BYTES = 8 * 1024 * 1024
+"""Viewer bytes that may wait behind a control message being handled (a consent dialog);
+more is a flood, and a protocol error."""
+
+PROTOCOL_ERROR = "error"
+"""The end reason when the relay broke the link protocol ("because of an error")."""
 
 # Customer controls that wait for a lost link to come back; anything else is dropped.
 _KEPT_WHILE_OFFLINE = frozenset({"pause", "resume", "grant", "revoke", "chat"})
@@ -136,6 +146,8 @@ class AppletLink:
         self._ending = False
         self._pausing = False  # the customer paused; the server has not confirmed it yet
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
+        self._waiting = Counter[int]()  # per link: channel -> its frames in the inbox
+        self._waiting_bytes = 0
         self._over_told = False
         self._end_told = False
         self._end_heard = asyncio.Event()  # the relay's "end" arrived
@@ -253,6 +265,8 @@ class AppletLink:
     async def _serve(self, socket: ClientConnection) -> None:
         """One link, until it closes: read, answer, beat."""
         self._socket = socket
+        self._waiting = Counter[int]()  # channel -> its frames in the inbox
+        self._waiting_bytes = 0
         heartbeat = Heartbeat(self.clock())
         inbox: asyncio.Queue[Frame | dict[str, Any] | None] = asyncio.Queue(256)
         # Messages are handled in order on a task of their own, so a consent dialog
@@ -266,9 +280,10 @@ class AppletLink:
                     continue
                 frame = decode_frame(message)
                 if frame.channel != CONTROL_CHANNEL:
-                    await inbox.put(frame)
+                    await self._take_frame(frame, inbox)
                     continue
                 control = decode_control(frame.payload)
+                check_relay_message(control)
                 if control.get("type") == "heartbeat":
                     continue  # liveness only: never shown, never logged
                 if control.get("type") == "resume":
@@ -277,6 +292,8 @@ class AppletLink:
                 await inbox.put(control)
         except ConnectionClosed:
             pass
+        except LinkProtocolError as exc:
+            await self._protocol_error(exc)
         finally:
             beating.cancel()
             if not inbox.full():
@@ -291,12 +308,56 @@ class AppletLink:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(socket.close(), timeout=1)
 
+    async def _take_frame(
+        self, frame: Frame, inbox: asyncio.Queue[Frame | dict[str, Any] | None]
+    ) -> None:
+        """Viewer bytes: straight to their open channel when nothing of it waits in the
+        inbox (so a consent dialog holding up the inbox holds up no viewer), else in line
+        behind the control messages -- at most MAX_WAITING_FRAME_BYTES of them."""
+        if self._waiting[frame.channel] == 0 and frame.channel in self.channels.open:
+            await self.channels.feed(frame.channel, frame.payload)
+            return
+        self._waiting_bytes += len(frame.payload)
+        if self._waiting_bytes > MAX_WAITING_FRAME_BYTES:
+            raise LinkProtocolError("viewer bytes flooded the link while a message was handled")
+        self._waiting[frame.channel] += 1
+        await inbox.put(frame)
+
     async def _handle(self, inbox: asyncio.Queue[Frame | dict[str, Any] | None]) -> None:
         while (item := await inbox.get()) is not None:
-            if isinstance(item, Frame):
-                self.channels.feed(item.channel, item.payload)
-            else:
-                await self._on_control(item)
+            try:
+                if isinstance(item, Frame):
+                    self._waiting[item.channel] -= 1
+                    self._waiting_bytes -= len(item.payload)
+                    await self.channels.feed(item.channel, item.payload)
+                else:
+                    await self._on_control(item)
+            except LinkProtocolError as exc:
+                await self._protocol_error(exc)
+                return
+            except Exception as exc:  # a message we could not act on must not end the program
+                log.exception("could not act on a message from the relay")
+                await self._protocol_error(exc)
+                return
+
+    async def _protocol_error(self, exc: Exception) -> None:
+        """The relay broke the link protocol: end the session here, cleanly, with a receipt.
+
+        Capture stops first; the relay hears "end" and the link closes with 1002. The
+        session is over for good (no resume): ``run`` then writes the receipt.
+        """
+        log.warning("the relay broke the link protocol, ending: %s", exc)
+        self.stop_capture()
+        if self.facts.ended_at is None:
+            self.facts.end_reason = PROTOCOL_ERROR
+            self.facts.ended_at = datetime.now(UTC)
+        self._tell_end(self.facts.end_reason or PROTOCOL_ERROR)
+        socket = self._socket
+        if socket is not None:
+            with contextlib.suppress(ConnectionClosed, OSError, ConnectionError):
+                await self.control({"type": "end"})
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(socket.close(1002, "protocol error"), timeout=1)
 
     async def _come_back(self) -> ClientConnection | None:
         """The link is lost: dial again with the resume secret until it works, the
@@ -369,6 +430,7 @@ class AppletLink:
         self._tell_over()
 
     async def _on_control(self, message: dict[str, Any]) -> None:
+        check_relay_message(message)
         kind = message["type"]
         if kind == "consent_request":
             await self._consent(message)
@@ -387,7 +449,7 @@ class AppletLink:
         elif kind == "state":
             self._follow_state(message)
         elif kind == "screen":
-            await self.channels.switch_screen(int(message.get("screen", 0)))
+            await self.channels.switch_screen(message["screen"])
         elif kind == "end":
             self._end_heard.set()
             self.stop_capture()

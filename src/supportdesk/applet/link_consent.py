@@ -24,6 +24,7 @@ from supportdesk.applet.files import in_daemon_thread
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.link.frames import LinkProtocolError
 
 log = logging.getLogger(__name__)
 
@@ -36,16 +37,23 @@ def consent_request(message: dict[str, Any], certified: str | None) -> ConsentRe
     ``certified``, the name from the certificate this link verified
     (:func:`~supportdesk.applet.bank_tls.certified_name`): the server's own ``domain``
     is never shown, since a server can claim any. None (no certificate vouches for
-    the link) leaves it empty, and the customer is not asked (:func:`ask_first`)."""
-    return ConsentRequest(
-        bank_name=str(message["bank"]),
-        bank_domain=certified or "",
-        agent_name=str(message["agent_name"]),
-        consultation_number=str(message["consultation_number"]),
-        verification_code=str(message["verification_code"]),
-        requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
-        consent_version=str(message.get("consent_version")),
-    )
+    the link) leaves it empty, and the customer is not asked (:func:`ask_first`).
+
+    Raises LinkProtocolError for a request the dialog must not show (an agent name it
+    cannot display safely, an unknown capability, a missing field).
+    """
+    try:
+        return ConsentRequest(
+            bank_name=str(message["bank"]),
+            bank_domain=certified or "",
+            agent_name=str(message["agent_name"]),
+            consultation_number=str(message["consultation_number"]),
+            verification_code=str(message["verification_code"]),
+            requested=frozenset(Capability(c) for c in message.get("capabilities", [])),
+            consent_version=str(message.get("consent_version")),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LinkProtocolError(f"unusable consent request: {exc}") from None
 
 
 def peer_certificate(socket: ClientConnection | None) -> dict[str, Any] | None:

@@ -360,6 +360,8 @@ class _Link:
                 with contextlib.suppress(RemoteProtocolError):
                     conn.receive_eof()
                 return
+            # A request for the customer's clipboard is input too: answered only with control.
+            conn.clipboard_allowed = session.input_allowed
             try:
                 conn.receive_data(data)
             finally:
@@ -427,6 +429,7 @@ class _Link:
     async def _send(self) -> None:
         engine = self.conn
         copied = self.session._take_copied()
+        engine.clipboard_allowed = self.session.input_allowed
         if copied is not None and engine.is_open:
             try:
                 engine.send_cut_text(copied)

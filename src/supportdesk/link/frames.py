@@ -81,8 +81,10 @@ def decode_control(payload: bytes) -> dict[str, Any]:
         raise LinkProtocolError("control message too large")
     try:
         message = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except ValueError as exc:  # not UTF-8, not JSON, or an integer of over 4300 digits
         raise LinkProtocolError(f"control message is not UTF-8 JSON: {exc}") from None
+    except RecursionError:  # "[[[[..." nested deeper than the interpreter's stack
+        raise LinkProtocolError("control message nested too deeply") from None
     if not isinstance(message, dict) or not isinstance(message.get("type"), str):
         raise LinkProtocolError("a control message is a JSON object with a string 'type'")
     return message

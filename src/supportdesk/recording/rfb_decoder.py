@@ -10,7 +10,8 @@ code (``yield from self._read(n)``), as in ``websockets``' parser, so a message
 split anywhere parses the same.
 
 Based on the independent test viewer in ``tests/rfb/viewer.py``; the handshake is
-RFB 3.8 with security type None, which is what the applet's server offers.
+the applet's engine's (3.8 offered, security type None) in the shape the viewer's
+version gave it.
 """
 
 from __future__ import annotations
@@ -28,6 +29,15 @@ import simplejpeg
 
 from supportdesk.rfb.client_parser import ClientMessageParser
 from supportdesk.rfb.errors import RemoteProtocolError
+from supportdesk.rfb.handshake import (
+    SECURITY_NONE,
+    SERVER_VERSION,
+    ProtocolVersion,
+    ServerState,
+    encode_security_result,
+    encode_security_types,
+)
+from supportdesk.rfb.handshake_reader import HandshakeReader
 from supportdesk.rfb.messages import ClientMessage
 from supportdesk.rfb.pixel_format import PixelFormat
 
@@ -41,7 +51,6 @@ __all__ = [
     "ServerStreamDecoder",
 ]
 
-_SECURITY_NONE = 1
 _TIGHT_MIN_TO_COMPRESS = 12
 Reading = Generator[None, None, bytes]
 Frame = npt.NDArray[np.uint8]
@@ -177,20 +186,34 @@ class ServerStreamDecoder:
                 raise PlaybackError(f"unknown server message type {kind}")
 
     def _handshake(self) -> Generator[None, None, None]:
+        """The engine's side of the handshake, in the shape it has for the client's version.
+
+        The engine (``rfb/server.py``, with the encoders of ``rfb/handshake.py``) always
+        speaks 3.8 first and offers only security type None; what follows depends on
+        the version the client chose (mapped by the shared ``HandshakeReader``): 3.3
+        gets the chosen type as a U32, 3.7 the list of types, 3.8 the list and then a
+        SecurityResult. A ServerInit never starts with two zero bytes (width >= 1), so
+        the three shapes cannot be mistaken for one another.
+        """
         version = yield from self._read(12)
-        if version != b"RFB 003.008\n":
+        if version != SERVER_VERSION.value:
             raise PlaybackError(f"unsupported recorded RFB version {version!r}")
-        (count,) = yield from self._unpack(">B")
-        if count == 0:
-            (length,) = yield from self._unpack(">I")
-            reason = yield from self._read(length)
-            raise PlaybackError(f"the recorded connection failed: {reason!r}")
-        types = yield from self._read(count)
-        if _SECURITY_NONE not in types:
-            raise PlaybackError("the recorded connection did not offer security type None")
-        (result,) = yield from self._unpack(">I")
-        if result != 0:
-            raise PlaybackError("the recorded connection failed its security handshake")
+        first = yield from self._read(1)
+        if first == b"\0":  # 3.3 (and every 3.x mapped to it)
+            chosen = first + (yield from self._read(3))
+            if chosen != SECURITY_NONE.to_bytes(4, "big"):
+                raise PlaybackError("the recorded connection did not use security type None")
+        else:
+            offered = first + (yield from self._read(first[0]))
+            if offered != encode_security_types():
+                raise PlaybackError("the recorded connection did not offer security type None")
+            result = yield from self._read(4)
+            if result == encode_security_result(True):
+                pass  # 3.8
+            elif result[:2] == b"\0\0":
+                raise PlaybackError("the recorded connection failed its security handshake")
+            else:
+                self._pos -= 4  # 3.7: no SecurityResult; that was the ServerInit
         width, height, pf_bytes, name_length = yield from self._unpack(">HH16sI")
         name = yield from self._read(name_length)
         init = ServerInit(
@@ -222,6 +245,10 @@ class ServerStreamDecoder:
                 yield from self._raw(x, y, w, h)
             elif encoding == 1:
                 sx, sy = yield from self._unpack(">HH")
+                if sx + w > self.width or sy + h > self.height:  # CVE-2019-15692's class
+                    raise PlaybackError(
+                        f"CopyRect source {w}x{h}+{sx}+{sy} outside the framebuffer"
+                    )
                 if self.framebuffer is not None:
                     fb = self.framebuffer
                     fb[y : y + h, x : x + w] = fb[sy : sy + h, sx : sx + w].copy()
@@ -337,30 +364,28 @@ class ServerStreamDecoder:
 class ClientStreamTracker:
     """Follows a recorded client-to-server stream for what changes decoding (SetPixelFormat).
 
-    The handshake (version, security choice, ClientInit) is skipped as the relay's
-    input gate skips it; the rest goes through the RFB core's client parser.
+    The handshake goes through the RFB core's :class:`HandshakeReader`, the model the
+    relay's input gate and the applet's engine share; the rest through its client parser.
     """
 
     def __init__(self) -> None:
-        self._handshake = bytearray()
-        self._handshake_length: int | None = None
+        self._handshake = HandshakeReader()
         self._parser = ClientMessageParser()
+
+    @property
+    def version(self) -> ProtocolVersion | None:
+        """The version the recorded client chose (as the server mapped it), once known."""
+        return self._handshake.version
 
     def feed(self, data: bytes) -> list[ClientMessage]:
         """Client messages completed by ``data``; raises PlaybackError on a broken stream."""
-        while data and (
-            self._handshake_length is None or len(self._handshake) < self._handshake_length
-        ):
-            limit = self._handshake_length or 12
-            take = data[: limit - len(self._handshake)]
-            self._handshake += take
-            data = data[len(take) :]
-            if self._handshake_length is None and len(self._handshake) == 12:
-                # 3.3 has no security choice from the client; 3.7 and 3.8 send one byte.
-                self._handshake_length = 13 if bytes(self._handshake) == b"RFB 003.003\n" else 14
-        if not data:
-            return []
         try:
+            if self._handshake.state is not ServerState.OPEN:
+                data = self._handshake.receive_data(data)
+                if self._handshake.state is ServerState.FAILED:
+                    raise RemoteProtocolError("the recorded client chose no offered security type")
+            if not data:
+                return []
             self._parser.receive_data(data)
         except RemoteProtocolError as exc:
             raise PlaybackError(f"undecodable client stream: {exc}") from exc

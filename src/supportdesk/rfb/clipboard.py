@@ -198,6 +198,10 @@ class ExtendedClipboardServer:
             return b""  # it may still ask with a request
         return encode_extended_server_cut_text(ClipboardAction.NOTIFY | ClipboardFormat.TEXT)
 
+    def forget(self) -> None:
+        """Drop text held for a request (control was taken away before it was asked for)."""
+        self._held = None
+
     def receive(self, message: ExtendedClipboard) -> ClipboardReply:
         """Handle one client message; RemoteProtocolError if it breaks the extension."""
         if not self.announced:

@@ -24,6 +24,7 @@ __all__ = [
     "SECURITY_NONE",
     "SERVER_VERSION",
     "TRANSITIONS",
+    "VERSION_INPUTS",
     "ClientInitReceived",
     "HandshakeInput",
     "ProtocolVersion",
@@ -139,7 +140,7 @@ HANDSHAKE_READ_SIZES: dict[ServerState, int] = {
 }
 """Fixed number of bytes the server reads in each handshake state."""
 
-VERSION_INPUTS = {
+VERSION_INPUTS: dict[ProtocolVersion, HandshakeInput] = {
     ProtocolVersion.V3_3: _I.VERSION_3_3,
     ProtocolVersion.V3_7: _I.VERSION_3_7,
     ProtocolVersion.V3_8: _I.VERSION_3_8,

@@ -48,11 +48,9 @@ from .encodings.tight import TightEncoder, TightSettings
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .geometry import Rect
 from .handshake import (
-    HANDSHAKE_READ_SIZES,
     SECURITY_NONE,
     SERVER_VERSION,
     TRANSITIONS,
-    VERSION_INPUTS,
     ClientInitReceived,
     HandshakeInput,
     ProtocolVersion,
@@ -62,8 +60,8 @@ from .handshake import (
     encode_security_result,
     encode_security_types,
     encode_server_init,
-    parse_client_version,
 )
+from .handshake_reader import HandshakeReader, HandshakeStep
 from .messages import (
     SUPPORTED_FENCE_FLAGS,
     ClientCutText,
@@ -95,6 +93,10 @@ MAX_PENDING_COPIES = 16
 """More queued CopyRect moves than this are sent as pixels instead."""
 
 _MAX_RECTANGLES = 0xFFFF
+
+VERSION_STEPS = frozenset(
+    {HandshakeInput.VERSION_3_3, HandshakeInput.VERSION_3_7, HandshakeInput.VERSION_3_8}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,7 +151,7 @@ class RFBServerConnection:
         self.version: ProtocolVersion | None = None
         self.shared: bool | None = None
         self.error: ProtocolError | None = None
-        self._in = bytearray()
+        self._handshake = HandshakeReader()
         self._out = bytearray(SERVER_VERSION.value)
         self._events: list[Event] = []
         self._parser = ClientMessageParser(max_cut_text=max_cut_text, max_encodings=max_encodings)
@@ -164,6 +166,8 @@ class RFBServerConnection:
         self._extended_size_announced = False
         self._clipboard = ExtendedClipboardServer(max_cut_text)
         self._extended_clipboard = False
+        self._clipboard_allowed = False
+        self.clipboard_refused = 0
 
     # -- I/O-facing API -----------------------------------------------------------------
 
@@ -171,18 +175,13 @@ class RFBServerConnection:
         """Process bytes from the client; raises RemoteProtocolError if they break the protocol."""
         if self.state in (ServerState.FAILED, ServerState.CLOSED):
             raise RemoteProtocolError(f"connection is {self.state.value}: no more data expected")
-        self._in += data
         try:
-            while self.state in HANDSHAKE_READ_SIZES:
-                size = HANDSHAKE_READ_SIZES[self.state]
-                if len(self._in) < size:
-                    return
-                chunk = bytes(self._in[:size])
-                del self._in[:size]
-                self._handle_handshake(chunk)
-            if self.state is ServerState.OPEN and self._in:
-                pending, self._in = bytes(self._in), bytearray()
-                self._parser.receive_data(pending)
+            if not self._handshake.done:
+                data = self._handshake.receive_data(data)
+                for step in self._handshake.steps_received():
+                    self._handle_handshake(step)
+            if self.state is ServerState.OPEN and data:
+                self._parser.receive_data(data)
                 for parsed in self._parser.messages_received():
                     self._handle_message(parsed.message)
         except RemoteProtocolError as exc:
@@ -196,7 +195,7 @@ class RFBServerConnection:
         """The client closed its side; raises RemoteProtocolError if it stopped mid-message."""
         if self.state in (ServerState.FAILED, ServerState.CLOSED):
             return
-        mid_message = bool(self._in) or self._parser.buffered > 0
+        mid_message = self._handshake.buffered > 0 or self._parser.buffered > 0
         self._move(HandshakeInput.END_OF_STREAM)
         if mid_message:
             self.error = RemoteProtocolError("connection closed in the middle of a message")
@@ -235,6 +234,23 @@ class RFBServerConnection:
     def continuous_updates(self) -> bool:
         """True while the client has continuous updates enabled."""
         return self._tracker.continuous_area is not None
+
+    @property
+    def clipboard_allowed(self) -> bool:
+        """Whether the Extended Clipboard's request, peek, notify and provide are answered.
+
+        False by default: the I/O shell sets it to whether the customer allows control
+        right now. While False those messages are ignored (counted in
+        ``clipboard_refused``) -- a request for the customer's clipboard is input like a
+        KeyEvent -- and text held for a later request is forgotten. Caps are always taken.
+        """
+        return self._clipboard_allowed
+
+    @clipboard_allowed.setter
+    def clipboard_allowed(self, allowed: bool) -> None:
+        self._clipboard_allowed = allowed
+        if not allowed:
+            self._clipboard.forget()
 
     # -- sending ---------------------------------------------------------------------------
 
@@ -287,9 +303,12 @@ class RFBServerConnection:
             return 0
         encoder = self._encoder()
         tiles = [tile for rect in self._tracker.take() for tile in encoder.subrects(rgb, rect)]
+        budget = _MAX_RECTANGLES - len(pseudo) - len(moves)
+        if len(tiles) > budget:
+            # The count is a U16: what does not fit stays damaged and goes with the next update.
+            self._tracker.add_damage(tiles[budget:])
+            tiles = tiles[:budget]
         count = len(pseudo) + len(moves) + len(tiles)
-        if count > _MAX_RECTANGLES:
-            raise LocalProtocolError(f"an update of {count} rectangles does not fit in U16")
         out = self._out
         out += encode_framebuffer_update_header(count)
         for rect_bytes in pseudo:
@@ -311,9 +330,12 @@ class RFBServerConnection:
         As UTF-8 through the Extended Clipboard if the client announced it (held until
         the client requests it), else as Latin-1 ServerCutText, where characters
         outside Latin-1 become ``?``. Text over ``max_cut_text`` bytes (in the encoding
-        used) is a LocalProtocolError: the caller decides what to drop.
+        used) is a LocalProtocolError: the caller decides what to drop; so is any text
+        while :attr:`clipboard_allowed` is False.
         """
         self._require_open()
+        if not self._clipboard_allowed:
+            raise LocalProtocolError("the clipboard is closed: control is not allowed")
         if self._extended_clipboard and self._clipboard.can_offer:
             self._out += self._clipboard.offer(text)
             return
@@ -383,9 +405,9 @@ class RFBServerConnection:
         self._require_open()
         if not self.preferences.extended_desktop_size:
             raise LocalProtocolError("the client did not announce ExtendedDesktopSize")
-        self._size_notices.append(
-            _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
-        )
+        notice = _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
+        if notice not in self._size_notices:  # a flood of SetDesktopSize gets one answer
+            self._size_notices.append(notice)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -399,33 +421,32 @@ class RFBServerConnection:
         if self.state is not ServerState.OPEN:
             raise LocalProtocolError(f"cannot send in state {self.state.value}")
 
-    def _handle_handshake(self, chunk: bytes) -> None:
-        if self.state is ServerState.AWAIT_VERSION:
-            self.version = parse_client_version(chunk)
-            self._move(VERSION_INPUTS[self.version])
+    def _handle_handshake(self, step: HandshakeStep) -> None:
+        """Answer one handshake message the shared reader took off the stream."""
+        self.state = step.state
+        if step.input in VERSION_STEPS:
+            self.version = self._handshake.version
+            assert self.version is not None
             if self.version is ProtocolVersion.V3_3:
                 self._out += SECURITY_NONE.to_bytes(4, "big")
             else:
                 self._out += encode_security_types()
             self._events.append(ProtocolVersionReceived(self.version))
-        elif self.state is ServerState.AWAIT_SECURITY_TYPE:
-            if chunk[0] != SECURITY_NONE:
-                self._move(HandshakeInput.SECURITY_OTHER)
-                reason = f"security type {chunk[0]} was not offered"
-                if self.version is ProtocolVersion.V3_8:
-                    self._out += encode_security_result(False, reason)
-                raise RemoteProtocolError(reason)
-            self._move(HandshakeInput.SECURITY_NONE)
+        elif step.input is HandshakeInput.SECURITY_OTHER:
+            reason = f"security type {step.raw[0]} was not offered"
+            if self.version is ProtocolVersion.V3_8:
+                self._out += encode_security_result(False, reason)
+            raise RemoteProtocolError(reason)
+        elif step.input is HandshakeInput.SECURITY_NONE:
             if self.version is ProtocolVersion.V3_8:
                 self._out += encode_security_result(True)
             self._events.append(SecurityTypeSelected(SECURITY_NONE))
         else:
-            self.shared = chunk[0] != 0
-            self._move(HandshakeInput.CLIENT_INIT)
+            self.shared = self._handshake.shared
             self._out += encode_server_init(
                 self.width, self.height, self.server_pixel_format, self.name
             )
-            self._events.append(ClientInitReceived(self.shared))
+            self._events.append(ClientInitReceived(bool(self.shared)))
 
     def _handle_message(self, message: ClientMessage) -> None:
         self._move(HandshakeInput.CLIENT_MESSAGE)
@@ -452,6 +473,9 @@ class RFBServerConnection:
             self._out += encode_server_fence(flags, message.payload)
         elif isinstance(message, ExtendedClipboard):
             # Answered here; only provided text is the application's business.
+            if not message.is_caps and not self._clipboard_allowed:
+                self.clipboard_refused += 1
+                return
             reply = self._clipboard.receive(message)
             self._out += reply.data
             if reply.text is not None:

@@ -9,6 +9,11 @@ the next update.
 
 Requested areas are clamped to the framebuffer; a request whose area lies
 entirely outside it is ignored.
+
+Every list here is bounded, so a viewer's flood costs linear time: beyond
+:data:`MAX_PENDING_AREAS` non-incremental areas (or :data:`MAX_DAMAGE_RECTS`
+damage rectangles) they collapse into their bounding box, which covers all of
+them -- the client gets at least what it asked for, never less.
 """
 
 from __future__ import annotations
@@ -18,10 +23,23 @@ from dataclasses import dataclass
 
 from .geometry import Rect
 
-__all__ = ["MAX_DAMAGE_RECTS", "UpdateTracker"]
+__all__ = ["MAX_DAMAGE_RECTS", "MAX_PENDING_AREAS", "UpdateTracker"]
 
 MAX_DAMAGE_RECTS = 64
 """Beyond this many damage rectangles they collapse into their bounding box."""
+
+MAX_PENDING_AREAS = 64
+"""Beyond this many non-incremental request areas they collapse into their bounding box."""
+
+_MAX_PIECES = 4 * MAX_DAMAGE_RECTS
+"""A damage rectangle cut into more pieces than this stays whole (sent again, not lost)."""
+
+
+def _bounds(rects: list[Rect]) -> Rect:
+    bounds = Rect(0, 0, 0, 0)
+    for rect in rects:
+        bounds = bounds.union_bounds(rect)
+    return bounds
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +68,10 @@ class UpdateTracker:
         if incremental:
             self.incremental_area = self.incremental_area.union_bounds(area)
         elif not any(full.contains(area) for full in self.full_areas):
+            self.full_areas = [full for full in self.full_areas if not area.contains(full)]
             self.full_areas.append(area)
+            if len(self.full_areas) > MAX_PENDING_AREAS:
+                self.full_areas = [_bounds(self.full_areas)]
 
     def set_continuous(self, area: Rect | None) -> None:
         """Turn continuous updates on for ``area`` (clamped) or off with None."""
@@ -63,11 +84,8 @@ class UpdateTracker:
             if clipped.is_empty or any(d.contains(clipped) for d in self.damage):
                 continue
             self.damage.append(clipped)
-        if len(self.damage) > MAX_DAMAGE_RECTS:
-            bounds = Rect(0, 0, 0, 0)
-            for rect in self.damage:
-                bounds = bounds.union_bounds(rect)
-            self.damage = [bounds]
+            if len(self.damage) > MAX_DAMAGE_RECTS:
+                self.damage = [_bounds(self.damage)]
 
     def resize(self, width: int, height: int) -> None:
         """New framebuffer size: everything is damaged, requests are clamped."""
@@ -117,6 +135,9 @@ class UpdateTracker:
             pieces = [damage]
             for sent in rects:
                 pieces = [p for piece in pieces for p in piece.subtract(sent)]
+                if len(pieces) > _MAX_PIECES:
+                    pieces = [damage]
+                    break
             remaining.extend(pieces)
         return _Plan(rects, remaining)
 
@@ -127,5 +148,5 @@ class UpdateTracker:
         self.incremental_area = Rect(0, 0, 0, 0)
         self.full_areas = []
         if len(self.damage) > MAX_DAMAGE_RECTS:
-            self.add_damage([])
+            self.damage = [_bounds(self.damage)]
         return plan.rects
