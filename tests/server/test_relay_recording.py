@@ -19,6 +19,7 @@ from fastapi import FastAPI
 from websockets.asyncio.client import ClientConnection
 
 import supportdesk.recording.writer as writer_module
+import supportdesk.server.recordings.session_recording as session_recording_module
 from supportdesk.domain.audit_chain import AuditEntry
 from supportdesk.link.frames import encode_frame, encode_keyframe_pieces
 from supportdesk.recording import RecordingReader, RecordKind, encode_keyframe, verify
@@ -363,3 +364,35 @@ async def test_the_applet_hears_the_end_even_while_its_own_message_is_in_hand(
         assert (await applet.next_control("end"))["reason"] == "agent"
         await agent.close()
         flaky.full = False
+
+
+async def test_a_viewer_that_opens_while_the_recording_is_created_gets_its_keyframe(
+    server: LiveServer, app: FastAPI, place: RecordingPlace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The session turns active before its recording file exists (creating it writes the
+    register); a viewer that opens in between was asked for no keyframe until the next
+    tick (10 s in service), so a short session had none, and the applet's first bytes
+    for it were held back for good."""
+    hub = desk(app).relay
+    hub.recordings = dataclasses.replace(place, keyframe_interval=60.0)
+    created = asyncio.Event()
+    register = session_recording_module.register_segment
+
+    async def slow_register(*args: Any) -> None:
+        await created.wait()
+        await register(*args)
+
+    monkeypatch.setattr(session_recording_module, "register_segment", slow_register)
+    agent, applet, number = await live_session(server)
+    control, viewer, channel = await console_and_viewer(server, agent, applet, number)
+    await viewer.send(HANDSHAKE)
+    await applet.socket.send(encode_frame(channel, SERVER_HELLO))  # before the file exists
+    await applet.drain(0.3)
+    assert not [m for m in applet.control if m.get("type") == "keyframe"]
+    created.set()
+    asked = await asyncio.wait_for(applet.next_control("keyframe"), 10)  # not the 60 s tick
+    assert asked == {"type": "keyframe", "channel": channel}
+    assert await asyncio.wait_for(viewer.recv(), 5) == SERVER_HELLO
+    _, records = await end_and_read(app, control, applet, number)
+    assert payloads(records, RecordKind.RFB_SERVER_TO_CLIENT, channel) == [SERVER_HELLO]
+    await agent.close()

@@ -149,10 +149,19 @@ class SessionRecording:
         if self._started or self._finished:
             return
         self._started = True
-        if not await self._create():
+        if await self._create():
+            await self._release_waiting()
+        else:
             await self._hold(self.problem or "recording unavailable")
             self._spawn(self._retry_creation())
         self._spawn(self._keyframe_timer())
+
+    async def _release_waiting(self) -> None:
+        # The session went live before the file existed: a viewer that opened meanwhile
+        # gets the applet's bytes kept for it, and its keyframe request now (it was
+        # skipped while nothing could be recorded; the next tick may be 10 s away).
+        self._deliver_held()
+        await self._ask_keyframes()
 
     async def _create(self) -> bool:
         place, now = self.place, self.place.clock()
@@ -297,15 +306,17 @@ class SessionRecording:
     async def _release(self) -> None:
         # What the applet sent before it paused is recorded by now: it goes out first,
         # then the hold lifts and new frames follow.
-        held, self._held = self._held, []
         self._holding = False
+        self._deliver_held()
+        with contextlib.suppress(KeyError, SessionError):
+            await self.relay.remote.apply(self.number, RecordingRestored(self.place.clock()))
+        await self._ask_keyframes()  # a fresh starting point after the gap
+
+    def _deliver_held(self) -> None:
+        held, self._held = self._held, []
         for channel, data in held:
             if self.relay.has_viewer(channel):
                 self.relay.to_viewer(channel, data)
-        with contextlib.suppress(KeyError, SessionError):
-            await self.relay.remote.apply(self.number, RecordingRestored(self.place.clock()))
-        for channel in sorted(self._channels):  # a fresh starting point after the gap
-            await self._ask_keyframe(channel)
 
     # -- the tee -------------------------------------------------------------------------
 
@@ -407,6 +418,10 @@ class SessionRecording:
     def channel_closed(self, channel: int) -> None:
         self._channels.discard(channel)
         self._pieces.pop(channel, None)
+
+    async def _ask_keyframes(self) -> None:
+        for channel in sorted(self._channels):
+            await self._ask_keyframe(channel)
 
     async def _ask_keyframe(self, channel: int) -> None:
         if self.forwarding:
