@@ -243,8 +243,10 @@ class RecordingConfig(_Section):
     # recorded payload) ends with reason recording_limit; one that records faster than
     # max_mb_per_second (sustained, with burst_mb above it) has its link read slower.
     # An hour of the full-HD benchmark workload records 4.8 GB; a file transfer counts.
+    # At least 2 MiB/s: the link's 4 MiB inbox must drain well within the link timeout,
+    # or a throttled customer's heartbeats go unread and the link counts as lost.
     session_quota_mb: int = Field(6144, ge=1, le=1024 * 1024)
-    max_mb_per_second: float = Field(8, ge=1, le=1024)
+    max_mb_per_second: float = Field(8, ge=2, le=1024)
     burst_mb: float = Field(32, ge=1, le=4096)
 
     @field_validator("master_key")
