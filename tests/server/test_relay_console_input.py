@@ -100,3 +100,15 @@ async def test_deeply_nested_json_closes_the_console_socket_with_a_reason(
     await again.send('{"type": "end"}')
     await applet.next_control("end")
     await agent.close()
+
+
+async def test_the_live_page_has_words_for_the_recording_limit_end(server: LiveServer) -> None:
+    agent, applet, control, number = await active_session(server)
+    page = await agent.http.get(f"/console/sessions/{number}/live")
+    assert (
+        '<span data-ended="recording_limit">die Aufzeichnung der Sitzung hat ihre '
+        "Größengrenze erreicht</span>"
+    ) in page.text
+    await control.send('{"type": "end"}')
+    await applet.next_control("end")
+    await agent.close()
