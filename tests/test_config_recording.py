@@ -93,3 +93,18 @@ def test_an_older_install_keeps_its_keys_in_data_dir_with_a_warning(
         moved = settings(tmp_path)
     assert moved.recording.master_key_bytes() == bytes.fromhex(KEY)
     assert "recording-master.key" not in " ".join(r.getMessage() for r in caplog.records)
+
+
+def test_the_session_limits_default_to_an_hour_of_full_hd_and_are_bounded(tmp_path: Path) -> None:
+    from supportdesk.recording.budget import MIB
+    from supportdesk.server.recordings.session_recording import recording_limits
+
+    limits = recording_limits(settings(tmp_path).recording)
+    assert limits.quota_bytes == 6144 * MIB  # > 4.8 GB, an hour of the benchmark workload
+    assert (limits.rate_bytes, limits.burst_bytes) == (8 * MIB, 32 * MIB)
+    quick = settings(tmp_path, SUPPORTDESK_RECORDING_MAX_MB_PER_SECOND="2.5").recording
+    assert recording_limits(quick).rate_bytes == 2.5 * MIB
+    with pytest.raises(ConfigError, match="max_mb_per_second"):
+        settings(tmp_path, SUPPORTDESK_RECORDING_MAX_MB_PER_SECOND="1")
+    with pytest.raises(ConfigError, match="session_quota_mb"):
+        settings(tmp_path, SUPPORTDESK_RECORDING_SESSION_QUOTA_MB="0")

@@ -258,6 +258,16 @@ class RecordingConfig(_Section):
     retention_days: int = Field(90, ge=1, le=36500)
     # The server's daily purge runs at this hour (UTC).
     purge_hour: int = Field(3, ge=0, le=23)
+    # Limits of one session's recording, so one customer can neither fill the disk nor
+    # take its bandwidth from the others. A session that reaches its quota (MiB of
+    # recorded payload) ends with reason recording_limit; one that records faster than
+    # max_mb_per_second (sustained, with burst_mb above it) has its link read slower.
+    # An hour of the full-HD benchmark workload records 4.8 GB; a file transfer counts.
+    # At least 2 MiB/s: the link's 4 MiB inbox must drain well within the link timeout,
+    # or a throttled customer's heartbeats go unread and the link counts as lost.
+    session_quota_mb: int = Field(6144, ge=1, le=1024 * 1024)
+    max_mb_per_second: float = Field(8, ge=2, le=1024)
+    burst_mb: float = Field(32, ge=1, le=4096)
 
     @field_validator("master_key")
     @classmethod

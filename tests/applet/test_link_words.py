@@ -59,6 +59,19 @@ def test_the_end_reason_connection_lost_in_words() -> None:
     assert texts.end_reason("connection_lost", texts.gettext_for(EN)) == "connection lost"
 
 
+def test_every_end_reason_the_server_sends_has_words_in_both_languages() -> None:
+    """A reason without words reached the customer's receipt as its code."""
+    from supportdesk.domain.session_events import EndReason
+
+    for reason in EndReason:
+        german = texts.end_reason(reason.value, texts.gettext_for(DE))
+        english = texts.end_reason(reason.value, texts.gettext_for(EN))
+        assert reason.value not in (german, english) and german != english, reason
+    assert texts.end_reason("recording_limit", texts.gettext_for(DE)) == (
+        "Aufzeichnungsgrenze erreicht"
+    )
+
+
 @pytest.mark.parametrize(
     ("language", "line"), [(DE, "Beendet: Verbindung verloren"), (EN, "Ended: connection lost")]
 )

@@ -10,8 +10,8 @@ recording holds the transfers, the file's content and the report.
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
+import itertools
 import json
 import os
 import re
@@ -218,12 +218,15 @@ async def test_files_both_ways_and_a_diagnostics_report(
     assert done[statement.name] == hashlib.sha256(statement.read_bytes()).hexdigest()
     control = [json.loads(r.payload) for r in records if r.kind is RecordKind.CONTROL]
     guide_id = next(e["transfer_id"] for e in events if e["name"] == guide.name)
-    chunks = sorted(
-        (m["seq"], base64.b64decode(m["data"]))
-        for m in control
-        if m.get("type") == "file_chunk" and m.get("id") == guide_id
-    )
-    assert b"".join(data for _seq, data in chunks) == guide.read_bytes()
+    # Each chunk once: the message without its data, then the bytes (FILE_DATA).
+    chunks = []
+    for record, after in itertools.pairwise(records):
+        message = json.loads(record.payload) if record.kind is RecordKind.CONTROL else {}
+        if message.get("type") == "file_chunk" and message.get("id") == guide_id:
+            assert "data" not in message and after.kind is RecordKind.FILE_DATA
+            assert len(after.payload) == message["bytes"]
+            chunks.append((message["seq"], after.payload))
+    assert b"".join(data for _seq, data in sorted(chunks)) == guide.read_bytes()
     assert any(m.get("type") == "diagnostics_report" for m in control)
 
 

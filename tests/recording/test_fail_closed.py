@@ -55,6 +55,22 @@ def at(seconds: float) -> datetime:
     return START + timedelta(seconds=seconds)
 
 
+def test_a_header_the_full_disk_refused_leaves_no_file_behind(
+    tmp_path: Path, master_key: bytes, flaky: FlakyOS
+) -> None:
+    flaky.full, flaky.budget = True, 10  # a torn header, then nothing
+    for attempt in range(3):  # the relay retries under a fresh name each time
+        with pytest.raises(RecordingUnavailable):
+            RecordingWriter.create(
+                tmp_path / f"r{attempt}.sdrec", "BN-2026-4821-7730-8", master_key, START
+            )
+        flaky.budget = 0
+    assert list(tmp_path.iterdir()) == []
+    flaky.full = False
+    RecordingWriter.create(tmp_path / "r.sdrec", "BN-2026-4821-7730-8", master_key, START)
+    assert [p.name for p in tmp_path.iterdir()] == ["r.sdrec"]
+
+
 def test_disk_full_fails_closed_and_probe_resumes(
     tmp_path: Path, master_key: bytes, flaky: FlakyOS
 ) -> None:

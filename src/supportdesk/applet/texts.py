@@ -82,6 +82,7 @@ END_REASONS: dict[str, str] = {
     "timeout": N_("timed out"),
     "error": N_("because of an error"),
     "connection_lost": N_("connection lost"),
+    "recording_limit": N_("the recording reached its size limit"),
 }
 
 # Why a transfer stopped: the cancel reasons and error codes of transfer.protocol.

@@ -39,6 +39,7 @@ class EndReason(Enum):
     TIMEOUT = "timeout"
     ERROR = "error"
     CONNECTION_LOST = "connection_lost"  # the customer's link stayed away past the grace
+    RECORDING_LIMIT = "recording_limit"  # the session's recording quota was used up
 
 
 class Party(Enum):

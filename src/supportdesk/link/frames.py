@@ -14,6 +14,8 @@ import struct
 from dataclasses import dataclass
 from typing import Any
 
+from supportdesk.link.bounded_json import JsonRefused, decode_object
+
 CONTROL_CHANNEL = 0
 MAX_CHANNEL = 0xFFFF
 KEYFRAME_FLAG = 0x8000
@@ -77,14 +79,14 @@ def encode_control(message: dict[str, Any]) -> bytes:
 
 
 def decode_control(payload: bytes) -> dict[str, Any]:
+    """The control message in ``payload``: a JSON object with a string ``type``, within
+    the size and nesting bounds of :mod:`.bounded_json`; else LinkProtocolError."""
     if len(payload) > MAX_CONTROL_PAYLOAD:
         raise LinkProtocolError("control message too large")
     try:
-        message = json.loads(payload.decode("utf-8"))
-    except ValueError as exc:  # not UTF-8, not JSON, or an integer of over 4300 digits
-        raise LinkProtocolError(f"control message is not UTF-8 JSON: {exc}") from None
-    except RecursionError:  # "[[[[..." nested deeper than the interpreter's stack
-        raise LinkProtocolError("control message nested too deeply") from None
-    if not isinstance(message, dict) or not isinstance(message.get("type"), str):
+        message = decode_object(payload, max_bytes=MAX_CONTROL_PAYLOAD)
+    except JsonRefused as exc:
+        raise LinkProtocolError(f"control {exc}") from None
+    if not isinstance(message.get("type"), str):
         raise LinkProtocolError("a control message is a JSON object with a string 'type'")
     return message

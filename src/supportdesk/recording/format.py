@@ -106,6 +106,9 @@ class RecordKind(IntEnum):
     """One encoded video chunk of a browser's screen, as on the link: flags, timestamp, bytes."""
     VIDEO_CONFIG = 8
     """The JSON ``video_config`` (codec, width, height) of the video chunks that follow."""
+    FILE_DATA = 9
+    """The bytes of one ``file_chunk``, decoded, right after the control record that
+    names its transfer and sequence number (which then holds no ``data``)."""
 
 
 EVENT_KINDS = frozenset({RecordKind.CONTROL, RecordKind.CHAT, RecordKind.FILE_EVENT})

@@ -1,7 +1,7 @@
 """SessionRecorder: the asyncio glue that tees a live relay session into its recording.
 
 The relay calls the synchronous ``server_to_client``/``client_to_server``/
-``control``/``chat``/``file_event``/``keyframe``/``video_config``/``video``
+``control``/``file_chunk``/``chat``/``file_event``/``keyframe``/``video_config``/``video``
 methods inline (cheap appends) and
 runs :meth:`SessionRecorder.run` as a task. The task ticks the writer in a worker
 thread (sealing, writing, fsync never block the event loop), and on a write error
@@ -61,6 +61,8 @@ class SessionRecorder:
         self._problem: str | None = None
         self._wake = asyncio.Event()
         self._closed = False
+        self.recorded_bytes = 0
+        """Payload bytes of every record this recorder kept (for the session's budget)."""
 
     @classmethod
     def create(
@@ -104,6 +106,14 @@ class SessionRecorder:
         """A control message (either direction); ``customer_name`` is left out."""
         return self._record(RecordKind.CONTROL, channel, _json(message))
 
+    def file_chunk(self, message: Mapping[str, Any], data: bytes) -> bool:
+        """A ``file_chunk`` control message whose base64 ``data`` decoded to ``data``:
+        the message without it, then the bytes once, as a FILE_DATA record."""
+        head = {k: v for k, v in message.items() if k != "data"}
+        if not self.control({**head, "bytes": len(data)}):
+            return False
+        return self._record(RecordKind.FILE_DATA, 0, data)
+
     def chat(self, entry: Mapping[str, Any]) -> bool:
         return self._record(RecordKind.CHAT, 0, _json(entry))
 
@@ -117,6 +127,7 @@ class SessionRecorder:
         except RecordingUnavailable as exc:
             self._trip(str(exc))
             return False
+        self.recorded_bytes += len(payload)
         return True
 
     def video_config(self, channel: int, config: Mapping[str, Any]) -> bool:
@@ -126,7 +137,8 @@ class SessionRecorder:
         malformed (the browser broke the protocol: end its link).
         """
         payload = encode_video_config(config)
-        return self._guarded(lambda: self.writer.video_config(channel, payload, self.clock()))
+        write = self.writer.video_config
+        return self._guarded(lambda: write(channel, payload, self.clock()), len(payload))
 
     def video(self, channel: int, payload: bytes) -> bool:
         """One encoded video chunk exactly as on the link: flags ‖ timestamp ‖ chunk bytes.
@@ -135,14 +147,16 @@ class SessionRecorder:
         config. Raises ValueError for a payload of 9 bytes or less or over the link's
         4 MiB (the browser broke the protocol).
         """
-        return self._guarded(lambda: self.writer.video(channel, payload, self.clock()))
+        write = self.writer.video
+        return self._guarded(lambda: write(channel, payload, self.clock()), len(payload))
 
-    def _guarded(self, write: Callable[[], None]) -> bool:
+    def _guarded(self, write: Callable[[], None], size: int) -> bool:
         try:
             write()
         except RecordingUnavailable as exc:
             self._trip(str(exc))
             return False
+        self.recorded_bytes += size
         if not self.writer.available:
             self._trip("recording write failed")  # this record is kept (in memory for now)
         return True
@@ -153,6 +167,7 @@ class SessionRecorder:
         except RecordingUnavailable as exc:
             self._trip(str(exc))
             return False
+        self.recorded_bytes += len(payload)
         if not self.writer.available:
             self._trip("recording write failed")  # this record is kept (in memory for now)
         return True

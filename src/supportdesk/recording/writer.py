@@ -151,7 +151,11 @@ class RecordingWriter:
             os.fsync(fd)
             _fsync_directory(target.parent)
         except OSError as exc:
+            # Nothing was recorded in it: leave no empty or torn file behind, or every
+            # retry on a full disk adds one (the caller retries under a fresh name).
             os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(target)
             raise RecordingUnavailable(f"cannot write recording {target}: {exc}") from exc
         return cls(
             fd,

@@ -40,7 +40,7 @@ from supportdesk.server.pages import (
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
 from supportdesk.server.recordings import retention as recording_retention
-from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.recordings.session_recording import RecordingPlace, recording_limits
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
 from supportdesk.server.relay.hub import Node, RelayHub
@@ -164,6 +164,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     settings.recording.master_key_bytes(create=True),
                     audit,
                     utc_clock,
+                    limits=recording_limits(settings.recording),
                 ),
                 leases=bus.leases,
                 node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),

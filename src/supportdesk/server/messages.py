@@ -55,6 +55,7 @@ END_REASONS: dict[str, str] = {
     "timeout": N_("time limit reached"),
     "error": N_("connection to the customer lost"),
     "connection_lost": N_("the customer's connection did not come back in time"),
+    "recording_limit": N_("the session's recording reached its size limit"),
 }
 
 DECLINE_REASONS: dict[str, str] = {

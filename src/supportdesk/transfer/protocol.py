@@ -4,7 +4,8 @@ Every message travels on channel 0 of the applet link as one JSON object whose
 ``type`` starts with ``file_``. File content travels in ``file_chunk`` messages as
 base64 inside that JSON: one ordered stream with the control messages (a cancel can
 never overtake the chunks it cancels), teed into the recording with the rest of
-channel 0, and no RFB channel or credit window to allocate. The price is a third more
+channel 0 (the relay records each chunk's bytes once, decoded: FILE_DATA), and no
+RFB channel or credit window to allocate. The price is a third more
 bytes on the wire, which file transfer at support-desk sizes can afford.
 
 A transfer's states and moves are the rows of :data:`TRANSITIONS`; anything else

@@ -37,6 +37,7 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 
 from supportdesk.config import ConfigError
 from supportdesk.domain.agent_accounts import Permission, may
+from supportdesk.link.bounded_json import JsonRefused, decode_object
 from supportdesk.recording import FeedMessage, PlayerFeed, RecordingError
 from supportdesk.recording.playback_clock import PlaybackClock
 from supportdesk.recording.segmented import SegmentedRecording
@@ -50,6 +51,8 @@ router = APIRouter(include_in_schema=False)
 log = logging.getLogger(__name__)
 
 PLAYER = "player"
+COMMAND_MAX = 1024
+"""Bytes of one player command (seek, play, pause, speed): a few dozen in fact."""
 _CLOSED = object()
 
 
@@ -132,11 +135,10 @@ class PlayerSession:
                 if text is None:
                     continue  # noVNC's RFB messages: a recording takes no input
                 try:
-                    command = json.loads(text)
-                except ValueError:
-                    continue
-                if isinstance(command, dict):
-                    await self.commands.put(command)
+                    command = decode_object(text, max_bytes=COMMAND_MAX)
+                except JsonRefused:
+                    continue  # not a command: the player ignores it, as noVNC's input
+                await self.commands.put(command)
         finally:
             await self.commands.put(_CLOSED)
 

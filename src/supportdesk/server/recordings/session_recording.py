@@ -17,6 +17,16 @@ capturing, the input gate closes, and the applet's RFB bytes still in flight are
 recorded and held back here instead of reaching a viewer. When the disk takes
 writes again the held bytes go out, then ``RecordingRestored`` lifts the hold.
 
+Limits (``[recording]`` in the settings, :mod:`supportdesk.recording.budget`): a
+session records at most ``session_quota_mb`` and, sustained, ``max_mb_per_second``.
+Everything recorded counts; what the customer's link, a viewer or a console sends
+is refused once the quota is reached (the relay's own messages, the end among them,
+are still kept, so the recording closes cleanly and verifies), and the session ends
+with reason ``recording_limit``, audited as ``recording_limit_reached``. The rate
+refuses nothing: :meth:`SessionRecording.rate_wait` tells the relay how long to stop
+reading the customer's link, so a flood slows its own session and no other; the
+first time in a session is audited as ``recording_rate_limited``.
+
 Keyframes (docs/recording-format.md, K1-K4): each RFB channel is asked for one when
 it opens (the applet answers after its first update) and every
 ``keyframe_interval`` seconds. The applet sends the payload on link channel
@@ -27,18 +37,23 @@ payload goes into the recording only, never to a viewer.
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 import enum
 import logging
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from supportdesk.config import RecordingConfig
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.support_session import (
     SYSTEM_ACTOR,
+    EndReason,
     RecordingHalted,
     RecordingRestored,
     SessionError,
@@ -46,6 +61,7 @@ from supportdesk.domain.support_session import (
 from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
+from supportdesk.recording.budget import MIB, BudgetLimits, RecordingBudget
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
 from supportdesk.server.recordings.segments import (
     finish_segment,
@@ -74,6 +90,7 @@ class Take(enum.Enum):
 
     FORWARD = "forward"  # recorded: send it to its viewer now
     KEPT = "kept"  # recorded and held, a keyframe piece, or after the end: nothing to send
+    REFUSED = "refused"  # over the session's quota: not recorded, not sent; the session ends
     CLOSE_VIEWER = "close viewer"  # could not be kept: the viewer's stream must end
 
 
@@ -104,6 +121,8 @@ class RecordedRelay(Protocol):
 
     async def to_applet(self, message: dict[str, Any]) -> None: ...
 
+    async def end(self, reason: EndReason) -> None: ...
+
 
 @dataclass(frozen=True)
 class RecordingPlace:
@@ -116,6 +135,17 @@ class RecordingPlace:
     keyframe_interval: float = KEYFRAME_INTERVAL
     retry_interval: float = RETRY_INTERVAL
     probe_interval: float = 1.0
+    limits: BudgetLimits = field(default_factory=BudgetLimits)
+    monotonic: Callable[[], float] = time.monotonic
+
+
+def recording_limits(config: RecordingConfig) -> BudgetLimits:
+    """The per-session limits from the ``[recording]`` settings."""
+    return BudgetLimits(
+        quota_bytes=config.session_quota_mb * MIB,
+        rate_bytes=config.max_mb_per_second * MIB,
+        burst_bytes=config.burst_mb * MIB,
+    )
 
 
 class SessionRecording:
@@ -140,6 +170,11 @@ class SessionRecording:
         self._pieces: dict[int, bytearray] = {}
         self._started = False
         self._finished = False
+        self.budget = RecordingBudget(place.limits, place.monotonic())
+        self.limit_reached = False
+        self._rate_audited = False
+        self._seen = 0  # the recorder's recorded_bytes already counted
+        self._pending_counted = 0  # bytes counted while they waited for the file
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -207,6 +242,8 @@ class SessionRecording:
         # The recording opens with the session's state: consent given, and what it granted.
         recorder.control({"from": "relay", **self.relay.state_message()})
         await self._catch_up(recorder)
+        self._count(recorder.recorded_bytes - self._pending_counted)  # the rest was counted
+        self._seen = recorder.recorded_bytes
         self.recorder, self.path, self.problem = recorder, path, None
         self.segment = segment.segment
         self._run = asyncio.create_task(recorder.run())
@@ -226,7 +263,11 @@ class SessionRecording:
                     recorder.client_to_server(channel, item)
                     await self.relay.send_applet_bytes(encode_frame(channel, item))
                 elif kind is RecordKind.CONTROL:
-                    recorder.control(item)
+                    chunk = _file_chunk_data(item)
+                    if chunk is not None:
+                        recorder.file_chunk(item, chunk)
+                    else:
+                        recorder.control(item)
                 elif kind is RecordKind.CHAT:
                     recorder.chat(item)
                 elif kind is RecordKind.VIDEO_CONFIG:
@@ -242,6 +283,9 @@ class SessionRecording:
             return False
         self._pending.append((kind, channel, item))
         self._pending_bytes += size
+        if kind in (RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER):
+            self._count(size)  # exact; the file counts the rest when it catches up
+            self._pending_counted += size
         return True
 
     async def _retry_creation(self) -> None:
@@ -324,10 +368,12 @@ class SessionRecording:
         """A non-control frame from the applet, recorded (or held, or dropped) now;
         the verdict says what the relay does next. Never waits: the relay calls it on
         the link's reading callback."""
+        if self._finished:
+            return Take.KEPT
+        if not self._admits():
+            return Take.REFUSED
         if channel & KEYFRAME_FLAG:
             self._keyframe_piece(channel & ~KEYFRAME_FLAG, payload)
-            return Take.KEPT
-        if self._finished:
             return Take.KEPT
         recorder = self.recorder
         if recorder is None:
@@ -335,7 +381,9 @@ class SessionRecording:
             if not self._keep_pending(kind, channel, payload, len(payload)):
                 return Take.CLOSE_VIEWER
             return Take.KEPT
-        if not recorder.server_to_client(channel, payload):
+        kept = recorder.server_to_client(channel, payload)
+        self._counted()
+        if not kept:
             # Not recorded, so never shown; a gap cannot be decoded: the viewer reconnects.
             return Take.CLOSE_VIEWER
         if not self.forwarding:
@@ -352,13 +400,15 @@ class SessionRecording:
     async def viewer_data(self, channel: int, data: bytes) -> bool:
         """Viewer bytes after the input gate: recorded, then sent to the applet. False if
         they could not be kept: the viewer's stream must end (a gap cannot be parsed)."""
-        if self._finished:
+        if self._finished or not self._admits():
             return False
         recorder = self.recorder
         if recorder is None:
             kind = RecordKind.RFB_CLIENT_TO_SERVER
             return self._keep_pending(kind, channel, data, len(data))
-        if not recorder.client_to_server(channel, data):
+        kept = recorder.client_to_server(channel, data)
+        self._counted()
+        if not kept:
             log.warning("viewer bytes not recorded: channel %d ends", channel)
             return False
         await self.relay.send_applet_bytes(encode_frame(channel, data))
@@ -370,22 +420,29 @@ class SessionRecording:
         recorder = self.recorder
         if self._finished or recorder is None:
             return Take.KEPT  # held until the file exists: the browser pauses
-        if not recorder.video(VIDEO_CHANNEL, payload):
+        if not self._admits():
+            return Take.REFUSED
+        kept = recorder.video(VIDEO_CHANNEL, payload)
+        self._counted()
+        if not kept:
             return Take.KEPT
         return Take.FORWARD if self.forwarding else Take.KEPT
 
     def video_config(self, config: dict[str, Any]) -> bool:
         """The browser's encoder configuration, which every seek point repeats."""
-        if self._finished:
+        if self._finished or not self._admits():
             return False
         recorder = self.recorder
         if recorder is None:
             return self._keep_pending(RecordKind.VIDEO_CONFIG, VIDEO_CHANNEL, config, 256)
-        return recorder.video_config(VIDEO_CHANNEL, config)
+        kept = recorder.video_config(VIDEO_CHANNEL, config)
+        self._counted()
+        return kept
 
     def control(self, source: str, message: dict[str, Any]) -> bool:
-        """A control message (``source``: applet, relay or console); True if recorded."""
-        return self._event(RecordKind.CONTROL, {"from": source, **message})
+        """A control message (``source``: applet, relay or console); True if recorded.
+        The relay's own are kept over the quota: the end of the session among them."""
+        return self._event(RecordKind.CONTROL, {"from": source, **message}, source != "relay")
 
     def chat(self, entry: dict[str, Any]) -> bool:
         """A chat line; True if it may be delivered: recorded (or queued for the file
@@ -395,19 +452,67 @@ class SessionRecording:
         return self._event(RecordKind.CHAT, entry)
 
     def file_event(self, event: dict[str, Any]) -> bool:
-        return self._event(RecordKind.FILE_EVENT, event)
+        return self._event(RecordKind.FILE_EVENT, event, outside=False)  # the relay's account
 
-    def _event(self, kind: RecordKind, item: dict[str, Any]) -> bool:
-        if self._finished:
+    def _event(self, kind: RecordKind, item: dict[str, Any], outside: bool = True) -> bool:
+        if self._finished or (outside and not self._admits()):
             return False
         recorder = self.recorder
         if recorder is None:
             return self._keep_pending(kind, 0, item, 256)
-        if kind is RecordKind.CONTROL:
-            return recorder.control(item)
-        if kind is RecordKind.CHAT:
-            return recorder.chat(item)
-        return recorder.file_event(item)
+        chunk = _file_chunk_data(item) if kind is RecordKind.CONTROL else None
+        if chunk is not None:
+            kept = recorder.file_chunk(item, chunk)
+        elif kind is RecordKind.CONTROL:
+            kept = recorder.control(item)
+        elif kind is RecordKind.CHAT:
+            kept = recorder.chat(item)
+        else:
+            kept = recorder.file_event(item)
+        self._counted()
+        return kept
+
+    # -- limits --------------------------------------------------------------------------
+
+    def rate_wait(self) -> float:
+        """Seconds the relay should stop reading the customer's link: the session wrote
+        faster than its byte rate (0.0 if not)."""
+        return self.budget.wait(self.place.monotonic())
+
+    def _admits(self) -> bool:
+        """Whether a record from outside may be made; at the quota the session ends."""
+        if not self.budget.exhausted:
+            return True
+        if not self.limit_reached:
+            self.limit_reached = True
+            self._spawn(self._end_at_quota())
+        return False
+
+    def _counted(self) -> None:
+        """Count what the recorder kept since the last call."""
+        recorder = self.recorder
+        if recorder is not None and recorder.recorded_bytes != self._seen:
+            size, self._seen = recorder.recorded_bytes - self._seen, recorder.recorded_bytes
+            self._count(size)
+
+    def _count(self, size: int) -> None:
+        if self.budget.charge(size, self.place.monotonic()) > 0 and not self._rate_audited:
+            self._rate_audited = True
+            limits = self.place.limits
+            data = {"bytes_per_second": limits.rate_bytes, "burst_bytes": limits.burst_bytes}
+            self._spawn(self._audit("recording_rate_limited", data))
+
+    async def _end_at_quota(self) -> None:
+        quota = self.place.limits.quota_bytes
+        log.warning("recording quota of %d bytes reached", quota, extra={"session": self.number})
+        await self._audit(
+            "recording_limit_reached", {"quota_bytes": quota, "bytes": self.budget.used}
+        )
+        await self.relay.end(EndReason.RECORDING_LIMIT)
+
+    async def _audit(self, event_type: str, data: dict[str, Any]) -> None:
+        record = AuditRecord(self.place.clock(), event_type, SYSTEM_ACTOR, self.number, data)
+        await self.place.audit.record(record)
 
     # -- keyframes -----------------------------------------------------------------------
 
@@ -448,3 +553,17 @@ class SessionRecording:
         recorder = self.recorder
         if recorder is not None and not self._finished:
             recorder.keyframe(channel, payload)
+            self._counted()
+
+
+def _file_chunk_data(message: dict[str, Any]) -> bytes | None:
+    """The bytes a ``file_chunk`` carries, decoded, to be recorded once and as they are
+    (FILE_DATA) instead of a third larger inside the message; None for any other
+    message, or a chunk whose ``data`` is not base64 (recorded as it came)."""
+    data = message.get("data")
+    if message.get("type") != "file_chunk" or not isinstance(data, str):
+        return None
+    try:
+        return base64.b64decode(data, validate=True)
+    except (binascii.Error, ValueError):
+        return None

@@ -22,8 +22,13 @@ from typing import TYPE_CHECKING, Any
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from supportdesk.domain.support_session import LIVE_STATES, EndReason, SessionState
+from supportdesk.link.bounded_json import JsonRefused
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter
+from supportdesk.server.relay.console_messages import (
+    ConsoleMessageRefused,
+    parse_console_message,
+)
 from supportdesk.server.relay.direct_websocket import direct_socket
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.video_fanout import VideoViewer, decodable_codecs
@@ -122,40 +127,82 @@ async def serve_console(
     mint_viewer_ticket: Callable[[], Awaitable[str]],
     owner: bool = False,
 ) -> None:
+    """Serve one console's control socket. Every message is checked against the
+    console schema (``relay/console_messages.py``) before it is recorded or acted on:
+    one that is not bounded JSON closes the socket (1007, with the reason), one that
+    is not a console message, or not this console's to send, is answered with an
+    ``error`` and goes nowhere."""
     relay.consoles.add(socket)
     try:
         await socket.send_json(relay.state_message())
         for entry in relay.chat[-50:]:
             await socket.send_json(entry)
         while not relay.session.is_terminal:
-            message = await socket.receive_json()
-            if not isinstance(message, dict):
+            received = await socket.receive()
+            if received["type"] == "websocket.disconnect":
+                break
+            data = received.get("text")
+            if data is None:
+                data = received.get("bytes") or b""
+            try:
+                message = parse_console_message(data)
+                _check_allowed(relay, message, may_end=may_end, owner=owner)
+            except JsonRefused as exc:
+                log.info("console closed: %s", exc, extra={"session": relay.number})
+                with contextlib.suppress(Exception):
+                    await socket.close(code=1007, reason=str(exc)[:120])
+                break
+            except ConsoleMessageRefused as exc:
+                await socket.send_json({"type": "error", "detail": str(exc)[:200]})
                 continue
-            kind = message.get("type")
-            if kind != "chat":  # chat is recorded as chat
-                relay.recording.control("console", {**message, "actor": actor})
-            if kind == "chat":
-                await relay.post_chat("agent", name, str(message.get("text", "")), actor)
-            elif kind == "end" and may_end:
-                await relay.end(EndReason.AGENT)
-            elif kind == "viewer_ticket":
-                await socket.send_json(
-                    {"type": "viewer_ticket", "ticket": await mint_viewer_ticket()}
-                )
-            elif kind == "screen":
-                await relay.to_applet({"type": "screen", "screen": int(message.get("screen", 0))})
-            elif kind in ("file_cancel", "diagnostics_request") and may_end:
-                await relay.deliver(relay.files.from_console(message, relay.session.granted))
-            elif kind == "decoders" and owner:
-                relay.decoders = decodable_codecs(message)
-                if relay.link is LinkKind.BROWSER:
-                    await relay.to_applet({"type": "codecs", "codecs": relay.decoders})
-            elif kind == "pointer" and owner:
-                await _point(relay, message)
-    except (WebSocketDisconnect, ValueError, KeyError):
+            await _console_command(relay, socket, message, actor, name, mint_viewer_ticket)
+    except WebSocketDisconnect:
         pass
     finally:
         relay.consoles.discard(socket)
+
+
+def _check_allowed(
+    relay: SessionRelay, message: dict[str, Any], *, may_end: bool, owner: bool
+) -> None:
+    """Refuse what this console may not ask, or what the session has no place for."""
+    kind = message["type"]
+    if kind in ("end", "file_cancel", "diagnostics_request") and not may_end:
+        raise ConsoleMessageRefused(f"{kind}: only the session's agent or a supervisor")
+    if kind in ("decoders", "pointer") and not owner:
+        raise ConsoleMessageRefused(f"{kind}: only the session's agent")
+    if kind == "screen" and message["screen"] >= max(1, len(relay.screens)):
+        raise ConsoleMessageRefused("screen: the customer has no such screen")
+
+
+async def _console_command(
+    relay: SessionRelay,
+    socket: WebSocket,
+    message: dict[str, Any],
+    actor: str,
+    name: str,
+    mint_viewer_ticket: Callable[[], Awaitable[str]],
+) -> None:
+    """Carry out one checked console message (recorded first, chat as chat)."""
+    kind = message["type"]
+    if kind != "chat":
+        relay.recording.control("console", {**message, "actor": actor})
+    if kind == "chat":
+        await relay.post_chat("agent", name, message["text"], actor)
+    elif kind == "end":
+        await relay.end(EndReason.AGENT)
+    elif kind == "viewer_ticket":
+        await socket.send_json({"type": "viewer_ticket", "ticket": await mint_viewer_ticket()})
+    elif kind == "screen":
+        await relay.to_applet({"type": "screen", "screen": message["screen"]})
+    elif kind in ("file_cancel", "diagnostics_request"):
+        await relay.deliver(relay.files.from_console(message, relay.session.granted))
+    elif kind == "decoders":
+        relay.decoders = decodable_codecs(message)
+        if relay.link is LinkKind.BROWSER:
+            await relay.to_applet({"type": "codecs", "codecs": relay.decoders})
+    elif kind == "pointer":
+        await _point(relay, message)
 
 
 async def _point(relay: SessionRelay, message: dict[str, Any]) -> None:

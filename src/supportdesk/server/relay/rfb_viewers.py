@@ -4,6 +4,12 @@ A frame from the applet goes to its viewer at once when the viewer's socket take
 without waiting, else through the viewer's writer task; the applet link never waits
 for a viewer. What queues is bounded by the channel's credit window, and credit goes
 back to the applet as the viewer takes the bytes.
+
+The relay keeps the applet's side of each channel's credit too (:meth:`RfbViewers.admit`,
+before a byte is recorded): bytes on a channel no viewer was given, or beyond the
+credit the relay returned, break the protocol and end the link — they would reach
+nobody but the recording's disk. A channel whose viewer just left still takes the
+bytes that were in flight, up to its window.
 """
 
 from __future__ import annotations
@@ -15,7 +21,8 @@ from dataclasses import dataclass, field
 
 from starlette.websockets import WebSocket
 
-from supportdesk.link.frames import MAX_RFB_CHANNEL, LinkProtocolError
+from supportdesk.link.credit import CreditError, CreditWindow
+from supportdesk.link.frames import KEYFRAME_FLAG, MAX_RFB_CHANNEL, LinkProtocolError
 from supportdesk.server.relay.direct_websocket import DirectSocket
 
 COALESCE_LIMIT = 256 * 1024
@@ -34,6 +41,7 @@ class Viewer:
     queued_bytes: int = 0  # handed to the writer task, not yet sent
     owed: int = 0  # sent, credit not yet returned to the applet
     idle: bool = True  # the writer waits on an empty queue
+    credit: CreditWindow = field(default_factory=CreditWindow)  # the applet's, as the relay sees it
 
 
 class RfbViewers:
@@ -43,6 +51,7 @@ class RfbViewers:
         self.window = window
         self._return_credit = return_credit  # (channel, bytes) towards the applet
         self.viewers: dict[int, Viewer] = {}
+        self._closed: dict[int, CreditWindow] = {}  # channels whose viewer left
         self._next_channel = 1
 
     def open(
@@ -53,13 +62,33 @@ class RfbViewers:
         if self._next_channel > MAX_RFB_CHANNEL:
             return None
         viewer = Viewer(self._next_channel, socket, view_only, name, role, direct)
+        viewer.credit = CreditWindow(self.window)
         self._next_channel += 1
         self.viewers[viewer.channel] = viewer
         return viewer
 
     def close(self, viewer: Viewer) -> None:
-        self.viewers.pop(viewer.channel, None)
+        if self.viewers.pop(viewer.channel, None) is not None:
+            self._closed[viewer.channel] = viewer.credit  # what is in flight may still come
         viewer.queue.put_nowait(None)
+
+    def admit(self, channel: int, size: int) -> None:
+        """Check a link frame of ``size`` payload bytes on ``channel`` before anything is
+        done with it: RFB data spends the channel's credit; a keyframe piece needs a
+        channel that had a viewer. Raises LinkProtocolError."""
+        if channel & KEYFRAME_FLAG:
+            rfb_channel = channel & ~KEYFRAME_FLAG
+            if not 0 < rfb_channel < self._next_channel:
+                raise LinkProtocolError(f"keyframe for channel {rfb_channel}, which has no viewer")
+            return
+        viewer = self.viewers.get(channel)
+        credit = viewer.credit if viewer is not None else self._closed.get(channel)
+        if credit is None:
+            raise LinkProtocolError(f"data on channel {channel}, which has no viewer")
+        try:
+            credit.spend(size)
+        except CreditError:
+            raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit") from None
 
     def has(self, channel: int) -> bool:
         return channel in self.viewers
@@ -118,4 +147,5 @@ class RfbViewers:
         viewer.owed += size
         if viewer.owed >= self.window // 4:
             owed, viewer.owed = viewer.owed, 0
+            viewer.credit.returned(min(owed, viewer.credit.in_flight))
             self._return_credit(viewer.channel, owed)

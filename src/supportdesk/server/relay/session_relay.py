@@ -389,6 +389,8 @@ class SessionRelay:
             work = partial(_raise, exc)
         if work is not None:
             inbox.put(work, len(data))
+        elif self.recording.rate_wait() > 0:
+            inbox.put(self._keep_to_rate)  # what comes next queues behind the wait
 
     def _applet_message(self, data: bytes) -> Work | None:
         """Do what needs no waiting; return the rest as work for the inbox."""
@@ -400,6 +402,7 @@ class SessionRelay:
                 raise LinkProtocolError(f"a browser link has no channel {frame.channel}")
             self._video_chunk(frame.payload)
             return None
+        self.rfb.admit(frame.channel, len(frame.payload))  # a viewer's, within credit
         take = self.recording.take_applet_data(frame.channel, frame.payload)
         if take is Take.FORWARD:
             self.to_viewer(frame.channel, frame.payload)
@@ -435,6 +438,15 @@ class SessionRelay:
         work = self._applet_message(data)
         if work is not None:
             await work()
+        await self._keep_to_rate()
+
+    async def _keep_to_rate(self) -> None:
+        """Hold the link's inbox while the session writes faster than its recording's
+        byte rate: the link's own frames wait (and above the inbox's limit, its reading
+        pauses); no other session is slowed."""
+        wait = self.recording.rate_wait()
+        if wait > 0:
+            await asyncio.sleep(wait)  # the debt is paid by then (the bucket refills evenly)
 
     async def _applet_control_frame(self, payload: bytes) -> None:
         message = decode_control(payload)
@@ -443,6 +455,7 @@ class SessionRelay:
             return  # liveness only: counted on arrival, never recorded
         self.recording.control("applet", message)
         await customer_control(self, message)
+        await self._keep_to_rate()
 
     async def to_applet(self, message: dict[str, Any]) -> None:
         if message.get("type") != "chat":  # chat is recorded as chat

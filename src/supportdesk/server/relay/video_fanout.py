@@ -21,6 +21,7 @@ from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from supportdesk.link.bounded_json import JsonRefused, decode_object
 from supportdesk.link.frames import VIDEO_CHANNEL, LinkProtocolError
 from supportdesk.server.relay.direct_websocket import DirectSocket
 
@@ -189,8 +190,11 @@ class VideoFanout:
                 text = message.get("text")
                 if text is None or len(text) > VIEWER_MESSAGE_MAX:
                     raise LinkProtocolError("a video viewer sends short text messages only")
-                request = json.loads(text)
-                if not isinstance(request, dict) or request.get("type") != "keyframe":
+                try:
+                    request = decode_object(text, max_bytes=VIEWER_MESSAGE_MAX)
+                except JsonRefused as exc:
+                    raise LinkProtocolError(str(exc)) from None
+                if request != {"type": "keyframe"}:
                     raise LinkProtocolError("a video viewer may only ask for a key chunk")
                 self.want_keyframe()
         except (LinkProtocolError, ValueError) as exc:

@@ -23,6 +23,7 @@ const END_WORDS = {
   timeout: "ended_timeout",
   error: "ended_error",
   connection_lost: "ended_connection_lost",
+  recording_limit: "ended_recording_limit",
 };
 const THUMBNAIL_HEIGHT_REM = 24;
 // After a resumed link's `resume`, how long the page waits for a renewed consent request
