@@ -20,13 +20,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from supportdesk import __version__
 from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
+from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, health
 from supportdesk.server.agent_auth import LoginRequired
+from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
@@ -80,6 +83,20 @@ async def _sweep_expired(desk: Desk) -> None:
             await desk.relay.end_orphans(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
+
+
+async def _announce_relaxed_totp(audit: AuditLog, now: datetime) -> None:
+    """An operator let agents sign in without TOTP: say so in the log and the trail."""
+    log.warning(
+        "security.agents_without_totp is set: accounts of the agent role may sign in"
+        " with a password alone, although they see and control customers' PCs"
+    )
+    try:
+        await audit.record(
+            AuditRecord(now, "security.totp_relaxed", "system", "role:agent", {"setting": True})
+        )
+    except Exception:  # the database may be down or unmigrated; /readyz says so
+        log.warning("could not audit the relaxed TOTP setting", exc_info=True)
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
@@ -161,14 +178,26 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),
             ),
             tickets=SocketTickets(bus.tickets),
+            hashing=PasswordHashing(security.password_hash_workers, security.password_hash_queue),
+            agent_sockets=AgentSockets(
+                sessions,
+                bus.events,
+                utc_clock,
+                timedelta(hours=security.login_absolute_hours),
+                security.socket_check_seconds,
+            ),
             clock=utc_clock,
         )
+        if security.agents_without_totp:
+            await _announce_relaxed_totp(audit, utc_clock())
         try:
             await remote.abandon_unfinished(utc_clock())
         except Exception:  # the database may be down or unmigrated; /readyz says so
             log.warning("could not close sessions left open by an earlier run", exc_info=True)
         sweeper = asyncio.create_task(_sweep_expired(desk))
         follower = asyncio.create_task(remote.sessions.follow(remote.tell_listeners))
+        login_follower = asyncio.create_task(desk.agent_sockets.follow())
+        login_watcher = asyncio.create_task(desk.agent_sockets.watch())
         purger = asyncio.create_task(
             recording_retention.purge_daily(
                 RecordingArchive.from_settings(settings, sessions, audit),
@@ -179,13 +208,14 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger, follower):
+            for task in (sweeper, purger, follower, login_follower, login_watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
             # The sessions served here go on: their sides reconnect to another node, or
             # to this one after a restart, within the grace.
             await desk.relay.hand_over_all()
+            desk.hashing.close()
             await engine.dispose()
             await bus.close()
 
