@@ -126,13 +126,16 @@ class AgentSockets:
         doomed = [(socket, served) for socket, served in doomed if not served.ended]
         for _, served in doomed:
             served.ended = True
-        for socket, _ in doomed:
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(CLOSE_WAIT_SECONDS):
-                    await socket.close(code=CLOSE_CODE, reason=CLOSE_REASON)
+        # Start every close (the close frame goes out, the socket takes no more sends),
+        # stop the serving tasks so nothing they already received takes effect, then
+        # wait a little for the closing handshakes.
+        closing = [asyncio.create_task(_close(socket)) for socket, _ in doomed]
+        await asyncio.sleep(0)
         for _, served in doomed:
             if served.task is not None and served.task is not asyncio.current_task():
                 served.task.cancel("the agent's login ended")
+        if closing:
+            await asyncio.wait(closing, timeout=CLOSE_WAIT_SECONDS)
 
     async def follow(self) -> None:
         """Close sockets as other nodes announce ended logins; runs until cancelled."""
@@ -163,3 +166,8 @@ class AgentSockets:
                 await self.recheck()
             except Exception:  # keep watching; one failed look must not stop it
                 log.warning("checking agents' sockets failed", exc_info=True)
+
+
+async def _close(socket: WebSocket) -> None:
+    with contextlib.suppress(Exception):
+        await socket.close(code=CLOSE_CODE, reason=CLOSE_REASON)
