@@ -136,3 +136,33 @@ async def test_parallel_wrong_keys_from_one_address_are_evaluated_up_to_the_budg
     refused = await audit(desk, "support_key.redemption_failed")
     looked_at = [data for data in refused if data["reason"] != "throttled"]
     assert len(looked_at) <= REDEEM_BUDGET, Counter(data["reason"] for data in refused)
+
+
+async def test_parallel_wrong_guesses_from_many_addresses_void_the_key(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    """The key's own count ("void after 5 wrong tries") loses no try to a race."""
+    desk = desk_of_app(app)
+    desk.remote.answer_time = timedelta(0)
+    await add_agent(desk, "anna")
+    await log_in(client, desk, "anna")
+    issued = await issue_key(client)
+    key = issued["key"].replace(" ", "")
+    wrong = [f"{key[:3]}{(int(key[3:]) + n) % 10**9:09}" for n in range(1, 21)]
+
+    async def guess(n: int, text: str) -> int:
+        async with await customer(app, f"198.51.100.{n + 1}") as program:
+            answer = await program.post(
+                "/api/v1/join", json={"name": "Erika Muster", "support_key": text}
+            )
+            return answer.status_code
+
+    statuses = await asyncio.gather(*(guess(n, text) for n, text in enumerate(wrong)))
+    assert 500 not in statuses
+    async with await customer(app, "198.51.100.200") as program:
+        right = await program.post(
+            "/api/v1/join", json={"name": "Erika Muster", "support_key": key}
+        )
+    assert right.status_code != 200  # void: 20 wrong tries were counted against it
+    refused = await audit(desk, "support_key.redemption_failed")
+    assert refused[-1]["reason"] == "void"

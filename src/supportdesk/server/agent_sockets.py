@@ -63,9 +63,10 @@ async def while_signed_in(desk: Desk, socket: WebSocket, login_digest: str) -> A
     closed (4401) and the block is cancelled, so nothing more it received takes effect."""
     async with desk.sessions() as db:
         found = await AgentAccounts(db).login_session(login_digest)
-    if found is None:  # ended between the ticket and here
+    if found is None:  # ended between the ticket and here: serve a closed socket
         with contextlib.suppress(Exception):
             await socket.close(code=CLOSE_CODE, reason=CLOSE_REASON)
+        yield
         return
     async with desk.agent_sockets.serving(socket, login_digest, found.agent_id):
         yield
