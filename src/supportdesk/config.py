@@ -197,7 +197,10 @@ class SecurityConfig(_Section):
     secret_key_file: Path | None = None
     login_idle_minutes: int = Field(15, ge=1, le=240)
     login_absolute_hours: int = Field(8, ge=1, le=24)
-    agent_totp_required: bool = False
+    # TOTP is required for every role, agents included. Setting this lets accounts of
+    # the agent role sign in with a password alone (an agent who enrolled TOTP still
+    # needs it): start-up logs a warning and writes it to the audit trail.
+    agents_without_totp: bool = False
     support_key_minutes: int = Field(10, ge=1, le=60)
     join_token_minutes: int = Field(5, ge=1, le=30)
     # A live remote-support session ends by itself after this long.
@@ -205,9 +208,29 @@ class SecurityConfig(_Section):
     # Answers to a support-key redemption take at least this long, whatever the
     # outcome, so timing tells nothing about the key.
     redemption_answer_ms: int = Field(250, ge=0, le=5000)
-    # An agent's open sockets are closed this long, at most, after a logout or after
-    # the account is disabled (checked against the store, so any node's change counts).
-    socket_check_seconds: float = Field(5.0, ge=0.1, le=60)
+    # An agent's open sockets close at once on logout, disabling, password reset and
+    # role change (told over the bus to every node); as a backstop each node also looks
+    # at the store this often, which catches changes made where no bus reaches (the
+    # command line on a single node) and logins that ran out.
+    socket_check_seconds: float = Field(1.0, ge=0.1, le=60)
+    # Password hashes (Argon2id, ~64 MiB each) run in this many threads beside the
+    # event loop; at most password_hash_queue more logins wait, further ones are
+    # answered "busy, try again" (503) at once.
+    password_hash_workers: int = Field(2, ge=1, le=64)
+    password_hash_queue: int = Field(16, ge=0, le=1000)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_totp_switch(cls, values: Any) -> Any:
+        if isinstance(values, dict) and "agent_totp_required" in values:
+            if str(values["agent_totp_required"]).lower() in ("false", "0", "no", ""):
+                raise ValueError(
+                    "agent_totp_required was removed: TOTP is now required for agents"
+                    " too. To let agents sign in without it (not recommended), set"
+                    " agents_without_totp = true"
+                )
+            values = {k: v for k, v in values.items() if k != "agent_totp_required"}
+        return values
 
     @field_validator("secret_key")
     @classmethod

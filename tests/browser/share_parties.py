@@ -13,6 +13,7 @@ from typing import Any
 
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
+from tests.agent_login import sign_in_page
 from tests.live_server import LiveServer, live_server, self_signed_certificate
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
@@ -40,10 +41,7 @@ async def agent_page(browser: Browser, server: LiveServer) -> Page:
         ignore_https_errors=True, viewport={"width": 1000, "height": 700}
     )
     page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("anna")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+    await sign_in_page(page, server.url, "anna", PASSWORD)
     await expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     return page
 

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from playwright.async_api import Browser, expect
 
+from tests.agent_login import sign_in_page
 from tests.live_server import LiveServer, live_server
 from tests.server.relay_parties import PASSWORD, FakeApplet, add_agent
 
@@ -30,10 +31,7 @@ async def test_an_unanswered_offer_is_withdrawn_and_the_agent_is_told_why(
     browser: Browser, server: LiveServer, tmp_path: Path
 ) -> None:
     page = await browser.new_page(viewport={"width": 1400, "height": 1000})
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("anna")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+    await sign_in_page(page, server.url, "anna", PASSWORD)
     await page.get_by_role("button", name="Neue Fernwartung").click()
     key = await page.locator("[data-support-key]").inner_text()
     number = await page.locator("[data-consultation-number]").inner_text()

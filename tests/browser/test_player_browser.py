@@ -29,13 +29,13 @@ import pytest
 from PIL import Image
 from playwright.async_api import Browser, Page, expect
 
-from supportdesk import totp
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.recording import RecordingReader
 from supportdesk.recording.format import CHUNK_HEADER_SIZE, ChunkFlags
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
 from supportdesk.store.recordings import Recordings
+from tests.agent_login import sign_in_page
 from tests.live_server import LiveServer, live_server
 from tests.recording.colour_session import SECOND, ColourRecording, record_colours
 from tests.recording.video_session import PALETTE, VideoRecording, record_video
@@ -45,7 +45,6 @@ KEY = secrets.token_bytes(32)
 SHORT, LONG, UNOPENED = "BN-2026-1111-2222-3", "BN-2026-6060-6060-6", "BN-2026-7777-0000-1"
 DAMAGED = "BN-2026-6666-0000-2"
 VIDEO = "BN-2026-8080-8080-8"
-TOTP_SECRETS: dict[str, str] = {}
 TOLERANCE = 3.0  # mean absolute difference per channel; lossless Tight draws exactly
 
 
@@ -133,18 +132,7 @@ async def log_in(browser: Browser, server: LiveServer, username: str) -> Page:
         ignore_https_errors=True, viewport={"width": 1400, "height": 1000}
     )
     page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill(username)
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
-    await page.wait_for_load_state()
-    if page.url.endswith("/console/login/totp"):
-        shown = page.locator("[data-totp-secret]")
-        if await shown.count():  # first login: enrolment shows the secret once
-            TOTP_SECRETS[username] = await shown.inner_text()
-        code = totp.current_code(TOTP_SECRETS[username], datetime.now(UTC))
-        await page.get_by_label("Code").fill(code)
-        await page.get_by_role("button", name="Bestätigen").click()
+    await sign_in_page(page, server.url, username, PASSWORD)
     await expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     return page
 

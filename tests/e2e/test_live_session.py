@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 from playwright.async_api import Browser, Page, expect
 
+from tests.agent_login import sign_in_page
 from tests.desktop import Desktop, wait_until, xvfb
 from tests.live_server import (
     LiveServer,
@@ -55,10 +56,7 @@ async def agent_page(browser: Browser, server: LiveServer) -> Page:
         ignore_https_errors=True, viewport={"width": 1500, "height": 1000}
     )
     page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("anna")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+    await sign_in_page(page, server.url, "anna", PASSWORD)
     await expect(page.get_by_role("heading", name="Übersicht")).to_be_visible()
     return page
 

@@ -6,11 +6,13 @@ import re
 from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import select
 
-from supportdesk import totp
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import Role
 from supportdesk.server.state import Desk
+from supportdesk.store.models import AgentRow
+from tests import totp_codes
 
 PASSWORD = "korrekt pferd batterie heftklammer"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -32,7 +34,7 @@ async def add_agent(desk: Desk, username: str, role: Role = Role.AGENT, name: st
 async def log_in(
     client: httpx.AsyncClient, desk: Desk, username: str, password: str = PASSWORD
 ) -> httpx.Response:
-    """Password, then TOTP enrolment or code when the role asks for one."""
+    """Password, then TOTP enrolment or code (every role needs one by default)."""
     form = await client.get("/console/login")
     response = await client.post(
         "/console/login",
@@ -42,18 +44,15 @@ async def log_in(
         return response
     page = await client.get("/console/login/totp")
     secret_match = SECRET.search(page.text)
-    if secret_match:
-        secret = secret_match.group(1)
-    else:
-        async with desk.sessions() as db:
-            from supportdesk.store.agents import AgentAccounts
-
-            agent = await AgentAccounts(db).by_username(username)
-        assert agent and agent.totp_secret
-        secret = agent.totp_secret
+    async with desk.sessions() as db:
+        row = await db.scalar(select(AgentRow).where(AgentRow.username == username))
+    assert row is not None
+    secret = secret_match.group(1) if secret_match else row.totp_secret
+    assert secret
+    code = totp_codes.code(secret, desk.clock())
+    assert code, f"{username} used this TOTP step and the next: move the test's clock"
     return await client.post(
-        "/console/login/totp",
-        data={"code": totp.current_code(secret, desk.clock()), "csrf_token": token_in(page)},
+        "/console/login/totp", data={"code": code, "csrf_token": token_in(page)}
     )
 
 

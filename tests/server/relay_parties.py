@@ -19,6 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
+from tests.agent_login import second_factor_http
 from tests.live_server import LiveServer
 
 PASSWORD = "korrekt pferd batterie heftklammer"
@@ -55,24 +56,9 @@ class AgentBrowser:
         )
         assert answer.status_code == 303, answer.text
         if answer.headers["location"] == "/console/login/totp":
-            await cls._second_factor(http)
+            done = await second_factor_http(http, username)
+            assert done.headers["location"] == "/console/"
         return cls(server, http)
-
-    @staticmethod
-    async def _second_factor(http: httpx.AsyncClient) -> None:
-        from datetime import UTC, datetime
-
-        from supportdesk import totp
-
-        page = await http.get("/console/login/totp")
-        secret = re.search(r"data-totp-secret>([A-Z2-7]+)<", page.text)
-        token = TOKEN.search(page.text)
-        assert secret and token, "enrolment page expected"
-        code = totp.current_code(secret.group(1), datetime.now(UTC))
-        done = await http.post(
-            "/console/login/totp", data={"code": code, "csrf_token": token.group(1)}
-        )
-        assert done.status_code == 303 and done.headers["location"] == "/console/"
 
     async def new_session(self) -> tuple[str, str]:
         dashboard = await self.http.get("/console/")

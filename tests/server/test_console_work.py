@@ -127,6 +127,44 @@ async def test_admin_adds_and_disables_agents(app: FastAPI, client: httpx.AsyncC
     assert "account.created" in events and "account.disabled" in events
 
 
+async def test_admin_changes_a_role_and_the_login_ends(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
+    desk = desk_of_app(app)
+    await add_agent(desk, "root-admin", Role.ADMIN)
+    await add_agent(desk, "anna")
+    await log_in(client, desk, "root-admin")
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as anna:
+        await log_in(anna, desk, "anna")
+        assert (await anna.get("/console/")).status_code == 200
+        page = await client.get("/console/admin/agents")
+        changed = await client.post(
+            "/console/admin/agents",
+            data={
+                "action": "set-role",
+                "username": "anna",
+                "role": "supervisor",
+                "csrf_token": token_in(page),
+            },
+        )
+        assert changed.status_code == 303
+        assert (await anna.get("/console/")).headers["location"] == "/console/login"
+    own = await client.post(
+        "/console/admin/agents",
+        data={
+            "action": "set-role",
+            "username": "root-admin",
+            "role": "agent",
+            "csrf_token": token_in(page),
+        },
+    )
+    assert own.status_code == 422
+    entries = [e async for e in desk.audit.entries() if e.event_type == "account.role_changed"]
+    assert [e.data for e in entries] == [{"from": "agent", "to": "supervisor"}]
+
+
 async def test_auditor_sees_a_verified_chain(app: FastAPI, client: httpx.AsyncClient) -> None:
     desk = desk_of_app(app)
     await add_agent(desk, "rita", Role.AUDITOR)

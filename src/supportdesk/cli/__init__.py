@@ -74,6 +74,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub = agent_commands.add_parser(action, help=text)
         sub.add_argument("username")
         sub.set_defaults(handler=cmd_agents)
+    set_role = agent_commands.add_parser(
+        "set-role", help="give an account another role and end its logins at once"
+    )
+    set_role.add_argument("username")
+    set_role.add_argument("role", choices=["agent", "supervisor", "auditor", "admin"])
+    set_role.set_defaults(handler=cmd_agents)
 
     join = commands.add_parser(
         "join", help="the customer's support program: join a remote-support session"

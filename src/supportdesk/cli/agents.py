@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
@@ -12,6 +14,35 @@ from supportdesk.cli.common import cli_actor, settings_of, with_store
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncEngine
+
+    from supportdesk.accounts import AccountAdmin, LoginsEnded
+    from supportdesk.config import Settings
+
+
+@contextlib.asynccontextmanager
+async def _announcer(settings: Settings) -> AsyncIterator[LoginsEnded | None]:
+    """With a cluster bus (Redis): tell every node at once that an account's logins
+    ended, so they close its sockets. Without one, the server's own check of the store
+    finds the change within ``security.socket_check_seconds``."""
+    if not settings.bus.redis_url:
+        yield None
+        return
+    from supportdesk.bus import BusUnavailable
+    from supportdesk.bus import connect as connect_bus
+    from supportdesk.server.agent_socket_register import CHANNEL
+
+    bus = connect_bus(settings.bus.redis_url, namespace=settings.bus.namespace)
+
+    async def announce(agent_id: int) -> None:
+        try:
+            await bus.events.publish(CHANNEL, {"type": "logins.ended", "agent": agent_id})
+        except BusUnavailable:
+            print("bus unavailable: the servers notice within seconds", file=sys.stderr)
+
+    try:
+        yield announce
+    finally:
+        await bus.close()
 
 
 def cmd_agents(args: argparse.Namespace) -> int:
@@ -24,7 +55,11 @@ def cmd_agents(args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
 
     async def run(engine: AsyncEngine) -> int:
-        admin = AccountAdmin(AuditLog(session_factory(engine)))
+        async with _announcer(settings) as logins_ended:
+            admin = AccountAdmin(AuditLog(session_factory(engine)), logins_ended=logins_ended)
+            return await act(admin)
+
+    async def act(admin: AccountAdmin) -> int:
         if args.agents_command == "list":
             for agent in await admin.list():
                 state = "disabled" if agent.disabled else "active"
@@ -48,6 +83,10 @@ def cmd_agents(args: argparse.Namespace) -> int:
                 args.username, args.agents_command == "disable", cli_actor(), now
             )
             print(f"{args.username}: {args.agents_command}d")
+            return 0
+        if args.agents_command == "set-role":
+            agent = await admin.set_role(args.username, Role(args.role), cli_actor(), now)
+            print(f"{agent.username}: role {args.role}; its logins were ended")
             return 0
         if args.agents_command == "reset-password":
             password = await admin.reset_password(args.username, cli_actor(), now)

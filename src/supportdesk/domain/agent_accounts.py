@@ -43,8 +43,10 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset({Permission.MANAGE_AGENTS, Permission.READ_AUDIT}),
 }
 
-# Roles that see much or change much must prove a second factor.
+# Every role sees a customer's PC (live or recorded) or changes who may: each proves
+# a second factor. Only the agent role may be relaxed, by an explicit setting.
 SECOND_FACTOR_ROLES = frozenset({Role.SUPERVISOR, Role.AUDITOR, Role.ADMIN})
+RELAXABLE_ROLES = frozenset({Role.AGENT})
 
 
 class InvalidAccount(ValueError):
@@ -55,8 +57,10 @@ def may(role: Role, permission: Permission) -> bool:
     return permission in PERMISSIONS[role]
 
 
-def needs_second_factor(role: Role, agents_too: bool) -> bool:
-    return role in SECOND_FACTOR_ROLES or agents_too
+def needs_second_factor(role: Role, agents_relaxed: bool = False) -> bool:
+    """Whether the role must prove TOTP: always, unless it is the agent role and the
+    deployment set ``security.agents_without_totp``."""
+    return role in SECOND_FACTOR_ROLES or not (agents_relaxed and role in RELAXABLE_ROLES)
 
 
 def check_password(password: str) -> str:

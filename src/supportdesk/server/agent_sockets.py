@@ -1,16 +1,14 @@
 """Agents' WebSockets: who may open one, and that it ends when the agent's login does.
 
 A socket opens with a one-time ticket (``server/relay/socket_tickets.py``) from an
-allowed Origin. It is authenticated once, on the upgrade; what happens to the account later
-(the agent signs out, an administrator disables the account, the login reaches its
-absolute limit) must still reach the open socket. Each agent socket is watched: every
-``security.socket_check_seconds`` the login is looked up in the store, so a change
-made by any node or by the command line closes it (4401) within that time.
+allowed Origin. It is authenticated once, on the upgrade; what happens to the account
+later must still reach the open socket: :func:`while_signed_in` registers it with the
+node's :class:`~supportdesk.server.agent_socket_register.AgentSockets`, which closes
+it (4401) and stops serving it when its login ends, on this node or any other.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from datetime import timedelta
@@ -18,6 +16,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
+from supportdesk.server.agent_socket_register import CLOSE_CODE, CLOSE_REASON
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
 
@@ -52,33 +51,22 @@ async def agent_for_socket(
 async def login_alive(desk: Desk, login_digest: str) -> bool:
     """Whether the login behind a socket still stands: not signed out, the account not
     disabled, the absolute limit not reached."""
-    async with desk.sessions() as db:
-        accounts = AgentAccounts(db)
-        login = await accounts.login_session(login_digest)
-        if login is None:
-            return False
-        agent = await accounts.by_id(login.agent_id)
     limit = timedelta(hours=desk.settings.security.login_absolute_hours)
-    return agent is not None and not agent.disabled and desk.clock() - login.created_at < limit
-
-
-async def _close_when_login_ends(desk: Desk, socket: WebSocket, login_digest: str) -> None:
-    every = desk.settings.security.socket_check_seconds
-    while True:
-        await asyncio.sleep(every)
-        if not await login_alive(desk, login_digest):
-            with contextlib.suppress(Exception):
-                await socket.close(code=4401, reason="signed out or account disabled")
-            return
+    async with desk.sessions() as db:
+        alive = await AgentAccounts(db).logins_alive([login_digest], desk.clock() - limit)
+    return login_digest in alive
 
 
 @contextlib.asynccontextmanager
 async def while_signed_in(desk: Desk, socket: WebSocket, login_digest: str) -> AsyncIterator[None]:
-    """Serve the socket inside this block; it is closed if the login ends meanwhile."""
-    watch = asyncio.create_task(_close_when_login_ends(desk, socket, login_digest))
-    try:
+    """Serve the socket inside this block; when the login ends meanwhile the socket is
+    closed (4401) and the block is cancelled, so nothing more it received takes effect."""
+    async with desk.sessions() as db:
+        found = await AgentAccounts(db).login_session(login_digest)
+    if found is None:  # ended between the ticket and here: serve a closed socket
+        with contextlib.suppress(Exception):
+            await socket.close(code=CLOSE_CODE, reason=CLOSE_REASON)
         yield
-    finally:
-        watch.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watch
+        return
+    async with desk.agent_sockets.serving(socket, login_digest, found.agent_id):
+        yield

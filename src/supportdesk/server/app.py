@@ -20,13 +20,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from supportdesk import __version__
 from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.support_key import SupportKeyPolicy
 from supportdesk.domain.support_session import SupportSession
+from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server import api, api_docs, daily_purge, health
 from supportdesk.server.agent_auth import LoginRequired
+from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
@@ -82,6 +85,20 @@ async def _sweep_expired(desk: Desk) -> None:
             await desk.remote.refusals.flush_due(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
+
+
+async def _announce_relaxed_totp(audit: AuditLog, now: datetime) -> None:
+    """An operator let agents sign in without TOTP: say so in the log and the trail."""
+    log.warning(
+        "security.agents_without_totp is set: accounts of the agent role may sign in"
+        " with a password alone, although they see and control customers' PCs"
+    )
+    try:
+        await audit.record(
+            AuditRecord(now, "security.totp_relaxed", "system", "role:agent", {"setting": True})
+        )
+    except Exception:  # the database may be down or unmigrated; /readyz says so
+        log.warning("could not audit the relaxed TOTP setting", exc_info=True)
 
 
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
@@ -170,8 +187,18 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),
             ),
             tickets=SocketTickets(bus.tickets),
+            hashing=PasswordHashing(security.password_hash_workers, security.password_hash_queue),
+            agent_sockets=AgentSockets(
+                sessions,
+                bus.events,
+                utc_clock,
+                timedelta(hours=security.login_absolute_hours),
+                security.socket_check_seconds,
+            ),
             clock=utc_clock,
         )
+        if security.agents_without_totp:
+            await _announce_relaxed_totp(audit, utc_clock())
         try:
             await remote.abandon_unfinished(utc_clock())
         except Exception:  # the database may be down or unmigrated; /readyz says so
@@ -183,6 +210,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         async def purge_recordings(now: datetime) -> object:
             return await recording_retention.purge_expired(archive, now)
 
+        login_follower = asyncio.create_task(desk.agent_sockets.follow())
+        login_watcher = asyncio.create_task(desk.agent_sockets.watch())
         purger = asyncio.create_task(
             daily_purge.run_daily(
                 [
@@ -201,7 +230,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger, follower):
+            for task in (sweeper, purger, follower, login_follower, login_watcher):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -212,6 +241,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 await remote.refusals.flush(utc_clock())
             except Exception:
                 log.warning("could not write the last refusal counts", exc_info=True)
+            desk.hashing.close()
             await engine.dispose()
             await bus.close()
 

@@ -59,7 +59,7 @@ from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.cluster.live_sessions import LiveSessions
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
-from supportdesk.store.failure_counters import FailureCounters
+from supportdesk.store.failure_counters import FailureCount, FailureCounters
 from supportdesk.store.support_sessions import LiveRow, SupportSessionRecords
 
 log = logging.getLogger(__name__)
@@ -300,12 +300,18 @@ class RemoteSupport:
             normalise_address(client_address), self.keys.pseudonym_key, purpose="client-address"
         )
         counter_key = f"redeem:{client}"
-        count = await self.counters.get(counter_key)
-        if not self.backoff.may_attempt(count.failures, count.last_failure_at, now):
-            await self._refused(client, "throttled", now, count_failure=False)
+
+        def may_attempt(count: FailureCount) -> bool:
+            return self.backoff.may_attempt(count.failures, count.last_failure_at, now)
+
+        # The attempt is counted against the client before it is looked at, in one
+        # atomic step: parallel attempts from one address are decided one by one.
+        if not await self.counters.reserve([counter_key], now, may_attempt):
+            await self._refused(client, "throttled", now, batched=True)
             return None
         if not await self.guesses.take(GUESS_BUCKET, GLOBAL_GUESS_RATE_LIMIT, GLOBAL_GUESS_BURST):
-            await self._refused(client, "rate_limited", now, count_failure=False)
+            await self.counters.release([counter_key])  # never looked at: not the client's
+            await self._refused(client, "rate_limited", now, batched=True)
             return None
         try:
             key = SupportKey.parse(key_text)
@@ -368,8 +374,7 @@ class RemoteSupport:
                     self.sessions.invalidate(number)
                     raise
         if session is None or number is None:
-            await self.counters.record_failure(counter_key, now)
-            return None
+            return None  # counted when it was reserved
         await self.counters.reset(counter_key)
         await self._changed(session)
         return JoinTicket(token, number, str(session.verification_code), expires)
@@ -388,15 +393,14 @@ class RemoteSupport:
         return (number, None) if decision.allowed else (None, decision.refusal)
 
     async def _refused(
-        self, client: str, reason: str, now: datetime, count_failure: bool = True
+        self, client: str, reason: str, now: datetime, batched: bool = False
     ) -> None:
-        if not count_failure:
+        if batched:
             # Turned away before any key was looked at (back-off, guessing budget): a
             # flood of these is counted per window, not written one entry each.
             await self.refusals.refused(f"client:{client}", reason, now)
             return
         await self.audit.record(self._refusal_record(client, reason, now))
-        await self.counters.record_failure(f"redeem:{client}", now)
 
     @staticmethod
     def _refusal_record(

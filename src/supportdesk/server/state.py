@@ -12,7 +12,9 @@ from starlette.requests import HTTPConnection
 
 from supportdesk.config import Settings
 from supportdesk.domain.hotlines import HotlineDirectory
+from supportdesk.passwords import PasswordHashing
 from supportdesk.secret_keys import ServerKeys
+from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.relay.hub import RelayHub
 from supportdesk.server.relay.socket_tickets import SocketTickets
@@ -44,6 +46,8 @@ class Desk:
     remote: RemoteSupport
     relay: RelayHub
     tickets: SocketTickets
+    hashing: PasswordHashing
+    agent_sockets: AgentSockets
     clock: Clock = utc_now
 
 

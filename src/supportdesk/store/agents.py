@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -55,6 +56,7 @@ class LoginSession:
     second_factor_done: bool
     created_at: datetime
     last_seen_at: datetime
+    totp_pending_secret: str | None = None
 
 
 class AgentAccounts:
@@ -113,10 +115,42 @@ class AgentAccounts:
         )
         await self.end_login_sessions(agent_id)
 
+    async def set_role(self, agent_id: int, role: Role) -> None:
+        """A new role ends the account's logins: the next one starts with the new rights."""
+        await self.session.execute(
+            update(AgentRow).where(AgentRow.id == agent_id).values(role=role.value)
+        )
+        await self.end_login_sessions(agent_id)
+
     async def set_totp_secret(self, agent_id: int, secret: str | None) -> None:
         await self.session.execute(
-            update(AgentRow).where(AgentRow.id == agent_id).values(totp_secret=secret)
+            update(AgentRow)
+            .where(AgentRow.id == agent_id)
+            .values(totp_secret=secret, totp_last_step=None)
         )
+
+    async def use_totp_step(self, agent_id: int, step: int) -> bool:
+        """Claim TOTP step ``step`` for a login: True only if no login of this account
+        used this step or a later one. One statement, so of two parallel logins with
+        the same code only one gets it (no replay)."""
+        result = await self.session.execute(
+            update(AgentRow)
+            .where(AgentRow.id == agent_id)
+            .where(or_(AgentRow.totp_last_step.is_(None), AgentRow.totp_last_step < step))
+            .values(totp_last_step=step)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
+
+    async def enrol_totp(self, agent_id: int, secret: str, step: int) -> bool:
+        """Store the enrolled secret with its first step used; False if the account
+        enrolled meanwhile (another browser was quicker)."""
+        result = await self.session.execute(
+            update(AgentRow)
+            .where(AgentRow.id == agent_id)
+            .where(AgentRow.totp_secret.is_(None))
+            .values(totp_secret=secret, totp_last_step=step)
+        )
+        return bool(getattr(result, "rowcount", 0) == 1)
 
     # -- login sessions ---------------------------------------------------------------
 
@@ -148,6 +182,37 @@ class AgentAccounts:
             update(LoginSessionRow).where(LoginSessionRow.id_digest == id_digest).values(values)
         )
 
+    async def set_pending_totp_secret(self, id_digest: str, secret: str) -> str:
+        """The enrolment secret of this login: the one already chosen, else ``secret``
+        (so reloading the page shows the same QR code)."""
+        await self.session.execute(
+            update(LoginSessionRow)
+            .where(LoginSessionRow.id_digest == id_digest)
+            .where(LoginSessionRow.totp_pending_secret.is_(None))
+            .values(totp_pending_secret=secret)
+        )
+        chosen = await self.session.scalar(
+            select(LoginSessionRow.totp_pending_secret).where(
+                LoginSessionRow.id_digest == id_digest
+            )
+        )
+        return chosen or secret
+
+    async def logins_alive(self, id_digests: Iterable[str], created_after: datetime) -> set[str]:
+        """Which of these logins still stand: not ended, the account not disabled,
+        started after ``created_after`` (the absolute limit). One query for all."""
+        wanted = list(id_digests)
+        if not wanted:
+            return set()
+        rows = await self.session.scalars(
+            select(LoginSessionRow.id_digest)
+            .join(AgentRow, AgentRow.id == LoginSessionRow.agent_id)
+            .where(LoginSessionRow.id_digest.in_(wanted))
+            .where(AgentRow.disabled.is_(False))
+            .where(LoginSessionRow.created_at > created_after)
+        )
+        return set(rows)
+
     async def end_login_session(self, id_digest: str) -> None:
         await self.session.execute(
             delete(LoginSessionRow).where(LoginSessionRow.id_digest == id_digest)
@@ -167,4 +232,5 @@ class AgentAccounts:
             row.second_factor_done,
             aware(row.created_at),
             aware(row.last_seen_at),
+            row.totp_pending_secret,
         )

@@ -79,6 +79,8 @@ class AgentRow(Base):
     role: Mapped[str] = mapped_column(String(16), nullable=False)
     password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The last TOTP time step a login used: a code is taken only for a later step.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     disabled: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     password_changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
@@ -95,6 +97,9 @@ class LoginSessionRow(Base):
     )
     csrf_token: Mapped[str] = mapped_column(String(64), nullable=False)
     second_factor_done: Mapped[bool] = mapped_column(Boolean, nullable=False)
+    # While the agent enrols TOTP: the secret the enrolment page shows, kept here (not
+    # in a cookie the browser could change) until the first code confirms it.
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
     last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
 

@@ -17,6 +17,16 @@ router = APIRouter(prefix="/console", include_in_schema=False)
 FormField = Annotated[str, Form()]
 
 
+def _admin(request: Request) -> AccountAdmin:
+    """Account changes hashed in the node's pool; ended logins close their sockets."""
+    desk = desk_of(request)
+
+    async def logins_ended(agent_id: int) -> None:
+        await desk.agent_sockets.ended(agent_id=agent_id)
+
+    return AccountAdmin(desk.audit, desk.hashing, logins_ended)
+
+
 async def _agents_page(
     request: Request,
     status_code: int = 200,
@@ -30,7 +40,7 @@ async def _agents_page(
         "console/agents.html",
         status_code,
         signed_in=signed_in,
-        agents=await AccountAdmin(desk.audit).list(),
+        agents=await _admin(request).list(),
         roles=[r.value for r in Role],
         error=error,
         shown_password=shown_password,
@@ -54,7 +64,7 @@ async def change_agents(
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
     check_csrf(signed_in, csrf_token)
-    admin = AccountAdmin(desk.audit)
+    admin = _admin(request)
     actor, now = signed_in.agent.actor, desk.clock()
     try:
         if action == "add":
@@ -64,6 +74,10 @@ async def change_agents(
             if username.strip().lower() == signed_in.agent.username and action == "disable":
                 raise InvalidAccount("you cannot disable your own account")
             await admin.set_disabled(username, action == "disable", actor, now)
+        elif action == "set-role":
+            if username.strip().lower() == signed_in.agent.username:
+                raise InvalidAccount("you cannot change your own role")
+            await admin.set_role(username, Role(role), actor, now)
         elif action == "reset-password":
             password = await admin.reset_password(username, actor, now)
             return await _agents_page(request, shown_password=(username, password))

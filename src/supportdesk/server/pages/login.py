@@ -1,7 +1,11 @@
 """Signing agents in and out: password, then the TOTP second factor (or its enrolment).
 
-Every failure gets the same answer, whether the account exists or not, and failures
-are throttled per account and per client address.
+Every failure gets the same answer, whether the account exists or not. Each attempt
+is counted per account and per client address before it is evaluated
+(``store/failure_counters.py``), so parallel attempts cannot slip past the throttle,
+and a throttled attempt is refused before any password is hashed. Hashes run in the
+node's bounded pool (``passwords.py``); when it is full the answer is "busy, try
+again" (503) at once.
 """
 
 from __future__ import annotations
@@ -16,22 +20,22 @@ from supportdesk import totp
 from supportdesk.domain.agent_accounts import needs_second_factor
 from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.support_key import ClientBackoff
-from supportdesk.passwords import verify_password
+from supportdesk.passwords import HashingBusy
 from supportdesk.server import csrf
 from supportdesk.server.agent_auth import (
     LoginRequired,
+    SignedIn,
     check_csrf,
     clear_login_cookie,
-    cookie_name,
     current_login,
     new_session_id,
     set_login_cookie,
 )
 from supportdesk.server.client_address import client_address_of
 from supportdesk.server.remote_support import normalise_address
-from supportdesk.server.security_headers import served_over_https
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import AgentAccounts
+from supportdesk.store.failure_counters import FailureCount
 
 router = APIRouter(prefix="/console", include_in_schema=False)
 FormField = Annotated[str, Form()]
@@ -47,18 +51,21 @@ def _client(request: Request, desk: Desk) -> str:
     )
 
 
-async def _throttled(desk: Desk, keys: list[str], now: datetime) -> bool:
-    for key in keys:
-        count = await desk.counters.get(key)
-        if not LOGIN_BACKOFF.may_attempt(count.failures, count.last_failure_at, now):
-            return True
-    return False
+async def _reserve(desk: Desk, keys: list[str], now: datetime) -> bool:
+    """Count this attempt against every key, if each still allows one (atomically)."""
+
+    def allowed(count: FailureCount) -> bool:
+        return LOGIN_BACKOFF.may_attempt(count.failures, count.last_failure_at, now)
+
+    return await desk.counters.reserve(keys, now, allowed)
 
 
-async def _fail(desk: Desk, keys: list[str], record: AuditRecord) -> None:
-    for key in keys:
-        await desk.counters.record_failure(key, record.at)
-    await desk.audit.record(record)
+def _busy(request: Request, desk: Desk, username: str) -> Response:
+    response = desk.pages.render(
+        request, "console/login.html", 503, error="busy", username=username
+    )
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @router.get("/login")
@@ -82,45 +89,51 @@ async def login(
         )
     client = _client(request, desk)
     keys = [f"login:account:{name}", f"login:client:{client}"]
-    async with desk.sessions() as db:
-        agent = await AgentAccounts(db).by_username(name)
-    if await _throttled(desk, keys, now):
-        # Still hash, so a throttled answer takes as long as any other.
-        verify_password(None, password)
-        ok = False
-    else:
-        ok = verify_password(agent.password_hash if agent else None, password)
+    agent, stage, ok = None, "throttled", False
+    # Refused before hashing: the throttle's keys do not depend on whether the account
+    # exists, so neither does this answer or its time.
+    if await _reserve(desk, keys, now):
+        try:
+            with desk.hashing.slot():
+                async with desk.sessions() as db:
+                    agent = await AgentAccounts(db).by_username(name)
+                stage = "password"
+                # An unknown account is verified against a dummy hash: the same cost.
+                ok = await desk.hashing.verify(agent.password_hash if agent else None, password)
+        except HashingBusy:
+            await desk.counters.release(keys)  # not evaluated: no try used up
+            return _busy(request, desk, username)
     if not ok or agent is None or agent.disabled:
-        await _fail(
-            desk,
-            keys,
+        await desk.audit.record(
             AuditRecord(
                 now,
                 "login.failed",
                 f"client:{client}",
                 agent.actor if agent else "unknown-account",
-                {"stage": "password"},
-            ),
+                {"stage": stage},
+            )
         )
         return desk.pages.render(
             request, "console/login.html", 401, error="failed", username=username
         )
     await desk.counters.reset(*keys)
-    second_factor_done = agent.totp_secret is None and not needs_second_factor(
-        agent.role, desk.settings.security.agent_totp_required
-    )
+    relaxed = desk.settings.security.agents_without_totp
+    second_factor_done = agent.totp_secret is None and not needs_second_factor(agent.role, relaxed)
     session_id = new_session_id()
     async with desk.audit.work() as work:
         await AgentAccounts(work.session).start_login_session(
             agent.id, desk.keys.token_digest(session_id), second_factor_done, now
         )
+        data = {"client": client}
+        if second_factor_done:
+            data["second_factor"] = "relaxed: security.agents_without_totp"
         await work.record(
             AuditRecord(
                 now,
                 "login.password_ok" if not second_factor_done else "login.succeeded",
                 agent.actor,
                 agent.actor,
-                {"client": client},
+                data,
             )
         )
     target = "/console/" if second_factor_done else "/console/login/totp"
@@ -129,12 +142,43 @@ async def login(
     return response
 
 
-async def _pending(request: Request):  # type: ignore[no-untyped-def]
+async def _pending(request: Request) -> SignedIn:
     desk = desk_of(request)
     signed_in = await current_login(request, desk.clock())
     if signed_in is None:
         raise LoginRequired()
     return signed_in
+
+
+async def _enrolment_secret(desk: Desk, signed_in: SignedIn) -> str:
+    """The secret this login enrols, chosen on the server and kept with the login."""
+    if signed_in.login.totp_pending_secret:
+        return signed_in.login.totp_pending_secret
+    async with desk.sessions.begin() as db:
+        return await AgentAccounts(db).set_pending_totp_secret(
+            signed_in.login.id_digest, totp.new_secret()
+        )
+
+
+def _totp_page(
+    request: Request,
+    desk: Desk,
+    signed_in: SignedIn,
+    status_code: int = 200,
+    error: str | None = None,
+    secret: str | None = None,
+) -> Response:
+    context: dict[str, Any] = {
+        "enrolling": secret is not None,
+        "error": error,
+        "signed_in": signed_in,
+    }
+    if secret is not None:
+        uri = totp.provisioning_uri(
+            secret, signed_in.agent.username, desk.settings.portal.bank_name
+        )
+        context.update(qr=totp.qr_svg_data_uri(uri), secret=secret)
+    return desk.pages.render(request, "console/totp.html", status_code, **context)
 
 
 @router.get("/login/totp")
@@ -144,27 +188,8 @@ async def totp_form(request: Request) -> Response:
     if signed_in.login.second_factor_done:
         return RedirectResponse("/console/", status_code=303)
     enrolling = signed_in.agent.totp_secret is None
-    context: dict[str, Any] = {"enrolling": enrolling, "error": None, "signed_in": signed_in}
-    if enrolling:
-        secret = request.cookies.get("sd_totp_enrol") or totp.new_secret()
-        context.update(_enrolment(desk, signed_in.agent.username, secret))
-        response = desk.pages.render(request, "console/totp.html", **context)
-        response.set_cookie(
-            "sd_totp_enrol",
-            secret,
-            httponly=True,
-            samesite="strict",
-            secure=served_over_https(request),
-            path="/console/login/totp",
-            max_age=600,
-        )
-        return response
-    return desk.pages.render(request, "console/totp.html", **context)
-
-
-def _enrolment(desk: Desk, username: str, secret: str) -> dict[str, object]:
-    uri = totp.provisioning_uri(secret, username, desk.settings.portal.bank_name)
-    return {"qr": totp.qr_svg_data_uri(uri), "secret": secret}
+    secret = await _enrolment_secret(desk, signed_in) if enrolling else None
+    return _totp_page(request, desk, signed_in, secret=secret)
 
 
 @router.post("/login/totp")
@@ -175,37 +200,47 @@ async def totp_submit(
     now = desk.clock()
     signed_in = await _pending(request)
     check_csrf(signed_in, csrf_token)
+    if signed_in.login.second_factor_done:
+        return RedirectResponse("/console/", status_code=303)
     agent = signed_in.agent
     enrolling = agent.totp_secret is None
-    secret = agent.totp_secret or request.cookies.get("sd_totp_enrol", "")
+    secret = agent.totp_secret or await _enrolment_secret(desk, signed_in)
+    shown = secret if enrolling else None
+    if totp.clean_code(code) is None:
+        # Not six digits: cannot be right, so it is no attempt and costs no try.
+        return _totp_page(request, desk, signed_in, 400, "malformed", shown)
     keys = [f"login:account:{agent.username}", f"login:client:{_client(request, desk)}"]
-    if await _throttled(desk, keys, now) or not (secret and totp.verify_code(secret, code, now)):
-        await _fail(
-            desk,
-            keys,
-            AuditRecord(now, "login.failed", agent.actor, agent.actor, {"stage": "totp"}),
+    reserved = await _reserve(desk, keys, now)
+    step = totp.matching_step(secret, code, now) if reserved else None
+    accepted = False
+    if step is not None:
+        async with desk.audit.work() as work:
+            accounts = AgentAccounts(work.session)
+            # One statement each: of two parallel logins with one code, one wins.
+            if enrolling:
+                accepted = await accounts.enrol_totp(agent.id, secret, step)
+            else:
+                accepted = await accounts.use_totp_step(agent.id, step)
+            if accepted:
+                records = [AuditRecord(now, "login.succeeded", agent.actor, agent.actor, {})]
+                if enrolling:
+                    records.insert(
+                        0, AuditRecord(now, "account.totp_enrolled", agent.actor, agent.actor)
+                    )
+                await accounts.touch_login_session(
+                    signed_in.login.id_digest, now, second_factor_done=True
+                )
+                await work.record(*records)
+    if not accepted:
+        reason = "throttled" if not reserved else "wrong" if step is None else "replayed"
+        await desk.audit.record(
+            AuditRecord(
+                now, "login.failed", agent.actor, agent.actor, {"stage": "totp", "code": reason}
+            )
         )
-        context: dict[str, Any] = {
-            "enrolling": enrolling,
-            "error": "failed",
-            "signed_in": signed_in,
-        }
-        if enrolling and secret:
-            context.update(_enrolment(desk, agent.username, secret))
-        return desk.pages.render(request, "console/totp.html", 401, **context)
+        return _totp_page(request, desk, signed_in, 401, "failed", shown)
     await desk.counters.reset(*keys)
-    digest = desk.keys.token_digest(request.cookies[cookie_name(request)])
-    async with desk.audit.work() as work:
-        accounts = AgentAccounts(work.session)
-        records = [AuditRecord(now, "login.succeeded", agent.actor, agent.actor, {})]
-        if enrolling:
-            await accounts.set_totp_secret(agent.id, secret)
-            records.insert(0, AuditRecord(now, "account.totp_enrolled", agent.actor, agent.actor))
-        await accounts.touch_login_session(digest, now, second_factor_done=True)
-        await work.record(*records)
-    response = RedirectResponse("/console/", status_code=303)
-    response.delete_cookie("sd_totp_enrol", path="/console/login/totp")
-    return response
+    return RedirectResponse("/console/", status_code=303)
 
 
 @router.post("/logout")
@@ -221,5 +256,8 @@ async def logout(request: Request, csrf_token: FormField = "") -> Response:
             await work.record(
                 AuditRecord(now, "logout", signed_in.agent.actor, signed_in.agent.actor)
             )
+        # The login's sockets close before the answer: nothing sent on them after the
+        # browser sees it takes effect.
+        await desk.agent_sockets.ended(login=signed_in.login.id_digest)
     clear_login_cookie(request, response)
     return response

@@ -18,7 +18,7 @@ from alembic import op
 revision = "0007"
 # MERGE NOTE: chained after 0006 (helper "auth"); set to "0005" on branch i15-data only
 # so it can be tested alone. The coordinator changes it to "0006" when merging.
-down_revision = "0005"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
