@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ssl
 import sys
+from collections.abc import Callable
 
 from supportdesk import __version__
 from supportdesk.cli.common import has_agents, settings_of, with_store
@@ -48,6 +50,14 @@ def cmd_db_status(args: argparse.Namespace) -> int:
     return 0 if current == head else 1
 
 
+def tls13_only(config: object, default: Callable[[], ssl.SSLContext]) -> ssl.SSLContext:
+    """uvicorn's TLS context for the configured certificate, refusing anything older
+    than TLS 1.3 (the support program insists on it too; every current browser has it)."""
+    context = default()
+    context.minimum_version = ssl.TLSVersion.TLSv1_3
+    return context
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
@@ -81,6 +91,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=None,
         ssl_certfile=str(settings.server.tls_cert) if settings.server.tls_cert else None,
         ssl_keyfile=str(settings.server.tls_key) if settings.server.tls_key else None,
+        ssl_context_factory=tls13_only if settings.server.tls_cert else None,
         proxy_headers=False,
         # RFB is compressed already (Tight: zlib and JPEG); deflating it again per
         # WebSocket message costs the relay most of its CPU and gains nothing.
