@@ -10,9 +10,11 @@ from datetime import timedelta
 from html.parser import HTMLParser
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
 
+from supportdesk.bus import BusUnavailable
 from supportdesk.domain.support_key import MAX_WRONG_TRIES
 from supportdesk.i18n import translations
 from supportdesk.server.messages import FIELD_ERRORS
@@ -317,3 +319,20 @@ async def test_the_secret_is_called_access_code_everywhere(client: httpx.AsyncCl
     english = await client.get("/serviceauftrag/status")
     assert '<label for="secret">Access code</label>' in english.text
     assert "Secret" not in english.text
+
+
+async def test_without_the_bus_the_receipt_is_shown_in_the_answer(
+    app: FastAPI, client: httpx.AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The request is filed before the flash is kept: if the cluster's Redis is away the
+    customer still gets the access code, in the POST's answer, instead of losing it."""
+
+    async def away(value: str, ttl: float) -> str:
+        raise BusUnavailable("redis is away")
+
+    monkeypatch.setattr(desk_of_app(app).tickets.store, "issue", away)
+    before = await _count_requests(app)
+    answer = await _file_request(client)
+    assert answer.status_code == 201
+    assert re.search(r"data-secret>[A-Z0-9-]+<", answer.text)
+    assert await _count_requests(app) == before + 1
