@@ -110,7 +110,8 @@ async def test_remote_support_opens_with_the_form_then_the_steps_then_folded_tex
     steps = text.index('class="three-steps"')
     warning = text.index('class="warning pin-tan"')
     first_fold = text.index("<details")
-    assert form < steps < warning < first_fold
+    # The warning right under the form, the steps beside it, then the folded text.
+    assert form < warning < steps < first_fold
     # The PIN/TAN warning stands alone in its box, not as an item of a list.
     assert re.search(r'<p class="warning pin-tan" role="note">.*niemals nach Ihrer PIN', text)
     # Security notes, declaration and liability are folded below, every fact kept.
