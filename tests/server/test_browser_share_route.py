@@ -19,7 +19,7 @@ from tests.conftest import FixedClock
 from tests.server.console_client import add_agent, log_in, token_in
 from tests.server.test_support_sessions import customer, issue_key, join
 
-NO_SESSION = "Zu diesem Support-Schlüssel gibt es keine Fernwartungssitzung"
+NO_SESSION = "Dieser Schlüssel passt nicht oder ist abgelaufen"
 SCRIPT = re.compile(r"<script\b([^>]*)>(.*?)</script>", re.S)
 
 

@@ -54,7 +54,7 @@ async def test_remote_support_page_explains_before_starting(client: httpx.AsyncC
         assert f"<h2>{heading}</h2>" in text
     assert "Beratungsnummer" in text
     assert "niemals nach Ihrer PIN oder einer TAN" in text
-    assert 'href="/fernwartung/start"' in text and "Jetzt Fernwartung starten" in text
+    assert 'action="/fernwartung/start"' in text and "Jetzt Fernwartung starten" in text
 
 
 async def test_join_form_validates_each_field(client: httpx.AsyncClient) -> None:
@@ -63,7 +63,7 @@ async def test_join_form_validates_each_field(client: httpx.AsyncClient) -> None
         "/fernwartung/start", data={"name": "", "support_key": "12ab", "csrf_token": token}
     )
     assert response.status_code == 422
-    assert "Bitte füllen Sie dieses Feld aus." in response.text
+    assert "Bitte geben Sie Ihren Namen ein." in response.text
     assert "Der Support-Schlüssel besteht nur aus Ziffern." in response.text
     assert 'value="12ab"' in response.text  # nothing typed is lost
     response = await client.post(
@@ -83,7 +83,10 @@ async def test_join_with_a_well_formed_key_says_no_session_exists(
         data={"name": "Erika Müller", "support_key": "123 456 789 012", "csrf_token": token},
     )
     assert response.status_code == 404
-    assert "Zu diesem Support-Schlüssel gibt es keine Fernwartungssitzung" in response.text
+    assert (
+        "Dieser Schlüssel passt nicht oder ist abgelaufen – bitte lassen Sie sich einen neuen "
+        "nennen." in response.text
+    )
 
 
 async def test_forms_without_csrf_token_are_refused_but_keep_input(
@@ -115,7 +118,8 @@ async def test_service_request_round_trip(client: httpx.AsyncClient) -> None:
             "csrf_token": token,
         },
     )
-    assert filed.status_code == 201
+    assert filed.status_code == 303
+    filed = await client.get(filed.headers["location"])
     reference = re.search(r"data-reference>([^<]+)<", filed.text)
     secret = re.search(r"data-secret>([^<]+)<", filed.text)
     assert reference and secret
@@ -164,7 +168,8 @@ async def test_status_lookup_validates_reference(client: httpx.AsyncClient) -> N
     )
     assert response.status_code == 422
     assert (
-        "SA-2026-000123" in response.text and "Bitte füllen Sie dieses Feld aus." in response.text
+        "SA-2026-000123" in response.text
+        and "Bitte geben Sie Ihren Abfragecode ein." in response.text
     )
 
 

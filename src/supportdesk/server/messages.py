@@ -27,16 +27,30 @@ FIELD_ERRORS: dict[str, str] = {
     "invalid_name": N_("Please enter your name using letters only."),
     "key_digits_only": N_("The support key consists of digits only."),
     "key_length": N_("The support key has exactly 12 digits."),
+    # One wording per kind of field for a missing answer: text fields ask to enter,
+    # a list asks to select, radio buttons ask to choose (server/pages/field_wording.py).
+    "required_name": N_("Please enter your name."),
+    "required_key": N_("Please enter the support key our service team gave you."),
+    "required_topic": N_("Please select a topic."),
+    "required_description": N_("Please describe your question."),
+    "required_choice": N_("Please choose one option."),
+    "required_contact": N_("Please enter your phone number or e-mail address."),
+    "required_reference": N_("Please enter your reference number."),
+    "required_access_code": N_("Please enter your access code."),
+    # The same words for a wrong, expired, used, unknown or throttled key: the page must
+    # not tell a guesser which one it was (docs/security.md). The 5 is MAX_WRONG_TRIES
+    # (domain/support_key.py; a test keeps them equal); "can" because a wrong try counts
+    # against the keys sharing its first digits, not against one key for certain.
     "no_session": N_(
-        "There is no remote-support session for this support key. Please check the key "
-        "with our service team; it is valid for a few minutes only."
+        "This key does not fit or has expired – please ask our service team for a new one. "
+        "For your security, a key can become void after 5 wrong entries."
     ),
     "unknown_topic": N_("Please choose one of the topics."),
     "invalid_choice": N_("Please choose phone or e-mail."),
     "invalid_phone": N_("Please enter a phone number with area code, e.g. 0941 123456."),
     "invalid_email": N_("Please enter a valid e-mail address, e.g. name@example.de."),
     "invalid_reference": N_("A reference number looks like SA-2026-000123."),
-    "not_found": N_("We found no request with this reference number and secret."),
+    "not_found": N_("We found no request with this reference number and access code."),
     "csrf": N_(
         "Your form had expired for security reasons. Your input is kept – please send it again."
     ),

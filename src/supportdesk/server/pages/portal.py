@@ -9,6 +9,7 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from supportdesk.bus import BusUnavailable
 from supportdesk.domain.service_requests import (
     DESCRIPTION_MAX,
     ContactKind,
@@ -20,6 +21,8 @@ from supportdesk.i18n import LANGUAGES
 from supportdesk.server import csrf
 from supportdesk.server.client_address import client_address_of
 from supportdesk.server.hotline_status import status_of, status_sentence, weekly_table
+from supportdesk.server.pages import receipt_flash
+from supportdesk.server.pages.field_wording import worded
 from supportdesk.server.pages.join_form import validate_join
 from supportdesk.server.rendering import LANGUAGE_COOKIE, language_of
 from supportdesk.server.security_headers import served_over_https
@@ -67,7 +70,9 @@ async def home(request: Request) -> Response:
 async def remote_support(request: Request) -> Response:
     desk = desk_of(request)
     main_line = desk.directory.hotlines[0] if desk.directory.hotlines else None
-    return desk.pages.render(request, "remote_support.html", main_line=main_line)
+    return desk.pages.render(
+        request, "remote_support.html", main_line=main_line, values={}, errors={}
+    )
 
 
 @router.get("/fernwartung/start", response_class=HTMLResponse)
@@ -88,13 +93,14 @@ async def join_submit(
         return desk.pages.render(request, "join.html", 400, values=values, errors={"form": "csrf"})
     result = validate_join(name, support_key)
     if isinstance(result, dict):
-        return desk.pages.render(request, "join.html", 422, values=values, errors=result)
+        return desk.pages.render(request, "join.html", 422, values=values, errors=worded(result))
     address = client_address_of(request)
     ticket = await desk.remote.redeem(result.name, result.support_key, address, desk.clock())
     if ticket is None:
-        # Wrong, expired, used, unknown or throttled: one answer for all.
+        # Wrong, expired, used, unknown or throttled: one answer for all. The typed key
+        # stays in the field: a typo is fixed by changing one digit, not retyping twelve.
         return desk.pages.render(
-            request, "join.html", 404, values={"name": name}, errors={"support_key": "no_session"}
+            request, "join.html", 404, values=values, errors={"support_key": "no_session"}
         )
     return desk.pages.render(
         request,
@@ -153,18 +159,69 @@ async def service_request_submit(
             400 if "form" in errors else 422,
             topics=_topics(request),
             values=values,
-            errors=errors,
+            errors=worded(errors),
             description_max=DESCRIPTION_MAX,
         )
-    filed = await desk.service_requests.file(result, desk.clock())
-    return desk.pages.render(
-        request,
-        "service_request_filed.html",
-        201,
-        reference=str(filed.reference),
-        secret=filed.secret,
-        by_phone=result.contact_kind is ContactKind.PHONE,
+    now = desk.clock()
+    filed = await desk.service_requests.file(result, now)
+    receipt = receipt_flash.Receipt(
+        str(filed.reference),
+        filed.secret,
+        result.contact_kind is ContactKind.PHONE,
+        now + receipt_flash.RECEIPT_LIFETIME,
     )
+    try:
+        ticket = await receipt_flash.keep(desk.tickets.store, receipt, now)
+    except BusUnavailable:
+        ticket = None
+    if ticket is None:
+        # The request is filed; without the bus to carry the receipt over the redirect,
+        # show it in this answer rather than lose the access code.
+        return _receipt_page(request, receipt, 201)
+    # Post/redirect/get: a reload of the receipt must never file the request again.
+    response = RedirectResponse(receipt_flash.RECEIPT_PATH, status_code=303)
+    _set_receipt_cookie(request, response, ticket)
+    return response
+
+
+def _set_receipt_cookie(request: Request, response: Response, ticket: str) -> None:
+    response.set_cookie(
+        receipt_flash.RECEIPT_COOKIE,
+        ticket,
+        max_age=int(receipt_flash.RECEIPT_LIFETIME.total_seconds()),
+        path=receipt_flash.RECEIPT_PATH,
+        samesite="strict",
+        httponly=True,
+        secure=served_over_https(request),
+    )
+
+
+def _receipt_page(
+    request: Request, receipt: receipt_flash.Receipt | None, status_code: int = 200
+) -> Response:
+    return desk_of(request).pages.render(
+        request, "service_request_filed.html", status_code, receipt=receipt
+    )
+
+
+@router.get(receipt_flash.RECEIPT_PATH, response_class=HTMLResponse)
+async def service_request_receipt(request: Request) -> Response:
+    """The receipt of the request this browser just filed; a reload shows it again
+    while it lasts, and then a page that says it is no longer shown."""
+    desk = desk_of(request)
+    now = desk.clock()
+    held = request.cookies.get(receipt_flash.RECEIPT_COOKIE, "")
+    receipt = await receipt_flash.take(desk.tickets.store, held, now)
+    try:
+        ticket = await receipt_flash.keep(desk.tickets.store, receipt, now) if receipt else None
+    except BusUnavailable:
+        ticket = None
+    response = _receipt_page(request, receipt)
+    if ticket:
+        _set_receipt_cookie(request, response, ticket)
+    else:
+        response.delete_cookie(receipt_flash.RECEIPT_COOKIE, path=receipt_flash.RECEIPT_PATH)
+    return response
 
 
 @router.get("/serviceauftrag/status", response_class=HTMLResponse)
@@ -197,6 +254,7 @@ async def service_request_lookup(
             parsed = ReferenceNumber.parse(reference)
         except ValueError:
             errors["reference"] = "invalid_reference"
+    errors = worded(errors)
     found = None
     if not errors and parsed is not None:
         found = await desk.service_requests.look_up(parsed, secret)
