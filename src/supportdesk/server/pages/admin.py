@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
@@ -10,7 +12,8 @@ from fastapi.responses import RedirectResponse, Response
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.server.agent_auth import check_csrf, require
+from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.login_notes import notes_of
 from supportdesk.server.state import desk_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -27,14 +30,28 @@ def _admin(request: Request) -> AccountAdmin:
     return AccountAdmin(desk.audit, desk.hashing, logins_ended)
 
 
+@dataclass(frozen=True)
+class AccountNotice:
+    """What the agents list confirms after a change: shown once, then gone."""
+
+    done: str  # "added" or "password-reset"
+    username: str
+    password: str
+
+
+_NOTICE = "agents-notice"
+NOTICE_MINUTES = 10  # long enough to hand it over; it is shown once in any case
+
+
 async def _agents_page(
     request: Request,
     status_code: int = 200,
     error: str | None = None,
-    shown_password: tuple[str, str] | None = None,
 ) -> Response:
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
+    # Taken, not read: a reload of the list no longer shows the one-time password.
+    notice = notes_of(request).take(signed_in.login.id_digest, _NOTICE, desk.clock())
     return desk.pages.render(
         request,
         "console/agents.html",
@@ -43,7 +60,7 @@ async def _agents_page(
         agents=await _admin(request).list(),
         roles=[r.value for r in Role],
         error=error,
-        shown_password=shown_password,
+        notice=notice if isinstance(notice, AccountNotice) else None,
     )
 
 
@@ -60,19 +77,35 @@ async def change_agents(
     display_name: FormField = "",
     role: FormField = "agent",
     csrf_token: FormField = "",
+    confirmed: FormField = "",
 ) -> Response:
+    """Every change answers with a redirect to the list (post/redirect/get: a reload
+    repeats nothing); a new one-time password waits for that list in this node's
+    memory, never in the URL. Locking an account asks first."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
     check_csrf(signed_in, csrf_token)
     admin = _admin(request)
     actor, now = signed_in.agent.actor, desk.clock()
+
+    def notice(done: str, who: str, password: str) -> None:
+        notes_of(request).put(
+            signed_in.login.id_digest,
+            _NOTICE,
+            AccountNotice(done, who, password),
+            now + timedelta(minutes=NOTICE_MINUTES),
+            now,
+        )
+
     try:
         if action == "add":
             agent, password = await admin.add(username, display_name, Role(role), None, actor, now)
-            return await _agents_page(request, 201, shown_password=(agent.username, password or ""))
-        if action in ("disable", "enable"):
+            notice("added", agent.username, password or "")
+        elif action in ("disable", "enable"):
             if username.strip().lower() == signed_in.agent.username and action == "disable":
                 raise InvalidAccount("you cannot disable your own account")
+            if action == "disable" and confirmed != "yes":
+                return _confirm_lock(request, signed_in, username.strip().lower())
             await admin.set_disabled(username, action == "disable", actor, now)
         elif action == "set-role":
             if username.strip().lower() == signed_in.agent.username:
@@ -80,12 +113,31 @@ async def change_agents(
             await admin.set_role(username, Role(role), actor, now)
         elif action == "reset-password":
             password = await admin.reset_password(username, actor, now)
-            return await _agents_page(request, shown_password=(username, password))
+            notice("password-reset", username.strip().lower(), password)
         else:
             raise InvalidAccount("unknown action")
     except (InvalidAccount, ValueError) as exc:
         return await _agents_page(request, 422, error=str(exc))
     return RedirectResponse("/console/admin/agents", status_code=303)
+
+
+def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Response:
+    pages = desk_of(request).pages
+    gettext = pages.gettext_for(request)
+    return pages.render(
+        request,
+        "console/confirm.html",
+        signed_in=signed_in,
+        title=gettext("Lock the account %(user)s?") % {"user": username},
+        question=gettext(
+            "The account's logins end at once and it can no longer sign in"
+            " until an administrator enables it again."
+        ),
+        action="/console/admin/agents",
+        fields={"action": "disable", "username": username},
+        yes=gettext("Yes, lock"),
+        back="/console/admin/agents",
+    )
 
 
 _MAX_SEQUENCE = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
