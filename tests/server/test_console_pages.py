@@ -72,7 +72,9 @@ async def test_a_new_key_is_shown_again_on_reload_and_issued_once(
     assert late.status_code == 303 and late.headers["location"] == f"/console/sessions/{number}"
 
 
-async def test_another_login_never_sees_the_key(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_another_login_never_sees_the_key(
+    app: FastAPI, client: httpx.AsyncClient, clock: FixedClock
+) -> None:
     desk = desk_of_app(app)
     await add_agent(desk, "anna")
     await add_agent(desk, "sven", Role.SUPERVISOR)
@@ -85,6 +87,21 @@ async def test_another_login_never_sees_the_key(app: FastAPI, client: httpx.Asyn
         seen = await other.get(posted.headers["location"])
         assert seen.status_code == 303  # the supervisor gets the session page, keyless
         assert seen.headers["location"] == f"/console/sessions/{number}"
+    # The key travels from the POST to the page sealed for this login alone: Anna's
+    # second login (another browser) with the same cookie gets no key.
+    sealed = posted.cookies["sd_support_key"]
+    shown = await client.get(posted.headers["location"])
+    key = KEY.search(shown.text)
+    assert key and key.group(1).replace(" ", "") not in sealed
+    clock.now += timedelta(seconds=30)  # a fresh TOTP step for the second login
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://testserver"
+    ) as second:
+        await log_in(second, desk, "anna")
+        second.cookies.set("sd_support_key", sealed, path=posted.headers["location"])
+        elsewhere = await second.get(posted.headers["location"])
+        assert elsewhere.status_code == 303
+        assert elsewhere.headers["location"] == f"/console/sessions/{number}"
 
 
 async def test_adding_an_agent_redirects_and_a_reload_adds_nothing(

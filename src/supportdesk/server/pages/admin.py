@@ -13,7 +13,7 @@ from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
-from supportdesk.server.login_notes import notes_of
+from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.state import desk_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -39,7 +39,7 @@ class AccountNotice:
     password: str
 
 
-_NOTICE = "agents-notice"
+_NOTICE = ("agents_notice", "agents-notice", "/console/admin/agents")
 NOTICE_MINUTES = 10  # long enough to hand it over; it is shown once in any case
 
 
@@ -50,9 +50,9 @@ async def _agents_page(
 ) -> Response:
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
-    # Taken, not read: a reload of the list no longer shows the one-time password.
-    notice = notes_of(request).take(signed_in.login.id_digest, _NOTICE, desk.clock())
-    return desk.pages.render(
+    note = read_note(request, signed_in, _NOTICE, desk.clock())
+    notice = AccountNotice(**note) if note is not None else None
+    response = desk.pages.render(
         request,
         "console/agents.html",
         status_code,
@@ -60,8 +60,11 @@ async def _agents_page(
         agents=await _admin(request).list(),
         roles=[r.value for r in Role],
         error=error,
-        notice=notice if isinstance(notice, AccountNotice) else None,
+        notice=notice,
     )
+    # Read once: a reload of the list no longer shows the one-time password.
+    drop_note(request, response, _NOTICE)
+    return response
 
 
 @router.get("/admin/agents")
@@ -80,22 +83,19 @@ async def change_agents(
     confirmed: FormField = "",
 ) -> Response:
     """Every change answers with a redirect to the list (post/redirect/get: a reload
-    repeats nothing); a new one-time password waits for that list in this node's
-    memory, never in the URL. Locking an account asks first."""
+    repeats nothing); a new one-time password waits for that list sealed in a cookie
+    (page_notes.py), never in the URL. Locking an account asks first."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
     check_csrf(signed_in, csrf_token)
     admin = _admin(request)
     actor, now = signed_in.agent.actor, desk.clock()
+    done = RedirectResponse("/console/admin/agents", status_code=303)
 
-    def notice(done: str, who: str, password: str) -> None:
-        notes_of(request).put(
-            signed_in.login.id_digest,
-            _NOTICE,
-            AccountNotice(done, who, password),
-            now + timedelta(minutes=NOTICE_MINUTES),
-            now,
-        )
+    def notice(kind: str, who: str, password: str) -> None:
+        value = {"done": kind, "username": who, "password": password}
+        until = now + timedelta(minutes=NOTICE_MINUTES)
+        put_note(request, done, signed_in, _NOTICE, value, until, now)
 
     try:
         if action == "add":
@@ -118,7 +118,7 @@ async def change_agents(
             raise InvalidAccount("unknown action")
     except (InvalidAccount, ValueError) as exc:
         return await _agents_page(request, 422, error=str(exc))
-    return RedirectResponse("/console/admin/agents", status_code=303)
+    return done
 
 
 def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -12,9 +13,8 @@ from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import IllegalStatusChange, RequestStatus
 from supportdesk.domain.support_session import EndReason, SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
-from supportdesk.server.login_notes import notes_of
+from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.pages.console_overview import overview_counts
-from supportdesk.server.remote_support import IssuedSession
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
@@ -89,14 +89,20 @@ async def new_session(request: Request, csrf_token: FormField = "") -> Response:
     now = desk.clock()
     issued = await desk.remote.issue(signed_in.agent, now)
     number = issued.consultation_number
-    notes_of(request).put(
-        signed_in.login.id_digest, _key_note(number), issued, issued.expires_at, now
-    )
-    return RedirectResponse(f"/console/sessions/{number}/key", status_code=303)
+    response = RedirectResponse(f"/console/sessions/{number}/key", status_code=303)
+    shown = {
+        "key": issued.key.grouped(),
+        "verification_code": issued.verification_code,
+        "expires_at": issued.expires_at.isoformat(),
+    }
+    put_note(request, response, signed_in, _key_note(number), shown, issued.expires_at, now)
+    return response
 
 
-def _key_note(number: str) -> str:
-    return f"support-key:{number}"
+def _key_note(number: str) -> tuple[str, str, str]:
+    """The key page's note: cookie name, purpose (bound to the number), path."""
+    path = f"/console/sessions/{number}/key"
+    return "support_key", f"support-key/{number}", path
 
 
 @router.get("/sessions/{number}/key")
@@ -107,14 +113,19 @@ async def issued_key(request: Request, number: str) -> Response:
     signed_in, summary, own = await visible_session(
         request, number, Permission.SEE_ALL_LIVE_SESSIONS
     )
-    issued = notes_of(request).get(signed_in.login.id_digest, _key_note(number), desk.clock())
-    if not own or summary.state is not SessionState.ISSUED or not isinstance(issued, IssuedSession):
-        return RedirectResponse(f"/console/sessions/{number}", status_code=303)
+    shown = read_note(request, signed_in, _key_note(number), desk.clock())
+    if not own or summary.state is not SessionState.ISSUED or shown is None:
+        response = RedirectResponse(f"/console/sessions/{number}", status_code=303)
+        drop_note(request, response, _key_note(number))
+        return response
     return desk.pages.render(
         request,
         "console/session_issued.html",
         signed_in=signed_in,
-        issued=issued,
+        key_text=shown["key"],
+        number=number,
+        verification_code=shown["verification_code"],
+        expires_at=datetime.fromisoformat(shown["expires_at"]),
         minutes=desk.settings.security.support_key_minutes,
     )
 
