@@ -15,7 +15,7 @@ from playwright.async_api import Browser, Page, expect
 
 from tests.browser.test_player_browser import log_in
 from tests.live_server import LiveServer, live_server
-from tests.server.relay_parties import add_agent
+from tests.server.relay_parties import FakeApplet, add_agent, join_token
 
 pytestmark = pytest.mark.browser
 RGB = re.compile(r"rgba?\((\d+), (\d+), (\d+)")
@@ -94,7 +94,11 @@ async def test_disabled_buttons_focus_and_keyboard_confirmation(
     await page.goto(f"{server.url}/console/")
     await page.screenshot(path=str(screens / "dashboard-agent.png"), full_page=True)
 
+    applet = await FakeApplet.connect(server, await join_token(server, key))
+    await applet.next_control("consent_request")
+    await applet.send({"type": "consent", "decision": "yes", "capabilities": ["view"]})
     await page.goto(f"{server.url}/console/sessions/{number}/live")
+    await expect(page.locator("[data-live]")).to_have_attribute("data-state", "active")
     diagnostics = page.locator('[data-action="diagnostics"]')
     await expect(diagnostics).to_be_disabled()
     style = """(b) => { const s = getComputedStyle(b);
