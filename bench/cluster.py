@@ -236,7 +236,7 @@ async def signed_in(base: str) -> tuple[httpx.AsyncClient, str]:
 
 async def new_session(http: httpx.AsyncClient, csrf: str, base: str) -> tuple[str, str]:
     """A key issued and redeemed: (consultation number, join token)."""
-    page = await http.post("/console/sessions", data={"csrf_token": csrf})
+    page = await http.post("/console/sessions", data={"csrf_token": csrf}, follow_redirects=True)
     key = re.search(r"data-support-key>([^<]+)<", page.text)
     number = re.search(r"data-consultation-number>([^<]+)<", page.text)
     assert key and number, page.text[:500]

@@ -46,7 +46,7 @@ async def session(base: str) -> tuple[httpx.AsyncClient, ClientConnection, str, 
     )
     dashboard = await http.get("/console/")
     csrf = TOKEN.search(dashboard.text).group(1)  # type: ignore[union-attr]
-    page = await http.post("/console/sessions", data={"csrf_token": csrf})
+    page = await http.post("/console/sessions", data={"csrf_token": csrf}, follow_redirects=True)
     key = re.search(r"data-support-key>([^<]+)<", page.text).group(1)  # type: ignore[union-attr]
     number = re.search(r"data-consultation-number>([^<]+)<", page.text).group(1)  # type: ignore[union-attr]
     answer = await http.post("/api/v1/join", json={"name": "Bench", "support_key": key})

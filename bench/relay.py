@@ -178,7 +178,9 @@ async def open_relay_sessions(base: str, count: int) -> list[RelayPair]:
     for _ in range(count):
         dashboard = await http.get("/console/")
         csrf = TOKEN.search(dashboard.text).group(1)  # type: ignore[union-attr]
-        page = await http.post("/console/sessions", data={"csrf_token": csrf})
+        page = await http.post(
+            "/console/sessions", data={"csrf_token": csrf}, follow_redirects=True
+        )
         key = re.search(r"data-support-key>([^<]+)<", page.text).group(1)  # type: ignore[union-attr]
         number = re.search(r"data-consultation-number>([^<]+)<", page.text).group(1)  # type: ignore[union-attr]
         while True:  # the global guess limit (1/s after a burst of 60) applies here too

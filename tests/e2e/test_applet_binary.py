@@ -325,6 +325,7 @@ async def test_the_program_joins_with_no_arguments_through_its_windows(
             )
 
             await page.locator('[data-action="end"]').click()
+            await page.locator("[data-confirm-end]").click()  # the console asks first
             await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
             code = await asyncio.to_thread(started.wait, 30)
         finally:

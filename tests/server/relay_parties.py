@@ -64,7 +64,9 @@ class AgentBrowser:
         dashboard = await self.http.get("/console/")
         token = TOKEN.search(dashboard.text)
         assert token
-        page = await self.http.post("/console/sessions", data={"csrf_token": token.group(1)})
+        page = await self.http.post(
+            "/console/sessions", data={"csrf_token": token.group(1)}, follow_redirects=True
+        )
         key = re.search(r"data-support-key>([^<]+)<", page.text)
         number = re.search(r"data-consultation-number>([^<]+)<", page.text)
         assert key and number

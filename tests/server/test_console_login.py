@@ -134,7 +134,7 @@ async def test_state_changing_forms_need_the_csrf_token(
         await client.post("/console/sessions", data={"csrf_token": "forged"})
     ).status_code == 400
     good = await client.post("/console/sessions", data={"csrf_token": await console_token(client)})
-    assert good.status_code == 201
+    assert good.status_code == 303
 
 
 async def test_roles_limit_what_pages_show(app: FastAPI, client: httpx.AsyncClient) -> None:

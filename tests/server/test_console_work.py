@@ -75,7 +75,9 @@ async def test_supervisor_sees_everyones_open_sessions(
     await add_agent(desk, "sven", Role.SUPERVISOR, name="Sven Ober")
     await log_in(client, desk, "anna")
     issued = await client.post(
-        "/console/sessions", data={"csrf_token": await console_token(client)}
+        "/console/sessions",
+        data={"csrf_token": await console_token(client)},
+        follow_redirects=True,
     )
     number = re.search(r"data-consultation-number>([^<]+)<", issued.text)
     assert number
@@ -101,8 +103,9 @@ async def test_admin_adds_and_disables_agents(app: FastAPI, client: httpx.AsyncC
             "csrf_token": token_in(page),
         },
     )
-    assert added.status_code == 201
-    password = re.search(r"data-one-time-password>([^<]+)<", added.text)
+    assert added.status_code == 303
+    listed = await client.get(added.headers["location"])
+    password = re.search(r"data-one-time-password>([^<]+)<", listed.text)
     assert password and len(password.group(1)) >= 16
     duplicate = await client.post(
         "/console/admin/agents",
@@ -117,7 +120,12 @@ async def test_admin_adds_and_disables_agents(app: FastAPI, client: httpx.AsyncC
     assert duplicate.status_code == 422 and "taken" in duplicate.text
     await client.post(
         "/console/admin/agents",
-        data={"action": "disable", "username": "berta", "csrf_token": token_in(page)},
+        data={
+            "action": "disable",
+            "username": "berta",
+            "confirmed": "yes",
+            "csrf_token": token_in(page),
+        },
     )
     async with httpx.AsyncClient(
         transport=httpx.ASGITransport(app=app), base_url="http://testserver"

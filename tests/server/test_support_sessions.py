@@ -31,8 +31,12 @@ CUSTOMER = "Zacharias Quendelbrück"
 
 
 async def issue_key(client: httpx.AsyncClient) -> dict[str, str]:
-    page = await client.post("/console/sessions", data={"csrf_token": await console_token(client)})
-    assert page.status_code == 201
+    page = await client.post(
+        "/console/sessions",
+        data={"csrf_token": await console_token(client)},
+        follow_redirects=True,
+    )
+    assert page.status_code == 200 and "/key" in str(page.url)
 
     def field(name: str) -> str:
         match = re.search(rf"data-{name}>([^<]+)<", page.text)
@@ -141,7 +145,8 @@ async def test_agent_ends_a_waiting_session(app: FastAPI, agent_client: httpx.As
     issued = await issue_key(agent_client)
     page = await agent_client.get(f"/console/sessions/{issued['number']}")
     ended = await agent_client.post(
-        f"/console/sessions/{issued['number']}/end", data={"csrf_token": token_in(page)}
+        f"/console/sessions/{issued['number']}/end",
+        data={"csrf_token": token_in(page), "confirmed": "yes"},
     )
     assert ended.status_code == 303
     page = await agent_client.get(f"/console/sessions/{issued['number']}")
@@ -213,7 +218,8 @@ async def test_customer_name_is_nowhere_in_the_database_or_logs(
     page = await agent_client.get(f"/console/sessions/{issued['number']}")
     assert CUSTOMER in page.text  # the agent sees it while the session lives
     await agent_client.post(
-        f"/console/sessions/{issued['number']}/end", data={"csrf_token": token_in(page)}
+        f"/console/sessions/{issued['number']}/end",
+        data={"csrf_token": token_in(page), "confirmed": "yes"},
     )
     assert await desk.remote.customer_name(issued["number"]) is None
     if settings.database.url.startswith("sqlite"):

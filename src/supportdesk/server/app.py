@@ -36,6 +36,7 @@ from supportdesk.server.pages import (
     admin,
     browser_share,
     console,
+    console_errors,
     login,
     portal,
     program_download,
@@ -280,8 +281,14 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         return RedirectResponse(exc.target, status_code=303)
 
     @app.exception_handler(StarletteHTTPException)
-    async def not_found_page(request: Request, exc: StarletteHTTPException) -> Response:
-        if request.url.path.startswith("/api/") or exc.status_code != 404:
+    async def error_page(request: Request, exc: StarletteHTTPException) -> Response:
+        if console_errors.wants_page(request, exc.status_code):
+            return await console_errors.console_error_page(request, exc.status_code)
+        if (
+            request.url.path.startswith("/api/")
+            or request.url.path.startswith("/console/")
+            or exc.status_code != 404
+        ):
             from fastapi.exception_handlers import http_exception_handler
 
             return await http_exception_handler(request, exc)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Form, HTTPException, Request
@@ -12,6 +13,8 @@ from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import IllegalStatusChange, RequestStatus
 from supportdesk.domain.support_session import EndReason, SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.page_notes import drop_note, put_note, read_note
+from supportdesk.server.pages.console_overview import overview_counts
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
@@ -45,6 +48,7 @@ async def dashboard(request: Request) -> Response:
             else []
         )
         agents = {a.id: a for a in await AgentAccounts(db).all()}
+        counts = await overview_counts(db, signed_in)
     topic_names = {line.id: line.name.in_language(language) for line in desk.directory.hotlines}
     return desk.pages.render(
         request,
@@ -65,6 +69,7 @@ async def dashboard(request: Request) -> Response:
         everyone_live=everyone_live,
         queue=queue,
         agents=agents,
+        counts=counts,
         topic_names=topic_names,
         names={
             s.consultation_number: await desk.remote.customer_name(s.consultation_number)
@@ -76,16 +81,51 @@ async def dashboard(request: Request) -> Response:
 
 @router.post("/sessions")
 async def new_session(request: Request, csrf_token: FormField = "") -> Response:
+    """Issue a key, then show it on its own page (post/redirect/get): a reload of that
+    page shows the same key and never issues another."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.RUN_SESSIONS)
     check_csrf(signed_in, csrf_token)
-    issued = await desk.remote.issue(signed_in.agent, desk.clock())
+    now = desk.clock()
+    issued = await desk.remote.issue(signed_in.agent, now)
+    number = issued.consultation_number
+    response = RedirectResponse(f"/console/sessions/{number}/key", status_code=303)
+    shown = {
+        "key": issued.key.grouped(),
+        "verification_code": issued.verification_code,
+        "expires_at": issued.expires_at.isoformat(),
+    }
+    put_note(request, response, signed_in, _key_note(number), shown, issued.expires_at, now)
+    return response
+
+
+def _key_note(number: str) -> tuple[str, str, str]:
+    """The key page's note: cookie name, purpose (bound to the number), path."""
+    path = f"/console/sessions/{number}/key"
+    return "support_key", f"support-key/{number}", path
+
+
+@router.get("/sessions/{number}/key")
+async def issued_key(request: Request, number: str) -> Response:
+    """The key just issued, for the login that issued it, while it can be redeemed;
+    afterwards (or for anyone else) the session's page, which never shows a key."""
+    desk = desk_of(request)
+    signed_in, summary, own = await visible_session(
+        request, number, Permission.SEE_ALL_LIVE_SESSIONS
+    )
+    shown = read_note(request, signed_in, _key_note(number), desk.clock())
+    if not own or summary.state is not SessionState.ISSUED or shown is None:
+        response = RedirectResponse(f"/console/sessions/{number}", status_code=303)
+        drop_note(request, response, _key_note(number))
+        return response
     return desk.pages.render(
         request,
         "console/session_issued.html",
-        201,
         signed_in=signed_in,
-        issued=issued,
+        key_text=shown["key"],
+        number=number,
+        verification_code=shown["verification_code"],
+        expires_at=datetime.fromisoformat(shown["expires_at"]),
         minutes=desk.settings.security.support_key_minutes,
     )
 
@@ -125,7 +165,11 @@ async def session_detail(request: Request, number: str) -> Response:
 
 
 @router.post("/sessions/{number}/end")
-async def end_session(request: Request, number: str, csrf_token: FormField = "") -> Response:
+async def end_session(
+    request: Request, number: str, csrf_token: FormField = "", confirmed: FormField = ""
+) -> Response:
+    """Ending is final for the customer: the first POST asks (a page with "Yes, end" and
+    "Cancel", no script needed), only the confirmed one ends."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.RUN_SESSIONS)
     check_csrf(signed_in, csrf_token)
@@ -136,6 +180,22 @@ async def end_session(request: Request, number: str, csrf_token: FormField = "")
         and not signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS)
     ):
         raise HTTPException(404)
+    if confirmed != "yes":
+        gettext = desk.pages.gettext_for(request)
+        return desk.pages.render(
+            request,
+            "console/confirm.html",
+            signed_in=signed_in,
+            title=gettext("End session %(number)s?") % {"number": number},
+            question=gettext(
+                "The customer's screen is no longer shared and the support program stops."
+                " A new session needs a new support key."
+            ),
+            action=f"/console/sessions/{number}/end",
+            fields={},
+            yes=gettext("Yes, end the session"),
+            back=f"/console/sessions/{number}",
+        )
     await desk.remote.end(number, EndReason.AGENT, desk.clock())
     return RedirectResponse(f"/console/sessions/{number}", status_code=303)
 

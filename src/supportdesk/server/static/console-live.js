@@ -257,9 +257,18 @@ root.querySelector("[data-chat-form]").addEventListener("submit", (event) => {
 root.querySelector("[data-screens]").addEventListener("change", (event) => {
   control.send(JSON.stringify({ type: "screen", screen: Number(event.target.value) }));
 });
+// "End session" asks first, in a modal dialog (keyboard: focus starts on "Cancel",
+// Esc cancels); only "Yes, end the session" sends the end.
+const endDialog = root.querySelector("[data-end-dialog]");
+endDialog.addEventListener("close", () => {
+  if (endDialog.returnValue === "end") control.send(JSON.stringify({ type: "end" }));
+});
 root.addEventListener("click", (event) => {
   const action = event.target.dataset?.action;
-  if (action === "end") control.send(JSON.stringify({ type: "end" }));
+  if (action === "end") {
+    endDialog.returnValue = "";
+    endDialog.showModal();
+  }
   if (!rfb || rfb.viewOnly) return;
   if (action === "ctrl-alt-del") rfb.sendCtrlAltDel();
   if (action === "tab") rfb.sendKey(KeyTable.XK_Tab, "Tab");
