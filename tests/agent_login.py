@@ -1,13 +1,20 @@
 """Signing a test agent in to a live server, second factor included, from a real
 browser (Playwright) or from httpx: the password, then TOTP enrolment (the page shows
-the secret once) or a fresh code from the secret enrolled earlier."""
+the secret once) or a fresh code from the secret enrolled earlier.
+
+The server takes each TOTP step once per account, so a module whose tests each sign the
+same agent in would wait for a new 30 s step every other login. Unless a test asks for
+a ``fresh`` login, a login this module made earlier for the same server and agent is
+used again while the server still accepts it (a test that signs out or disables the
+account makes the next one sign in anew). Tests of the login itself ask for ``fresh``.
+"""
 
 from __future__ import annotations
 
 import re
 
 import httpx
-from playwright.async_api import Page
+from playwright.async_api import Cookie, Page
 
 from tests import totp_codes
 
@@ -16,8 +23,20 @@ SECRET = re.compile(r"data-totp-secret>([A-Z2-7]+)<")
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-async def sign_in_page(page: Page, url: str, username: str, password: str) -> None:
+_BROWSER_LOGINS: dict[tuple[str, str], list[Cookie]] = {}
+_HTTP_LOGINS: dict[tuple[str, str], httpx.Cookies] = {}
+
+
+async def sign_in_page(
+    page: Page, url: str, username: str, password: str, fresh: bool = False
+) -> None:
     """Log in in the browser page; returns on the page after the second factor."""
+    earlier = None if fresh else _BROWSER_LOGINS.get((url, username))
+    if earlier is not None:
+        await page.context.add_cookies(earlier)  # type: ignore[arg-type]
+        await page.goto(url + "/console/")
+        if page.url.startswith(url + "/console/") and "/login" not in page.url:
+            return
     await page.goto(url + "/console/login")
     await page.get_by_label("Benutzername").fill(username)
     await page.get_by_label("Passwort").fill(password)
@@ -25,6 +44,7 @@ async def sign_in_page(page: Page, url: str, username: str, password: str) -> No
     await page.wait_for_load_state()
     if page.url.endswith(TOTP_PATH):
         await second_factor_page(page, username)
+    _BROWSER_LOGINS[(url, username)] = await page.context.cookies(url)
 
 
 async def second_factor_page(page: Page, username: str) -> None:
@@ -58,3 +78,21 @@ async def second_factor_http(http: httpx.AsyncClient, username: str) -> httpx.Re
             return answer
         page = answer
     raise AssertionError(f"no TOTP secret known for {username} was accepted: {answer}")
+
+
+async def reuse_http_login(http: httpx.AsyncClient, url: str, username: str) -> bool:
+    """Give ``http`` the login made earlier for ``username`` on ``url``, if the server
+    still accepts it."""
+    earlier = _HTTP_LOGINS.get((url, username))
+    if earlier is None:
+        return False
+    http.cookies.update(earlier)
+    answer = await http.get("/console/")
+    if answer.status_code == 200:
+        return True
+    http.cookies.clear()
+    return False
+
+
+def remember_http_login(http: httpx.AsyncClient, url: str, username: str) -> None:
+    _HTTP_LOGINS[(url, username)] = httpx.Cookies(http.cookies)

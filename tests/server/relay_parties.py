@@ -19,7 +19,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
-from tests.agent_login import second_factor_http
+from tests.agent_login import remember_http_login, reuse_http_login, second_factor_http
 from tests.live_server import LiveServer
 
 PASSWORD = "korrekt pferd batterie heftklammer"
@@ -42,11 +42,18 @@ class AgentBrowser:
 
     @classmethod
     async def log_in(
-        cls, server: LiveServer, username: str, http: httpx.AsyncClient | None = None
+        cls,
+        server: LiveServer,
+        username: str,
+        http: httpx.AsyncClient | None = None,
+        fresh: bool = False,
     ) -> AgentBrowser:
         """Sign in (enrolling TOTP on the first time) with ``http``, by default a new
-        client for ``server``."""
+        client for ``server``; unless ``fresh``, an earlier login of ``username`` that
+        the server still accepts is used again (:mod:`tests.agent_login`)."""
         http = http or httpx.AsyncClient(base_url=server.url)
+        if not fresh and await reuse_http_login(http, server.url, username):
+            return cls(server, http)
         form = await http.get("/console/login")
         token = TOKEN.search(form.text)
         assert token
@@ -58,6 +65,7 @@ class AgentBrowser:
         if answer.headers["location"] == "/console/login/totp":
             done = await second_factor_http(http, username)
             assert done.headers["location"] == "/console/"
+        remember_http_login(http, server.url, username)
         return cls(server, http)
 
     async def new_session(self) -> tuple[str, str]:

@@ -42,7 +42,7 @@ async def watched_browser_session(
     server: LiveServer, username: str
 ) -> tuple[AgentBrowser, str, ClientConnection, ClientConnection]:
     """A browser session the agent watches: its number, control and video sockets."""
-    agent = await AgentBrowser.log_in(server, username)
+    agent = await AgentBrowser.log_in(server, username, fresh=True)
     key, number = await agent.new_session()
     link = await browser_link(server, await join_token(server, key))
     request = await link.next_control("consent_request")

@@ -125,7 +125,7 @@ async def watched(
     server: LiveServer, username: str
 ) -> tuple[AgentBrowser, str, ClientConnection, ClientConnection, FakeApplet]:
     """An agent watching a consented browser session, and the customer's link."""
-    agent = await AgentBrowser.log_in(server, username)
+    agent = await AgentBrowser.log_in(server, username, fresh=True)
     key, number = await agent.new_session()
     link = await browser_link(server, await join_token(server, key))
     request = await link.next_control("consent_request")
