@@ -59,6 +59,8 @@ async def test_a_windows_visitor_downloads_the_windows_program(
         ),
     )
     await page.goto(server.url + "/fernwartung")
+    # The page opens with the form; the program's link sits in the folded prerequisites.
+    await page.get_by_text("Voraussetzungen").click()
     await page.get_by_role("link", name="Support-Programm herunterladen").click()
     await expect(page.get_by_role("heading", name="Support-Programm herunterladen")).to_be_visible()
     await expect(page.get_by_role("heading", name="Für Ihren Computer (Windows)")).to_be_visible()
