@@ -535,8 +535,7 @@ class SessionRecording:
     async def _keyframe_timer(self) -> None:
         while not self._finished:
             await asyncio.sleep(self.place.keyframe_interval)
-            for channel in sorted(self._channels):
-                await self._ask_keyframe(channel)
+            await self._ask_keyframes()
 
     def _keyframe_piece(self, channel: int, piece: bytes) -> None:
         if not piece or channel not in self._channels:
