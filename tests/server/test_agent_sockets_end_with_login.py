@@ -19,6 +19,7 @@ from tests.live_server import LiveServer, live_server
 from tests.server.relay_parties import (
     TOKEN,
     AgentBrowser,
+    FakeApplet,
     add_agent,
     control_socket,
     join_token,
@@ -40,8 +41,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
 
 async def watched_browser_session(
     server: LiveServer, username: str
-) -> tuple[AgentBrowser, str, ClientConnection, ClientConnection]:
-    """A browser session the agent watches: its number, control and video sockets."""
+) -> tuple[AgentBrowser, str, ClientConnection, ClientConnection, FakeApplet]:
+    """A browser session the agent watches: its number, control and video sockets, and
+    the customer's link."""
     agent = await AgentBrowser.log_in(server, username, fresh=True)
     key, number = await agent.new_session()
     link = await browser_link(server, await join_token(server, key))
@@ -57,7 +59,7 @@ async def watched_browser_session(
         server.url.replace("http", "ws", 1) + f"/ws/video/{number}?ticket={ticket}",
         additional_headers={"Origin": server.url},
     )
-    return agent, number, control, video
+    return agent, number, control, video, link
 
 
 async def closed_with(socket: ClientConnection) -> int:
@@ -70,7 +72,7 @@ async def closed_with(socket: ClientConnection) -> int:
 
 
 async def test_signing_out_closes_the_agents_sockets(server: LiveServer) -> None:
-    agent, number, control, video = await watched_browser_session(server, "anna")
+    agent, number, control, video, _link = await watched_browser_session(server, "anna")
     # A ticket minted before the logout is worth nothing after it.
     await control.send('{"type": "viewer_ticket"}')
     spare = (await next_of(control, "viewer_ticket"))["ticket"]
@@ -89,7 +91,7 @@ async def test_signing_out_closes_the_agents_sockets(server: LiveServer) -> None
 
 
 async def test_disabling_the_account_elsewhere_closes_its_sockets(server: LiveServer) -> None:
-    _agent, _number, control, video = await watched_browser_session(server, "bert")
+    _agent, _number, control, video, _link = await watched_browser_session(server, "bert")
     disabled = await asyncio.to_thread(
         subprocess.run,
         [sys.executable, "-m", "supportdesk", "agents", "disable", "bert"],
@@ -101,14 +103,14 @@ async def test_disabling_the_account_elsewhere_closes_its_sockets(server: LiveSe
 
 
 async def test_a_signed_in_agent_keeps_watching(server: LiveServer) -> None:
-    _agent, _number, control, _video = await watched_browser_session(server, "carla")
+    _agent, _number, control, _video, _link = await watched_browser_session(server, "carla")
     await asyncio.sleep(float(CHECK_SECONDS) * 5)
     await control.send(json.dumps({"type": "chat", "text": "noch da"}))
     assert (await next_of(control, "chat"))["text"] == "noch da"
 
 
 async def test_a_fresh_control_ticket_needs_the_logins_csrf_token(server: LiveServer) -> None:
-    agent, number, control, _video = await watched_browser_session(server, "carla")
+    agent, number, control, _video, _link = await watched_browser_session(server, "carla")
     url = f"/console/sessions/{number}/control-ticket"
     assert (await agent.http.post(url)).status_code == 400
     assert (await agent.http.post(url, headers={"X-CSRF-Token": "forged"})).status_code == 400

@@ -17,7 +17,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from tests.live_server import LiveServer, live_server
@@ -27,11 +27,8 @@ from tests.server.relay_parties import (
     AgentBrowser,
     FakeApplet,
     add_agent,
-    control_socket,
-    join_token,
-    next_of,
 )
-from tests.server.test_relay_browser import browser_link
+from tests.server.test_agent_sockets_end_with_login import watched_browser_session
 
 # Far below the 5 s the old periodic check took, far above the promised 1 s.
 PROMPTLY = 3.0
@@ -125,25 +122,11 @@ async def watched(
     server: LiveServer, username: str
 ) -> tuple[AgentBrowser, str, ClientConnection, ClientConnection, FakeApplet]:
     """An agent watching a consented browser session, and the customer's link."""
-    agent = await AgentBrowser.log_in(server, username, fresh=True)
-    key, number = await agent.new_session()
-    link = await browser_link(server, await join_token(server, key))
-    request = await link.next_control("consent_request")
-    await link.send(
-        {"type": "consent", "decision": "yes", "consent_sha256": request["consent_sha256"]}
-    )
-    control = await control_socket(await agent.control_url(number), server.url)
-    await next_of(control, "state", state="active")
+    agent, number, control, video, link = await watched_browser_session(server, username)
     # The agent's chat reaches the customer while she is signed in.
     await control.send(json.dumps({"type": "chat", "text": "guten Tag"}))
     assert (await link.next_control("chat"))["text"] == "guten Tag"
     link.control.clear()
-    await control.send('{"type": "viewer_ticket"}')
-    ticket = (await next_of(control, "viewer_ticket"))["ticket"]
-    video = await connect(
-        server.url.replace("http", "ws", 1) + f"/ws/video/{number}?ticket={ticket}",
-        additional_headers={"Origin": server.url},
-    )
     return agent, number, control, video, link
 
 
