@@ -44,7 +44,7 @@ from supportdesk.server.pages import (
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
 from supportdesk.server.recordings import retention as recording_retention
-from supportdesk.server.recordings.session_recording import RecordingPlace, recording_limits
+from supportdesk.server.recordings.place import RecordingPlace, recording_limits
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
 from supportdesk.server.relay.hub import Node, RelayHub

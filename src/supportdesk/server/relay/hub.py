@@ -19,7 +19,7 @@ from datetime import datetime
 
 from supportdesk.bus import BusUnavailable, InProcessLeases, Lease, Leases
 from supportdesk.domain.support_session import LIVE_STATES, EndReason, SupportSession
-from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
 from supportdesk.server.remote_support import RemoteSupport
 

@@ -67,8 +67,8 @@ from supportdesk.link.frames import (
     decode_frame,
     encode_control,
 )
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.session_recording import (
-    RecordingPlace,
     SessionRecording,
     Take,
     held_notice,
