@@ -19,12 +19,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from supportdesk.recording import SessionRecorder
-from supportdesk.recording.format import RecordKind
+from supportdesk.recording.format import RFB_KINDS, RecordKind
 
 PENDING_LIMIT = 4 * 1024 * 1024
 """Bytes kept in memory while the file cannot be created."""
-
-RFB_KINDS = (RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER)
 
 
 def write_record(recorder: SessionRecorder, kind: RecordKind, channel: int, item: Any) -> bool:

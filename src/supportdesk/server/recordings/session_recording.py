@@ -55,7 +55,7 @@ from supportdesk.domain.support_session import (
 from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
-from supportdesk.recording.format import RecordKind
+from supportdesk.recording.format import RFB_KINDS, RecordKind
 from supportdesk.server.recordings.keyframe_pieces import KeyframePieces
 from supportdesk.server.recordings.pending_records import PendingRecords, write_record
 from supportdesk.server.recordings.place import RecordingPlace
@@ -224,7 +224,7 @@ class SessionRecording:
         """Queue what arrives before the file exists (bounded); False if there is no room."""
         if not self._started or self._finished or not self._pending.keep(kind, channel, item, size):
             return False
-        if kind in (RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER):
+        if kind in RFB_KINDS:
             self.meter.count(size)  # exact; the file counts the rest when it catches up
         return True
 
