@@ -27,16 +27,18 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, api_docs, daily_purge, health
+from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
     browser_share,
     console,
     console_errors,
+    dashboard,
     login,
     portal,
     program_download,
@@ -196,6 +198,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 timedelta(hours=security.login_absolute_hours),
                 security.socket_check_seconds,
             ),
+            session_changes=SessionChanges(bus.events),
             clock=utc_clock,
         )
         if security.agents_without_totp:
@@ -212,6 +215,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             return await recording_retention.purge_expired(archive, now)
 
         login_follower = asyncio.create_task(desk.agent_sockets.follow())
+        dashboard_waker = asyncio.create_task(desk.session_changes.follow())
         login_watcher = asyncio.create_task(desk.agent_sockets.watch())
         purger = asyncio.create_task(
             daily_purge.run_daily(
@@ -231,7 +235,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger, follower, login_follower, login_watcher):
+            for task in (sweeper, purger, follower, login_follower, login_watcher, dashboard_waker):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -266,6 +270,8 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(browser_share.router)
     app.include_router(program_download.router)
     app.include_router(login.router)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard_socket.router)
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(relay_endpoints.router)

@@ -7,7 +7,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
 from supportdesk.config import Settings
@@ -28,7 +28,7 @@ from supportdesk.server.messages import (
 LANGUAGE_COOKIE = "sd_lang"
 
 
-def language_of(request: Request, settings: Settings) -> str:
+def language_of(request: HTTPConnection, settings: Settings) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LANGUAGES else settings.portal.default_language
 
@@ -55,10 +55,19 @@ class PageRenderer:
     def render(
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        html = self.render_text(request, template, **context)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Cache-Control"] = "no-store"
+        csrf.attach_cookie(request, response)
+        return response
+
+    def render_text(self, request: HTTPConnection, template: str, **context: Any) -> str:
+        """The template as text, in the visitor's language: a page, or a part of one that
+        a socket sends (the dashboard's tables)."""
         language = language_of(request, self.settings)
         catalogue = translations(language)
         gettext = _make_new_gettext(catalogue.gettext)
-        html = self.environment.get_template(template).render(
+        return self.environment.get_template(template).render(
             request=request,
             language=language,
             gettext=gettext,
@@ -85,7 +94,3 @@ class PageRenderer:
             portal_zone=self.settings.zone,
             **context,
         )
-        response = HTMLResponse(html, status_code=status_code)
-        response.headers["Cache-Control"] = "no-store"
-        csrf.attach_cookie(request, response)
-        return response
