@@ -34,6 +34,7 @@ from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
+    audit_trail,
     browser_share,
     console,
     console_errors,
@@ -268,6 +269,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(login.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(audit_trail.router)
     app.include_router(relay_endpoints.router)
     app.include_router(recordings_page.router)
     app.include_router(player_socket.router)

@@ -1,4 +1,4 @@
-"""The admin page: agent accounts. And the auditor's view of the audit trail."""
+"""The admin page: agent accounts (the audit trail's page is pages/audit_trail.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
-from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.state import desk_of
@@ -137,51 +136,4 @@ def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Respo
         fields={"action": "disable", "username": username},
         yes=gettext("Yes, lock"),
         back="/console/admin/agents",
-    )
-
-
-_MAX_SEQUENCE = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
-
-
-def _sequence(request: Request, name: str) -> int | None:
-    """A sequence number from the query; anything else (or out of range) is ignored."""
-    value = request.query_params.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if number <= _MAX_SEQUENCE else None
-
-
-@router.get("/audit")
-async def audit_trail(request: Request) -> Response:
-    """One page of the trail, newest first (``?before=`` / ``?after=`` a sequence
-    number): never the whole chain. Verifying it is a button (below)."""
-    desk = desk_of(request)
-    signed_in = await require(request, Permission.READ_AUDIT)
-    page = await desk.audit.page(
-        desk.settings.audit.page_size,
-        before=_sequence(request, "before"),
-        after=_sequence(request, "after"),
-    )
-    return desk.pages.render(
-        request, "console/audit.html", signed_in=signed_in, page=page, result=None
-    )
-
-
-@router.post("/audit/verify")
-async def verify_audit_trail(request: Request, csrf_token: FormField = "") -> Response:
-    """Check the whole chain, a batch at a time with the hashing in a worker thread
-    (``AuditLog.verify``), so the server answers everyone else meanwhile; audited."""
-    desk = desk_of(request)
-    signed_in = await require(request, Permission.READ_AUDIT)
-    check_csrf(signed_in, csrf_token)
-    result = await desk.audit.verify()
-    await desk.audit.record(
-        AuditRecord(
-            desk.clock(), "audit.verified", signed_in.agent.actor, "audit", {"ok": result.ok}
-        )
-    )
-    page = await desk.audit.page(desk.settings.audit.page_size)
-    return desk.pages.render(
-        request, "console/audit.html", signed_in=signed_in, page=page, result=result
     )
