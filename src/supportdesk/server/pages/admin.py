@@ -83,7 +83,8 @@ async def change_agents(
 ) -> Response:
     """Every change answers with a redirect to the list (post/redirect/get: a reload
     repeats nothing); a new one-time password waits for that list sealed in a cookie
-    (page_notes.py), never in the URL. Locking an account asks first."""
+    (page_notes.py), never in the URL. Locking an account and resetting a password ask
+    first: each is a second POST with ``confirmed=yes`` from the confirmation page."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
     check_csrf(signed_in, csrf_token)
@@ -111,6 +112,8 @@ async def change_agents(
                 raise InvalidAccount("you cannot change your own role")
             await admin.set_role(username, Role(role), actor, now)
         elif action == "reset-password":
+            if confirmed != "yes":
+                return _confirm_reset(request, signed_in, username.strip().lower())
             password = await admin.reset_password(username, actor, now)
             notice("password-reset", username.strip().lower(), password)
         else:
@@ -135,5 +138,25 @@ def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Respo
         action="/console/admin/agents",
         fields={"action": "disable", "username": username},
         yes=gettext("Yes, lock"),
+        back="/console/admin/agents",
+    )
+
+
+def _confirm_reset(request: Request, signed_in: SignedIn, username: str) -> Response:
+    pages = desk_of(request).pages
+    gettext = pages.gettext_for(request)
+    return pages.render(
+        request,
+        "console/confirm.html",
+        signed_in=signed_in,
+        title=gettext("Reset the password of %(user)s?") % {"user": username},
+        question=gettext(
+            "The current password stops working at once, the account's logins end and"
+            " its authenticator app is set up afresh at the next login. You get a"
+            " one-time password to hand over in person."
+        ),
+        action="/console/admin/agents",
+        fields={"action": "reset-password", "username": username},
+        yes=gettext("Yes, reset the password"),
         back="/console/admin/agents",
     )
