@@ -35,6 +35,7 @@ from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
+    audit_trail,
     browser_share,
     console,
     console_errors,
@@ -274,6 +275,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(dashboard_socket.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(audit_trail.router)
     app.include_router(relay_endpoints.router)
     app.include_router(recordings_page.router)
     app.include_router(player_socket.router)
