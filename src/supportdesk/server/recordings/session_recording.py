@@ -63,6 +63,7 @@ from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.budget import MIB, BudgetLimits, RecordingBudget
 from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
+from supportdesk.server.metrics_exposition import CounterValue
 from supportdesk.server.recordings.segments import (
     finish_segment,
     free_name,
@@ -137,6 +138,8 @@ class RecordingPlace:
     probe_interval: float = 1.0
     limits: BudgetLimits = field(default_factory=BudgetLimits)
     monotonic: Callable[[], float] = time.monotonic
+    # Bytes every session's recording kept (before encryption), for the metrics.
+    recorded: CounterValue = field(default_factory=CounterValue)
 
 
 def recording_limits(config: RecordingConfig) -> BudgetLimits:
@@ -496,6 +499,7 @@ class SessionRecording:
             self._count(size)
 
     def _count(self, size: int) -> None:
+        self.place.recorded.inc(size)
         if self.budget.charge(size, self.place.monotonic()) > 0 and not self._rate_audited:
             self._rate_audited = True
             limits = self.place.limits
