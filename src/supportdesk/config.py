@@ -27,6 +27,7 @@ from pydantic import (
 
 from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
 from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
+from supportdesk.metrics_config import MetricsConfig
 
 ENV_PREFIX = "SUPPORTDESK_"
 CONFIG_FILE_ENV = "SUPPORTDESK_CONFIG"
@@ -456,6 +457,7 @@ class Settings(_Section):
     clipboard: ClipboardConfig = ClipboardConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     applet: AppletConfig = AppletConfig()
+    metrics: MetricsConfig = MetricsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
     # Where the key files are created by default: apart from data_dir (the database,
@@ -561,7 +563,12 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-_SECRET_KEYS = {"security.secret_key", "recording.master_key", "bus.redis_url"}
+_SECRET_KEYS = {
+    "security.secret_key",
+    "recording.master_key",
+    "bus.redis_url",
+    "metrics.bearer_token",
+}
 
 
 def _describe(error: ValidationError) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -64,6 +64,7 @@ class AuditedWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._chain: AuditChain | None = None
+        self.recorded: list[AuditRecord] = []  # told to the log's observers after commit
 
     async def record(self, *records: AuditRecord) -> list[AuditEntry]:
         if self._chain is None:
@@ -72,6 +73,7 @@ class AuditedWork:
             )
             self._chain = AuditChain.after(_to_entry(last) if last else None)
         entries = []
+        self.recorded.extend(records)
         for item in records:
             entry = self._chain.append_record(item)
             self.session.add(
@@ -94,6 +96,10 @@ class AuditLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._lock = asyncio.Lock()
+        # Called with every record once its transaction committed (the server's
+        # metrics count sessions, refusals and failed logins from them); never for a
+        # transaction that rolled back. An observer must not raise or block.
+        self.observers: list[Callable[[AuditRecord], None]] = []
 
     @property
     def database(self) -> async_sessionmaker[AsyncSession]:
@@ -108,7 +114,11 @@ class AuditLog:
                 await session.execute(
                     text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID}
                 )
-            yield AuditedWork(session)
+            work = AuditedWork(session)
+            yield work
+        for record in work.recorded:
+            for observer in self.observers:
+                observer(record)
 
     async def record(self, *records: AuditRecord) -> list[AuditEntry]:
         async with self.work() as work:

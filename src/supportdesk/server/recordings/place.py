@@ -14,6 +14,7 @@ from pathlib import Path
 
 from supportdesk.config import RecordingConfig
 from supportdesk.recording.budget import MIB, BudgetLimits
+from supportdesk.server.metrics_exposition import CounterValue
 from supportdesk.store.audit_log import AuditLog
 
 KEYFRAME_INTERVAL = 10.0
@@ -35,6 +36,8 @@ class RecordingPlace:
     probe_interval: float = 1.0
     limits: BudgetLimits = field(default_factory=BudgetLimits)
     monotonic: Callable[[], float] = time.monotonic
+    recorded: CounterValue = field(default_factory=CounterValue)
+    """Bytes every session's recording kept (before encryption), for the metrics."""
 
 
 def recording_limits(config: RecordingConfig) -> BudgetLimits:

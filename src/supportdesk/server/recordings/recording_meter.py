@@ -27,12 +27,14 @@ class RecordingMeter:
         *,
         on_rate: Callable[[dict[str, Any]], None],
         on_quota: Callable[[int], None],
+        tally: Callable[[int], None] = lambda size: None,
     ) -> None:
         self.limits = limits
         self.monotonic = monotonic
         self.budget = RecordingBudget(limits, monotonic())
         self.on_rate = on_rate
         self.on_quota = on_quota
+        self.tally = tally  # every byte counted, for the server's metrics
         self.quota_reached = False
         self._rate_told = False
         self._seen = 0  # the recorder's recorded_bytes already counted
@@ -52,6 +54,7 @@ class RecordingMeter:
 
     def count(self, size: int) -> None:
         """Charge ``size`` bytes recorded (or waiting to be)."""
+        self.tally(size)
         if self.budget.charge(size, self.monotonic()) > 0 and not self._rate_told:
             self._rate_told = True
             limits = self.limits

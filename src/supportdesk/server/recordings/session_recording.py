@@ -135,6 +135,7 @@ class SessionRecording:
             place.monotonic,
             on_rate=lambda data: self._spawn(self._audit("recording_rate_limited", data)),
             on_quota=lambda used: self._spawn(self._end_at_quota(used)),
+            tally=place.recorded.inc,
         )
 
     # -- life cycle ----------------------------------------------------------------------
