@@ -53,7 +53,6 @@ from supportdesk.server.pages import (
     portal,
     program_download,
 )
-from supportdesk.server.public_address import AUDIT_EVENT as INSECURE_ADDRESS
 from supportdesk.server.public_address import insecure_public_address
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
@@ -122,7 +121,9 @@ async def _announce_insecure_address(audit: AuditLog, warning: str, now: datetim
     log.warning(warning)
     try:
         await audit.record(
-            AuditRecord(now, INSECURE_ADDRESS, "system", "server", {"warning": warning})
+            AuditRecord(
+                now, "security.public_address_insecure", "system", "server", {"warning": warning}
+            )
         )
     except Exception:  # the database may be down or unmigrated; /readyz says so
         log.warning("could not audit the insecure public address", exc_info=True)

@@ -45,6 +45,7 @@ EVENT_NAMES: dict[str, str] = {
     "recording_rate_limited": N_("Recording slowed down"),
     "recording_started": N_("Recording started"),
     "recording_verified": N_("Recording verified"),
+    "security.public_address_insecure": N_("Customers' address is not HTTPS"),
     "security.totp_relaxed": N_("Second factor relaxed by configuration"),
     "service_request.assigned": N_("Service request assigned"),
     "service_request.note_added": N_("Note added to service request"),

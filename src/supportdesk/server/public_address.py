@@ -13,8 +13,6 @@ from urllib.parse import urlsplit
 
 from supportdesk.config import ServerConfig
 
-AUDIT_EVENT = "security.public_address_insecure"
-
 
 def is_loopback_host(host: str) -> bool:
     """``localhost``, ``*.localhost``, 127.0.0.0/8 and ``::1`` (RFC 6761: local only)."""
