@@ -34,6 +34,7 @@ from supportdesk.server.audit_batching import RefusalAudit
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.pages import (
     admin,
+    branding,
     browser_share,
     console,
     console_errors,
@@ -263,6 +264,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_docs.router)
     app.include_router(portal.router)
+    app.include_router(branding.router)
     app.include_router(browser_share.router)
     app.include_router(program_download.router)
     app.include_router(login.router)
