@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 from supportdesk.config import Settings
@@ -22,6 +23,10 @@ from supportdesk.store.migrate import upgrade
 from tests.brand_files import png_bytes, write_png
 from tests.conftest import FixedClock
 from tests.server.page_parts import part, parts
+from tests.server.test_browser_share_route import agent_client, hidden, ready_page
+from tests.server.test_support_sessions import customer
+
+__all__ = ["agent_client"]  # a fixture, used by name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 IMPRESSUM = "https://www.example-bank.de/impressum"
@@ -219,3 +224,28 @@ async def test_the_english_home_page_gives_international_numbers(
     await client.get("/sprache/de")
     german = await client.get("/")
     assert "0941 4095-387" in german.text and "+49 941" not in german.text
+
+
+async def test_the_answers_to_the_join_form_carry_the_footer_too(
+    app: FastAPI, agent_client: httpx.AsyncClient
+) -> None:
+    """The pages only a POST shows: the choice after "Weiter >>" and the screen-sharing
+    page, where leaving ends the session, so its legal links open a new window."""
+    _issued, ready = await ready_page(app, agent_client)
+    assert_legal_footer(ready, "join_ready")
+    async with await customer(app) as browser:
+        csrf = hidden(ready, "csrf_token")
+        browser.cookies.set("sd_csrf", csrf)
+        share = await browser.post(
+            "/fernwartung/browser",
+            data={"join_token": hidden(ready, "join_token"), "csrf_token": csrf},
+        )
+    assert share.status_code == 200
+    assert_legal_footer(share.text, "browser_share")
+    footer = part(share.text, "class", "site", tag="footer")
+    legal = [link for link in footer.links if "data-legal" in link]
+    assert all(link["target"] == "_blank" and link["rel"] == "noopener" for link in legal)
+    assert footer.text.count("(öffnet in einem neuen Fenster)") == 2
+    # Everywhere else they open in place.
+    home = await agent_client.get("/")
+    assert 'target="_blank"' not in home.text
