@@ -25,6 +25,7 @@ from pydantic import (
     model_validator,
 )
 
+from supportdesk.branding import BrandConfig
 from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
 from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
 from supportdesk.metrics_config import MetricsConfig
@@ -449,6 +450,7 @@ class Settings(_Section):
     cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
+    brand: BrandConfig = BrandConfig()
     security: SecurityConfig = SecurityConfig()
     session: SessionConfig = SessionConfig()
     audit: AuditConfig = AuditConfig()

@@ -45,6 +45,7 @@ from supportdesk.server.metrics_http import RequestMetricsMiddleware
 from supportdesk.server.pages import (
     admin,
     audit_trail,
+    branding,
     browser_share,
     console,
     console_errors,
@@ -303,6 +304,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(api.router)
     app.include_router(api_docs.router)
     app.include_router(portal.router)
+    app.include_router(branding.router)
     app.include_router(browser_share.router)
     app.include_router(program_download.router)
     app.include_router(login.router)

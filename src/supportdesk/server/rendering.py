@@ -14,6 +14,7 @@ from supportdesk.config import Settings
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.i18n import LANGUAGES, translations
 from supportdesk.server import csrf
+from supportdesk.server.brand_assets import BrandAssets
 from supportdesk.server.messages import (
     CAPABILITIES,
     DECLINE_REASONS,
@@ -48,6 +49,8 @@ class PageRenderer:
         # New-style gettext: keyword placeholders and autoescaped arguments.
         self.environment.newstyle_gettext = True  # type: ignore[attr-defined]
         self.settings = settings
+        # Read once: a logo that went missing since start-up cannot break a page.
+        self.brand = BrandAssets.from_settings(settings)
 
     def gettext_for(self, request: Request) -> Any:
         return translations(language_of(request, self.settings)).gettext
@@ -91,6 +94,9 @@ class PageRenderer:
             permissions=Permission,
             csrf_token=csrf.csrf_token(request),
             portal=self.settings.portal,
+            brand=self.brand,
+            # The English pages give numbers as a caller abroad dials them (+49 ...).
+            phone_text=lambda phone: phone.international if language == "en" else phone.number,
             portal_zone=self.settings.zone,
             **context,
         )
