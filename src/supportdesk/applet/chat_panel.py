@@ -82,7 +82,13 @@ class ChatPanel:
         root = parent.winfo_toplevel()
         lines = tk_theme.lines_that_fit(root, CONVERSATION_LINES, "TkDefaultFont", share=0.2)
         box, self.text = tk_theme.text_box(
-            self.body, height=lines, width=1, wrap="word", takefocus=0, cursor=""
+            self.body,
+            height=lines,
+            width=1,  # as wide as the window's other rows make it, no wider
+            wrap="word",
+            takefocus=0,
+            cursor="",
+            font="TkDefaultFont",  # a conversation, not code: the window's own letters
         )
         box.pack(fill="both", expand=True, pady=(pt(4), pt(4)))
         self.text.tag_configure("who", font=tk_theme.BOLD_FONT, spacing1=pt(3))
