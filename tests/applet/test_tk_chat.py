@@ -45,6 +45,12 @@ def local_now() -> str:
     return datetime.now(ZoneInfo(ZONE)).strftime("%H:%M")
 
 
+def stamped(template: str, before: str) -> set[str]:
+    """``template`` with the time the line was typed: ``before`` it, or the minute now
+    (a test may run across a minute's turn)."""
+    return {template.format(time=before), template.format(time=local_now())}
+
+
 class ChatWindow:
     """tk_chat_child.py on the test desktop: commands in on stdin, reports out on stdout."""
 
@@ -143,17 +149,17 @@ def test_typing_and_enter_sends_exactly_one_line_shown_as_pending_until_echoed(
     window.click("toggle")
     window.layout = window.report()  # the entry is on the screen now
     window.click("entry")
+    before = local_now()
     window.type("Ja, ich sehe es.")
     window.key("Return")
     sent = wait_until(lambda: (r := window.report())["sent"] and r, what="the line sent")
     assert sent["sent"] == [{"type": "chat", "text": "Ja, ich sehe es."}]
     assert sent["entry"] == ""
-    now = local_now()
-    assert sent["shown"] == f"Sie  {now}  wird gesendet …\nJa, ich sehe es."
+    assert sent["shown"] in stamped("Sie  {time}  wird gesendet …\nJa, ich sehe es.", before)
     window.key("Return")  # an empty line sends nothing
     window.tell(**echo("Ja, ich sehe es."))
     confirmed = window.report()
-    assert confirmed["shown"] == f"Sie  {now}\nJa, ich sehe es."
+    assert confirmed["shown"] in stamped("Sie  {time}\nJa, ich sehe es.", before)
     assert confirmed["sent"] == [{"type": "chat", "text": "Ja, ich sehe es."}]
     # The "Senden" button sends too.
     window.type("Danke")
@@ -244,10 +250,11 @@ def test_the_chat_speaks_english_when_asked(laptop: Desktop) -> None:
     window.click("toggle")
     window.layout = window.report()
     window.click("entry")
+    before = local_now()
     window.type("Thanks")
     window.key("Return")
     shown = wait_until(lambda: (r := window.report())["sent"] and r, what="the line sent")
-    assert shown["shown"] == f"Agent  09:41\nHello\nYou  {local_now()}  sending …\nThanks"
+    assert shown["shown"] in stamped("Agent  09:41\nHello\nYou  {time}  sending …\nThanks", before)
     assert (shown["toggle"], shown["send_button"]) == ("Hide chat", "Send")
     window.tell(state={"capabilities": ["view", "control"], "watchers": [
         {"name": "Anna Berger", "role": "agent", "view_only": False}]})  # fmt: skip
