@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from supportdesk.metrics_config import MetricsConfig
+from supportdesk.config.metrics import MetricsConfig
 from supportdesk.server.client_address import (
     IPNetwork,
     client_address,
