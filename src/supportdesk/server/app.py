@@ -27,21 +27,15 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import (
-    api,
-    api_docs,
-    daily_purge,
-    dashboard_socket,
-    health,
-    metrics_endpoint,
-)
+from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.agent_socket_register import AgentSockets
-from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
-from supportdesk.server.metrics_catalogue import ServerMetrics
-from supportdesk.server.metrics_http import RequestMetricsMiddleware
+from supportdesk.server.metrics import endpoint as metrics_endpoint
+from supportdesk.server.metrics.catalogue import ServerMetrics
+from supportdesk.server.metrics.http import RequestMetricsMiddleware
 from supportdesk.server.pages import (
     admin,
     audit_trail,
@@ -67,7 +61,11 @@ from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer
-from supportdesk.server.security_headers import SecurityHeadersMiddleware, public_https
+from supportdesk.server.security_headers import (
+    SecurityHeadersMiddleware,
+    mark_https,
+    public_https,
+)
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
@@ -293,6 +291,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    mark_https(app, settings.server)
     app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
     # Outermost of ours, so the time counted includes the headers' middleware.
     metrics = app.state.metrics = ServerMetrics(settings.node_id)

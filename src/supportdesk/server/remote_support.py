@@ -55,7 +55,7 @@ from supportdesk.domain.support_session import (
 )
 from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.live_sessions import LiveSessions
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
@@ -127,7 +127,7 @@ class RemoteSupport:
         # Called after every saved change of a session this node has in hand, made here
         # or on another node (the relay pushes it on).
         self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
-        # Refusals before any key is looked at, counted per window (audit_batching.py);
+        # Refusals before any key is looked at, counted per window (server/audit/batching.py);
         # the app sets the window and limit from the settings.
         self.refusals = RefusalAudit(audit, REDEMPTION_FAILED)
 
