@@ -194,11 +194,10 @@ class NotOnTeam(TeamError):
 
 @dataclass(frozen=True)
 class TeamChange:
-    """What an event makes of the team, and the audit entry it is written as."""
+    """What an event makes of the team, and who the audit entry names, with what data."""
 
     owner: str
     team: SessionTeam
-    event_type: str
     actor: str
     data: dict[str, Any]
 
@@ -219,7 +218,7 @@ def change(owner: str, team: SessionTeam, event: TeamEvent) -> TeamChange | None
                 helpers = (*helpers, Helper(owner, event.from_name or team.owner_name, False))
             new = replace(team, owner_name=event.to_name, helpers=helpers)
             data = {"from": owner, "to": event.to, "previous_stays": event.previous_stays}
-            return TeamChange(event.to, new, "session.handed_over", event.by, data)
+            return TeamChange(event.to, new, event.by, data)
         case HelperInvited():
             _check_leader(owner, event.by, event.by_supervisor)
             if event.helper == owner:
@@ -230,21 +229,19 @@ def change(owner: str, team: SessionTeam, event: TeamEvent) -> TeamChange | None
             others = tuple(h for h in team.helpers if h.actor != event.helper)
             new = replace(team, helpers=(*others, Helper(event.helper, event.name, event.control)))
             data = {"helper": event.helper, "control": event.control, "changed": before is not None}
-            return TeamChange(owner, new, "session.helper_invited", event.by, data)
+            return TeamChange(owner, new, event.by, data)
         case HelperLeft():
             if event.by != event.helper:
                 _check_leader(owner, event.by, event.by_supervisor)
             if team.helper(event.helper) is None:
                 return None  # gone already (a second click, a closed page): no change
             new = replace(team, helpers=tuple(h for h in team.helpers if h.actor != event.helper))
-            return TeamChange(owner, new, "session.helper_left", event.by, {"helper": event.helper})
+            return TeamChange(owner, new, event.by, {"helper": event.helper})
         case ControlRefused():
             if not on_team(owner, team, event.agent) or event.agent in team.refused:
                 raise NotOnTeam("that agent has no control to refuse")
             new = replace(team, refused=team.refused | {event.agent})
-            return TeamChange(
-                owner, new, "session.control_refused", "customer", {"agent": event.agent}
-            )
+            return TeamChange(owner, new, "customer", {"agent": event.agent})
 
 
 def _check_leader(owner: str, by: str, by_supervisor: bool) -> None:

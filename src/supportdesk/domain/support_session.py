@@ -74,6 +74,7 @@ from supportdesk.domain.session_team import (
     HelperInvited,
     HelperLeft,
     SessionTeam,
+    TeamEvent,
     change,
     may_control,
     on_team,
@@ -422,12 +423,15 @@ class SupportSession:
                         {"reason": event.reason.value, "from_state": self.state.value},
                     )
                 ]
-            case HandedOver() | HelperInvited() | HelperLeft() | ControlRefused():
-                done = change(self._agent_actor, self.team, event)  # raises a TeamError
-                if done is None:
-                    return []
-                self.agent_id, self.team = done.owner, done.team
-                return [self._record(event.at, done.event_type, done.actor, done.data)]
+            # Each code written where the scan of the audit names finds it (a literal).
+            case HandedOver():
+                return self._team(event, "session.handed_over")
+            case HelperInvited():
+                return self._team(event, "session.helper_invited")
+            case HelperLeft():
+                return self._team(event, "session.helper_left")
+            case ControlRefused():
+                return self._team(event, "session.control_refused")
             case Expired():
                 return [
                     self._record(
@@ -456,6 +460,14 @@ class SupportSession:
         if reason is EndReason.AGENT:
             return self._agent_actor
         return SYSTEM_ACTOR
+
+    def _team(self, event: TeamEvent, event_type: str) -> list[AuditRecord]:
+        """Apply a change of who works on the session (``session_team``)."""
+        done = change(self._agent_actor, self.team, event)  # raises a TeamError
+        if done is None:
+            return []
+        self.agent_id, self.team = done.owner, done.team
+        return [self._record(event.at, event_type, done.actor, done.data)]
 
     def _consent(
         self, decision: ConsentDecision, capabilities: frozenset[Capability], at: datetime
