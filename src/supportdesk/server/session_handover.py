@@ -36,6 +36,7 @@ from supportdesk.domain.session_team import (
     check_target,
 )
 from supportdesk.domain.support_session import SessionError
+from supportdesk.i18n import N_
 from supportdesk.server.agent_auth import SignedIn, require
 from supportdesk.server.pages.login import LOGIN_BACKOFF
 from supportdesk.server.relay.agent_side import TeamRequest
@@ -48,6 +49,17 @@ from supportdesk.store.support_sessions import SessionSummary, SupportSessionRec
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 REFUSED = "session.team_change_refused"
+TEAM_REFUSALS: dict[str, str] = {
+    "locked": N_("The colleague's account is locked for now."),
+    "disabled": N_("The colleague's account is disabled."),
+    "not_signed_in": N_("The colleague is not signed in."),
+    "not_permitted": N_("The colleague's role does not run sessions."),
+    "unknown": N_("There is no such account."),
+    "stale": N_("Someone else handed the session over meanwhile."),
+    "not_allowed": N_("Only the session's agent or a supervisor may do this."),
+    "not_possible": N_("That is not possible in this session right now."),
+}
+"""The live page's words for why a team request was refused (``team_refused``)."""
 
 
 async def live_access(request: Request, number: str) -> tuple[SignedIn, SessionSummary, bool]:

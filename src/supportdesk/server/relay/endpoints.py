@@ -24,7 +24,7 @@ from supportdesk.server.relay.hub import Elsewhere, TryLater
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.session_relay import SessionRelay
 from supportdesk.server.relay.team_side import team_may_control
-from supportdesk.server.session_handover import live_access, team_requests
+from supportdesk.server.session_handover import TEAM_REFUSALS, live_access, team_requests
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent
 
@@ -297,4 +297,5 @@ async def live_page(request: Request, number: str) -> Response:
         control_ticket=ticket,
         view_only=not owner,
         clipboard_max=desk.settings.clipboard.max_text,
+        team_refusals=TEAM_REFUSALS,
     )
