@@ -182,6 +182,10 @@ def show_active_window(
             notice=lambda: texts.link_notice(link.reconnecting, link.held, link.notice, _),
             files=LinkFileButtons(link, language) if files else None,
             language=language,
+            agent_notice=lambda: link.agent_notice,
+            refuse_control=lambda notice: link.request(
+                {"type": "refuse_control", "notice": notice}
+            ),
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
