@@ -1,6 +1,6 @@
-"""The customer's side of a session's relay: what the customer's link may say (consent,
-pause, grants, chat, files, diagnostics, the screens it has) and what the relay does
-about it.
+"""The customer's side of a session's relay: the consent asked of the customer, what the
+customer's link may say (consent, pause, grants, chat, files, diagnostics, the screens
+it has) and what the relay does about it.
 
 The relay (:mod:`.session_relay`) reads the link, checks each message's framing and
 records it; :func:`customer_control` carries it out. Which messages a kind of link may
@@ -14,12 +14,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.consent import (
+    BROWSER_CONSENT_VERSION,
+    CURRENT_CONSENT_VERSION,
+    Language,
+    consent_text,
+)
 from supportdesk.domain.support_session import (
     CUSTOMER_ACTOR,
     CapabilityGranted,
     CapabilityRevoked,
     ConsentDeclined,
     ConsentGiven,
+    ConsentRequested,
     EndReason,
     Party,
     Paused,
@@ -126,3 +133,37 @@ async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -
     await relay.keeper.renewed(shown)
     await relay.going_on()
     await relay.publish()
+
+
+async def request_consent(
+    relay: SessionRelay, language: Language, kind: LinkKind, *, renewal: bool = False
+) -> None:
+    """Ask the customer for consent (or, ``renewal``, again after a long gap): the
+    dialog's facts and the first text it shows, for the kind of link."""
+    browser = kind is LinkKind.BROWSER
+    version = BROWSER_CONSENT_VERSION if browser else CURRENT_CONSENT_VERSION
+    capabilities = [Capability.VIEW] if browser else list(Capability)
+    # The dialog opens with VIEW alone ticked: its first text. The customer's
+    # answer cites the text shown at "Ja" (checked when it comes, above).
+    shown = consent_text(version, language).render(relay.info.agent_name)
+    relay.consent_shown = shown
+    relay.consent_offered = frozenset(capabilities)
+    if not renewal:
+        await relay.remote.apply(relay.number, ConsentRequested(relay.clock(), shown))
+    await relay.to_applet(
+        {
+            "type": "consent_request",
+            "renewal": renewal,
+            "mode": kind.value,
+            "bank": relay.info.bank_name,
+            "domain": relay.info.bank_domain,
+            "agent_name": relay.info.agent_name,
+            "consultation_number": relay.number,
+            "verification_code": str(relay.session.verification_code),
+            "capabilities": [c.value for c in capabilities],
+            "consent_version": shown.version,
+            "consent_sha256": shown.sha256,
+            "consent_text": shown.text,
+            "recorded": True,
+        }
+    )

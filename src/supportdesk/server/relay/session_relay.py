@@ -10,12 +10,9 @@ sockets are served by ``server/relay/agent_side.py``; the relay gives every
 console the session's state and chat. Data from the applet to a viewer is queued per
 channel and bounded by the channel's credit window, so a slow viewer slows only itself.
 
-Screen updates take the short way where the server offers it
-(``server/relay/direct_websocket.py``): a frame from the applet is recorded and written to
-its viewer on the link's reading callback, without a trip through the event loop's
-queue. Anything that must wait (a control message, a viewer whose socket is full) and
-everything behind it goes through the link's inbox (``server/relay/link_inbox.py``), in
-the order it came.
+The link's frames are read by ``server/relay/link_reader.py``: screen updates the
+short way where the server offers it, anything that must wait through the link's
+inbox, in the order it came.
 
 Everything is recorded before it is forwarded (``self.recording``, a
 :class:`~supportdesk.server.recordings.session_recording.SessionRecording`): the RFB bytes both
@@ -33,8 +30,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from functools import partial
-from typing import Any, NoReturn
+from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect, WebSocketState
 
@@ -42,17 +38,13 @@ from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.chat_tally import ChatTally
 from supportdesk.domain.consent import (
-    BROWSER_CONSENT_VERSION,
-    CURRENT_CONSENT_VERSION,
     Language,
     RenderedConsent,
-    consent_text,
 )
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_session import (
     LIVE_STATES,
-    ConsentRequested,
     Ended,
     EndReason,
     SessionError,
@@ -61,23 +53,19 @@ from supportdesk.domain.support_session import (
 )
 from supportdesk.link.credit import DEFAULT_WINDOW
 from supportdesk.link.frames import (
-    CONTROL_CHANNEL,
     LinkProtocolError,
-    decode_control,
-    decode_frame,
     encode_control,
 )
 from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.session_recording import (
     SessionRecording,
-    Take,
     held_notice,
 )
-from supportdesk.server.relay.customer_side import customer_control
+from supportdesk.server.relay.customer_side import request_consent
 from supportdesk.server.relay.direct_websocket import DirectSocket, direct_socket
 from supportdesk.server.relay.handover import adopt_link, keep_link_facts
-from supportdesk.server.relay.link_inbox import LinkInbox, Work
 from supportdesk.server.relay.link_keeper import LinkKeeper
+from supportdesk.server.relay.link_reader import LinkReader
 from supportdesk.server.relay.link_rules import (
     LinkKind,
     PointerGate,
@@ -90,7 +78,6 @@ from supportdesk.server.relay.video_fanout import (
     VIDEO_CHANNEL,
     VideoFanout,
     VideoViewer,
-    check_chunk,
 )
 from supportdesk.server.remote_support import RemoteSupport
 
@@ -98,12 +85,6 @@ log = logging.getLogger(__name__)
 
 CHAT_MAX = 2000
 CHAT_HISTORY = 200
-INBOX_LIMIT = 4 * 1024 * 1024
-"""Bytes of applet messages waiting for the event loop before the link stops reading."""
-
-
-async def _raise(exc: Exception) -> NoReturn:
-    raise exc
 
 
 @dataclass
@@ -140,7 +121,6 @@ class SessionRelay:
         self.window = window
         self.applet: WebSocket | None = None
         self._applet_direct: DirectSocket | None = None
-        self._inbox: LinkInbox | None = None
         self._sending: set[asyncio.Task[None]] = set()
         self.rfb = RfbViewers(window, self._return_credit)
         self.viewers = self.rfb.viewers
@@ -158,7 +138,6 @@ class SessionRelay:
         self.declined_reason: str | None = None
         self.consent_shown: RenderedConsent | None = None
         self.consent_offered: frozenset[Capability] = frozenset()  # what the dialog asks
-        self._video_owed = 0  # video bytes taken, credit not yet returned
         self.pointer = PointerGate()  # what an agent's pointer may send to a browser
         self.keeper = LinkKeeper(self, info.link_policy, info.link_timeout, remote.sessions.node)
         self.stepped_aside = False  # this node let the session go on elsewhere
@@ -249,24 +228,24 @@ class SessionRelay:
         direct = self._applet_direct = direct_socket(socket.scope)
         may_read = asyncio.Event()
         may_read.set()
-        inbox = self._inbox = LinkInbox(
-            INBOX_LIMIT,
+        link = LinkReader(
+            self,
             pause=direct.pause_reading if direct else may_read.clear,
             resume=direct.resume_reading if direct else may_read.set,
         )
         if direct is not None:
-            direct.take_binary(self._from_applet)
-        reader = asyncio.create_task(self._read_applet(socket, inbox, may_read))
+            direct.take_binary(link.take)
+        reader = asyncio.create_task(link.read(socket, may_read))
         expiry = asyncio.create_task(self._expire_files())
         heartbeat = asyncio.create_task(self.keeper.watch(socket))
         try:
             if resumed:
                 await self._link_back()
             elif self.session.state is SessionState.REDEEMED:
-                await self._request_consent(language, kind)
+                await request_consent(self, language, kind)
             if kind is LinkKind.BROWSER and self.decoders:
                 await self.to_applet({"type": "codecs", "codecs": self.decoders})
-            await inbox.run(stop=lambda: self.session.is_terminal)
+            await link.inbox.run(stop=lambda: self.session.is_terminal)
         except (LinkProtocolError, SessionError, ValueError) as exc:
             log.warning("applet link closed: %s", exc, extra={"session": self.number})
             self.keeper.failed = True  # a broken protocol is no network trouble: no resume
@@ -277,7 +256,7 @@ class SessionRelay:
         finally:
             if direct is not None:
                 direct.take_binary(None)
-            self._inbox = None
+            link.closed = True
             for task in (reader, expiry, heartbeat):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -304,7 +283,7 @@ class SessionRelay:
         asked again first."""
         await self.keeper.back()
         if self.keeper.renewing:
-            await self._request_consent(self.language, self.link or LinkKind.APPLET, renewal=True)
+            await request_consent(self, self.language, self.link or LinkKind.APPLET, renewal=True)
         else:
             await self.going_on()
         await self.publish()
@@ -329,148 +308,15 @@ class SessionRelay:
             await self.rfb.drop(channel, "the customer reconnected", code=1012)
         self.video.want_keyframe()
 
-    async def _request_consent(
-        self, language: Language, kind: LinkKind, *, renewal: bool = False
-    ) -> None:
-        browser = kind is LinkKind.BROWSER
-        version = BROWSER_CONSENT_VERSION if browser else CURRENT_CONSENT_VERSION
-        capabilities = [Capability.VIEW] if browser else list(Capability)
-        # The dialog opens with VIEW alone ticked: its first text. The customer's
-        # answer cites the text shown at "Ja" (customer_side.py checks it).
-        shown = consent_text(version, language).render(self.info.agent_name)
-        self.consent_shown = shown
-        self.consent_offered = frozenset(capabilities)
-        if not renewal:
-            await self.remote.apply(self.number, ConsentRequested(self.clock(), shown))
-        await self.to_applet(
-            {
-                "type": "consent_request",
-                "renewal": renewal,
-                "mode": kind.value,
-                "bank": self.info.bank_name,
-                "domain": self.info.bank_domain,
-                "agent_name": self.info.agent_name,
-                "consultation_number": self.number,
-                "verification_code": str(self.session.verification_code),
-                "capabilities": [c.value for c in capabilities],
-                "consent_version": shown.version,
-                "consent_sha256": shown.sha256,
-                "consent_text": shown.text,
-                "recorded": True,
-            }
-        )
-
-    async def _read_applet(
-        self, socket: WebSocket, inbox: LinkInbox, may_read: asyncio.Event
-    ) -> None:
-        # The link's end comes through ASGI, and so do its frames where the server
-        # has no direct path (server/relay/direct_websocket.py).
-        try:
-            while True:
-                await may_read.wait()
-                message = await socket.receive()
-                if message["type"] == "websocket.disconnect":
-                    return
-                data = message.get("bytes")
-                if data is None:
-                    error = LinkProtocolError("the applet link carries binary messages only")
-                    inbox.put(partial(_raise, error))
-                    return
-                self._from_applet(data)
-        finally:
-            inbox.close()
-
     async def _expire_files(self) -> None:
         # A transfer whose other side went quiet is cancelled, on both sides.
         while True:
             await asyncio.sleep(self.files.check_every)
             await self.deliver(self.files.expire())
 
-    def _from_applet(self, data: bytes) -> None:
-        """One message from the applet, as it arrives: a screen update for a viewer that
-        keeps up goes out now; what must wait, and all behind it, goes to the inbox."""
-        inbox = self._inbox
-        if inbox is None:
-            return  # the link is over
-        self.traffic.from_customer.inc(len(data))
-        self.traffic.messages_from_customer.inc()
-        self.keeper.heard()
-        if inbox.busy:
-            inbox.put(partial(self._applet_message_later, data), len(data))
-            return
-        try:
-            work = self._applet_message(data)
-        except Exception as exc:  # raised in the link's task, which ends the session
-            work = partial(_raise, exc)
-        if work is not None:
-            inbox.put(work, len(data))
-        elif self.recording.rate_wait() > 0:
-            inbox.put(self._keep_to_rate)  # what comes next queues behind the wait
-
-    def _applet_message(self, data: bytes) -> Work | None:
-        """Do what needs no waiting; return the rest as work for the inbox."""
-        frame = decode_frame(data)
-        if frame.channel == CONTROL_CHANNEL:
-            return partial(self._applet_control_frame, frame.payload)
-        if self.link is LinkKind.BROWSER:
-            if frame.channel != VIDEO_CHANNEL:
-                raise LinkProtocolError(f"a browser link has no channel {frame.channel}")
-            self._video_chunk(frame.payload)
-            return None
-        self.rfb.admit(frame.channel, len(frame.payload))  # a viewer's, within credit
-        take = self.recording.take_applet_data(frame.channel, frame.payload)
-        if take is Take.FORWARD:
-            self.to_viewer(frame.channel, frame.payload)
-        elif take is Take.CLOSE_VIEWER:
-            return partial(self.recording.close_viewer, frame.channel)
-        return None
-
-    def _video_chunk(self, payload: bytes) -> None:
-        # The browser keeps within its credit; the inbox's limit bounds memory if not.
-        check_chunk(payload)
-        # Nothing crosses before consent or while paused or held; what the recording
-        # did not keep reaches no viewer. A chunk that does not cross leaves a gap the
-        # viewers' decoders cannot bridge: they wait for the next key chunk.
-        live = (
-            self.session.state is SessionState.ACTIVE
-            and not self.session.paused
-            and self.keeper.crossing_allowed
-        )
-        if live and self.recording.take_video(payload) is Take.FORWARD:
-            self.video.chunk(payload)
-        else:
-            self.video.skip_to_key()
-        self._video_owed += len(payload)
-        if self._video_owed >= self.window // 4:
-            owed, self._video_owed = self._video_owed, 0
-            self._to_applet_now({"type": "credit", "channel": VIDEO_CHANNEL, "bytes": owed})
-
     def _ask_video_keyframe(self) -> None:
         if self.applet is not None and self.session.state in LIVE_STATES:
-            self._to_applet_now({"type": "keyframe", "channel": VIDEO_CHANNEL})
-
-    async def _applet_message_later(self, data: bytes) -> None:
-        work = self._applet_message(data)
-        if work is not None:
-            await work()
-        await self._keep_to_rate()
-
-    async def _keep_to_rate(self) -> None:
-        """Hold the link's inbox while the session writes faster than its recording's
-        byte rate: the link's own frames wait (and above the inbox's limit, its reading
-        pauses); no other session is slowed."""
-        wait = self.recording.rate_wait()
-        if wait > 0:
-            await asyncio.sleep(wait)  # the debt is paid by then (the bucket refills evenly)
-
-    async def _applet_control_frame(self, payload: bytes) -> None:
-        message = decode_control(payload)
-        if message["type"] == "heartbeat":
-            self.keeper.heartbeat()
-            return  # liveness only: counted on arrival, never recorded
-        self.recording.control("applet", message)
-        await customer_control(self, message)
-        await self._keep_to_rate()
+            self.to_applet_now({"type": "keyframe", "channel": VIDEO_CHANNEL})
 
     async def to_applet(self, message: dict[str, Any]) -> None:
         if message.get("type") != "chat":  # chat is recorded as chat
@@ -486,7 +332,7 @@ class SessionRelay:
                 await socket.send_bytes(data)
                 self.traffic.to_customer.inc(len(data))
 
-    def _to_applet_now(self, message: dict[str, Any]) -> None:
+    def to_applet_now(self, message: dict[str, Any]) -> None:
         """Like :meth:`to_applet`, without waiting: sent at once if the link takes it,
         else by a task."""
         self.recording.control("relay", message)
@@ -510,7 +356,7 @@ class SessionRelay:
         self.rfb.send(channel, payload)
 
     def _return_credit(self, channel: int, size: int) -> None:
-        self._to_applet_now({"type": "credit", "channel": channel, "bytes": size})
+        self.to_applet_now({"type": "credit", "channel": channel, "bytes": size})
 
     # -- consoles ----------------------------------------------------------------------
 
