@@ -14,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,7 +27,7 @@ from tests.agent_login import sign_in_page
 from tests.browser.test_player_browser import KEY, register
 from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, live_server
 from tests.recording.colour_session import record_colours
-from tests.server.relay_parties import PASSWORD, FakeApplet, add_agent, join_token
+from tests.server.relay_parties import PASSWORD, FakeApplet, join_token
 
 RECORDED = "BN-2026-4242-4242-4"
 ROLES = {"agent": "anna", "supervisor": "sven", "auditor": "rita", "admin": "root-admin"}
@@ -104,9 +106,30 @@ def running_server(folder: Path) -> Iterator[LiveServer]:
         accounts = [(name, role) for role, name in ROLES.items()]
         accounts += [(CODE_ONLY, "agent"), (LOCK_TARGET, "agent")]
         accounts += [(f"neu-{n}", "agent") for n in range(1, NEWCOMERS + 1)]
-        for name, role in accounts:
-            add_agent(server, name, role)
+        add_agents(server, accounts)
         yield server
+
+
+def add_agents(server: LiveServer, accounts: list[tuple[str, str]]) -> None:
+    """``supportdesk agents add`` for each (name, role), all at once: each is mostly a
+    Python start-up and a password hash."""
+    running = []
+    for name, role in accounts:
+        command = [sys.executable, "-m", "supportdesk", "agents", "add", name]
+        command += ["--name", name.title(), "--role", role, "--password-stdin"]
+        running.append(
+            subprocess.Popen(
+                command,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                cwd=server.workdir,
+                text=True,
+            )
+        )
+    for process in running:
+        _, errors = process.communicate(PASSWORD + "\n", timeout=120)
+        assert process.returncode == 0, errors
 
 
 async def desk_with_state(server: LiveServer, browser: Browser) -> AsyncIterator[Desk]:
