@@ -9,9 +9,10 @@ NPM_STAMP := node_modules/.installed-stamp
 
 .PHONY: run setup test lint typecheck unit test-deps messages bench cluster clean applet
 
+# serve prints the next steps (the first agent account, the addresses) before its logs.
 run: setup
-	$(BIN)/supportdesk db upgrade
-	$(BIN)/supportdesk serve
+	@$(BIN)/supportdesk db upgrade
+	@$(BIN)/supportdesk serve
 
 setup: $(STAMP) $(NPM_STAMP)
 

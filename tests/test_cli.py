@@ -80,13 +80,18 @@ def test_upgrade_then_serve_on_the_embedded_database(tmp_path: Path) -> None:
     finally:
         server.terminate()
         out, err = server.communicate(timeout=15)
-    assert f"portal:  http://127.0.0.1:{port}/" in out
-    assert f"console: http://127.0.0.1:{port}/console/" in out
-    # Logs are structured: every line on stderr is a JSON object.
+    assert out == ""
+    # The banner first (tests/test_cli_serve.py), then structured logs: every line
+    # after it is a JSON object.
+    banner, marker, logs = err.partition("Logs follow (JSON lines on standard error).\n")
+    assert marker
+    assert f"Portal (customers):  http://127.0.0.1:{port}/" in banner
+    assert f"Console (agents):    http://127.0.0.1:{port}/console/" in banner
     import json
 
-    for line in err.splitlines():
-        assert isinstance(json.loads(line), dict)
+    for line in logs.splitlines():
+        if line:
+            assert isinstance(json.loads(line), dict)
 
 
 def test_the_join_command_the_portal_shows_parses_a_token_starting_with_a_dash() -> None:

@@ -97,7 +97,7 @@ def test_an_older_install_keeps_its_keys_in_data_dir_with_a_warning(
 
 def test_the_session_limits_default_to_an_hour_of_full_hd_and_are_bounded(tmp_path: Path) -> None:
     from supportdesk.recording.budget import MIB
-    from supportdesk.server.recordings.session_recording import recording_limits
+    from supportdesk.server.recordings.place import recording_limits
 
     limits = recording_limits(settings(tmp_path).recording)
     assert limits.quota_bytes == 6144 * MIB  # > 4.8 GB, an hour of the benchmark workload

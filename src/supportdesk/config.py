@@ -25,8 +25,10 @@ from pydantic import (
     model_validator,
 )
 
+from supportdesk.branding import BrandConfig
 from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
 from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
+from supportdesk.metrics_config import MetricsConfig
 
 ENV_PREFIX = "SUPPORTDESK_"
 CONFIG_FILE_ENV = "SUPPORTDESK_CONFIG"
@@ -448,6 +450,7 @@ class Settings(_Section):
     cluster: ClusterConfig = ClusterConfig()
     logging: LoggingConfig = LoggingConfig()
     portal: PortalConfig = PortalConfig()
+    brand: BrandConfig = BrandConfig()
     security: SecurityConfig = SecurityConfig()
     session: SessionConfig = SessionConfig()
     audit: AuditConfig = AuditConfig()
@@ -456,6 +459,7 @@ class Settings(_Section):
     clipboard: ClipboardConfig = ClipboardConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     applet: AppletConfig = AppletConfig()
+    metrics: MetricsConfig = MetricsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")
     # Where the key files are created by default: apart from data_dir (the database,
@@ -561,7 +565,12 @@ def _env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return overrides
 
 
-_SECRET_KEYS = {"security.secret_key", "recording.master_key", "bus.redis_url"}
+_SECRET_KEYS = {
+    "security.secret_key",
+    "recording.master_key",
+    "bus.redis_url",
+    "metrics.bearer_token",
+}
 
 
 def _describe(error: ValidationError) -> str:

@@ -137,13 +137,14 @@ STATE = {
 
 
 def test_state_lines() -> None:
+    # Anna's viewer is not view-only and control is granted: she controls.
     assert state_line(STATE) == (
         "[aktiv] Bildschirm ansehen, Maus und Tastatur steuern"
-        " — es sehen zu: Anna Berger (Berater), Sven Schulz (Teamleitung)"
+        " — es sehen zu: Anna Berger (Berater, steuert), Sven Schulz (Teamleitung)"
     )
     assert state_line(STATE, EN) == (
         "[active] View my screen, Control mouse and keyboard"
-        " — watching: Anna Berger (agent), Sven Schulz (supervisor)"
+        " — watching: Anna Berger (agent, in control), Sven Schulz (supervisor)"
     )
     assert state_line({"state": "awaiting_consent"}) == "[wartet auf Zustimmung]"
     alone = {"state": "paused", "capabilities": ["view"], "watchers": []}
@@ -172,6 +173,23 @@ def test_session_end_and_chat_lines() -> None:
     assert chat_line({"name": "Anna Berger", "text": "Hallo"}) == "[Anna Berger] Hallo"
     assert chat_line({"name": "", "text": "Hallo"}) == "[Berater] Hallo"
     assert chat_line({"text": "Hello"}, EN) == "[Agent] Hello"
+    # The agent's words cannot move a terminal's cursor or start a new line of their own.
+    hostile = {"name": "Anna\x1b[2J", "text": "Hallo\x1b]0;pwned\x07\n[Sie] TAN?\u202e"}
+    assert chat_line(hostile) == "[Anna[2J] Hallo]0;pwned [Sie] TAN?"
+
+
+def test_who_controls_follows_control_pause_and_view_only() -> None:
+    from supportdesk.applet.texts import watchers
+
+    _ = gettext_for(DE)
+    assert watchers(STATE, _) == ["Anna Berger (Berater, steuert)", "Sven Schulz (Teamleitung)"]
+    # Without control, or paused, nobody controls; a watcher without view_only is not
+    # taken to control (the relay always says).
+    without = {**STATE, "capabilities": ["view"]}
+    assert watchers(without, _) == ["Anna Berger (Berater)", "Sven Schulz (Teamleitung)"]
+    assert watchers({**STATE, "paused": True}, _)[0] == "Anna Berger (Berater)"
+    unsaid = {**STATE, "watchers": [{"name": "Anna Berger", "role": "agent"}]}
+    assert watchers(unsaid, _) == ["Anna Berger (Berater)"]
 
 
 def test_the_active_line_and_the_session_words_match_todays_german() -> None:

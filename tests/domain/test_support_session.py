@@ -81,6 +81,20 @@ def new_session() -> SupportSession:
     return session
 
 
+def test_an_agent_named_as_its_actor_is_written_once() -> None:
+    """The server names the agent as the trail does ("agent:bernd"): every entry the
+    session writes for the agent names it once, never "agent:agent:bernd"."""
+    session, issued = SupportSession.issue(
+        consultation_number=NUMBER,
+        agent_id="agent:bernd",
+        verification_code=VerificationCode("ACDEFH"),
+        key_expires_at=at(10),
+        now=T0,
+    )
+    ended = session.apply(Ended(at(1), EndReason.AGENT))
+    assert [r.actor for r in issued + ended] == ["agent:bernd", "agent:bernd"]
+
+
 def redeemed(t: float = 1) -> KeyRedeemed:
     return KeyRedeemed(
         at(t),

@@ -32,8 +32,9 @@ from supportdesk.recording.writer import RecordingWriter
 from supportdesk.recording_archive import Check, RecordingArchive
 from supportdesk.rfb import Rect, RFBServerConnection
 from supportdesk.server.recordings.page import _read_marks
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.player_socket import PlayerSession
-from supportdesk.server.recordings.session_recording import RecordingPlace, SessionRecording
+from supportdesk.server.recordings.session_recording import SessionRecording
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
 from supportdesk.store.models import RecordingRow

@@ -24,7 +24,7 @@ from supportdesk.domain.audit_chain import AuditEntry
 from supportdesk.link.frames import encode_frame, encode_keyframe_pieces
 from supportdesk.recording import RecordingReader, RecordKind, encode_keyframe, verify
 from supportdesk.rfb import PixelFormat
-from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.store.recordings import Recordings
 from tests.live_server import LiveServer
 from tests.recording.test_fail_closed import FlakyOS

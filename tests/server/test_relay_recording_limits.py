@@ -20,7 +20,7 @@ from websockets.frames import Close
 from supportdesk.link.frames import encode_frame
 from supportdesk.recording import RecordingReader, RecordKind, verify
 from supportdesk.recording.budget import MIB, BudgetLimits
-from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.recordings.place import RecordingPlace
 from tests.live_server import LiveServer
 from tests.server.in_process_server import desk, in_process_server
 from tests.server.relay_parties import FakeApplet, add_agent, control_socket, next_of
@@ -192,7 +192,7 @@ async def test_a_flooding_session_is_held_to_its_rate_and_another_keeps_flowing(
     flooding.cancel()
     written = desk(app).relay.get(number_a)
     assert written is not None
-    used = written.recording.budget.used
+    used = written.recording.meter.budget.used
     # Held to burst + rate x time (and what was in flight: one credit window, the inbox).
     assert used <= 1 * MIB + rate * elapsed + 6 * MIB
     limited = await audit_entry(app, number_a, "recording_rate_limited")

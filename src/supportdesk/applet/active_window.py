@@ -2,12 +2,13 @@
 
 "Fernwartung aktiv — wird aufgezeichnet", the consultation number, the verification
 code, the agent's name, and three buttons: pause/resume, revoke/grant control, and
-"Sitzung beenden"; who is watching; why the server holds the session, when it
-does (no recording); with file transfer granted, "Datei senden …" and
-the folder of received files. All of it in the customer's language (German unless
-told otherwise). The buttons call straight into the session (an
-:class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
-methods); ending works without any network, because stopping capture is local.
+"Sitzung beenden"; who is watching and who controls; why the server holds the
+session, when it does (no recording); with file transfer granted, "Datei senden …"
+and the folder of received files; the chat with the agent (``chat_panel.py``). All
+of it in the customer's language (German unless told otherwise). The buttons call
+straight into the session (an :class:`~supportdesk.applet.rfb_session.RFBSession` or
+anything with the same four methods); ending works without any network, because
+stopping capture is local.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from tkinter import ttk
 from typing import Protocol
 
 from supportdesk.applet import texts, tk_theme
+from supportdesk.applet.chat_panel import ChatLink, ChatPanel
 from supportdesk.applet.receipt import SessionTimeline
 from supportdesk.applet.texts import N_
 from supportdesk.applet.tk_theme import pt
@@ -38,6 +40,7 @@ SEND_FILE = N_("Send file …")
 RECEIVED_FILES = N_("Received files")
 CANCEL_TRANSFER = N_("Cancel transfer")
 PICK_FILE = N_("Send a file to the agent")
+UNREAD_TITLE = "({count}) {title}"  # the title's mark for unread chat, as browsers do it
 POLL_MS = 200
 WRAP = pt(300)
 
@@ -100,6 +103,7 @@ class ActiveWindow:
         files: FileButtons | None = None,
         notice: Callable[[], str] = str,
         language: Language = DEFAULT_LANGUAGE,
+        chat: ChatLink | None = None,
     ) -> None:
         self.language = language
         self._ = _ = texts.gettext_for(language)
@@ -171,6 +175,11 @@ class ActiveWindow:
             if name in self.buttons:
                 self.buttons[name].pack(side="left", padx=(0, pt(5)))
         self.buttons["end"].pack(side="right")
+        self.chat: ChatPanel | None = None
+        if chat is not None:
+            ttk.Separator(frame).pack(fill="x", pady=(pt(6), pt(5)))
+            self.chat = ChatPanel(frame, chat, _, on_unread=self._mark_unread)
+            self.chat.frame.pack(fill="both", expand=True)
         self._refresh()
         self.root.after(POLL_MS, self._poll)
 
@@ -186,6 +195,10 @@ class ActiveWindow:
             self.buttons["control"].configure(
                 text=_(REVOKE_CONTROL if self.session.control else ALLOW_CONTROL)
             )
+
+    def _mark_unread(self, count: int) -> None:
+        title = self._(TITLE)
+        self.root.title(UNREAD_TITLE.format(count=count, title=title) if count else title)
 
     def toggle_pause(self) -> None:
         """Pause sharing (picture frozen, input blocked), or resume it."""
@@ -225,6 +238,8 @@ class ActiveWindow:
         if self.session.stopped:
             self.root.destroy()
             return
+        if self.chat is not None:
+            self.chat.poll()
         self._refresh()
         self.root.after(POLL_MS, self._poll)
 

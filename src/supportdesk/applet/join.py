@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from supportdesk.applet import texts
 from supportdesk.applet.bank_config import BankConfig
 from supportdesk.applet.bank_tls import require_tls13
+from supportdesk.applet.chat_lines import LinkChat, clean_text
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
@@ -165,8 +166,11 @@ def show_active_window(
     control_offered: bool,
     files: bool = False,
     language: Language = DEFAULT_LANGUAGE,
+    chat: LinkChat | None = None,
+    state: Callable[[], dict[str, Any]] = dict,
 ) -> None:
-    """The always-on-top window, in a thread of its own (Tk stays in that thread)."""
+    """The always-on-top window, in a thread of its own (Tk stays in that thread);
+    ``state`` gives the relay's last ``state`` message (who watches, who controls)."""
     from supportdesk.applet.active_window import ActiveWindow
 
     _ = gettext_for(language)
@@ -178,10 +182,11 @@ def show_active_window(
             verification_code=link.verification_code,
             agent_name=link.facts.agent_name,
             control_offered=control_offered,
-            watchers=lambda: [texts.watcher(name, role, _) for name, role in link.watchers],
+            watchers=lambda: texts.watchers(state(), _),
             notice=lambda: texts.link_notice(link.reconnecting, link.held, link.notice, _),
             files=LinkFileButtons(link, language) if files else None,
             language=language,
+            chat=chat,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
@@ -276,11 +281,7 @@ def state_line(state: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> 
     _ = gettext_for(language)
     granted = texts.capability_names(state.get("capabilities", []), _)
     line = f"[{texts.session_state(state.get('state'), _)}]" + (f" {granted}" if granted else "")
-    watching = ", ".join(
-        texts.watcher(w.get("name"), w.get("role"), _)
-        for w in state.get("watchers", [])
-        if isinstance(w, dict)
-    )
+    watching = ", ".join(texts.watchers(state, _))
     if watching:
         line += " — " + _(WATCHING).format(names=watching)
     notice = texts.session_notice(bool(state.get("held")), str(state.get("notice") or ""), _)
@@ -290,9 +291,11 @@ def state_line(state: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> 
 
 
 def chat_line(chat: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> str:
-    """The agent's chat message: "[Anna Berger] Hallo", "[Berater] …" without a name."""
-    sender = chat.get("name") or gettext_for(language)(texts.AGENT_IN_CHAT)
-    return f"[{sender}] {chat.get('text')}"
+    """The agent's chat message: "[Anna Berger] Hallo", "[Berater] …" without a name;
+    one line, without control characters (a terminal obeys them)."""
+    name = clean_text(chat.get("name") or "", newlines=False)
+    sender = name or gettext_for(language)(texts.AGENT_IN_CHAT)
+    return f"[{sender}] {clean_text(chat.get('text', ''), newlines=False)}"
 
 
 def end_line(reason: object, language: Language = DEFAULT_LANGUAGE) -> str:
@@ -360,11 +363,19 @@ def run_join(
                 controls.start()
             else:
                 granted = data.get("capabilities", [])
-                show_active_window(link, "control" in granted, "file_transfer" in granted, lang)
-        elif kind == "chat" and data.get("from") == "agent":
-            print(chat_line(data, lang), file=stdout, flush=True)
-        elif kind == "state" and text_mode:
-            print(state_line(data, lang), file=stdout, flush=True)
+                files = "file_transfer" in granted
+                show_active_window(
+                    link, "control" in granted, files, lang, chat=chat, state=lambda: latest[0]
+                )
+        elif kind == "chat":
+            if not text_mode:
+                chat.put(data)  # the window's panel shows both sides
+            if data.get("from") == "agent":
+                print(chat_line(data, lang), file=stdout, flush=True)
+        elif kind == "state":
+            latest[0] = data
+            if text_mode:
+                print(state_line(data, lang), file=stdout, flush=True)
         elif kind == "end":
             print(end_line(data.get("reason"), lang), file=stdout, flush=True)
         elif kind == "link_lost":
@@ -376,6 +387,7 @@ def run_join(
         elif kind == "renewed":
             print(_(texts.SESSION_ACTIVE), file=stdout, flush=True)
 
+    latest: list[dict[str, Any]] = [{}]  # the relay's last "state" (the window reads it)
     questions = TextQuestions(stdout)
     link = AppletLink(
         server,
@@ -392,6 +404,7 @@ def run_join(
         files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
     )
     controls = TextControls(link, stdin, stdout, lang, questions)
+    chat = LinkChat(link.request)
     facts = asyncio.run(link.run())
     if not text_mode and facts.started_at is not None and facts.end_reason == CONNECTION_LOST:
         from supportdesk.applet.link_lost_tk import tell_connection_lost

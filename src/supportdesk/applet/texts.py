@@ -12,7 +12,8 @@ outcomes) become words here; an unknown code is shown as it came.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from supportdesk.code_words import ROLES, SESSION_STATES, TRANSFER_STOPS
 from supportdesk.domain.capabilities import Capability
@@ -75,6 +76,7 @@ CAPABILITY_NAMES: dict[Capability, str] = {
     Capability.DIAGNOSTICS: N_("Read diagnostic information"),
 }
 REQUIRED = N_("{capability} (required)")
+CONTROLS = N_("{role}, in control")  # a watcher who has the mouse and keyboard
 
 END_REASONS: dict[str, str] = {
     "customer": N_("by you"),
@@ -133,9 +135,22 @@ def transfer_outcome(code: object, _: Gettext) -> str:
     return _word(TRANSFER_OUTCOMES, code, _)
 
 
-def watcher(name: object, role: object, _: Gettext) -> str:
-    """One person watching: "Anna Berger (Berater)"."""
-    return f"{name} ({_word(ROLES, role, _)})"
+def watcher(name: object, role: object, _: Gettext, controls: bool = False) -> str:
+    """One person watching: "Anna Berger (Berater)", or "Anna Berger (Berater, steuert)"
+    when that person has the mouse and keyboard."""
+    role_word = _word(ROLES, role, _)
+    return f"{name} ({_(CONTROLS).format(role=role_word) if controls else role_word})"
+
+
+def watchers(state: Mapping[str, Any], _: Gettext) -> list[str]:
+    """Everyone watching, from a ``state`` message: a viewer that is not view-only
+    controls while control is granted and the session is not paused."""
+    control = Capability.CONTROL.value in state.get("capabilities", []) and not state.get("paused")
+    return [
+        watcher(w.get("name"), w.get("role"), _, control and not w.get("view_only", True))
+        for w in state.get("watchers", [])
+        if isinstance(w, dict)
+    ]
 
 
 def session_notice(held: bool, notice: str, _: Gettext) -> str:

@@ -50,7 +50,7 @@ class RedisBuckets:
         self._keys = keys
         self._take = client.register_script(TAKE_SCRIPT)
         self.outage = Outage(
-            "the cluster-wide budgets", "every take is refused until Redis is back"
+            "the cluster-wide budgets", "every take is refused until Redis is back", "buckets"
         )
 
     async def take(self, name: str, rate: float, burst: int) -> bool:

@@ -38,7 +38,9 @@ class RedisSubscription:
         self._closed = False
         self._retry = FIRST_RETRY
         self.outage = Outage(
-            f"events on {channel!r}", "resubscribing; the subscriber is told it missed events"
+            f"events on {channel!r}",
+            "resubscribing; the subscriber is told it missed events",
+            "subscribe",
         )
 
     async def open(self) -> None:
@@ -121,7 +123,7 @@ class RedisEvents:
         self._client = client
         self._keys = keys
         self.max_message_bytes = max_message_bytes
-        self.outage = Outage("publishing events", "events are not delivered")
+        self.outage = Outage("publishing events", "events are not delivered", "publish")
 
     async def publish(self, channel: str, message: Message) -> None:
         check_name("channel", channel)

@@ -68,7 +68,9 @@ class RedisLeases:
         self._acquire = client.register_script(ACQUIRE_SCRIPT)
         self._renew = client.register_script(RENEW_SCRIPT)
         self._release = client.register_script(RELEASE_SCRIPT)
-        self.outage = Outage("leases", "no lease is granted and held leases count as lost")
+        self.outage = Outage(
+            "leases", "no lease is granted and held leases count as lost", "leases"
+        )
 
     def _lease_key(self, key: str) -> str:
         return self._keys.key("lease", check_name("lease key", key))

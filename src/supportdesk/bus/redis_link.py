@@ -10,6 +10,7 @@ ends, not once per refused request.
 
 from __future__ import annotations
 
+import collections
 import logging
 import time
 from typing import Any, Final
@@ -95,11 +96,17 @@ class KeySpace:
         return f"{self.namespace}:{kind}:{name}"
 
 
+FAILURES: collections.Counter[str] = collections.Counter()
+"""Failed Redis operations in this process, by kind of operation (``Outage.kind``:
+buckets, leases, tickets, publish, subscribe); the server's metrics read it."""
+
+
 class Outage:
     """Logs that Redis became unreachable for some purpose, and that it is back."""
 
-    def __init__(self, purpose: str, consequence: str) -> None:
+    def __init__(self, purpose: str, consequence: str, kind: str = "other") -> None:
         self.purpose = purpose
+        self.kind = kind
         self.consequence = consequence
         self._since: float | None = None
         self._reminded = 0.0
@@ -109,6 +116,7 @@ class Outage:
         return self._since is not None
 
     def failed(self, error: BaseException) -> None:
+        FAILURES[self.kind] += 1
         now = time.monotonic()
         if self._since is None:
             self._since = self._reminded = now

@@ -19,7 +19,7 @@ class RedisTickets:
     def __init__(self, client: Redis, keys: KeySpace) -> None:
         self._client = client
         self._keys = keys
-        self.outage = Outage("one-time tickets", "no ticket is issued or honoured")
+        self.outage = Outage("one-time tickets", "no ticket is issued or honoured", "tickets")
 
     async def issue(self, value: str, ttl: float) -> str:
         ttl_ms = milliseconds(ttl)

@@ -25,6 +25,16 @@ def cmd_join(args: argparse.Namespace) -> int:
     return run(args, program="supportdesk join")
 
 
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        port = 0
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     from supportdesk.applet.program import add_arguments as add_join_arguments
 
@@ -41,7 +51,22 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    serve = commands.add_parser("serve", help="run the web server (portal, console, API)")
+    serve = commands.add_parser(
+        "serve",
+        help="run the web server (portal, console, API)",
+        description="Run the web server: the portal, the console, the API and /metrics."
+        " --host and --port beat [server] host and port of the configuration file and"
+        " SUPPORTDESK_SERVER_HOST and SUPPORTDESK_SERVER_PORT.",
+    )
+    serve.add_argument(
+        "--host",
+        help="address to listen on, e.g. 0.0.0.0 or :: (default: [server] host, 127.0.0.1)",
+    )
+    serve.add_argument(
+        "--port",
+        type=_port,
+        help="port to listen on, 1-65535 (default: [server] port, 8080)",
+    )
     serve.set_defaults(handler=cmd_serve)
 
     db = commands.add_parser("db", help="database schema")

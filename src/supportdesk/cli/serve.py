@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import ssl
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
-from supportdesk import __version__
 from supportdesk.cli.common import has_agents, settings_of, with_store
-from supportdesk.config import Settings
+from supportdesk.cli.serve_banner import own_command, start_banner
+from supportdesk.config import Settings, load_settings
 from supportdesk.logs import configure_logging
 
 
@@ -58,14 +60,27 @@ def tls13_only(config: object, default: Callable[[], ssl.SSLContext]) -> ssl.SSL
     return context
 
 
+def serve_settings(args: argparse.Namespace) -> Settings:
+    """The configuration, with ``--host`` and ``--port`` above the file and the
+    environment (given as the environment's own keys, so they are validated alike)."""
+    environ = dict(os.environ)
+    if args.host is not None:
+        environ["SUPPORTDESK_SERVER_HOST"] = args.host
+    if args.port is not None:
+        environ["SUPPORTDESK_SERVER_PORT"] = str(args.port)
+    return load_settings(args.config, environ)
+
+
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from supportdesk.server.app import create_app
+    from supportdesk.server.public_address import insecure_public_address
     from supportdesk.server.relay.direct_websocket import DirectWebSocketProtocol
 
-    settings = settings_of(args)
-    configure_logging(settings.logging.level, settings.logging.format)
+    settings = serve_settings(args)
+    # The checks run before logging is set up, and the banner is written at once: the
+    # person who started the server reads the next steps before the first log line.
     current, head = asyncio.run(_db_status(settings))
     if current != head:
         print(
@@ -74,16 +89,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    base = settings.server.base_url
-    print(f"supportdesk {__version__}", flush=True)
-    if not asyncio.run(with_store(settings, has_agents)):
-        print(
-            "  no agent accounts yet: create the first administrator with\n"
-            "  supportdesk agents add USERNAME --name 'Full Name' --role admin",
-            flush=True,
-        )
-    print(f"  portal:  {base}/", flush=True)
-    print(f"  console: {base}/console/", flush=True)
+    banner = start_banner(
+        settings,
+        has_agents=asyncio.run(with_store(settings, has_agents)),
+        command=own_command(),
+        config=args.config,
+        workdir=Path.cwd(),
+        warning=insecure_public_address(settings.server),
+    )
+    sys.stderr.write(banner)
+    sys.stderr.flush()
+    configure_logging(settings.logging.level, settings.logging.format)
     uvicorn.run(
         create_app(settings),
         host=settings.server.host,

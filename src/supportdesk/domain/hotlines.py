@@ -49,6 +49,16 @@ class PhoneLine:
             return "tel:+" + digits
         return "tel:+49" + digits.removeprefix("0")
 
+    @property
+    def international(self) -> str:
+        """The number as a caller abroad dials it: ``0941 4095-387`` becomes
+        ``+49 941 4095-387`` (German numbers assumed, as in :attr:`tel_uri`); a number
+        given with ``+`` stays as it is."""
+        number = self.number.strip()
+        if number.startswith("+"):
+            return number
+        return "+49 " + number.removeprefix("0").lstrip()
+
 
 @dataclass(frozen=True)
 class Hotline:

@@ -122,6 +122,8 @@ class SupportSession:
 
     consultation_number: ConsultationNumber
     agent_id: str
+    """The issuing agent as the audit trail names it ("agent:<username>"); a bare id
+    is named with the prefix."""
     verification_code: VerificationCode
     issued_at: datetime
     key_expires_at: datetime
@@ -410,6 +412,12 @@ class SupportSession:
 
     @property
     def _agent_actor(self) -> str:
+        # The server passes the agent's actor name itself ("agent:bernd", as the relay
+        # compares it); prefixing that again wrote "agent:agent:bernd" into the trail.
+        # Entries written so are kept as they are (the chain hashes what was stored);
+        # the audit page reads both forms as the same agent.
+        if self.agent_id.startswith(AGENT_ACTOR_PREFIX):
+            return self.agent_id
         return f"{AGENT_ACTOR_PREFIX}{self.agent_id}"
 
     def _party_actor(self, party: Party) -> str:

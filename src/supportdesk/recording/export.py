@@ -21,10 +21,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from supportdesk.rfb.messages import SetPixelFormat
-
 from .errors import PlaybackError
-from .format import RecordKind
+from .format import RFB_KINDS, RecordKind
 from .reader import RecordingReader
 from .rfb_decoder import ClientStreamTracker, Frame, ServerStreamDecoder
 from .video_export import export_video_mp4
@@ -33,8 +31,6 @@ __all__ = ["ExportResult", "Progress", "export_mp4"]
 
 Progress = Callable[[int, int], None]
 """Called as ``progress(done_us, total_us)`` while frames are encoded."""
-
-_RFB_KINDS = {RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,18 +112,16 @@ def export_mp4(
                 if progress is not None:
                     progress(min(int(next_at), end) - start_us, end - start_us)
 
-        for record in reader.records(from_chunk=first_chunk, kinds=_RFB_KINDS, channel=channel):
+        for record in reader.records(from_chunk=first_chunk, kinds=RFB_KINDS, channel=channel):
             if record.at_us > end:
                 break
             emit_until(record.at_us)
             if record.kind is RecordKind.RFB_CLIENT_TO_SERVER:
-                for message in client.feed(record.payload):
-                    if isinstance(message, SetPixelFormat):
-                        decoder.set_pixel_format(message.pixel_format)
+                client.follow(record.payload, decoder)
                 continue
             decoder.feed(record.payload)
             if size is None and decoder.server_init is not None:
-                size = (_even(decoder.width), _even(decoder.height))
+                size = (even(decoder.width), even(decoder.height))
                 stream.width, stream.height = size
         emit_until(end + 1)
         if frames == 0:
@@ -138,7 +132,8 @@ def export_mp4(
     return ExportResult(target, frames, size[0], size[1], end - start_us)
 
 
-def _even(n: int) -> int:
+def even(n: int) -> int:
+    """``n`` rounded up to even: H.264 wants even sides."""
     return n + (n & 1)
 
 

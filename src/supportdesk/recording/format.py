@@ -33,6 +33,7 @@ __all__ = [
     "NO_CHANNEL",
     "NO_LINK",
     "RECORD_HEADER_SIZE",
+    "RFB_KINDS",
     "VIDEO_HEADER_SIZE",
     "ChunkFlags",
     "ChunkHeader",
@@ -109,6 +110,10 @@ class RecordKind(IntEnum):
     FILE_DATA = 9
     """The bytes of one ``file_chunk``, decoded, right after the control record that
     names its transfer and sequence number (which then holds no ``data``)."""
+
+
+RFB_KINDS = frozenset({RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER})
+"""The records of an RFB channel's two streams."""
 
 
 EVENT_KINDS = frozenset({RecordKind.CONTROL, RecordKind.CHAT, RecordKind.FILE_EVENT})

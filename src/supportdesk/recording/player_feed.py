@@ -25,11 +25,10 @@ from supportdesk.rfb.handshake import (
     encode_security_types,
     encode_server_init,
 )
-from supportdesk.rfb.messages import SetPixelFormat
 from supportdesk.rfb.pixel_format import PixelFormat
 
 from .errors import PlaybackError, RecordingInvalid
-from .format import Record, RecordKind
+from .format import RFB_KINDS, Record, RecordKind
 from .reader import RecordingReader
 from .rfb_decoder import (
     ClientStreamTracker,
@@ -41,7 +40,6 @@ from .rfb_decoder import (
 __all__ = ["FeedMessage", "PlayerFeed"]
 
 _PASSED_ON = {ServerMessageKind.FRAMEBUFFER_UPDATE, ServerMessageKind.COLOUR_MAP}
-_RFB_KINDS = {RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +117,7 @@ class PlayerFeed:
         for record in self._channel_records(first):
             if record.kind is RecordKind.RFB_CLIENT_TO_SERVER:
                 if client is not None:
-                    for message in client.feed(record.payload):
-                        if isinstance(message, SetPixelFormat):
-                            decoder.set_pixel_format(message.pixel_format)
+                    client.follow(record.payload, decoder)
                 continue
             data = b"".join(m.raw for m in decoder.feed(record.payload) if m.kind in _PASSED_ON)
             if not data:
@@ -137,7 +133,7 @@ class PlayerFeed:
             yield FeedMessage(self.start_us, bytes(catch_up))
 
     def _channel_records(self, first_chunk: int) -> Iterator[Record]:
-        for record in self.reader.records(from_chunk=first_chunk, kinds=_RFB_KINDS):
+        for record in self.reader.records(from_chunk=first_chunk, kinds=RFB_KINDS):
             if record.channel == self.channel:
                 yield record
 
@@ -147,9 +143,7 @@ class PlayerFeed:
         client = ClientStreamTracker()
         for record in self._channel_records(self._channel_start):
             if record.kind is RecordKind.RFB_CLIENT_TO_SERVER:
-                for message in client.feed(record.payload):
-                    if isinstance(message, SetPixelFormat):
-                        decoder.set_pixel_format(message.pixel_format)
+                client.follow(record.payload, decoder)
                 continue
             for server_message in decoder.feed(record.payload):
                 if server_message.kind is ServerMessageKind.FRAMEBUFFER_UPDATE:

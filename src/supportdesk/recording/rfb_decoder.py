@@ -38,7 +38,7 @@ from supportdesk.rfb.handshake import (
     encode_security_types,
 )
 from supportdesk.rfb.handshake_reader import HandshakeReader
-from supportdesk.rfb.messages import ClientMessage
+from supportdesk.rfb.messages import ClientMessage, SetPixelFormat
 from supportdesk.rfb.pixel_format import PixelFormat
 
 from .errors import PlaybackError
@@ -390,3 +390,9 @@ class ClientStreamTracker:
         except RemoteProtocolError as exc:
             raise PlaybackError(f"undecodable client stream: {exc}") from exc
         return [parsed.message for parsed in self._parser.messages_received()]
+
+    def follow(self, data: bytes, decoder: ServerStreamDecoder) -> None:
+        """Feed ``data``; ``decoder`` takes each pixel format the client set in it."""
+        for message in self.feed(data):
+            if isinstance(message, SetPixelFormat):
+                decoder.set_pixel_format(message.pixel_format)

@@ -23,11 +23,9 @@ import av
 import numpy as np
 from av.video.stream import VideoStream
 
-from supportdesk.rfb.messages import SetPixelFormat
-
 from .errors import PlaybackError
-from .export import ExportResult, Progress, export_mp4
-from .format import RecordKind
+from .export import ExportResult, Progress, even, export_mp4
+from .format import RFB_KINDS, RecordKind
 from .rfb_decoder import ClientStreamTracker, ServerStreamDecoder
 from .segmented import SegmentedRecording
 from .video_export import MICROSECONDS, _Chunk, _chunks, _Reencoder
@@ -36,7 +34,6 @@ __all__ = ["GAP_GREY", "export_segments"]
 
 GAP_GREY = 64
 """The value of every pixel of a frame inside a gap."""
-_RFB_KINDS = {RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER}
 
 
 def export_segments(
@@ -107,16 +104,14 @@ def _render(
                 continue
             decoder, client = ServerStreamDecoder(), ClientStreamTracker()
             first_chunk = reader.index.channel_starts[chosen]
-            for record in reader.records(from_chunk=first_chunk, kinds=_RFB_KINDS, channel=chosen):
+            for record in reader.records(from_chunk=first_chunk, kinds=RFB_KINDS, channel=chosen):
                 emit_until(record.at_us + span.offset_us)
                 if record.kind is RecordKind.RFB_CLIENT_TO_SERVER:
-                    for message in client.feed(record.payload):
-                        if isinstance(message, SetPixelFormat):
-                            decoder.set_pixel_format(message.pixel_format)
+                    client.follow(record.payload, decoder)
                     continue
                 decoder.feed(record.payload)
                 if size is None and decoder.server_init is not None:
-                    size = (_even(decoder.width), _even(decoder.height))
+                    size = (even(decoder.width), even(decoder.height))
                     stream.width, stream.height = size
                 if decoder.framebuffer is not None:
                     picture = decoder.framebuffer
@@ -178,10 +173,6 @@ def _all_video_chunks(recording: SegmentedRecording, channel: int) -> Iterator[_
             chunk.at_us, chunk.pts = at, chunk.pts + shift
             last_pts = chunk.pts
             yield chunk
-
-
-def _even(n: int) -> int:
-    return n + (n & 1)
 
 
 def _fit(framebuffer: np.ndarray, size: tuple[int, int]) -> np.ndarray:

@@ -25,7 +25,6 @@ On :class:`~supportdesk.rfb.errors.RemoteProtocolError` write what
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -33,16 +32,10 @@ import numpy.typing as npt
 
 from .client_parser import DEFAULT_MAX_CUT_TEXT, DEFAULT_MAX_ENCODINGS, ClientMessageParser
 from .clipboard import EXTENDED_CLIPBOARD_ENCODING, ExtendedClipboardServer
+from .copy_moves import MAX_PENDING_COPIES, CopyMoves
 from .encodings.base import Encoder, EncodingType
 from .encodings.copyrect import encode_copyrect
-from .encodings.pseudo import (
-    DesktopSizeReason,
-    DesktopSizeStatus,
-    EncodingPreferences,
-    encode_cursor_rect,
-    encode_desktop_size_rect,
-    encode_extended_desktop_size_rect,
-)
+from .encodings.pseudo import DesktopSizeReason, DesktopSizeStatus, EncodingPreferences
 from .encodings.raw import RawEncoder
 from .encodings.tight import TightEncoder, TightSettings
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
@@ -71,7 +64,6 @@ from .messages import (
     ExtendedClipboard,
     FenceFlags,
     FramebufferUpdateRequest,
-    Screen,
     SetEncodings,
     SetPixelFormat,
     encode_bell,
@@ -82,6 +74,7 @@ from .messages import (
     encode_server_fence,
 )
 from .pixel_format import NATIVE_PIXEL_FORMAT, PixelFormat, as_rgb
+from .pseudo_rects import PseudoRects
 from .update_tracker import UpdateTracker
 
 __all__ = ["MAX_PENDING_COPIES", "Event", "RFBServerConnection"]
@@ -89,35 +82,11 @@ __all__ = ["MAX_PENDING_COPIES", "Event", "RFBServerConnection"]
 Event = ProtocolVersionReceived | SecurityTypeSelected | ClientInitReceived | ClientMessage
 """Anything :meth:`RFBServerConnection.events_received` returns."""
 
-MAX_PENDING_COPIES = 16
-"""More queued CopyRect moves than this are sent as pixels instead."""
-
 _MAX_RECTANGLES = 0xFFFF
 
 VERSION_STEPS = frozenset(
     {HandshakeInput.VERSION_3_3, HandshakeInput.VERSION_3_7, HandshakeInput.VERSION_3_8}
 )
-
-
-@dataclass(frozen=True, slots=True)
-class _Move:
-    dst: Rect
-    src_x: int
-    src_y: int
-
-
-@dataclass(frozen=True, slots=True)
-class _SizeNotice:
-    reason: DesktopSizeReason
-    status: DesktopSizeStatus
-    size_changed: bool
-
-
-@dataclass(frozen=True, slots=True)
-class _Cursor:
-    hotspot_x: int
-    hotspot_y: int
-    rgba: npt.NDArray[np.uint8]
 
 
 class RFBServerConnection:
@@ -158,9 +127,8 @@ class RFBServerConnection:
         self._tracker = UpdateTracker(width, height)
         self._raw = RawEncoder()
         self._tight = TightEncoder()
-        self._moves: list[_Move] = []
-        self._size_notices: list[_SizeNotice] = []
-        self._cursor: _Cursor | None = None
+        self._moves = CopyMoves(self._tracker)
+        self._pseudo = PseudoRects()
         self._continuous_announced = False
         self._fence_announced = False
         self._extended_size_announced = False
@@ -265,21 +233,7 @@ class RFBServerConnection:
         otherwise, or when too many moves queue up, ``dst`` is sent as pixels.
         """
         self._require_open()
-        src = Rect(src_x, src_y, dst.width, dst.height)
-        if not (
-            self._tracker.framebuffer.contains(dst) and self._tracker.framebuffer.contains(src)
-        ):
-            raise LocalProtocolError(f"copy {src} -> {dst} leaves the framebuffer")
-        if dst.is_empty:
-            return
-        dx, dy = dst.x - src_x, dst.y - src_y
-        moved = [d.intersect(src).translate(dx, dy) for d in self._tracker.damage]
-        self._tracker.add_damage(m for m in moved if not m.is_empty)
-        if not self.preferences.copy_rect or len(self._moves) >= MAX_PENDING_COPIES:
-            self._flush_moves_as_damage([*self._moves, _Move(dst, src_x, src_y)])
-            self._moves = []
-            return
-        self._moves.append(_Move(dst, src_x, src_y))
+        self._moves.add(dst, src_x, src_y, as_copy=self.preferences.copy_rect)
 
     def send_framebuffer_update(self, frame: npt.NDArray[Any]) -> int:
         """Send one FramebufferUpdate from ``frame`` (H x W x 3|4 uint8 RGB[X]).
@@ -298,7 +252,7 @@ class RFBServerConnection:
                 f"frame is {rgb.shape[1]}x{rgb.shape[0]}, framebuffer is {self.width}x{self.height}"
             )
         pseudo = self._encode_pseudo_rects()
-        moves = self._sendable_moves()
+        moves = self._moves.take()
         if not pseudo and not moves and not self._tracker.plan():
             return 0
         encoder = self._encoder()
@@ -379,7 +333,7 @@ class RFBServerConnection:
             raise ValueError("cursor must be an H x W x 4 uint8 RGBA array")
         if not self.preferences.cursor:
             return False
-        self._cursor = _Cursor(hotspot_x, hotspot_y, rgba.copy())
+        self._pseudo.cursor(hotspot_x, hotspot_y, rgba)
         return True
 
     @property
@@ -398,16 +352,14 @@ class RFBServerConnection:
         self.width, self.height = width, height
         self._tracker.resize(width, height)
         self._moves.clear()
-        self._size_notices.append(_SizeNotice(reason, DesktopSizeStatus.OK, size_changed=True))
+        self._pseudo.resized(reason)
 
     def reply_desktop_size(self, status: DesktopSizeStatus) -> None:
         """Answer a SetDesktopSize without resizing (refusal, or acceptance of the same size)."""
         self._require_open()
         if not self.preferences.extended_desktop_size:
             raise LocalProtocolError("the client did not announce ExtendedDesktopSize")
-        notice = _SizeNotice(DesktopSizeReason.THIS_CLIENT, status, size_changed=False)
-        if notice not in self._size_notices:  # a flood of SetDesktopSize gets one answer
-            self._size_notices.append(notice)
+        self._pseudo.answer_size_request(status)
 
     # -- internals ---------------------------------------------------------------------------
 
@@ -504,12 +456,9 @@ class RFBServerConnection:
             self._out += self._clipboard.announce()
         if prefs.extended_desktop_size and not self._extended_size_announced:
             self._extended_size_announced = True
-            self._size_notices.append(
-                _SizeNotice(DesktopSizeReason.SERVER, DesktopSizeStatus.OK, size_changed=False)
-            )
+            self._pseudo.announce_size()
         if not prefs.copy_rect and self._moves:
-            self._flush_moves_as_damage(self._moves)
-            self._moves = []
+            self._moves.send_as_pixels()
 
     def _encoder(self) -> Encoder:
         if self.preferences.preferred is EncodingType.TIGHT:
@@ -517,39 +466,12 @@ class RFBServerConnection:
         return self._raw
 
     def _pseudo_pending(self) -> bool:
-        return bool(self._size_notices) or (self._cursor is not None and self.preferences.cursor)
+        return self._pseudo.pending(self.preferences)
 
     def _encode_pseudo_rects(self) -> list[bytes]:
-        rects: list[bytes] = []
-        prefs = self.preferences
-        for notice in self._size_notices:
-            if prefs.extended_desktop_size:
-                screens = [Screen(self.screen_id, 0, 0, self.width, self.height)]
-                rects.append(
-                    encode_extended_desktop_size_rect(
-                        notice.reason, notice.status, self.width, self.height, screens
-                    )
-                )
-            elif prefs.desktop_size and notice.size_changed:
-                rects.append(encode_desktop_size_rect(self.width, self.height))
-        self._size_notices.clear()
-        if self._cursor is not None and prefs.cursor:
-            c = self._cursor
-            rects.append(encode_cursor_rect(c.hotspot_x, c.hotspot_y, c.rgba, self.pixel_format))
-        self._cursor = None
-        return rects
-
-    def _sendable_moves(self) -> list[_Move]:
-        """Moves to send as CopyRect; from the first one the client did not ask for, pixels."""
-        moves, self._moves = self._moves, []
-        for i, move in enumerate(moves):
-            if not self._tracker.is_watched(move.dst):
-                self._flush_moves_as_damage(moves[i:])
-                return moves[:i]
-        return moves
-
-    def _flush_moves_as_damage(self, moves: list[_Move]) -> None:
-        self._tracker.add_damage([m.dst for m in moves])
+        return self._pseudo.take(
+            self.preferences, self.width, self.height, self.screen_id, self.pixel_format
+        )
 
 
 def _check_size(width: int, height: int) -> None:

@@ -27,24 +27,38 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, api_docs, daily_purge, health
+from supportdesk.server import (
+    api,
+    api_docs,
+    daily_purge,
+    dashboard_socket,
+    health,
+    metrics_endpoint,
+)
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
+from supportdesk.server.metrics_catalogue import ServerMetrics
+from supportdesk.server.metrics_http import RequestMetricsMiddleware
 from supportdesk.server.pages import (
     admin,
+    audit_trail,
+    branding,
     browser_share,
     console,
     console_errors,
+    dashboard,
     login,
     portal,
     program_download,
 )
+from supportdesk.server.public_address import insecure_public_address
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
 from supportdesk.server.recordings import retention as recording_retention
-from supportdesk.server.recordings.session_recording import RecordingPlace, recording_limits
+from supportdesk.server.recordings.place import RecordingPlace, recording_limits
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
 from supportdesk.server.relay.hub import Node, RelayHub
@@ -102,6 +116,20 @@ async def _announce_relaxed_totp(audit: AuditLog, now: datetime) -> None:
         log.warning("could not audit the relaxed TOTP setting", exc_info=True)
 
 
+async def _announce_insecure_address(audit: AuditLog, warning: str, now: datetime) -> None:
+    """Customers are sent to an http:// address elsewhere than loopback: the log and
+    the trail say so at every start (``supportdesk serve`` also told the terminal)."""
+    log.warning(warning)
+    try:
+        await audit.record(
+            AuditRecord(
+                now, "security.public_address_insecure", "system", "server", {"warning": warning}
+            )
+        )
+    except Exception:  # the database may be down or unmigrated; /readyz says so
+        log.warning("could not audit the insecure public address", exc_info=True)
+
+
 def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     """The whole web application. The database schema must be current."""
     given_clock: Clock = clock
@@ -116,6 +144,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         sessions = session_factory(engine)
         keys = ServerKeys.from_settings(settings)
         audit = AuditLog(sessions)
+        audit.observers.append(metrics.observe_audit)
         counters = FailureCounters(sessions)
         security = settings.security
         bus = app.state.bus = connect_bus(
@@ -183,9 +212,11 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     audit,
                     utc_clock,
                     limits=recording_limits(settings.recording),
+                    recorded=metrics.recording_bytes.labels(),
                 ),
                 leases=bus.leases,
                 node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),
+                traffic=metrics.traffic,
             ),
             tickets=SocketTickets(bus.tickets),
             hashing=PasswordHashing(security.password_hash_workers, security.password_hash_queue),
@@ -196,10 +227,15 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                 timedelta(hours=security.login_absolute_hours),
                 security.socket_check_seconds,
             ),
+            session_changes=SessionChanges(bus.events),
             clock=utc_clock,
         )
+        metrics.watch(remote, desk.relay)
         if security.agents_without_totp:
             await _announce_relaxed_totp(audit, utc_clock())
+        insecure = insecure_public_address(settings.server)
+        if insecure is not None:
+            await _announce_insecure_address(audit, insecure, utc_clock())
         try:
             await remote.abandon_unfinished(utc_clock())
         except Exception:  # the database may be down or unmigrated; /readyz says so
@@ -212,6 +248,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             return await recording_retention.purge_expired(archive, now)
 
         login_follower = asyncio.create_task(desk.agent_sockets.follow())
+        dashboard_waker = asyncio.create_task(desk.session_changes.follow())
         login_watcher = asyncio.create_task(desk.agent_sockets.watch())
         purger = asyncio.create_task(
             daily_purge.run_daily(
@@ -231,7 +268,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger, follower, login_follower, login_watcher):
+            for task in (sweeper, purger, follower, login_follower, login_watcher, dashboard_waker):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -257,17 +294,25 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         openapi_url=None,
     )
     app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
+    # Outermost of ours, so the time counted includes the headers' middleware.
+    metrics = app.state.metrics = ServerMetrics(settings.node_id)
+    app.add_middleware(RequestMetricsMiddleware, metrics=metrics)
     static = resources.files("supportdesk.server").joinpath("static")
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(health.router)
+    app.include_router(metrics_endpoint.router)
     app.include_router(api.router)
     app.include_router(api_docs.router)
     app.include_router(portal.router)
+    app.include_router(branding.router)
     app.include_router(browser_share.router)
     app.include_router(program_download.router)
     app.include_router(login.router)
+    app.include_router(dashboard.router)
+    app.include_router(dashboard_socket.router)
     app.include_router(console.router)
     app.include_router(admin.router)
+    app.include_router(audit_trail.router)
     app.include_router(relay_endpoints.router)
     app.include_router(recordings_page.router)
     app.include_router(player_socket.router)

@@ -90,3 +90,14 @@ def client_address_of(connection: HTTPConnection) -> str:
     trusted = _trusted_networks(desk_of(connection).settings.server.trusted_proxies)
     peer = connection.client.host if connection.client else None
     return client_address(peer, connection.headers.getlist("x-forwarded-for"), trusted)
+
+
+def parse_address(text: str) -> IPAddress | None:
+    """An address as a peer or a forwarded hop writes it (port, brackets and an
+    IPv4-mapped form allowed); None if it is none."""
+    return _address(text)
+
+
+def in_networks(address: IPAddress, networks: Sequence[IPNetwork]) -> bool:
+    """Whether ``address`` lies in one of ``networks``."""
+    return _is_trusted(address, networks)

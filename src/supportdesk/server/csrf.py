@@ -9,7 +9,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import Response
 
 from supportdesk.server.security_headers import served_over_https
@@ -17,13 +17,13 @@ from supportdesk.server.security_headers import served_over_https
 FIELD = "csrf_token"
 
 
-def cookie_name(request: Request) -> str:
+def cookie_name(request: HTTPConnection) -> str:
     # Browsers accept the __Host- prefix only on Secure cookies, hence only over TLS:
     # the configured public address's, since behind a TLS proxy requests arrive as http.
     return "__Host-sd_csrf" if served_over_https(request) else "sd_csrf"
 
 
-def csrf_token(request: Request) -> str:
+def csrf_token(request: HTTPConnection) -> str:
     """The token for forms on this page; minted once per browser."""
     token = getattr(request.state, "csrf_token", None)
     if token is None:

@@ -1,4 +1,5 @@
-"""What the portal says about each line right now: open or closed, and until when."""
+"""What the portal says about each line right now: open or closed, and until when; and
+the services a line runs around the clock, which are open whatever its hours say."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from babel.dates import format_date
 
-from supportdesk.domain.hotlines import Hotline
+from supportdesk.domain.hotlines import Hotline, LocalizedText
 from supportdesk.domain.service_hours import HolidayPredicate, availability_at
 
 Gettext = Callable[[str], str]
@@ -32,6 +33,28 @@ def status_of(
     state = availability_at(hotline.hours, now, zone, is_holiday)
     next_change = state.next_change.astimezone(zone) if state.next_change else None
     return HotlineStatus(hotline, state.open_now, next_change)
+
+
+@dataclass(frozen=True)
+class RoundTheClockService:
+    """A service reached on a line's numbers at any hour (the 24-hour blocking service):
+    shown on a line of its own, so the line's "closed" at night never stands next to it."""
+
+    name: LocalizedText
+    hotline: Hotline
+
+
+def round_the_clock_services(hotlines: tuple[Hotline, ...]) -> list[RoundTheClockService]:
+    return [
+        RoundTheClockService(name, hotline)
+        for hotline in hotlines
+        for name in hotline.round_the_clock
+    ]
+
+
+def round_the_clock_sentence(_: Gettext) -> str:
+    """ "rund um die Uhr erreichbar": true at every hour, holidays included."""
+    return _("reachable around the clock")
 
 
 def _day_phrase(target: date, today: date, language: str, _: Gettext) -> str:

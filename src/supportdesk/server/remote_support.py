@@ -152,6 +152,8 @@ class RemoteSupport:
             )
             await work.record(*records)
             await self.sessions.store(SupportSessionRecords(work.session), session, link=None)
+        # Consoles on every node show the new waiting session (dashboard_socket.py).
+        await self.sessions.announce(session)
         return IssuedSession(clear_key, str(number), str(code), record.expires_at)
 
     async def apply(self, number: str, event: SessionEvent) -> SupportSession:

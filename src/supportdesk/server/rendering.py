@@ -7,13 +7,14 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from jinja2.ext import _make_new_gettext, _make_new_ngettext
-from starlette.requests import Request
+from starlette.requests import HTTPConnection, Request
 from starlette.responses import HTMLResponse
 
 from supportdesk.config import Settings
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.i18n import LANGUAGES, translations
 from supportdesk.server import csrf
+from supportdesk.server.brand_assets import BrandAssets
 from supportdesk.server.messages import (
     CAPABILITIES,
     DECLINE_REASONS,
@@ -28,7 +29,7 @@ from supportdesk.server.messages import (
 LANGUAGE_COOKIE = "sd_lang"
 
 
-def language_of(request: Request, settings: Settings) -> str:
+def language_of(request: HTTPConnection, settings: Settings) -> str:
     chosen = request.cookies.get(LANGUAGE_COOKIE)
     return chosen if chosen in LANGUAGES else settings.portal.default_language
 
@@ -48,6 +49,8 @@ class PageRenderer:
         # New-style gettext: keyword placeholders and autoescaped arguments.
         self.environment.newstyle_gettext = True  # type: ignore[attr-defined]
         self.settings = settings
+        # Read once: a logo that went missing since start-up cannot break a page.
+        self.brand = BrandAssets.from_settings(settings)
 
     def gettext_for(self, request: Request) -> Any:
         return translations(language_of(request, self.settings)).gettext
@@ -55,10 +58,19 @@ class PageRenderer:
     def render(
         self, request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
+        html = self.render_text(request, template, **context)
+        response = HTMLResponse(html, status_code=status_code)
+        response.headers["Cache-Control"] = "no-store"
+        csrf.attach_cookie(request, response)
+        return response
+
+    def render_text(self, request: HTTPConnection, template: str, **context: Any) -> str:
+        """The template as text, in the visitor's language: a page, or a part of one that
+        a socket sends (the dashboard's tables)."""
         language = language_of(request, self.settings)
         catalogue = translations(language)
         gettext = _make_new_gettext(catalogue.gettext)
-        html = self.environment.get_template(template).render(
+        return self.environment.get_template(template).render(
             request=request,
             language=language,
             gettext=gettext,
@@ -82,10 +94,9 @@ class PageRenderer:
             permissions=Permission,
             csrf_token=csrf.csrf_token(request),
             portal=self.settings.portal,
+            brand=self.brand,
+            # The English pages give numbers as a caller abroad dials them (+49 ...).
+            phone_text=lambda phone: phone.international if language == "en" else phone.number,
             portal_zone=self.settings.zone,
             **context,
         )
-        response = HTMLResponse(html, status_code=status_code)
-        response.headers["Cache-Control"] = "no-store"
-        csrf.attach_cookie(request, response)
-        return response

@@ -15,6 +15,7 @@ from supportdesk.domain.hotlines import HotlineDirectory
 from supportdesk.passwords import PasswordHashing
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server.agent_socket_register import AgentSockets
+from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.relay.hub import RelayHub
 from supportdesk.server.relay.socket_tickets import SocketTickets
@@ -48,6 +49,7 @@ class Desk:
     tickets: SocketTickets
     hashing: PasswordHashing
     agent_sockets: AgentSockets
+    session_changes: SessionChanges
     clock: Clock = utc_now
 
 

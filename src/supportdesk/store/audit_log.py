@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import exists, select, text
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from supportdesk.domain.audit_chain import (
@@ -27,6 +27,7 @@ from supportdesk.domain.audit_chain import (
     verify,
 )
 from supportdesk.domain.utc import iso_utc
+from supportdesk.store.audit_filter import EVERYTHING, AuditFilter
 from supportdesk.store.models import AuditEntryRow
 
 # Any constant works; it only has to be the same on every node.
@@ -63,6 +64,7 @@ class AuditedWork:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._chain: AuditChain | None = None
+        self.recorded: list[AuditRecord] = []  # told to the log's observers after commit
 
     async def record(self, *records: AuditRecord) -> list[AuditEntry]:
         if self._chain is None:
@@ -71,6 +73,7 @@ class AuditedWork:
             )
             self._chain = AuditChain.after(_to_entry(last) if last else None)
         entries = []
+        self.recorded.extend(records)
         for item in records:
             entry = self._chain.append_record(item)
             self.session.add(
@@ -93,6 +96,10 @@ class AuditLog:
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self._sessions = sessions
         self._lock = asyncio.Lock()
+        # Called with every record once its transaction committed (the server's
+        # metrics count sessions, refusals and failed logins from them); never for a
+        # transaction that rolled back. An observer must not raise or block.
+        self.observers: list[Callable[[AuditRecord], None]] = []
 
     @property
     def database(self) -> async_sessionmaker[AsyncSession]:
@@ -107,7 +114,11 @@ class AuditLog:
                 await session.execute(
                     text("SELECT pg_advisory_xact_lock(:id)"), {"id": _ADVISORY_LOCK_ID}
                 )
-            yield AuditedWork(session)
+            work = AuditedWork(session)
+            yield work
+        for record in work.recorded:
+            for observer in self.observers:
+                observer(record)
 
     async def record(self, *records: AuditRecord) -> list[AuditEntry]:
         async with self.work() as work:
@@ -145,12 +156,19 @@ class AuditLog:
             return [_to_entry(row) for row in rows]
 
     async def page(
-        self, size: int, *, before: int | None = None, after: int | None = None
+        self,
+        size: int,
+        *,
+        before: int | None = None,
+        after: int | None = None,
+        where: AuditFilter = EVERYTHING,
     ) -> AuditPage:
-        """``size`` entries, newest first: the newest of all, those just ``before`` a
-        sequence number (older), or those just ``after`` one (newer). Keyset paging on
-        the sequence number: a page reads ``size + 1`` rows, whatever the trail's length."""
-        query = select(AuditEntryRow)
+        """``size`` entries that ``where`` selects, newest first: the newest of all,
+        those just ``before`` a sequence number (older), or those just ``after`` one
+        (newer). Keyset paging on the sequence number: a page reads ``size + 1`` rows and
+        probes once for the other way, whatever the trail's length."""
+        chosen = where.condition()
+        query = select(AuditEntryRow).where(chosen)
         if after is not None:
             query = query.where(AuditEntryRow.sequence > after).order_by(AuditEntryRow.sequence)
         else:
@@ -167,16 +185,45 @@ class AuditLog:
             if not entries:
                 return AuditPage([], None, None)
             newest, oldest = entries[0].sequence, entries[-1].sequence
-            # One way is known from the extra row; the other needs one indexed probe.
+            # One way is known from the extra row; the other needs one probe.
             if after is not None:
                 older = await session.scalar(
-                    select(exists().where(AuditEntryRow.sequence < oldest))
+                    select(exists().where(chosen, AuditEntryRow.sequence < oldest))
                 )
                 return AuditPage(entries, oldest if older else None, newest if more else None)
             newer = before is not None and bool(
-                await session.scalar(select(exists().where(AuditEntryRow.sequence > newest)))
+                await session.scalar(
+                    select(exists().where(chosen, AuditEntryRow.sequence > newest))
+                )
             )
             return AuditPage(entries, oldest if more else None, newest if newer else None)
+
+    async def selected(self, where: AuditFilter, batch: int = 500) -> AsyncIterator[AuditEntry]:
+        """The entries ``where`` selects in sequence order, read ``batch`` rows at a
+        time by keyset, each batch in its own short transaction: an export streams
+        the trail without holding it, or a transaction, open."""
+        after = 0
+        while True:
+            query = (
+                select(AuditEntryRow)
+                .where(where.condition(), AuditEntryRow.sequence > after)
+                .order_by(AuditEntryRow.sequence)
+                .limit(batch)
+            )
+            async with self._sessions() as session:
+                rows = list(await session.scalars(query))
+                entries = [_to_entry(row) for row in rows]
+            for entry in entries:
+                yield entry
+            if len(rows) < batch:
+                return
+            after = entries[-1].sequence
+
+    async def newest_sequence(self) -> int:
+        """The sequence number of the newest entry (0 for an empty trail)."""
+        async with self._sessions() as session:
+            newest = await session.scalar(select(func.max(AuditEntryRow.sequence)))
+        return int(newest or 0)
 
     async def verify(self, batch: int = 1000) -> VerificationResult:
         """Check the whole chain as stored, a batch at a time: memory holds one batch,

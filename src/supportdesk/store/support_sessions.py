@@ -34,6 +34,7 @@ class SessionSummary:
     started_at: datetime | None
     ended_at: datetime | None
     end_reason: str | None
+    redeemed_at: datetime | None = None  # when the customer gave name and key
 
     @classmethod
     def of(cls, row: SupportSessionRow) -> SessionSummary:
@@ -48,6 +49,7 @@ class SessionSummary:
             aware(row.started_at) if row.started_at else None,
             aware(row.ended_at) if row.ended_at else None,
             row.end_reason,
+            aware(row.redeemed_at) if row.redeemed_at else None,
         )
 
 

@@ -1,4 +1,4 @@
-"""The admin page: agent accounts. And the auditor's view of the audit trail."""
+"""The admin page: agent accounts (the audit trail's page is pages/audit_trail.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
-from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.state import desk_of
@@ -84,7 +83,8 @@ async def change_agents(
 ) -> Response:
     """Every change answers with a redirect to the list (post/redirect/get: a reload
     repeats nothing); a new one-time password waits for that list sealed in a cookie
-    (page_notes.py), never in the URL. Locking an account asks first."""
+    (page_notes.py), never in the URL. Locking an account and resetting a password ask
+    first: each is a second POST with ``confirmed=yes`` from the confirmation page."""
     desk = desk_of(request)
     signed_in = await require(request, Permission.MANAGE_AGENTS)
     check_csrf(signed_in, csrf_token)
@@ -112,6 +112,8 @@ async def change_agents(
                 raise InvalidAccount("you cannot change your own role")
             await admin.set_role(username, Role(role), actor, now)
         elif action == "reset-password":
+            if confirmed != "yes":
+                return _confirm_reset(request, signed_in, username.strip().lower())
             password = await admin.reset_password(username, actor, now)
             notice("password-reset", username.strip().lower(), password)
         else:
@@ -140,48 +142,21 @@ def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Respo
     )
 
 
-_MAX_SEQUENCE = 2**31 - 1  # the column is a 32-bit integer on PostgreSQL
-
-
-def _sequence(request: Request, name: str) -> int | None:
-    """A sequence number from the query; anything else (or out of range) is ignored."""
-    value = request.query_params.get(name, "")
-    if not value.isascii() or not value.isdigit() or len(value) > 10:
-        return None
-    number = int(value)
-    return number if number <= _MAX_SEQUENCE else None
-
-
-@router.get("/audit")
-async def audit_trail(request: Request) -> Response:
-    """One page of the trail, newest first (``?before=`` / ``?after=`` a sequence
-    number): never the whole chain. Verifying it is a button (below)."""
-    desk = desk_of(request)
-    signed_in = await require(request, Permission.READ_AUDIT)
-    page = await desk.audit.page(
-        desk.settings.audit.page_size,
-        before=_sequence(request, "before"),
-        after=_sequence(request, "after"),
-    )
-    return desk.pages.render(
-        request, "console/audit.html", signed_in=signed_in, page=page, result=None
-    )
-
-
-@router.post("/audit/verify")
-async def verify_audit_trail(request: Request, csrf_token: FormField = "") -> Response:
-    """Check the whole chain, a batch at a time with the hashing in a worker thread
-    (``AuditLog.verify``), so the server answers everyone else meanwhile; audited."""
-    desk = desk_of(request)
-    signed_in = await require(request, Permission.READ_AUDIT)
-    check_csrf(signed_in, csrf_token)
-    result = await desk.audit.verify()
-    await desk.audit.record(
-        AuditRecord(
-            desk.clock(), "audit.verified", signed_in.agent.actor, "audit", {"ok": result.ok}
-        )
-    )
-    page = await desk.audit.page(desk.settings.audit.page_size)
-    return desk.pages.render(
-        request, "console/audit.html", signed_in=signed_in, page=page, result=result
+def _confirm_reset(request: Request, signed_in: SignedIn, username: str) -> Response:
+    pages = desk_of(request).pages
+    gettext = pages.gettext_for(request)
+    return pages.render(
+        request,
+        "console/confirm.html",
+        signed_in=signed_in,
+        title=gettext("Reset the password of %(user)s?") % {"user": username},
+        question=gettext(
+            "The current password stops working at once, the account's logins end and"
+            " its authenticator app is set up afresh at the next login. You get a"
+            " one-time password to hand over in person."
+        ),
+        action="/console/admin/agents",
+        fields={"action": "reset-password", "username": username},
+        yes=gettext("Yes, reset the password"),
+        back="/console/admin/agents",
     )

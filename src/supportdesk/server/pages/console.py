@@ -1,4 +1,5 @@
-"""The agents' console: dashboard, new remote-support sessions, the request queue."""
+"""The agents' console: new remote-support sessions, a session's pages, the request queue
+(the dashboard is ``dashboard.py``)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from supportdesk.domain.service_requests import IllegalStatusChange, RequestStat
 from supportdesk.domain.support_session import EndReason, SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
-from supportdesk.server.pages.console_overview import overview_counts
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
@@ -24,59 +24,6 @@ from supportdesk.store.support_sessions import SessionSummary, SupportSessionRec
 router = APIRouter(prefix="/console", include_in_schema=False)
 FormField = Annotated[str, Form()]
 NOTE_MAX = 4000
-
-
-@router.get("/")
-async def dashboard(request: Request) -> Response:
-    desk = desk_of(request)
-    signed_in = await require(request)
-    language = language_of(request, desk.settings)
-    async with desk.sessions() as db:
-        mine = (
-            await SupportSessionRecords(db).for_agent(signed_in.agent.id)
-            if signed_in.may(Permission.RUN_SESSIONS)
-            else []
-        )
-        everyone_live = (
-            await SupportSessionRecords(db).not_finished()
-            if signed_in.may(Permission.SEE_ALL_LIVE_SESSIONS)
-            else []
-        )
-        queue = (
-            await RequestQueue(db).open_requests()
-            if signed_in.may(Permission.HANDLE_REQUESTS)
-            else []
-        )
-        agents = {a.id: a for a in await AgentAccounts(db).all()}
-        counts = await overview_counts(db, signed_in)
-    topic_names = {line.id: line.name.in_language(language) for line in desk.directory.hotlines}
-    return desk.pages.render(
-        request,
-        "console/dashboard.html",
-        signed_in=signed_in,
-        live=[s for s in mine if s.state in (SessionState.ACTIVE, SessionState.PAUSED)],
-        waiting=[
-            s
-            for s in mine
-            if s.state
-            in (SessionState.ISSUED, SessionState.REDEEMED, SessionState.AWAITING_CONSENT)
-        ],
-        ended=[
-            s
-            for s in mine
-            if s.state in (SessionState.ENDED, SessionState.DECLINED, SessionState.EXPIRED)
-        ],
-        everyone_live=everyone_live,
-        queue=queue,
-        agents=agents,
-        counts=counts,
-        topic_names=topic_names,
-        names={
-            s.consultation_number: await desk.remote.customer_name(s.consultation_number)
-            for s in mine
-            if s.state not in (SessionState.ENDED, SessionState.DECLINED, SessionState.EXPIRED)
-        },
-    )
 
 
 @router.post("/sessions")

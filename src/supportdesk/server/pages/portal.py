@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from supportdesk.bus import BusUnavailable
+from supportdesk.domain.hotlines import Hotline, PhoneLine
 from supportdesk.domain.service_requests import (
     DESCRIPTION_MAX,
     ContactKind,
@@ -20,7 +21,13 @@ from supportdesk.domain.service_requests import (
 from supportdesk.i18n import LANGUAGES
 from supportdesk.server import csrf
 from supportdesk.server.client_address import client_address_of
-from supportdesk.server.hotline_status import status_of, status_sentence, weekly_table
+from supportdesk.server.hotline_status import (
+    round_the_clock_sentence,
+    round_the_clock_services,
+    status_of,
+    status_sentence,
+    weekly_table,
+)
 from supportdesk.server.pages import receipt_flash
 from supportdesk.server.pages.field_wording import worded
 from supportdesk.server.pages.join_form import validate_join
@@ -47,10 +54,7 @@ def _hotline_views(request: Request) -> list[dict[str, object]]:
                 "line": hotline,
                 "name": hotline.name.in_language(language),
                 "topics": [t.in_language(language) for t in hotline.topics],
-                "round_the_clock": [t.in_language(language) for t in hotline.round_the_clock],
-                "phones": [
-                    (p, p.label.in_language(language) if p.label else None) for p in hotline.phones
-                ],
+                "phones": _phones(hotline, language),
                 "open_now": status.open_now,
                 "status_text": status_sentence(status, now, zone, language, _),
                 "next_change": status.next_change,
@@ -60,10 +64,34 @@ def _hotline_views(request: Request) -> list[dict[str, object]]:
     return views
 
 
+def _phones(hotline: Hotline, language: str) -> list[tuple[PhoneLine, str | None]]:
+    return [(p, p.label.in_language(language) if p.label else None) for p in hotline.phones]
+
+
+def _round_the_clock_views(request: Request) -> list[dict[str, object]]:
+    """The services open at any hour, each on a line of its own with its numbers."""
+    desk = desk_of(request)
+    language = language_of(request, desk.settings)
+    return [
+        {
+            "name": service.name.in_language(language),
+            "line": service.hotline,
+            "phones": _phones(service.hotline, language),
+        }
+        for service in round_the_clock_services(desk.directory.hotlines)
+    ]
+
+
 @router.get("/", response_class=HTMLResponse)
 async def home(request: Request) -> Response:
     desk = desk_of(request)
-    return desk.pages.render(request, "index.html", hotlines=_hotline_views(request))
+    return desk.pages.render(
+        request,
+        "index.html",
+        hotlines=_hotline_views(request),
+        round_the_clock=_round_the_clock_views(request),
+        round_the_clock_text=round_the_clock_sentence(desk.pages.gettext_for(request)),
+    )
 
 
 @router.get("/fernwartung", response_class=HTMLResponse)

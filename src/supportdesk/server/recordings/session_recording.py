@@ -29,27 +29,21 @@ first time in a session is audited as ``recording_rate_limited``.
 
 Keyframes (docs/recording-format.md, K1-K4): each RFB channel is asked for one when
 it opens (the applet answers after its first update) and every
-``keyframe_interval`` seconds. The applet sends the payload on link channel
-``KEYFRAME_FLAG | channel`` in pieces (first byte 1: more follows, 0: last); the
-payload goes into the recording only, never to a viewer.
+``keyframe_interval`` seconds. The applet sends it in pieces (:mod:`.keyframe_pieces`);
+it goes into the recording only, never to a viewer. What arrives before the file
+exists waits in :mod:`.pending_records`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
-import binascii
 import contextlib
 import enum
 import logging
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from supportdesk.config import RecordingConfig
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.support_session import (
     SYSTEM_ACTOR,
@@ -61,8 +55,11 @@ from supportdesk.domain.support_session import (
 from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
-from supportdesk.recording.budget import MIB, BudgetLimits, RecordingBudget
-from supportdesk.recording.format import MAX_RECORD_PAYLOAD, RecordKind
+from supportdesk.recording.format import RFB_KINDS, RecordKind
+from supportdesk.server.recordings.keyframe_pieces import KeyframePieces
+from supportdesk.server.recordings.pending_records import PendingRecords, write_record
+from supportdesk.server.recordings.place import RecordingPlace
+from supportdesk.server.recordings.recording_meter import RecordingMeter
 from supportdesk.server.recordings.segments import (
     finish_segment,
     free_name,
@@ -70,19 +67,8 @@ from supportdesk.server.recordings.segments import (
     register_segment,
 )
 from supportdesk.server.remote_support import RemoteSupport
-from supportdesk.store.audit_log import AuditLog
 
 log = logging.getLogger(__name__)
-
-KEYFRAME_INTERVAL = 10.0
-"""Seconds between keyframe requests per channel (at most 10 s: the issue's bound)."""
-RETRY_INTERVAL = 1.0
-"""Seconds between attempts to create a recording that could not be created."""
-PENDING_LIMIT = 4 * 1024 * 1024
-"""Bytes kept in memory while the file cannot be created: the applet pauses at once,
-so this holds RFB handshakes and credit-bounded frames in flight, and the messages."""
-MORE = 1
-LAST = 0
 
 
 class Take(enum.Enum):
@@ -124,30 +110,6 @@ class RecordedRelay(Protocol):
     async def end(self, reason: EndReason) -> None: ...
 
 
-@dataclass(frozen=True)
-class RecordingPlace:
-    """Where and how every session's recording is written (one per server)."""
-
-    directory: Path
-    master_key: bytes
-    audit: AuditLog
-    clock: Callable[[], datetime]
-    keyframe_interval: float = KEYFRAME_INTERVAL
-    retry_interval: float = RETRY_INTERVAL
-    probe_interval: float = 1.0
-    limits: BudgetLimits = field(default_factory=BudgetLimits)
-    monotonic: Callable[[], float] = time.monotonic
-
-
-def recording_limits(config: RecordingConfig) -> BudgetLimits:
-    """The per-session limits from the ``[recording]`` settings."""
-    return BudgetLimits(
-        quota_bytes=config.session_quota_mb * MIB,
-        rate_bytes=config.max_mb_per_second * MIB,
-        burst_bytes=config.burst_mb * MIB,
-    )
-
-
 class SessionRecording:
     """Tees one :class:`SessionRelay` into its recording; see the module docstring."""
 
@@ -162,19 +124,19 @@ class SessionRecording:
         self.problem: str | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._run: asyncio.Task[None] | None = None
-        self._channels: set[int] = set()
+        self._keyframes = KeyframePieces()
         self._held: list[tuple[int, bytes]] = []
-        self._pending: list[tuple[RecordKind, int, Any]] = []
-        self._pending_bytes = 0
+        self._pending = PendingRecords()
         self._holding = False
-        self._pieces: dict[int, bytearray] = {}
         self._started = False
         self._finished = False
-        self.budget = RecordingBudget(place.limits, place.monotonic())
-        self.limit_reached = False
-        self._rate_audited = False
-        self._seen = 0  # the recorder's recorded_bytes already counted
-        self._pending_counted = 0  # bytes counted while they waited for the file
+        self.meter = RecordingMeter(
+            place.limits,
+            place.monotonic,
+            on_rate=lambda data: self._spawn(self._audit("recording_rate_limited", data)),
+            on_quota=lambda used: self._spawn(self._end_at_quota(used)),
+            tally=place.recorded.inc,
+        )
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -242,8 +204,8 @@ class SessionRecording:
         # The recording opens with the session's state: consent given, and what it granted.
         recorder.control({"from": "relay", **self.relay.state_message()})
         await self._catch_up(recorder)
-        self._count(recorder.recorded_bytes - self._pending_counted)  # the rest was counted
-        self._seen = recorder.recorded_bytes
+        # The RFB bytes were counted as they came; the rest is counted now.
+        self.meter.file_opened(recorder.recorded_bytes, self._pending.rfb_bytes)
         self.recorder, self.path, self.problem = recorder, path, None
         self.segment = segment.segment
         self._run = asyncio.create_task(recorder.run())
@@ -252,40 +214,19 @@ class SessionRecording:
     async def _catch_up(self, recorder: SessionRecorder) -> None:
         # What arrived while there was no file, in order; the RFB bytes for a viewer
         # join the held ones (released with the hold), the viewers' bytes go to the
-        # applet now. Arrivals meanwhile still queue here: self.recorder is set after.
+        # applet now. Arrivals meanwhile still queue: self.recorder is set after.
         while self._pending:
-            pending, self._pending, self._pending_bytes = self._pending, [], 0
-            for kind, channel, item in pending:
-                if kind is RecordKind.RFB_SERVER_TO_CLIENT:
-                    recorder.server_to_client(channel, item)
-                    self._held.append((channel, item))
-                elif kind is RecordKind.RFB_CLIENT_TO_SERVER:
-                    recorder.client_to_server(channel, item)
-                    await self.relay.send_applet_bytes(encode_frame(channel, item))
-                elif kind is RecordKind.CONTROL:
-                    chunk = _file_chunk_data(item)
-                    if chunk is not None:
-                        recorder.file_chunk(item, chunk)
-                    else:
-                        recorder.control(item)
-                elif kind is RecordKind.CHAT:
-                    recorder.chat(item)
-                elif kind is RecordKind.VIDEO_CONFIG:
-                    recorder.video_config(channel, item)
-                else:
-                    recorder.file_event(item)
+            written = self._pending.write_to(recorder)
+            self._held += written.to_viewers
+            for channel, data in written.to_applet:
+                await self.relay.send_applet_bytes(encode_frame(channel, data))
 
     def _keep_pending(self, kind: RecordKind, channel: int, item: Any, size: int) -> bool:
         """Queue what arrives before the file exists (bounded); False if there is no room."""
-        if not self._started or self._finished:
+        if not self._started or self._finished or not self._pending.keep(kind, channel, item, size):
             return False
-        if self._pending_bytes + size > PENDING_LIMIT:
-            return False
-        self._pending.append((kind, channel, item))
-        self._pending_bytes += size
-        if kind in (RecordKind.RFB_SERVER_TO_CLIENT, RecordKind.RFB_CLIENT_TO_SERVER):
-            self._count(size)  # exact; the file counts the rest when it catches up
-            self._pending_counted += size
+        if kind in RFB_KINDS:
+            self.meter.count(size)  # exact; the file counts the rest when it catches up
         return True
 
     async def _retry_creation(self) -> None:
@@ -460,15 +401,7 @@ class SessionRecording:
         recorder = self.recorder
         if recorder is None:
             return self._keep_pending(kind, 0, item, 256)
-        chunk = _file_chunk_data(item) if kind is RecordKind.CONTROL else None
-        if chunk is not None:
-            kept = recorder.file_chunk(item, chunk)
-        elif kind is RecordKind.CONTROL:
-            kept = recorder.control(item)
-        elif kind is RecordKind.CHAT:
-            kept = recorder.chat(item)
-        else:
-            kept = recorder.file_event(item)
+        kept = write_record(recorder, kind, 0, item)
         self._counted()
         return kept
 
@@ -477,37 +410,21 @@ class SessionRecording:
     def rate_wait(self) -> float:
         """Seconds the relay should stop reading the customer's link: the session wrote
         faster than its byte rate (0.0 if not)."""
-        return self.budget.wait(self.place.monotonic())
+        return self.meter.wait()
 
     def _admits(self) -> bool:
         """Whether a record from outside may be made; at the quota the session ends."""
-        if not self.budget.exhausted:
-            return True
-        if not self.limit_reached:
-            self.limit_reached = True
-            self._spawn(self._end_at_quota())
-        return False
+        return self.meter.admits()
 
     def _counted(self) -> None:
         """Count what the recorder kept since the last call."""
-        recorder = self.recorder
-        if recorder is not None and recorder.recorded_bytes != self._seen:
-            size, self._seen = recorder.recorded_bytes - self._seen, recorder.recorded_bytes
-            self._count(size)
+        if self.recorder is not None:
+            self.meter.sync(self.recorder.recorded_bytes)
 
-    def _count(self, size: int) -> None:
-        if self.budget.charge(size, self.place.monotonic()) > 0 and not self._rate_audited:
-            self._rate_audited = True
-            limits = self.place.limits
-            data = {"bytes_per_second": limits.rate_bytes, "burst_bytes": limits.burst_bytes}
-            self._spawn(self._audit("recording_rate_limited", data))
-
-    async def _end_at_quota(self) -> None:
+    async def _end_at_quota(self, used: int) -> None:
         quota = self.place.limits.quota_bytes
         log.warning("recording quota of %d bytes reached", quota, extra={"session": self.number})
-        await self._audit(
-            "recording_limit_reached", {"quota_bytes": quota, "bytes": self.budget.used}
-        )
+        await self._audit("recording_limit_reached", {"quota_bytes": quota, "bytes": used})
         await self.relay.end(EndReason.RECORDING_LIMIT)
 
     async def _audit(self, event_type: str, data: dict[str, Any]) -> None:
@@ -517,15 +434,14 @@ class SessionRecording:
     # -- keyframes -----------------------------------------------------------------------
 
     async def channel_opened(self, channel: int) -> None:
-        self._channels.add(channel)
+        self._keyframes.opened(channel)
         await self._ask_keyframe(channel)
 
     def channel_closed(self, channel: int) -> None:
-        self._channels.discard(channel)
-        self._pieces.pop(channel, None)
+        self._keyframes.closed(channel)
 
     async def _ask_keyframes(self) -> None:
-        for channel in sorted(self._channels):
+        for channel in self._keyframes.channels:
             await self._ask_keyframe(channel)
 
     async def _ask_keyframe(self, channel: int) -> None:
@@ -538,31 +454,8 @@ class SessionRecording:
             await self._ask_keyframes()
 
     def _keyframe_piece(self, channel: int, piece: bytes) -> None:
-        if not piece or channel not in self._channels:
-            return  # the channel closed meanwhile: the keyframe has no stream to start
-        buffer = self._pieces.setdefault(channel, bytearray())
-        buffer += piece[1:]
-        if len(buffer) > MAX_RECORD_PAYLOAD:
-            self._pieces.pop(channel, None)
-            log.warning("keyframe of channel %d too large, dropped", channel)
-            return
-        if piece[0] == MORE:
-            return
-        payload = bytes(self._pieces.pop(channel))
+        payload = self._keyframes.add(channel, piece)
         recorder = self.recorder
-        if recorder is not None and not self._finished:
+        if payload is not None and recorder is not None and not self._finished:
             recorder.keyframe(channel, payload)
             self._counted()
-
-
-def _file_chunk_data(message: dict[str, Any]) -> bytes | None:
-    """The bytes a ``file_chunk`` carries, decoded, to be recorded once and as they are
-    (FILE_DATA) instead of a third larger inside the message; None for any other
-    message, or a chunk whose ``data`` is not base64 (recorded as it came)."""
-    data = message.get("data")
-    if message.get("type") != "file_chunk" or not isinstance(data, str):
-        return None
-    try:
-        return base64.b64decode(data, validate=True)
-    except (binascii.Error, ValueError):
-        return None

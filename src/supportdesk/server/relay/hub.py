@@ -19,8 +19,9 @@ from datetime import datetime
 
 from supportdesk.bus import BusUnavailable, InProcessLeases, Lease, Leases
 from supportdesk.domain.support_session import LIVE_STATES, EndReason, SupportSession
-from supportdesk.server.recordings.session_recording import RecordingPlace
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
+from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.remote_support import RemoteSupport
 
 log = logging.getLogger(__name__)
@@ -67,8 +68,10 @@ class RelayHub:
         recordings: RecordingPlace,
         leases: Leases | None = None,
         node: Node | None = None,
+        traffic: RelayTraffic | None = None,
     ) -> None:
         self.remote = remote
+        self.traffic = RelayTraffic() if traffic is None else traffic
         self.info_for = info_for
         self.clock = clock
         self.recordings = recordings
@@ -119,7 +122,14 @@ class RelayHub:
     async def _start(self, session: SupportSession, lease: Lease) -> SessionRelay:
         number = str(session.consultation_number)
         info = await self.info_for(session)
-        relay = SessionRelay(self.remote, session, info, self.clock, recordings=self.recordings)
+        relay = SessionRelay(
+            self.remote,
+            session,
+            info,
+            self.clock,
+            recordings=self.recordings,
+            traffic=self.traffic,
+        )
         self.relays[number] = relay
         facts = self.remote.link(number)
         if facts is not None and session.state in LIVE_STATES:

@@ -67,8 +67,8 @@ from supportdesk.link.frames import (
     decode_frame,
     encode_control,
 )
+from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.session_recording import (
-    RecordingPlace,
     SessionRecording,
     Take,
     held_notice,
@@ -84,6 +84,7 @@ from supportdesk.server.relay.link_rules import (
 )
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.relay.video_fanout import (
     VIDEO_CHANNEL,
     VideoFanout,
@@ -127,8 +128,10 @@ class SessionRelay:
         window: int = DEFAULT_WINDOW,
         *,
         recordings: RecordingPlace,
+        traffic: RelayTraffic | None = None,
     ) -> None:
         self.remote = remote
+        self.traffic = RelayTraffic() if traffic is None else traffic
         self.session = session
         self.number = str(session.consultation_number)
         self.info = info
@@ -379,6 +382,8 @@ class SessionRelay:
         inbox = self._inbox
         if inbox is None:
             return  # the link is over
+        self.traffic.from_customer.inc(len(data))
+        self.traffic.messages_from_customer.inc()
         self.keeper.heard()
         if inbox.busy:
             inbox.put(partial(self._applet_message_later, data), len(data))
@@ -469,6 +474,7 @@ class SessionRelay:
         async with self._applet_lock:
             with contextlib.suppress(Exception):
                 await socket.send_bytes(data)
+                self.traffic.to_customer.inc(len(data))
 
     def _to_applet_now(self, message: dict[str, Any]) -> None:
         """Like :meth:`to_applet`, without waiting: sent at once if the link takes it,
@@ -477,6 +483,7 @@ class SessionRelay:
         data = encode_control(message)
         direct = self._applet_direct
         if direct is not None and not self._applet_lock.locked() and direct.send_now(data):
+            self.traffic.to_customer.inc(len(data))
             return
         task = asyncio.create_task(self.send_applet_bytes(data))
         self._sending.add(task)

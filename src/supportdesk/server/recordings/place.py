@@ -1,0 +1,49 @@
+"""Where and how every session's recording is written: one :class:`RecordingPlace` per server.
+
+The folder, the master key the recordings are sealed with, the audit trail the
+register lives in, the clocks, and the per-session limits from ``[recording]``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from supportdesk.config import RecordingConfig
+from supportdesk.recording.budget import MIB, BudgetLimits
+from supportdesk.server.metrics_exposition import CounterValue
+from supportdesk.store.audit_log import AuditLog
+
+KEYFRAME_INTERVAL = 10.0
+"""Seconds between keyframe requests per channel (at most 10 s: the issue's bound)."""
+RETRY_INTERVAL = 1.0
+"""Seconds between attempts to create a recording that could not be created."""
+
+
+@dataclass(frozen=True)
+class RecordingPlace:
+    """Where and how every session's recording is written (one per server)."""
+
+    directory: Path
+    master_key: bytes
+    audit: AuditLog
+    clock: Callable[[], datetime]
+    keyframe_interval: float = KEYFRAME_INTERVAL
+    retry_interval: float = RETRY_INTERVAL
+    probe_interval: float = 1.0
+    limits: BudgetLimits = field(default_factory=BudgetLimits)
+    monotonic: Callable[[], float] = time.monotonic
+    recorded: CounterValue = field(default_factory=CounterValue)
+    """Bytes every session's recording kept (before encryption), for the metrics."""
+
+
+def recording_limits(config: RecordingConfig) -> BudgetLimits:
+    """The per-session limits from the ``[recording]`` settings."""
+    return BudgetLimits(
+        quota_bytes=config.session_quota_mb * MIB,
+        rate_bytes=config.max_mb_per_second * MIB,
+        burst_bytes=config.burst_mb * MIB,
+    )
