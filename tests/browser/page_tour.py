@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -112,7 +113,9 @@ def running_server(folder: Path) -> Iterator[LiveServer]:
 
 def add_agents(server: LiveServer, accounts: list[tuple[str, str]]) -> None:
     """``supportdesk agents add`` for each (name, role), all at once: each is mostly a
-    Python start-up and a password hash."""
+    Python start-up and a password hash. The operator (the audit trail's actor, from
+    getpass) is the same on every machine: the audit page's screenshot shows it."""
+    environ = {**os.environ, "LOGNAME": "operator", "USER": "operator"}
     running = []
     for name, role in accounts:
         command = [sys.executable, "-m", "supportdesk", "agents", "add", name]
@@ -124,6 +127,7 @@ def add_agents(server: LiveServer, accounts: list[tuple[str, str]]) -> None:
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
                 cwd=server.workdir,
+                env=environ,
                 text=True,
             )
         )

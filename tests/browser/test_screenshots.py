@@ -45,7 +45,7 @@ from tests.agent_login import sign_in_page
 from tests.browser import page_tour
 from tests.conftest import CHROMIUM_INSTALLED
 from tests.live_server import LiveServer, live_server
-from tests.server.relay_parties import PASSWORD, add_agent
+from tests.server.relay_parties import PASSWORD
 
 pytestmark = [
     pytest.mark.browser,
@@ -66,6 +66,9 @@ FREEZE_DIGITS = """(selectors) => {
     const walker = document.createTreeWalker(element, NodeFilter.SHOW_TEXT);
     for (let node = walker.nextNode(); node; node = walker.nextNode()) {
       node.nodeValue = node.nodeValue.replace(/[0-9]/g, "0");
+    }
+    if ("value" in element && typeof element.value === "string") {
+      element.value = element.value.replace(/[0-9]/g, "0");
     }
   }
 }"""
@@ -127,9 +130,14 @@ async def _receipt(v: Visitors) -> Page:
 
 
 async def _dashboard(v: Visitors) -> Page:
-    """With one key issued and waiting for its customer."""
+    """With one key issued and waiting for its customer; once its socket is open (the
+    status line says so) and the tables it sends have arrived, so no later update
+    replaces the frozen figures."""
     await page_tour.issue_key(v.agent, v.url)
-    return await _go(v.agent, v.url + "/console/")
+    page = await _go(v.agent, v.url + "/console/")
+    await page.locator("[data-dashboard][data-socket=open]").wait_for()
+    await page.wait_for_timeout(1000)
+    return page
 
 
 async def _audit(v: Visitors) -> Page:
@@ -146,9 +154,10 @@ async def _not_found(v: Visitors) -> Page:
 
 # When the dashboard or the audit page change, their references are made again with
 # SUPPORTDESK_UPDATE_SCREENSHOTS=dashboard,audit; a new kind of live figure (a countdown,
-# a waiting time) belongs in the dashboard's masks.
+# a waiting time) or code belongs in the dashboard's masks (the fifth column of "mine"
+# is the verification code).
 TABLES = ("table tbody td",)
-CONSOLE_LIVE = ("[data-countdown]", "[data-waiting]", "[data-expires]")
+CONSOLE_LIVE = ("[data-countdown]", "[data-clock]", "[data-table=mine] td:nth-child(5)")
 # The console's pages first: the audit trail before the customer's wrong key, whose
 # refusal is written in batches at a moment of the server's choosing.
 SHOTS = [
@@ -179,8 +188,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with live_server(
         tmp_path_factory.mktemp("screens"), SUPPORTDESK_SERVER_TRUSTED_PROXIES="127.0.0.1"
     ) as running:
-        add_agent(running, "anna")
-        add_agent(running, "rita", "auditor")
+        page_tour.add_agents(running, [("anna", "agent"), ("rita", "auditor")])
         yield running
 
 
