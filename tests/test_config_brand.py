@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from supportdesk.branding import contrast_with_white
 from supportdesk.config import ConfigError, Settings, load_settings
+from supportdesk.config.brand import contrast_with_white
 from tests.brand_files import png_bytes, write_png, write_svg
 
 

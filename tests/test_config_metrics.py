@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from supportdesk.config import ConfigError, Settings, load_settings
-from supportdesk.metrics_config import LOOPBACK
+from supportdesk.config.metrics import LOOPBACK
 
 TOKEN = "t" * 40
 

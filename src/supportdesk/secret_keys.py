@@ -3,7 +3,7 @@
 Support-key digests, pseudonyms of client addresses and customer names all need a
 key the database does not hold, so that a copy of the database alone reveals none
 of them. One secret, from configuration or a file created on first start (by default
-in ``key_dir``, apart from the database: ``config.py``), feeds them all through HMAC
+in ``key_dir``, apart from the database: ``config/settings.py``), feeds them all through HMAC
 with a label per purpose.
 
 The customer's name, while a session is live, is kept in the database sealed
@@ -32,7 +32,7 @@ def load_or_create_secret(settings: Settings) -> bytes:
     config = settings.security
     if config.secret_key:
         return bytes.fromhex(config.secret_key)
-    # config.py names the file: <key_dir>/secret.key unless set (or, for an older
+    # config/settings.py names the file: <key_dir>/secret.key unless set (or, for an older
     # install, the one still in data_dir).
     path = config.secret_key_file or settings.key_dir / "secret.key"
     if path.exists():

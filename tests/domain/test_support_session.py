@@ -20,6 +20,12 @@ from supportdesk.domain.audit_chain import AuditChain, AuditRecord, pseudonymise
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_team import (
+    ControlRefused,
+    HandedOver,
+    HelperInvited,
+    HelperLeft,
+)
 from supportdesk.domain.support_session import (
     EVENT_TYPES,
     LIVE_STATES,
@@ -140,6 +146,10 @@ SAMPLES: dict[type[SessionEvent], SessionEvent] = {
     CapabilityUsed: CapabilityUsed(at(5), V),
     Ended: Ended(at(5), EndReason.CUSTOMER),
     Expired: Expired(at(5)),
+    HandedOver: HandedOver(at(5), "agent:a1", False, "agent:a1", "agent:b2", "Bernd"),
+    HelperInvited: HelperInvited(at(5), "agent:a1", False, "agent:c3", "Carla", True),
+    HelperLeft: HelperLeft(at(5), "agent:c3", False, "agent:c3"),
+    ControlRefused: ControlRefused(at(5), "agent:a1"),
 }
 
 

@@ -1,6 +1,6 @@
 """Every audit event code the server writes has a name for the auditor, in German and
 English: the codes are read from the source itself (tests/audit_codes.py), so a new
-``AuditRecord(...)`` anywhere under src/ without a name in server/audit_names.py fails
+``AuditRecord(...)`` anywhere under src/ without a name in server/audit/names.py fails
 here. Actors read once: "agent:agent:bernd" (written before the fix) is bernd."""
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import textwrap
 from pathlib import Path
 
 from supportdesk.i18n import translations
-from supportdesk.server.audit_names import EVENT_NAMES, Actor, event_name, stored_actors
+from supportdesk.server.audit.names import EVENT_NAMES, Actor, event_name, stored_actors
 from tests.audit_codes import EventCodes
 
 SOURCE = Path(__file__).resolve().parents[2] / "src" / "supportdesk"
@@ -27,7 +27,7 @@ def test_every_event_code_written_in_the_source_has_a_name() -> None:
         assert indirect in found.codes, indirect
     assert "recording_purge_failed" in found.codes  # a local variable set by a condition
     unnamed = {code: found.codes[code] for code in found.codes if code not in EVENT_NAMES}
-    assert not unnamed, f"event codes without a name in server/audit_names.py: {unnamed}"
+    assert not unnamed, f"event codes without a name in server/audit/names.py: {unnamed}"
     stale = set(EVENT_NAMES) - set(found.codes)
     assert not stale, f"names for codes nothing writes any more: {stale}"
 

@@ -21,7 +21,7 @@ from sqlalchemy import event
 
 from supportdesk.domain.agent_accounts import Role
 from supportdesk.domain.audit_chain import AuditEntry, AuditRecord, verify
-from supportdesk.server import audit_export
+from supportdesk.server.audit import export as audit_export
 from supportdesk.server.state import Desk, desk_of_app
 from supportdesk.store.models import AuditEntryRow
 from tests.server.console_client import add_agent, log_in, token_in

@@ -10,9 +10,9 @@ import httpx
 import pytest
 from starlette.requests import Request
 
-from supportdesk.metrics_config import MetricsConfig
+from supportdesk.config.metrics import MetricsConfig
 from supportdesk.server.client_address import parse_networks
-from supportdesk.server.metrics_endpoint import bearer_matches, may_scrape, request_may_scrape
+from supportdesk.server.metrics.endpoint import bearer_matches, may_scrape, request_may_scrape
 from tests.live_server import LiveServer, live_server
 
 TOKEN = "s3cret-metrics-token-of-enough-length-42"

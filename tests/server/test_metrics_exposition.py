@@ -1,4 +1,4 @@
-"""The Prometheus text format as server/metrics_exposition.py writes it: exact lines for
+"""The Prometheus text format as server/metrics/exposition.py writes it: exact lines for
 each kind of metric, escaping, and the mistakes it refuses."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from supportdesk.server.metrics_exposition import (
+from supportdesk.server.metrics.exposition import (
     CONTENT_TYPE,
     Counter,
     Gauge,

@@ -16,8 +16,8 @@ from supportdesk.bus import connect
 from supportdesk.bus.redis_link import FAILURES
 from supportdesk.config import Settings
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.server.metrics_catalogue import ServerMetrics
-from supportdesk.server.metrics_http import RequestMetricsMiddleware, status_class
+from supportdesk.server.metrics.catalogue import ServerMetrics
+from supportdesk.server.metrics.http import RequestMetricsMiddleware, status_class
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
 from tests.live_server import free_port
@@ -43,7 +43,7 @@ async def test_counted_from_the_audit_trail_once_committed(settings: Settings) -
         await audit.record(
             record("support_key.redeemed", again=True),
             record("support_key.redemption_failed", reason="unknown"),
-            # A window's count stands for that many refusals (audit_batching.py).
+            # A window's count stands for that many refusals (server/audit/batching.py).
             record("support_key.redemption_failed", reason="throttled", count=7),
             record("session.ended", reason="customer"),
             record("consent.declined", reason="no"),

@@ -18,9 +18,10 @@ import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from tkinter import ttk
-from typing import Protocol
+from typing import Any, Protocol
 
 from supportdesk.applet import texts, tk_theme
+from supportdesk.applet.agent_notice import AgentNoticeBar
 from supportdesk.applet.chat_panel import ChatLink, ChatPanel
 from supportdesk.applet.receipt import SessionTimeline
 from supportdesk.applet.texts import N_
@@ -104,6 +105,8 @@ class ActiveWindow:
         notice: Callable[[], str] = str,
         language: Language = DEFAULT_LANGUAGE,
         chat: ChatLink | None = None,
+        agent_notice: Callable[[], dict[str, Any] | None] | None = None,
+        refuse_control: Callable[[str], None] = lambda _notice: None,
     ) -> None:
         self.language = language
         self._ = _ = texts.gettext_for(language)
@@ -146,6 +149,7 @@ class ActiveWindow:
         # Who sees the screen right now (the agent, a supervisor watching along).
         self.watching = ttk.Label(frame, anchor="w", justify="left", wraplength=WRAP)
         self.watching.pack(fill="x", pady=(0, pt(5)))
+        self.agent_notice = _agent_notice_bar(frame, _, agent_notice, refuse_control)
         self.file_status = ttk.Label(frame, anchor="w", justify="left", wraplength=WRAP)
         if files is not None:
             self.file_status.pack(fill="x", pady=(0, pt(5)))
@@ -188,6 +192,8 @@ class ActiveWindow:
         self.notice_label.configure(text=self.notice())
         names = ", ".join(self.watchers()) or _(NOBODY)
         self.watching.configure(text=_(WATCHING).format(names=names))
+        if self.agent_notice is not None:
+            self.agent_notice.refresh()
         if self.files is not None:
             self.file_status.configure(text=self.files.status)
         self.buttons["pause"].configure(text=_(RESUME if self.session.paused else PAUSE))
@@ -252,3 +258,13 @@ class ActiveWindow:
             # longer pause or end, so the session must not outlive it.
             if not self.session.stopped:
                 self.session.stop()
+
+
+def _agent_notice_bar(
+    frame: ttk.Frame,
+    _: texts.Gettext,
+    latest: Callable[[], dict[str, Any] | None] | None,
+    refuse: Callable[[str], None],
+) -> AgentNoticeBar | None:
+    """Who took over or joined, with "Ablehnen" (``agent_notice.py``)."""
+    return None if latest is None else AgentNoticeBar(frame, _, latest, refuse, WRAP)

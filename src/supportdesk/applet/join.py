@@ -187,6 +187,10 @@ def show_active_window(
             files=LinkFileButtons(link, language) if files else None,
             language=language,
             chat=chat,
+            agent_notice=lambda: link.agent_notice,
+            refuse_control=lambda notice: link.request(
+                {"type": "refuse_control", "notice": notice}
+            ),
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()

@@ -140,6 +140,7 @@ class AppletLink:
         self.held = False  # the server holds the session: it cannot record
         self.notice = ""  # the server's words for why it holds the session, if any
         self.watchers: list[tuple[str, str]] = []  # (name, role) of everyone watching
+        self.agent_notice: dict[str, Any] | None = None  # the relay's latest agent_notice
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -463,6 +464,9 @@ class AppletLink:
                 await self._socket.close()
         elif kind == "chat":
             self.on_event("chat", message)
+        elif kind == "agent_notice":
+            self.agent_notice = message  # another agent took over, joined or left
+            self.on_event("agent_notice", message)
         elif kind == "keyframe":
             self.channels.keyframe(int(message["channel"]))
         elif kind.startswith("file_"):

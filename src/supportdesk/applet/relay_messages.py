@@ -63,6 +63,7 @@ _REQUIRED: dict[str, dict[str, Rule]] = {
     "credit": {"channel": _CHANNEL, "bytes": _int_in(0, _MAX_CREDIT)},
     "keyframe": {"channel": _CHANNEL},
     "screen": {"screen": _int_in(0, MAX_SCREENS - 1)},
+    "agent_notice": {"notice": _is_str, "change": _is_str, "agent_name": _is_str},
     "state": {"state": _is_str, "capabilities": _capabilities},
     "consent_request": {
         "bank": _is_str,
@@ -82,6 +83,7 @@ _OPTIONAL: dict[str, dict[str, Rule]] = {
         "watchers": _watchers,
     },
     "end": {"reason": _optional(_is_str)},
+    "agent_notice": {"refusable": _is_bool},
     "chat": {"text": _is_str},
     "consent_request": {"renewal": _is_bool, "consent_version": _is_str},
     "resume": {"secret": _is_str, "grace_seconds": _seconds},

@@ -16,6 +16,13 @@ from typing import NoReturn
 
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import RenderedConsent
+from supportdesk.domain.session_team import (
+    TEAM_EVENT_TYPES,
+    ControlRefused,
+    HandedOver,
+    HelperInvited,
+    HelperLeft,
+)
 
 
 class SessionState(Enum):
@@ -219,6 +226,10 @@ SessionEvent = (
     | CapabilityUsed
     | Ended
     | Expired
+    | HandedOver
+    | HelperInvited
+    | HelperLeft
+    | ControlRefused
 )
 
 EVENT_TYPES: tuple[type[SessionEvent], ...] = (
@@ -236,6 +247,7 @@ EVENT_TYPES: tuple[type[SessionEvent], ...] = (
     CapabilityUsed,
     Ended,
     Expired,
+    *TEAM_EVENT_TYPES,
 )
 
 _S = SessionState
@@ -266,6 +278,9 @@ TRANSITIONS: MappingProxyType[tuple[SessionState, type[SessionEvent]], SessionSt
             (_S.PAUSED, RecordingHalted): _S.PAUSED,
             (_S.PAUSED, RecordingRestored): _S.PAUSED,
             (_S.PAUSED, Ended): _S.ENDED,
+            # Who works on the session (session_team.py) changes while it is live, and
+            # the state stays: a hand-over neither pauses nor asks consent again.
+            **{(s, t): s for s in (_S.ACTIVE, _S.PAUSED) for t in TEAM_EVENT_TYPES},
         }
     )
 )

@@ -19,6 +19,7 @@ from typing import Any
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord, Language, RenderedConsent
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_team import SessionTeam
 from supportdesk.domain.support_session import (
     CustomerName,
     EndReason,
@@ -96,6 +97,7 @@ def snapshot(session: SupportSession, link: LinkFacts | None = None) -> str:
         "end_reason": None if session.end_reason is None else session.end_reason.value,
         "last_event_at": _iso(session.last_event_at),
         "held_for": session.held_for,
+        "team": session.team.to_dict(),
         "link": None if link is None else link.to_dict(),
     }
     return json.dumps(data, separators=(",", ":"), sort_keys=True)
@@ -132,6 +134,8 @@ def restore(text: str, name: CustomerName | None = None) -> tuple[SupportSession
             end_reason=None if data["end_reason"] is None else EndReason(data["end_reason"]),
             last_event_at=_time(data["last_event_at"]),
             held_for=data["held_for"],
+            # Snapshots written before hand-overs existed have no team: nobody helps.
+            team=SessionTeam.from_dict(data.get("team")),
         )
         link = None if data["link"] is None else LinkFacts.from_dict(data["link"])
     except SnapshotInvalid:

@@ -68,6 +68,17 @@ from supportdesk.domain.session_events import (
     TimeWentBackwards,
     ViewNotRevocable,
 )
+from supportdesk.domain.session_team import (
+    ControlRefused,
+    HandedOver,
+    HelperInvited,
+    HelperLeft,
+    SessionTeam,
+    TeamEvent,
+    change,
+    may_control,
+    on_team,
+)
 from supportdesk.domain.utc import iso_utc, require_utc
 from supportdesk.domain.verification_code import VerificationCode
 
@@ -122,8 +133,8 @@ class SupportSession:
 
     consultation_number: ConsultationNumber
     agent_id: str
-    """The issuing agent as the audit trail names it ("agent:<username>"); a bare id
-    is named with the prefix."""
+    """The owning agent as the audit trail names it ("agent:<username>"; a bare id is
+    named with the prefix): the issuing one, until a hand-over (``session_team``)."""
     verification_code: VerificationCode
     issued_at: datetime
     key_expires_at: datetime
@@ -135,6 +146,8 @@ class SupportSession:
     last_event_at: datetime | None = None
     held_for: str | None = None
     """Why the system holds the session (the recording's problem), or None."""
+    team: SessionTeam = field(default_factory=SessionTeam)
+    """The owner's helpers and whose control the customer refused (``session_team``)."""
     _customer_name: CustomerName | None = field(default=None, repr=False)
 
     @classmethod
@@ -199,6 +212,15 @@ class SupportSession:
             and not self.held
             and Capability.CONTROL in self.granted
         )
+
+    def may_control(self, actor: str) -> bool:
+        """May ``actor``'s keyboard and pointer reach the customer right now: the
+        session takes input, and the actor owns it or helps with control, not refused."""
+        return self.input_allowed and may_control(self._agent_actor, self.team, actor)
+
+    def on_team(self, actor: str) -> bool:
+        """Whether ``actor`` owns the session or helps in it."""
+        return on_team(self._agent_actor, self.team, actor)
 
     def check_use(self, capability: Capability) -> None:
         """Raise unless ``capability`` may be used now; return quietly if it may."""
@@ -401,6 +423,15 @@ class SupportSession:
                         {"reason": event.reason.value, "from_state": self.state.value},
                     )
                 ]
+            # Each code written where the scan of the audit names finds it (a literal).
+            case HandedOver():
+                return self._team(event, "session.handed_over")
+            case HelperInvited():
+                return self._team(event, "session.helper_invited")
+            case HelperLeft():
+                return self._team(event, "session.helper_left")
+            case ControlRefused():
+                return self._team(event, "session.control_refused")
             case Expired():
                 return [
                     self._record(
@@ -429,6 +460,14 @@ class SupportSession:
         if reason is EndReason.AGENT:
             return self._agent_actor
         return SYSTEM_ACTOR
+
+    def _team(self, event: TeamEvent, event_type: str) -> list[AuditRecord]:
+        """Apply a change of who works on the session (``session_team``)."""
+        done = change(self._agent_actor, self.team, event)  # raises a TeamError
+        if done is None:
+            return []
+        self.agent_id, self.team = done.owner, done.team
+        return [self._record(event.at, event_type, done.actor, done.data)]
 
     def _consent(
         self, decision: ConsentDecision, capabilities: frozenset[Capability], at: datetime

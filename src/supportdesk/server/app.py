@@ -27,21 +27,16 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import (
-    api,
-    api_docs,
-    daily_purge,
-    dashboard_socket,
-    health,
-    metrics_endpoint,
-)
+from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health
 from supportdesk.server.agent_auth import LoginRequired
+from supportdesk.server.agent_presence import AgentPresence
 from supportdesk.server.agent_socket_register import AgentSockets
-from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
-from supportdesk.server.metrics_catalogue import ServerMetrics
-from supportdesk.server.metrics_http import RequestMetricsMiddleware
+from supportdesk.server.metrics import endpoint as metrics_endpoint
+from supportdesk.server.metrics.catalogue import ServerMetrics
+from supportdesk.server.metrics.http import RequestMetricsMiddleware
 from supportdesk.server.pages import (
     admin,
     audit_trail,
@@ -67,7 +62,12 @@ from supportdesk.server.relay.session_relay import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer
-from supportdesk.server.security_headers import SecurityHeadersMiddleware, public_https
+from supportdesk.server.security_headers import (
+    SecurityHeadersMiddleware,
+    mark_https,
+    public_https,
+)
+from supportdesk.server.session_handover import router as session_handover_router
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
@@ -230,6 +230,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
             session_changes=SessionChanges(bus.events),
             clock=utc_clock,
         )
+        desk.presence = AgentPresence(bus.events, settings.node_id, desk.agent_sockets.agent_ids)
         metrics.watch(remote, desk.relay)
         if security.agents_without_totp:
             await _announce_relaxed_totp(audit, utc_clock())
@@ -250,6 +251,10 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         login_follower = asyncio.create_task(desk.agent_sockets.follow())
         dashboard_waker = asyncio.create_task(desk.session_changes.follow())
         login_watcher = asyncio.create_task(desk.agent_sockets.watch())
+        presence_tasks = (
+            asyncio.create_task(desk.presence.announce()),
+            asyncio.create_task(desk.presence.follow()),
+        )
         purger = asyncio.create_task(
             daily_purge.run_daily(
                 [
@@ -268,7 +273,15 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         try:
             yield
         finally:
-            for task in (sweeper, purger, follower, login_follower, login_watcher, dashboard_waker):
+            for task in (
+                sweeper,
+                purger,
+                follower,
+                login_follower,
+                login_watcher,
+                dashboard_waker,
+                *presence_tasks,
+            ):
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
@@ -293,6 +306,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
         redoc_url=None,
         openapi_url=None,
     )
+    mark_https(app, settings.server)
     app.add_middleware(SecurityHeadersMiddleware, hsts=public_https(settings.server))
     # Outermost of ours, so the time counted includes the headers' middleware.
     metrics = app.state.metrics = ServerMetrics(settings.node_id)
@@ -314,6 +328,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(admin.router)
     app.include_router(audit_trail.router)
     app.include_router(relay_endpoints.router)
+    app.include_router(session_handover_router)
     app.include_router(recordings_page.router)
     app.include_router(player_socket.router)
     app.include_router(session_file_endpoints.router)

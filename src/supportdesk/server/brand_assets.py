@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from supportdesk.branding import LogoImage
 from supportdesk.config import Settings
+from supportdesk.config.brand import LogoImage
 
 STYLESHEET_PATH = "/branding/brand.css"
 LOGO_PATH = "/branding/logo"

@@ -55,7 +55,7 @@ from supportdesk.domain.support_session import (
 )
 from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server.audit_batching import RefusalAudit
+from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.live_sessions import LiveSessions
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
@@ -127,7 +127,7 @@ class RemoteSupport:
         # Called after every saved change of a session this node has in hand, made here
         # or on another node (the relay pushes it on).
         self.listeners: list[Callable[[SupportSession], Awaitable[None]]] = []
-        # Refusals before any key is looked at, counted per window (audit_batching.py);
+        # Refusals before any key is looked at, counted per window (server/audit/batching.py);
         # the app sets the window and limit from the settings.
         self.refusals = RefusalAudit(audit, REDEMPTION_FAILED)
 
@@ -156,10 +156,13 @@ class RemoteSupport:
         await self.sessions.announce(session)
         return IssuedSession(clear_key, str(number), str(code), record.expires_at)
 
-    async def apply(self, number: str, event: SessionEvent) -> SupportSession:
+    async def apply(
+        self, number: str, event: SessionEvent, *, owner_id: int | None = None
+    ) -> SupportSession:
         """Apply a domain event to a live session, store it with its audit entries and
-        tell the listeners. Raises the domain's SessionError for an illegal move, and
-        KeyError for a session that is not live here."""
+        tell the listeners. Raises the domain's SessionError (or TeamError) for an
+        illegal move, and KeyError for a session that is not live here. ``owner_id``:
+        the account a hand-over gives the session to, for the session's row."""
         async with self.audit.work() as work:
             records = SupportSessionRecords(work.session)
             session = await self.sessions.locked(records, number)
@@ -167,7 +170,7 @@ class RemoteSupport:
                 raise KeyError(number)
             audit = session.apply(event)
             try:
-                await self._save(records, session, event.at)
+                await self._save(records, session, event.at, owner_id=owner_id)
                 await work.record(*audit)
             except BaseException:
                 self.sessions.invalidate(number)
@@ -442,6 +445,7 @@ class RemoteSupport:
         session: SupportSession,
         now: datetime,
         customer_pseudonym: str | None = None,
+        owner_id: int | None = None,
     ) -> None:
         await records.save_state(
             str(session.consultation_number),
@@ -450,5 +454,6 @@ class RemoteSupport:
             now,
             customer_pseudonym=customer_pseudonym,
             end_reason=session.end_reason.value if session.end_reason else None,
+            owner_id=owner_id,
         )
         await self.sessions.store(records, session)

@@ -8,6 +8,8 @@ plain http, and a request's scheme is whatever the hop before says. HSTS, the
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.datastructures import MutableHeaders
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,10 +39,15 @@ def public_https(server: ServerConfig) -> bool:
 
 def served_over_https(connection: HTTPConnection) -> bool:
     """:func:`public_https` for the server answering ``connection`` (cookies' ``Secure``
-    and ``__Host-``), whatever scheme the request itself arrived with."""
-    from supportdesk.server.state import desk_of  # the app's state imports this module
+    and ``__Host-``), whatever scheme the request itself arrived with: what
+    :func:`mark_https` put on the app."""
+    return bool(connection.app.state.public_https)
 
-    return public_https(desk_of(connection).settings.server)
+
+def mark_https(app: Any, server: ServerConfig) -> None:
+    """Remember on ``app`` whether it is reached over HTTPS (read per request by
+    :func:`served_over_https`, with no import of the app's state)."""
+    app.state.public_https = public_https(server)
 
 
 class SecurityHeadersMiddleware:

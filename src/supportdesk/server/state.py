@@ -14,6 +14,7 @@ from supportdesk.config import Settings
 from supportdesk.domain.hotlines import HotlineDirectory
 from supportdesk.passwords import PasswordHashing
 from supportdesk.secret_keys import ServerKeys
+from supportdesk.server.agent_presence import AgentPresence
 from supportdesk.server.agent_socket_register import AgentSockets
 from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
@@ -51,6 +52,7 @@ class Desk:
     agent_sockets: AgentSockets
     session_changes: SessionChanges
     clock: Clock = utc_now
+    presence: AgentPresence | None = None  # the agents online on any node
 
 
 def desk_of(connection: HTTPConnection) -> Desk:

@@ -213,6 +213,20 @@ class AgentAccounts:
         )
         return set(rows)
 
+    async def signed_in_agents(self, created_after: datetime, seen_after: datetime) -> set[int]:
+        """The accounts with a login that stands: both factors done, started after
+        ``created_after`` (the absolute limit), seen after ``seen_after`` (the idle
+        limit), the account not disabled. One query."""
+        rows = await self.session.scalars(
+            select(LoginSessionRow.agent_id)
+            .join(AgentRow, AgentRow.id == LoginSessionRow.agent_id)
+            .where(LoginSessionRow.second_factor_done.is_(True))
+            .where(LoginSessionRow.created_at > created_after)
+            .where(LoginSessionRow.last_seen_at > seen_after)
+            .where(AgentRow.disabled.is_(False))
+        )
+        return set(rows)
+
     async def end_login_session(self, id_digest: str) -> None:
         await self.session.execute(
             delete(LoginSessionRow).where(LoginSessionRow.id_digest == id_digest)

@@ -163,6 +163,7 @@ class SupportSessionRecords:
         *,
         customer_pseudonym: str | None = None,
         end_reason: str | None = None,
+        owner_id: int | None = None,
     ) -> None:
         values: dict[str, object] = {
             "state": state.value,
@@ -170,6 +171,10 @@ class SupportSessionRecords:
         }
         if customer_pseudonym is not None:
             values["customer_pseudonym"] = customer_pseudonym
+        if owner_id is not None:
+            # Handed over: the session is listed under its new owner from now on (the
+            # issuing agent stays in the audit trail's support_key.issued entry).
+            values["agent_id"] = owner_id
         if state in LIVE_STATES:
             row = await self._row(consultation_number)
             if row is not None and row.started_at is None:

@@ -15,9 +15,9 @@ from fastapi.responses import Response, StreamingResponse
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.audit_chain import AuditRecord, VerificationResult
 from supportdesk.server.agent_auth import SignedIn, check_csrf, require
-from supportdesk.server.audit_export import MEDIA_TYPES, WRITERS, EntryView
-from supportdesk.server.audit_names import EVENT_NAMES
-from supportdesk.server.audit_query import AuditQuery
+from supportdesk.server.audit.export import MEDIA_TYPES, WRITERS, EntryView
+from supportdesk.server.audit.names import EVENT_NAMES
+from supportdesk.server.audit.query import AuditQuery
 from supportdesk.server.state import desk_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)

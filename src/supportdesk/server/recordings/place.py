@@ -14,7 +14,7 @@ from pathlib import Path
 
 from supportdesk.config import RecordingConfig
 from supportdesk.recording.budget import MIB, BudgetLimits
-from supportdesk.server.metrics_exposition import CounterValue
+from supportdesk.server.metrics.exposition import CounterValue
 from supportdesk.store.audit_log import AuditLog
 
 KEYFRAME_INTERVAL = 10.0

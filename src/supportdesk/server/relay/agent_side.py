@@ -26,6 +26,7 @@ from supportdesk.link.bounded_json import JsonRefused
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter
 from supportdesk.server.relay.console_messages import (
+    TEAM_REQUESTS,
     ConsoleMessageRefused,
     parse_console_message,
 )
@@ -36,7 +37,10 @@ from supportdesk.server.relay.video_fanout import VideoViewer, decodable_codecs
 if TYPE_CHECKING:
     from supportdesk.server.relay.session_relay import SessionRelay
 
-__all__ = ["serve_console", "serve_rfb_viewer", "serve_video_viewer"]
+__all__ = ["TeamRequest", "serve_console", "serve_rfb_viewer", "serve_video_viewer"]
+
+TeamRequest = Callable[[dict[str, Any]], Awaitable[None]]
+"""Carries out a console's checked team message (``server/session_handover.py``)."""
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +48,11 @@ VIEWER_MESSAGE_MAX = 2 * 1024 * 1024
 
 
 async def serve_rfb_viewer(
-    relay: SessionRelay, socket: WebSocket, name: str, role: str, view_only: bool
+    relay: SessionRelay, socket: WebSocket, name: str, role: str, view_only: bool, actor: str = ""
 ) -> None:
-    """Serve one noVNC viewer on its own RFB channel of the applet link."""
+    """Serve one noVNC viewer on its own RFB channel of the applet link. Its input
+    passes only while ``actor`` may control the session: asked on every message, so a
+    hand-over or the customer's refusal takes control away at once."""
     if (
         relay.session.state not in LIVE_STATES
         or relay.applet is None
@@ -59,8 +65,9 @@ async def serve_rfb_viewer(
         await socket.close(code=4409, reason="no more viewers in this session")
         return
     channel = viewer.channel
+    viewer.actor = actor
     gate = ViewerInputFilter(
-        lambda: not view_only and relay.input_allowed(),
+        lambda: not view_only and relay.input_allowed() and relay.session.may_control(actor),
         # The extended clipboard sends the text compressed, with a 4-byte header:
         # a little room above the text's limit.
         max_cut_text=relay.info.clipboard_max + 1024,
@@ -97,7 +104,7 @@ async def serve_rfb_viewer(
 
 
 async def serve_video_viewer(
-    relay: SessionRelay, socket: WebSocket, name: str, role: str, view_only: bool
+    relay: SessionRelay, socket: WebSocket, name: str, role: str, view_only: bool, actor: str = ""
 ) -> None:
     """Serve one viewer of a browser's video: the chunks as the browser sent them,
     from a key chunk on; the viewer can only ask for another key chunk."""
@@ -108,7 +115,7 @@ async def serve_video_viewer(
     ):
         await socket.close(code=4409, reason="the session is not active")
         return
-    viewer = VideoViewer(socket, name, role, view_only, direct_socket(socket.scope))
+    viewer = VideoViewer(socket, name, role, view_only, direct_socket(socket.scope), actor=actor)
     relay.video.add(viewer)
     await relay.publish()
     try:
@@ -123,15 +130,16 @@ async def serve_console(
     socket: WebSocket,
     name: str,
     actor: str,
-    may_end: bool,
+    supervisor: bool,
     mint_viewer_ticket: Callable[[], Awaitable[str]],
-    owner: bool = False,
+    team_request: TeamRequest | None = None,
 ) -> None:
     """Serve one console's control socket. Every message is checked against the
     console schema (``relay/console_messages.py``) before it is recorded or acted on:
     one that is not bounded JSON closes the socket (1007, with the reason), one that
     is not a console message, or not this console's to send, is answered with an
-    ``error`` and goes nowhere."""
+    ``error`` and goes nowhere. Whether the console is the owner's is asked anew for
+    every message: a hand-over moves the owner's rights at once."""
     relay.consoles.add(socket)
     try:
         await socket.send_json(relay.state_message())
@@ -146,7 +154,8 @@ async def serve_console(
                 data = received.get("bytes") or b""
             try:
                 message = parse_console_message(data)
-                _check_allowed(relay, message, may_end=may_end, owner=owner)
+                owner = relay.session.agent_id == actor
+                _check_allowed(relay, message, may_end=owner or supervisor, owner=owner)
             except JsonRefused as exc:
                 log.info("console closed: %s", exc, extra={"session": relay.number})
                 with contextlib.suppress(Exception):
@@ -154,6 +163,11 @@ async def serve_console(
                 break
             except ConsoleMessageRefused as exc:
                 await socket.send_json({"type": "error", "detail": str(exc)[:200]})
+                continue
+            if message["type"] in TEAM_REQUESTS:
+                relay.recording.control("console", {**message, "actor": actor})
+                if team_request is not None:
+                    await team_request(message)
                 continue
             await _console_command(relay, socket, message, actor, name, mint_viewer_ticket)
     except WebSocketDisconnect:
@@ -168,6 +182,8 @@ def _check_allowed(
     """Refuse what this console may not ask, or what the session has no place for."""
     kind = message["type"]
     if kind in ("end", "file_cancel", "diagnostics_request") and not may_end:
+        raise ConsoleMessageRefused(f"{kind}: only the session's agent or a supervisor")
+    if kind in ("hand_over", "invite_helper") and not (owner or may_end):
         raise ConsoleMessageRefused(f"{kind}: only the session's agent or a supervisor")
     if kind in ("decoders", "pointer") and not owner:
         raise ConsoleMessageRefused(f"{kind}: only the session's agent")

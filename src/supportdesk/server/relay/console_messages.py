@@ -25,6 +25,7 @@ __all__ = [
     "CONSOLE_MESSAGE_MAX",
     "MAX_SCREENS",
     "SCHEMA",
+    "TEAM_REQUESTS",
     "ConsoleMessageRefused",
     "check_console_message",
     "parse_console_message",
@@ -39,6 +40,10 @@ CODEC_MAX = 64
 CONSOLE_MESSAGE_MAX = 16 * 1024
 """Bytes of one console message: a chat line of 2000 characters, escaped, fits."""
 _TRANSFER_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+TEAM_REQUESTS = frozenset({"hand_over", "invite_helper", "release_helper"})
+"""The messages that change who works on the session."""
 
 
 class ConsoleMessageRefused(ValueError):
@@ -106,6 +111,15 @@ SCHEMA: Mapping[str, Mapping[str, tuple[Check, bool]]] = MappingProxyType(
         "file_cancel": {"id": (_transfer_id, True)},
         "diagnostics_request": {},
         "decoders": {"codecs": (_codecs, True)},
+        # Who works on the session (server/session_handover.py): a colleague by account
+        # id; a hand-over names the owner the console saw, so a stale one is refused.
+        "hand_over": {
+            "agent": (_integer(1, 2**31 - 1), True),
+            "owner": (_text(80), True),
+            "keep_watching": (_flag, False),
+        },
+        "invite_helper": {"agent": (_integer(1, 2**31 - 1), True), "control": (_flag, False)},
+        "release_helper": {"actor": (_text(80), True)},
         "pointer": {
             "x": (_fraction_or_none, True),
             "y": (_fraction_or_none, True),

@@ -32,6 +32,7 @@ from supportdesk.server.relay.link_rules import (
     consent_event,
     customer_platform,
 )
+from supportdesk.server.relay.team_side import refuse_control
 from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, video_config
 
 if TYPE_CHECKING:
@@ -79,6 +80,8 @@ async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None
             # viewer reconnects and gets a fresh channel.
             with contextlib.suppress(Exception):
                 await viewer.socket.close(code=1000, reason="stream closed by the applet")
+    elif kind == "refuse_control":
+        await refuse_control(relay, message.get("notice"))
     elif kind == "credit":
         pass  # the relay never sends RFB data towards the applet on credit
     elif kind.startswith("file_"):

@@ -19,11 +19,12 @@ from supportdesk.domain.support_session import LIVE_STATES, SessionState
 from supportdesk.server.agent_auth import SignedIn, check_csrf
 from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.cluster.hand_on import hand_on, handed_on, try_again_later
-from supportdesk.server.pages.console import visible_session
 from supportdesk.server.relay.agent_side import serve_console, serve_rfb_viewer, serve_video_viewer
 from supportdesk.server.relay.hub import Elsewhere, TryLater
 from supportdesk.server.relay.link_rules import LinkKind
 from supportdesk.server.relay.session_relay import SessionRelay
+from supportdesk.server.relay.team_side import team_may_control
+from supportdesk.server.session_handover import TEAM_REFUSALS, live_access, team_requests
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent
 
@@ -169,8 +170,16 @@ class AgentOnSession:
     relay: SessionRelay
 
     @property
-    def owner(self) -> bool:
-        return self.relay.session.agent_id == self.agent.actor
+    def view_only(self) -> bool:
+        """Whether a viewer opened now carries no input (the team's say; the relay's
+        gate asks again for every message)."""
+        return not team_may_control(self.relay, self.agent.actor)
+
+    def by_team(self, socket: WebSocket) -> None:
+        """An agent here as owner or helper, not by a role that watches any session:
+        the socket closes when the agent leaves the team."""
+        if not may(self.agent.role, Permission.WATCH_SESSIONS):
+            self.relay.team_sockets[socket] = self.agent.actor
 
 
 async def _agent_on_session(socket: WebSocket, number: str, purpose: str) -> AgentOnSession | None:
@@ -193,8 +202,14 @@ async def viewer_socket(socket: WebSocket, number: str) -> None:
         return
     await socket.accept(subprotocol="binary" if "binary" in _offered(socket) else None)
     agent = on.agent
-    async with while_signed_in(desk_of(socket), socket, on.login):
-        await serve_rfb_viewer(on.relay, socket, agent.display_name, agent.role.value, not on.owner)
+    on.by_team(socket)
+    try:
+        async with while_signed_in(desk_of(socket), socket, on.login):
+            await serve_rfb_viewer(
+                on.relay, socket, agent.display_name, agent.role.value, on.view_only, agent.actor
+            )
+    finally:
+        on.relay.team_sockets.pop(socket, None)
 
 
 @router.websocket("/ws/video/{number}")
@@ -204,10 +219,14 @@ async def video_socket(socket: WebSocket, number: str) -> None:
         return
     await socket.accept()
     agent = on.agent
-    async with while_signed_in(desk_of(socket), socket, on.login):
-        await serve_video_viewer(
-            on.relay, socket, agent.display_name, agent.role.value, not on.owner
-        )
+    on.by_team(socket)
+    try:
+        async with while_signed_in(desk_of(socket), socket, on.login):
+            await serve_video_viewer(
+                on.relay, socket, agent.display_name, agent.role.value, on.view_only, agent.actor
+            )
+    finally:
+        on.relay.team_sockets.pop(socket, None)
 
 
 @router.websocket("/ws/control/{number}")
@@ -217,18 +236,22 @@ async def control_socket(socket: WebSocket, number: str) -> None:
         return
     desk, agent, login = desk_of(socket), on.agent, on.login
     await socket.accept()
-    async with while_signed_in(desk, socket, login):
-        await serve_console(
-            on.relay,
-            socket,
-            agent.display_name,
-            agent.actor,
-            may_end=on.owner or may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
-            mint_viewer_ticket=lambda: desk.tickets.issue(
-                agent.id, number, VIEWER, desk.clock(), login
-            ),
-            owner=on.owner,
-        )
+    on.by_team(socket)
+    try:
+        async with while_signed_in(desk, socket, login):
+            await serve_console(
+                on.relay,
+                socket,
+                agent.display_name,
+                agent.actor,
+                supervisor=may(agent.role, Permission.SEE_ALL_LIVE_SESSIONS),
+                mint_viewer_ticket=lambda: desk.tickets.issue(
+                    agent.id, number, VIEWER, desk.clock(), login
+                ),
+                team_request=team_requests(desk, on.relay, socket, agent),
+            )
+    finally:
+        on.relay.team_sockets.pop(socket, None)
 
 
 async def _control_ticket(desk: Desk, signed_in: SignedIn, number: str) -> str:
@@ -243,7 +266,7 @@ async def control_ticket(request: Request, number: str) -> Response:
     """A fresh control ticket for the live page whose control socket dropped, so it
     reconnects without a reload (CSRF token in ``X-CSRF-Token``)."""
     desk = desk_of(request)
-    signed_in, _summary, _owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
+    signed_in, _summary, _owner = await live_access(request, number)
     check_csrf(signed_in, request.headers.get("x-csrf-token", ""))
     session = await desk.remote.session(number)
     if session is None or session.is_terminal:
@@ -255,7 +278,7 @@ async def control_ticket(request: Request, number: str) -> Response:
 @router.get("/console/sessions/{number}/live")
 async def live_page(request: Request, number: str) -> Response:
     desk = desk_of(request)
-    signed_in, summary, owner = await visible_session(request, number, Permission.WATCH_SESSIONS)
+    signed_in, summary, owner = await live_access(request, number)
     session = await desk.remote.session(number)
     if session is None or session.state not in (
         *LIVE_STATES,
@@ -274,4 +297,5 @@ async def live_page(request: Request, number: str) -> Response:
         control_ticket=ticket,
         view_only=not owner,
         clipboard_max=desk.settings.clipboard.max_text,
+        team_refusals=TEAM_REFUSALS,
     )

@@ -21,7 +21,8 @@ from supportdesk.link.frames import LinkProtocolError
 POINTER_RATE = 30
 """Pointer messages a second the agent's console may send towards a browser."""
 _BROWSER_ONLY = frozenset({"video_config"})
-_APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close"})
+# "refuse_control": a browser gives no control to refuse.
+_APPLET_ONLY = frozenset({"grant", "revoke", "hello", "close", "refuse_control"})
 _APPLET_ONLY_PREFIXES = ("file_", "diagnostics_")
 PLATFORMS = frozenset({"x11", "windows", "macos"})
 """The desktops the support program says it runs on (its ``hello``)."""

@@ -42,6 +42,7 @@ class Viewer:
     owed: int = 0  # sent, credit not yet returned to the applet
     idle: bool = True  # the writer waits on an empty queue
     credit: CreditWindow = field(default_factory=CreditWindow)  # the applet's, as the relay sees it
+    actor: str = ""  # the agent as the audit names it: whose control the viewer carries
 
 
 class RfbViewers:

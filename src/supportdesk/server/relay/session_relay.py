@@ -84,6 +84,7 @@ from supportdesk.server.relay.link_rules import (
 )
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
 from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.relay.team_side import applet_team, team_may_control, team_state
 from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.relay.video_fanout import (
     VIDEO_CHANNEL,
@@ -165,6 +166,10 @@ class SessionRelay:
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
         self.chat_tally = ChatTally(self.number, remote.keys.pseudonym_key)
+        # Sockets of agents here by the team (owner, helper), not by a supervisor's
+        # role: closed when their agent leaves it (relay/team_side.py).
+        self.team_sockets: dict[WebSocket, str] = {}
+        self.notices: dict[str, str] = {}  # the customer's "Ablehnen" -> whose control
 
     # -- state -------------------------------------------------------------------------
 
@@ -184,7 +189,11 @@ class SessionRelay:
             "notice": held_notice() if self.session.held else None,
             "customer_name": name.reveal() if name else None,
             "applet_connected": self.applet is not None,
-            "watchers": [*map(_watcher, self.viewers.values()), *map(_watcher, self.video.viewers)],
+            "watchers": [
+                *map(self._watcher, self.viewers.values()),
+                *map(self._watcher, self.video.viewers),
+            ],
+            **team_state(self),
             "link": self.link.value if self.link else None,
             **self.keeper.state(),
             "video": self.video.config,
@@ -202,7 +211,8 @@ class SessionRelay:
         await self.deliver(self.files.follow(self.session.state, self.session.granted))
         message = self.state_message()
         await self.to_consoles(message)
-        applet_view = {k: v for k, v in message.items() if k != "customer_name"}
+        applet_view = {k: v for k, v in message.items() if k not in _CONSOLE_ONLY}
+        applet_view.update(applet_team(message))
         await self.to_applet(applet_view)
         if self.session.is_terminal:
             await self.close_all()
@@ -614,6 +624,11 @@ class SessionRelay:
             sockets.append(self.applet)
         return sockets
 
+    def _watcher(self, viewer: Viewer | VideoViewer) -> dict[str, Any]:
+        # What the viewer may do now: a hand-over takes control at once.
+        view_only = viewer.view_only or not (viewer.actor and team_may_control(self, viewer.actor))
+        return {"name": viewer.name, "role": viewer.role, "view_only": view_only}
 
-def _watcher(viewer: Viewer | VideoViewer) -> dict[str, Any]:
-    return {"name": viewer.name, "role": viewer.role, "view_only": viewer.view_only}
+
+_CONSOLE_ONLY = frozenset({"customer_name", "owner", "helpers", "controllers"})
+"""What the consoles see and the customer's side does not (the team by user name)."""

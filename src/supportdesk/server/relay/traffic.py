@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from supportdesk.server.metrics_exposition import CounterValue
+from supportdesk.server.metrics.exposition import CounterValue
 
 
 @dataclass(frozen=True)

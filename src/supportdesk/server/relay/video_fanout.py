@@ -97,6 +97,7 @@ class VideoViewer:
     writing: bool = False
     wake: asyncio.Event = field(default_factory=asyncio.Event)
     closed: bool = False
+    actor: str = ""  # the agent as the audit names it
 
 
 class VideoFanout:

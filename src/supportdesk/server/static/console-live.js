@@ -10,7 +10,9 @@ const root = document.querySelector("[data-live]");
 const text = (name) => root.dataset[name];
 const wsUrl = (path) => `${location.protocol === "https:" ? "wss:" : "ws:"}//${location.host}${path}`;
 const field = (name) => root.querySelector(`[data-field="${name}"]`);
-const viewOnlyViewer = root.dataset.viewOnly === "true";
+// Whether this agent may control: the page's start, then each state message's team
+// (a hand-over or the customer's refusal changes it while the page is open).
+let viewOnlyViewer = root.dataset.viewOnly === "true";
 const notice = root.querySelector("[data-notice]");
 let rfb = null;
 let video = null; // the browser's screen, when the customer shares from a browser
@@ -35,11 +37,19 @@ function connectControl(path) {
   control.addEventListener("message", (event) => {
     const message = JSON.parse(event.data);
     files.onMessage(message);
+    root.dispatchEvent(new CustomEvent("live:message", { detail: message })); // console-team.js
     if (message.type === "state") onState(message);
     else if (message.type === "chat") addChat(message);
     else if (message.type === "viewer_ticket") connectScreen(message.ticket);
   });
   control.addEventListener("close", (event) => {
+    root.dispatchEvent(new CustomEvent("live:closed", { detail: { code: event.code } }));
+    if (event.code === 4403) { // handed over, or no longer helping: nothing to watch here
+      if (rfb) rfb.disconnect();
+      if (video) video.disconnect();
+      state = { ...(state || {}), state: "ended" };
+      return;
+    }
     if (isOver(state) || event.code === 4401) {
       if (!isOver(state)) showNotice(text("textEnded"));
       return;
@@ -79,8 +89,11 @@ function label(kind, code) {
   return found ? found.textContent : code;
 }
 
+root.addEventListener("live:send", (event) => control.send(JSON.stringify(event.detail)));
+
 function onState(message) {
   state = message;
+  if (message.controllers) viewOnlyViewer = !message.controllers.includes(root.dataset.actor);
   files.onState(message);
   field("customer_name").textContent = message.customer_name || "–";
   field("state").textContent = label("state", message.state);

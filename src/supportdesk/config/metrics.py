@@ -1,23 +1,19 @@
-"""The ``[metrics]`` section of the configuration: who may read ``/metrics``.
-
-Kept apart from ``config.py`` (which includes it in ``Settings``) so that file stays
-readable; validated the same way, an invalid value names ``metrics.<key>``.
-"""
+"""The ``[metrics]`` section of the configuration: who may read ``/metrics``."""
 
 from __future__ import annotations
 
 import ipaddress
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from .section import Section
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 MIN_TOKEN_LENGTH = 32
 
 
-class MetricsConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class MetricsConfig(Section):
     # false: /metrics answers 404 to everyone.
     enabled: bool = True
     # Client addresses (or CIDR networks) that may read /metrics without a token. The

@@ -22,7 +22,7 @@ from typing import Any
 from supportdesk.domain.audit_chain import AuditEntry
 from supportdesk.domain.utc import parse_utc
 from supportdesk.i18n import N_
-from supportdesk.server.audit_names import Actor, actor_kind_name, event_name
+from supportdesk.server.audit.names import Actor, actor_kind_name, event_name
 
 BOM = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 from starlette.datastructures import QueryParams
 
-from supportdesk.server.audit_names import EVENT_NAMES, stored_actors
+from supportdesk.server.audit.names import EVENT_NAMES, stored_actors
 from supportdesk.store.audit_filter import AuditFilter
 
 FIELDS = ("from", "to", "event", "actor", "session")

@@ -13,7 +13,7 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from supportdesk.server.metrics_catalogue import ServerMetrics
+from supportdesk.server.metrics.catalogue import ServerMetrics
 
 
 def status_class(status: int) -> str:

@@ -12,7 +12,9 @@ from importlib import resources
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import field_validator
+
+from .section import Section
 
 # WCAG 2.2 AA for normal text: white text on the colour, and the colour as text or
 # link on the white page, both need this much contrast.
@@ -93,11 +95,9 @@ def image_type(content: bytes, name: str) -> str:
     return "image/svg+xml"
 
 
-class BrandConfig(BaseModel):
+class BrandConfig(Section):
     """How the portal and the console look for this bank (the name is
     ``[portal] bank_name``)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     # An SVG or PNG file on this machine. Unset: supportdesk's plain default mark.
     logo: Path | None = None

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
-from supportdesk.metrics_config import MetricsConfig
+from supportdesk.config.metrics import MetricsConfig
 from supportdesk.server.client_address import (
     IPNetwork,
     client_address,
@@ -26,8 +26,8 @@ from supportdesk.server.client_address import (
     parse_address,
     parse_networks,
 )
-from supportdesk.server.metrics_catalogue import ServerMetrics
-from supportdesk.server.metrics_exposition import CONTENT_TYPE
+from supportdesk.server.metrics.catalogue import ServerMetrics
+from supportdesk.server.metrics.exposition import CONTENT_TYPE
 from supportdesk.server.state import desk_of
 
 router = APIRouter(include_in_schema=False)

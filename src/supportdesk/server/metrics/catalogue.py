@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from supportdesk import __version__
 from supportdesk.bus import redis_link
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.server.metrics_exposition import (
+from supportdesk.server.metrics.exposition import (
     AnyFamily,
     Counter,
     Gauge,
@@ -176,7 +176,7 @@ def _text(data: Any, key: str, default: str) -> str:
 
 
 def _refused(metrics: ServerMetrics, data: Any) -> None:
-    # A window's count stands for `count` refusals (server/audit_batching.py).
+    # A window's count stands for `count` refusals (server/audit/batching.py).
     count = data.get("count", 1)
     amount = count if isinstance(count, int) and count > 0 else 1
     metrics.refusals.labels(reason=_text(data, "reason", "unknown")).inc(amount)

@@ -1,0 +1,1 @@
+"""The audit trail as the console serves it: names, the filter, exports, refusal counts."""
