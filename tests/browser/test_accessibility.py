@@ -60,6 +60,7 @@ NOT_PAGES: dict[str, str] = {
     "/fernwartung/browser": "GET redirects to the form; the page answers a POST",
     "/fernwartung/programm/{slug}": "a program file; its 'not built' page is audited",
     "/console/sessions/{number}/files/{transfer_id}": "download of a transferred file",
+    "/console/sessions/{number}/colleagues": "JSON for the live page's hand-over dialog",
 }  # fmt: skip
 
 
