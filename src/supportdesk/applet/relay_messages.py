@@ -81,7 +81,7 @@ _OPTIONAL: dict[str, dict[str, Rule]] = {
         "notice": _optional(_is_str),
         "watchers": _watchers,
     },
-    "end": {"reason": _optional(_is_str)},
+    "end": {"reason": _optional(_is_str), "survey": _optional(_is_str)},
     "chat": {"text": _is_str},
     "consent_request": {"renewal": _is_bool, "consent_version": _is_str},
     "resume": {"secret": _is_str, "grace_seconds": _seconds},

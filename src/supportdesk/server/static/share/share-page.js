@@ -15,6 +15,7 @@ import { PointerMarker } from "./pointer.js";
 import { receiptFacts, receiptFiles } from "./receipt.js";
 import { ScreenSender } from "./sender.js";
 import { SessionLink } from "./session-link.js";
+import { ExitSurvey } from "./survey.js";
 import { readWords } from "./words.js";
 
 const END_WORDS = {
@@ -59,6 +60,7 @@ class SharePage {
     this.offline = false; // the link is lost and being re-established
     this.settle = null;
     this.marker = new PointerMarker(this.$("[data-pointer]"));
+    this.survey = new ExitSurvey(this.$("[data-survey]"), this.$("[data-survey-done]"), this.word);
     this.chat = new ChatView(this.$("[data-chat]"), this.$("[data-chat-form]"), this.word, (text) =>
       this.link.send({ type: "chat", text }),
     );
@@ -125,7 +127,7 @@ class SharePage {
       case "chat":
         return this.chat.add(message);
       case "end":
-        return this.#over(String(message.reason ?? "error"));
+        return this.#over(String(message.reason ?? "error"), message.survey);
       default:
         return undefined;
     }
@@ -400,7 +402,7 @@ class SharePage {
     this.marker.hide();
   }
 
-  #over(reason) {
+  #over(reason, surveyToken = null) {
     const wasSharing = SHARING.has(this.phase);
     if (this.phase === "over") return;
     this.phase = "over";
@@ -414,6 +416,7 @@ class SharePage {
       return;
     }
     this.#receipt(endWord, new Date());
+    this.survey.offer(surveyToken); // only a session that ran has a token
   }
 
   #receipt(endWord, endedAt) {
