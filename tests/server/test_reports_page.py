@@ -44,7 +44,9 @@ def charts(page: str) -> dict[str, list[tuple[str, int]]]:
     return found
 
 
-async def test_the_page_shows_the_databases_numbers(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_the_page_shows_the_databases_numbers(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     desk, ids = await seeded(app)
     await log_in(client, desk, "sophie")
     page = await client.get(f"/console/reports?{QUERY}")
@@ -52,9 +54,7 @@ async def test_the_page_shows_the_databases_numbers(app: FastAPI, client: httpx.
     shown = charts(page.text)
     async with desk.sessions() as db:
         total = await db.scalar(select(func.count()).select_from(SupportSessionRow))
-        ran = await db.scalar(
-            select(func.count()).where(SupportSessionRow.started_at.is_not(None))
-        )
+        ran = await db.scalar(select(func.count()).where(SupportSessionRow.started_at.is_not(None)))
         declined = await db.scalar(
             select(func.count()).where(SupportSessionRow.state == "declined")
         )
@@ -78,7 +78,7 @@ async def test_the_page_shows_the_databases_numbers(app: FastAPI, client: httpx.
     outcomes = dict(shown["outcomes"])
     assert outcomes["Abgelehnt durch den Kunden"] == declined
     assert outcomes["Beendet durch den Kunden"] == by_reason.get("customer", 0)
-    assert outcomes["Verbindung verloren"] == by_reason.get("connection_lost", 0)
+    assert outcomes["Verbindung unterbrochen"] == by_reason.get("connection_lost", 0)
     assert dict(shown["stars"])["5"] == five_stars
     assert dict(shown["capabilities"])["Steuern"] == control
     assert dict(shown["capabilities"])["Ansehen"] == ran
@@ -158,7 +158,9 @@ async def test_agents_may_not_see_reports(app: FastAPI, client: httpx.AsyncClien
     assert "/console/reports" not in (await client.get("/console/")).text
 
 
-async def test_a_period_that_cannot_be_used_falls_back(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_a_period_that_cannot_be_used_falls_back(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     desk, _ids = await seeded(app)
     await log_in(client, desk, "sophie")
     for query in ("from=2026-11-30&to=2026-11-01", "from=2020-01-01&to=2026-11-30"):

@@ -87,7 +87,10 @@ class ReportQuery:
         try:
             period = Period(first, last, zone)
         except BadPeriod:
-            problem = N_("The period could not be used (at most %(days)s days, from before to)")
+            problem = N_(
+                "The period could not be used (at most %(days)s days, from before to); the last "
+                "30 days are shown."
+            )
             period = Period(today - timedelta(days=DEFAULT_DAYS - 1), today, zone)
         agent = params.get("agent", "")
         agent_id = int(agent) if agent.isascii() and agent.isdigit() and len(agent) < 10 else None
