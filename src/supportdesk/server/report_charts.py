@@ -73,3 +73,40 @@ def bar_chart(
             )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every piece of text above is escaped
+
+
+LABEL_WIDTH = 230
+ROW = 26
+
+
+def row_chart(
+    chart_id: str, title: str, description: str, bars: Sequence[tuple[str, int]]
+) -> Markup:
+    """A horizontal bar chart, for few bars with long labels (outcomes, capabilities):
+    the label left of each bar, its number right of it."""
+    height = TOP + ROW * max(1, len(bars)) + 8
+    plot_w = WIDTH - LABEL_WIDTH - 48
+    top = _nice_top(max((v for _l, v in bars), default=0))
+    cid = escape(chart_id)
+    parts = [
+        f'<svg class="chart" data-chart="{cid}" role="img" viewBox="0 0 {WIDTH} {height}" '
+        f'aria-labelledby="{cid}-title {cid}-desc" preserveAspectRatio="xMidYMid meet">',
+        f'<title id="{cid}-title">{escape(title)}</title>',
+        f'<desc id="{cid}-desc">{escape(description)}</desc>',
+        f'<line class="axis" x1="{LABEL_WIDTH}" y1="{TOP - 4}" x2="{LABEL_WIDTH}" '
+        f'y2="{height - 4}"/>',
+    ]
+    for index, (label, value) in enumerate(bars):
+        y = TOP + index * ROW
+        width = plot_w * value / top
+        parts.append(
+            f'<text class="label" x="{LABEL_WIDTH - 6}" y="{y + ROW * 0.55:.1f}" '
+            f'text-anchor="end">{escape(label)}</text>'
+            f'<rect class="bar" x="{LABEL_WIDTH}" y="{y + 3}" width="{width:.1f}" '
+            f'height="{ROW - 8}" data-label="{escape(label)}" data-value="{value}">'
+            f"<title>{escape(label)}: {value}</title></rect>"
+            f'<text class="scale" x="{LABEL_WIDTH + width + 4:.1f}" y="{y + ROW * 0.55:.1f}">'
+            f"{value}</text>"
+        )
+    parts.append("</svg>")
+    return Markup("".join(parts))  # noqa: S704 - every piece of text above is escaped

@@ -31,7 +31,7 @@ from supportdesk.domain.session_report import (
 )
 from supportdesk.i18n import N_
 from supportdesk.server.agent_auth import SignedIn, require
-from supportdesk.server.report_charts import bar_chart
+from supportdesk.server.report_charts import bar_chart, row_chart
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.exit_surveys import report_sessions
@@ -39,6 +39,8 @@ from supportdesk.store.exit_surveys import report_sessions
 router = APIRouter(prefix="/console", include_in_schema=False)
 
 DEFAULT_DAYS = 30
+ROW_CHARTS = frozenset({"outcomes", "capabilities", "durations", "solved"})
+"""Charts of few bars with long labels: drawn horizontally, the labels readable."""
 
 OUTCOME_NAMES = {
     "ended_customer": N_("Ended by the customer"),
@@ -137,14 +139,11 @@ async def reports_page(request: Request) -> Response:
     _ = desk.pages.gettext_for(request)
     zone = desk.settings.zone
     tables = _tables(report, _)
+    about = _("Bar chart; the table below it has the same numbers.")
     charts = {
-        key: bar_chart(
-            f"chart-{key}",
-            title,
-            _("Bar chart; the table below it has the same numbers."),
-            rows,
-            label_every=every,
-        )
+        key: row_chart(f"chart-{key}", title, about, rows)
+        if key in ROW_CHARTS
+        else bar_chart(f"chart-{key}", title, about, rows, label_every=every)
         for key, (title, rows, every) in tables.items()
     }
     return desk.pages.render(
