@@ -404,7 +404,11 @@ class SharePage {
 
   #over(reason, surveyToken = null) {
     const wasSharing = SHARING.has(this.phase);
-    if (this.phase === "over") return;
+    if (this.phase === "over") {
+      // Ended here: the relay's own `end` follows with the survey's token.
+      if (this.receiptShown) this.survey.offer(surveyToken);
+      return;
+    }
     this.phase = "over";
     this.#cancelSettle();
     this.#stopCapture();
@@ -447,6 +451,7 @@ class SharePage {
       link.download = files[kind].name;
     }
     this.show("receipt");
+    this.receiptShown = true;
   }
 
   #error(wordKey) {
