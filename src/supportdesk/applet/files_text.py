@@ -31,6 +31,7 @@ class _Question:
     def __init__(self, key: str | None) -> None:
         self.key = key
         self.answer = ""
+        self.typed = ""  # the line as typed (the survey's comment keeps its case)
         self.closed = False  # standard input ended before an answer
         self.ready = threading.Event()
 
@@ -53,14 +54,16 @@ class TextQuestions:
         question.ready.wait()
         return question.answer
 
-    def next_line(self) -> str | None:
-        """Block until the reader hands over the next line (lower-cased), without a
-        prompt; None once standard input has ended."""
+    def next_line(self, as_typed: bool = False) -> str | None:
+        """Block until the reader hands over the next line (lower-cased, unless
+        ``as_typed``), without a prompt; None once standard input has ended."""
         question = _Question(None)
         with self._lock:
             self._open.append(question)
         question.ready.wait()
-        return None if question.closed else question.answer
+        if question.closed:
+            return None
+        return question.typed if as_typed else question.answer
 
     def take(self, line: str) -> bool:
         """Give ``line`` to the oldest open question; False if none is open."""
@@ -68,7 +71,8 @@ class TextQuestions:
             if not self._open:
                 return False
             question = self._open.popleft()
-        question.answer = line.strip().lower()
+        question.typed = line.strip()
+        question.answer = question.typed.lower()
         question.ready.set()
         return True
 

@@ -410,6 +410,17 @@ def run_join(
     controls = TextControls(link, stdin, stdout, lang, questions)
     chat = LinkChat(link.request)
     facts = asyncio.run(link.run())
+    if text_mode and facts.survey_token and facts.started_at is not None:
+        from supportdesk.applet.exit_survey import ask_text
+
+        # The controls' reader may still own standard input (the agent ended): ask
+        # through it then, as the consent renewal does.
+        alive = controls.thread.is_alive()
+        facts.survey_answer = ask_text(
+            (lambda: questions.next_line(as_typed=True)) if alive else stdin.readline,
+            stdout,
+            lang,
+        )
     if not text_mode and facts.started_at is not None and facts.end_reason == CONNECTION_LOST:
         from supportdesk.applet.link_lost_tk import tell_connection_lost
 

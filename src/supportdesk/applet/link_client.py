@@ -456,6 +456,8 @@ class AppletLink:
             self.stop_capture()
             if not self._ending:
                 self.facts.end_reason = str(message.get("reason") or "ended")
+            if isinstance(survey := message.get("survey"), str) and len(survey) <= 100:
+                self.facts.survey_token = survey
             self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
             if not self._end_told:
                 self._end_told = True

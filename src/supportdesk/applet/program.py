@@ -148,6 +148,7 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
     except KeyboardInterrupt:
         return 130
     code = codes[0] if codes else _finish(facts, where.bank, saved)
+    _exit_survey(where.server, facts, context, args.text)
     if saved and not args.text and without_console():
         from supportdesk.applet.platform_notice_tk import show_notice
         from supportdesk.applet.receipt import saved_notice
@@ -155,6 +156,27 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
         lang = language_of(facts.language)
         show_notice(gettext_for(lang)(ENDED_TITLE), saved_notice(saved[0], lang), lang)
     return code
+
+
+def _exit_survey(server: str, facts: object, context: ssl.SSLContext, text_mode: bool) -> None:
+    """After a session that ran and whose end carried a survey token: ask (text mode
+    asked already, in ``run_join``) and send the answer; a skip sends nothing."""
+    from supportdesk.applet.exit_survey import NOT_SENT, THANKS, send_answer
+    from supportdesk.applet.link_client import SessionFacts
+
+    assert isinstance(facts, SessionFacts)
+    if not facts.survey_token or facts.started_at is None:
+        return
+    if text_mode:
+        answer = facts.survey_answer
+    else:
+        from supportdesk.applet.exit_survey_tk import ask_survey_tk
+
+        answer = ask_survey_tk(facts.language)
+    if answer is None:
+        return
+    sent = send_answer(server, facts.survey_token, answer, context)
+    print(gettext_for(facts.language)(THANKS if sent else NOT_SENT), flush=True)
 
 
 def without_console() -> bool:

@@ -82,7 +82,7 @@ _OPTIONAL: dict[str, dict[str, Rule]] = {
         "notice": _optional(_is_str),
         "watchers": _watchers,
     },
-    "end": {"reason": _optional(_is_str)},
+    "end": {"reason": _optional(_is_str), "survey": _optional(_is_str)},
     "agent_notice": {"refusable": _is_bool},
     "chat": {"text": _is_str},
     "consent_request": {"renewal": _is_bool, "consent_version": _is_str},

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from supportdesk.applet.files import DoneFile
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
+from supportdesk.domain.exit_survey import SurveyAnswer
 
 
 @dataclass
@@ -25,6 +26,8 @@ class SessionFacts:
     consent: ConsentRecord | None = None
     files: list[DoneFile] = field(default_factory=list)
     language: Language = DEFAULT_LANGUAGE  # the customer's, for the receipt
+    survey_token: str | None = None  # the exit survey's, from the relay's "end" (not receipted)
+    survey_answer: SurveyAnswer | None = None  # text mode's answer, asked at the end
 
     def follow(self, capabilities: frozenset[str], state: str, now: datetime) -> None:
         """A ``state`` message: note what was granted or withdrawn since the last."""

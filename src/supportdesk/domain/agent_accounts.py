@@ -27,6 +27,10 @@ class Permission(Enum):
     # Watching recorded sessions: the auditor's alone (an admin reads the trail, not screens).
     PLAY_RECORDINGS = "play_recordings"
     MANAGE_AGENTS = "manage_agents"
+    # The reports' counts (sessions, durations, outcomes, scores)...
+    READ_REPORTS = "read_reports"
+    # ...and the customers' survey comments, which are customer content: supervisors only.
+    READ_SURVEY_COMMENTS = "read_survey_comments"
 
 
 PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -37,10 +41,16 @@ PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.HANDLE_REQUESTS,
             Permission.SEE_ALL_LIVE_SESSIONS,
             Permission.WATCH_SESSIONS,
+            Permission.READ_REPORTS,
+            Permission.READ_SURVEY_COMMENTS,
         }
     ),
-    Role.AUDITOR: frozenset({Permission.READ_AUDIT, Permission.PLAY_RECORDINGS}),
-    Role.ADMIN: frozenset({Permission.MANAGE_AGENTS, Permission.READ_AUDIT}),
+    Role.AUDITOR: frozenset(
+        {Permission.READ_AUDIT, Permission.PLAY_RECORDINGS, Permission.READ_REPORTS}
+    ),
+    Role.ADMIN: frozenset(
+        {Permission.MANAGE_AGENTS, Permission.READ_AUDIT, Permission.READ_REPORTS}
+    ),
 }
 
 # Every role sees a customer's PC (live or recorded) or changes who may: each proves

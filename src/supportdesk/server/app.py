@@ -27,7 +27,7 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health
+from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health, survey_api
 from supportdesk.server.agent_auth import LoginRequired
 from supportdesk.server.agent_presence import AgentPresence
 from supportdesk.server.agent_socket_register import AgentSockets
@@ -48,6 +48,7 @@ from supportdesk.server.pages import (
     login,
     portal,
     program_download,
+    reports,
 )
 from supportdesk.server.public_address import insecure_public_address
 from supportdesk.server.recordings import page as recordings_page
@@ -98,6 +99,7 @@ async def _sweep_expired(desk: Desk) -> None:
             await desk.remote.expire_due(desk.clock())
             await desk.relay.end_orphans(desk.clock())
             await desk.remote.refusals.flush_due(desk.clock())
+            await desk.remote.surveys.refusals.flush_due(desk.clock())
         except Exception:  # keep sweeping; one bad round must not stop expiry
             log.exception("expiry sweep failed")
 
@@ -265,6 +267,12 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                             audit, timedelta(days=settings.portal.request_retention_days)
                         ),
                     ),
+                    (
+                        "survey comment purge",
+                        daily_purge.survey_comment_purge(
+                            audit, timedelta(days=settings.portal.request_retention_days)
+                        ),
+                    ),
                 ],
                 utc_clock,
                 settings.recording.purge_hour,
@@ -316,6 +324,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(health.router)
     app.include_router(metrics_endpoint.router)
     app.include_router(api.router)
+    app.include_router(survey_api.router)
     app.include_router(api_docs.router)
     app.include_router(portal.router)
     app.include_router(branding.router)
@@ -327,6 +336,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
     app.include_router(console.router)
     app.include_router(admin.router)
     app.include_router(audit_trail.router)
+    app.include_router(reports.router)
     app.include_router(relay_endpoints.router)
     app.include_router(session_handover_router)
     app.include_router(recordings_page.router)

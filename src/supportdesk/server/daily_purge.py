@@ -1,8 +1,10 @@
 """The server's daily retention purges, at ``recording.purge_hour`` UTC: recordings past
-their retention (``server/recordings/retention.py``) and the personal data of service
+their retention (``server/recordings/retention.py``), the personal data of service
 requests closed longer than ``portal.request_retention_days``
-(``store/service_requests.py``). Every node runs them; both are idempotent, so two
-nodes at the same hour do no harm. Each purge is audited by itself.
+(``store/service_requests.py``), and exit-survey comments answered longer than that ago
+(``store/exit_surveys.py``: they carry no name, but free text may hold personal data).
+Every node runs them; all are idempotent, so two nodes at the same hour do no harm.
+Each purge is audited by itself.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from datetime import datetime, timedelta
 from supportdesk.server.recordings.retention import seconds_until_hour
 from supportdesk.server.state import Clock
 from supportdesk.store.audit_log import AuditLog
+from supportdesk.store.exit_surveys import purge_old_comments
 from supportdesk.store.service_requests import purge_closed_requests
 
 log = logging.getLogger(__name__)
@@ -28,6 +31,17 @@ def request_purge(audit: AuditLog, retention: timedelta) -> Job:
     async def purge(now: datetime) -> int:
         count = await purge_closed_requests(audit, retention, now)
         log.info("service-request purge: %d erased", count)
+        return count
+
+    return purge
+
+
+def survey_comment_purge(audit: AuditLog, retention: timedelta) -> Job:
+    """The daily job that erases exit-survey comments older than ``retention``."""
+
+    async def purge(now: datetime) -> int:
+        count = await purge_old_comments(audit, retention, now)
+        log.info("survey comment purge: %d erased", count)
         return count
 
     return purge

@@ -160,6 +160,16 @@ class SupportSessionRow(Base):
     live_state: Mapped[str | None] = mapped_column(Text, nullable=True)
     live_version: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     customer_name_sealed: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Every capability granted at any time of the session (``capabilities`` is what is
+    # granted now and empty once it is over): what the reports count as used.
+    capabilities_used: Mapped[str] = mapped_column(
+        String(128), nullable=False, default="", server_default=""
+    )
+    # The exit survey's one-time token, handed out at the end of a session that ran.
+    survey_token_digest: Mapped[str | None] = mapped_column(String(64), unique=True, nullable=True)
+    survey_token_expires_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )
 
 
 class ServiceRequestNoteRow(Base):
@@ -203,3 +213,24 @@ class RecordingRow(Base):
     legal_hold: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     purged_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     size: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
+
+
+class SurveyAnswerRow(Base):
+    """A customer's exit-survey answer: with the consultation number, never a name. One
+    per session (unique). The comment is erased with the service-request retention."""
+
+    __tablename__ = "survey_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    consultation_number: Mapped[str] = mapped_column(
+        ForeignKey("support_sessions.consultation_number"), unique=True, nullable=False
+    )
+    stars: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    solved: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    comment: Mapped[str | None] = mapped_column(Text, nullable=True)
+    answered_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, index=True
+    )
+    comment_purged_at: Mapped[datetime | None] = mapped_column(
+        DateTime(timezone=True), nullable=True
+    )

@@ -175,10 +175,19 @@ class SupportSessionRecords:
             # Handed over: the session is listed under its new owner from now on (the
             # issuing agent stays in the audit trail's support_key.issued entry).
             values["agent_id"] = owner_id
+        row = None
         if state in LIVE_STATES:
             row = await self._row(consultation_number)
             if row is not None and row.started_at is None:
                 values["started_at"] = now
+        if capabilities:
+            # What the reports count as used: every grant of the session, kept after
+            # the end (when ``capabilities`` is emptied) and never narrowed by a revoke.
+            row = row or await self._row(consultation_number)
+            if row is not None:
+                used = {c for c in row.capabilities_used.split(",") if c}
+                used |= {c.value for c in capabilities}
+                values["capabilities_used"] = ",".join(sorted(used))
         if state in TERMINAL_STATES:
             values["ended_at"] = now
             values["end_reason"] = end_reason or state.value

@@ -424,7 +424,11 @@ class SessionRelay:
         try:
             final = self.state_message()
             await self.to_consoles(final)
-            await self.to_applet({"type": "end", "reason": final["end_reason"]})
+            end = {"type": "end", "reason": final["end_reason"]}
+            # The survey token is the customer's alone: the recording keeps the end
+            # without it (server/exit_survey.py).
+            self.recording.control("relay", end)
+            await self.send_applet_bytes(encode_control({**end, **await self._survey_token()}))
             await self._chat_summary()
             await self.recording.finish()
             self.video.close()
@@ -433,6 +437,14 @@ class SessionRelay:
                     await socket.close(code=1000, reason="session ended")
         finally:
             self._closed.set()
+
+    async def _survey_token(self) -> dict[str, str]:
+        """``{"survey": token}`` for a customer still linked at the end of a session
+        that ran; else nothing."""
+        if self.applet is None or self.session.state is not SessionState.ENDED:
+            return {}
+        token = await self.remote.surveys.hand_out(self.number, self.clock())
+        return {"survey": token} if token else {}
 
     async def step_aside(self, *, clean: bool) -> None:
         """Let the session go on without this node: the node is stopping (``clean``:

@@ -15,6 +15,7 @@ import { PointerMarker } from "./pointer.js";
 import { receiptFacts, receiptFiles } from "./receipt.js";
 import { ScreenSender } from "./sender.js";
 import { SessionLink } from "./session-link.js";
+import { ExitSurvey } from "./survey.js";
 import { readWords } from "./words.js";
 
 const END_WORDS = {
@@ -59,6 +60,7 @@ class SharePage {
     this.offline = false; // the link is lost and being re-established
     this.settle = null;
     this.marker = new PointerMarker(this.$("[data-pointer]"));
+    this.survey = new ExitSurvey(this.$("[data-survey]"), this.$("[data-survey-done]"), this.word);
     this.chat = new ChatView(this.$("[data-chat]"), this.$("[data-chat-form]"), this.word, (text) =>
       this.link.send({ type: "chat", text }),
     );
@@ -125,7 +127,7 @@ class SharePage {
       case "chat":
         return this.chat.add(message);
       case "end":
-        return this.#over(String(message.reason ?? "error"));
+        return this.#over(String(message.reason ?? "error"), message.survey);
       default:
         return undefined;
     }
@@ -400,9 +402,13 @@ class SharePage {
     this.marker.hide();
   }
 
-  #over(reason) {
+  #over(reason, surveyToken = null) {
     const wasSharing = SHARING.has(this.phase);
-    if (this.phase === "over") return;
+    if (this.phase === "over") {
+      // Ended here: the relay's own `end` follows with the survey's token.
+      if (this.receiptShown) this.survey.offer(surveyToken);
+      return;
+    }
     this.phase = "over";
     this.#cancelSettle();
     this.#stopCapture();
@@ -414,6 +420,7 @@ class SharePage {
       return;
     }
     this.#receipt(endWord, new Date());
+    this.survey.offer(surveyToken); // only a session that ran has a token
   }
 
   #receipt(endWord, endedAt) {
@@ -444,6 +451,7 @@ class SharePage {
       link.download = files[kind].name;
     }
     this.show("receipt");
+    this.receiptShown = true;
   }
 
   #error(wordKey) {
