@@ -61,6 +61,7 @@ NOT_PAGES: dict[str, str] = {
     "/fernwartung/programm/{slug}": "a program file; its 'not built' page is audited",
     "/console/sessions/{number}/files/{transfer_id}": "download of a transferred file",
     "/console/sessions/{number}/colleagues": "JSON for the live page's hand-over dialog",
+    "/console/reports.csv": "the reports' numbers as a CSV download",
 }  # fmt: skip
 
 

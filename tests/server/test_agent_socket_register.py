@@ -18,7 +18,7 @@ from supportdesk.bus import Events, InProcessEvents
 from supportdesk.bus import connect as connect_bus
 from supportdesk.config import Settings
 from supportdesk.domain.agent_accounts import Role
-from supportdesk.server.agent_socket_register import AgentSockets
+from supportdesk.server.agents.socket_register import AgentSockets
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.database import create_engine, session_factory
 from tests.bus.conftest import forget_namespace

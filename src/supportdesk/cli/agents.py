@@ -29,7 +29,7 @@ async def _announcer(settings: Settings) -> AsyncIterator[LoginsEnded | None]:
         return
     from supportdesk.bus import BusUnavailable
     from supportdesk.bus import connect as connect_bus
-    from supportdesk.server.agent_socket_register import CHANNEL
+    from supportdesk.server.agents.socket_register import CHANNEL
 
     bus = connect_bus(settings.bus.redis_url, namespace=settings.bus.namespace)
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from starlette.responses import HTMLResponse, JSONResponse
 
-from supportdesk.server.agent_auth import require
+from supportdesk.server.agents.auth import require
 from supportdesk.server.state import desk_of
 
 OPENAPI_URL = "/api/v1/openapi.json"
@@ -21,7 +21,7 @@ router = APIRouter(include_in_schema=False)
 
 async def _allowed(request: Request) -> None:
     """Raise unless this request may read the docs: a sign-in page for "staff"
-    without a login (agent_auth.require), 404 when they are "off"."""
+    without a login (agents/auth.require), 404 when they are "off"."""
     who = desk_of(request).settings.server.api_docs
     if who == "off":
         raise HTTPException(404)

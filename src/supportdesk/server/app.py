@@ -27,10 +27,10 @@ from supportdesk.domain.support_session import SupportSession
 from supportdesk.passwords import PasswordHashing
 from supportdesk.recording_archive import RecordingArchive
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health, survey_api
-from supportdesk.server.agent_auth import LoginRequired
-from supportdesk.server.agent_presence import AgentPresence
-from supportdesk.server.agent_socket_register import AgentSockets
+from supportdesk.server import api, api_docs, daily_purge, dashboard_socket, health
+from supportdesk.server.agents.auth import LoginRequired
+from supportdesk.server.agents.presence import AgentPresence
+from supportdesk.server.agents.socket_register import AgentSockets
 from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
@@ -70,6 +70,7 @@ from supportdesk.server.security_headers import (
 )
 from supportdesk.server.session_handover import router as session_handover_router
 from supportdesk.server.state import Clock, Desk, desk_of, utc_now
+from supportdesk.server.survey import api as survey_api
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory

@@ -1,6 +1,6 @@
 """The dashboard's socket: the tables again, each time what they show has changed.
 
-An agent socket like the live page's (``agent_sockets.py``): a one-time ticket from an
+An agent socket like the live page's (``agents/sockets.py``): a one-time ticket from an
 allowed Origin opens it, and it closes (4401) when its login ends on any node. While
 open it waits for a session change anywhere in the cluster (``cluster/
 session_changes.py``), or at most ``REFRESH_SECONDS`` for what the bus does not carry
@@ -25,8 +25,8 @@ from typing import Final
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from supportdesk.server.agent_socket_register import CLOSE_CODE
-from supportdesk.server.agent_sockets import agent_for_socket, while_signed_in
+from supportdesk.server.agents.socket_register import CLOSE_CODE
+from supportdesk.server.agents.sockets import agent_for_socket, while_signed_in
 from supportdesk.server.pages.dashboard import DASHBOARD, SOCKET_PATH, tables_context
 from supportdesk.server.pages.dashboard_rows import DashboardRows, dashboard_rows
 from supportdesk.server.rendering import language_of

@@ -19,7 +19,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
-from supportdesk.server.agent_auth import SignedIn
+from supportdesk.server.agents.auth import SignedIn
 from supportdesk.server.security_headers import served_over_https
 from supportdesk.server.state import desk_of
 

@@ -57,7 +57,7 @@ from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server.audit.batching import RefusalAudit
 from supportdesk.server.cluster.live_sessions import LiveSessions
-from supportdesk.server.exit_survey import ExitSurveys
+from supportdesk.server.survey.answers import ExitSurveys
 from supportdesk.store.agents import Agent
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.failure_counters import FailureCount, FailureCounters
@@ -131,7 +131,7 @@ class RemoteSupport:
         # Refusals before any key is looked at, counted per window (server/audit/batching.py);
         # the app sets the window and limit from the settings.
         self.refusals = RefusalAudit(audit, REDEMPTION_FAILED)
-        # The exit survey's tokens and answers (server/exit_survey.py).
+        # The exit survey's tokens and answers (server/survey/answers.py).
         self.surveys = ExitSurveys(audit, keys, self.guesses)
 
     # -- agent side -----------------------------------------------------------------

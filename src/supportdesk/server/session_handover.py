@@ -10,7 +10,7 @@ requests are decided one after another), and lets the relay carry it out
 console is told.
 
 It also offers the live page its colleagues: the accounts online now
-(``agent_presence.py``) that could be chosen.
+(``agents/presence.py``) that could be chosen.
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ from supportdesk.domain.session_team import (
 )
 from supportdesk.domain.support_session import SessionError
 from supportdesk.i18n import N_
-from supportdesk.server.agent_auth import SignedIn, require
+from supportdesk.server.agents.auth import SignedIn, require
 from supportdesk.server.pages.login import LOGIN_BACKOFF
 from supportdesk.server.relay.agent_side import TeamRequest
 from supportdesk.server.relay.session_relay import SessionRelay

@@ -14,8 +14,8 @@ from supportdesk.config import Settings
 from supportdesk.domain.hotlines import HotlineDirectory
 from supportdesk.passwords import PasswordHashing
 from supportdesk.secret_keys import ServerKeys
-from supportdesk.server.agent_presence import AgentPresence
-from supportdesk.server.agent_socket_register import AgentSockets
+from supportdesk.server.agents.presence import AgentPresence
+from supportdesk.server.agents.socket_register import AgentSockets
 from supportdesk.server.cluster.session_changes import SessionChanges
 from supportdesk.server.holiday_calendar import HolidayCalendar
 from supportdesk.server.relay.hub import RelayHub

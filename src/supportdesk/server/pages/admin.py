@@ -11,7 +11,7 @@ from fastapi.responses import RedirectResponse, Response
 
 from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
-from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.state import desk_of
 

@@ -14,7 +14,7 @@ from fastapi.responses import Response, StreamingResponse
 
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.audit_chain import AuditRecord, VerificationResult
-from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.audit.export import MEDIA_TYPES, WRITERS, EntryView
 from supportdesk.server.audit.names import EVENT_NAMES
 from supportdesk.server.audit.query import AuditQuery

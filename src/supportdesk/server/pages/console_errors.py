@@ -7,7 +7,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from supportdesk.i18n import N_
-from supportdesk.server.agent_auth import current_login
+from supportdesk.server.agents.auth import current_login
 from supportdesk.server.state import desk_of
 
 PAGES: dict[int, tuple[str, str]] = {

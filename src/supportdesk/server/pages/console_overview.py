@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.domain.agent_accounts import Permission
-from supportdesk.server.agent_auth import SignedIn
+from supportdesk.server.agents.auth import SignedIn
 from supportdesk.store.models import AgentRow, AuditEntryRow, RecordingRow
 
 

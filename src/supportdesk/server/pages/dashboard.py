@@ -16,7 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from supportdesk.bus import BusUnavailable
-from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.pages.console_overview import overview_counts
 from supportdesk.server.pages.dashboard_rows import (
     Clock,

@@ -22,7 +22,7 @@ from supportdesk.domain.audit_chain import AuditRecord, pseudonymise
 from supportdesk.domain.support_key import ClientBackoff
 from supportdesk.passwords import HashingBusy
 from supportdesk.server import csrf
-from supportdesk.server.agent_auth import (
+from supportdesk.server.agents.auth import (
     LoginRequired,
     SignedIn,
     check_csrf,

@@ -30,8 +30,8 @@ from supportdesk.domain.session_report import (
     build_report,
 )
 from supportdesk.i18n import N_
-from supportdesk.server.agent_auth import SignedIn, require
-from supportdesk.server.report_charts import bar_chart, row_chart
+from supportdesk.server.agents.auth import SignedIn, require
+from supportdesk.server.pages.report_charts import bar_chart, row_chart
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.exit_surveys import report_sessions

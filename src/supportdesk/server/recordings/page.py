@@ -24,7 +24,7 @@ from supportdesk.recording import RecordingError
 from supportdesk.recording.segmented import SegmentedRecording
 from supportdesk.recording.timeline import Mark, MarkKind, timeline
 from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
-from supportdesk.server.agent_auth import SignedIn, check_csrf, require
+from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.messages import CAPABILITIES
 from supportdesk.server.recordings.player_socket import PLAYER
 from supportdesk.server.state import Desk, desk_of

@@ -43,7 +43,7 @@ from supportdesk.recording.playback_clock import PlaybackClock
 from supportdesk.recording.segmented import SegmentedRecording
 from supportdesk.recording.video_feed import VideoFeed
 from supportdesk.recording_archive import RecordingArchive, RecordingGone
-from supportdesk.server.agent_sockets import agent_for_socket, while_signed_in
+from supportdesk.server.agents.sockets import agent_for_socket, while_signed_in
 from supportdesk.server.state import desk_of
 from supportdesk.store.recordings import UnknownRecording
 

@@ -16,8 +16,8 @@ from fastapi.responses import JSONResponse, Response
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
 from supportdesk.domain.support_session import LIVE_STATES, SessionState
-from supportdesk.server.agent_auth import SignedIn, check_csrf
-from supportdesk.server.agent_sockets import agent_for_socket, allowed_origins, while_signed_in
+from supportdesk.server.agents.auth import SignedIn, check_csrf
+from supportdesk.server.agents.sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.cluster.hand_on import hand_on, handed_on, try_again_later
 from supportdesk.server.relay.agent_side import serve_console, serve_rfb_viewer, serve_video_viewer
 from supportdesk.server.relay.hub import Elsewhere, TryLater

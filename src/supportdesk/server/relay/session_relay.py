@@ -426,7 +426,7 @@ class SessionRelay:
             await self.to_consoles(final)
             end = {"type": "end", "reason": final["end_reason"]}
             # The survey token is the customer's alone: the recording keeps the end
-            # without it (server/exit_survey.py).
+            # without it (server/survey/answers.py).
             self.recording.control("relay", end)
             await self.send_applet_bytes(encode_control({**end, **await self._survey_token()}))
             await self._chat_summary()

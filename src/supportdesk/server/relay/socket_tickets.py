@@ -4,7 +4,7 @@ Browsers cannot set headers on a WebSocket upgrade, and the SameSite=Strict logi
 cookie is not a proof of intent, so the console page asks for a ticket first: short
 lived, single use, bound to the agent, the session and the socket's purpose, and
 carrying the login it was minted for, so the socket can end with that login
-(``server/agent_sockets.py``). The tickets live on the bus, so a ticket minted by one
+(``server/agents/sockets.py``). The tickets live on the bus, so a ticket minted by one
 node of a cluster opens the socket on whichever node serves the session.
 """
 

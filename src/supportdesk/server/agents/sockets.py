@@ -3,7 +3,7 @@
 A socket opens with a one-time ticket (``server/relay/socket_tickets.py``) from an
 allowed Origin. It is authenticated once, on the upgrade; what happens to the account
 later must still reach the open socket: :func:`while_signed_in` registers it with the
-node's :class:`~supportdesk.server.agent_socket_register.AgentSockets`, which closes
+node's :class:`~supportdesk.server.agents.socket_register.AgentSockets`, which closes
 it (4401) and stops serving it when its login ends, on this node or any other.
 """
 
@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket
 
-from supportdesk.server.agent_socket_register import CLOSE_CODE, CLOSE_REASON
+from supportdesk.server.agents.socket_register import CLOSE_CODE, CLOSE_REASON
 from supportdesk.server.state import Desk, desk_of
 from supportdesk.store.agents import Agent, AgentAccounts
 

@@ -80,7 +80,7 @@ class AgentSockets:
                 self._open.pop(login, None)
 
     def agent_ids(self) -> set[int]:
-        """The accounts with an open socket on this node (``agent_presence.py``)."""
+        """The accounts with an open socket on this node (``presence.py``)."""
         return {served.agent_id for sockets in self._open.values() for served in sockets.values()}
 
     def open_count(self) -> int:

@@ -1,6 +1,6 @@
 """``POST /api/v1/survey``: the customer's exit-survey answer, from the browser page and
 the support program, with the token the relay's "end" message carried
-(server/exit_survey.py). No cookie and no name: the token is the only credential."""
+(server/survey/answers.py). No cookie and no name: the token is the only credential."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field, StrictInt
 
 from supportdesk.domain.audit_chain import pseudonymise
 from supportdesk.server.client_address import client_address_of
-from supportdesk.server.exit_survey import SurveyResult
 from supportdesk.server.remote_support import normalise_address
 from supportdesk.server.state import desk_of
+from supportdesk.server.survey.answers import SurveyResult
 
 router = APIRouter(prefix="/api/v1", tags=["remote support"])
 

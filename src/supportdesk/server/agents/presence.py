@@ -1,7 +1,7 @@
 """Which agents are online across the cluster: those with an open console socket on
 some node.
 
-Each node knows its own open agent sockets (``agent_socket_register.py``). Every
+Each node knows its own open agent sockets (``socket_register.py``). Every
 ``every`` seconds it says which accounts those are on the bus (channel
 ``agents-online``), and it keeps what the other nodes said; a node that has not
 spoken for three periods counts as gone, with its agents. With the in-process bus
