@@ -20,6 +20,7 @@ SERVER_ONLY = {
     "fastapi", "starlette", "uvicorn", "sqlalchemy", "alembic", "aiosqlite", "asyncpg",
     "jinja2", "babel", "holidays", "pydantic", "multipart", "python_multipart", "argon2",
     "pyotp", "segno", "redis", "av", "cryptography", "zstandard", "httpx",
+    "prometheus_client",
 }  # fmt: skip
 SERVER_PACKAGES = {
     "server", "store", "bus", "recording", "recording_archive", "config", "cli",

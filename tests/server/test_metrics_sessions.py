@@ -98,7 +98,10 @@ async def test_a_session_from_key_to_end_moves_the_counters(server: LiveServer) 
     to_customer = ("supportdesk_relay_bytes_total", {"direction": "to_customer"})
     assert live[from_customer] - before[from_customer] >= len(screen)
     assert live[to_customer] > before[to_customer]
-    assert live["supportdesk_relay_messages_from_customer_total"] >= 2
+    frames_in = ("supportdesk_relay_frames_total", {"direction": "from_customer"})
+    frames_out = ("supportdesk_relay_frames_total", {"direction": "to_customer"})
+    assert live[frames_in] - before[frames_in] >= 2  # the consent answer, the screen
+    assert live[frames_out] - before[frames_out] >= 2  # the consent request, the open
     assert live["supportdesk_recording_bytes_total"] - before[
         "supportdesk_recording_bytes_total"
     ] >= len(screen)

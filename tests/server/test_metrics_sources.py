@@ -55,19 +55,20 @@ async def test_counted_from_the_audit_trail_once_committed(settings: Settings) -
         )
     finally:
         await engine.dispose()
-    assert metrics.keys_issued.value == 1
-    assert metrics.redemptions.labels(kind="first").value == 1
-    assert metrics.redemptions.labels(kind="again").value == 1
-    assert metrics.refusals.labels(reason="unknown").value == 1
-    assert metrics.refusals.labels(reason="throttled").value == 7
-    assert metrics.sessions_ended.labels(reason="customer").value == 1
-    assert metrics.sessions_ended.labels(reason="declined").value == 1
-    assert metrics.sessions_ended.labels(reason="expired").value == 1
-    assert metrics.login_failures.labels(stage="totp").value == 1
-    assert metrics.recording_holds.value == 1
-    assert metrics.recording_problems.labels(kind="failed").value == 1
-    text = metrics.registry.render()
-    assert 'supportdesk_key_refusals_total{node="node-a",reason="throttled"} 7\n' in text
+    value = metrics.value
+    assert value("supportdesk_support_keys_issued_total") == 1
+    assert value("supportdesk_key_redemptions_total", kind="first") == 1
+    assert value("supportdesk_key_redemptions_total", kind="again") == 1
+    assert value("supportdesk_key_refusals_total", reason="unknown") == 1
+    assert value("supportdesk_key_refusals_total", reason="throttled") == 7
+    assert value("supportdesk_sessions_ended_total", reason="customer") == 1
+    assert value("supportdesk_sessions_ended_total", reason="declined") == 1
+    assert value("supportdesk_sessions_ended_total", reason="expired") == 1
+    assert value("supportdesk_login_failures_total", stage="totp") == 1
+    assert value("supportdesk_recording_holds_total") == 1
+    assert value("supportdesk_recording_problems_total", kind="failed") == 1
+    text = metrics.render().decode()
+    assert 'supportdesk_key_refusals_total{node="node-a",reason="throttled"} 7.0\n' in text
 
 
 async def test_an_unreachable_redis_is_counted_as_bus_errors() -> None:
@@ -78,8 +79,8 @@ async def test_an_unreachable_redis_is_counted_as_bus_errors() -> None:
     finally:
         await bus.close()
     assert FAILURES["buckets"] == before + 1
-    text = ServerMetrics("node-a").registry.render()
-    assert f'supportdesk_bus_errors_total{{node="node-a",kind="buckets"}} {before + 1}\n' in text
+    text = ServerMetrics("node-a").render().decode()
+    assert f'supportdesk_bus_errors_total{{kind="buckets",node="node-a"}} {before + 1}.0\n' in text
 
 
 async def test_requests_are_counted_by_status_class_and_a_crash_as_5xx() -> None:
@@ -97,10 +98,9 @@ async def test_requests_are_counted_by_status_class_and_a_crash_as_5xx() -> None
         assert (await client.get("/fine")).status_code == 200
         assert (await client.get("/missing")).status_code == 404
         assert (await client.get("/broken")).status_code == 500
-    assert metrics.http_requests.labels(code="2xx").value == 1
-    assert metrics.http_requests.labels(code="4xx").value == 1
-    assert metrics.http_requests.labels(code="5xx").value == 1
-    assert metrics.http_duration.labels().count == 3
+    for code in ("2xx", "4xx", "5xx"):
+        assert metrics.value("supportdesk_http_requests_total", code=code) == 1
+    assert metrics.value("supportdesk_http_request_duration_seconds_count") == 3
     assert [status_class(s) for s in (101, 204, 302, 404, 503, 99)] == [
         "1xx",
         "2xx",

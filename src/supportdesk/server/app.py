@@ -215,7 +215,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     audit,
                     utc_clock,
                     limits=recording_limits(settings.recording),
-                    recorded=metrics.recording_bytes.labels(),
+                    recorded=metrics.recording_bytes,
                 ),
                 leases=bus.leases,
                 node=Node(settings.node_id, settings.node_url, settings.cluster.lease_seconds),

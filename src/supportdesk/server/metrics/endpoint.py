@@ -17,6 +17,7 @@ from collections.abc import Sequence
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4
 
 from supportdesk.config.metrics import MetricsConfig
 from supportdesk.server.client_address import (
@@ -27,7 +28,6 @@ from supportdesk.server.client_address import (
     parse_networks,
 )
 from supportdesk.server.metrics.catalogue import ServerMetrics
-from supportdesk.server.metrics.exposition import CONTENT_TYPE
 from supportdesk.server.state import desk_of
 
 router = APIRouter(include_in_schema=False)
@@ -102,7 +102,7 @@ async def metrics(request: Request) -> Response:
         raise HTTPException(404)
     found: ServerMetrics = request.app.state.metrics
     return Response(
-        found.registry.render(),
-        media_type=CONTENT_TYPE,
+        found.render(),
+        media_type=CONTENT_TYPE_PLAIN_0_0_4,
         headers={"Cache-Control": "no-store"},
     )

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from supportdesk.config import RecordingConfig
 from supportdesk.recording.budget import MIB, BudgetLimits
-from supportdesk.server.metrics.exposition import CounterValue
+from supportdesk.server.metrics.meters import Kept, Tally
 from supportdesk.store.audit_log import AuditLog
 
 KEYFRAME_INTERVAL = 10.0
@@ -36,7 +36,7 @@ class RecordingPlace:
     probe_interval: float = 1.0
     limits: BudgetLimits = field(default_factory=BudgetLimits)
     monotonic: Callable[[], float] = time.monotonic
-    recorded: CounterValue = field(default_factory=CounterValue)
+    recorded: Tally = field(default_factory=Kept)
     """Bytes every session's recording kept (before encryption), for the metrics."""
 
 

@@ -77,7 +77,7 @@ class LinkReader:
             return  # the link is over
         relay, inbox = self.relay, self.inbox
         relay.traffic.from_customer.inc(len(data))
-        relay.traffic.messages_from_customer.inc()
+        relay.traffic.frames_from_customer.inc()
         relay.keeper.heard()
         if inbox.busy:
             inbox.put(partial(self._message_later, data), len(data))

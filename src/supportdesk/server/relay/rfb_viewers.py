@@ -10,12 +10,16 @@ before a byte is recorded): bytes on a channel no viewer was given, or beyond th
 credit the relay returned, break the protocol and end the link — they would reach
 nobody but the recording's disk. A channel whose viewer just left still takes the
 bytes that were in flight, up to its window.
+
+Each frame's wait is timed for the metrics' viewer lag: 0 when the socket took it at
+once, else from the moment it queued to the moment the writer's send returned.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +27,7 @@ from starlette.websockets import WebSocket
 
 from supportdesk.link.credit import CreditError, CreditWindow
 from supportdesk.link.frames import KEYFRAME_FLAG, MAX_RFB_CHANNEL, LinkProtocolError
+from supportdesk.server.metrics.meters import Kept, Timing
 from supportdesk.server.relay.direct_websocket import DirectSocket
 
 COALESCE_LIMIT = 256 * 1024
@@ -37,7 +42,8 @@ class Viewer:
     name: str
     role: str
     direct: DirectSocket | None = None  # the socket's direct path, if the server has it
-    queue: asyncio.Queue[bytes | None] = field(default_factory=asyncio.Queue)
+    # A frame and when it queued (time.monotonic()); None ends the writer.
+    queue: asyncio.Queue[tuple[bytes, float] | None] = field(default_factory=asyncio.Queue)
     queued_bytes: int = 0  # handed to the writer task, not yet sent
     owed: int = 0  # sent, credit not yet returned to the applet
     idle: bool = True  # the writer waits on an empty queue
@@ -48,9 +54,15 @@ class Viewer:
 class RfbViewers:
     """The RFB viewers of one session, by channel."""
 
-    def __init__(self, window: int, return_credit: Callable[[int, int], None]) -> None:
+    def __init__(
+        self,
+        window: int,
+        return_credit: Callable[[int, int], None],
+        lag: Timing | None = None,
+    ) -> None:
         self.window = window
         self._return_credit = return_credit  # (channel, bytes) towards the applet
+        self._lag = Kept() if lag is None else lag  # seconds a frame waited for its viewer
         self.viewers: dict[int, Viewer] = {}
         self._closed: dict[int, CreditWindow] = {}  # channels whose viewer left
         self._next_channel = 1
@@ -111,10 +123,11 @@ class RfbViewers:
             raise LinkProtocolError(f"channel {channel}: applet sent beyond its credit")
         direct = viewer.direct
         if viewer.idle and viewer.queue.empty() and direct and direct.send_now(payload):
+            self._lag.observe(0.0)
             self._delivered(viewer, len(payload))
             return
         viewer.queued_bytes += len(payload)
-        viewer.queue.put_nowait(payload)  # behind what is still going out
+        viewer.queue.put_nowait((payload, time.monotonic()))  # behind what is still going out
 
     async def write(self, viewer: Viewer) -> None:
         """The viewer's writer task: what queued up while its socket was slow goes out
@@ -125,18 +138,24 @@ class RfbViewers:
             viewer.idle = False
             if item is None:
                 return
-            parts = [item]
-            while not viewer.queue.empty() and sum(map(len, parts)) < COALESCE_LIMIT:
+            parts, queued_at = [item[0]], [item[1]]
+            size = len(item[0])
+            while not viewer.queue.empty() and size < COALESCE_LIMIT:
                 more = viewer.queue.get_nowait()
                 if more is None:
                     viewer.queue.put_nowait(more)
                     break
-                parts.append(more)
+                parts.append(more[0])
+                queued_at.append(more[1])
+                size += len(more[0])
             data = b"".join(parts)
             try:
                 await viewer.socket.send_bytes(data)
             except Exception:  # the viewer went away; its reader cleans up
                 return
+            written = time.monotonic()
+            for since in queued_at:  # one observation per frame, as on the direct path
+                self._lag.observe(written - since)
             viewer.queued_bytes -= len(data)
             self._delivered(viewer, len(data))
 

@@ -122,7 +122,7 @@ class SessionRelay:
         self.applet: WebSocket | None = None
         self._applet_direct: DirectSocket | None = None
         self._sending: set[asyncio.Task[None]] = set()
-        self.rfb = RfbViewers(window, self._return_credit)
+        self.rfb = RfbViewers(window, self._return_credit, self.traffic.rfb_lag)
         self.viewers = self.rfb.viewers
         self.consoles: set[WebSocket] = set()
         self.chat: list[dict[str, Any]] = []
@@ -133,7 +133,7 @@ class SessionRelay:
         self.platform: str | None = None  # the program's desktop, from its hello
         self.active_since: datetime | None = None
         self.link: LinkKind | None = None
-        self.video = VideoFanout(self._ask_video_keyframe)
+        self.video = VideoFanout(self._ask_video_keyframe, lag=self.traffic.video_lag)
         self.decoders: list[str] = []  # what the agent's browser decodes, best first
         self.declined_reason: str | None = None
         self.consent_shown: RenderedConsent | None = None
@@ -331,6 +331,7 @@ class SessionRelay:
             with contextlib.suppress(Exception):
                 await socket.send_bytes(data)
                 self.traffic.to_customer.inc(len(data))
+                self.traffic.frames_to_customer.inc()
 
     def to_applet_now(self, message: dict[str, Any]) -> None:
         """Like :meth:`to_applet`, without waiting: sent at once if the link takes it,
@@ -340,6 +341,7 @@ class SessionRelay:
         direct = self._applet_direct
         if direct is not None and not self._applet_lock.locked() and direct.send_now(data):
             self.traffic.to_customer.inc(len(data))
+            self.traffic.frames_to_customer.inc()
             return
         task = asyncio.create_task(self.send_applet_bytes(data))
         self._sending.add(task)

@@ -5,6 +5,10 @@ watching gets the same chunks. A viewer starts at a key chunk, and one that fall
 behind by more than ``VIEWER_BACKLOG`` bytes loses what it had queued and waits for
 the next key chunk, which is asked for at once: a slow viewer costs itself picture,
 never the customer or the other viewers (docs/browser-share.md).
+
+Each chunk's wait is timed for the metrics' viewer lag: 0 when the socket took it at
+once, else from the moment it queued to the moment the writer's send returned; a
+chunk dropped from a backlog is not timed (it never reached the viewer).
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from supportdesk.link.bounded_json import JsonRefused, decode_object
 from supportdesk.link.frames import VIDEO_CHANNEL, LinkProtocolError
+from supportdesk.server.metrics.meters import Kept, Timing
 from supportdesk.server.relay.direct_websocket import DirectSocket
 
 __all__ = ["VIDEO_CHANNEL", "VideoFanout", "VideoViewer"]
@@ -91,7 +96,8 @@ class VideoViewer:
     role: str
     view_only: bool
     direct: DirectSocket | None = None
-    backlog: deque[bytes | str] = field(default_factory=deque)
+    # What waits for the writer, each with when it queued (time.monotonic()).
+    backlog: deque[tuple[bytes | str, float]] = field(default_factory=deque)
     backlog_bytes: int = 0
     needs_key: bool = True
     writing: bool = False
@@ -104,10 +110,14 @@ class VideoFanout:
     """The latest video configuration and the viewers it goes to."""
 
     def __init__(
-        self, ask_keyframe: Callable[[], None], clock: Callable[[], float] = time.monotonic
+        self,
+        ask_keyframe: Callable[[], None],
+        clock: Callable[[], float] = time.monotonic,
+        lag: Timing | None = None,
     ) -> None:
         self._ask_keyframe = ask_keyframe
         self._clock = clock
+        self._lag = Kept() if lag is None else lag  # seconds a chunk waited for its viewer
         self.config: dict[str, Any] | None = None
         self.viewers: list[VideoViewer] = []
         self._last_ask = -KEYFRAME_SPACING
@@ -221,26 +231,28 @@ class VideoFanout:
             and viewer.direct is not None
             and viewer.direct.send_now(item)
         ):
+            self._lag.observe(0.0)
             return
-        viewer.backlog.append(item)
+        viewer.backlog.append((item, time.monotonic()))
         viewer.backlog_bytes += len(item)
         viewer.wake.set()
 
     def _drop_backlog(self, viewer: VideoViewer) -> None:
-        viewer.backlog = deque(i for i in viewer.backlog if isinstance(i, str))
-        viewer.backlog_bytes = sum(len(i) for i in viewer.backlog)
+        viewer.backlog = deque(i for i in viewer.backlog if isinstance(i[0], str))
+        viewer.backlog_bytes = sum(len(i[0]) for i in viewer.backlog)
 
     async def _write(self, viewer: VideoViewer) -> None:
         while not viewer.closed:
             await viewer.wake.wait()
             viewer.wake.clear()
             while viewer.backlog:
-                item = viewer.backlog.popleft()
+                item, queued_at = viewer.backlog.popleft()
                 viewer.backlog_bytes -= len(item)
                 viewer.writing = True
                 try:
                     if isinstance(item, bytes):
                         await viewer.socket.send_bytes(item)
+                        self._lag.observe(time.monotonic() - queued_at)
                     else:
                         await viewer.socket.send_text(item)
                 except Exception:  # the viewer went away; serve() cleans up
