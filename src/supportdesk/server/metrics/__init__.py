@@ -1,1 +1,1 @@
-"""The node's metrics for operations: the exposition format, what is counted, /metrics."""
+"""The node's metrics for operations: what is counted, what is read live, /metrics."""
