@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from pydantic import Field, field_validator
 
-from .section import Section
+from .section import Section, network_list
 
 LOOPBACK = ("127.0.0.0/8", "::1/128")
 MIN_TOKEN_LENGTH = 32
@@ -30,14 +29,7 @@ class MetricsConfig(Section):
     @field_validator("allowed_networks", mode="before")
     @classmethod
     def _networks(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = tuple(part for part in value.replace(",", " ").split())
-        for entry in value if isinstance(value, list | tuple) else ():
-            try:
-                ipaddress.ip_network(str(entry).strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an address or network") from None
-        return value
+        return network_list(value)
 
     @field_validator("bearer_token")
     @classmethod

@@ -5,13 +5,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from .section import Section
+from .section import Section, network_list
 
 
 class ServerConfig(Section):
@@ -34,14 +33,7 @@ class ServerConfig(Section):
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _proxy_networks(cls, value: Any) -> Any:
-        if isinstance(value, str):
-            value = tuple(part for part in value.replace(",", " ").split())
-        for entry in value if isinstance(value, list | tuple) else ():
-            try:
-                ipaddress.ip_network(str(entry).strip(), strict=False)
-            except ValueError:
-                raise ValueError(f"{entry!r} is not an address or network") from None
-        return value
+        return network_list(value)
 
     @field_validator("public_url")
     @classmethod

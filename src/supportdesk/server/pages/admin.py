@@ -13,6 +13,7 @@ from supportdesk.accounts import AccountAdmin
 from supportdesk.domain.agent_accounts import InvalidAccount, Permission, Role
 from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
+from supportdesk.server.pages.confirmation import confirmation
 from supportdesk.server.state import desk_of
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -124,12 +125,10 @@ async def change_agents(
 
 
 def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Response:
-    pages = desk_of(request).pages
-    gettext = pages.gettext_for(request)
-    return pages.render(
+    gettext = desk_of(request).pages.gettext_for(request)
+    return confirmation(
         request,
-        "console/confirm.html",
-        signed_in=signed_in,
+        signed_in,
         title=gettext("Lock the account %(user)s?") % {"user": username},
         question=gettext(
             "The account's logins end at once and it can no longer sign in"
@@ -143,12 +142,10 @@ def _confirm_lock(request: Request, signed_in: SignedIn, username: str) -> Respo
 
 
 def _confirm_reset(request: Request, signed_in: SignedIn, username: str) -> Response:
-    pages = desk_of(request).pages
-    gettext = pages.gettext_for(request)
-    return pages.render(
+    gettext = desk_of(request).pages.gettext_for(request)
+    return confirmation(
         request,
-        "console/confirm.html",
-        signed_in=signed_in,
+        signed_in,
         title=gettext("Reset the password of %(user)s?") % {"user": username},
         question=gettext(
             "The current password stops working at once, the account's logins end and"

@@ -15,6 +15,7 @@ from supportdesk.domain.service_requests import IllegalStatusChange, RequestStat
 from supportdesk.domain.support_session import EndReason, SessionState
 from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
+from supportdesk.server.pages.confirmation import confirmation
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import desk_of
 from supportdesk.store.agents import AgentAccounts
@@ -129,17 +130,15 @@ async def end_session(
         raise HTTPException(404)
     if confirmed != "yes":
         gettext = desk.pages.gettext_for(request)
-        return desk.pages.render(
+        return confirmation(
             request,
-            "console/confirm.html",
-            signed_in=signed_in,
+            signed_in,
             title=gettext("End session %(number)s?") % {"number": number},
             question=gettext(
                 "The customer's screen is no longer shared and the support program stops."
                 " A new session needs a new support key."
             ),
             action=f"/console/sessions/{number}/end",
-            fields={},
             yes=gettext("Yes, end the session"),
             back=f"/console/sessions/{number}",
         )
