@@ -143,44 +143,55 @@ class SecretFieldWatcher:
             self.reason = "no session bus (DBUS_SESSION_BUS_ADDRESS unset)"
             raise AccessibilityUnavailable(self.reason)
         session = await MessageBus(bus_address=address, bus_type=BusType.SESSION).connect()
+        props = "org.freedesktop.DBus.Properties"
+        status = ("org.a11y.Status", "IsEnabled")
         try:
             reply = await self._call(session, *_A11Y, "org.a11y.Bus", "GetAddress")
             a11y_address = str(reply[0])
-            props = "org.freedesktop.DBus.Properties"
-            was = await self._call(
-                session, *_A11Y, props, "Get", "ss", "org.a11y.Status", "IsEnabled"
-            )
+            was = await self._call(session, *_A11Y, props, "Get", "ss", *status)
             if not bool(was[0].value):
-                await self._call(
-                    session, *_A11Y, props, "Set", "ssv",
-                    "org.a11y.Status", "IsEnabled", Variant("b", True),
-                )  # fmt: skip
                 self._restore_enabled = False
-            bus = await MessageBus(bus_address=a11y_address).connect()
-            try:
-                bus.add_message_handler(self._on_message)
-                await self._call(
-                    bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
-                    "org.freedesktop.DBus", "AddMatch", "s", _MATCH,
-                )  # fmt: skip
-                await self._call(bus, *_REGISTRY, "RegisterEvent", "sass", FOCUS_EVENT, [], "")
-                self._bus = bus
-                self._ready.set_result(True)
-                log.info("automatic masking of password fields on (AT-SPI2)")
-                poll = asyncio.create_task(self._poll())
-                await self._stopping.wait()
-                poll.cancel()
-                with contextlib.suppress(Exception):
-                    await self._call(bus, *_REGISTRY, "DeregisterEvent", "s", FOCUS_EVENT)
-            finally:
-                bus.disconnect()
-            if self._restore_enabled is not None:
-                await self._call(
-                    session, *_A11Y, props, "Set", "ssv",
-                    "org.a11y.Status", "IsEnabled", Variant("b", self._restore_enabled),
-                )  # fmt: skip
+                await self._call(session, *_A11Y, props, "Set", "ssv", *status, Variant("b", True))
+            await self._watch(a11y_address)
         finally:
+            # The desktop's setting is put back whatever happened (it outlives us in dconf).
+            if self._restore_enabled is not None:
+                with contextlib.suppress(Exception):
+                    value = Variant("b", self._restore_enabled)
+                    await self._call(session, *_A11Y, props, "Set", "ssv", *status, value)
             session.disconnect()
+
+    async def _watch(self, a11y_address: str) -> None:
+        """Listen on the accessibility bus until :meth:`stop`."""
+        from dbus_fast.aio import MessageBus
+
+        assert self._stopping is not None
+        bus = await MessageBus(bus_address=a11y_address).connect()
+        try:
+            self._bus = bus
+            bus.add_message_handler(self._on_message)
+            await self._call(
+                bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
+                "org.freedesktop.DBus", "AddMatch", "s", _MATCH,
+            )  # fmt: skip
+            # The registry daemon is started on the first call and may drop that one.
+            for attempt in range(5):
+                try:
+                    await self._call(bus, *_REGISTRY, "RegisterEvent", "sass", FOCUS_EVENT, [], "")
+                    break
+                except (LookupError, TimeoutError):
+                    if attempt == 4:
+                        raise
+                    await asyncio.sleep(0.2)
+            self._ready.set_result(True)
+            log.info("automatic masking of password fields on (AT-SPI2)")
+            poll = asyncio.create_task(self._poll())
+            await self._stopping.wait()
+            poll.cancel()
+            with contextlib.suppress(Exception):
+                await self._call(bus, *_REGISTRY, "DeregisterEvent", "s", FOCUS_EVENT)
+        finally:
+            bus.disconnect()
 
     async def _call(
         self, bus: Any, dest: str, path: str, iface: str, member: str, sig: str = "", *body: Any
