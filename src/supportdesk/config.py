@@ -27,6 +27,7 @@ from pydantic import (
 
 from supportdesk.branding import BrandConfig
 from supportdesk.domain.hotlines import Hotline, HotlineDirectory, LocalizedText, PhoneLine
+from supportdesk.domain.mask_rules import InvalidMaskRules, MaskRules
 from supportdesk.domain.service_hours import ServiceHours, ServiceHoursError
 from supportdesk.metrics_config import MetricsConfig
 
@@ -382,6 +383,27 @@ class ClipboardConfig(_Section):
         return self.max_text_kb * 1024
 
 
+class MaskingConfig(_Section):
+    # The bank's window rules: the support program masks every window whose title
+    # contains ``title`` and/or whose application is ``application`` (case ignored),
+    # e.g. windows = [{ title = "SecureGo" }, { application = "keepassxc" }].
+    # ``rules_version`` names the list in the audit of every consent: change it with them.
+    rules_version: str = Field("1", min_length=1, max_length=64)
+    windows: tuple[dict[str, str], ...] = Field((), max_length=100)
+
+    @model_validator(mode="after")
+    def _rules_are_valid(self) -> MaskingConfig:
+        try:
+            self.rules  # noqa: B018 - built to be checked
+        except InvalidMaskRules as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def rules(self) -> MaskRules:
+        return MaskRules.from_json({"version": self.rules_version, "windows": list(self.windows)})
+
+
 class AppletConfig(_Section):
     # The folder the portal's download page (/fernwartung/programm) offers the support
     # program from: the build's files supportdesk-join-windows.exe,
@@ -459,6 +481,7 @@ class Settings(_Section):
     clipboard: ClipboardConfig = ClipboardConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     applet: AppletConfig = AppletConfig()
+    masking: MaskingConfig = MaskingConfig()
     metrics: MetricsConfig = MetricsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")

@@ -182,6 +182,7 @@ def show_active_window(
             notice=lambda: texts.link_notice(link.reconnecting, link.held, link.notice, _),
             files=LinkFileButtons(link, language) if files else None,
             language=language,
+            privacy=link,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
@@ -328,6 +329,7 @@ def run_join(
     context of ``ca_file``. The consent dialog shows the name from the certificate the
     link verified, never the server's word; with a built-in ``bank`` config that is the
     name covering the bank's domain, and the bank's own name is shown."""
+    from supportdesk.applet.masking import SessionMasking
     from supportdesk.applet.platform_notice import backend_for_this_machine
 
     lang = language_of(language)
@@ -390,6 +392,7 @@ def run_join(
         on_event=on_event,
         on_over=on_over,
         files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
+        masking=SessionMasking(devices.platform),
     )
     controls = TextControls(link, stdin, stdout, lang, questions)
     facts = asyncio.run(link.run())

@@ -32,6 +32,7 @@ from supportdesk.server.relay.link_rules import (
     consent_event,
     customer_platform,
 )
+from supportdesk.server.relay.masking_events import masking_change, masking_kinds, masking_setup
 from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, video_config
 
 if TYPE_CHECKING:
@@ -58,6 +59,12 @@ async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None
             else CapabilityRevoked(now, capability, Party.CUSTOMER)
         )
         await relay.remote.apply(relay.number, event)
+    elif kind == "masking":
+        kinds = masking_kinds(message)
+        before, relay.masking = relay.masking, kinds
+        if records := masking_change(now, relay.number, before, kinds):
+            await relay.audit(*records)
+            await relay.publish()
     elif kind == "pause":
         await relay.remote.apply(relay.number, Paused(now, Party.CUSTOMER))
     elif kind == "resume":
@@ -108,6 +115,7 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
         await relay.remote.apply(relay.number, event)
         return
     await relay.remote.apply(relay.number, event)
+    await relay.audit(masking_setup(now, relay.number, message, relay.info.mask_rules))
     await relay.keeper.consented()
     await relay.recording.start()  # before any screen byte; holds if it cannot
     if kind is LinkKind.BROWSER:
