@@ -130,3 +130,54 @@ def test_a_window_matching_a_title_rule_is_masked_whole(desktop: Desktop) -> Non
             assert area.kind is MaskKind.WINDOW_RULE
             assert (area.rect.x, area.rect.y) == (400, 200)
             assert area.rect.width >= 400 and area.rect.height >= 200
+
+
+LOGIN_PAGE = """<!doctype html><html lang="de"><head><meta charset="utf-8">
+<title>Online-Banking Anmeldung</title></head>
+<body style="margin:40px;font:20px sans-serif">
+<h1>Online-Banking</h1>
+<p><label>Anmeldename <input id="user" value="kunde4711"></label></p>
+<p><label>PIN <input id="pin" type="password" autofocus></label></p>
+</body></html>"""
+
+
+def test_a_focused_chromium_password_field_is_tracked(desktop: Desktop, tmp_path) -> None:
+    """Chromium exposes <input type=password> as a password text when accessibility is on."""
+    import shutil
+    import subprocess
+
+    chromium = shutil.which("chromium")
+    if chromium is None:
+        pytest.skip("chromium not installed (Debian: chromium)")
+    page = tmp_path / "login.html"
+    page.write_text(LOGIN_PAGE, "utf-8")
+    env = desktop.env
+    with session_bus(env) as address:
+        env["DBUS_SESSION_BUS_ADDRESS"] = address
+        watcher = SecretFieldWatcher(session_bus=address)
+        assert watcher.start(), watcher.reason
+        browser = subprocess.Popen(
+            [chromium, "--no-sandbox", "--no-first-run", "--force-renderer-accessibility",
+             f"--user-data-dir={tmp_path / 'profile'}", "--window-position=0,0",
+             "--window-size=900,600", "--disable-gpu", f"file://{page}"],
+            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )  # fmt: skip
+        try:
+            window = desktop.window_titled("Online-Banking", within=30)
+            assert window is not None, "chromium did not show the page"
+            desktop.focus(window)
+            wait_until(lambda: watcher.tracking == 1, timeout=20, what="chromium field tracked")
+            (area,) = watcher.areas()
+            assert area.kind is MaskKind.SECRET_INPUT
+            assert 0 < area.rect.width < 400 and 0 < area.rect.height < 80
+            assert 0 <= area.rect.x < 900 and 0 < area.rect.y < 600
+            # The user name gets the focus (Tab backwards): the mask goes.
+            desktop.run("xdotool", "key", "--window", str(window), "shift+Tab")
+            wait_until(lambda: watcher.tracking == 0, timeout=5, what="mask dropped")
+        finally:
+            browser.terminate()
+            try:
+                browser.wait(10)
+            except subprocess.TimeoutExpired:
+                browser.kill()
+            watcher.stop()
