@@ -23,6 +23,7 @@ import ssl
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -524,7 +525,8 @@ class AppletLink:
         )
         # Before the question: the dialog says whether secret fields are masked by
         # themselves (the accessibility bus answers) or only by the Sichtschutz.
-        await asyncio.to_thread(self.masking.start, mask_rules(message))
+        automatic = await asyncio.to_thread(self.masking.start, mask_rules(message))
+        request = replace(request, automatic_masking=automatic)
         if message.get("renewal") and self.facts.started_at is not None:
             # Back after a long gap: nothing is captured until the customer says "Ja"
             # again; "Nein" ends the session.
