@@ -115,11 +115,12 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
         await relay.remote.apply(relay.number, event)
         return
     await relay.remote.apply(relay.number, event)
-    await relay.audit(masking_setup(now, relay.number, message, relay.info.mask_rules))
     await relay.keeper.consented()
     await relay.recording.start()  # before any screen byte; holds if it cannot
     if kind is LinkKind.BROWSER:
         await relay.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
+    # After the recording started: nothing may come between the "Ja" and its start.
+    await relay.audit(masking_setup(now, relay.number, message, relay.info.mask_rules))
 
 
 async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
