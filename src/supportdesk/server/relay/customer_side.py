@@ -114,13 +114,14 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
         relay.declined_reason = event.reason
         await relay.remote.apply(relay.number, event)
         return
+    # What the program says about masking, audited just before the "Ja" takes effect:
+    # once it has, nothing may come between it and the recording's start.
+    await relay.audit(masking_setup(now, relay.number, message, relay.info.mask_rules))
     await relay.remote.apply(relay.number, event)
     await relay.keeper.consented()
     await relay.recording.start()  # before any screen byte; holds if it cannot
     if kind is LinkKind.BROWSER:
         await relay.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
-    # After the recording started: nothing may come between the "Ja" and its start.
-    await relay.audit(masking_setup(now, relay.number, message, relay.info.mask_rules))
 
 
 async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
