@@ -16,11 +16,17 @@ declare -A wanted=(
   [redis-server]=redis-server
   [redis-cli]=redis-tools
   [haproxy]=haproxy
+  [dbus-daemon]=dbus-daemon
+  [dbus-launch]=dbus-x11
 )
 missing=()
 for command in "${!wanted[@]}"; do
   command -v "$command" >/dev/null 2>&1 || missing+=("${wanted[$command]}")
 done
+# The masking tests: the accessibility bus and a GTK password entry (files, not commands).
+[ -x /usr/libexec/at-spi-bus-launcher ] || missing+=(at-spi2-core)
+/usr/bin/python3 -c "import gi; gi.require_version('Gtk', '3.0')" >/dev/null 2>&1 \
+  || missing+=(python3-gi gir1.2-gtk-3.0)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 echo "installing Debian packages: ${missing[*]}"

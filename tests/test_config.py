@@ -138,3 +138,19 @@ def test_the_example_file_names_every_setting() -> None:
             if not re.search(rf"^(# )?{key} = ", text, re.MULTILINE):
                 missing.append(f"{section}.{key}")
     assert missing == []
+
+
+def test_masking_rules_come_from_the_masking_table() -> None:
+    from supportdesk.config import MaskingConfig
+    from supportdesk.domain.mask_rules import WindowRule
+
+    config = MaskingConfig(
+        rules_version="2027-01", windows=({"title": "SecureGo"}, {"application": "keepassxc"})
+    )
+    assert config.rules.version == "2027-01"
+    assert config.rules.windows == (
+        WindowRule(title="SecureGo"),
+        WindowRule(application="keepassxc"),
+    )
+    with pytest.raises(ValueError, match="title or an application"):
+        MaskingConfig(windows=({"title": " "},))

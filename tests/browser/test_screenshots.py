@@ -58,7 +58,7 @@ VIEWPORT = {"width": 1366, "height": 768}
 CHANNEL_TOLERANCE = 16
 MAX_DIFFERING = 0.005
 # Taken out of the environment: the servers the tests start refuse SUPPORTDESK_ names
-# that are no setting (config.py), and this one is the tests' alone.
+# that are no setting (config/), and this one is the tests' alone.
 UPDATE = os.environ.pop("SUPPORTDESK_UPDATE_SCREENSHOTS", "")
 
 FREEZE_DIGITS = """(selectors) => {

@@ -42,9 +42,44 @@ OLD_SHA256 = "a769433b283e1dd0846d4d2c182926acf67f3a5a8feb7aabfb1a8f7abed5f632"
 def test_german_is_default_and_follows_the_bank_wording() -> None:
     shown = consent_text().render("Anna Berger")
     assert shown.language is Language.DE
-    assert shown.version == CURRENT_CONSENT_VERSION == "2026-12-1"
-    assert shown.text.startswith(BANK_WORDING)
+    assert shown.version == CURRENT_CONSENT_VERSION == "2026-12-2"
     assert "PIN" in shown.text and "TAN" in shown.text and "niemals" in shown.text
+    # 2026-12-1 stays published, unchanged: audit entries cite it.
+    before = consent_text("2026-12-1").render("Anna Berger")
+    assert before.text.startswith(BANK_WORDING)
+
+
+MASKED = (
+    "Passwortfelder blendet das Programm automatisch aus, bevor Ihr Bild übertragen wird; "
+    "dazu schaltet es für diese Sitzung die Barrierefreiheit-Schnittstelle Ihres Computers "
+    "ein. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild aus."
+)
+NOT_MASKED = (
+    "Die automatische Ausblendung von Passwortfeldern ist in dieser Sitzung nicht "
+    "verfügbar. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild aus."
+)
+
+
+def test_the_text_says_whether_password_fields_are_masked_automatically() -> None:
+    text = consent_text("2026-12-2")
+    on = text.render("Anna Berger").text
+    off = text.render("Anna Berger", automatic_masking=False).text
+    assert on.startswith(
+        '"Anna Berger" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
+        'Wenn Sie teilnehmen, kann "Anna Berger" Ihren Bildschirm sehen. ' + MASKED + " "
+        "Diese Sitzung wird aufgezeichnet."
+    )
+    assert NOT_MASKED in off and MASKED not in off
+    english = consent_text("2026-12-2", Language.EN).render("Anna", automatic_masking=False)
+    assert "Automatic hiding of password fields is not available" in english.text
+
+
+def test_the_server_finds_the_text_with_masking_off_as_shown() -> None:
+    offered = frozenset(Capability)
+    ticked = frozenset({Capability.VIEW, Capability.CONTROL})
+    shown = consent_text().render("Anna", ticked, automatic_masking=False)
+    found = cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, granted=ticked)
+    assert found == shown
 
 
 def test_the_text_names_only_what_is_ticked() -> None:
@@ -160,7 +195,7 @@ def test_record_from_shown_text() -> None:
     record = ConsentRecord.of(shown, ConsentDecision.GIVEN, caps, AT)
     assert record.text_sha256 == shown.sha256
     assert record.audit_data() == {
-        "consent_version": "2026-12-1",
+        "consent_version": "2026-12-2",
         "language": "de",
         "text_sha256": shown.sha256,
         "capabilities": ["control", "view"],

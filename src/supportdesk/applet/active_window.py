@@ -67,6 +67,24 @@ class SessionControls(Protocol):
     def stop(self) -> None: ...
 
 
+class PrivacyControls(Protocol):
+    """The "Sichtschutz" and the masking notice (an AppletLink has both)."""
+
+    @property
+    def privacy_on(self) -> bool: ...
+
+    @property
+    def masked(self) -> bool:
+        """Whether any part of the picture is masked right now."""
+        ...
+
+    def toggle_privacy(self) -> bool: ...
+
+
+PRIVACY_KEY = "<Control-Alt-s>"
+"""The key combination of the "Sichtschutz" button while this window has the focus."""
+
+
 class FileButtons(Protocol):
     """What the window's file buttons act on."""
 
@@ -107,8 +125,10 @@ class ActiveWindow:
         chat: ChatLink | None = None,
         agent_notice: Callable[[], dict[str, Any] | None] | None = None,
         refuse_control: Callable[[str], None] = lambda _notice: None,
+        privacy: PrivacyControls | None = None,
     ) -> None:
         self.language = language
+        self.privacy = privacy
         self._ = _ = texts.gettext_for(language)
         self.session = session
         self.notice = notice
@@ -163,6 +183,8 @@ class ActiveWindow:
         }
         if control_offered:
             self.buttons["control"] = ttk.Button(bar, command=self.toggle_control)
+        if privacy is not None:
+            self._add_privacy(frame, bar)
         if files is not None:
             file_bar = ttk.Frame(frame)
             file_bar.pack(fill="x", pady=(pt(5), 0))
@@ -175,7 +197,7 @@ class ActiveWindow:
             self.buttons["cancel_files"] = ttk.Button(
                 file_bar, text=_(CANCEL_TRANSFER), command=files.cancel_running
             )
-        for name in ("pause", "control", "send_file", "folder", "cancel_files"):
+        for name in ("pause", "privacy", "control", "send_file", "folder", "cancel_files"):
             if name in self.buttons:
                 self.buttons[name].pack(side="left", padx=(0, pt(5)))
         self.buttons["end"].pack(side="right")
@@ -197,6 +219,7 @@ class ActiveWindow:
         if self.files is not None:
             self.file_status.configure(text=self.files.status)
         self.buttons["pause"].configure(text=_(RESUME if self.session.paused else PAUSE))
+        self._refresh_privacy()
         if "control" in self.buttons:
             self.buttons["control"].configure(
                 text=_(REVOKE_CONTROL if self.session.control else ALLOW_CONTROL)
@@ -205,6 +228,28 @@ class ActiveWindow:
     def _mark_unread(self, count: int) -> None:
         title = self._(TITLE)
         self.root.title(UNREAD_TITLE.format(count=count, title=title) if count else title)
+
+    def _add_privacy(self, frame: ttk.Frame, bar: ttk.Frame) -> None:
+        """The "Sichtschutz" button, its key, and the line saying the agent sees a mask."""
+        self.buttons["privacy"] = ttk.Button(bar, command=self.toggle_privacy)
+        self.root.bind_all(PRIVACY_KEY, lambda _event: self.toggle_privacy())
+        self.masked_label = ttk.Label(frame, anchor="w", justify="left", wraplength=WRAP)
+        self.masked_label.pack(fill="x", before=bar)
+
+    def _refresh_privacy(self) -> None:
+        privacy, _ = self.privacy, self._
+        if privacy is None:
+            return
+        self.buttons["privacy"].configure(
+            text=_(texts.PRIVACY_SCREEN_OFF if privacy.privacy_on else texts.PRIVACY_SCREEN)
+        )
+        self.masked_label.configure(text=_(texts.PROTECTED_NOTICE) if privacy.masked else "")
+
+    def toggle_privacy(self) -> None:
+        """ "Sichtschutz": blank the whole picture (session and chat go on), or show it again."""
+        if self.privacy is not None:
+            self.privacy.toggle_privacy()
+        self._refresh()
 
     def toggle_pause(self) -> None:
         """Pause sharing (picture frozen, input blocked), or resume it."""

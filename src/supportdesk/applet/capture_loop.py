@@ -7,6 +7,11 @@ and the transport has drained) and capture is neither paused nor stopped, at mos
 Each grab is compared with the previous one; the changes (damage rectangles and a
 detected vertical scroll as a copy) are collected in a one-slot mailbox together with
 the newest frame, so a slow consumer costs memory for one frame, never a queue.
+
+With a mask source, every grab is masked before anything compares or keeps it: the
+areas are read just before and just after the grab and both are painted (a field that
+moves during the grab is covered where it was and where it went), so no pixel of a
+secret field ever reaches damage detection, the encoder or the recording.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from supportdesk.capture.damage import (
     detect_damage,
     detect_vertical_scroll,
 )
+from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
+from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
 from supportdesk.rfb.geometry import Rect
 
@@ -77,6 +84,9 @@ class CaptureLoop:
         idle_fps: float = DEFAULT_IDLE_FPS,
         detect_scroll: bool = True,
         on_delta: Callable[[], None] | None = None,
+        masks: MaskSource | None = None,
+        painter: MaskPainter | None = None,
+        on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
     ) -> None:
         if not 0 < idle_fps <= max_fps:
             raise ValueError("need 0 < idle_fps <= max_fps")
@@ -97,6 +107,17 @@ class CaptureLoop:
         self._last_grab = float("-inf")
         self.grabs = 0
         self.error: BaseException | None = None
+        self._masks = masks
+        self._painter = painter or MaskPainter("Geschützte Eingabe")
+        self._on_masks = on_masks
+        self._origin = (0, 0)
+        if masks is not None:
+            m = source.monitors()[monitor]
+            self._origin = (m.left, m.top)
+        self.mask_rects: tuple[Rect, ...] = ()
+        """The rectangles masked in the newest grab, in frame coordinates (any thread)."""
+        self.masked: frozenset[MaskKind] = frozenset()
+        """Why the newest grab was masked (empty: not masked)."""
 
     # -- control ------------------------------------------------------------------------
 
@@ -191,7 +212,7 @@ class CaptureLoop:
                         continue
                     self._kicked = False
                 self._last_grab = time.monotonic()
-                frame = self._source.grab(self.monitor)
+                frame = self._grab_masked()
                 self.grabs += 1
                 changed = self._publish(previous, frame)
                 previous = frame
@@ -207,6 +228,24 @@ class CaptureLoop:
             self.error = exc
             if self._on_delta is not None:
                 self._on_delta()
+
+    def _grab_masked(self) -> Frame:
+        """Grab, then paint over every area masked just before or just after the grab."""
+        masks = self._masks
+        if masks is None:
+            return self._source.grab(self.monitor)
+        before = masks.areas()
+        frame = self._source.grab(self.monitor)
+        areas = list(dict.fromkeys([*before, *masks.areas()]))  # unchanged ones once
+        rects = monitor_rects(areas, self._origin, (frame.shape[1], frame.shape[0]))
+        frame = self._painter.paint(frame, rects)
+        kinds = frozenset(a.kind for a in areas)
+        self.mask_rects = tuple(rects)
+        if kinds != self.masked:
+            self.masked = kinds
+            if self._on_masks is not None:
+                self._on_masks(kinds)
+        return frame
 
     def _publish(self, previous: Frame | None, frame: Frame) -> bool:
         """Diff ``frame`` against ``previous`` and merge the result into the mailbox."""

@@ -77,6 +77,7 @@ class ConsentRequest:
     verification_code: str
     requested: frozenset[Capability] = frozenset(Capability)
     consent_version: str = CURRENT_CONSENT_VERSION
+    automatic_masking: bool = True  # the text says whether password fields are masked
 
     def __post_init__(self) -> None:
         clean_agent_name(self.agent_name)  # raises InvalidAgentName for unsafe names
@@ -165,7 +166,7 @@ def build_dialog(
     _ = texts.gettext_for(language)
     text = consent_text(request.consent_version, language)
     ticks = _ticks(request, chosen)
-    rendered = text.render(request.agent_name, ticks)
+    rendered = text.render(request.agent_name, ticks, request.automatic_masking)
     choices = tuple(
         CapabilityChoice(c, capability_label(c, language), c in REQUIRED_CAPABILITIES)
         for c in CAPABILITY_ORDER
@@ -176,7 +177,7 @@ def build_dialog(
         language=language,
         rendered=rendered,
         ticks=ticks,
-        body=text.shown_body(request.agent_name, ticks),
+        body=text.shown_body(request.agent_name, ticks, request.automatic_masking),
         warning=text.warning,
         recording_notice=_(texts.RECORDING_NOTICE),
         choices=choices,

@@ -191,6 +191,7 @@ def show_active_window(
             refuse_control=lambda notice: link.request(
                 {"type": "refuse_control", "notice": notice}
             ),
+            privacy=link,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()
@@ -335,6 +336,7 @@ def run_join(
     context of ``ca_file``. The consent dialog shows the name from the certificate the
     link verified, never the server's word; with a built-in ``bank`` config that is the
     name covering the bank's domain, and the bank's own name is shown."""
+    from supportdesk.applet.masking import SessionMasking
     from supportdesk.applet.platform_notice import backend_for_this_machine
 
     lang = language_of(language)
@@ -406,6 +408,7 @@ def run_join(
         on_event=on_event,
         on_over=on_over,
         files_ui=TextFilesUI(questions, stdout, lang) if text_mode else tk_files_ui(lang),
+        masking=SessionMasking(devices.platform),
     )
     controls = TextControls(link, stdin, stdout, lang, questions)
     chat = LinkChat(link.request)

@@ -20,6 +20,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from supportdesk.applet.channel_writer import ChannelWriter
+from supportdesk.applet.masking import SessionMasking
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.capture.backends import this_machine
 from supportdesk.capture.clipboard import CustomerClipboard
@@ -100,7 +101,11 @@ class RFBChannels:
         send: Callable[[bytes], Awaitable[None]],
         control: Callable[[dict[str, Any]], Awaitable[None]],
         monitor: int = 0,
+        masking: SessionMasking | None = None,
+        mask_label: str = "Geschützte Eingabe",
     ) -> None:
+        self.masking = masking or SessionMasking(None)
+        self.mask_label = mask_label
         self.screen_source, self.input_sink, self.customer_clipboard = (
             screen_source,
             input_sink,
@@ -151,6 +156,9 @@ class RFBChannels:
             control=control and not view_only,
             clipboard=None if view_only else self._clipboard,
             on_keyframe=lambda payload: self._send_keyframe(number, payload),
+            masks=self.masking,
+            mask_label=self.mask_label,
+            on_masks=self.masking.reported,
         )
         reader = ChannelReader(return_credit=lambda size: self._return_credit(number, size))
         writer = ChannelWriter(self.send, number)
@@ -199,6 +207,11 @@ class RFBChannels:
                 channel.session.pause()
             elif not paused and channel.session.paused:
                 channel.session.resume()
+
+    def refresh_masks(self) -> None:
+        """The Sichtschutz was switched: every channel grabs again at once."""
+        for channel in list(self.open.values()):
+            channel.session.refresh_masks()
 
     def stop_all(self) -> None:
         """Stop capture on every channel now (any thread)."""

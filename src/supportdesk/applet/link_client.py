@@ -23,6 +23,7 @@ import ssl
 import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -44,6 +45,7 @@ from supportdesk.applet.link_consent import (
     ask_again,
     ask_first,
     consent_request,
+    mask_rules,
     peer_certificate,
 )
 from supportdesk.applet.link_dial import (
@@ -57,11 +59,13 @@ from supportdesk.applet.link_dial import (
     redial,
 )
 from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.masking import MASK_LABEL, SessionMasking, masking_message
 from supportdesk.applet.relay_messages import check_relay_message
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.mask import MaskKind
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
@@ -112,6 +116,7 @@ class AppletLink:
         files_folder: Path | None = None,
         keeper: LinkKeeper | None = None,
         clock: Callable[[], float] = time.monotonic,
+        masking: SessionMasking | None = None,
     ) -> None:
         customer_language = language_of(language)
         self._ = gettext_for(customer_language)  # for the LinkError the customer reads
@@ -127,7 +132,10 @@ class AppletLink:
         self.clock = clock
         self.facts = SessionFacts(language=customer_language)
         self.verification_code = ""
+        self.masking = masking or SessionMasking(None)
         self.channels = RFBChannels(
+            masking=self.masking,
+            mask_label=self._(MASK_LABEL),
             screen_source=screen_source,
             input_sink=input_sink,
             clipboard=clipboard,
@@ -234,6 +242,7 @@ class AppletLink:
         """Connect, consent, serve until the end, across dropped links; returns what
         the receipt needs."""
         self._loop = asyncio.get_running_loop()
+        self.masking.listen(self._masking_changed)
         socket: ClientConnection | None = await dial_with_token(
             self.url, self.token, self.language, self.ssl_context
         )
@@ -418,7 +427,47 @@ class AppletLink:
             except Exception:
                 log.exception("could not finish the session's paperwork")
 
+    def _masking_changed(self, kinds: frozenset[MaskKind]) -> None:
+        """A channel's mask changed (capture thread): tell the server and the window."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        message = masking_message(kinds)
+
+        def tell() -> None:
+            if self._socket is not None and self.facts.started_at is not None:
+                task = asyncio.ensure_future(self.control(message))
+                task.add_done_callback(lambda t: t.cancelled() or t.exception())
+            self.on_event("masking", message)
+
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(tell)
+
+    async def _consent_control(self, message: dict[str, Any]) -> None:
+        """Send a control message of the consent exchange; the answer says what is masked
+        (automatically or not, which rules), and the relay audits it with the consent."""
+        if message.get("type") == "consent":
+            message = {**message, "masking": self.masking.consent_facts()}
+        await self.control(message)
+
+    @property
+    def privacy_on(self) -> bool:
+        """Whether the customer's "Sichtschutz" blanks the picture."""
+        return self.masking.privacy.on
+
+    @property
+    def masked(self) -> bool:
+        """Whether any part of the picture is masked now."""
+        return bool(self.masking.active) or self.masking.privacy.on
+
+    def toggle_privacy(self) -> bool:
+        """The customer's "Sichtschutz" (any thread): blank the picture, or show it again."""
+        on = self.masking.toggle_privacy()
+        self.channels.refresh_masks()
+        return on
+
     async def _finish(self) -> None:
+        await asyncio.to_thread(self.masking.stop)  # puts the accessibility setting back
         self.stop_capture()
         self.files.close()  # no half-received file survives the session
         await self.channels.drop_all()
@@ -480,18 +529,22 @@ class AppletLink:
         request = consent_request(
             message, certified_name(peer_certificate(self._socket), self._expected)
         )
+        # Before the question: the dialog says whether secret fields are masked by
+        # themselves (the accessibility bus answers) or only by the Sichtschutz.
+        automatic = await asyncio.to_thread(self.masking.start, mask_rules(message))
+        request = replace(request, automatic_masking=automatic)
         if message.get("renewal") and self.facts.started_at is not None:
             # Back after a long gap: nothing is captured until the customer says "Ja"
             # again; "Nein" ends the session.
             self.stop_capture()
             self.on_event("renewal", {})
-            if not await ask_again(request, self.ask_consent, self.facts, self.control):
+            if not await ask_again(request, self.ask_consent, self.facts, self._consent_control):
                 self._ending = True
                 return
             self.on_event("renewed", {"capabilities": sorted(self.facts.capabilities)})
             return
         self.verification_code = request.verification_code
-        if await ask_first(request, self.ask_consent, self.facts, self.control):
+        if await ask_first(request, self.ask_consent, self.facts, self._consent_control):
             self.on_event("active", {"capabilities": sorted(self.facts.capabilities)})
         else:
             self.on_event("declined", {})

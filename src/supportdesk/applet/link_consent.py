@@ -24,6 +24,7 @@ from supportdesk.applet.files import in_daemon_thread
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.domain.mask_rules import InvalidMaskRules, MaskRules
 from supportdesk.link.frames import LinkProtocolError
 
 log = logging.getLogger(__name__)
@@ -54,6 +55,14 @@ def consent_request(message: dict[str, Any], certified: str | None) -> ConsentRe
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LinkProtocolError(f"unusable consent request: {exc}") from None
+
+
+def mask_rules(message: dict[str, Any]) -> MaskRules:
+    """The bank's window rules sent with the consent request (none: no rules)."""
+    try:
+        return MaskRules.from_json(message.get("mask_rules"))
+    except InvalidMaskRules as exc:
+        raise LinkProtocolError(f"unusable mask rules: {exc}") from None
 
 
 def peer_certificate(socket: ClientConnection | None) -> dict[str, Any] | None:

@@ -7,6 +7,9 @@ out the agent's keys and clicks. Updates go out only when the viewer asked for o
 the previous write has drained, so a slow link slows the frame rate instead of filling
 memory. Input reaches the desktop only while the customer allows control and the
 session is not paused; the sink's own ``enabled`` flag is the second lock on that door.
+With ``masks``, every grab is masked before damage detection (see capture_loop.py), and
+the agent's input into a masked area is dropped: a click inside one, and every key,
+clipboard text and click while a secret field has the focus or the picture is blanked.
 
 :meth:`RFBSession.start` is the consent gate: before it, nothing is grabbed.
 :meth:`pause`, :meth:`resume`, :meth:`set_control` and :meth:`stop` may be called
@@ -36,6 +39,8 @@ from supportdesk.applet.capture_loop import (
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
+from supportdesk.capture.mask import MaskKind, MaskPainter
+from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
 from supportdesk.link.keyframe import encode_keyframe
 from supportdesk.rfb import (
@@ -67,6 +72,8 @@ class SessionStats:
     keys_injected: int = 0
     pointer_injected: int = 0
     input_dropped: int = 0
+    input_masked: int = 0
+    """Of the dropped: aimed at a masked area (or any key while a secret field is masked)."""
     clipboard_to_customer: int = 0
     clipboard_to_agent: int = 0
     keyframes: int = 0
@@ -101,6 +108,9 @@ class RFBSession:
         idle_fps: float = DEFAULT_IDLE_FPS,
         detect_scroll: bool = True,
         on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
+        masks: MaskSource | None = None,
+        mask_label: str = "Geschützte Eingabe",
+        on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -136,6 +146,9 @@ class RFBSession:
             idle_fps=idle_fps,
             detect_scroll=detect_scroll,
             on_delta=self._wake_threadsafe,
+            masks=masks,
+            painter=MaskPainter(mask_label),
+            on_masks=on_masks,
         )
         self._apply_sink_state()
 
@@ -315,8 +328,29 @@ class RFBSession:
             text, self._copied = self._copied, None
         return text if self.input_allowed else None
 
+    def refresh_masks(self) -> None:
+        """A mask was switched (Sichtschutz): grab again at once, so it shows within a frame."""
+        self._capture.kick()
+        self._wake_threadsafe()
+
+    def _into_mask(self, event: Any) -> bool:
+        """Whether ``event`` aims at a masked area (then it is dropped)."""
+        masked = self._capture.masked
+        if masked & {MaskKind.SECRET_INPUT, MaskKind.PRIVACY}:
+            return True  # keys go to the secret field; the agent cannot see where it clicks
+        if isinstance(event, PointerEvent):
+            return any(
+                r.x <= event.x < r.right and r.y <= event.y < r.bottom
+                for r in self._capture.mask_rects
+            )
+        return False
+
     def _handle_input(self, event: Any) -> None:
         """Carry out one input event from the viewer, if the customer allows it."""
+        if self._into_mask(event):
+            self.stats.input_dropped += 1
+            self.stats.input_masked += 1
+            return
         if isinstance(event, ClientCutText):
             if self._clipboard is not None and self.input_allowed:
                 self._clipboard.set_text(event.text)

@@ -53,6 +53,12 @@ RECORDING_NOTICE = N_(
     "The session is recorded (screen, input, chat, file transfers) and deleted when the "
     "statutory retention period ends."
 )
+# Painted over a masked area, and said in the customer's window while one is on.
+PROTECTED_INPUT = N_("Protected input")
+PROTECTED_NOTICE = N_("Protected input – hidden from the agent")
+PRIVACY_SCREEN = N_("Privacy screen")
+PRIVACY_SCREEN_OFF = N_("Show screen again")
+
 # The server holds the session when it cannot record; the same words as its console.
 HELD_NOTICE = N_("Recording not possible – session paused")
 

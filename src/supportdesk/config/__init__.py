@@ -21,6 +21,7 @@ from .tools import (
     ClipboardConfig,
     DiagnosticsConfig,
     DiagnosticsEndpointConfig,
+    MaskingConfig,
     TransferConfig,
 )
 
@@ -41,6 +42,7 @@ __all__ = [
     "DiagnosticsEndpointConfig",
     "HotlineConfig",
     "LoggingConfig",
+    "MaskingConfig",
     "MetricsConfig",
     "PhoneConfig",
     "PortalConfig",

@@ -17,7 +17,13 @@ from .portal import HotlineConfig, PortalConfig
 from .recording import RecordingConfig
 from .section import Section
 from .security import AuditConfig, SecurityConfig, SessionConfig
-from .tools import AppletConfig, ClipboardConfig, DiagnosticsConfig, TransferConfig
+from .tools import (
+    AppletConfig,
+    ClipboardConfig,
+    DiagnosticsConfig,
+    MaskingConfig,
+    TransferConfig,
+)
 
 
 class Settings(Section):
@@ -38,6 +44,7 @@ class Settings(Section):
     clipboard: ClipboardConfig = ClipboardConfig()
     diagnostics: DiagnosticsConfig = DiagnosticsConfig()
     applet: AppletConfig = AppletConfig()
+    masking: MaskingConfig = MaskingConfig()
     metrics: MetricsConfig = MetricsConfig()
     hotlines: tuple[HotlineConfig, ...] = ()
     data_dir: Path = Path("var")

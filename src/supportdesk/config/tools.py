@@ -1,10 +1,13 @@
-"""What a session may use: ``[transfer]``, ``[clipboard]``, ``[applet]``, ``[diagnostics]``."""
+"""What a session may use and hides: ``[transfer]``, ``[clipboard]``, ``[masking]``,
+``[applet]``, ``[diagnostics]``."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
+
+from supportdesk.domain.mask_rules import InvalidMaskRules, MaskRules
 
 from .section import Section
 
@@ -32,6 +35,27 @@ class ClipboardConfig(Section):
     @property
     def max_text(self) -> int:
         return self.max_text_kb * 1024
+
+
+class MaskingConfig(Section):
+    # The bank's window rules: the support program masks every window whose title
+    # contains ``title`` and/or whose application is ``application`` (case ignored),
+    # e.g. windows = [{ title = "SecureGo" }, { application = "keepassxc" }].
+    # ``rules_version`` names the list in the audit of every consent: change it with them.
+    rules_version: str = Field("1", min_length=1, max_length=64)
+    windows: tuple[dict[str, str], ...] = Field((), max_length=100)
+
+    @model_validator(mode="after")
+    def _rules_are_valid(self) -> MaskingConfig:
+        try:
+            self.rules  # noqa: B018 - built to be checked
+        except InvalidMaskRules as exc:
+            raise ValueError(str(exc)) from None
+        return self
+
+    @property
+    def rules(self) -> MaskRules:
+        return MaskRules.from_json({"version": self.rules_version, "windows": list(self.windows)})
 
 
 class AppletConfig(Section):

@@ -14,6 +14,12 @@ and the SHA-256 the audit cites, follow the ticks. The customer's side reports t
 version, language and hash of the text it showed at "Ja"; :func:`cited_text` finds
 that text among the ones the server knows, or nothing. ``2026-11-1`` (one fixed text
 naming every capability) stays published because audit entries cite it.
+
+Since ``2026-12-2`` the program's text also says how secret input is masked: its
+``{masking}`` sentence tells the customer that password fields are hidden automatically
+and that the program turns on the computer's accessibility interface for it, or that
+automatic masking is not available in this session; either way the "Sichtschutz"
+button is named. ``2026-12-1`` stays published (audit entries cite it).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ from typing import Any
 from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, capability_names
 from supportdesk.domain.utc import iso_utc, require_utc
 
-CURRENT_CONSENT_VERSION = "2026-12-1"
+CURRENT_CONSENT_VERSION = "2026-12-2"
 BROWSER_CONSENT_VERSION = "2026-12-browser-1"
 MAX_AGENT_NAME_LENGTH = 80
 
@@ -72,17 +78,27 @@ class ConsentText:
     warning: str
     grants: tuple[tuple[Capability, str], ...] = ()
     conjunction: str = ""  # the last joint of the grants list: "und", "and"
+    masking: tuple[str, str] = ("", "")  # the {masking} sentence: automatic on, off
 
     @property
     def follows_choices(self) -> bool:
         """Whether the text depends on the capabilities granted."""
         return "{grants}" in self.body
 
+    @property
+    def follows_masking(self) -> bool:
+        """Whether the text says if secret input is masked automatically."""
+        return "{masking}" in self.body
+
     def shown_body(
-        self, agent_name: str, capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES
+        self,
+        agent_name: str,
+        capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES,
+        automatic_masking: bool = True,
     ) -> str:
         """The body for ``agent_name`` as shown when ``capabilities`` are ticked (VIEW
-        always: there is no session without it)."""
+        always: there is no session without it), saying whether password fields are
+        masked automatically in this session."""
         name = clean_agent_name(agent_name)
         chosen = frozenset(capabilities) | REQUIRED_CAPABILITIES
         words = [text for capability, text in self.grants if capability in chosen]
@@ -90,13 +106,18 @@ class ConsentText:
             listed = ", ".join(words[:-1]) + f" {self.conjunction} " + words[-1]
         else:
             listed = "".join(words)
-        return self.body.format(agent=name, grants=listed)
+        masking = self.masking[0 if automatic_masking else 1]
+        return self.body.format(agent=name, grants=listed, masking=masking)
 
     def render(
-        self, agent_name: str, capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES
+        self,
+        agent_name: str,
+        capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES,
+        automatic_masking: bool = True,
     ) -> RenderedConsent:
         """The exact text the dialog shows for ``agent_name`` with ``capabilities`` ticked."""
-        text = self.shown_body(agent_name, capabilities) + "\n\n" + self.warning
+        body = self.shown_body(agent_name, capabilities, automatic_masking)
+        text = body + "\n\n" + self.warning
         return RenderedConsent(self.version, self.language, unicodedata.normalize("NFC", text))
 
 
@@ -180,6 +201,47 @@ _EN_2026_12_1 = ConsentText(
     conjunction="and",
 )
 
+# Since 2026-12-2 the program's text says how secret input is masked ({masking}).
+_DE_2026_12_2 = ConsentText(
+    version="2026-12-2",
+    language=Language.DE,
+    body=(
+        '"{agent}" hat Sie eingeladen, an einer Support-Sitzung teilzunehmen. '
+        'Wenn Sie teilnehmen, kann "{agent}" {grants}. {masking} '
+        "Diese Sitzung wird aufgezeichnet. Möchten Sie an der Sitzung teilnehmen?"
+    ),
+    warning=_DE_2026_11_1.warning,
+    grants=_DE_2026_12_1.grants,
+    conjunction="und",
+    masking=(
+        "Passwortfelder blendet das Programm automatisch aus, bevor Ihr Bild übertragen "
+        "wird; dazu schaltet es für diese Sitzung die Barrierefreiheit-Schnittstelle Ihres "
+        "Computers ein. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild aus.",
+        "Die automatische Ausblendung von Passwortfeldern ist in dieser Sitzung nicht "
+        "verfügbar. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild aus.",
+    ),
+)
+
+_EN_2026_12_2 = ConsentText(
+    version="2026-12-2",
+    language=Language.EN,
+    body=(
+        '"{agent}" has invited you to join a support session. '
+        'If you join, "{agent}" can {grants}. {masking} '
+        "This session will be recorded. Do you want to join the session?"
+    ),
+    warning=_EN_2026_11_1.warning,
+    grants=_EN_2026_12_1.grants,
+    conjunction="and",
+    masking=(
+        "The program hides password fields automatically before your picture is sent; "
+        "for this it turns on your computer's accessibility interface for this session. "
+        "With “Privacy screen” you can hide the whole picture at any time.",
+        "Automatic hiding of password fields is not available in this session. "
+        "With “Privacy screen” you can hide the whole picture at any time.",
+    ),
+)
+
 _DE_2026_12_BROWSER_1 = ConsentText(
     version=BROWSER_CONSENT_VERSION,
     language=Language.DE,
@@ -217,6 +279,8 @@ CONSENT_TEXTS: Mapping[tuple[str, Language], ConsentText] = MappingProxyType(
             _EN_2026_11_1,
             _DE_2026_12_1,
             _EN_2026_12_1,
+            _DE_2026_12_2,
+            _EN_2026_12_2,
             _DE_2026_12_BROWSER_1,
             _EN_2026_12_BROWSER_1,
         )
@@ -274,9 +338,10 @@ def cited_text(
         for choice in choices if text.follows_choices else [REQUIRED_CAPABILITIES]:
             if not choice <= offered | REQUIRED_CAPABILITIES:
                 continue
-            shown = text.render(agent_name, choice)
-            if shown.sha256 == sha256:
-                return shown
+            for automatic in (True, False) if text.follows_masking else (True,):
+                shown = text.render(agent_name, choice, automatic)
+                if shown.sha256 == sha256:
+                    return shown
     return None
 
 

@@ -191,6 +191,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     reconsent_after=timedelta(seconds=settings.session.reconsent_after_seconds),
                 ),
                 settings.session.link_timeout_seconds,
+                settings.masking.rules,
             )
 
         desk = app.state.desk = Desk(

@@ -9,7 +9,9 @@ send, and what a consent grants, are the pure rules of :mod:`.link_rules`.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import logging
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -39,11 +41,23 @@ from supportdesk.server.relay.link_rules import (
     consent_event,
     customer_platform,
 )
+from supportdesk.server.relay.masking_events import masking_change, masking_kinds, masking_setup
 from supportdesk.server.relay.team_side import refuse_control
 from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, video_config
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     from supportdesk.server.relay.session_relay import SessionRelay
+
+
+_AUDITS: set[asyncio.Task[None]] = set()  # held until written (the loop keeps weak refs)
+
+
+def _audited(task: asyncio.Task[None]) -> None:
+    _AUDITS.discard(task)
+    if not task.cancelled() and task.exception() is not None:
+        log.error("masking audit not written", exc_info=task.exception())
 
 
 async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None:
@@ -66,6 +80,12 @@ async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None
             else CapabilityRevoked(now, capability, Party.CUSTOMER)
         )
         await relay.remote.apply(relay.number, event)
+    elif kind == "masking":
+        kinds = masking_kinds(message)
+        before, relay.masking = relay.masking, kinds
+        if records := masking_change(now, relay.number, before, kinds):
+            await relay.audit(*records)
+            await relay.publish()
     elif kind == "pause":
         await relay.remote.apply(relay.number, Paused(now, Party.CUSTOMER))
     elif kind == "resume":
@@ -122,6 +142,12 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
     await relay.recording.start()  # before any screen byte; holds if it cannot
     if kind is LinkKind.BROWSER:
         await relay.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
+    # What the program says about masking: audited beside, never in the way of the
+    # consented state and the recording's start (an awaited write here delayed them).
+    record = masking_setup(now, relay.number, message, relay.info.mask_rules)
+    task = asyncio.create_task(relay.audit(record), name=f"masking-audit-{relay.number}")
+    _AUDITS.add(task)
+    task.add_done_callback(_audited)
 
 
 async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
@@ -165,5 +191,6 @@ async def request_consent(
             "consent_sha256": shown.sha256,
             "consent_text": shown.text,
             "recorded": True,
+            "mask_rules": relay.info.mask_rules.as_json(),
         }
     )

@@ -42,6 +42,7 @@ from supportdesk.domain.consent import (
     RenderedConsent,
 )
 from supportdesk.domain.customer_link import LinkPolicy
+from supportdesk.domain.mask_rules import MaskRules
 from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_session import (
     LIVE_STATES,
@@ -98,6 +99,7 @@ class SessionInfo:
     clipboard_max: int = 256 * 1024  # bytes of clipboard text a viewer may send
     link_policy: LinkPolicy = field(default_factory=LinkPolicy)  # grace, re-consent
     link_timeout: float = 4.0  # seconds of silence after which the link counts as lost
+    mask_rules: MaskRules = field(default_factory=MaskRules)  # the bank's window rules
 
 
 class SessionRelay:
@@ -144,6 +146,7 @@ class SessionRelay:
         self.language = Language.DE
         self.recording = SessionRecording(self, recordings)
         self.files = SessionFiles(self.number, info.files, clock, session.agent_id)
+        self.masking: frozenset[str] = frozenset()
         self.chat_tally = ChatTally(self.number, remote.keys.pseudonym_key)
         # Sockets of agents here by the team (owner, helper), not by a supervisor's
         # role: closed when their agent leaves it (relay/team_side.py).
@@ -181,6 +184,7 @@ class SessionRelay:
             "active_since": self.active_since.isoformat() if self.active_since else None,
             "screens": self.screens,
             "platform": self.platform,
+            "masking": sorted(self.masking),  # kinds of mask on the customer's picture
         }
 
     async def publish(self) -> None:

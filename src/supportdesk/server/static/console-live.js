@@ -130,7 +130,10 @@ function onState(message) {
   else if (message.customer_link === "renewing") showNotice(text("textLinkRenewing"));
   else if (message.held) showNotice(text("textHeld"));  // no recording: held, and why
   else if (message.paused) showNotice(text("textPaused"));  // the picture stands still
-  else hideNotice();
+  else if (message.masking && message.masking.length) {
+    // The customer's PC masks part (or with the Sichtschutz all) of the picture.
+    showNotice(text(message.masking.includes("privacy") ? "textPrivacy" : "textMasked"));
+  } else hideNotice();
   applyViewOnly();
 }
 

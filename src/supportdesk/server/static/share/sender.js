@@ -40,6 +40,7 @@ export class ScreenSender {
     this.awaitingKey = true;
     this.configPending = false;
     this.paused = false;
+    this.privacy = null; // a PrivacyScreen: while on, frames are replaced before encoding
     this.offline = false; // the link is down: capture goes on, nothing is encoded or sent
     this.stopped = false;
     this.lastTimestamp = -Infinity;
@@ -124,7 +125,16 @@ export class ScreenSender {
     }
     const keyFrame = this.forceKey;
     this.forceKey = false;
-    this.encoder.encode(frame, { keyFrame });
+    if (this.privacy?.on) {
+      const blank = this.privacy.blank(frame); // the screen never reaches the encoder
+      try {
+        this.encoder.encode(blank, { keyFrame });
+      } finally {
+        blank.close();
+      }
+    } else {
+      this.encoder.encode(frame, { keyFrame });
+    }
   }
 
   async #configure(width, height, bitrate) {

@@ -17,6 +17,7 @@ import { ScreenSender } from "./sender.js";
 import { SessionLink } from "./session-link.js";
 import { ExitSurvey } from "./survey.js";
 import { readWords } from "./words.js";
+import { PrivacyScreen } from "./privacy.js";
 
 const END_WORDS = {
   customer: "ended_by_customer",
@@ -104,6 +105,14 @@ class SharePage {
     this.#action("pause").addEventListener("click", () => this.#pause(true));
     this.#action("resume").addEventListener("click", () => this.#pause(false));
     this.#action("end").addEventListener("click", () => this.#endHere());
+    this.privacy = new PrivacyScreen(this.word("protected_input"));
+    this.#action("privacy").addEventListener("click", () => this.#togglePrivacy());
+    document.addEventListener("keydown", (event) => {
+      if (event.ctrlKey && event.altKey && event.key.toLowerCase() === "s") {
+        event.preventDefault();
+        this.#togglePrivacy();
+      }
+    });
   }
 
   // -- the link ---------------------------------------------------------------------
@@ -327,6 +336,7 @@ class SharePage {
     const sender = new ScreenSender(this.link, { onProblem: (what) => this.#problem(what) });
     sender.setRelayCodecs(this.relayCodecs);
     if (this.phase !== "active") sender.suspend();
+    sender.privacy = this.privacy;
     this.sender = sender;
     this.source = new FrameSource(track, preview, (frame) => sender.frame(frame));
     this.source.start();
@@ -354,6 +364,15 @@ class SharePage {
     this.localPause = paused;
     if (!this.offline && !this.sender?.offline) this.#sendPause(); // else once back
     this.#applyPause();
+  }
+
+  /** "Sichtschutz": the picture is replaced before encoding; the relay and agent are told. */
+  #togglePrivacy() {
+    if (this.phase !== "active") return;
+    this.privacy.on = !this.privacy.on;
+    if (this.sender) this.sender.keyframe(); // the change shows at once
+    this.link.send({ type: "masking", kinds: this.privacy.on ? ["privacy"] : [] });
+    this.#action("privacy").setAttribute("aria-pressed", String(this.privacy.on));
   }
 
   #sendPause() {

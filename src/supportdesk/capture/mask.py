@@ -1,0 +1,159 @@
+"""Painting masks into captured frames: where secret input is, the agent sees a neutral pattern.
+
+Pure geometry and numpy, no I/O. A :class:`MaskArea` is a rectangle on the virtual
+desktop (what the accessibility API or a window rule reports); :func:`monitor_rects`
+grows it by a margin (the field's border, its pop-ups, a pixel of rounding), moves it
+into the shared monitor's coordinates and clips it. :class:`MaskPainter` overwrites
+those pixels of the frame **in place** with diagonal grey stripes and a label ("Geschützte
+Eingabe") — so the secret never reaches damage detection, an encoder or the recording.
+
+The pattern is anchored to the frame, not to the area, so an area that stays put paints
+the same pixels every frame (no damage while the customer types underneath) and one that
+moves repaints only what moved.
+"""
+
+from __future__ import annotations
+
+import base64
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import lru_cache
+
+import numpy as np
+import numpy.typing as npt
+
+from supportdesk.capture import mask_font_data as font
+from supportdesk.capture.screen_source import Frame
+from supportdesk.rfb.geometry import Rect
+
+__all__ = [
+    "DEFAULT_MARGIN",
+    "MaskArea",
+    "MaskKind",
+    "MaskPainter",
+    "monitor_rects",
+    "render_label",
+]
+
+DEFAULT_MARGIN = 8
+"""Pixels added on every side of a reported field: its border, focus ring, and the
+off-by-one of toolkits that report the text area without its frame."""
+
+# BGRX greys of the stripes and the label: neutral, readable, never the field's colours.
+_LIGHT = (0xD4, 0xD4, 0xD4, 0xFF)
+_DARK = (0xBC, 0xBC, 0xBC, 0xFF)
+_INK = (0x30, 0x30, 0x30, 0xFF)
+_STRIPE = 8  # pixels per stripe, diagonal
+
+
+class MaskKind(StrEnum):
+    """Why an area is masked (the audit and the live page name it, never its content)."""
+
+    SECRET_INPUT = "secret_input"  # noqa: S105 - a kind of area, not a password
+    """A focused password field reported by the accessibility API."""
+    WINDOW_RULE = "window_rule"
+    """A window matching one of the bank's window rules (a TAN generator, say)."""
+    PRIVACY = "privacy"
+    """The customer's "Sichtschutz": the whole picture."""
+
+
+@dataclass(frozen=True, slots=True)
+class MaskArea:
+    """One rectangle on the virtual desktop (screen coordinates) to be masked."""
+
+    rect: Rect
+    kind: MaskKind
+
+
+def monitor_rects(
+    areas: Iterable[MaskArea],
+    origin: tuple[int, int],
+    size: tuple[int, int],
+    *,
+    margin: int = DEFAULT_MARGIN,
+) -> list[Rect]:
+    """The areas as rectangles of a frame of ``size`` (w, h) whose top-left is ``origin``.
+
+    Each area grows by ``margin`` on every side (not a privacy area: that is the whole
+    picture already), is shifted into frame coordinates and clipped; empty results drop.
+    """
+    ox, oy = origin
+    frame = Rect(0, 0, size[0], size[1])
+    out: list[Rect] = []
+    for area in areas:
+        r = area.rect
+        m = 0 if area.kind is MaskKind.PRIVACY else margin
+        grown = Rect(r.x - ox - m, r.y - oy - m, r.width + 2 * m, r.height + 2 * m)
+        clipped = grown.intersect(frame)
+        if not clipped.is_empty:
+            out.append(clipped)
+    return out
+
+
+@lru_cache(maxsize=8)
+def _strip() -> npt.NDArray[np.bool_]:
+    bits = np.frombuffer(zlib.decompress(base64.b64decode("".join(font.STRIP))), np.uint8)
+    return bits.reshape(font.HEIGHT, -1).astype(bool)
+
+
+@lru_cache(maxsize=16)
+def render_label(text: str) -> npt.NDArray[np.bool_]:
+    """``text`` as a boolean bitmap (True = ink) in the mask font; unknown characters as '?'."""
+    strip = _strip()
+    starts: dict[str, tuple[int, int]] = {}
+    x = 0
+    for ch, w in zip(font.CHARS, font.WIDTHS, strict=True):
+        starts[ch] = (x, w)
+        x += w
+    parts = [strip[:, a : a + w] for a, w in (starts.get(ch, starts["?"]) for ch in text)]
+    if not parts:
+        return np.zeros((font.HEIGHT, 0), dtype=bool)
+    return np.concatenate(parts, axis=1)
+
+
+class MaskPainter:
+    """Paints mask rectangles into frames, with ``label`` centred in each one that fits it.
+
+    Not thread-safe: one painter per capture thread. It keeps one pattern as large as the
+    largest frame it painted (4 bytes a pixel), made on first use.
+    """
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self._ink = render_label(label)
+        self._pattern: Frame | None = None
+
+    def _pattern_for(self, height: int, width: int) -> Frame:
+        p = self._pattern
+        if p is None or p.shape[0] < height or p.shape[1] < width:
+            ys = np.arange(height)[:, None]
+            xs = np.arange(width)[None, :]
+            light = (((xs + ys) // _STRIPE) % 2 == 0)[:, :, None]
+            p = np.where(light, np.array(_LIGHT, np.uint8), np.array(_DARK, np.uint8))
+            p = np.ascontiguousarray(p, dtype=np.uint8)
+            self._pattern = p
+        return p
+
+    def paint(self, frame: Frame, rects: Sequence[Rect]) -> Frame:
+        """Overwrite ``rects`` of ``frame``; return it (a writable copy if it was read-only)."""
+        if not rects:
+            return frame
+        if not frame.flags.writeable:
+            frame = frame.copy()
+        height, width = frame.shape[:2]
+        pattern = self._pattern_for(height, width)
+        ink = self._ink
+        for r in rects:
+            r = r.intersect(Rect(0, 0, width, height))
+            if r.is_empty:
+                continue
+            rows, cols = slice(r.y, r.bottom), slice(r.x, r.right)
+            frame[rows, cols] = pattern[rows, cols]
+            lh, lw = ink.shape
+            if lw and lh <= r.height and lw <= r.width:
+                y0 = r.y + (r.height - lh) // 2
+                x0 = r.x + (r.width - lw) // 2
+                frame[y0 : y0 + lh, x0 : x0 + lw][ink] = _INK
+        return frame

@@ -1,0 +1,94 @@
+"""Mask geometry and painting: what the agent gets instead of a secret field's pixels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from supportdesk.capture.mask import (
+    DEFAULT_MARGIN,
+    MaskArea,
+    MaskKind,
+    MaskPainter,
+    monitor_rects,
+    render_label,
+)
+from supportdesk.rfb.geometry import Rect
+
+LABEL = "Geschützte Eingabe"
+
+
+def secret(x: int, y: int, w: int, h: int) -> MaskArea:
+    return MaskArea(Rect(x, y, w, h), MaskKind.SECRET_INPUT)
+
+
+def test_areas_grow_by_the_margin_and_move_into_the_monitor() -> None:
+    rects = monitor_rects([secret(1100, 200, 300, 30)], (1024, 0), (1024, 768), margin=8)
+    assert rects == [Rect(1100 - 1024 - 8, 192, 316, 46)]
+
+
+def test_areas_are_clipped_to_the_picture_and_empty_ones_dropped() -> None:
+    rects = monitor_rects(
+        [secret(-20, -20, 40, 40), secret(5000, 10, 10, 10), secret(630, 470, 50, 50)],
+        (0, 0),
+        (640, 480),
+        margin=2,
+    )
+    assert rects == [Rect(0, 0, 22, 22), Rect(628, 468, 12, 12)]
+
+
+def test_privacy_covers_the_picture_without_margin() -> None:
+    huge = MaskArea(Rect(-(1 << 30), -(1 << 30), 1 << 31, 1 << 31), MaskKind.PRIVACY)
+    assert monitor_rects([huge], (100, 50), (640, 480)) == [Rect(0, 0, 640, 480)]
+
+
+def test_the_default_margin_covers_a_border() -> None:
+    assert DEFAULT_MARGIN >= 4
+
+
+def random_frame(seed: int, h: int = 120, w: int = 200) -> np.ndarray:
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 4), dtype=np.uint8)
+
+
+def test_painted_pixels_do_not_depend_on_what_was_underneath() -> None:
+    painter = MaskPainter(LABEL)
+    box = [Rect(10, 20, 180, 40)]
+    a = painter.paint(random_frame(1), box)
+    b = painter.paint(random_frame(2), box)
+    assert np.array_equal(a[20:60, 10:190, :3], b[20:60, 10:190, :3])
+    # and outside the box the frame is what it was
+    assert np.array_equal(a[:20], random_frame(1)[:20])
+    assert np.array_equal(a[60:], random_frame(1)[60:])
+    assert np.array_equal(a[20:60, :10], random_frame(1)[20:60, :10])
+
+
+def test_the_label_is_written_in_the_middle_when_it_fits() -> None:
+    painter = MaskPainter(LABEL)
+    frame = painter.paint(np.zeros((60, 300, 4), np.uint8), [Rect(0, 0, 300, 60)])
+    dark = frame[:, :, 0] < 0x80
+    ys, xs = np.nonzero(dark)
+    assert len(ys) > 100
+    assert abs((xs.min() + xs.max()) / 2 - 150) <= 2 and abs((ys.min() + ys.max()) / 2 - 30) <= 3
+    # a field too small for the label gets the pattern alone
+    small = painter.paint(np.zeros((60, 300, 4), np.uint8), [Rect(0, 0, 40, 10)])
+    assert (small[:10, :40, 0] >= 0xB0).all()
+
+
+def test_the_pattern_is_anchored_to_the_picture_so_a_still_mask_paints_the_same() -> None:
+    painter = MaskPainter("")
+    a = painter.paint(np.zeros((50, 50, 4), np.uint8), [Rect(0, 0, 50, 50)])
+    b = painter.paint(np.zeros((50, 50, 4), np.uint8), [Rect(10, 10, 20, 20)])
+    assert np.array_equal(a[10:30, 10:30], b[10:30, 10:30])
+
+
+def test_a_read_only_frame_is_copied_not_written() -> None:
+    frame = random_frame(3)
+    frame.flags.writeable = False
+    out = MaskPainter(LABEL).paint(frame, [Rect(0, 0, 10, 10)])
+    assert out is not frame and not np.array_equal(out[:10, :10], frame[:10, :10])
+
+
+@pytest.mark.parametrize("text", ["Geschützte Eingabe", "Protected input", "€"])
+def test_labels_render_every_character_as_a_glyph(text: str) -> None:
+    bitmap = render_label(text)
+    assert bitmap.shape[1] > 0 and bitmap.any()
