@@ -2,9 +2,10 @@
 
 It joins three things: the sans-I/O :class:`~supportdesk.rfb.RFBServerConnection`, a
 :class:`~supportdesk.applet.capture_loop.CaptureLoop` grabbing the shared monitor in a
-worker thread, and an :class:`~supportdesk.capture.input_sink.InputSink` that carries
-out the agent's keys and clicks. Updates go out only when the viewer asked for one and
-the previous write has drained, so a slow link slows the frame rate instead of filling
+worker thread (woken by the X server's damage events on X11: :mod:`.damage_capture`),
+and an :class:`~supportdesk.capture.input_sink.InputSink` that carries out the agent's
+keys and clicks. Updates go out only when the viewer asked for one and the previous
+write has drained, so a slow link slows the frame rate instead of filling
 memory. Input reaches the desktop only while the customer allows control and the
 session is not paused; the sink's own ``enabled`` flag is the second lock on that door.
 
@@ -29,10 +30,10 @@ import numpy.typing as npt
 from supportdesk.applet.capture_loop import (
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
-    CaptureLoop,
     CopyOp,
     FrameDelta,
 )
+from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
@@ -99,6 +100,7 @@ class RFBSession:
         max_clipboard: int = DEFAULT_MAX_CLIPBOARD_TEXT,
         max_fps: float = DEFAULT_MAX_FPS,
         idle_fps: float = DEFAULT_IDLE_FPS,
+        damage_max_fps: float = DEFAULT_DAMAGE_MAX_FPS,
         detect_scroll: bool = True,
         on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
     ) -> None:
@@ -129,11 +131,12 @@ class RFBSession:
         self._stop_event: asyncio.Event | None = None
         self._on_keyframe = on_keyframe
         self._keyframe_wanted = False
-        self._capture = CaptureLoop(
+        self._capture = open_capture_loop(
             source,
             monitor,
             max_fps=max_fps,
             idle_fps=idle_fps,
+            damage_max_fps=damage_max_fps,
             detect_scroll=detect_scroll,
             on_delta=self._wake_threadsafe,
         )
@@ -405,6 +408,11 @@ class _Link:
 
     def _apply(self, delta: FrameDelta) -> None:
         engine = self.conn
+        if delta.patches and not delta.full and self.frame is not None:
+            # Damage-driven capture: new pixels of some areas, pasted into our own copy.
+            for area, pixels in delta.patches:
+                self.frame[area.y : area.bottom, area.x : area.right] = pixels
+            delta.frame = self.frame
         frame = delta.frame
         if frame.shape[:2] != (engine.height, engine.width):
             if engine.is_open and engine.supports_resize:
@@ -466,8 +474,9 @@ class _Link:
         session._keyframe_wanted = False
         # Encoding a whole screen takes tens of ms: off the loop. Nothing else writes
         # this stream meanwhile, so the keyframe sits at a message boundary (K3).
+        # A copy: with damage-driven capture the frame is patched in place meanwhile.
         payload = await asyncio.to_thread(
-            encode_keyframe, bgrx_as_rgb(shown), self.conn.pixel_format
+            encode_keyframe, bgrx_as_rgb(shown.copy()), self.conn.pixel_format
         )
         await session._on_keyframe(payload)
         self.conn.restart_compression()

@@ -1,0 +1,225 @@
+"""Damage-driven capture: grab only what the X server says was drawn, as soon as it is drawn.
+
+:class:`DamageCaptureLoop` has the interface of
+:class:`~supportdesk.applet.capture_loop.CaptureLoop` but no polling tick: its thread
+sleeps in ``select`` on the DAMAGE events of the display
+(:class:`~supportdesk.capture.x11_damage.XDamageWatch`) while the consumer wants a
+frame, and when something is drawn it grabs just those areas (merged onto a 32-pixel
+grid, at most 32 rectangles, through mss's XShm), compares each with the copy it keeps,
+and hands the consumer the new pixels as patches with the changed rectangles (and a
+vertical scroll as a copy) -- never a whole-screen grab or diff after the first. An idle
+screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
+drawing; a single change goes out at once.
+
+Where the source offers no damage watch (Windows, macOS, an X server without DAMAGE),
+:func:`open_capture_loop` returns the polling loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from supportdesk.applet.capture_loop import (
+    DEFAULT_IDLE_FPS,
+    DEFAULT_MAX_FPS,
+    CaptureLoop,
+    CopyOp,
+    FrameDelta,
+    FrameOp,
+)
+from supportdesk.capture.damage import (
+    apply_vertical_scroll,
+    detect_damage,
+    detect_vertical_scroll,
+    tiles_to_rects,
+)
+from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.rfb.geometry import Rect
+
+__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "open_capture_loop"]
+
+DEFAULT_DAMAGE_MAX_FPS = 100.0
+"""At most this many grabs a second while drawing goes on without pause."""
+GRID = 32
+"""Damage rectangles are widened to this grid before grabbing (fewer, larger grabs)."""
+MAX_GRAB_RECTS = 32
+_IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
+
+
+class DamageWatch(Protocol):
+    """What the loop needs of a damage watch (see :class:`~.x11_damage.XDamageWatch`)."""
+
+    def take(self, timeout: float) -> list[Rect]: ...
+
+    def close(self) -> None: ...
+
+
+class DamageSource(ScreenSource, Protocol):
+    """A screen source that can grab an area and tell what was drawn."""
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame: ...
+
+    def damage_watch(self) -> DamageWatch | None: ...
+
+
+def open_capture_loop(
+    source: ScreenSource,
+    monitor: int = 0,
+    *,
+    max_fps: float = DEFAULT_MAX_FPS,
+    idle_fps: float = DEFAULT_IDLE_FPS,
+    damage_max_fps: float = DEFAULT_DAMAGE_MAX_FPS,
+    detect_scroll: bool = True,
+    on_delta: Callable[[], None] | None = None,
+) -> CaptureLoop:
+    """The damage-driven loop if ``source`` can grab areas and watch damage, else polling."""
+    if hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
+        return DamageCaptureLoop(
+            source,
+            monitor,
+            max_fps=max(max_fps, damage_max_fps),
+            idle_fps=idle_fps,
+            detect_scroll=detect_scroll,
+            on_delta=on_delta,
+            polling_max_fps=max_fps,
+        )
+    return CaptureLoop(
+        source,
+        monitor,
+        max_fps=max_fps,
+        idle_fps=idle_fps,
+        detect_scroll=detect_scroll,
+        on_delta=on_delta,
+    )
+
+
+class DamageCaptureLoop(CaptureLoop):
+    """A capture loop woken by DAMAGE events; falls back to polling if no watch opens."""
+
+    def __init__(self, source: Any, monitor: int = 0, *, polling_max_fps: float, **kw: Any):
+        super().__init__(source, monitor, **kw)
+        self._damage_source: DamageSource = source
+        self._polling_interval = 1.0 / polling_max_fps
+        self.damage_driven = False
+
+    def _run(self) -> None:
+        try:
+            watch = self._damage_source.damage_watch()
+        except BaseException as exc:  # reported like a failed grab
+            self._fail(exc)
+            return
+        if watch is None:
+            self._min_interval = self._interval = self._polling_interval
+            super()._run()
+            return
+        self.damage_driven = True
+        try:
+            self._watch(watch)
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            watch.close()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        if self._on_delta is not None:
+            self._on_delta()
+
+    def _watch(self, watch: DamageWatch) -> None:
+        mirror: Frame | None = None  # what the consumer holds once it took every delta
+        origin = self._source.monitors()[self.monitor]
+        while True:
+            with self._cond:
+                self._cond.wait_for(self._ready)
+                if self._stopped:
+                    return
+                delay = self._last_grab + self._min_interval - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+            if mirror is None:
+                self._last_grab = time.monotonic()
+                mirror = np.array(self._source.grab(self.monitor))  # a copy we may write to
+                self.grabs += 1
+                self._offer(FrameDelta(mirror.copy(), full=True), mirror)
+                continue
+            drawn = watch.take(_IDLE_WAKE)
+            if not drawn:
+                continue
+            self._last_grab = time.monotonic()
+            areas = _grab_areas(drawn, origin.left, origin.top, mirror.shape[1], mirror.shape[0])
+            ops: list[FrameOp] = []
+            patches: list[tuple[Rect, Frame]] = []
+            for area in areas:
+                new = self._damage_source.grab_area(
+                    self.monitor, (area.x, area.y, area.width, area.height)
+                )
+                self.grabs += 1
+                old = mirror[area.y : area.bottom, area.x : area.right]
+                changes = self._changes(old, new, area)
+                if changes:
+                    old[...] = new
+                    patches.append((area, new))
+                    ops.extend(changes)
+            if ops:
+                self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
+
+    def _changes(self, old: Frame, new: Frame, area: Rect) -> list[FrameOp]:
+        """What differs between ``old`` and ``new`` pixels of ``area``, in frame coordinates."""
+        damage = detect_damage(old, new)
+        if not damage:
+            return []
+        ops: list[FrameOp] = []
+        if self._detect_scroll and area.height >= 64:
+            scroll = detect_vertical_scroll(old, new)
+            if scroll is not None:
+                dst = Rect(area.x + scroll.x, area.y + scroll.dst_y, scroll.width, scroll.height)
+                ops.append(CopyOp(dst, area.x + scroll.x, area.y + scroll.src_y))
+                damage = detect_damage(
+                    apply_vertical_scroll(np.ascontiguousarray(old), scroll), new
+                )
+        ops.extend(Rect(area.x + r.x, area.y + r.y, r.width, r.height) for r in damage)
+        return ops
+
+    def _offer(self, delta: FrameDelta, mirror: Frame) -> None:
+        """Merge ``delta`` into the one-slot mailbox and wake the consumer."""
+        with self._cond:
+            if self._stopped:
+                return
+            pending = self._pending
+            if pending is None or delta.full:
+                self._pending = delta
+            elif pending.full:
+                for area, pixels in delta.patches:  # not taken yet: still ours to write
+                    pending.frame[area.y : area.bottom, area.x : area.right] = pixels
+                pending.ops.extend(delta.ops)
+            else:
+                pending.patches.extend(delta.patches)
+                pending.ops.extend(delta.ops)
+            merged = self._pending
+            assert merged is not None
+            piled = sum(a.area for a, _ in merged.patches)
+            if not merged.full and (len(merged.ops) > 64 or piled > mirror.size // 8):
+                # The consumer fell behind: one copy of the picture is cheaper than the pile.
+                self._pending = FrameDelta(mirror.copy(), full=True)
+        if self._on_delta is not None:
+            self._on_delta()
+
+
+def _grab_areas(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:
+    """Root-window damage → at most MAX_GRAB_RECTS grid-aligned areas inside the monitor."""
+    rows, cols = -(-height // GRID), -(-width // GRID)
+    grid = np.zeros((rows, cols), dtype=np.bool_)
+    for r in drawn:
+        x0, y0 = max(0, r.x - left), max(0, r.y - top)
+        x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
+        if x0 < x1 and y0 < y1:
+            grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
+    return [
+        Rect(r.x, r.y, r.width, r.height)
+        for r in tiles_to_rects(grid, width, height, GRID, MAX_GRAB_RECTS)
+    ]
