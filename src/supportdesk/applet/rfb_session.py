@@ -20,6 +20,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -55,6 +56,8 @@ from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "Kundenbildschirm"
+LOSSLESS_REFRESH_AFTER = 0.25
+"""Seconds without change after which areas the viewer has as JPEG are sent exactly."""
 MAX_OUTBOX = 1 << 20
 """Protocol replies held back while a frame is being written; above this, reading waits."""
 
@@ -354,6 +357,7 @@ class _Link:
         self.frame: Frame | None = None
         self.shown: Frame | None = None  # the frame of the last update: what the viewer has
         self.need_full = True  # the first frame after the handshake covers everything
+        self.lossy_touched = 0.0  # when a change last fell on an area the viewer has as JPEG
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -391,7 +395,13 @@ class _Link:
         wake = self.session._wake
         assert wake is not None
         while True:
-            await wake.wait()
+            if engine.is_open and engine.lossy_bounds is not None:
+                # JPEG areas on the viewer's screen: refresh them exactly once they rest.
+                rest = self.lossy_touched + LOSSLESS_REFRESH_AFTER - time.monotonic()
+                if rest <= 0 or not await _wait(wake, rest):
+                    engine.refresh_lossy()
+            else:
+                await wake.wait()
             wake.clear()
             if capture.error is not None:
                 raise RuntimeError("screen capture failed") from capture.error
@@ -428,7 +438,11 @@ class _Link:
             self.need_full = False
             engine.add_damage([Rect(0, 0, engine.width, engine.height)])
             return
+        lossy = engine.lossy_bounds
         for op in delta.ops:
+            rect = op.dst if isinstance(op, CopyOp) else op
+            if lossy is not None and not lossy.intersect(rect).is_empty:
+                self.lossy_touched = time.monotonic()
             if isinstance(op, CopyOp):
                 engine.copy_rect(op.dst, op.src_x, op.src_y)
             else:
@@ -489,6 +503,14 @@ class _Link:
         if data:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.writer.write(data), timeout=1.0)
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> bool:
+    """Wait for ``event`` at most ``seconds``; True if it was set."""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()
+    return event.is_set()
 
 
 def _fit(frame: Frame, width: int, height: int) -> Frame:

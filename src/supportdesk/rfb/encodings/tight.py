@@ -82,10 +82,10 @@ class TightSettings:
     jpeg_quality: int | None = None
     jpeg_subsampling: str = "420"
     photo_subsampling: str | None = None
-    """Subsampling for photo-like rectangles instead of ``jpeg_subsampling`` (None: the same).
+    """Subsampling for JPEG rectangles of a moving picture (None: ``jpeg_subsampling``).
 
-    The server sets "420" while it refreshes JPEG regions losslessly once they stop
-    changing: moving pictures lose little to chroma subsampling, and what stays is exact.
+    The server sets "420" because it refreshes JPEG areas losslessly once they stop
+    changing: what moves goes out smaller, what stays is exact.
     """
 
 
@@ -195,12 +195,18 @@ class TightEncoder:
         self._pending_reset = 0x0F
 
     def encode(
-        self, rgb: npt.NDArray[Any], pixel_format: PixelFormat, *, lossless: bool = False
+        self,
+        rgb: npt.NDArray[Any],
+        pixel_format: PixelFormat,
+        *,
+        lossless: bool = False,
+        moving: bool = False,
     ) -> bytes:
         """Body of one Tight rectangle (compression control byte onwards).
 
         ``lossless`` forbids JPEG for this rectangle (a refresh of a region that was
-        sent as JPEG while it moved).
+        sent as JPEG while it moved); ``moving`` says the picture there is changing
+        from update to update, so JPEG uses ``photo_subsampling`` if one is set.
         """
         height, width = rgb.shape[:2]
         if width > self.max_tile_width or width * height > self.max_tile_area:
@@ -216,7 +222,7 @@ class TightEncoder:
             assert found.palette is not None and found.indices is not None
             return self._palette_rect(found.palette, found.indices, pixel_format)
         if jpeg_ok:
-            return self._jpeg_rect(rgb)
+            return self._jpeg_rect(rgb, moving)
         self.last_subencoding = TightSubencoding.FULL_COLOUR
         if pixel_format.is_rgb888:
             data = np.ascontiguousarray(rgb[:, :, :3], dtype=np.uint8).tobytes()
@@ -242,12 +248,14 @@ class TightEncoder:
         head += bytes([_PALETTE_FILTER, len(palette) - 1]) + _tpixels_from_packed(palette, pf)
         return head + self._compressed(stream, data)
 
-    def _jpeg_rect(self, rgb: npt.NDArray[Any]) -> bytes:
+    def _jpeg_rect(self, rgb: npt.NDArray[Any], moving: bool) -> bytes:
         self.last_subencoding = TightSubencoding.JPEG
         quality = self.settings.jpeg_quality
         assert quality is not None
         image = contiguous_rgb(rgb)
-        subsampling = self.settings.photo_subsampling or self.settings.jpeg_subsampling
+        subsampling = self.settings.jpeg_subsampling
+        if moving and self.settings.photo_subsampling is not None:
+            subsampling = self.settings.photo_subsampling
         if subsampling == "Gray":
             gray = image.astype(np.uint16) @ np.array([77, 150, 29], dtype=np.uint16) >> 8
             jpeg = simplejpeg.encode_jpeg(
