@@ -8,12 +8,13 @@ the X server's own picture (GetImage).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from bench.rfb_client import COPY_RECT, TIGHT, RFBClient
+from bench.rfb_client import COPY_RECT, TIGHT, RFBClient, jpeg_quality
 
 from supportdesk.applet.damage_capture import DamageCaptureLoop
 from supportdesk.applet.rfb_session import RFBSession
@@ -144,6 +145,46 @@ async def test_changes_while_the_viewer_is_busy_all_arrive(desktop: Any) -> None
                 await client.request()
                 await client.next_update(within=5)
             assert source.whole == 1
+            await client.close()
+    finally:
+        painter.close()
+        source.close()
+
+
+async def test_a_photo_goes_out_as_jpeg_and_is_exact_once_it_rests(desktop: Any) -> None:
+    from Xlib import X
+
+    painter = Painter(desktop)
+    source = CountingSource(desktop.display)
+    session = RFBSession(source, None)
+    session.start()
+    rng = np.random.default_rng(11)
+    try:
+        async with serve_session(session) as served:
+            client = await RFBClient.open("127.0.0.1", served.port)
+            await client.set_encodings(TIGHT, COPY_RECT, jpeg_quality(8))
+            await client.request(incremental=False)
+            await client.next_update(within=10)
+            depth = painter.d.screen().root_depth
+            for _ in range(3):  # a moving picture: three different frames
+                noise = rng.integers(0, 256, (128, 256, 4), dtype=np.uint8)
+                painter.win.put_image(
+                    painter.white, 300, 300, 256, 128, X.ZPixmap, depth, 0, noise.tobytes()
+                )
+                painter.d.sync()
+                await client.request()
+                await client.next_update(within=5)
+            assert client.tight_kinds.get("jpeg", 0) >= 3
+            exact_kinds = client.tight_kinds.get("copy", 0)
+            screen = desktop.screenshot()[:, :, 2::-1]
+            assert not np.array_equal(client.fb, screen)  # JPEG: close, not exact
+            deadline = time.monotonic() + 5
+            while not np.array_equal(client.fb, screen):  # the refresh after 0.25 s of rest
+                assert time.monotonic() < deadline, "no lossless refresh"
+                await client.request()
+                with contextlib.suppress(TimeoutError):
+                    await client.next_update(within=1)
+            assert client.tight_kinds.get("copy", 0) > exact_kinds  # sent without JPEG
             await client.close()
     finally:
         painter.close()

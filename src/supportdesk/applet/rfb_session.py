@@ -357,7 +357,7 @@ class _Link:
         self.frame: Frame | None = None
         self.shown: Frame | None = None  # the frame of the last update: what the viewer has
         self.need_full = True  # the first frame after the handshake covers everything
-        self.lossy_touched = 0.0  # when a change last fell on an area the viewer has as JPEG
+        self.lossy_touched = 0.0  # when JPEG last went out, or a change fell on JPEG areas
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -461,6 +461,7 @@ class _Link:
         if engine.is_open and self.need_full and self.frame is not None:
             self.need_full = False
             engine.add_damage([Rect(0, 0, engine.width, engine.height)])
+        lossy_sent = engine.lossy_sent
         if (
             engine.is_open
             and self.frame is not None
@@ -469,6 +470,8 @@ class _Link:
         ):
             self.session.stats.updates += 1
             self.shown = self.frame
+            if engine.lossy_sent != lossy_sent:
+                self.lossy_touched = time.monotonic()
         data = bytes(self.outbox) + engine.data_to_send()
         self.outbox.clear()
         if data:

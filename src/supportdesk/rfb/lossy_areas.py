@@ -20,11 +20,14 @@ class LossyAreas:
 
     def __init__(self) -> None:
         self._rects: list[Rect] = []
+        self.added = 0
+        """How many JPEG rectangles were sent so far (the shell sees a picture move)."""
 
     def sent(self, rect: Rect, *, lossy: bool) -> None:
         """``rect`` went out, as JPEG if ``lossy``; what it covers is now what it says."""
         self._rects = [r for r in self._rects if not rect.contains(r)]
         if lossy:
+            self.added += 1
             self._rects.append(rect)
             if len(self._rects) > MAX_LOSSY_RECTS:
                 self._rects = [self.bounds or rect]

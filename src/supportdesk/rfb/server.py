@@ -296,6 +296,11 @@ class RFBServerConnection:
         """The bounding box of what the viewer shows from JPEG and was not sent exactly since."""
         return self._lossy.bounds
 
+    @property
+    def lossy_sent(self) -> int:
+        """How many rectangles went out as JPEG so far; it grows while a picture moves."""
+        return self._lossy.added
+
     def refresh_lossy(self) -> bool:
         """Resend every area the viewer shows from JPEG, without JPEG, with the next update.
 
