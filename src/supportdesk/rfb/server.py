@@ -287,8 +287,15 @@ class RFBServerConnection:
             exact = any(not tile.intersect(r).is_empty for r in lossless)
             # Where the viewer already has JPEG from a recent update, the picture moves.
             moving = not exact and self._lossy.overlaps(tile)
-            out += self._tight.encode(pixels, self.pixel_format, lossless=exact, moving=moving)
+            out += self._tight.encode(
+                pixels,
+                self.pixel_format,
+                lossless=exact,
+                moving=moving,
+                packed=self._tight.packed_tile(tile),
+            )
             self._lossy.sent(tile, lossy=self._tight.last_subencoding is TightSubencoding.JPEG)
+        self._tight.forget_packed()
         return count
 
     @property

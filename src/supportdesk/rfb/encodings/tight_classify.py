@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["Classified", "PixelClass", "classify", "pack_rgb", "solid_blocks"]
+__all__ = ["Classified", "PixelClass", "bgrx_view", "classify", "pack_rgb", "solid_blocks"]
 
 Packed = npt.NDArray[np.uint32]
 
@@ -55,24 +55,37 @@ class Classified:
     indices: npt.NDArray[np.uint8] | None = None
 
 
+def bgrx_view(rgb: npt.NDArray[Any]) -> npt.NDArray[np.uint8] | None:
+    """The ``H x W x 4`` BGRX pixels behind ``rgb`` if it is the RGB view of a BGRX frame.
+
+    That view (what the applet hands the engine: byte order reversed, a stride of 4)
+    starts at each pixel's R byte; the B byte before it is the start of the pixel. None
+    for any other layout.
+    """
+    if not (rgb.dtype == np.uint8 and rgb.ndim == 3 and rgb.shape[2] == 3):
+        return None
+    if rgb.strides[1] != 4 or rgb.strides[2] != -1 or not np.little_endian:
+        return None
+    h, w = rgb.shape[:2]
+    bgr = rgb[:, :, ::-1]
+    return np.lib.stride_tricks.as_strided(
+        bgr, shape=(h, w, 4), strides=(bgr.strides[0], 4, 1), writeable=False
+    )
+
+
 def pack_rgb(rgb: npt.NDArray[Any]) -> Packed:
     """``H x W`` packed ``0x00RRGGBB`` pixels of an ``H x W x 3|4`` uint8 RGB array (a copy).
 
-    The RGB view of a BGRX frame (what the applet hands the engine: byte order reversed
-    with a stride of 4) is read as the ``uint32`` it is and masked: one pass. Any other
-    layout is combined channel by channel.
+    The RGB view of a BGRX frame is read as the ``uint32`` it is and masked: one pass.
+    Any other layout is combined channel by channel.
     """
     if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] < 3:
         raise ValueError(f"expected an HxWx3|4 uint8 array, got {rgb.dtype} {rgb.shape}")
     h, w = rgb.shape[:2]
     if h == 0 or w == 0:
         return np.zeros((h, w), dtype=np.uint32)
-    if rgb.strides[1] == 4 and rgb.strides[2] == -1 and np.little_endian:
-        # rgb[..., 2] is the B byte, the first of each 4-byte BGRX pixel: view from there.
-        bgr = rgb[:, :, 2::-1]
-        bgrx = np.lib.stride_tricks.as_strided(
-            bgr, shape=(h, w, 4), strides=(bgr.strides[0], 4, 1), writeable=False
-        )
+    bgrx = bgrx_view(rgb)
+    if bgrx is not None:
         return bgrx.view(np.uint32)[:, :, 0] & np.uint32(0x00FFFFFF)
     r = rgb[:, :, 0].astype(np.uint32)
     g = rgb[:, :, 1].astype(np.uint32)
@@ -87,17 +100,22 @@ def pack_rgb(rgb: npt.NDArray[Any]) -> Packed:
 def solid_blocks(packed: Packed, size: int) -> tuple[npt.NDArray[np.bool_], Packed]:
     """Per ``size`` x ``size`` block of ``packed``: whether it is one colour, and its first pixel.
 
-    Returns two ``(ceil(H/size), ceil(W/size))`` arrays. Edge blocks are padded with
-    copies of their own edge pixels, so padding never changes the answer.
+    Returns two ``(ceil(H/size), ceil(W/size))`` arrays. Whole blocks are compared in
+    one pass; the ragged last row and column of blocks, if any, one block at a time.
     """
     h, w = packed.shape
+    rows, cols = h // size, w // size
     bh, bw = -(-h // size), -(-w // size)
-    if h % size or w % size:
-        packed = np.pad(packed, ((0, bh * size - h), (0, bw * size - w)), mode="edge")
-    blocks = packed.reshape(bh, size, bw, size)
-    first = blocks[:, :1, :, :1]
-    solid = (blocks == first).all(axis=(1, 3))
-    return solid, np.ascontiguousarray(first[:, 0, :, 0])
+    solid = np.empty((bh, bw), dtype=np.bool_)
+    colour = np.ascontiguousarray(packed[::size, ::size])
+    if rows and cols:
+        blocks = packed[: rows * size, : cols * size].reshape(rows, size, cols, size)
+        solid[:rows, :cols] = (blocks == blocks[:, :1, :, :1]).all(axis=(1, 3))
+    for by in range(bh):
+        for bx in range(cols if by < rows else 0, bw):
+            block = packed[by * size : (by + 1) * size, bx * size : (bx + 1) * size]
+            solid[by, bx] = bool((block == block[0, 0]).all())
+    return solid, colour
 
 
 def classify(packed: Packed, *, photo_allowed: bool) -> Classified:
