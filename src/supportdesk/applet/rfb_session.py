@@ -56,6 +56,8 @@ from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "Kundenbildschirm"
+OFF_LOOP_AREA = 256 * 256
+"""Updates covering at least this many pixels are encoded in a worker thread."""
 LOSSLESS_REFRESH_AFTER = 0.25
 """Seconds without change after which areas the viewer has as JPEG are sent exactly."""
 MAX_OUTBOX = 1 << 20
@@ -357,6 +359,7 @@ class _Link:
         self.frame: Frame | None = None
         self.shown: Frame | None = None  # the frame of the last update: what the viewer has
         self.need_full = True  # the first frame after the handshake covers everything
+        self.engine_lock = asyncio.Lock()  # held while a worker thread encodes
         self.lossy_touched = 0.0  # when JPEG last went out, or a change fell on JPEG areas
 
     async def read_loop(self, reader: ByteReader) -> None:
@@ -367,14 +370,16 @@ class _Link:
                 with contextlib.suppress(RemoteProtocolError):
                     conn.receive_eof()
                 return
-            # A request for the customer's clipboard is input too: answered only with control.
-            conn.clipboard_allowed = session.input_allowed
-            try:
-                conn.receive_data(data)
-            finally:
-                self.outbox += conn.data_to_send()
-                self._wake()
-            for event in conn.events_received():
+            async with self.engine_lock:  # not while a worker thread encodes an update
+                # A request for the customer's clipboard is input too: answered only with control.
+                conn.clipboard_allowed = session.input_allowed
+                try:
+                    conn.receive_data(data)
+                finally:
+                    self.outbox += conn.data_to_send()
+                    self._wake()
+                events = conn.events_received()
+            for event in events:
                 if isinstance(event, KeyEvent | PointerEvent | ClientCutText):
                     session._handle_input(event)
                 elif isinstance(event, SetDesktopSize) and conn.preferences.extended_desktop_size:
@@ -466,7 +471,7 @@ class _Link:
             engine.is_open
             and self.frame is not None
             and engine.update_ready
-            and engine.send_framebuffer_update(bgrx_as_rgb(self.frame))
+            and await self._encode_update(self.frame)
         ):
             self.session.stats.updates += 1
             self.shown = self.frame
@@ -481,6 +486,22 @@ class _Link:
             self.session.stats.bytes_sent += len(data)
         await self._keyframe()
         self.drained.set()
+
+    async def _encode_update(self, frame: Frame) -> int:
+        """Encode the next update: a small one here, a large one in a worker thread.
+
+        numpy, zlib and libjpeg-turbo release the GIL, so while a large update is
+        encoded the event loop keeps serving the link and the capture thread keeps
+        grabbing. The engine is not thread-safe: the reader waits for ``engine_lock``
+        meanwhile. A small update (a clock, a cursor) is encoded at once, without the
+        thread hand-off.
+        """
+        engine = self.conn
+        rgb = bgrx_as_rgb(frame)
+        if engine.pending_area < OFF_LOOP_AREA:
+            return engine.send_framebuffer_update(rgb)
+        async with self.engine_lock:
+            return await asyncio.to_thread(engine.send_framebuffer_update, rgb)
 
     async def _keyframe(self) -> None:
         session, shown = self.session, self.shown

@@ -202,6 +202,11 @@ class RFBServerConnection:
         return bool(self._pseudo_pending() or self._moves or self._tracker.plan())
 
     @property
+    def pending_area(self) -> int:
+        """Pixels the next update would carry (for the I/O shell's choice of thread)."""
+        return sum(rect.area for rect in self._tracker.plan())
+
+    @property
     def continuous_updates(self) -> bool:
         """True while the client has continuous updates enabled."""
         return self._tracker.continuous_area is not None
