@@ -195,6 +195,7 @@ class DamageCaptureLoop(CaptureLoop):
             if self._stopped:
                 return
             pending = self._pending
+            wake = pending is None  # else the consumer was woken and has not taken it yet
             if pending is None or delta.full:
                 self._pending = delta
             elif pending.full:
@@ -210,7 +211,7 @@ class DamageCaptureLoop(CaptureLoop):
             if not merged.full and (len(merged.ops) > 64 or piled > mirror.size // 8):
                 # The consumer fell behind: one copy of the picture is cheaper than the pile.
                 self._pending = FrameDelta(mirror.copy(), full=True)
-        if self._on_delta is not None:
+        if wake and self._on_delta is not None:
             self._on_delta()
 
 

@@ -498,6 +498,8 @@ class _Link:
         """
         engine = self.conn
         rgb = bgrx_as_rgb(frame)
+        # What this update carries is taken: no grabbing until it is out (want() again).
+        self.session._capture.want(False)
         if engine.pending_area < OFF_LOOP_AREA:
             return engine.send_framebuffer_update(rgb)
         async with self.engine_lock:
