@@ -5,7 +5,8 @@
 sleeps in ``select`` on the DAMAGE events of the display
 (:class:`~supportdesk.capture.x11_damage.XDamageWatch`) while the consumer wants a
 frame, and when something is drawn it grabs just those areas (merged onto a 32-pixel
-grid, at most 6 rectangles, through mss's XShm), compares each with the copy it keeps,
+grid, at most 32 pieces, grabbed through mss's XShm one by one if they are few, else in
+one grab of their bounding box), compares each piece with the copy it keeps,
 and hands the consumer the new pixels as patches with the changed rectangles (and a
 vertical scroll as a copy) -- never a whole-screen grab or diff after the first. An idle
 screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
@@ -46,10 +47,10 @@ DEFAULT_DAMAGE_MAX_FPS = 100.0
 """At most this many grabs a second while drawing goes on without pause."""
 GRID = 32
 """Damage rectangles are widened to this grid before grabbing (fewer, larger grabs)."""
-MAX_GRAB_RECTS = 6
-"""At most this many grabs per wake-up: each is a round trip to a busy X server, which
-costs more than copying some unchanged pixels (measured: 13 grabs a wake-up on the
-heavy workload spent more time waiting for replies than everything else together)."""
+MAX_PIECES = 32
+"""Drawn areas are merged into at most this many rectangles, each compared on its own."""
+MAX_SEPARATE_GRABS = 4
+"""More pieces than this are grabbed in one go (their bounding box)."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
 
 
@@ -154,20 +155,25 @@ class DamageCaptureLoop(CaptureLoop):
             if not drawn:
                 continue
             self._last_grab = time.monotonic()
-            areas = _grab_areas(drawn, origin.left, origin.top, mirror.shape[1], mirror.shape[0])
+            pieces = _drawn_pieces(drawn, origin.left, origin.top, mirror.shape[1], mirror.shape[0])
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
-            for area in areas:
-                new = self._damage_source.grab_area(
-                    self.monitor, (area.x, area.y, area.width, area.height)
+            for grab, inside in _grabs(pieces):
+                pixels = self._damage_source.grab_area(
+                    self.monitor, (grab.x, grab.y, grab.width, grab.height)
                 )
                 self.grabs += 1
-                old = mirror[area.y : area.bottom, area.x : area.right]
-                changes = self._changes(old, new, area)
-                if changes:
-                    old[...] = new
-                    patches.append((area, new))
-                    ops.extend(changes)
+                for area in inside:  # compared piece by piece: unchanged pixels stay out
+                    new = pixels[
+                        area.y - grab.y : area.bottom - grab.y,
+                        area.x - grab.x : area.right - grab.x,
+                    ]
+                    old = mirror[area.y : area.bottom, area.x : area.right]
+                    changes = self._changes(old, new, area)
+                    if changes:
+                        old[...] = new
+                        patches.append((area, new))
+                        ops.extend(changes)
             if ops:
                 self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
 
@@ -215,8 +221,8 @@ class DamageCaptureLoop(CaptureLoop):
             self._on_delta()
 
 
-def _grab_areas(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:
-    """Root-window damage → at most MAX_GRAB_RECTS grid-aligned areas inside the monitor."""
+def _drawn_pieces(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:
+    """Root-window damage → at most MAX_PIECES grid-aligned areas inside the monitor."""
     rows, cols = -(-height // GRID), -(-width // GRID)
     grid = np.zeros((rows, cols), dtype=np.bool_)
     for r in drawn:
@@ -224,14 +230,25 @@ def _grab_areas(drawn: list[Rect], left: int, top: int, width: int, height: int)
         x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
         if x0 < x1 and y0 < y1:
             grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
-    rects = [
+    return [
         Rect(r.x, r.y, r.width, r.height)
-        for r in tiles_to_rects(grid, width, height, GRID, MAX_GRAB_RECTS)
+        for r in tiles_to_rects(grid, width, height, GRID, MAX_PIECES)
     ]
-    box = rects[0] if rects else None
-    for r in rects[1:]:
-        assert box is not None
+
+
+def _grabs(pieces: list[Rect]) -> list[tuple[Rect, list[Rect]]]:
+    """Which areas to grab for ``pieces``, each with the pieces it holds.
+
+    A few pieces are grabbed one by one; more, or pieces that cover a good part of their
+    bounding box, in one grab of that box: each grab is a round trip to a busy X server,
+    which costs more than copying some unchanged pixels (measured on the heavy workload:
+    13 grabs a wake-up spent more time waiting for replies than all the rest).
+    """
+    if not pieces:
+        return []
+    box = pieces[0]
+    for r in pieces[1:]:
         box = box.union_bounds(r)
-    if box is not None and sum(r.area for r in rects) * 2 >= box.area:
-        return [box]  # mostly covered anyway: one grab
-    return rects
+    if len(pieces) > MAX_SEPARATE_GRABS or sum(r.area for r in pieces) * 4 >= box.area:
+        return [(box, pieces)]
+    return [(r, [r]) for r in pieces]
