@@ -49,6 +49,8 @@ GRID = 32
 """Damage rectangles are widened to this grid before grabbing (fewer, larger grabs)."""
 MAX_PIECES = 32
 """Drawn areas are merged into at most this many rectangles, each compared on its own."""
+MAX_PILED_OPS = 256
+"""More changes than this not yet taken collapse into one whole picture."""
 MAX_SEPARATE_GRABS = 4
 """More pieces than this are grabbed in one go (their bounding box)."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
@@ -214,8 +216,10 @@ class DamageCaptureLoop(CaptureLoop):
             merged = self._pending
             assert merged is not None
             piled = sum(a.area for a, _ in merged.patches)
-            if not merged.full and (len(merged.ops) > 64 or piled > mirror.size // 8):
-                # The consumer fell behind: one copy of the picture is cheaper than the pile.
+            pixels = mirror.shape[0] * mirror.shape[1]
+            if not merged.full and (len(merged.ops) > MAX_PILED_OPS or piled > 2 * pixels):
+                # The consumer fell far behind: one copy of the picture beats the pile (and
+                # the consumer sends everything again, so only when the pile is this big).
                 self._pending = FrameDelta(mirror.copy(), full=True)
         if wake and self._on_delta is not None:
             self._on_delta()

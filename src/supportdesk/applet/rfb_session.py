@@ -360,7 +360,9 @@ class _Link:
         self.shown: Frame | None = None  # the frame of the last update: what the viewer has
         self.need_full = True  # the first frame after the handshake covers everything
         self.engine_lock = asyncio.Lock()  # held while a worker thread encodes
-        self.lossy_touched = 0.0  # when JPEG last went out, or a change fell on JPEG areas
+        self.lossy_touched = 0.0  # when JPEG last went out
+        self.updates_since_jpeg = 0
+        self.watching_since: float | None = None  # since when capture looks for changes
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -400,13 +402,13 @@ class _Link:
         wake = self.session._wake
         assert wake is not None
         while True:
-            if engine.is_open and engine.lossy_bounds is not None:
-                # JPEG areas on the viewer's screen: refresh them exactly once they rest.
-                rest = self.lossy_touched + LOSSLESS_REFRESH_AFTER - time.monotonic()
-                if rest <= 0 or not await _wait(wake, rest):
-                    engine.refresh_lossy()
-            else:
+            rest = self._lossy_rest()
+            if rest is None:
                 await wake.wait()
+            elif rest <= 0 or not await _wait(wake, rest):
+                rest = self._lossy_rest()
+                if rest is not None and rest <= 0:
+                    engine.refresh_lossy()
             wake.clear()
             if capture.error is not None:
                 raise RuntimeError("screen capture failed") from capture.error
@@ -415,11 +417,35 @@ class _Link:
                 self._apply(delta)
             await self._send()
             # Ask for a new frame only when the viewer waits and nothing is left to send.
-            capture.want(
+            wanted = (
                 engine.is_open
                 and engine.update_requested
                 and (self.frame is None or not engine.update_ready)
             )
+            capture.want(wanted)
+            if not wanted:
+                self.watching_since = None
+            elif self.watching_since is None:
+                self.watching_since = time.monotonic()
+
+    def _lossy_rest(self) -> float | None:
+        """Seconds until the areas the viewer has as JPEG count as at rest; None: not yet known.
+
+        At rest means: no JPEG went out for LOSSLESS_REFRESH_AFTER, and either two
+        updates went out since without JPEG (other things change, the picture does not)
+        or capture has been watching that long without a change. Capture that was not
+        watching (the viewer had not asked) proves nothing: a moving picture served
+        slowly must not be refreshed between its frames.
+        """
+        if not self.conn.is_open or self.conn.lossy_bounds is None:
+            return None
+        now = time.monotonic()
+        rest = self.lossy_touched + LOSSLESS_REFRESH_AFTER - now
+        if self.updates_since_jpeg >= 2:
+            return rest
+        if self.watching_since is not None:
+            return max(rest, self.watching_since + LOSSLESS_REFRESH_AFTER - now)
+        return None
 
     def _apply(self, delta: FrameDelta) -> None:
         engine = self.conn
@@ -443,11 +469,7 @@ class _Link:
             self.need_full = False
             engine.add_damage([Rect(0, 0, engine.width, engine.height)])
             return
-        lossy = engine.lossy_bounds
         for op in delta.ops:
-            rect = op.dst if isinstance(op, CopyOp) else op
-            if lossy is not None and not lossy.intersect(rect).is_empty:
-                self.lossy_touched = time.monotonic()
             if isinstance(op, CopyOp):
                 engine.copy_rect(op.dst, op.src_x, op.src_y)
             else:
@@ -475,13 +497,16 @@ class _Link:
         ):
             self.session.stats.updates += 1
             self.shown = self.frame
+            self.updates_since_jpeg += 1
             if engine.lossy_sent != lossy_sent:
                 self.lossy_touched = time.monotonic()
+                self.updates_since_jpeg = 0
         data = bytes(self.outbox) + engine.data_to_send()
         self.outbox.clear()
         if data:
             # No grabbing while the transport is busy: the next frame is taken fresh.
             self.session._capture.want(False)
+            self.watching_since = None
             await self.writer.write(data)
             self.session.stats.bytes_sent += len(data)
         await self._keyframe()
@@ -500,6 +525,7 @@ class _Link:
         rgb = bgrx_as_rgb(frame)
         # What this update carries is taken: no grabbing until it is out (want() again).
         self.session._capture.want(False)
+        self.watching_since = None
         if engine.pending_area < OFF_LOOP_AREA:
             return engine.send_framebuffer_update(rgb)
         async with self.engine_lock:
