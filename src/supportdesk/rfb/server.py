@@ -492,9 +492,12 @@ class RFBServerConnection:
                 compress_level=prefs.compress_level if prefs.compress_level is not None else 2,
                 jpeg_quality=prefs.jpeg_quality,
                 jpeg_subsampling=prefs.jpeg_subsampling,
-                # A quality level leaves the subsampling to us (an explicit one does not):
-                # a moving picture goes out in 4:2:0, the lossless refresh follows when it rests.
-                photo_subsampling="420" if prefs.subsampling is None else None,
+                # A high quality level (4:4:4) leaves room: a moving picture goes out in
+                # 4:2:0, the lossless refresh follows when it rests. An explicit
+                # subsampling, or a level that already subsamples, is kept as asked.
+                photo_subsampling=(
+                    "420" if prefs.subsampling is None and prefs.jpeg_subsampling == "444" else None
+                ),
             )
         )
         if prefs.continuous_updates and not self._continuous_announced:
