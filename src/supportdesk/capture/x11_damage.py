@@ -15,41 +15,53 @@ python-xlib has no XFixes region requests: the three used are declared here.
 
 from __future__ import annotations
 
+import functools
 import select
 from typing import Any
-
-from Xlib.protocol import rq, structs
 
 from supportdesk.rfb.geometry import Rect
 
 __all__ = ["DamageUnavailable", "XDamageWatch"]
 
 
-class _CreateRegion(rq.Request):  # type: ignore[misc]  # python-xlib is untyped
-    _request = rq.Struct(
-        rq.Card8("opcode"),
-        rq.Opcode(5),
-        rq.RequestLength(),
-        rq.Card32("region"),
-        rq.List("rectangles", structs.Rectangle),
-    )
+@functools.cache
+def _region_requests() -> tuple[Any, Any, Any]:
+    """XFixes CreateRegion, DestroyRegion and FetchRegion as python-xlib requests.
 
+    Built on first use: python-xlib (and what it imports) loads only where the program
+    captures an X screen (tests/applet/test_import_boundary.py).
+    """
+    from Xlib.protocol import rq, structs
 
-class _DestroyRegion(rq.Request):  # type: ignore[misc]
-    _request = rq.Struct(rq.Card8("opcode"), rq.Opcode(10), rq.RequestLength(), rq.Card32("region"))
+    class CreateRegion(rq.Request):  # type: ignore[misc]  # python-xlib is untyped
+        _request = rq.Struct(
+            rq.Card8("opcode"),
+            rq.Opcode(5),
+            rq.RequestLength(),
+            rq.Card32("region"),
+            rq.List("rectangles", structs.Rectangle),
+        )
 
+    class DestroyRegion(rq.Request):  # type: ignore[misc]
+        _request = rq.Struct(
+            rq.Card8("opcode"), rq.Opcode(10), rq.RequestLength(), rq.Card32("region")
+        )
 
-class _FetchRegion(rq.ReplyRequest):  # type: ignore[misc]
-    _request = rq.Struct(rq.Card8("opcode"), rq.Opcode(19), rq.RequestLength(), rq.Card32("region"))
-    _reply = rq.Struct(
-        rq.ReplyCode(),
-        rq.Pad(1),
-        rq.Card16("sequence_number"),
-        rq.ReplyLength(),
-        rq.Object("extents", structs.Rectangle),
-        rq.Pad(16),
-        rq.List("rectangles", structs.Rectangle),
-    )
+    class FetchRegion(rq.ReplyRequest):  # type: ignore[misc]
+        _request = rq.Struct(
+            rq.Card8("opcode"), rq.Opcode(19), rq.RequestLength(), rq.Card32("region")
+        )
+        _reply = rq.Struct(
+            rq.ReplyCode(),
+            rq.Pad(1),
+            rq.Card16("sequence_number"),
+            rq.ReplyLength(),
+            rq.Object("extents", structs.Rectangle),
+            rq.Pad(16),
+            rq.List("rectangles", structs.Rectangle),
+        )
+
+    return CreateRegion, DestroyRegion, FetchRegion
 
 
 class DamageUnavailable(RuntimeError):
@@ -79,9 +91,8 @@ class XDamageWatch:
         self._protocol = self._display.display
         self._xfixes = self._protocol.get_extension_major("XFIXES")
         self._region = self._protocol.allocate_resource_id()
-        _CreateRegion(
-            display=self._protocol, opcode=self._xfixes, region=self._region, rectangles=[]
-        )
+        create, self._destroy_region, self._fetch_region = _region_requests()
+        create(display=self._protocol, opcode=self._xfixes, region=self._region, rectangles=[])
         root = self._display.screen().root
         self._damage = root.damage_create(damage.DamageReportNonEmpty)
         self._notify = self._display.extension_event.DamageNotify
@@ -110,7 +121,7 @@ class XDamageWatch:
         if not drawn:
             return []
         display.damage_subtract(self._damage, self._none, self._region)
-        reply = _FetchRegion(display=self._protocol, opcode=self._xfixes, region=self._region)
+        reply = self._fetch_region(display=self._protocol, opcode=self._xfixes, region=self._region)
         return [Rect(r.x, r.y, r.width, r.height) for r in reply.rectangles]
 
     def close(self) -> None:
@@ -120,7 +131,7 @@ class XDamageWatch:
         self._closed = True
         try:
             self._display.damage_destroy(self._damage)
-            _DestroyRegion(display=self._protocol, opcode=self._xfixes, region=self._region)
+            self._destroy_region(display=self._protocol, opcode=self._xfixes, region=self._region)
             self._display.sync()
         finally:
             self._display.close()
