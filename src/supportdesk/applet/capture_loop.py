@@ -59,12 +59,15 @@ class FrameDelta:
     """The newest frame and every change since the consumer last took one, in order.
 
     ``full`` is true when the consumer must treat the whole frame as changed (first
-    frame, size change, or too many changes piled up).
+    frame, size change, or too many changes piled up); then ``frame`` is the picture.
     """
 
     frame: Frame
     ops: list[FrameOp] = field(default_factory=list)
     full: bool = False
+    patches: list[tuple[Rect, Frame]] = field(default_factory=list)
+    """Areas of new pixels (damage-driven capture): unless ``full``, the consumer pastes
+    them into the frame it already holds, and ``frame`` is not to be kept."""
 
 
 class CaptureLoop:

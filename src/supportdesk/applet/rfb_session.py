@@ -2,9 +2,10 @@
 
 It joins three things: the sans-I/O :class:`~supportdesk.rfb.RFBServerConnection`, a
 :class:`~supportdesk.applet.capture_loop.CaptureLoop` grabbing the shared monitor in a
-worker thread, and an :class:`~supportdesk.capture.input_sink.InputSink` that carries
-out the agent's keys and clicks. Updates go out only when the viewer asked for one and
-the previous write has drained, so a slow link slows the frame rate instead of filling
+worker thread (woken by the X server's damage events on X11: :mod:`.damage_capture`),
+and an :class:`~supportdesk.capture.input_sink.InputSink` that carries out the agent's
+keys and clicks. Updates go out only when the viewer asked for one and the previous
+write has drained, so a slow link slows the frame rate instead of filling
 memory. Input reaches the desktop only while the customer allows control and the
 session is not paused; the sink's own ``enabled`` flag is the second lock on that door.
 With ``masks``, every grab is masked before damage detection (see capture_loop.py), and
@@ -26,41 +27,45 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-import numpy.typing as npt
-
 from supportdesk.applet.capture_loop import (
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
-    CaptureLoop,
-    CopyOp,
-    FrameDelta,
+)
+from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
+from supportdesk.applet.rfb_link import (
+    LOSSLESS_REFRESH_AFTER,
+    MAX_OUTBOX,
+    OFF_LOOP_AREA,
+    RFBLink,
+    bgrx_as_rgb,
 )
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.mask import MaskKind, MaskPainter
 from supportdesk.capture.mask_sources import MaskSource
-from supportdesk.capture.screen_source import Frame, ScreenSource
-from supportdesk.link.keyframe import encode_keyframe
+from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.rfb import (
     ClientCutText,
     KeyEvent,
-    LocalProtocolError,
     PointerEvent,
-    Rect,
-    RemoteProtocolError,
     RFBServerConnection,
-    SetDesktopSize,
 )
 from supportdesk.rfb.clipboard import DEFAULT_MAX_CLIPBOARD_TEXT
-from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
+
+__all__ = [
+    "DEFAULT_NAME",
+    "LOSSLESS_REFRESH_AFTER",
+    "MAX_OUTBOX",
+    "OFF_LOOP_AREA",
+    "RFBSession",
+    "SessionStats",
+    "bgrx_as_rgb",
+]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_NAME = "Kundenbildschirm"
-MAX_OUTBOX = 1 << 20
-"""Protocol replies held back while a frame is being written; above this, reading waits."""
 
 
 @dataclass(slots=True)
@@ -77,11 +82,6 @@ class SessionStats:
     clipboard_to_customer: int = 0
     clipboard_to_agent: int = 0
     keyframes: int = 0
-
-
-def bgrx_as_rgb(frame: Frame) -> npt.NDArray[np.uint8]:
-    """An RGB view (no copy) of a BGRX frame, as the RFB engine takes it."""
-    return frame[:, :, 2::-1]
 
 
 class RFBSession:
@@ -106,6 +106,7 @@ class RFBSession:
         max_clipboard: int = DEFAULT_MAX_CLIPBOARD_TEXT,
         max_fps: float = DEFAULT_MAX_FPS,
         idle_fps: float = DEFAULT_IDLE_FPS,
+        damage_max_fps: float = DEFAULT_DAMAGE_MAX_FPS,
         detect_scroll: bool = True,
         on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
         masks: MaskSource | None = None,
@@ -139,11 +140,12 @@ class RFBSession:
         self._stop_event: asyncio.Event | None = None
         self._on_keyframe = on_keyframe
         self._keyframe_wanted = False
-        self._capture = CaptureLoop(
+        self._capture = open_capture_loop(
             source,
             monitor,
             max_fps=max_fps,
             idle_fps=idle_fps,
+            damage_max_fps=damage_max_fps,
             detect_scroll=detect_scroll,
             on_delta=self._wake_threadsafe,
             masks=masks,
@@ -289,7 +291,7 @@ class RFBSession:
         conn = RFBServerConnection(
             self.monitor.width, self.monitor.height, self.name, max_cut_text=self._max_clipboard
         )
-        link = _Link(self, conn, writer)
+        link = RFBLink(self, conn, writer)
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),
             asyncio.create_task(link.write_loop(), name="rfb-write"),
@@ -313,7 +315,7 @@ class RFBSession:
             with contextlib.suppress(Exception):
                 await writer.close()
 
-    # -- used by _Link ----------------------------------------------------------------------
+    # -- used by RFBLink ----------------------------------------------------------------------
 
     def _customer_copied(self, text: str) -> None:
         """The customer copied ``text`` (clipboard thread): send it only while input is allowed."""
@@ -370,155 +372,3 @@ class RFBSession:
             self.stats.pointer_injected += 1
         # The agent's input is about to change the screen: capture at full rate now.
         self._capture.kick()
-
-
-class _Link:
-    """The per-connection state of :meth:`RFBSession.serve`: engine, outbox, current frame."""
-
-    def __init__(self, session: RFBSession, conn: RFBServerConnection, writer: ByteWriter) -> None:
-        self.session = session
-        self.conn = conn
-        self.writer = writer
-        self.outbox = bytearray()
-        self.drained = asyncio.Event()
-        self.drained.set()
-        self.frame: Frame | None = None
-        self.shown: Frame | None = None  # the frame of the last update: what the viewer has
-        self.need_full = True  # the first frame after the handshake covers everything
-
-    async def read_loop(self, reader: ByteReader) -> None:
-        conn, session = self.conn, self.session
-        while True:
-            data = await reader.read()
-            if not data:
-                with contextlib.suppress(RemoteProtocolError):
-                    conn.receive_eof()
-                return
-            # A request for the customer's clipboard is input too: answered only with control.
-            conn.clipboard_allowed = session.input_allowed
-            try:
-                conn.receive_data(data)
-            finally:
-                self.outbox += conn.data_to_send()
-                self._wake()
-            for event in conn.events_received():
-                if isinstance(event, KeyEvent | PointerEvent | ClientCutText):
-                    session._handle_input(event)
-                elif isinstance(event, SetDesktopSize) and conn.preferences.extended_desktop_size:
-                    # The customer's screen size is not the agent's to change.
-                    conn.reply_desktop_size(DesktopSizeStatus.PROHIBITED)
-            if len(self.outbox) > MAX_OUTBOX:
-                self.drained.clear()
-                self._wake()
-                await self.drained.wait()
-
-    def _wake(self) -> None:
-        wake = self.session._wake
-        if wake is not None:
-            wake.set()
-
-    async def write_loop(self) -> None:
-        capture, engine = self.session._capture, self.conn
-        wake = self.session._wake
-        assert wake is not None
-        while True:
-            await wake.wait()
-            wake.clear()
-            if capture.error is not None:
-                raise RuntimeError("screen capture failed") from capture.error
-            delta = capture.take()
-            if delta is not None:
-                self._apply(delta)
-            await self._send()
-            # Ask for a new frame only when the viewer waits and nothing is left to send.
-            capture.want(
-                engine.is_open
-                and engine.update_requested
-                and (self.frame is None or not engine.update_ready)
-            )
-
-    def _apply(self, delta: FrameDelta) -> None:
-        engine = self.conn
-        frame = delta.frame
-        if frame.shape[:2] != (engine.height, engine.width):
-            if engine.is_open and engine.supports_resize:
-                engine.resize(frame.shape[1], frame.shape[0])
-            else:
-                frame = _fit(frame, engine.width, engine.height)
-            delta.full = True
-        self.frame = frame
-        if not engine.is_open:
-            self.need_full = True
-            return
-        if delta.full or self.need_full:
-            self.need_full = False
-            engine.add_damage([Rect(0, 0, engine.width, engine.height)])
-            return
-        for op in delta.ops:
-            if isinstance(op, CopyOp):
-                engine.copy_rect(op.dst, op.src_x, op.src_y)
-            else:
-                engine.add_damage([op])
-
-    async def _send(self) -> None:
-        engine = self.conn
-        copied = self.session._take_copied()
-        engine.clipboard_allowed = self.session.input_allowed
-        if copied is not None and engine.is_open:
-            try:
-                engine.send_cut_text(copied)
-                self.session.stats.clipboard_to_agent += 1
-            except LocalProtocolError as exc:  # too large for the limit: not sent
-                log.warning("customer's clipboard not sent: %s", exc)
-        if engine.is_open and self.need_full and self.frame is not None:
-            self.need_full = False
-            engine.add_damage([Rect(0, 0, engine.width, engine.height)])
-        if (
-            engine.is_open
-            and self.frame is not None
-            and engine.update_ready
-            and engine.send_framebuffer_update(bgrx_as_rgb(self.frame))
-        ):
-            self.session.stats.updates += 1
-            self.shown = self.frame
-        data = bytes(self.outbox) + engine.data_to_send()
-        self.outbox.clear()
-        if data:
-            # No grabbing while the transport is busy: the next frame is taken fresh.
-            self.session._capture.want(False)
-            await self.writer.write(data)
-            self.session.stats.bytes_sent += len(data)
-        await self._keyframe()
-        self.drained.set()
-
-    async def _keyframe(self) -> None:
-        session, shown = self.session, self.shown
-        if not session._keyframe_wanted or session._on_keyframe is None:
-            return
-        if shown is None or not self.conn.is_open:
-            return  # asked before the first update: it follows that update
-        session._keyframe_wanted = False
-        # Encoding a whole screen takes tens of ms: off the loop. Nothing else writes
-        # this stream meanwhile, so the keyframe sits at a message boundary (K3).
-        payload = await asyncio.to_thread(
-            encode_keyframe, bgrx_as_rgb(shown), self.conn.pixel_format
-        )
-        await session._on_keyframe(payload)
-        self.conn.restart_compression()
-        session.stats.keyframes += 1
-
-    async def flush_quietly(self) -> None:
-        """Write what the engine still holds (a protocol error reason), ignoring failures."""
-        data = bytes(self.outbox) + self.conn.data_to_send()
-        self.outbox.clear()
-        if data:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.writer.write(data), timeout=1.0)
-
-
-def _fit(frame: Frame, width: int, height: int) -> Frame:
-    """Crop or pad (black) ``frame`` to ``width`` x ``height`` for viewers that cannot resize."""
-    out = np.zeros((height, width, 4), dtype=np.uint8)
-    h, w = min(height, frame.shape[0]), min(width, frame.shape[1])
-    out[:h, :w] = frame[:h, :w]
-    return out

@@ -187,22 +187,9 @@ def detect_vertical_scroll(
     flat_p = (ps == ps[:, :1]).all(axis=1)
     flat_c = (cs == cs[:, :1]).all(axis=1)
 
-    where: dict[bytes, int] = {}
-    for i, row in enumerate(ps):
-        if flat_p[i]:
-            continue
-        key = row.tobytes()
-        where[key] = -1 if key in where else i
-    votes: dict[int, int] = {}
-    for i, row in enumerate(cs, start=y0):
-        if flat_c[i - y0]:
-            continue
-        src = where.get(row.tobytes(), -1)
-        if src >= 0 and src != i:
-            votes[i - src] = votes.get(i - src, 0) + 1
-    if not votes:
+    shift = _vote(ps, flat_p, cs, flat_c, y0)
+    if shift is None:
         return None
-    shift = max(votes.items(), key=lambda kv: (kv[1], -abs(kv[0])))[0]
 
     # Verify: dst row y (absolute) equals src row y - shift, over the changed columns.
     lo, hi = max(y0, shift), min(y1, p.shape[0] + shift)
@@ -213,6 +200,55 @@ def detect_vertical_scroll(
     if stop - start < min_height:
         return None
     return VerticalScroll(x0, x1 - x0, lo + start - shift, lo + start, stop - start)
+
+
+_HASH_WEIGHTS = np.random.default_rng(0x5D).integers(1, 1 << 63, 1024, dtype=np.uint64) | 1
+
+
+def _row_keys(rows: npt.NDArray[np.uint32]) -> npt.NDArray[np.uint64]:
+    """One 64-bit key per row of samples (a collision only costs the verification)."""
+    weights = _HASH_WEIGHTS[: rows.shape[1]]
+    keys: npt.NDArray[np.uint64] = (rows.astype(np.uint64) * weights).sum(axis=1, dtype=np.uint64)
+    return keys
+
+
+def _vote(
+    ps: npt.NDArray[np.uint32],
+    flat_p: npt.NDArray[np.bool_],
+    cs: npt.NDArray[np.uint32],
+    flat_c: npt.NDArray[np.bool_],
+    y0: int,
+) -> int | None:
+    """The distance most rows of ``cs`` (starting at row ``y0``) moved from rows of ``ps``.
+
+    Flat rows and rows that occur more than once in ``ps`` do not vote; on a tie the
+    shorter distance wins. All in numpy: sort the previous rows' keys, look the current
+    ones up.
+    """
+    src_rows = np.flatnonzero(~flat_p)
+    keys = _row_keys(ps[src_rows])
+    order = np.argsort(keys, kind="stable")
+    keys, src_rows = keys[order], src_rows[order]
+    repeated = np.zeros(keys.size, dtype=np.bool_)
+    if keys.size > 1:
+        same = keys[1:] == keys[:-1]
+        repeated[1:] |= same
+        repeated[:-1] |= same
+    keys, src_rows = keys[~repeated], src_rows[~repeated]
+    if keys.size == 0:
+        return None
+    dst_rows = np.flatnonzero(~flat_c)
+    wanted = _row_keys(cs[dst_rows])
+    at = np.minimum(np.searchsorted(keys, wanted), keys.size - 1)
+    hit = keys[at] == wanted
+    shifts = dst_rows[hit] + y0 - src_rows[at[hit]]
+    shifts = shifts[shifts != 0]
+    if shifts.size == 0:
+        return None
+    values, counts = np.unique(shifts, return_counts=True)
+    best = counts == counts.max()
+    candidates = values[best]
+    return int(candidates[np.argmin(np.abs(candidates))])
 
 
 def _longest_run(flags: npt.NDArray[np.bool_]) -> tuple[int, int]:

@@ -10,6 +10,7 @@ Monitor 0 is the whole virtual desktop (the bounding box of all monitors); monit
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -123,6 +124,33 @@ class MssScreenSource:
             raise MonitorNotFoundError(f"no monitor {monitor}; have 0..{len(mons) - 1}")
         shot = sct.grab(mons[monitor])
         return np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame:
+        """Grab ``(x, y, width, height)`` of monitor ``monitor`` (XShm on X11, as :meth:`grab`)."""
+        sct = self._mss()
+        mons = sct.monitors
+        if not 0 <= monitor < len(mons):
+            raise MonitorNotFoundError(f"no monitor {monitor}; have 0..{len(mons) - 1}")
+        x, y, width, height = area
+        m = mons[monitor]
+        region = {"left": m["left"] + x, "top": m["top"] + y, "width": width, "height": height}
+        shot = sct.grab(region)
+        return np.frombuffer(shot.raw, dtype=np.uint8).reshape(shot.height, shot.width, 4)
+
+    def damage_watch(self) -> Any:
+        """An :class:`~supportdesk.capture.x11_damage.XDamageWatch` of this X display, or None.
+
+        None on Windows and macOS (no change notification wired there: the capture
+        polls) and where the X server lacks DAMAGE.
+        """
+        if sys.platform in ("win32", "darwin"):
+            return None
+        from supportdesk.capture.x11_damage import DamageUnavailable, XDamageWatch
+
+        try:
+            return XDamageWatch(self._display)
+        except DamageUnavailable:
+            return None
 
     def close(self) -> None:
         """Close every per-thread mss instance."""

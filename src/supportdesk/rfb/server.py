@@ -37,7 +37,7 @@ from .encodings.base import Encoder, EncodingType
 from .encodings.copyrect import encode_copyrect
 from .encodings.pseudo import DesktopSizeReason, DesktopSizeStatus, EncodingPreferences
 from .encodings.raw import RawEncoder
-from .encodings.tight import TightEncoder, TightSettings
+from .encodings.tight import TightEncoder, TightSettings, TightSubencoding
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .geometry import Rect
 from .handshake import (
@@ -55,6 +55,7 @@ from .handshake import (
     encode_server_init,
 )
 from .handshake_reader import HandshakeReader, HandshakeStep
+from .lossy_areas import LossyAreas
 from .messages import (
     SUPPORTED_FENCE_FLAGS,
     ClientCutText,
@@ -129,6 +130,8 @@ class RFBServerConnection:
         self._tight = TightEncoder()
         self._moves = CopyMoves(self._tracker)
         self._pseudo = PseudoRects()
+        self._lossy = LossyAreas()
+        self._lossless: list[Rect] = []
         self._continuous_announced = False
         self._fence_announced = False
         self._extended_size_announced = False
@@ -197,6 +200,11 @@ class RFBServerConnection:
         if not self.update_requested:
             return False
         return bool(self._pseudo_pending() or self._moves or self._tracker.plan())
+
+    @property
+    def pending_area(self) -> int:
+        """Pixels the next update would carry (for the I/O shell's choice of thread)."""
+        return sum(rect.area for rect in self._tracker.plan())
 
     @property
     def continuous_updates(self) -> bool:
@@ -271,12 +279,53 @@ class RFBServerConnection:
             d = move.dst
             out += encode_rectangle_header(d.x, d.y, d.width, d.height, EncodingType.COPY_RECT)
             out += encode_copyrect(move.src_x, move.src_y)
+        tight = encoder is self._tight
+        lossless, self._lossless = self._lossless, []
         for tile in tiles:
             out += encode_rectangle_header(
                 tile.x, tile.y, tile.width, tile.height, encoder.encoding
             )
-            out += encoder.encode(rgb[tile.y : tile.bottom, tile.x : tile.right], self.pixel_format)
+            pixels = rgb[tile.y : tile.bottom, tile.x : tile.right]
+            if not tight:
+                out += encoder.encode(pixels, self.pixel_format)
+                continue
+            exact = any(not tile.intersect(r).is_empty for r in lossless)
+            # Where the viewer already has JPEG from a recent update, the picture moves.
+            moving = not exact and self._lossy.overlaps(tile)
+            out += self._tight.encode(
+                pixels,
+                self.pixel_format,
+                lossless=exact,
+                moving=moving,
+                packed=self._tight.packed_tile(tile),
+            )
+            self._lossy.sent(tile, lossy=self._tight.last_subencoding is TightSubencoding.JPEG)
+        self._tight.forget_packed()
         return count
+
+    @property
+    def lossy_bounds(self) -> Rect | None:
+        """The bounding box of what the viewer shows from JPEG and was not sent exactly since."""
+        return self._lossy.bounds
+
+    @property
+    def lossy_sent(self) -> int:
+        """How many rectangles went out as JPEG so far; it grows while a picture moves."""
+        return self._lossy.added
+
+    def refresh_lossy(self) -> bool:
+        """Resend every area the viewer shows from JPEG, without JPEG, with the next update.
+
+        The I/O shell calls it once those areas stopped changing (TurboVNC's lossless
+        refresh): a moving picture goes out small and fast, what stays is exact.
+        Returns False if there was nothing to refresh.
+        """
+        rects = self._lossy.take()
+        if not rects:
+            return False
+        self._lossless.extend(rects)
+        self._tracker.add_damage(rects)
+        return True
 
     def send_cut_text(self, text: str) -> None:
         """Give the client new clipboard text (the customer's).
@@ -443,6 +492,12 @@ class RFBServerConnection:
                 compress_level=prefs.compress_level if prefs.compress_level is not None else 2,
                 jpeg_quality=prefs.jpeg_quality,
                 jpeg_subsampling=prefs.jpeg_subsampling,
+                # A high quality level (4:4:4) leaves room: a moving picture goes out in
+                # 4:2:0, the lossless refresh follows when it rests. An explicit
+                # subsampling, or a level that already subsamples, is kept as asked.
+                photo_subsampling=(
+                    "420" if prefs.subsampling is None and prefs.jpeg_subsampling == "444" else None
+                ),
             )
         )
         if prefs.continuous_updates and not self._continuous_announced:

@@ -30,6 +30,7 @@ import simplejpeg
 from ..geometry import Rect
 from ..pixel_format import PixelFormat
 from .base import EncodingType, contiguous_rgb
+from .tight_classify import PixelClass, bgrx_view, classify, pack_rgb, solid_blocks
 
 __all__ = [
     "MAX_COMPACT_LENGTH",
@@ -45,9 +46,9 @@ _FILL = 0x80
 _JPEG = 0x90
 _EXPLICIT_FILTER = 0x40
 _PALETTE_FILTER = 1
-_MAX_PALETTE = 256
 _MIN_JPEG_AREA = 64
 _STREAM_FULL, _STREAM_MONO, _STREAM_INDEXED = 0, 1, 2
+_KEEP_PACKED = 64  # areas whose packed pixels subrects keeps for encode
 
 
 class TightSubencoding(Enum):
@@ -76,11 +77,17 @@ def encode_compact_length(length: int) -> bytes:
 
 @dataclass(frozen=True, slots=True)
 class TightSettings:
-    """Client-chosen knobs: zlib level 0..9 and JPEG quality (None: never JPEG)."""
+    """Knobs: zlib level 0..9, JPEG quality (None: never JPEG) and subsampling."""
 
     compress_level: int = 2
     jpeg_quality: int | None = None
     jpeg_subsampling: str = "420"
+    photo_subsampling: str | None = None
+    """Subsampling for JPEG rectangles of a moving picture (None: ``jpeg_subsampling``).
+
+    The server sets "420" because it refreshes JPEG areas losslessly once they stop
+    changing: what moves goes out smaller, what stays is exact.
+    """
 
 
 def _tpixels_from_values(values: npt.NDArray[np.uint32], pf: PixelFormat) -> bytes:
@@ -96,16 +103,12 @@ def _tpixels_from_values(values: npt.NDArray[np.uint32], pf: PixelFormat) -> byt
     return values.astype(dtype).tobytes()
 
 
-@dataclass(frozen=True, slots=True)
-class _BlockKey:
-    """The solid colour of a block, or None for a block of several colours."""
-
-    colour: tuple[int, ...] | None
-
-
-def _is_photo_like(colours: int, area: int) -> bool:
-    """Many distinct colours for the area: palette coding pays little, JPEG pays off."""
-    return colours > 64 and colours * 8 > area
+def _tpixels_from_packed(packed: npt.NDArray[np.uint32], pf: PixelFormat) -> bytes:
+    """TPIXEL bytes for packed ``0x00RRGGBB`` colours (a palette, a fill)."""
+    rgb = packed.astype(">u4").view(np.uint8).reshape(-1, 4)[:, 1:]
+    if pf.is_rgb888:
+        return rgb.tobytes()
+    return _tpixels_from_values(pf.pixel_values(rgb), pf)
 
 
 class TightEncoder:
@@ -126,24 +129,47 @@ class TightEncoder:
 
         Adjacent blocks of the same solid colour merge into one run (sent as a
         fill), adjacent non-solid blocks merge into another (palette, zlib or
-        JPEG as their content says). Runs stay within the tile limits.
+        JPEG as their content says); a non-solid run directly below one of the
+        same columns joins it while the tile limits allow (fewer JPEG headers for
+        a photo). Which blocks are solid is found for the whole area at once.
         """
-        out: list[Rect] = []
+        if area.is_empty:
+            return []
         size = self.block_size
+        packed = pack_rgb(frame[area.y : area.bottom, area.x : area.right])
+        self._packed_areas.append((area, packed))
+        del self._packed_areas[:-_KEEP_PACKED]
+        solid, colour = solid_blocks(packed, size)
+        solid_rows, colour_rows = solid.tolist(), colour.tolist()
         max_run = min(self.max_tile_width, self.max_tile_area // size)
-        for y in range(area.y, area.bottom, size):
+        out: list[Rect] = []
+        above: dict[tuple[int, int], int] = {}  # open non-solid run (x, width) -> index in out
+        for by, y in enumerate(range(area.y, area.bottom, size)):
             h = min(size, area.bottom - y)
-            run_x, run_key = area.x, _BlockKey(None)
-            for x in range(area.x, area.right, size):
+            row_solid, row_colour = solid_rows[by], colour_rows[by]
+            runs: list[tuple[int, int, bool]] = []
+            run_x, run_key = area.x, -1
+            for bx, x in enumerate(range(area.x, area.right, size)):
                 w = min(size, area.right - x)
-                block = frame[y : y + h, x : x + w, :3]
-                first = block[0, 0]
-                key = _BlockKey(tuple(int(c) for c in first) if (block == first).all() else None)
+                key = row_colour[bx] if row_solid[bx] else -1
                 if x > run_x and (key != run_key or x + w - run_x > max_run):
-                    out.append(Rect(run_x, y, x - run_x, h))
+                    runs.append((run_x, x - run_x, run_key >= 0))
                     run_x = x
                 run_key = key
-            out.append(Rect(run_x, y, area.right - run_x, h))
+            runs.append((run_x, area.right - run_x, run_key >= 0))
+            below: dict[tuple[int, int], int] = {}
+            for x, w, is_solid in runs:
+                index = above.get((x, w))
+                if not is_solid and index is not None:
+                    prev = out[index]
+                    if (prev.height + h) * w <= self.max_tile_area:
+                        out[index] = Rect(x, prev.y, w, prev.height + h)
+                        below[(x, w)] = index
+                        continue
+                if not is_solid:
+                    below[(x, w)] = len(out)
+                out.append(Rect(x, y, w, h))
+            above = below
         return out
 
     def __init__(self, settings: TightSettings | None = None) -> None:
@@ -151,6 +177,22 @@ class TightEncoder:
         self._streams: list[Any] = [None, None, None, None]
         self._pending_reset = 0
         self.last_subencoding: TightSubencoding | None = None
+        self._packed_areas: list[tuple[Rect, npt.NDArray[np.uint32]]] = []
+
+    def packed_tile(self, tile: Rect) -> npt.NDArray[np.uint32] | None:
+        """The packed pixels of ``tile`` if a recent :meth:`subrects` cut it (else None).
+
+        Pass them to :meth:`encode` so the tile is not packed a second time.
+        """
+        for area, packed in reversed(self._packed_areas):
+            if area.contains(tile):
+                y, x = tile.y - area.y, tile.x - area.x
+                return packed[y : y + tile.height, x : x + tile.width]
+        return None
+
+    def forget_packed(self) -> None:
+        """Drop the pixels kept by :meth:`subrects` (call when the update is encoded)."""
+        self._packed_areas.clear()
 
     def configure(self, settings: TightSettings) -> None:
         """Apply new client settings; a new zlib level restarts the streams (with reset bits)."""
@@ -171,25 +213,43 @@ class TightEncoder:
             self._streams[i] = None
         self._pending_reset = 0x0F
 
-    def encode(self, rgb: npt.NDArray[Any], pixel_format: PixelFormat) -> bytes:
-        """Body of one Tight rectangle (compression control byte onwards)."""
+    def encode(
+        self,
+        rgb: npt.NDArray[Any],
+        pixel_format: PixelFormat,
+        *,
+        lossless: bool = False,
+        moving: bool = False,
+        packed: npt.NDArray[np.uint32] | None = None,
+    ) -> bytes:
+        """Body of one Tight rectangle (compression control byte onwards).
+
+        ``lossless`` forbids JPEG for this rectangle (a refresh of a region that was
+        sent as JPEG while it moved); ``moving`` says the picture there is changing
+        from update to update, so JPEG uses ``photo_subsampling`` if one is set.
+        ``packed`` are the same pixels from :meth:`packed_tile`, if at hand.
+        """
         height, width = rgb.shape[:2]
         if width > self.max_tile_width or width * height > self.max_tile_area:
             raise ValueError(f"Tight tile {width}x{height} exceeds the tile limits")
-        values = pixel_format.pixel_values(rgb[:, :, :3]).reshape(-1)
-        first = values[0]
-        if bool((values == first).all()):
+        jpeg_ok = not lossless and self._jpeg_allowed(pixel_format, width, height)
+        found = classify(pack_rgb(rgb) if packed is None else packed, photo_allowed=jpeg_ok)
+        kind = found.kind
+        if kind is PixelClass.SOLID:
+            assert found.palette is not None
             self.last_subencoding = TightSubencoding.FILL
-            return self._control(_FILL) + _tpixels_from_values(values[:1], pixel_format)
-        palette, indices = np.unique(values, return_inverse=True)
-        jpeg_ok = self._jpeg_allowed(pixel_format, width, height)
-        photo_like = _is_photo_like(len(palette), width * height)
-        if len(palette) <= _MAX_PALETTE and not (jpeg_ok and photo_like):
-            return self._palette_rect(palette, indices.reshape(height, width), pixel_format)
+            return self._control(_FILL) + _tpixels_from_packed(found.palette, pixel_format)
+        if kind is PixelClass.MONO or kind is PixelClass.PALETTE:
+            assert found.palette is not None and found.indices is not None
+            return self._palette_rect(found.palette, found.indices, pixel_format)
         if jpeg_ok:
-            return self._jpeg_rect(rgb)
+            return self._jpeg_rect(rgb, moving)
         self.last_subencoding = TightSubencoding.FULL_COLOUR
-        data = _tpixels_from_values(values, pixel_format)
+        if pixel_format.is_rgb888:
+            data = np.ascontiguousarray(rgb[:, :, :3], dtype=np.uint8).tobytes()
+        else:
+            values = pixel_format.pixel_values(rgb[:, :, :3]).reshape(-1)
+            data = _tpixels_from_values(values, pixel_format)
         return self._control(_STREAM_FULL << 4) + self._compressed(_STREAM_FULL, data)
 
     # -- sub-encodings -------------------------------------------------------------
@@ -200,21 +260,30 @@ class TightEncoder:
         if len(palette) == 2:
             self.last_subencoding = TightSubencoding.MONO
             stream = _STREAM_MONO
-            data = np.packbits(indices.astype(np.uint8), axis=1).tobytes()
+            data = np.packbits(indices, axis=1).tobytes()
         else:
             self.last_subencoding = TightSubencoding.PALETTE
             stream = _STREAM_INDEXED
-            data = indices.astype(np.uint8).tobytes()
+            data = indices.tobytes()
         head = self._control((stream << 4) | _EXPLICIT_FILTER)
-        head += bytes([_PALETTE_FILTER, len(palette) - 1]) + _tpixels_from_values(palette, pf)
+        head += bytes([_PALETTE_FILTER, len(palette) - 1]) + _tpixels_from_packed(palette, pf)
         return head + self._compressed(stream, data)
 
-    def _jpeg_rect(self, rgb: npt.NDArray[Any]) -> bytes:
+    def _jpeg_rect(self, rgb: npt.NDArray[Any], moving: bool) -> bytes:
         self.last_subencoding = TightSubencoding.JPEG
         quality = self.settings.jpeg_quality
         assert quality is not None
-        image = contiguous_rgb(rgb)
         subsampling = self.settings.jpeg_subsampling
+        if moving and self.settings.photo_subsampling is not None:
+            subsampling = self.settings.photo_subsampling
+        bgrx = bgrx_view(rgb)
+        if bgrx is not None and subsampling != "Gray":
+            # libjpeg-turbo reads BGRX as it is: no RGB copy (a third of the time).
+            jpeg = simplejpeg.encode_jpeg(
+                bgrx, quality=quality, colorspace="BGRX", colorsubsampling=subsampling
+            )
+            return self._control(_JPEG) + encode_compact_length(len(jpeg)) + bytes(jpeg)
+        image = contiguous_rgb(rgb)
         if subsampling == "Gray":
             gray = image.astype(np.uint16) @ np.array([77, 150, 29], dtype=np.uint16) >> 8
             jpeg = simplejpeg.encode_jpeg(

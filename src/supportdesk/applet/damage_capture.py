@@ -1,0 +1,294 @@
+"""Damage-driven capture: grab only what the X server says was drawn, as soon as it is drawn.
+
+:class:`DamageCaptureLoop` has the interface of
+:class:`~supportdesk.applet.capture_loop.CaptureLoop` but no polling tick: its thread
+sleeps in ``select`` on the DAMAGE events of the display
+(:class:`~supportdesk.capture.x11_damage.XDamageWatch`) while the consumer wants a
+frame, and when something is drawn it grabs just those areas (merged onto a 32-pixel
+grid, at most 32 pieces, grabbed through mss's XShm one by one if they are few, else in
+one grab of their bounding box), compares each piece with the copy it keeps,
+and hands the consumer the new pixels as patches with the changed rectangles (and a
+vertical scroll as a copy) -- never a whole-screen grab or diff after the first. An idle
+screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
+drawing; a single change goes out at once.
+
+Where the source offers no damage watch (Windows, macOS, an X server without DAMAGE),
+or the session masks secret input (its masks are painted on whole grabs only, so far),
+:func:`open_capture_loop` returns the polling loop.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import numpy as np
+
+from supportdesk.applet.capture_loop import (
+    DEFAULT_IDLE_FPS,
+    DEFAULT_MAX_FPS,
+    CaptureLoop,
+    CopyOp,
+    FrameDelta,
+    FrameOp,
+)
+from supportdesk.capture.damage import (
+    apply_vertical_scroll,
+    detect_damage,
+    detect_vertical_scroll,
+    tiles_to_rects,
+)
+from supportdesk.capture.mask import MaskKind, MaskPainter
+from supportdesk.capture.mask_sources import MaskSource
+from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.rfb.geometry import Rect
+
+__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "open_capture_loop"]
+
+DEFAULT_DAMAGE_MAX_FPS = 100.0
+"""At most this many grabs a second while drawing goes on without pause."""
+GRID = 32
+"""Damage rectangles are widened to this grid before grabbing (fewer, larger grabs)."""
+MAX_PIECES = 32
+"""Drawn areas are merged into at most this many rectangles, each compared on its own."""
+SCROLL_MIN_ROWS = 128
+SCROLL_MIN_AREA = 128 * 256
+MAX_PILED_OPS = 256
+"""More changes than this not yet taken collapse into one whole picture."""
+MAX_SEPARATE_GRABS = 4
+"""More pieces than this are grabbed in one go (their bounding box)."""
+_IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
+
+
+class DamageWatch(Protocol):
+    """What the loop needs of a damage watch (see :class:`~.x11_damage.XDamageWatch`)."""
+
+    def take(self, timeout: float) -> list[Rect]: ...
+
+    def close(self) -> None: ...
+
+
+class DamageSource(ScreenSource, Protocol):
+    """A screen source that can grab an area and tell what was drawn."""
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame: ...
+
+    def damage_watch(self) -> DamageWatch | None: ...
+
+
+def open_capture_loop(
+    source: ScreenSource,
+    monitor: int = 0,
+    *,
+    max_fps: float = DEFAULT_MAX_FPS,
+    idle_fps: float = DEFAULT_IDLE_FPS,
+    damage_max_fps: float = DEFAULT_DAMAGE_MAX_FPS,
+    detect_scroll: bool = True,
+    on_delta: Callable[[], None] | None = None,
+    masks: MaskSource | None = None,
+    painter: MaskPainter | None = None,
+    on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
+) -> CaptureLoop:
+    """The damage-driven loop if ``source`` can grab areas and watch damage, else polling.
+
+    With ``masks`` always the polling loop: it masks every whole grab before damage
+    detection (capture_loop.py), which the damage-driven loop's area grabs do not yet
+    do, and a secret field must never reach the encoder."""
+    if masks is not None:
+        return CaptureLoop(
+            source,
+            monitor,
+            max_fps=max_fps,
+            idle_fps=idle_fps,
+            detect_scroll=detect_scroll,
+            on_delta=on_delta,
+            masks=masks,
+            painter=painter,
+            on_masks=on_masks,
+        )
+    if hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
+        return DamageCaptureLoop(
+            source,
+            monitor,
+            max_fps=max(max_fps, damage_max_fps),
+            idle_fps=idle_fps,
+            detect_scroll=detect_scroll,
+            on_delta=on_delta,
+            polling_max_fps=max_fps,
+        )
+    return CaptureLoop(
+        source,
+        monitor,
+        max_fps=max_fps,
+        idle_fps=idle_fps,
+        detect_scroll=detect_scroll,
+        on_delta=on_delta,
+    )
+
+
+class DamageCaptureLoop(CaptureLoop):
+    """A capture loop woken by DAMAGE events; falls back to polling if no watch opens."""
+
+    def __init__(self, source: Any, monitor: int = 0, *, polling_max_fps: float, **kw: Any):
+        super().__init__(source, monitor, **kw)
+        self._damage_source: DamageSource = source
+        self._polling_interval = 1.0 / polling_max_fps
+        self.damage_driven = False
+
+    def _run(self) -> None:
+        try:
+            watch = self._damage_source.damage_watch()
+        except BaseException as exc:  # reported like a failed grab
+            self._fail(exc)
+            return
+        if watch is None:
+            self._min_interval = self._interval = self._polling_interval
+            super()._run()
+            return
+        self.damage_driven = True
+        try:
+            self._watch(watch)
+        except BaseException as exc:
+            self._fail(exc)
+        finally:
+            watch.close()
+
+    def _fail(self, exc: BaseException) -> None:
+        self.error = exc
+        if self._on_delta is not None:
+            self._on_delta()
+
+    def _watch(self, watch: DamageWatch) -> None:
+        mirror: Frame | None = None  # what the consumer holds once it took every delta
+        origin = self._source.monitors()[self.monitor]
+        while True:
+            with self._cond:
+                self._cond.wait_for(self._ready)
+                if self._stopped:
+                    return
+                delay = self._last_grab + self._min_interval - time.monotonic()
+                if delay > 0:
+                    self._cond.wait(delay)
+                    continue
+            if mirror is None:
+                self._last_grab = time.monotonic()
+                mirror = np.array(self._source.grab(self.monitor))  # a copy we may write to
+                self.grabs += 1
+                self._offer(FrameDelta(mirror.copy(), full=True), mirror)
+                continue
+            drawn = watch.take(_IDLE_WAKE)
+            if not drawn:
+                continue
+            self._last_grab = time.monotonic()
+            pieces = _drawn_pieces(drawn, origin.left, origin.top, mirror.shape[1], mirror.shape[0])
+            ops: list[FrameOp] = []
+            patches: list[tuple[Rect, Frame]] = []
+            scrollable = _scroll_candidates(pieces) if self._detect_scroll else set()
+            for grab, inside in _grabs(pieces):
+                pixels = self._damage_source.grab_area(
+                    self.monitor, (grab.x, grab.y, grab.width, grab.height)
+                )
+                self.grabs += 1
+                for area in inside:  # compared piece by piece: unchanged pixels stay out
+                    new = pixels[
+                        area.y - grab.y : area.bottom - grab.y,
+                        area.x - grab.x : area.right - grab.x,
+                    ]
+                    old = mirror[area.y : area.bottom, area.x : area.right]
+                    changes = self._changes(old, new, area, area in scrollable)
+                    if changes:
+                        old[...] = new
+                        patches.append((area, new))
+                        ops.extend(changes)
+            if ops:
+                self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
+
+    def _changes(self, old: Frame, new: Frame, area: Rect, scroll: bool) -> list[FrameOp]:
+        """What differs between ``old`` and ``new`` pixels of ``area``, in frame coordinates.
+
+        With ``scroll``, a vertical scroll inside the area is looked for too (a CopyRect).
+        """
+        old = np.ascontiguousarray(old)  # one copy of the mirror's area, not one per use
+        damage = detect_damage(old, new)
+        if not damage:
+            return []
+        ops: list[FrameOp] = []
+        moved = detect_vertical_scroll(old, new) if scroll else None
+        if moved is not None:
+            dst = Rect(area.x + moved.x, area.y + moved.dst_y, moved.width, moved.height)
+            ops.append(CopyOp(dst, area.x + moved.x, area.y + moved.src_y))
+            damage = detect_damage(apply_vertical_scroll(old, moved), new)
+        ops.extend(Rect(area.x + r.x, area.y + r.y, r.width, r.height) for r in damage)
+        return ops
+
+    def _offer(self, delta: FrameDelta, mirror: Frame) -> None:
+        """Merge ``delta`` into the one-slot mailbox and wake the consumer."""
+        with self._cond:
+            if self._stopped:
+                return
+            pending = self._pending
+            wake = pending is None  # else the consumer was woken and has not taken it yet
+            if pending is None or delta.full:
+                self._pending = delta
+            elif pending.full:
+                for area, pixels in delta.patches:  # not taken yet: still ours to write
+                    pending.frame[area.y : area.bottom, area.x : area.right] = pixels
+                pending.ops.extend(delta.ops)
+            else:
+                pending.patches.extend(delta.patches)
+                pending.ops.extend(delta.ops)
+            merged = self._pending
+            assert merged is not None
+            piled = sum(a.area for a, _ in merged.patches)
+            pixels = mirror.shape[0] * mirror.shape[1]
+            if not merged.full and (len(merged.ops) > MAX_PILED_OPS or piled > 2 * pixels):
+                # The consumer fell far behind: one copy of the picture beats the pile (and
+                # the consumer sends everything again, so only when the pile is this big).
+                self._pending = FrameDelta(mirror.copy(), full=True)
+        if wake and self._on_delta is not None:
+            self._on_delta()
+
+
+def _drawn_pieces(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:
+    """Root-window damage → at most MAX_PIECES grid-aligned areas inside the monitor."""
+    rows, cols = -(-height // GRID), -(-width // GRID)
+    grid = np.zeros((rows, cols), dtype=np.bool_)
+    for r in drawn:
+        x0, y0 = max(0, r.x - left), max(0, r.y - top)
+        x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
+        if x0 < x1 and y0 < y1:
+            grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
+    return [
+        Rect(r.x, r.y, r.width, r.height)
+        for r in tiles_to_rects(grid, width, height, GRID, MAX_PIECES)
+    ]
+
+
+def _scroll_candidates(pieces: list[Rect]) -> set[Rect]:
+    """The pieces worth a look for a vertical scroll: the two largest of at least 128 rows.
+
+    Scrolling that a CopyRect pays for moves a large area (a page, a list); looking in
+    every piece of a busy screen cost more than all the rest of the capture (measured on
+    the heavy workload: a thousand looks in 5 s).
+    """
+    tall = [p for p in pieces if p.height >= SCROLL_MIN_ROWS and p.area >= SCROLL_MIN_AREA]
+    return set(sorted(tall, key=lambda p: p.area, reverse=True)[:2])
+
+
+def _grabs(pieces: list[Rect]) -> list[tuple[Rect, list[Rect]]]:
+    """Which areas to grab for ``pieces``, each with the pieces it holds.
+
+    A few pieces are grabbed one by one; more, or pieces that cover a good part of their
+    bounding box, in one grab of that box: each grab is a round trip to a busy X server,
+    which costs more than copying some unchanged pixels (measured on the heavy workload:
+    13 grabs a wake-up spent more time waiting for replies than all the rest).
+    """
+    if not pieces:
+        return []
+    box = pieces[0]
+    for r in pieces[1:]:
+        box = box.union_bounds(r)
+    if len(pieces) > MAX_SEPARATE_GRABS or sum(r.area for r in pieces) * 4 >= box.area:
+        return [(box, pieces)]
+    return [(r, [r]) for r in pieces]
