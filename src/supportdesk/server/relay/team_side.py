@@ -138,6 +138,11 @@ async def refuse_control(relay: SessionRelay, notice: object) -> None:
     if actor is None:
         return  # an old or unknown notice: nothing to refuse
     before_owner, before = relay.session.agent_id, relay.session.team
+    helper = before.helper(actor)
+    name = helper.name if helper is not None else before.owner_name or relay.info.agent_name
     with contextlib.suppress(KeyError, SessionError, TeamError):
         await relay.remote.apply(relay.number, ControlRefused(relay.clock(), actor))
+        # For the player's timeline: whose control the customer refused (the state
+        # that follows only shows that it went).
+        relay.recording.control("relay", {"type": "control_refused", "agent_name": name})
         await after_team_change(relay, before_owner, before, {})
