@@ -124,6 +124,10 @@ async def test_the_owner_hands_over_and_loses_the_session_at_once(
             {"type": "hand_over", "agent": await agent_id(desk, "bernd"), "owner": "agent:anna"}
         )
     )
+    # Who left first, who took over last: the window's latest notice is the one that
+    # can be refused.
+    left = await applet.next_control("agent_notice")
+    assert (left["change"], left["agent_name"], left["refusable"]) == ("left", "Anna", False)
     notice = await applet.next_control("agent_notice")
     assert notice["change"] == "took_over" and notice["agent_name"] == "Bernd"
     assert notice["refusable"] is True  # control is granted: the customer may say no
@@ -231,11 +235,13 @@ async def test_parallel_hand_overs_leave_exactly_one_owner(
         await AgentBrowser.log_in(server, name)
     bernd_id, carla_id = await agent_id(desk, "bernd"), await agent_id(desk, "carla")
     # The owner and a supervisor both hand over, from what they both saw: Anna's.
+    # Anna watches on whichever wins, so her console stays open for its answer (else,
+    # when Sven's came first, it closes before the refusal of hers can be told).
     to_bernd = {"type": "hand_over", "agent": bernd_id, "owner": "agent:anna"}
     to_carla = {"type": "hand_over", "agent": carla_id, "owner": "agent:anna"}
     await asyncio.gather(
         control.send(json.dumps({**to_bernd, "keep_watching": True})),
-        watching.send(json.dumps(to_carla)),
+        watching.send(json.dumps({**to_carla, "keep_watching": True})),
     )
     answers = await asyncio.gather(answer(control), answer(watching))
     assert sorted(a["type"] for a in answers) == ["team_done", "team_refused"]
