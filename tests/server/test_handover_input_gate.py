@@ -59,9 +59,14 @@ async def viewer_of(
     return viewer, int(opened["channel"]), bool(opened["view_only"])
 
 
-async def forwarded(applet: FakeApplet, channel: int) -> bytes:
-    """What the relay forwarded on ``channel`` so far (after a moment for stragglers)."""
-    await applet.drain(0.5)
+async def forwarded(applet: FakeApplet, channel: int, expected: bytes = b"") -> bytes:
+    """What the relay forwarded on ``channel``: once at least as much as ``expected``
+    came (a slow machine), and a moment more for anything that should not have."""
+    for _ in range(50):
+        if len(applet.data.get(channel, b"")) >= len(expected):
+            break
+        await applet.drain(0.2)
+    await applet.drain(0.3)
     return bytes(applet.data.get(channel, b""))
 
 
@@ -91,10 +96,8 @@ async def handed_to_bernd(server: LiveServer, desk: Desk) -> HandedOver:
     assert not view_only
     await viewer.send(HANDSHAKE + key_event(0x61))
     # Anna types while she owns the session: it reaches the customer.
-    for _ in range(20):
-        if await forwarded(applet, channel) == HANDSHAKE + key_event(0x61):
-            break
-    assert await forwarded(applet, channel) == HANDSHAKE + key_event(0x61)
+    typed = HANDSHAKE + key_event(0x61)
+    assert await forwarded(applet, channel, typed) == typed
 
     bernd = await AgentBrowser.log_in(server, "bernd")
     async with desk.sessions() as db:
@@ -121,8 +124,9 @@ async def bernd_types(
     await next_of(control, "state", state="active")
     viewer, channel, view_only = await viewer_of(server, number, control, applet)
     assert not view_only
-    await viewer.send(HANDSHAKE + key_event(0x63) + UPDATE_REQUEST)
-    assert await forwarded(applet, channel) == HANDSHAKE + key_event(0x63) + UPDATE_REQUEST
+    typed = HANDSHAKE + key_event(0x63) + UPDATE_REQUEST
+    await viewer.send(typed)
+    assert await forwarded(applet, channel, typed) == typed
     return control
 
 
@@ -145,7 +149,9 @@ async def test_the_old_owners_keys_are_dropped_and_the_new_owners_pass(
     viewer, channel, view_only = await viewer_of(server, handed.number, handed.anna_control, applet)
     assert view_only
     await viewer.send(HANDSHAKE + key_event(0x62) + UPDATE_REQUEST + key_event(0x62))
-    assert await forwarded(applet, channel) == HANDSHAKE + UPDATE_REQUEST
+    assert await forwarded(applet, channel, HANDSHAKE + UPDATE_REQUEST) == (
+        HANDSHAKE + UPDATE_REQUEST
+    )
     control = await bernd_types(server, handed.number, applet, handed.bernd)
     await control.send('{"type": "end"}')
     await applet.next_control("end")
@@ -166,11 +172,13 @@ async def test_the_gate_asks_the_team_on_every_message(
     handed = await handed_to_bernd(server, desk)
     applet, old_viewer, old_channel = handed.applet, handed.anna_viewer, handed.anna_channel
     await old_viewer.send(key_event(0x62) + UPDATE_REQUEST + key_event(0x62))
-    assert await forwarded(applet, old_channel) == HANDSHAKE + key_event(0x61) + UPDATE_REQUEST
+    only_updates = HANDSHAKE + key_event(0x61) + UPDATE_REQUEST
+    assert await forwarded(applet, old_channel, only_updates) == only_updates
     control = await bernd_types(server, handed.number, applet, handed.bernd)
     # Still dropped after Bernd typed: the gate is not a moment's race.
-    await old_viewer.send(key_event(0x64))
-    assert await forwarded(applet, old_channel) == HANDSHAKE + key_event(0x61) + UPDATE_REQUEST
+    await old_viewer.send(key_event(0x64) + UPDATE_REQUEST)
+    only_updates += UPDATE_REQUEST
+    assert await forwarded(applet, old_channel, only_updates) == only_updates
     await control.send('{"type": "end"}')
     await applet.next_control("end")
     await handed.bernd.close()
