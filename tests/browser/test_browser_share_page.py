@@ -8,15 +8,19 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright, expect
 
+from tests.agent_login import sign_in_page
 from tests.browser.share_parties import (
     AGENT_NAME,
     ARTIFACTS,
+    PASSWORD,
     VIEWPORT,
     agent_page,
     agent_received,
@@ -357,4 +361,62 @@ async def test_closing_the_tab_ends_the_session(server: LiveServer, headful: Bro
     await state_where(
         agent, lambda s: s["state"] == "ended" and s["end_reason"] == "customer", "the end"
     )
+    await agent.context.close()
+
+
+# -- another agent takes over ------------------------------------------------------------
+
+COLLEAGUE = ("bernd", "Bernd Weber")
+TAKEN_OVER = {
+    "de": "Bernd Weber hat Ihre Fernwartung übernommen.",
+    "en": "Bernd Weber has taken over your support session.",
+}
+
+
+@pytest.fixture(scope="module")
+def colleague(server: LiveServer) -> str:
+    """A second agent, Bernd Weber (user bernd)."""
+    added = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "agents", "add", COLLEAGUE[0],
+         "--name", COLLEAGUE[1], "--password-stdin"],
+        input=PASSWORD + "\n", cwd=server.workdir, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+    return COLLEAGUE[0]
+
+
+@pytest.mark.desktop
+@pytest.mark.parametrize("language", ["de", "en"])
+async def test_a_hand_over_is_told_on_the_page_with_nothing_to_refuse(
+    server: LiveServer, headful: Browser, colleague: str, language: str
+) -> None:
+    agent, page, issued = await start_sharing(headful, server, language)
+    # Bernd signs in; his overview open, he is online for Anna's dialog.
+    bernd = await (
+        await headful.new_context(ignore_https_errors=True, viewport={"width": 1000, "height": 700})
+    ).new_page()
+    await sign_in_page(bernd, server.url, colleague, PASSWORD)
+
+    async def listed() -> Any:
+        found = await agent.evaluate(
+            "async (n) => (await (await fetch(`/console/sessions/${n}/colleagues`)).json())",
+            issued["number"],
+        )
+        return next((c for c in found["colleagues"] if c["name"] == COLLEAGUE[1]), None)
+
+    chosen = await wait_for(listed, "Bernd among Anna's colleagues online")
+    await agent_send(agent, {"type": "hand_over", "agent": chosen["id"], "owner": "agent:anna"})
+    active = page.locator('[data-part="active"]')
+    await expect(active.locator("[data-agent-notice]")).to_have_text(TAKEN_OVER[language])
+    await expect(active.locator("[data-agent-now]")).to_have_text(COLLEAGUE[1])
+    # A browser cannot be controlled: no "Ablehnen" anywhere on the page.
+    assert await page.get_by_role("button", name=re.compile("Ablehnen|Refuse")).count() == 0
+    assert await horizontal_overflow(page) <= VIEWPORT["width"]
+    await page.screenshot(path=str(ARTIFACTS / f"share-handed-over-{language}.png"))
+    # The session goes on with Bernd: the customer ends it, with a receipt.
+    await active.get_by_role("button", name=WORDS[language]["end"]).click()
+    receipt = page.locator('[data-part="receipt"]')
+    await expect(receipt.get_by_role("heading", level=1)).to_have_text(WORDS[language]["ended"])
+    await page.context.close()
+    await bernd.context.close()
     await agent.context.close()

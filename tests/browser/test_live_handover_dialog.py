@@ -52,6 +52,8 @@ async def test_anna_hands_the_session_to_bernd_from_the_dialog(
     await anna.screenshot(path=str(SHOTS / "live-handover-dialog.png"))
     await dialog.get_by_role("button", name="Bestätigen").click()
 
+    left = await applet.next_control("agent_notice")  # who left is told first
+    assert (left["change"], left["agent_name"]) == ("left", "Anna")
     notice = await applet.next_control("agent_notice")
     assert (notice["change"], notice["agent_name"]) == ("took_over", "Bernd")
     await expect(anna.locator("[data-team-status]")).to_have_text(

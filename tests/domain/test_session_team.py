@@ -110,6 +110,16 @@ def test_of_two_parallel_hand_overs_only_the_first_takes_effect() -> None:
     assert session.agent_id == BERND
 
 
+def test_the_previous_owners_late_hand_over_is_stale_not_forbidden() -> None:
+    """A supervisor's hand-over came first; Anna's, sent at the same moment, is told
+    that (she may no longer ask, but that is not what happened)."""
+    session = live_session()
+    session.apply(hand_over(to=CARLA, by="agent:sven", by_supervisor=True))
+    with pytest.raises(StaleHandOver):
+        session.apply(hand_over(to=BERND))
+    assert session.agent_id == CARLA
+
+
 def test_a_session_cannot_be_handed_to_its_owner() -> None:
     with pytest.raises(NotOnTeam):
         live_session().apply(hand_over(to=ANNA))

@@ -62,3 +62,67 @@ def test_a_recording_hold_is_marked_as_a_pause_with_its_notice_and_its_end() -> 
         Mark(2_000, MarkKind.PAUSE, notice),
         Mark(3_000, MarkKind.RESUME, ""),
     ]
+
+
+def team(at_us: int, owner: str, *helpers: tuple[str, bool], source: str = "relay") -> Record:
+    """The relay's state to the customer's side, with the team by name."""
+    agents = [{"name": owner, "owner": True, "control": True}]
+    agents += [{"name": n, "owner": False, "control": c} for n, c in helpers]
+    return control(at_us, **{"from": source}, type="state", state="active", agents=agents)
+
+
+def test_hand_overs_and_helpers_are_marked_from_the_team_in_the_state() -> None:
+    records = [
+        team(1_000, "Anna"),
+        team(1_500, "Anna"),  # a repeat: no mark
+        team(2_000, "Anna", ("Carla", False)),
+        team(3_000, "Anna", ("Carla", True)),
+        control(3_500, **{"from": "applet"}, type="refuse_control", notice="n1"),
+        control(3_600, **{"from": "relay"}, type="control_refused", agent_name="Carla"),
+        team(3_600, "Anna", ("Carla", False)),  # the refusal's state: no second mark
+        team(3_700, "Anna", ("Carla", True)),
+        team(3_800, "Anna", ("Carla", False)),  # published before the refusal's record:
+        control(3_810, **{"from": "relay"}, type="control_refused", agent_name="Carla"),
+        team(4_000, "Anna"),
+        team(5_000, "Bernd", ("Anna", False)),  # handed over, Anna watching on
+        team(6_000, "Anna"),  # handed back to a helper: she did not leave, Bernd did not stay
+    ]
+    marks = [m for m in timeline(records) if m.kind is not MarkKind.CONSENT]
+    assert marks == [
+        Mark(2_000, MarkKind.HELPER_JOINED, "view", "Carla"),
+        Mark(3_000, MarkKind.HELPER_CHANGED, "control", "Carla"),
+        Mark(3_600, MarkKind.CONTROL_REFUSED, "", "Carla"),
+        Mark(3_700, MarkKind.HELPER_CHANGED, "control", "Carla"),
+        Mark(3_800, MarkKind.CONTROL_REFUSED, "", "Carla"),  # one mark, at the state's time
+        Mark(4_000, MarkKind.HELPER_LEFT, "", "Carla"),
+        Mark(5_000, MarkKind.HAND_OVER, "Anna", "Bernd"),
+        Mark(5_000, MarkKind.HELPER_JOINED, "view", "Anna"),
+        Mark(6_000, MarkKind.HAND_OVER, "Bernd", "Anna"),
+    ]
+
+
+def test_team_marks_come_only_from_what_the_relay_wrote() -> None:
+    # The customer's program could send anything on its link: it is recorded, but a
+    # "state" or "control_refused" from it puts no team mark on the timeline.
+    records = [
+        team(1_000, "Anna"),
+        team(2_000, "Mallory", source="applet"),
+        control(2_500, **{"from": "applet"}, type="control_refused", agent_name="Anna"),
+        team(3_000, "Anna", source="console"),
+    ]
+    assert [m for m in timeline(records) if m.kind is not MarkKind.CONSENT] == []
+
+
+def test_the_consoles_state_the_recording_starts_with_gives_the_team_too() -> None:
+    first = {
+        "from": "relay",
+        "type": "state",
+        "state": "active",
+        "owner": {"actor": "agent:anna", "name": "Anna"},
+        "helpers": [{"actor": "agent:carla", "name": "Carla", "control": True}],
+        "controllers": ["agent:anna"],  # Carla's control refused before
+    }
+    records = [control(1_000, **first), team(2_000, "Bernd", ("Carla", False))]
+    assert [m for m in timeline(records) if m.kind is not MarkKind.CONSENT] == [
+        Mark(2_000, MarkKind.HAND_OVER, "Anna", "Bernd")
+    ]

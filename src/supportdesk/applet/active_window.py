@@ -21,7 +21,7 @@ from tkinter import ttk
 from typing import Any, Protocol
 
 from supportdesk.applet import texts, tk_theme
-from supportdesk.applet.agent_notice import AgentNoticeBar
+from supportdesk.applet.agent_notice_tk import AgentNoticeBar
 from supportdesk.applet.chat_panel import ChatLink, ChatPanel
 from supportdesk.applet.receipt import SessionTimeline
 from supportdesk.applet.texts import N_

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from supportdesk.applet import texts
+from supportdesk.applet.agent_notice_text import REFUSE_COMMANDS, TextNotices
 from supportdesk.applet.bank_config import BankConfig
 from supportdesk.applet.bank_tls import require_tls13
 from supportdesk.applet.chat_lines import LinkChat, clean_text
@@ -244,10 +245,12 @@ class TextControls:
         stdout: TextIO,
         language: Language = DEFAULT_LANGUAGE,
         questions: TextQuestions | None = None,
+        notices: TextNotices | None = None,
     ) -> None:
         self.link, self.stdin, self.stdout, self.language = link, stdin, stdout, language
         self.paused = False
         self.questions = questions or TextQuestions(stdout)
+        self.notices = notices or TextNotices(link.request, stdout, language)
         self.thread = threading.Thread(target=self._run, name="text-controls", daemon=True)
 
     def start(self) -> None:
@@ -277,6 +280,8 @@ class TextControls:
                 return
             elif command.startswith("c "):
                 self.link.request({"type": "chat", "text": command[2:]})
+            elif command in REFUSE_COMMANDS:
+                self.notices.refuse()  # "Ablehnen" of the latest agent notice
         self.questions.close()
 
 
@@ -378,6 +383,8 @@ def run_join(
                 chat.put(data)  # the window's panel shows both sides
             if data.get("from") == "agent":
                 print(chat_line(data, lang), file=stdout, flush=True)
+        elif kind == "agent_notice" and text_mode:
+            controls.notices.show(data)  # the window has a bar of its own
         elif kind == "state":
             latest[0] = data
             if text_mode:

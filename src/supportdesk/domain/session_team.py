@@ -208,9 +208,11 @@ def change(owner: str, team: SessionTeam, event: TeamEvent) -> TeamChange | None
     then)."""
     match event:
         case HandedOver():
-            _check_leader(owner, event.by, event.by_supervisor)
+            # Stale first: of two parallel hand-overs the second is told that another
+            # came first, also when it was the previous owner's, who may no longer ask.
             if event.from_owner != owner:
                 raise StaleHandOver(f"the session is no longer {event.from_owner}'s")
+            _check_leader(owner, event.by, event.by_supervisor)
             if event.to == owner:
                 raise NotOnTeam("the session already belongs to that agent")
             helpers = tuple(h for h in team.helpers if h.actor not in (event.to, owner))

@@ -15,6 +15,7 @@ It also offers the live page its colleagues: the accounts online now
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ from supportdesk.domain.session_team import (
     TeamEvent,
     check_target,
 )
-from supportdesk.domain.support_session import SessionError
+from supportdesk.domain.support_session import SessionError, TimeWentBackwards
 from supportdesk.i18n import N_
 from supportdesk.server.agents.auth import SignedIn, require
 from supportdesk.server.pages.login import LOGIN_BACKOFF
@@ -173,7 +174,13 @@ async def _team_request(
             )  # fmt: skip
     owner_id = target.id if isinstance(event, HandedOver) and target is not None else None
     try:
-        await desk.remote.apply(relay.number, event, owner_id=owner_id)
+        try:
+            await desk.remote.apply(relay.number, event, owner_id=owner_id)
+        except TimeWentBackwards:
+            # A parallel request read the clock later but was applied first: the rules
+            # decide this one at a time after that (a stale hand-over is "stale").
+            event = replace(event, at=desk.clock())
+            await desk.remote.apply(relay.number, event, owner_id=owner_id)
     except (TeamError, SessionError, KeyError) as exc:
         reason = (
             "stale"

@@ -22,7 +22,7 @@ from supportdesk.domain.agent_accounts import Permission
 from supportdesk.i18n import N_
 from supportdesk.recording import RecordingError
 from supportdesk.recording.segmented import SegmentedRecording
-from supportdesk.recording.timeline import Mark, MarkKind, timeline
+from supportdesk.recording.timeline import CONTROL, VIEW, Mark, MarkKind, timeline
 from supportdesk.recording_archive import MIN_REASON_LENGTH, RecordingArchive, RecordingGone
 from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.messages import CAPABILITIES
@@ -166,9 +166,20 @@ async def player(request: Request, number: str) -> Response:
     )
 
 
+TEAM_ACCESS = {VIEW: N_("watching"), CONTROL: N_("may control")}
+"""A helper mark's access, in the auditor's words."""
+
+
 def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
     if mark.who == SYSTEM:  # a gap between two segments, worded when it was read
         return mark.text
+    if mark.kind is MarkKind.HAND_OVER:
+        return f"{mark.text} → {mark.who}"
+    if mark.kind in (MarkKind.HELPER_JOINED, MarkKind.HELPER_CHANGED):
+        access = TEAM_ACCESS.get(mark.text)
+        return f"{mark.who} ({gettext(access)})" if access else mark.who
+    if mark.kind in (MarkKind.HELPER_LEFT, MarkKind.CONTROL_REFUSED):
+        return mark.who
     # Consent and permission marks list capability codes: show the console's words.
     if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.PAUSE, MarkKind.RESUME) and (
         mark.text

@@ -383,7 +383,8 @@ class SessionRecording:
     def control(self, source: str, message: dict[str, Any]) -> bool:
         """A control message (``source``: applet, relay or console); True if recorded.
         The relay's own are kept over the quota: the end of the session among them."""
-        return self._event(RecordKind.CONTROL, {"from": source, **message}, source != "relay")
+        # ``from`` last: a party's message cannot pass itself off as the relay's.
+        return self._event(RecordKind.CONTROL, {**message, "from": source}, source != "relay")
 
     def chat(self, entry: dict[str, Any]) -> bool:
         """A chat line; True if it may be delivered: recorded (or queued for the file

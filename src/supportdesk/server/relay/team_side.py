@@ -70,20 +70,22 @@ async def after_team_change(
     of agents who left, reopen viewers whose control changed, publish the state."""
     session = relay.session
     owner, team = session.agent_id, session.team
-    if owner != before_owner:
-        relay.info.agent_name = team.owner_name or relay.info.agent_name
-        await _tell_customer(relay, "took_over", owner, team.owner_name)
-    for helper in team.helpers:
-        old = before.helper(helper.actor)
-        if helper.actor == before_owner:
-            continue  # the previous owner, kept watching: nothing new for the customer
-        if old is None or old.control != helper.control:
-            await _tell_customer(relay, "joined", helper.actor, helper.name)
+    # Who left first, who came last: the customer's window and page show the latest
+    # notice, and its "Ablehnen" must be the new agent's, not lost behind a "left".
     for old in before.helpers:
         if not session.on_team(old.actor):
             await _tell_customer(relay, "left", old.actor, old.name)
     if before_owner != owner and not session.on_team(before_owner):
         await _tell_customer(relay, "left", before_owner, name_of.get(before_owner, ""))
+    if owner != before_owner:
+        relay.info.agent_name = team.owner_name or relay.info.agent_name
+        await _tell_customer(relay, "took_over", owner, team.owner_name)
+    for helper in team.helpers:
+        was = before.helper(helper.actor)
+        if helper.actor == before_owner:
+            continue  # the previous owner, kept watching: nothing new for the customer
+        if was is None or was.control != helper.control:
+            await _tell_customer(relay, "joined", helper.actor, helper.name)
     await _close_left(relay)
     await _reopen_viewers(relay)
     await relay.publish()
@@ -138,6 +140,11 @@ async def refuse_control(relay: SessionRelay, notice: object) -> None:
     if actor is None:
         return  # an old or unknown notice: nothing to refuse
     before_owner, before = relay.session.agent_id, relay.session.team
+    helper = before.helper(actor)
+    name = helper.name if helper is not None else before.owner_name or relay.info.agent_name
     with contextlib.suppress(KeyError, SessionError, TeamError):
         await relay.remote.apply(relay.number, ControlRefused(relay.clock(), actor))
+        # For the player's timeline: whose control the customer refused (the state
+        # that follows only shows that it went).
+        relay.recording.control("relay", {"type": "control_refused", "agent_name": name})
         await after_team_change(relay, before_owner, before, {})

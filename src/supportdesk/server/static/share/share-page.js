@@ -6,6 +6,7 @@
  * fallback); every word comes from the page (words.js).
  */
 
+import { AgentNotice } from "./agent-notice.js";
 import { askForScreen, browserCanShare, FrameSource } from "./capture.js";
 import { ChatView } from "./chat.js";
 import { pickCodec, startBitrate } from "./codecs.js";
@@ -62,6 +63,11 @@ class SharePage {
     this.settle = null;
     this.marker = new PointerMarker(this.$("[data-pointer]"));
     this.survey = new ExitSurvey(this.$("[data-survey]"), this.$("[data-survey-done]"), this.word);
+    this.notice = new AgentNotice(
+      this.$("[data-agent-notice]"),
+      this.root.querySelectorAll("[data-agent-now]"),
+      this.word,
+    );
     this.chat = new ChatView(this.$("[data-chat]"), this.$("[data-chat-form]"), this.word, (text) =>
       this.link.send({ type: "chat", text }),
     );
@@ -135,6 +141,8 @@ class SharePage {
         return this.#state(message);
       case "chat":
         return this.chat.add(message);
+      case "agent_notice":
+        return this.notice.show(message);
       case "end":
         return this.#over(String(message.reason ?? "error"), message.survey);
       default:
@@ -173,6 +181,7 @@ class SharePage {
   }
 
   #state(message) {
+    this.notice.follow(message);
     const watchers = Array.isArray(message.watchers) ? message.watchers : [];
     this.$("[data-watchers]").textContent = watchers.length
       ? watchers.map((w) => `${w.name} (${this.word("role_" + w.role)})`).join(", ")
