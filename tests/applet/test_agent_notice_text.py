@@ -221,6 +221,9 @@ async def test_the_program_in_text_mode_refuses_a_colleagues_control(
             typing.flush()
             await asyncio.to_thread(out.wait_for, "Gerade gibt es nichts abzulehnen", line)
             await control.send('{"type": "end"}')
+            await asyncio.to_thread(out.wait_for, "Wie zufrieden", line)  # the exit survey
+            typing.write("\n")  # skipped
+            typing.flush()
             await asyncio.to_thread(program.join, 30)
         assert over and over[0].end_reason == "agent"
         refusals = [
