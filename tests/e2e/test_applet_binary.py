@@ -39,6 +39,7 @@ BUILD_VENV = ROOT / "var" / "applet-build" / "venv"
 PROGRAM = "supportdesk-join-linux"
 FIRST_WINDOW = "^Jetzt Fernwartung starten$"
 CONSENT_WINDOW = "^Fernwartung .+ Zustimmung$"  # "–": xdotool's regex takes no UTF-8
+SURVEY_WINDOW = "^Ihre Meinung"  # the exit survey after the end
 SERVER_MODULES = ("fastapi", "sqlalchemy", "asyncpg", "av", "babel", "supportdesk.server")
 
 
@@ -327,6 +328,11 @@ async def test_the_program_joins_with_no_arguments_through_its_windows(
             await page.locator('[data-action="end"]').click()
             await page.locator("[data-confirm-end]").click()  # the console asks first
             await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
+            survey = await asyncio.to_thread(
+                wait_until, lambda: desktop.window_titled(SURVEY_WINDOW), 30, "the survey"
+            )
+            desktop.focus(survey)
+            desktop.run(xdotool, "key", "Escape")  # skipped
             code = await asyncio.to_thread(started.wait, 30)
         finally:
             if started.process.poll() is None:

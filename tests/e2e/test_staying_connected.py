@@ -36,6 +36,7 @@ from tests.faults import FaultProxy
 from tests.live_server import LiveServer, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
+SURVEY = "Wie zufrieden waren Sie mit der Fernwartung?"  # text mode asks after the end
 RECONNECTING = "Verbindung unterbrochen – wird wiederhergestellt …"
 RESTORED = "Verbindung wiederhergestellt"
 CONNECTION_LOST = "Verbindung verloren – die Sitzung wurde beendet"
@@ -198,6 +199,8 @@ async def test_a_ten_second_black_hole_resumes_and_the_agent_sees_the_screen_aga
             print(f"canvases on the live page after the resume: {canvases}")
             applet.type("e")
             await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
+            await applet.shows(SURVEY, within=10)
+            applet.type("")  # the exit survey, skipped
             await asyncio.to_thread(applet.process.wait, 15)
         finally:
             applet.stop()
@@ -259,6 +262,8 @@ async def test_a_gap_past_the_reconsent_limit_asks_the_customer_again(
             await expect(live).to_have_attribute("data-control", "yes")
             applet.type("e")
             await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
+            await applet.shows(SURVEY, within=10)
+            applet.type("")  # the exit survey, skipped
             await asyncio.to_thread(applet.process.wait, 15)
         finally:
             applet.stop()

@@ -14,6 +14,7 @@ stopping capture is local.
 from __future__ import annotations
 
 import contextlib
+import gc
 import tkinter as tk
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -303,6 +304,17 @@ class ActiveWindow:
             # longer pause or end, so the session must not outlive it.
             if not self.session.stopped:
                 self.session.stop()
+            self._release_tk()
+
+    def _release_tk(self) -> None:
+        """Delete this window's Tcl interpreter here, in the thread that made it. Left to
+        the garbage collector, it may be deleted in another thread (the main one, while
+        the exit survey's window runs), and Tcl then aborts the whole program
+        ("Tcl_AsyncDelete: async handler deleted by the wrong thread")."""
+        with contextlib.suppress(tk.TclError):
+            self.root.destroy()
+        del self.root
+        gc.collect()
 
 
 def _agent_notice_bar(

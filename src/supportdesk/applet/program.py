@@ -15,6 +15,8 @@ and ``--ca-file`` stay for development and override the built-in address and CA.
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import ssl
 import sys
 from collections.abc import Sequence
@@ -155,7 +157,23 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
 
         lang = language_of(facts.language)
         show_notice(gettext_for(lang)(ENDED_TITLE), saved_notice(saved[0], lang), lang)
+    if not args.text:
+        _end_now(code)
     return code
+
+
+def _end_now(code: int) -> None:
+    """End the windowed program here, without the interpreter's teardown. Its windows
+    were Tk interpreters of several threads (join, consent, the active window, the
+    survey); the teardown's last garbage collection deletes them in this thread, and
+    Tcl aborts the program for it ("async handler deleted by the wrong thread"), so
+    a customer who answered everything would see a crash. Everything is written by now
+    (the receipt, the survey's answer): only the output buffers are left to flush."""
+    for stream in (sys.stdout, sys.stderr):
+        if stream is not None:
+            with contextlib.suppress(OSError, ValueError):
+                stream.flush()
+    os._exit(code)
 
 
 def _exit_survey(server: str, facts: object, context: ssl.SSLContext, text_mode: bool) -> None:
@@ -170,8 +188,15 @@ def _exit_survey(server: str, facts: object, context: ssl.SSLContext, text_mode:
     if text_mode:
         answer = facts.survey_answer
     else:
+        import gc
+
         from supportdesk.applet.exit_survey_tk import ask_survey_tk
 
+        # The session's windows were Tk interpreters of other threads; a garbage
+        # collection in this one would delete them here, and Tcl aborts the program
+        # ("async handler deleted by the wrong thread"). The program ends after this
+        # window (``_end_now``): nothing is collected from now on.
+        gc.disable()
         answer = ask_survey_tk(facts.language)
     if answer is None:
         return
