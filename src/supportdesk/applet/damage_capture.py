@@ -95,19 +95,7 @@ def open_capture_loop(
     With ``masks`` always the polling loop: it masks every whole grab before damage
     detection (capture_loop.py), which the damage-driven loop's area grabs do not yet
     do, and a secret field must never reach the encoder."""
-    if masks is not None:
-        return CaptureLoop(
-            source,
-            monitor,
-            max_fps=max_fps,
-            idle_fps=idle_fps,
-            detect_scroll=detect_scroll,
-            on_delta=on_delta,
-            masks=masks,
-            painter=painter,
-            on_masks=on_masks,
-        )
-    if hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
+    if masks is None and hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
         return DamageCaptureLoop(
             source,
             monitor,
@@ -124,6 +112,9 @@ def open_capture_loop(
         idle_fps=idle_fps,
         detect_scroll=detect_scroll,
         on_delta=on_delta,
+        masks=masks,
+        painter=painter,
+        on_masks=on_masks,
     )
 
 
