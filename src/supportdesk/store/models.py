@@ -9,6 +9,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -118,6 +119,13 @@ class AuditEntryRow(Base):
     """One link of the hash-chained audit trail. Rows are only ever inserted."""
 
     __tablename__ = "audit_entries"
+    # The audit page and its exports filter by event code or actor and read the
+    # newest (or, exporting, the oldest) entries first: these serve both directions
+    # without scanning a year's trail.
+    __table_args__ = (
+        Index("ix_audit_entries_event_type_sequence", "event_type", "sequence"),
+        Index("ix_audit_entries_actor_sequence", "actor", "sequence"),
+    )
 
     sequence: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     timestamp: Mapped[str] = mapped_column(String(40), nullable=False, index=True)

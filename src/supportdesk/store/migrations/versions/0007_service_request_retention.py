@@ -6,7 +6,7 @@ reopened; requests already done get their last change as closing time. ``purged_
 marks a request whose contact detail, description and notes were erased.
 
 Revision ID: 0007
-Revises: 0006 (0005 on branch i15-data until it is merged after 0006)
+Revises: 0006
 Create Date: 2026-12-06
 """
 
@@ -16,8 +16,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007"
-# MERGE NOTE: chained after 0006 (helper "auth"); set to "0005" on branch i15-data only
-# so it can be tested alone. The coordinator changes it to "0006" when merging.
 down_revision = "0006"
 branch_labels = None
 depends_on = None

@@ -18,8 +18,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0008"
-# MERGE NOTE: another helper of issue 18 may add an 0008 too; the coordinator chains
-# whichever is merged second after the first (revision and down_revision).
 down_revision = "0007"
 branch_labels = None
 depends_on = None
