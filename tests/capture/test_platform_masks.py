@@ -2,14 +2,15 @@
 make of an answer, how points become pixels, what the window listers report and how
 the bank's rules match those listings, and what the session does when a platform's
 watcher or lister cannot open (automatic masking off, rules blank the picture) — which
-is what happens on Linux to the Windows and macOS backends, so it is real here."""
+is what really happens to another OS's backend (on Linux: to both), so that failure is
+not simulated."""
 
 from __future__ import annotations
 
 import pytest
 
 from supportdesk.applet.masking import SessionMasking, secret_watcher, window_lister
-from supportdesk.capture.backends import Platform
+from supportdesk.capture.backends import Platform, this_machine
 from supportdesk.capture.focus_poll import FocusPollWatcher
 from supportdesk.capture.macos_secrets import is_secure_field, points_to_pixels
 from supportdesk.capture.macos_windows import window_from_info
@@ -19,6 +20,9 @@ from supportdesk.capture.win32_secrets import password_rect
 from supportdesk.capture.win32_windows import application_names, frame_rect
 from supportdesk.domain.mask_rules import MaskRules, WindowRule
 from supportdesk.rfb.geometry import Rect
+
+FOREIGN = [p for p in (Platform.WINDOWS, Platform.MACOS) if p is not this_machine().platform]
+"""The polling platforms whose probes and listers cannot open on this machine."""
 
 RULES = MaskRules("2026-12-1", (WindowRule(title="SecureGo"), WindowRule(application="keepassxc")))
 
@@ -106,10 +110,10 @@ def test_each_platform_gets_its_polling_watcher(platform: Platform) -> None:
     assert isinstance(secret_watcher(platform), FocusPollWatcher)
 
 
-@pytest.mark.parametrize("platform", [Platform.WINDOWS, Platform.MACOS])
+@pytest.mark.parametrize("platform", FOREIGN)
 def test_a_probe_that_cannot_open_means_automatic_off_not_a_crash(platform: Platform) -> None:
-    # Here on Linux the Windows and macOS probes cannot open: exactly the failure at the
-    # start of a session whose desktop does not answer.
+    # Another OS's probe cannot open here: exactly the failure at the start of a
+    # session whose desktop does not answer.
     masking = SessionMasking(platform)
     try:
         assert masking.start(MaskRules("2026-12-1")) is False
@@ -121,7 +125,7 @@ def test_a_probe_that_cannot_open_means_automatic_off_not_a_crash(platform: Plat
         masking.stop()
 
 
-@pytest.mark.parametrize("platform", [Platform.WINDOWS, Platform.MACOS])
+@pytest.mark.parametrize("platform", FOREIGN)
 def test_rules_that_cannot_be_followed_blank_the_picture(platform: Platform) -> None:
     with pytest.raises(OSError):
         window_lister(platform)
