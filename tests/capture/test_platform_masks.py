@@ -18,6 +18,7 @@ from supportdesk.capture.mask import MaskKind
 from supportdesk.capture.mask_sources import EVERYWHERE, DesktopWindow, WindowRuleMasks
 from supportdesk.capture.win32_secrets import password_rect
 from supportdesk.capture.win32_windows import application_names, frame_rect
+from supportdesk.domain.consent import AutomaticMasking
 from supportdesk.domain.mask_rules import MaskRules, WindowRule
 from supportdesk.rfb.geometry import Rect
 
@@ -118,11 +119,24 @@ def test_a_probe_that_cannot_open_means_automatic_off_not_a_crash(platform: Plat
     try:
         assert masking.start(MaskRules("2026-12-1")) is False
         assert masking.consent_facts() == {"automatic": False, "rules_version": "2026-12-1"}
+        assert masking.notice is AutomaticMasking.OFF  # the consent says it is off
         assert masking.areas() == []  # nothing claimed masked, nothing blanked
         assert masking.toggle_privacy()  # the Sichtschutz still works
         assert [a.rect for a in masking.areas()] == [EVERYWHERE]
     finally:
         masking.stop()
+
+
+def test_the_consent_says_what_the_program_does_with_the_accessibility_interface() -> None:
+    for platform, on in (
+        (Platform.X11, AutomaticMasking.SWITCHED_ON),
+        (Platform.WINDOWS, AutomaticMasking.ASKED),
+        (Platform.MACOS, AutomaticMasking.ASKED),
+    ):
+        masking = SessionMasking(platform)
+        assert masking.notice is AutomaticMasking.OFF  # not started: not claimed
+        masking.automatic = True  # what start() sets when the watcher answered
+        assert masking.notice is on
 
 
 @pytest.mark.parametrize("platform", FOREIGN)

@@ -32,6 +32,7 @@ from supportdesk.capture.mask_sources import (
     WindowLister,
     WindowRuleMasks,
 )
+from supportdesk.domain.consent import AutomaticMasking
 from supportdesk.domain.mask_rules import MaskRules
 
 log = logging.getLogger(__name__)
@@ -131,6 +132,17 @@ class SessionMasking:
                 listener(kinds)
             except Exception:
                 log.exception("masking listener failed")
+
+    @property
+    def notice(self) -> AutomaticMasking:
+        """Which sentence of the consent text says how password fields are masked: off,
+        or on — with the accessibility interface switched on for the session (X11), or
+        asked where the system keeps it on anyway (Windows, macOS)."""
+        if not self.automatic:
+            return AutomaticMasking.OFF
+        if self.platform is Platform.X11:
+            return AutomaticMasking.SWITCHED_ON
+        return AutomaticMasking.ASKED
 
     def consent_facts(self) -> dict[str, Any]:
         """What the consent answer reports about masking (audited with the consent)."""
