@@ -8,7 +8,7 @@ from __future__ import annotations
 import threading
 
 from supportdesk.capture.focus_poll import FocusPollWatcher
-from supportdesk.capture.mask import MaskKind
+from supportdesk.capture.mask import MaskKind, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.rfb.geometry import Rect
 
@@ -84,6 +84,8 @@ def test_a_probe_silent_too_long_masks_everything_until_it_answers() -> None:
         clock.now += 0.2
         watcher.poll()
         assert rects(watcher) == {EVERYWHERE}  # the customer may be typing a PIN now
+        # ... painted over the whole frame, whatever the margin of a secret field does
+        assert monitor_rects(watcher.areas(), (-1920, 0), (3840, 1080)) == [Rect(0, 0, 3840, 1080)]
         clock.now += 5  # a question that hangs is silence too: no poll at all
         assert rects(watcher) == {EVERYWHERE}
         probe.broken = False
