@@ -40,6 +40,9 @@ _CURRENT_IS_PASSWORD = 35  # IUIAutomationElement::get_CurrentIsPassword
 _CURRENT_BOUNDING_RECTANGLE = 43  # IUIAutomationElement::get_CurrentBoundingRectangle
 
 
+_WINFUNCTYPE: Any = getattr(ctypes, "WINFUNCTYPE", None)  # stdcall prototypes: Windows only
+
+
 def password_rect(is_password: bool, left: int, top: int, right: int, bottom: int) -> Rect | None:
     """What the probe reports for the focused element: its rectangle if it is a password
     field with an area (UI Automation gives an empty one for an element off screen)."""
@@ -64,7 +67,7 @@ class _RECT(ctypes.Structure):
 def _method(obj: ctypes.c_void_p, slot: int, *argtypes: Any) -> Callable[..., int]:
     """The COM method in vtable ``slot`` of ``obj``, bound to it; returns the HRESULT."""
     vtable = ctypes.cast(obj, ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p))).contents
-    prototype = ctypes.WINFUNCTYPE(ctypes.c_long, ctypes.c_void_p, *argtypes)  # type: ignore[attr-defined]
+    prototype = _WINFUNCTYPE(ctypes.c_long, ctypes.c_void_p, *argtypes)
     function: Callable[..., int] = prototype(vtable[slot])
     return lambda *args: function(obj, *args)
 
