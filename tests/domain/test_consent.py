@@ -12,6 +12,7 @@ from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
     CONSENT_TEXTS,
     CURRENT_CONSENT_VERSION,
+    AutomaticMasking,
     ConsentDecision,
     ConsentRecord,
     InvalidAgentName,
@@ -42,7 +43,7 @@ OLD_SHA256 = "a769433b283e1dd0846d4d2c182926acf67f3a5a8feb7aabfb1a8f7abed5f632"
 def test_german_is_default_and_follows_the_bank_wording() -> None:
     shown = consent_text().render("Anna Berger")
     assert shown.language is Language.DE
-    assert shown.version == CURRENT_CONSENT_VERSION == "2026-12-2"
+    assert shown.version == CURRENT_CONSENT_VERSION == "2026-12-3"
     assert "PIN" in shown.text and "TAN" in shown.text and "niemals" in shown.text
     # 2026-12-1 stays published, unchanged: audit entries cite it.
     before = consent_text("2026-12-1").render("Anna Berger")
@@ -72,6 +73,43 @@ def test_the_text_says_whether_password_fields_are_masked_automatically() -> Non
     assert NOT_MASKED in off and MASKED not in off
     english = consent_text("2026-12-2", Language.EN).render("Anna", automatic_masking=False)
     assert "Automatic hiding of password fields is not available" in english.text
+
+
+ASKED = (
+    "Passwortfelder blendet das Programm automatisch aus, bevor Ihr Bild übertragen wird; "
+    "dazu fragt es die Barrierefreiheit-Schnittstelle Ihres Computers, wo sich ein "
+    "Passwortfeld befindet. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild aus."
+)
+
+
+def test_on_windows_and_macos_the_text_says_the_interface_is_asked_not_switched_on() -> None:
+    text = consent_text("2026-12-3")
+    asked = text.render("Anna Berger", automatic_masking=AutomaticMasking.ASKED).text
+    assert ASKED in asked and MASKED not in asked and NOT_MASKED not in asked
+    assert MASKED in text.render("Anna Berger", automatic_masking=AutomaticMasking.SWITCHED_ON).text
+    assert text.render("Anna", automatic_masking=True) == text.render(
+        "Anna", automatic_masking=AutomaticMasking.SWITCHED_ON
+    )
+    assert NOT_MASKED in text.render("Anna", automatic_masking=AutomaticMasking.OFF).text
+    english = consent_text("2026-12-3", Language.EN).render(
+        "Anna", automatic_masking=AutomaticMasking.ASKED
+    )
+    assert "it asks your computer's accessibility interface where a password field is" in (
+        english.text
+    )
+    # 2026-12-2 stays as published: two sentences, its "on" for any automatic masking.
+    before = consent_text("2026-12-2")
+    assert before.masking_variants == (AutomaticMasking.SWITCHED_ON, AutomaticMasking.OFF)
+    assert MASKED in before.render("Anna", automatic_masking=AutomaticMasking.ASKED).text
+    assert before.render("Anna").text == text.render("Anna").text  # same words, new version
+
+
+def test_the_server_finds_the_text_with_masking_asked_as_shown() -> None:
+    offered = frozenset(Capability)
+    ticked = frozenset({Capability.VIEW})
+    shown = consent_text().render("Anna", ticked, automatic_masking=AutomaticMasking.ASKED)
+    found = cited_text(CURRENT_CONSENT_VERSION, "Anna", offered, shown.sha256, granted=ticked)
+    assert found == shown
 
 
 def test_the_server_finds_the_text_with_masking_off_as_shown() -> None:
@@ -195,7 +233,7 @@ def test_record_from_shown_text() -> None:
     record = ConsentRecord.of(shown, ConsentDecision.GIVEN, caps, AT)
     assert record.text_sha256 == shown.sha256
     assert record.audit_data() == {
-        "consent_version": "2026-12-2",
+        "consent_version": "2026-12-3",
         "language": "de",
         "text_sha256": shown.sha256,
         "capabilities": ["control", "view"],

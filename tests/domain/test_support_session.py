@@ -411,7 +411,7 @@ def test_consent_text_in_other_language_is_cited() -> None:
     english = consent_text(language=Language.EN).render("Anna Berger")
     (record,) = session.apply(ConsentRequested(at(2), english))
     assert record.data == {
-        "consent_version": "2026-12-2",
+        "consent_version": "2026-12-3",
         "language": "en",
         "text_sha256": english.sha256,
     }

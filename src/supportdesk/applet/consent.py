@@ -26,6 +26,7 @@ from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability
 from supportdesk.domain.consent import (
     CURRENT_CONSENT_VERSION,
     DEFAULT_LANGUAGE,
+    AutomaticMasking,
     ConsentDecision,
     ConsentRecord,
     Language,
@@ -77,7 +78,8 @@ class ConsentRequest:
     verification_code: str
     requested: frozenset[Capability] = frozenset(Capability)
     consent_version: str = CURRENT_CONSENT_VERSION
-    automatic_masking: bool = True  # the text says whether password fields are masked
+    # Which sentence says how password fields are masked (True/False: switched on / off).
+    automatic_masking: bool | AutomaticMasking = True
 
     def __post_init__(self) -> None:
         clean_agent_name(self.agent_name)  # raises InvalidAgentName for unsafe names

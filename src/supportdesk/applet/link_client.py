@@ -531,8 +531,8 @@ class AppletLink:
         )
         # Before the question: the dialog says whether secret fields are masked by
         # themselves (the accessibility bus answers) or only by the Sichtschutz.
-        automatic = await asyncio.to_thread(self.masking.start, mask_rules(message))
-        request = replace(request, automatic_masking=automatic)
+        await asyncio.to_thread(self.masking.start, mask_rules(message))
+        request = replace(request, automatic_masking=self.masking.notice)
         if message.get("renewal") and self.facts.started_at is not None:
             # Back after a long gap: nothing is captured until the customer says "Ja"
             # again; "Nein" ends the session.

@@ -2,10 +2,14 @@
 
 One :class:`SessionMasking` per session joins the three sources of masks every RFB
 channel paints over its grabs (capture/mask_sources.py): the customer's "Sichtschutz"
-(always there), the bank's window rules (sent with the consent request), and on X11 the
-password fields the accessibility bus reports (capture/atspi_secrets.py). Windows (UI
-Automation ``IsPassword``) and macOS (``AXSecureTextField``) have no watcher yet: there
-the consent says automatic masking is off, and the Sichtschutz and the rules still work.
+(always there), the bank's window rules (sent with the consent request), and the
+password fields the desktop reports: on X11 the accessibility bus
+(capture/atspi_secrets.py), on Windows UI Automation (capture/win32_secrets.py) and on
+macOS the AX API (capture/macos_secrets.py), both polled (capture/focus_poll.py). The
+platform picks the watcher and the window lister (:func:`secret_watcher`,
+:func:`window_lister`). A watcher that cannot start leaves automatic masking off, which
+the consent then says; the Sichtschutz and the rules still work. Window rules that
+cannot be followed blank the whole picture.
 
 It also folds what the channels report into one state for the server (``masking``
 control message: which kinds of mask are on, never where or what) and the customer's
@@ -22,7 +26,13 @@ from typing import Any
 from supportdesk.applet.texts import PROTECTED_INPUT
 from supportdesk.capture.backends import Platform
 from supportdesk.capture.mask import MaskArea, MaskKind
-from supportdesk.capture.mask_sources import CombinedMasks, PrivacyScreen, WindowRuleMasks
+from supportdesk.capture.mask_sources import (
+    CombinedMasks,
+    PrivacyScreen,
+    WindowLister,
+    WindowRuleMasks,
+)
+from supportdesk.domain.consent import AutomaticMasking
 from supportdesk.domain.mask_rules import MaskRules
 
 log = logging.getLogger(__name__)
@@ -61,20 +71,20 @@ class SessionMasking:
         """Start watching for secret input and ``rules``' windows; True if automatic masking
         is on. Idempotent (a renewed consent calls it again)."""
         self.rules = rules
-        if self.platform is Platform.X11 and self._watcher is None:
-            from supportdesk.capture.atspi_secrets import SecretFieldWatcher
-
-            self._watcher = SecretFieldWatcher(session_bus=self._session_bus)
-            self.automatic = self._watcher.start()
+        if self.platform is not None and self._watcher is None:
+            self._watcher = secret_watcher(self.platform, session_bus=self._session_bus)
+            try:
+                self.automatic = self._watcher.start()
+            except Exception:  # never a crash: the consent says automatic masking is off
+                log.exception("the secret-field watcher failed to start")
+                self.automatic = False
             if self.automatic:
                 self._masks.add(self._watcher)
             else:
-                log.warning("automatic masking off: %s", self._watcher.reason)
-        if self.platform is Platform.X11 and rules.windows and self._windows is None:
-            from supportdesk.capture.x11_windows import X11WindowLister
-
-            self._windows = WindowRuleMasks(rules, X11WindowLister(self._display))
+                log.warning("automatic masking off: %s", getattr(self._watcher, "reason", ""))
+        if self.platform is not None and rules.windows and self._windows is None:
             try:
+                self._windows = WindowRuleMasks(rules, window_lister(self.platform, self._display))
                 self._windows.start()
                 self._masks.add(self._windows)
             except Exception:  # no window list: the rules cannot be kept, so blank it all
@@ -123,9 +133,53 @@ class SessionMasking:
             except Exception:
                 log.exception("masking listener failed")
 
+    @property
+    def notice(self) -> AutomaticMasking:
+        """Which sentence of the consent text says how password fields are masked: off,
+        or on — with the accessibility interface switched on for the session (X11), or
+        asked where the system keeps it on anyway (Windows, macOS)."""
+        if not self.automatic:
+            return AutomaticMasking.OFF
+        if self.platform is Platform.X11:
+            return AutomaticMasking.SWITCHED_ON
+        return AutomaticMasking.ASKED
+
     def consent_facts(self) -> dict[str, Any]:
         """What the consent answer reports about masking (audited with the consent)."""
         return {"automatic": self.automatic, "rules_version": self.rules.version}
+
+
+def secret_watcher(platform: Platform, *, session_bus: str | None = None) -> Any:
+    """The (not yet started) watcher of focused password fields on ``platform``: it has
+    ``start() -> bool``, ``stop()``, ``areas()`` and a ``reason`` when it did not start."""
+    if platform is Platform.X11:
+        from supportdesk.capture.atspi_secrets import SecretFieldWatcher
+
+        return SecretFieldWatcher(session_bus=session_bus)
+    from supportdesk.capture.focus_poll import FocusPollWatcher
+
+    if platform is Platform.WINDOWS:
+        from supportdesk.capture.win32_secrets import UiaSecretProbe
+
+        return FocusPollWatcher(UiaSecretProbe)
+    from supportdesk.capture.macos_secrets import AxSecretProbe
+
+    return FocusPollWatcher(AxSecretProbe)
+
+
+def window_lister(platform: Platform, display: str | None = None) -> WindowLister:
+    """The window lister of ``platform`` for the bank's rules (raises if it cannot open)."""
+    if platform is Platform.WINDOWS:
+        from supportdesk.capture.win32_windows import Win32WindowLister
+
+        return Win32WindowLister()
+    if platform is Platform.MACOS:
+        from supportdesk.capture.macos_windows import QuartzWindowLister
+
+        return QuartzWindowLister()
+    from supportdesk.capture.x11_windows import X11WindowLister
+
+    return X11WindowLister(display)
 
 
 def masking_message(kinds: frozenset[MaskKind]) -> dict[str, Any]:

@@ -1,26 +1,34 @@
 """Secret input where the desktop can only be asked, not listened to: poll the focused element.
 
-Windows (UI Automation) and macOS (the AX API) answer "which element has the focus, is it
-a password field, where is it" cheaply, so a thread asks every ``interval`` seconds and
-keeps the answer for the capture thread, with the same promises as the AT-SPI watcher
-(capture/atspi_secrets.py): the newest and the previous extents are both masked, and a
-probe that fails keeps the last answer (never unmasked by an error).
+Windows (UI Automation, capture/win32_secrets.py) and macOS (the AX API,
+capture/macos_secrets.py) answer "which element has the focus, is it a password field,
+where is it" cheaply, so a thread of its own asks every ``interval`` seconds and keeps
+the answer for the capture thread, with the promises of the AT-SPI watcher
+(capture/atspi_secrets.py):
 
-:class:`Win32SecretProbe` asks UI Automation (``IUIAutomationElement.CurrentIsPassword``
-and ``CurrentBoundingRectangle`` of the focused element) through raw COM vtable calls.
-It cannot run on the Linux test machines: it is written against the documented
-interface and **not proven** (docs/masking.md); until it is, the program starts no
-automatic masking on Windows, and macOS (``AXSecureTextField``) has no probe yet.
+- the newest and the previous extents are both masked (a field that moves is covered
+  where it was and where it went);
+- the probe is **opened on the polling thread** (COM objects belong to the apartment of
+  the thread that made them) and :meth:`FocusPollWatcher.start` waits for its first
+  answer: a probe that cannot open or answer then leaves automatic masking off, which
+  the consent says — never a crash;
+- a probe that fails later keeps the last answer masked for a moment (a focus change
+  can make one question fail), and once no answer has come for ``stale_after``
+  seconds — errors, or a question that hangs on a busy program — the whole picture is
+  masked until the probe answers again (fail closed: the customer may be typing into a
+  password field nobody can see).
 """
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 
 from supportdesk.capture.mask import MaskArea, MaskKind
+from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -28,45 +36,55 @@ log = logging.getLogger(__name__)
 SecretProbe = Callable[[], Rect | None]
 """Where the focused element is if it is a password field, else None; may raise."""
 
+ProbeFactory = Callable[[], SecretProbe]
+"""Opens a probe (on the polling thread); raises if the desktop cannot be asked."""
+
+DEFAULT_STALE_AFTER = 1.0
+"""Seconds without an answer after which everything is masked."""
+
 
 class FocusPollWatcher:
-    """Mask the focused password field ``probe`` reports, asking every ``interval`` s."""
+    """Mask the focused password field the probe ``open_probe`` makes reports."""
 
-    def __init__(self, probe: SecretProbe, *, interval: float = 0.015) -> None:
-        self._probe = probe
+    def __init__(
+        self,
+        open_probe: ProbeFactory,
+        *,
+        interval: float = 0.015,
+        stale_after: float = DEFAULT_STALE_AFTER,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._open_probe = open_probe
         self._interval = interval
+        self._stale_after = stale_after
+        self._clock = clock
+        self._probe: SecretProbe | None = None
         self._lock = threading.Lock()
         self._now: Rect | None = None
         self._before: Rect | None = None
+        self._answered_at = clock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._ready: Future[bool] = Future()
+        self.reason = ""
+        """Why automatic masking is off (for the log; never shown verbatim)."""
 
-    def poll(self) -> None:
-        """Ask once (the thread calls this); an error keeps the last answer."""
+    # -- any thread -------------------------------------------------------------------------
+
+    def start(self, timeout: float = 5.0) -> bool:
+        """Open the probe on a new thread and wait for its first answer; True if it came."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="mask-focus", daemon=True)
+            self._thread.start()
         try:
-            rect = self._probe()
-        except Exception:
-            log.debug("focus probe failed; keeping the last mask", exc_info=True)
-            return
-        with self._lock:
-            self._before, self._now = self._now, rect
-
-    def start(self) -> bool:
-        """Ask once now, then keep asking; True (the probe answered) or False."""
-        try:
-            rect = self._probe()
-        except Exception as exc:
-            log.warning("automatic masking unavailable: %s", exc)
-            return False
-        with self._lock:
-            self._now = rect
-        self._thread = threading.Thread(target=self._run, name="mask-focus", daemon=True)
-        self._thread.start()
-        return True
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            self.poll()
+            started = self._ready.result(timeout)
+        except TimeoutError:
+            self.reason = "the focus probe did not answer"
+            started = False
+        if not started:
+            self._stop.set()
+            log.warning("automatic masking unavailable: %s", self.reason)
+        return started
 
     def stop(self) -> None:
         """Stop asking."""
@@ -76,74 +94,55 @@ class FocusPollWatcher:
             thread.join(1.0)
 
     def areas(self) -> Sequence[MaskArea]:
-        """The focused password field, where it is and where it was one poll ago."""
+        """The focused password field where it is and was one poll ago; everything when
+        the probe has not answered for ``stale_after`` seconds."""
         with self._lock:
             rects = {r for r in (self._now, self._before) if r is not None}
+            stale = self._clock() - self._answered_at > self._stale_after
+        if stale:
+            return [MaskArea(EVERYWHERE, MaskKind.SECRET_INPUT)]
         return [MaskArea(r, MaskKind.SECRET_INPUT) for r in rects]
 
+    # -- the polling thread -----------------------------------------------------------------
 
-# -- Windows: UI Automation ------------------------------------------------------------------
-
-_CLSID_CUIAUTOMATION = "{FF48DBA4-60EF-4201-AA87-54103EEF594E}"
-_IID_IUIAUTOMATION = "{30CBE57D-D9D0-452A-AB13-7AC5AC4825EE}"
-# vtable slots (IUnknown's three first), from UIAutomationClient.h
-_GET_FOCUSED_ELEMENT = 8
-_CURRENT_IS_PASSWORD = 35
-_CURRENT_BOUNDING_RECTANGLE = 43
-_RELEASE = 2
-
-
-class _GUID(ctypes.Structure):
-    _fields_ = [
-        ("d1", ctypes.c_uint32),
-        ("d2", ctypes.c_uint16),
-        ("d3", ctypes.c_uint16),
-        ("d4", ctypes.c_ubyte * 8),
-    ]
-
-
-class _RECT(ctypes.Structure):
-    _fields_ = [(n, ctypes.c_long) for n in ("left", "top", "right", "bottom")]
-
-
-def _method(obj: ctypes.c_void_p, slot: int, *argtypes: object) -> Callable[..., int]:
-    vtable = ctypes.cast(obj, ctypes.POINTER(ctypes.POINTER(ctypes.c_void_p))).contents
-    prototype = ctypes.WINFUNCTYPE(ctypes.c_long, ctypes.c_void_p, *argtypes)  # type: ignore[attr-defined]
-    function: Callable[..., int] = prototype(vtable[slot])
-    return lambda *args: function(obj, *args)
-
-
-class Win32SecretProbe:
-    """The focused element's rectangle if UI Automation says it is a password field.
-
-    Not proven: it cannot run on the Linux test machines (docs/masking.md).
-    """
-
-    def __init__(self) -> None:
-        ole32 = ctypes.windll.ole32  # type: ignore[attr-defined]
-        ole32.CoInitializeEx(None, 0x2)  # COINIT_APARTMENTTHREADED on the polling thread
-        clsid, iid = _GUID(), _GUID()
-        ole32.CLSIDFromString(_CLSID_CUIAUTOMATION, ctypes.byref(clsid))
-        ole32.CLSIDFromString(_IID_IUIAUTOMATION, ctypes.byref(iid))
-        self._uia = ctypes.c_void_p()
-        hr = ole32.CoCreateInstance(
-            ctypes.byref(clsid), None, 0x1, ctypes.byref(iid), ctypes.byref(self._uia)
-        )
-        if hr != 0:
-            raise OSError(f"UI Automation not available (HRESULT {hr & 0xFFFFFFFF:#x})")
-
-    def __call__(self) -> Rect | None:
-        element = ctypes.c_void_p()
-        get_focused = _method(self._uia, _GET_FOCUSED_ELEMENT, ctypes.c_void_p)
-        if get_focused(ctypes.byref(element)) != 0 or not element:
-            return None
+    def poll(self) -> None:
+        """Ask once (the thread calls this); an error keeps the last answer."""
+        probe = self._probe
+        if probe is None:
+            return
         try:
-            is_password = ctypes.c_int()
-            _method(element, _CURRENT_IS_PASSWORD, ctypes.c_void_p)(ctypes.byref(is_password))
-            if not is_password.value:
-                return None
-            r = _RECT()
-            _method(element, _CURRENT_BOUNDING_RECTANGLE, ctypes.c_void_p)(ctypes.byref(r))
-            return Rect(r.left, r.top, r.right - r.left, r.bottom - r.top)
-        finally:
-            _method(element, _RELEASE)()
+            rect = probe()
+        except Exception:
+            log.debug("focus probe failed; keeping the last mask", exc_info=True)
+            return
+        with self._lock:
+            self._before, self._now = self._now, rect
+            self._answered_at = self._clock()
+
+    def open(self) -> bool:
+        """Open the probe and ask once; True if both worked (the thread calls this first)."""
+        try:
+            probe = self._open_probe()
+            rect = probe()
+        except Exception as exc:
+            self.reason = f"{type(exc).__name__}: {exc}"
+            return False
+        with self._lock:
+            self._probe = probe
+            self._now = rect
+            self._answered_at = self._clock()
+        return True
+
+    def _run(self) -> None:
+        opened = self.open()
+        self._ready.set_result(opened)
+        if not opened:
+            return
+        while not self._stop.wait(self._interval):
+            self.poll()
+        close = getattr(self._probe, "close", None)
+        if close is not None:
+            try:
+                close()
+            except Exception:
+                log.debug("closing the focus probe failed", exc_info=True)

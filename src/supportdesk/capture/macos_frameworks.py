@@ -1,7 +1,8 @@
 """The macOS system frameworks the backends call, loaded with ctypes and given their
-C prototypes once: CoreGraphics (events, displays, the screen-recording permission),
-ApplicationServices (the accessibility permission), CoreFoundation (strings,
-dictionaries, release) and the Objective-C runtime with AppKit (the pasteboard).
+C prototypes once: CoreGraphics (events, displays, the screen-recording permission,
+the window list), ApplicationServices (the accessibility permission, the focused
+element's attributes), CoreFoundation (strings, arrays, dictionaries, numbers,
+release) and the Objective-C runtime with AppKit (the pasteboard).
 
 ctypes rather than pyobjc: the program stays one dependency set on every platform, the
 few calls are plain C, and the one variadic function the job seems to need
@@ -32,7 +33,17 @@ from ctypes import (
 from functools import cache
 from typing import Any
 
-__all__ = ["CGPoint", "application_services", "core_foundation", "core_graphics", "objc"]
+__all__ = [
+    "CGPoint",
+    "CGRect",
+    "CGSize",
+    "application_services",
+    "cf_string",
+    "cf_string_value",
+    "core_foundation",
+    "core_graphics",
+    "objc",
+]
 
 CoreGraphics = "/System/Library/Frameworks/CoreGraphics.framework/CoreGraphics"
 ApplicationServices = "/System/Library/Frameworks/ApplicationServices.framework/ApplicationServices"
@@ -95,6 +106,8 @@ def core_graphics() -> Any:
             "CGDisplayBounds": ((c_uint32,), CGRect),
             "CGPreflightScreenCaptureAccess": ((), c_bool),
             "CGRequestScreenCaptureAccess": ((), c_bool),
+            "CGWindowListCopyWindowInfo": ((c_uint32, c_uint32), c_void_p),
+            "CGRectMakeWithDictionaryRepresentation": ((c_void_p, ctypes.POINTER(CGRect)), c_bool),
         },
     )
 
@@ -107,6 +120,10 @@ def application_services() -> Any:
         {
             "AXIsProcessTrusted": ((), c_bool),
             "AXIsProcessTrustedWithOptions": ((c_void_p,), c_bool),
+            "AXUIElementCreateSystemWide": ((), c_void_p),
+            "AXUIElementCopyAttributeValue": ((c_void_p, c_void_p, _POINTERS), c_int32),
+            "AXUIElementSetMessagingTimeout": ((c_void_p, ctypes.c_float), c_int32),
+            "AXValueGetValue": ((c_void_p, c_uint32, c_void_p), c_bool),
         },
     )
 
@@ -123,8 +140,40 @@ def core_foundation() -> Any:
                 (c_void_p, _POINTERS, _POINTERS, c_long, c_void_p, c_void_p),
                 c_void_p,
             ),
+            "CFDictionaryGetValue": ((c_void_p, c_void_p), c_void_p),
+            "CFArrayGetCount": ((c_void_p,), c_long),
+            "CFArrayGetValueAtIndex": ((c_void_p, c_long), c_void_p),
+            "CFGetTypeID": ((c_void_p,), c_long),
+            "CFStringGetTypeID": ((), c_long),
+            "CFStringGetLength": ((c_void_p,), c_long),
+            "CFStringGetMaximumSizeForEncoding": ((c_long, c_uint32), c_long),
+            "CFStringGetCString": ((c_void_p, c_char_p, c_long, c_uint32), c_bool),
+            "CFNumberGetValue": ((c_void_p, c_long, c_void_p), c_bool),
         },
     )
+
+
+def cf_string(text: str) -> int:
+    """A new ``CFStringRef`` of ``text`` (the caller releases it with ``CFRelease``)."""
+    data = text.encode("utf-8")
+    ref = core_foundation().CFStringCreateWithBytes(
+        None, data, len(data), kCFStringEncodingUTF8, False
+    )
+    if not ref:
+        raise OSError(f"CFStringCreateWithBytes failed for {text!r}")
+    return int(ref)
+
+
+def cf_string_value(ref: int | None) -> str | None:
+    """The text of a ``CFStringRef`` (not released), None if ``ref`` is not a string."""
+    cf = core_foundation()
+    if not ref or cf.CFGetTypeID(ref) != cf.CFStringGetTypeID():
+        return None
+    size = cf.CFStringGetMaximumSizeForEncoding(cf.CFStringGetLength(ref), kCFStringEncodingUTF8)
+    buffer = ctypes.create_string_buffer(size + 1)
+    if not cf.CFStringGetCString(ref, buffer, size + 1, kCFStringEncodingUTF8):
+        return None
+    return buffer.value.decode("utf-8", "replace")
 
 
 class ObjC:

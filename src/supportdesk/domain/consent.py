@@ -20,6 +20,13 @@ Since ``2026-12-2`` the program's text also says how secret input is masked: its
 and that the program turns on the computer's accessibility interface for it, or that
 automatic masking is not available in this session; either way the "Sichtschutz"
 button is named. ``2026-12-1`` stays published (audit entries cite it).
+
+Since ``2026-12-3`` the automatic variant says what the program really does on the
+customer's desktop (:class:`AutomaticMasking`): on Linux it switches the accessibility
+interface on for the session (``SWITCHED_ON``); on Windows and macOS that interface is
+always on and the program only asks it where a password field is (``ASKED``); or
+automatic masking is not available (``OFF``). ``2026-12-2`` (on and off only) stays
+published.
 """
 
 from __future__ import annotations
@@ -29,7 +36,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
+from enum import Enum, StrEnum
 from itertools import combinations
 from types import MappingProxyType
 from typing import Any
@@ -37,7 +44,7 @@ from typing import Any
 from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, capability_names
 from supportdesk.domain.utc import iso_utc, require_utc
 
-CURRENT_CONSENT_VERSION = "2026-12-2"
+CURRENT_CONSENT_VERSION = "2026-12-3"
 BROWSER_CONSENT_VERSION = "2026-12-browser-1"
 MAX_AGENT_NAME_LENGTH = 80
 
@@ -48,6 +55,27 @@ class Language(Enum):
 
 
 DEFAULT_LANGUAGE = Language.DE
+
+
+class AutomaticMasking(StrEnum):
+    """Which ``{masking}`` sentence a text shows: its index in :attr:`ConsentText.masking`."""
+
+    SWITCHED_ON = "switched_on"
+    """Automatic, and the program switches the accessibility interface on (Linux)."""
+    OFF = "off"
+    """Not available in this session: only the Sichtschutz masks."""
+    ASKED = "asked"
+    """Automatic, asking the system's always-on accessibility interface (Windows, macOS)."""
+
+    @classmethod
+    def of(cls, automatic: bool | AutomaticMasking) -> AutomaticMasking:
+        """``True``/``False`` as the texts before ``2026-12-3`` knew them, or the variant."""
+        if isinstance(automatic, AutomaticMasking):
+            return automatic
+        return cls.SWITCHED_ON if automatic else cls.OFF
+
+
+_MASKING_ORDER = (AutomaticMasking.SWITCHED_ON, AutomaticMasking.OFF, AutomaticMasking.ASKED)
 
 
 class UnknownConsentText(LookupError):
@@ -78,7 +106,7 @@ class ConsentText:
     warning: str
     grants: tuple[tuple[Capability, str], ...] = ()
     conjunction: str = ""  # the last joint of the grants list: "und", "and"
-    masking: tuple[str, str] = ("", "")  # the {masking} sentence: automatic on, off
+    masking: tuple[str, ...] = ("", "")  # the {masking} sentences in _MASKING_ORDER
 
     @property
     def follows_choices(self) -> bool:
@@ -90,11 +118,24 @@ class ConsentText:
         """Whether the text says if secret input is masked automatically."""
         return "{masking}" in self.body
 
+    @property
+    def masking_variants(self) -> tuple[AutomaticMasking, ...]:
+        """The :class:`AutomaticMasking` variants this text has a sentence for."""
+        return _MASKING_ORDER[: len(self.masking)] if self.follows_masking else ()
+
+    def masking_sentence(self, automatic_masking: bool | AutomaticMasking) -> str:
+        """The ``{masking}`` sentence for the variant; a text without ``ASKED`` (before
+        ``2026-12-3``) says ``SWITCHED_ON`` instead, the one sentence it had for "on"."""
+        variant = AutomaticMasking.of(automatic_masking)
+        if variant not in self.masking_variants:
+            variant = AutomaticMasking.SWITCHED_ON
+        return self.masking[_MASKING_ORDER.index(variant)]
+
     def shown_body(
         self,
         agent_name: str,
         capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES,
-        automatic_masking: bool = True,
+        automatic_masking: bool | AutomaticMasking = True,
     ) -> str:
         """The body for ``agent_name`` as shown when ``capabilities`` are ticked (VIEW
         always: there is no session without it), saying whether password fields are
@@ -106,14 +147,14 @@ class ConsentText:
             listed = ", ".join(words[:-1]) + f" {self.conjunction} " + words[-1]
         else:
             listed = "".join(words)
-        masking = self.masking[0 if automatic_masking else 1]
+        masking = self.masking_sentence(automatic_masking) if self.follows_masking else ""
         return self.body.format(agent=name, grants=listed, masking=masking)
 
     def render(
         self,
         agent_name: str,
         capabilities: Iterable[Capability] = REQUIRED_CAPABILITIES,
-        automatic_masking: bool = True,
+        automatic_masking: bool | AutomaticMasking = True,
     ) -> RenderedConsent:
         """The exact text the dialog shows for ``agent_name`` with ``capabilities`` ticked."""
         body = self.shown_body(agent_name, capabilities, automatic_masking)
@@ -242,6 +283,39 @@ _EN_2026_12_2 = ConsentText(
     ),
 )
 
+# Since 2026-12-3 "on" says what the program does: switch the interface on (Linux) or
+# ask the one that is always on (Windows, macOS).
+_DE_2026_12_3 = ConsentText(
+    version="2026-12-3",
+    language=Language.DE,
+    body=_DE_2026_12_2.body,
+    warning=_DE_2026_12_2.warning,
+    grants=_DE_2026_12_2.grants,
+    conjunction="und",
+    masking=(
+        *_DE_2026_12_2.masking,
+        "Passwortfelder blendet das Programm automatisch aus, bevor Ihr Bild übertragen "
+        "wird; dazu fragt es die Barrierefreiheit-Schnittstelle Ihres Computers, wo sich "
+        "ein Passwortfeld befindet. Mit „Sichtschutz“ blenden Sie jederzeit das ganze Bild "
+        "aus.",
+    ),
+)
+
+_EN_2026_12_3 = ConsentText(
+    version="2026-12-3",
+    language=Language.EN,
+    body=_EN_2026_12_2.body,
+    warning=_EN_2026_12_2.warning,
+    grants=_EN_2026_12_2.grants,
+    conjunction="and",
+    masking=(
+        *_EN_2026_12_2.masking,
+        "The program hides password fields automatically before your picture is sent; "
+        "for this it asks your computer's accessibility interface where a password field "
+        "is. With “Privacy screen” you can hide the whole picture at any time.",
+    ),
+)
+
 _DE_2026_12_BROWSER_1 = ConsentText(
     version=BROWSER_CONSENT_VERSION,
     language=Language.DE,
@@ -281,6 +355,8 @@ CONSENT_TEXTS: Mapping[tuple[str, Language], ConsentText] = MappingProxyType(
             _EN_2026_12_1,
             _DE_2026_12_2,
             _EN_2026_12_2,
+            _DE_2026_12_3,
+            _EN_2026_12_3,
             _DE_2026_12_BROWSER_1,
             _EN_2026_12_BROWSER_1,
         )
@@ -338,7 +414,7 @@ def cited_text(
         for choice in choices if text.follows_choices else [REQUIRED_CAPABILITIES]:
             if not choice <= offered | REQUIRED_CAPABILITIES:
                 continue
-            for automatic in (True, False) if text.follows_masking else (True,):
+            for automatic in text.masking_variants or (AutomaticMasking.SWITCHED_ON,):
                 shown = text.render(agent_name, choice, automatic)
                 if shown.sha256 == sha256:
                     return shown
