@@ -45,6 +45,8 @@ KEY = secrets.token_bytes(32)
 SHORT, LONG, UNOPENED = "BN-2026-1111-2222-3", "BN-2026-6060-6060-6", "BN-2026-7777-0000-1"
 DAMAGED = "BN-2026-6666-0000-2"
 VIDEO = "BN-2026-8080-8080-8"
+MASKED = "BN-2026-4040-4040-4"
+MASKING = {6: ["secret_input"], 7: ["privacy", "secret_input"], 8: ["window_rule"], 9: []}
 TOLERANCE = 3.0  # mean absolute difference per channel; lossless Tight draws exactly
 
 
@@ -96,6 +98,9 @@ def desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Fixture]:
         LONG: record_colours(directory / f"{LONG}.sdrec", KEY, LONG, seconds=3600),
         UNOPENED: record_colours(directory / f"{UNOPENED}.sdrec", KEY, UNOPENED, seconds=3),
         DAMAGED: record_colours(directory / f"{DAMAGED}.sdrec", KEY, DAMAGED, seconds=30),
+        MASKED: record_colours(
+            directory / f"{MASKED}.sdrec", KEY, MASKED, seconds=12, masking=MASKING
+        ),
     }
     damage_after(recordings[DAMAGED].path, 21 * SECOND)
     video = record_video(
@@ -249,6 +254,40 @@ async def test_seeking_in_a_60_minute_recording_shows_the_right_picture(
         await seek_paused(auditor, at_us)
         difference = await shown_matches(auditor, ColourRecording.expected_at(at_us))
         assert difference <= TOLERANCE, f"at {at_us} µs the canvas differs by {difference}"
+
+
+async def test_the_timeline_shows_when_masking_started_and_stopped_and_which_kinds(
+    auditor: Page, desk: Fixture
+) -> None:
+    await open_player(auditor, desk.server, MASKED, "Prüfung der Ausblendung im Protokoll")
+    events = auditor.locator("[data-events] li")
+    shown = [
+        (await e.get_attribute("data-kind"), (await e.inner_text()).split(" ", 1)[1])
+        for e in await events.all()
+        if (await e.get_attribute("data-kind") or "").startswith("masking")
+    ]
+    assert shown == [
+        ("masking_started", "Ausblendung begonnen: Passwortfeld"),
+        ("masking_started", "Ausblendung begonnen: Sichtschutz"),
+        ("masking_started", "Ausblendung begonnen: Fenster nach Regel der Bank"),
+        ("masking_stopped", "Ausblendung beendet: Sichtschutz, Passwortfeld"),
+        ("masking_stopped", "Ausblendung beendet: Fenster nach Regel der Bank"),
+    ]
+    # On the track where the auditor sees them, at their times; a click seeks there.
+    track = auditor.locator(".marks-track .mark-masking_started")
+    assert [await m.get_attribute("data-at-us") for m in await track.all()] == [
+        "6500000", "7500000", "8500000"
+    ]  # fmt: skip
+    assert await auditor.locator(".marks-track .mark-masking_stopped").count() == 2
+    await auditor.get_by_role("button", name="Pause").click()
+    await events.filter(has_text="Ausblendung beendet").first.get_by_role("button").click()
+    await expect(auditor.locator("[data-player]")).to_have_attribute("data-caught-up", "8500000")
+
+    # In English, through the same catalogue.
+    await auditor.context.add_cookies([{"name": "sd_lang", "value": "en", "url": desk.server.url}])
+    await auditor.reload()
+    stopped = auditor.locator('[data-events] li[data-kind="masking_stopped"]').first
+    await expect(stopped).to_contain_text("Masking stopped: Privacy screen, password field")
 
 
 async def test_the_player_is_for_auditors_only(browser: Browser, desk: Fixture) -> None:

@@ -5,7 +5,8 @@ The real RFB engine serves the pictures to a noVNC-like viewer, as in
 streams restarted after each. Second ``i`` shows ``picture(i)``: a background
 and a block whose colour and place are unique to ``i``, so a canvas shows which
 second it is. The control channel carries the relay's state messages (consent,
-pause, resume, end) and a chat message, for the player's timeline.
+pause, resume, end; with ``masking`` the kinds of mask on at given times) and a chat
+message, for the player's timeline.
 """
 
 from __future__ import annotations
@@ -66,7 +67,10 @@ def record_colours(
     *,
     seconds: int = 30,
     keyframe_every: int = 10,
+    masking: dict[int, list[str]] | None = None,
 ) -> ColourRecording:
+    """``masking``: second -> the kinds of mask on from half a second into it (the
+    relay's state, as it records it after the program's ``masking`` message)."""
     writer = RecordingWriter.create(path, number, master_key, START)
     conn = RFBServerConnection(WIDTH, HEIGHT, "customer-pc")
 
@@ -115,6 +119,10 @@ def record_colours(
         if i == 5:
             chat = {"type": "chat", "from": "agent", "name": "Anna Berger", "text": "Guten Tag"}
             writer.record(RecordKind.CHAT, 0, json.dumps(chat).encode(), at(us + 500_000))
+        if masking and i in masking:
+            message = {"from": "relay", "type": "state", "state": "active",
+                       "capabilities": ["control", "view"], "masking": masking[i]}  # fmt: skip
+            writer.record(RecordKind.CONTROL, 0, json.dumps(message).encode(), at(us + 500_000))
         if i == 12:
             state(us + 500_000, "paused", "control", "view")
         if i == 14:

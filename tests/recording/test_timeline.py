@@ -126,3 +126,30 @@ def test_the_consoles_state_the_recording_starts_with_gives_the_team_too() -> No
     assert [m for m in timeline(records) if m.kind is not MarkKind.CONSENT] == [
         Mark(2_000, MarkKind.HAND_OVER, "Anna", "Bernd")
     ]
+
+
+def masking(at_us: int, *kinds: str, source: str = "relay") -> Record:
+    """The relay's state with the kinds of mask on the customer's picture."""
+    return control(at_us, **{"from": source}, type="state", state="active", masking=list(kinds))
+
+
+def test_masking_starts_and_stops_are_marked_with_their_kinds_from_the_relays_state() -> None:
+    records = [
+        masking(1_000),
+        masking(2_000, "secret_input"),
+        masking(2_500, "secret_input"),  # a repeat: no mark
+        masking(3_000, "privacy", "secret_input"),
+        masking(4_000, "window_rule"),  # two stop and one starts at once
+        control(4_500, **{"from": "applet"}, type="masking", kinds=["privacy"]),  # not the relay's
+        masking(4_600, "privacy", source="applet"),
+        control(4_700, **{"from": "relay"}, type="masking_notice", masking=["privacy"]),
+        masking(5_000),
+    ]
+    marks = [m for m in timeline(records) if m.kind is not MarkKind.CONSENT]
+    assert marks == [
+        Mark(2_000, MarkKind.MASKING_STARTED, "secret_input"),
+        Mark(3_000, MarkKind.MASKING_STARTED, "privacy"),
+        Mark(4_000, MarkKind.MASKING_STARTED, "window_rule"),
+        Mark(4_000, MarkKind.MASKING_STOPPED, "privacy, secret_input"),
+        Mark(5_000, MarkKind.MASKING_STOPPED, "window_rule"),
+    ]

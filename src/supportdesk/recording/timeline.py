@@ -14,6 +14,10 @@ a helper who appears, changes access or goes is marked as such. The customer's
 wrote count for these marks (``from``: relay), so nothing the customer's program
 sends can put a hand-over on the timeline. Agents are told apart by display name,
 the only name the recording holds.
+
+Masking comes from the same states too (``masking``: the kinds of mask on the
+customer's picture, as the relay audited them): a kind that appears is a start, one
+that goes is a stop; the mark's text is the kinds, never where or what was masked.
 """
 
 from __future__ import annotations
@@ -44,6 +48,8 @@ class MarkKind(Enum):
     HELPER_CHANGED = "helper_changed"
     HELPER_LEFT = "helper_left"
     CONTROL_REFUSED = "control_refused"
+    MASKING_STARTED = "masking_started"
+    MASKING_STOPPED = "masking_stopped"
 
 
 CONTROL, VIEW = "control", "view"
@@ -56,7 +62,8 @@ class Mark:
     kind: MarkKind
     text: str
     """Free text from the recording: capabilities, the chat message, the file event;
-    a hand-over's previous owner; a helper's access (:data:`CONTROL`, :data:`VIEW`)."""
+    a hand-over's previous owner; a helper's access (:data:`CONTROL`, :data:`VIEW`);
+    the kinds of mask that started or stopped (``secret_input, window_rule, privacy``)."""
     who: str = ""
     """Who wrote a chat line; the agent a team mark is about (a hand-over's new owner)."""
 
@@ -75,6 +82,7 @@ def timeline(records: Iterable[Record]) -> list[Mark]:
     capabilities: tuple[str, ...] | None = None
     held = False
     team = _TeamTrail()
+    masked: frozenset[str] = frozenset()
     for record in records:
         data = _payload(record)
         if record.kind is RecordKind.CHAT:
@@ -85,6 +93,7 @@ def timeline(records: Iterable[Record]) -> list[Mark]:
             marks.append(Mark(record.at_us, MarkKind.FILE, " ".join(what)))
         elif record.kind is RecordKind.CONTROL and data.get("from") == "relay":
             team.feed(record.at_us, data, marks)
+            masked = _masking(record.at_us, data, masked, marks)
         if record.kind is RecordKind.CONTROL and data.get("type") == "state":
             new_state = str(data.get("state", ""))
             if bool(data.get("held")) != held:
@@ -155,6 +164,21 @@ class _TeamTrail:
         for name in self.helpers:
             if name not in helpers and name != owner:  # a helper who took over did not leave
                 marks.append(Mark(at_us, MarkKind.HELPER_LEFT, "", name))
+
+
+def _masking(
+    at_us: int, state: dict[str, object], before: frozenset[str], marks: list[Mark]
+) -> frozenset[str]:
+    """The kinds of mask on after the relay's ``state``; a mark for each change."""
+    raw = state.get("masking")
+    if state.get("type") != "state" or not isinstance(raw, list):
+        return before
+    after = frozenset(str(kind) for kind in raw)
+    if started := after - before:
+        marks.append(Mark(at_us, MarkKind.MASKING_STARTED, ", ".join(sorted(started))))
+    if stopped := before - after:
+        marks.append(Mark(at_us, MarkKind.MASKING_STOPPED, ", ".join(sorted(stopped))))
+    return after
 
 
 def _team_of(state: dict[str, object]) -> tuple[str | None, dict[str, bool]]:

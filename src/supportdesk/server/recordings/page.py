@@ -169,6 +169,13 @@ async def player(request: Request, number: str) -> Response:
 TEAM_ACCESS = {VIEW: N_("watching"), CONTROL: N_("may control")}
 """A helper mark's access, in the auditor's words."""
 
+MASK_KINDS = {
+    "secret_input": N_("password field"),
+    "window_rule": N_("window by the bank's rule"),
+    "privacy": N_("Privacy screen"),
+}
+"""A masking mark's kinds, in the auditor's words (the recording holds no more)."""
+
 
 def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
     if mark.who == SYSTEM:  # a gap between two segments, worded when it was read
@@ -180,6 +187,9 @@ def _mark_text(mark: Mark, gettext: Callable[[str], str]) -> str:
         return f"{mark.who} ({gettext(access)})" if access else mark.who
     if mark.kind in (MarkKind.HELPER_LEFT, MarkKind.CONTROL_REFUSED):
         return mark.who
+    if mark.kind in (MarkKind.MASKING_STARTED, MarkKind.MASKING_STOPPED):
+        kinds = [MASK_KINDS.get(code) for code in mark.text.split(", ")]
+        return ", ".join(gettext(k) for k in kinds if k)
     # Consent and permission marks list capability codes: show the console's words.
     if mark.kind in (MarkKind.CONSENT, MarkKind.CAPABILITIES, MarkKind.PAUSE, MarkKind.RESUME) and (
         mark.text
