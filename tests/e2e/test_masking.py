@@ -1,0 +1,348 @@
+"""Masking end to end: what the customer's PC hides never reaches the agent or the recording.
+
+On Xvfb with a private accessibility bus (tests/accessibility.py): the real server with
+a window rule for "SecureGo" and recording on, the support program in text mode sharing
+the screen, the agent's headless Chromium on the live page through the real relay. On the
+customer's desktop: a bank-like login page in a headful Chromium with
+``--force-renderer-accessibility``, a GTK login window and a window titled like a TAN
+generator. The secret is typed with xdotool, as a customer types it. The agent's canvas
+and every frame of the recording, decoded from the channel's first byte, are checked
+pixel by pixel against the mask's pattern (tests/e2e/masking_pictures.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from playwright.async_api import Browser, Page, async_playwright, expect
+
+from supportdesk.recording import RecordingReader, verify
+from supportdesk.recording.timeline import MarkKind, timeline
+from tests.accessibility import GtkLogin, require_gtk, session_bus
+from tests.desktop import Desktop, require_tool, xvfb
+from tests.e2e.masking_pictures import (
+    Box,
+    Picture,
+    canvas_picture,
+    difference,
+    is_masked,
+    recorded_frames,
+    screen_rgb,
+    typed_marks,
+)
+from tests.e2e.test_live_session import ARTIFACTS, PASSWORD, agent_page, new_session_joined
+from tests.e2e.test_recorded_session import audit_entries
+from tests.live_server import CHROMIUM, LiveServer, live_server, self_signed_certificate
+
+pytestmark = [pytest.mark.desktop, pytest.mark.browser]
+
+RULES = """
+[masking]
+rules_version = "2026-12-e2e"
+windows = [{ title = "SecureGo" }]
+"""
+LOGIN_PAGE = """<!doctype html><html lang="de"><head><meta charset="utf-8">
+<title>Online-Banking Anmeldung</title>
+<style>body { margin: 0; font: 20px sans-serif; background: #fff; }
+#corner { position: absolute; left: 0; top: 0; width: 16px; height: 16px; background: #f0f; }
+input { font: 20px sans-serif; width: 220px; }</style></head>
+<body><div id="corner"></div><div style="padding: 40px">
+<h1>Online-Banking</h1><p>Bitte melden Sie sich an.</p>
+<p><label>Anmeldename <input id="user" value="kunde4711"></label></p>
+<p><label>PIN <input id="pin" type="password"></label></p></div></body></html>"""
+PIN, GTK_PIN, AGENT_TYPED = "80471163", "25806", "999"
+CANVAS_WAIT = 10.0
+"""Seconds the agent's canvas may take to show a change (a loaded machine is slow)."""
+PAUSE_BEFORE_TYPING = 0.3
+"""A person clicks into a field, then types: the first key comes this long after the click."""
+
+
+@dataclass
+class Screen:
+    """The customer's desktop and the environment its programs run in (its session bus)."""
+
+    desktop: Desktop
+    env: dict[str, str]
+
+    def xdotool(self, *args: str) -> None:
+        subprocess.run(
+            [require_tool("xdotool"), *args], env=self.env, check=True, timeout=20,
+            capture_output=True,
+        )  # fmt: skip
+
+    def picture(self) -> Picture:
+        return screen_rgb(self.desktop.screenshot())
+
+
+@pytest.fixture(scope="module")
+def screen() -> Iterator[Screen]:
+    with xvfb(1280, 800, 24) as desk:
+        env = desk.env
+        with session_bus(env) as address:
+            env["DBUS_SESSION_BUS_ADDRESS"] = address
+            yield Screen(desk, env)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
+    folder = tmp_path_factory.mktemp("masking-e2e")
+    (folder / "masking.toml").write_text(RULES, "utf-8")
+    tls = self_signed_certificate(folder)
+    with live_server(folder, tls=tls, SUPPORTDESK_CONFIG=str(folder / "masking.toml")) as running:
+        added = subprocess.run(
+            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
+             "--name", "Anna Berger", "--password-stdin"],
+            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
+        )  # fmt: skip
+        assert added.returncode == 0, added.stderr
+        yield running
+
+
+@pytest.fixture
+async def bank_page(screen: Screen) -> AsyncIterator[Page]:
+    """The customer's Chromium on the desktop (headful, accessibility on) with the login page."""
+    async with async_playwright() as playwright:
+        customer = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=False, env=screen.env,
+            args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+                  "--force-renderer-accessibility", "--window-position=0,0",
+                  "--window-size=700,560"],
+        )  # fmt: skip
+        page = await (await customer.new_context(no_viewport=True)).new_page()
+        await page.set_content(LOGIN_PAGE)
+        try:
+            yield page
+        finally:
+            await customer.close()
+
+
+async def on_screen(page: Page, screen: Screen, selector: str) -> Box:
+    """Where an element of the customer's page is on the X screen: the page's magenta
+    corner shows where the page starts below the browser's bar."""
+    picture = screen.picture()
+    ys, xs = np.nonzero((picture == (255, 0, 255)).all(axis=2))
+    assert len(xs), "the page's corner is not on the screen"
+    box = await page.locator(selector).bounding_box()
+    assert box is not None
+    x, y = int(xs.min() + box["x"]), int(ys.min() + box["y"])
+    return Box(x, y, int(box["width"]), int(box["height"]))
+
+
+def start_program(
+    server: LiveServer, token: str, screen: Screen, home: Path
+) -> subprocess.Popen[str]:
+    env = {**screen.env, "HOME": str(home), "XDG_DOCUMENTS_DIR": str(home / "Dokumente")}
+    return subprocess.Popen(
+        [sys.executable, "-m", "supportdesk", "join", "--server", server.url,
+         f"--token={token}", "--text", "--ca-file", str(server.workdir / "cert.pem")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        env=env, text=True, bufsize=1,
+    )  # fmt: skip
+
+
+async def canvas_until(page: Page, wanted: Callable[[Picture], bool], what: str) -> Picture:
+    """The agent's canvas once ``wanted(picture)`` holds (noVNC draws as updates come)."""
+    deadline = time.monotonic() + CANVAS_WAIT
+    while True:
+        picture = await canvas_picture(page)
+        if wanted(picture):
+            return picture
+        if time.monotonic() > deadline:
+            name = what.replace(" ", "-")
+            Image.fromarray(picture).save(ARTIFACTS / f"masking-{name}.png")
+            raise AssertionError(f"the agent's canvas never showed {what}")
+        await asyncio.sleep(0.05)
+
+
+def since(start: datetime, at: datetime) -> int:
+    return int((at - start).total_seconds() * 1e6)
+
+
+async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recording(
+    screen: Screen, server: LiveServer, browser: Browser, bank_page: Page, tmp_path: Path
+) -> None:
+    require_gtk()
+    ARTIFACTS.mkdir(exist_ok=True)
+    with (
+        GtkLogin(screen.env, "SecureGo TAN", 760, 440),
+        GtkLogin(screen.env, "Anmeldung Programm", 760, 40) as gtk,
+    ):
+        rule_window = screen.desktop.window_titled("SecureGo", within=5)
+        assert rule_window is not None
+        rule_box = Box(*screen.desktop.window_geometry(rule_window))
+        chromium = screen.desktop.window_titled("Online-Banking", within=10)
+        assert chromium is not None
+        pin, user = (
+            await on_screen(bank_page, screen, "#pin"),
+            await on_screen(bank_page, screen, "#user"),
+        )
+        heading = await on_screen(bank_page, screen, "h1")
+
+        page = await agent_page(browser, server)
+        number, token = await new_session_joined(page, server)
+        home = tmp_path / "home"
+        home.mkdir()
+        program = start_program(server, token, screen, home)
+        try:
+            assert program.stdin is not None
+            program.stdin.write("j\nn\nn\nJa\n")  # control yes, files no, diagnostics no
+            program.stdin.flush()
+            await page.goto(f"{server.url}/console/sessions/{number}/live")
+            live, notice = page.locator("[data-live]"), page.locator("[data-notice]")
+            await expect(live).to_have_attribute("data-viewer", "connected", timeout=30000)
+            await expect(live).to_have_attribute("data-control", "yes")
+
+            # The TAN generator's window is masked whole; the login page is visible.
+            shown = await canvas_until(
+                page, lambda p: is_masked(p, rule_box.inset(1)), "the rule's window masked"
+            )
+            assert shown.shape[:2] == (800, 1280)
+            direct = screen.picture()
+            assert difference(shown, direct, heading) < 6, "the page's heading is visible"
+            assert not is_masked(shown, pin) and not is_masked(shown, user)
+
+            # The customer clicks into the PIN field and types: the agent sees the mask.
+            screen.desktop.focus(chromium)
+            cx, cy = pin.x + pin.width // 2, pin.y + pin.height // 2
+            focused_at = datetime.now(UTC)
+            screen.xdotool("mousemove", "--sync", str(cx), str(cy), "click", "1")
+            await asyncio.sleep(PAUSE_BEFORE_TYPING)
+            typing_at = datetime.now(UTC)
+            screen.xdotool("type", "--delay", "60", PIN)
+            assert await bank_page.locator("#pin").input_value() == PIN
+            typed_field = screen.picture()  # the field as it is on the screen: dots
+            assert not is_masked(typed_field, pin), "the unmasked field is told apart"
+            shown = await canvas_until(page, lambda p: is_masked(p, pin), "the PIN field masked")
+            Image.fromarray(shown).save(ARTIFACTS / "masking-canvas.png")
+            assert difference(shown, typed_field, pin) > 20
+            assert is_masked(shown, rule_box.inset(1))
+            assert difference(shown, screen.picture(), heading) < 6, "the rest stays visible"
+            await expect(notice).to_have_text("Geschützte Eingabe – für den Berater ausgeblendet")
+
+            # The agent's click and keys while the field has the focus are dropped.
+            canvas = page.locator("[data-screen] canvas")
+            scale = await canvas.evaluate("c => c.getBoundingClientRect().width / c.width")
+            frame = await canvas.bounding_box()
+            assert frame is not None
+            await page.mouse.click(frame["x"] + cx * scale, frame["y"] + cy * scale)
+            await page.keyboard.type(AGENT_TYPED, delay=40)
+            await asyncio.sleep(1.5)
+            assert await bank_page.locator("#pin").input_value() == PIN
+
+            # Focus leaves (the customer clicks the user name): the mask goes.
+            blurred_at = datetime.now(UTC)
+            ux, uy = user.x + user.width - 10, user.y + user.height // 2
+            screen.xdotool("mousemove", "--sync", str(ux), str(uy), "click", "1")
+            await canvas_until(
+                page, lambda p: difference(p, screen.picture(), pin) < 6, "the PIN field unmasked"
+            )
+            unmasked_after = (datetime.now(UTC) - blurred_at).total_seconds()
+            left_field = screen.picture()  # the field unfocused, its dots shown
+            # (The notice stays: the rule's window is still masked.)
+            # The agent's keys reach an unmasked field: the drop above was the mask's.
+            await page.mouse.click(frame["x"] + ux * scale, frame["y"] + uy * scale)
+            await page.keyboard.type("X", delay=40)
+            await expect(bank_page.locator("#user")).to_have_value(re.compile("X$"))
+
+            # A GTK password entry, the same way.
+            gtk_focused_at = datetime.now(UTC)
+            gtk_field = Box(*(int(n) for n in gtk.ask("pw").split()[1:]))
+            await asyncio.sleep(PAUSE_BEFORE_TYPING)
+            gtk_typing_at = datetime.now(UTC)
+            screen.xdotool("type", "--delay", "60", GTK_PIN)
+            gtk_typed = screen.picture()
+            assert not is_masked(gtk_typed, gtk_field)
+            await canvas_until(page, lambda p: is_masked(p, gtk_field), "the GTK entry masked")
+            gtk_blurred_at = datetime.now(UTC)
+            gtk.ask("user")
+            await canvas_until(
+                page,
+                lambda p: difference(p, screen.picture(), gtk_field) < 6,
+                "the GTK entry unmasked",
+            )
+            await asyncio.sleep(0.5)
+            program.stdin.write("e\n\n")  # end; an empty line skips the exit survey
+            program.stdin.flush()
+            await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
+            output, _ = program.communicate(timeout=20)
+        finally:
+            if program.poll() is None:
+                program.kill()
+                program.wait(5)
+            await page.context.close()
+    assert program.returncode == 0, output
+    print(f"the agent's canvas showed the PIN field unmasked {unmasked_after * 1000:.0f} ms "
+          "after the click that took the focus away")  # fmt: skip
+
+    # The recording verifies, and no frame of it shows what was typed.
+    entries = await asyncio.to_thread(audit_entries, server, number)
+    changes = [
+        (e["event_type"].removeprefix("session.masking_"), e["data"]["kinds"])
+        for e in entries
+        if e["event_type"] in ("session.masking_started", "session.masking_stopped")
+    ]
+    assert changes[:5] == [
+        ("started", ["window_rule"]),
+        ("started", ["secret_input"]),
+        ("stopped", ["secret_input"]),
+        ("started", ["secret_input"]),
+        ("stopped", ["secret_input"]),
+    ], changes
+    (finished,) = [e["data"] for e in entries if e["event_type"] == "recording_finished"]
+    path = server.workdir / "var" / "recordings" / finished["file"]
+    master_key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text())
+    report = verify(path, master_key, finished["final_hash"])
+    assert report.ok and report.closed_cleanly, report
+    with RecordingReader(path, master_key) as reader:
+        start = reader.started_at
+        channel = max(reader.index.channel_starts)  # the agent's viewer
+        frames = list(recorded_frames(reader, channel))
+        marks = timeline(reader.events())
+    secret_spans = [
+        (pin, since(start, typing_at), since(start, blurred_at), typed_field),
+        (gtk_field, since(start, gtk_typing_at), since(start, gtk_blurred_at), gtk_typed),
+    ]
+    assert len(frames) > 10
+    for at_us, picture in frames:
+        assert is_masked(picture, rule_box.inset(1)), f"the rule's window shows at {at_us} µs"
+    # What a player shows while a secret was typed: the frame in effect when typing
+    # began (the last one before it) and every frame until the focus left. Each has the
+    # field masked, or shows it without a typed character (focused before the mask came).
+    for field, typed_us, left_us, typed in secret_spans:
+        assert typed_marks(typed, field) > 0, "the dots on the screen are seen"
+        shown_then = [
+            (at_us, picture)
+            for i, (at_us, picture) in enumerate(frames)
+            if typed_us <= at_us <= left_us or (at_us < typed_us <= frames[i + 1][0])
+        ]
+        assert shown_then, f"no frame of the recording covers the time {field} had the focus"
+        for at_us, picture in shown_then:
+            if not is_masked(picture, field) and typed_marks(picture, field):
+                Image.fromarray(picture).save(ARTIFACTS / f"masking-frame-{at_us}.png")
+                raise AssertionError(f"{field} shows typed characters at {at_us} µs")
+        assert is_masked(shown_then[-1][1], field), f"{field} was masked before it was left"
+    for field, focused_us in (
+        (pin, since(start, focused_at)),
+        (gtk_field, since(start, gtk_focused_at)),
+    ):
+        masked_us = next(at for at, p in frames if at > focused_us and is_masked(p, field))
+        print(
+            f"{field}: first masked frame {(masked_us - focused_us) / 1000:.0f} ms after the focus"
+        )
+    # The first frame after the mask that shows the field shows it whole.
+    after = [p for at, p in frames if at > since(start, blurred_at)]
+    changed = next(p for p in after if not is_masked(p, pin))
+    assert difference(changed, left_field, pin) < 6
+    started = [m.text for m in marks if m.kind is MarkKind.MASKING_STARTED]
+    assert "secret_input" in ", ".join(started) and "window_rule" in ", ".join(started)
