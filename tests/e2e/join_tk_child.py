@@ -6,7 +6,8 @@ are stood in for: the consent dialog answers through the text dialog's own logic
 (control allowed, nothing else, then "Ja"), because clicking the Tk dialog has tests of
 its own; and the active window is the real one, with a report on stdout (one JSON object
 a line) whenever what it shows changes: the conversation, who watches, where the chat's
-toggle and entry are. Everything the program itself prints goes to stderr.
+toggle and entry are, the "Sichtschutz" button's text and the masking notice. Everything
+the program itself prints goes to stderr.
 """
 
 from __future__ import annotations
@@ -55,6 +56,8 @@ class ReportingWindow(active_window.ActiveWindow):
                 "watching": self.watching.cget("text"),
                 "toggle_at": centre(panel.toggle),
                 "entry_at": centre(panel.entry),
+                "privacy": self.buttons["privacy"].cget("text"),
+                "masked": self.masked_label.cget("text"),
             }
             if shown != self._said:
                 self._said = shown

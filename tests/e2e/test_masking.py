@@ -21,6 +21,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -43,6 +44,7 @@ from tests.e2e.masking_pictures import (
 )
 from tests.e2e.test_live_session import ARTIFACTS, PASSWORD, agent_page, new_session_joined
 from tests.e2e.test_recorded_session import audit_entries
+from tests.e2e.test_window_chat import ROOT, Window
 from tests.live_server import CHROMIUM, LiveServer, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
@@ -62,6 +64,9 @@ input { font: 20px sans-serif; width: 220px; }</style></head>
 <p><label>Anmeldename <input id="user" value="kunde4711"></label></p>
 <p><label>PIN <input id="pin" type="password"></label></p></div></body></html>"""
 PIN, GTK_PIN, AGENT_TYPED = "80471163", "25806", "999"
+PRIVACY_NOTICE = (
+    "Sichtschutz an: Der Kunde gibt etwas Vertrauliches ein. Sitzung und Chat laufen weiter."
+)
 CANVAS_WAIT = 10.0
 """Seconds the agent's canvas may take to show a change (a loaded machine is slow)."""
 PAUSE_BEFORE_TYPING = 0.3
@@ -163,6 +168,33 @@ async def canvas_until(page: Page, wanted: Callable[[Picture], bool], what: str)
             Image.fromarray(picture).save(ARTIFACTS / f"masking-{name}.png")
             raise AssertionError(f"the agent's canvas never showed {what}")
         await asyncio.sleep(0.05)
+
+
+def verified_recording(server: LiveServer, entries: list[dict[str, Any]]) -> tuple[Path, bytes]:
+    """The session's recording and its key, once it verifies against the audited hash."""
+    (finished,) = [e["data"] for e in entries if e["event_type"] == "recording_finished"]
+    path = server.workdir / "var" / "recordings" / finished["file"]
+    master_key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text())
+    report = verify(path, master_key, finished["final_hash"])
+    assert report.ok and report.closed_cleanly, report
+    return path, master_key
+
+
+def start_window_program(
+    server: LiveServer, token: str, screen: Screen, home: Path
+) -> subprocess.Popen[str]:
+    """The program in window mode, its window reporting what it shows (join_tk_child.py)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.e2e.join_tk_child", server.url, token,
+         str(server.workdir / "cert.pem")],
+        cwd=ROOT, env={**screen.env, "HOME": str(home)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+async def click(screen: Screen, where: list[int]) -> None:
+    x, y = (str(n) for n in where)
+    screen.xdotool("mousemove", "--sync", x, y, "click", "1")
 
 
 def since(start: datetime, at: datetime) -> int:
@@ -299,11 +331,7 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
         ("started", ["secret_input"]),
         ("stopped", ["secret_input"]),
     ], changes
-    (finished,) = [e["data"] for e in entries if e["event_type"] == "recording_finished"]
-    path = server.workdir / "var" / "recordings" / finished["file"]
-    master_key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text())
-    report = verify(path, master_key, finished["final_hash"])
-    assert report.ok and report.closed_cleanly, report
+    path, master_key = verified_recording(server, entries)
     with RecordingReader(path, master_key) as reader:
         start = reader.started_at
         channel = max(reader.index.channel_starts)  # the agent's viewer
@@ -346,3 +374,91 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
     assert difference(changed, left_field, pin) < 6
     started = [m.text for m in marks if m.kind is MarkKind.MASKING_STARTED]
     assert "secret_input" in ", ".join(started) and "window_rule" in ", ".join(started)
+
+
+async def test_the_privacy_screen_blanks_the_picture_while_chat_crosses_both_ways(
+    screen: Screen, server: LiveServer, browser: Browser, tmp_path: Path
+) -> None:
+    """The customer's window in window mode (tests/e2e/join_tk_child.py), its key
+    Ctrl+Alt+S pressed with xdotool as the customer presses it."""
+    page = await agent_page(browser, server)
+    number, token = await new_session_joined(page, server)
+    home = tmp_path / "home"
+    home.mkdir()
+    proc = start_window_program(server, token, screen, home)
+    window = Window(proc)
+    everything = Box(0, 0, screen.desktop.width, screen.desktop.height)
+
+    async def shows(wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+        return await asyncio.to_thread(window.wait_for, wanted)  # type: ignore[no-any-return]
+
+    async def press_privacy_key() -> datetime:
+        program = screen.desktop.window_titled("Fernwartung aktiv", within=10)
+        assert program is not None
+        screen.desktop.focus(program)
+        pressed = datetime.now(UTC)
+        screen.xdotool("key", "ctrl+alt+s")
+        return pressed
+
+    try:
+        await page.goto(f"{server.url}/console/sessions/{number}/live")
+        live, notice = page.locator("[data-live]"), page.locator("[data-notice]")
+        await expect(live).to_have_attribute("data-viewer", "connected", timeout=30000)
+        await shows(lambda r: r.get("privacy") == "Sichtschutz")
+        await canvas_until(
+            page, lambda p: difference(p, screen.picture(), everything) < 3, "the screen"
+        )
+
+        await press_privacy_key()
+        on = await shows(lambda r: r.get("privacy") == "Sichtschutz aus")
+        assert on["masked"] == "Geschützte Eingabe – für den Berater ausgeblendet"
+        await canvas_until(page, lambda p: is_masked(p, everything), "the whole picture masked")
+        blanked_at = datetime.now(UTC)
+        await expect(notice).to_have_text(PRIVACY_NOTICE)
+        # Chat goes on both ways.
+        await page.get_by_label("Nachricht an den Kunden").fill("Ich warte, bis Sie fertig sind.")
+        await page.get_by_label("Nachricht an den Kunden").press("Enter")
+        heard = await shows(lambda r: "Ich warte" in r.get("shown", ""))
+        await click(screen, heard["toggle_at"])
+        opened = await shows(lambda r: not r["title"].startswith("("))
+        await click(screen, opened["entry_at"])
+        screen.xdotool("type", "--delay", "20", "Gleich fertig.")
+        screen.xdotool("key", "Return")
+        await expect(page.locator("[data-chat] li.customer")).to_contain_text("Gleich fertig.")
+        assert is_masked(await canvas_picture(page), everything), "the chat typed: still blank"
+
+        shown_again_at = await press_privacy_key()
+        await shows(lambda r: r.get("privacy") == "Sichtschutz")
+        await canvas_until(
+            page, lambda p: difference(p, screen.picture(), everything) < 3, "the screen again"
+        )
+        await expect(notice).to_be_hidden()
+        await asyncio.sleep(0.5)
+        await page.get_by_role("button", name="Sitzung beenden").click()
+        await page.locator("[data-confirm-end]").click()
+        await expect(live).to_have_attribute("data-state", "ended", timeout=5000)
+    finally:
+        proc.kill()
+        proc.wait(10)
+        await page.context.close()
+
+    # The recording: blank from the first blank frame until the key was pressed again.
+    entries = await asyncio.to_thread(audit_entries, server, number)
+    changes = [
+        (e["event_type"], e["data"]["kinds"]) for e in entries if "masking_st" in e["event_type"]
+    ]
+    path, master_key = verified_recording(server, entries)
+    assert changes == [
+        ("session.masking_started", ["privacy"]),
+        ("session.masking_stopped", ["privacy"]),
+    ], changes
+    with RecordingReader(path, master_key) as reader:
+        start = reader.started_at
+        frames = list(recorded_frames(reader, max(reader.index.channel_starts)))
+    blank = [at for at, p in frames if is_masked(p, everything)]
+    assert blank, "the recording has the blank picture"
+    for at_us, picture in frames:
+        if blank[0] <= at_us <= since(start, shown_again_at):
+            assert is_masked(picture, everything), f"the picture shows at {at_us} µs"
+    assert blank[0] <= since(start, blanked_at)
+    assert not is_masked(frames[-1][1], everything), "the picture is back at the end"
