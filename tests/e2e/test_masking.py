@@ -13,38 +13,44 @@ pixel by pixel against the mask's pattern (tests/e2e/masking_pictures.py).
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from PIL import Image
 from playwright.async_api import Browser, Page, async_playwright, expect
 
-from supportdesk.recording import RecordingReader, verify
+from supportdesk.recording import RecordingReader
 from supportdesk.recording.timeline import MarkKind, timeline
 from tests.accessibility import GtkLogin, require_gtk, session_bus
-from tests.desktop import Desktop, require_tool, xvfb
+from tests.desktop import xvfb
+from tests.e2e.masking_desk import (
+    Screen,
+    canvas_until,
+    click,
+    on_screen,
+    since,
+    start_program,
+    start_window_program,
+    verified_recording,
+)
 from tests.e2e.masking_pictures import (
     Box,
-    Picture,
     canvas_picture,
     difference,
     is_masked,
     recorded_frames,
-    screen_rgb,
     typed_marks,
 )
 from tests.e2e.test_live_session import ARTIFACTS, PASSWORD, agent_page, new_session_joined
 from tests.e2e.test_recorded_session import audit_entries
-from tests.e2e.test_window_chat import ROOT, Window
+from tests.e2e.test_window_chat import Window
 from tests.live_server import CHROMIUM, LiveServer, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
@@ -67,27 +73,8 @@ PIN, GTK_PIN, AGENT_TYPED = "80471163", "25806", "999"
 PRIVACY_NOTICE = (
     "Sichtschutz an: Der Kunde gibt etwas Vertrauliches ein. Sitzung und Chat laufen weiter."
 )
-CANVAS_WAIT = 10.0
-"""Seconds the agent's canvas may take to show a change (a loaded machine is slow)."""
 PAUSE_BEFORE_TYPING = 0.3
 """A person clicks into a field, then types: the first key comes this long after the click."""
-
-
-@dataclass
-class Screen:
-    """The customer's desktop and the environment its programs run in (its session bus)."""
-
-    desktop: Desktop
-    env: dict[str, str]
-
-    def xdotool(self, *args: str) -> None:
-        subprocess.run(
-            [require_tool("xdotool"), *args], env=self.env, check=True, timeout=20,
-            capture_output=True,
-        )  # fmt: skip
-
-    def picture(self) -> Picture:
-        return screen_rgb(self.desktop.screenshot())
 
 
 @pytest.fixture(scope="module")
@@ -130,75 +117,6 @@ async def bank_page(screen: Screen) -> AsyncIterator[Page]:
             yield page
         finally:
             await customer.close()
-
-
-async def on_screen(page: Page, screen: Screen, selector: str) -> Box:
-    """Where an element of the customer's page is on the X screen: the page's magenta
-    corner shows where the page starts below the browser's bar."""
-    picture = screen.picture()
-    ys, xs = np.nonzero((picture == (255, 0, 255)).all(axis=2))
-    assert len(xs), "the page's corner is not on the screen"
-    box = await page.locator(selector).bounding_box()
-    assert box is not None
-    x, y = int(xs.min() + box["x"]), int(ys.min() + box["y"])
-    return Box(x, y, int(box["width"]), int(box["height"]))
-
-
-def start_program(
-    server: LiveServer, token: str, screen: Screen, home: Path
-) -> subprocess.Popen[str]:
-    env = {**screen.env, "HOME": str(home), "XDG_DOCUMENTS_DIR": str(home / "Dokumente")}
-    return subprocess.Popen(
-        [sys.executable, "-m", "supportdesk", "join", "--server", server.url,
-         f"--token={token}", "--text", "--ca-file", str(server.workdir / "cert.pem")],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        env=env, text=True, bufsize=1,
-    )  # fmt: skip
-
-
-async def canvas_until(page: Page, wanted: Callable[[Picture], bool], what: str) -> Picture:
-    """The agent's canvas once ``wanted(picture)`` holds (noVNC draws as updates come)."""
-    deadline = time.monotonic() + CANVAS_WAIT
-    while True:
-        picture = await canvas_picture(page)
-        if wanted(picture):
-            return picture
-        if time.monotonic() > deadline:
-            name = what.replace(" ", "-")
-            Image.fromarray(picture).save(ARTIFACTS / f"masking-{name}.png")
-            raise AssertionError(f"the agent's canvas never showed {what}")
-        await asyncio.sleep(0.05)
-
-
-def verified_recording(server: LiveServer, entries: list[dict[str, Any]]) -> tuple[Path, bytes]:
-    """The session's recording and its key, once it verifies against the audited hash."""
-    (finished,) = [e["data"] for e in entries if e["event_type"] == "recording_finished"]
-    path = server.workdir / "var" / "recordings" / finished["file"]
-    master_key = bytes.fromhex((server.workdir / "keys" / "recording-master.key").read_text())
-    report = verify(path, master_key, finished["final_hash"])
-    assert report.ok and report.closed_cleanly, report
-    return path, master_key
-
-
-def start_window_program(
-    server: LiveServer, token: str, screen: Screen, home: Path
-) -> subprocess.Popen[str]:
-    """The program in window mode, its window reporting what it shows (join_tk_child.py)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "tests.e2e.join_tk_child", server.url, token,
-         str(server.workdir / "cert.pem")],
-        cwd=ROOT, env={**screen.env, "HOME": str(home)}, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
-
-
-async def click(screen: Screen, where: list[int]) -> None:
-    x, y = (str(n) for n in where)
-    screen.xdotool("mousemove", "--sync", x, y, "click", "1")
-
-
-def since(start: datetime, at: datetime) -> int:
-    return int((at - start).total_seconds() * 1e6)
 
 
 async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recording(
@@ -336,7 +254,8 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
         start = reader.started_at
         channel = max(reader.index.channel_starts)  # the agent's viewer
         frames = list(recorded_frames(reader, channel))
-        marks = timeline(reader.events())
+        events = list(reader.events())
+    marks = timeline(events)
     secret_spans = [
         (pin, since(start, typing_at), since(start, blurred_at), typed_field),
         (gtk_field, since(start, gtk_typing_at), since(start, gtk_blurred_at), gtk_typed),
@@ -368,10 +287,24 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
         print(
             f"{field}: first masked frame {(masked_us - focused_us) / 1000:.0f} ms after the focus"
         )
-    # The first frame after the mask that shows the field shows it whole.
-    after = [p for at, p in frames if at > since(start, blurred_at)]
-    changed = next(p for p in after if not is_masked(p, pin))
-    assert difference(changed, left_field, pin) < 6
+    # Focus gone: the program reports the mask off with the first grab without it, and
+    # from that frame on the field is shown whole; none is half masked in between.
+    blurred_us = since(start, blurred_at)
+    stopped_us = next(
+        e.at_us
+        for e in events
+        if e.at_us > blurred_us
+        and json.loads(e.payload).get("from") == "applet"
+        and json.loads(e.payload).get("type") == "masking"
+        and "secret_input" not in json.loads(e.payload)["kinds"]
+    )
+    after = [(at, p) for at, p in frames if blurred_us < at < since(start, gtk_focused_at)]
+    still = [at for at, p in after if is_masked(p, pin)]
+    assert all(at <= stopped_us for at in still), (still, stopped_us)
+    for at_us, picture in after:
+        if at_us > stopped_us:
+            assert difference(picture, left_field, pin) < 6, f"{pin} not whole at {at_us} µs"
+    print(f"frames with the PIN field still masked after the focus left: {len(still)}")
     started = [m.text for m in marks if m.kind is MarkKind.MASKING_STARTED]
     assert "secret_input" in ", ".join(started) and "window_rule" in ", ".join(started)
 
