@@ -279,9 +279,12 @@ async def test_the_timeline_shows_when_masking_started_and_stopped_and_which_kin
         "6500000", "7500000", "8500000"
     ]  # fmt: skip
     assert await auditor.locator(".marks-track .mark-masking_stopped").count() == 2
+    player = auditor.locator("[data-player]")
+    await expect(player).to_have_attribute("data-state", "playing")
     await auditor.get_by_role("button", name="Pause").click()
+    await expect(player).to_have_attribute("data-state", "paused")
     await events.filter(has_text="Ausblendung beendet").first.get_by_role("button").click()
-    await expect(auditor.locator("[data-player]")).to_have_attribute("data-caught-up", "8500000")
+    await expect(player).to_have_attribute("data-caught-up", "8500000")
 
     # In English, through the same catalogue.
     await auditor.context.add_cookies([{"name": "sd_lang", "value": "en", "url": desk.server.url}])
