@@ -191,13 +191,13 @@ async def test_a_photo_goes_out_as_jpeg_and_is_exact_once_it_rests(desktop: Any)
         source.close()
 
 
-def test_a_session_that_masks_captures_whole_grabs_where_its_masks_are_painted() -> None:
-    # The damage-driven loop grabs areas, which the masks are not painted on (yet):
-    # a session with a mask source must never get it.
+def test_a_session_that_masks_gets_the_damage_driven_loop_too() -> None:
+    # Its masks are painted on every area grab (test_damage_capture_masks.py); only a
+    # source without a damage watch falls back to polling.
     from supportdesk.applet.capture_loop import CaptureLoop
     from supportdesk.applet.damage_capture import open_capture_loop
     from supportdesk.capture.mask_sources import PrivacyScreen
-    from supportdesk.capture.screen_source import Monitor
+    from supportdesk.capture.screen_source import MemoryScreenSource, Monitor
 
     class AreaSource:
         def monitors(self) -> list[Monitor]:
@@ -212,4 +212,6 @@ def test_a_session_that_masks_captures_whole_grabs_where_its_masks_are_painted()
     plain = open_capture_loop(AreaSource())  # type: ignore[arg-type]
     masked = open_capture_loop(AreaSource(), masks=PrivacyScreen())  # type: ignore[arg-type]
     assert isinstance(plain, DamageCaptureLoop)
-    assert type(masked) is CaptureLoop
+    assert isinstance(masked, DamageCaptureLoop)
+    polled = open_capture_loop(MemoryScreenSource(((0, 0, 64, 48),)), masks=PrivacyScreen())
+    assert type(polled) is CaptureLoop
