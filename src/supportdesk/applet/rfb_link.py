@@ -37,7 +37,14 @@ from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 if TYPE_CHECKING:
     from supportdesk.applet.rfb_session import RFBSession
 
-__all__ = ["LOSSLESS_REFRESH_AFTER", "MAX_OUTBOX", "OFF_LOOP_AREA", "RFBLink", "bgrx_as_rgb"]
+__all__ = [
+    "LOSSLESS_REFRESH_AFTER",
+    "MAX_OUTBOX",
+    "MAX_UPDATE_AREA",
+    "OFF_LOOP_AREA",
+    "RFBLink",
+    "bgrx_as_rgb",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,9 @@ OFF_LOOP_AREA = 256 * 256
 """Updates covering at least this many pixels are encoded in a worker thread."""
 LOSSLESS_REFRESH_AFTER = 0.25
 """Seconds without change after which areas the viewer has as JPEG are sent exactly."""
+MAX_UPDATE_AREA = 1 << 17
+"""About how many changed pixels one update carries; the rest goes with the next request
+(measured on the heavy workload, docs/benchmarks.md "Issue 16")."""
 MAX_OUTBOX = 1 << 20
 """Protocol replies held back while a frame is being written; above this, reading waits."""
 
@@ -65,6 +75,7 @@ class RFBLink:
     def __init__(self, session: RFBSession, conn: RFBServerConnection, writer: ByteWriter) -> None:
         self.session = session
         self.conn = conn
+        conn.max_update_area = session._max_update_area
         self.writer = writer
         self.outbox = bytearray()
         self.drained = asyncio.Event()
@@ -129,13 +140,17 @@ class RFBLink:
             if delta is not None:
                 self._apply(delta)
             await self._send()
-            # Ask for a new frame only when the viewer waits and nothing is left to send.
-            wanted = (
-                engine.is_open
-                and engine.update_requested
-                and (self.frame is None or not engine.update_ready)
+            # Ask for a new frame while the viewer waits and nothing is left to send, and
+            # while an update went out with part of the changes: then the next frame is
+            # grabbed during the round trip, and the next request gets the rest with the
+            # newest small changes (a clock, a cursor) first.
+            wanted = engine.is_open and (
+                (engine.update_requested and (self.frame is None or not engine.update_ready))
+                or (self.frame is not None and engine.damage_pending)
             )
             capture.want(wanted)
+            if self.frame is not None and engine.update_ready:
+                wake.set()  # continuous updates: the rest goes out without waiting
             if not wanted:
                 self.watching_since = None
             elif self.watching_since is None:
