@@ -55,6 +55,20 @@ def test_the_tracker_keeps_the_rest_and_sends_it_with_the_next_requests() -> Non
     assert not tracker.damage
 
 
+def test_a_large_area_is_not_starved_by_a_medium_one_that_keeps_changing() -> None:
+    tracker = UpdateTracker(1920, 1080)
+    tracker.add_damage([TEXT])
+    photo = Rect(1200, 100, 480, 270)  # larger than an eighth of the budget
+    text_rows = set()
+    for _ in range(40):
+        tracker.add_damage([photo, CLOCK])  # both change before every request
+        tracker.request(Rect(0, 0, 1920, 1080), incremental=True)
+        for r in tracker.take(1 << 17):
+            if r.intersect(TEXT) == r:
+                text_rows.update(range(r.y, r.bottom))
+    assert text_rows == set(range(TEXT.y, TEXT.bottom))
+
+
 def test_a_non_incremental_request_goes_whole() -> None:
     tracker = UpdateTracker(1920, 1080)
     tracker.add_damage([TEXT])

@@ -49,14 +49,20 @@ def _bounds(rects: list[Rect]) -> Rect:
 def within_area(pieces: list[Rect], max_area: int) -> list[Rect]:
     """The part of ``pieces`` one update carries when it may carry ``max_area`` pixels.
 
-    Smallest first (a clock, a cursor, a typed letter go out with the very next update
-    whatever large area changes beside them), then the first large piece cut into its
-    top bands of :data:`BAND` rows; at least one band goes out, so every update makes
-    progress. What is left stays damaged for the next update.
+    Small pieces first (up to an eighth of the budget each: a clock, a cursor, a typed
+    letter go out with the very next update whatever large area changes beside them),
+    then the others in the order they were damaged (the oldest first, so a large area
+    is not starved by others that keep changing), the first that does not fit cut into
+    its top bands of :data:`BAND` rows; at least one band goes out, so every update
+    makes progress. What is left stays damaged for the next update.
     """
+    small = max_area // 8
+    order = sorted(
+        range(len(pieces)), key=lambda i: (0, pieces[i].area) if pieces[i].area <= small else (1, i)
+    )
     out: list[Rect] = []
     left = max_area
-    for piece in sorted(pieces, key=lambda r: r.area):
+    for piece in (pieces[i] for i in order):
         if piece.area <= left:
             out.append(piece)
             left -= piece.area
