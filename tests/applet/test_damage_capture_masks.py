@@ -201,3 +201,22 @@ def test_an_idle_screen_with_a_mask_costs_under_one_percent_of_a_core(desktop: A
         loop.stop()
         painter.close()
         source.close()
+
+
+def test_a_kick_ends_the_wait_for_damage_at_once(desktop: Any) -> None:
+    # The Sichtschutz calls kick(): the thread must look at its masks now, not after
+    # its idle wait (which is what this test would otherwise sit out: 30 s).
+    from supportdesk.capture.x11_damage import XDamageWatch
+
+    watch = XDamageWatch(desktop.display)
+    try:
+        watch.take(0.2)  # whatever the desktop drew before
+        timer = threading.Timer(0.2, watch.interrupt)
+        timer.start()
+        t0 = time.monotonic()
+        assert watch.take(30.0) == []
+        assert time.monotonic() - t0 < 10.0
+        timer.join()
+    finally:
+        watch.close()
+    watch.interrupt()  # after close: nothing happens

@@ -18,8 +18,9 @@ is compared or kept (:meth:`MaskPainter.paint` places pattern and label by the p
 so a piece gets what a whole paint would give it). A mask that appears, moves or goes
 is damage: where it was and where it is are grabbed again and painted in the same
 wake, and an area masked only after the grab is painted into the kept copy directly.
-The thread then wakes once a frame interval to look at the masks (a Sichtschutz
-switched on without any drawing shows within a frame).
+The thread also wakes to look at the masks without damage: once a frame interval
+while things change, backing off to the idle rate while nothing does, and at once when
+kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
 
 Where the source offers no damage watch (Windows, macOS, an X server without DAMAGE),
 :func:`open_capture_loop` returns the polling loop.
@@ -34,6 +35,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from supportdesk.applet.capture_loop import (
+    _BACKOFF,
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
     CaptureLoop,
@@ -73,6 +75,8 @@ class DamageWatch(Protocol):
     """What the loop needs of a damage watch (see :class:`~.x11_damage.XDamageWatch`)."""
 
     def take(self, timeout: float) -> list[Rect]: ...
+
+    def interrupt(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -136,6 +140,14 @@ class DamageCaptureLoop(CaptureLoop):
         self._damage_source: DamageSource = source
         self._polling_interval = 1.0 / polling_max_fps
         self.damage_driven = False
+        self._open_watch: DamageWatch | None = None
+
+    def kick(self) -> None:
+        """As :meth:`CaptureLoop.kick`, and look at the masks at once (a Sichtschutz)."""
+        super().kick()
+        watch = self._open_watch
+        if watch is not None:
+            watch.interrupt()
 
     def _run(self) -> None:
         try:
@@ -148,11 +160,13 @@ class DamageCaptureLoop(CaptureLoop):
             super()._run()
             return
         self.damage_driven = True
+        self._open_watch = watch
         try:
             self._watch(watch)
         except BaseException as exc:
             self._fail(exc)
         finally:
+            self._open_watch = None
             watch.close()
 
     def _fail(self, exc: BaseException) -> None:
@@ -164,9 +178,10 @@ class DamageCaptureLoop(CaptureLoop):
         mirror: Frame | None = None  # what the consumer holds once it took every delta
         origin = self._source.monitors()[self.monitor]
         masks = self._masks
-        # With masks the thread also wakes once a frame to look at them: a mask that
-        # appears or moves without anything being drawn (the Sichtschutz, a window rule
-        # listed anew) shows within a frame interval.
+        # With masks the thread also wakes to look at them: once a frame while things
+        # change, backing off to the idle rate while nothing does (as the polling loop),
+        # so a mask that appears or moves without anything being drawn (a window rule
+        # listed anew) shows within a frame interval; kick() (the Sichtschutz) at once.
         wake = _IDLE_WAKE if masks is None else self._polling_interval
         painted: list[Rect] = []  # the mask rectangles painted into the mirror
         while True:
@@ -197,7 +212,11 @@ class DamageCaptureLoop(CaptureLoop):
                 now = monitor_rects(dict.fromkeys(before), self._origin, size)
                 moved = [r.translate(origin.left, origin.top) for r in mask_moves(painted, now)]
             if not drawn and not moved:
+                if masks is not None:
+                    wake = min(wake * _BACKOFF, self._max_interval)
                 continue
+            if masks is not None:
+                wake = self._polling_interval
             self._last_grab = time.monotonic()
             pieces = _drawn_pieces([*drawn, *moved], origin.left, origin.top, *size)
             ops: list[FrameOp] = []
