@@ -158,9 +158,10 @@ class UpdateTracker:
 
     def plan(self, max_area: int | None = None) -> list[Rect]:
         """Rectangles the next update would carry (without consuming anything)."""
-        return self._plan(max_area).rects
+        return self._plan(max_area, remaining=False).rects
 
-    def _plan(self, max_area: int | None = None) -> _Plan:
+    def _plan(self, max_area: int | None = None, *, remaining: bool = True) -> _Plan:
+        """The next update's rectangles and, with ``remaining``, the damage it leaves."""
         rects = list(self.full_areas)
         watched = self._watched_areas()
         changed: list[Rect] = []
@@ -172,7 +173,9 @@ class UpdateTracker:
         if max_area is not None:  # asked-for areas go whole, changes up to the budget
             changed = within_area(changed, max(0, max_area - sum(r.area for r in rects)))
         rects.extend(changed)
-        remaining: list[Rect] = []
+        left: list[Rect] = []
+        if not remaining:  # a question asked several times per update: no subtracting
+            return _Plan(rects, left)
         for damage in self.damage:
             pieces = [damage]
             for sent in rects:
@@ -180,8 +183,8 @@ class UpdateTracker:
                 if len(pieces) > _MAX_PIECES:
                     pieces = [damage]
                     break
-            remaining.extend(pieces)
-        return _Plan(rects, remaining)
+            left.extend(pieces)
+        return _Plan(rects, left)
 
     def take(self, max_area: int | None = None) -> list[Rect]:
         """Rectangles for the update being sent now; consumes the request and the damage sent.
