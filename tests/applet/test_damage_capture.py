@@ -215,3 +215,48 @@ def test_a_session_that_masks_gets_the_damage_driven_loop_too() -> None:
     assert isinstance(masked, DamageCaptureLoop)
     polled = open_capture_loop(MemoryScreenSource(((0, 0, 64, 48),)), masks=PrivacyScreen())
     assert type(polled) is CaptureLoop
+
+
+async def test_a_viewer_that_stops_asking_stops_the_grabbing(desktop: Any) -> None:
+    # An update carries part of a large change (the update budget); one more frame is
+    # grabbed during the round trip, and no more until the viewer asks again.
+    painter = Painter(desktop)
+    black = painter.win.create_gc(foreground=painter.d.screen().black_pixel)
+    source = CountingSource(desktop.display)
+    session = RFBSession(source, None)
+    session.start()
+    drawing = True
+
+    async def draw() -> None:
+        i = 0
+        while drawing:
+            gc = painter.white if i % 2 else black
+            painter.win.fill_rectangle(gc, 0, 100, 800, 400)  # 320,000 pixels a frame
+            painter.d.sync()
+            i += 1
+            await asyncio.sleep(0.02)
+
+    try:
+        async with serve_session(session) as served:
+            client = await RFBClient.open("127.0.0.1", served.port)
+            await client.set_encodings(TIGHT, COPY_RECT)
+            await client.request(incremental=False)
+            await client.next_update(within=10)
+            artist = asyncio.create_task(draw())
+            await asyncio.sleep(0.2)
+            await client.request()
+            update = await client.next_update(within=5)
+            assert sum(w * h for _, _, w, h, _ in update.rects) < 320_000  # a part of it
+            await asyncio.sleep(0.5)
+            grabs = session.grabs
+            await asyncio.sleep(1.0)
+            assert session.grabs == grabs, "grabbing went on while the viewer did not ask"
+            await client.request()  # asking again gets the rest at once
+            await client.next_update(within=5)
+            drawing = False
+            await artist
+            await client.close()
+    finally:
+        drawing = False
+        painter.close()
+        source.close()

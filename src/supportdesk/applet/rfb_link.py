@@ -87,6 +87,7 @@ class RFBLink:
         self.lossy_touched = 0.0  # when JPEG last went out
         self.updates_since_jpeg = 0
         self.watching_since: float | None = None  # since when capture looks for changes
+        self.fresh = False  # a frame was taken since the last update went out
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -138,15 +139,17 @@ class RFBLink:
                 raise RuntimeError("screen capture failed") from capture.error
             delta = capture.take()
             if delta is not None:
+                self.fresh = True
                 self._apply(delta)
             await self._send()
             # Ask for a new frame while the viewer waits and nothing is left to send, and
-            # while an update went out with part of the changes: then the next frame is
+            # once after an update that went out with part of the changes: that frame is
             # grabbed during the round trip, and the next request gets the rest with the
-            # newest small changes (a clock, a cursor) first.
+            # newest small changes (a clock, a cursor) first. Only once: a viewer that
+            # stops asking stops the grabbing.
             wanted = engine.is_open and (
                 (engine.update_requested and (self.frame is None or not engine.update_ready))
-                or (self.frame is not None and engine.damage_pending)
+                or (self.frame is not None and engine.damage_pending and not self.fresh)
             )
             capture.want(wanted)
             if self.frame is not None and engine.update_ready:
@@ -224,6 +227,7 @@ class RFBLink:
             and await self._encode_update(self.frame)
         ):
             self.session.stats.updates += 1
+            self.fresh = False
             self.shown = self.frame
             self.updates_since_jpeg += 1
             if engine.lossy_sent != lossy_sent:
