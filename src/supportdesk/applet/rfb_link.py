@@ -143,13 +143,13 @@ class RFBLink:
                 self._apply(delta)
             await self._send()
             # Ask for a new frame while the viewer waits and nothing is left to send, and
-            # once after an update that went out with part of the changes: that frame is
-            # grabbed during the round trip, and the next request gets the rest with the
-            # newest small changes (a clock, a cursor) first. Only once: a viewer that
-            # stops asking stops the grabbing.
+            # once after every update: that frame is grabbed during the round trip, so
+            # the next request is answered at once (with what an update under the
+            # budget left over, the newest small changes first). Only once: a viewer
+            # that stops asking stops the grabbing.
             wanted = engine.is_open and (
                 (engine.update_requested and (self.frame is None or not engine.update_ready))
-                or (self.frame is not None and engine.damage_pending and not self.fresh)
+                or (self.frame is not None and not self.fresh)
             )
             capture.want(wanted)
             if self.frame is not None and engine.update_ready:
