@@ -35,7 +35,6 @@ from typing import Any, Protocol
 import numpy as np
 
 from supportdesk.applet.capture_loop import (
-    _BACKOFF,
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
     CaptureLoop,
@@ -69,6 +68,7 @@ MAX_PILED_OPS = 256
 MAX_SEPARATE_GRABS = 4
 """More pieces than this are grabbed in one go (their bounding box)."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
+_MASK_BACKOFF = 1.5  # with masks: the wake-up interval grows by this while nothing changes
 
 
 class DamageWatch(Protocol):
@@ -213,7 +213,7 @@ class DamageCaptureLoop(CaptureLoop):
                 moved = [r.translate(origin.left, origin.top) for r in mask_moves(painted, now)]
             if not drawn and not moved:
                 if masks is not None:
-                    wake = min(wake * _BACKOFF, self._max_interval)
+                    wake = min(wake * _MASK_BACKOFF, self._max_interval)
                 continue
             if masks is not None:
                 wake = self._polling_interval

@@ -19,6 +19,7 @@ import contextlib
 import functools
 import os
 import select
+import threading
 from typing import Any
 
 from supportdesk.rfb.geometry import Rect
@@ -103,6 +104,8 @@ class XDamageWatch:
         self._closed = False
         self._woken, self._wake = os.pipe()  # interrupt(): another thread ends a take() early
         os.set_blocking(self._wake, False)
+        self._pipe_lock = threading.Lock()  # no write to a closed (maybe reused) descriptor
+        self._pipe_open = True
 
     def fileno(self) -> int:
         """The X connection's socket, readable when events may be pending."""
@@ -134,8 +137,9 @@ class XDamageWatch:
 
     def interrupt(self) -> None:
         """End a :meth:`take` waiting in another thread now (it returns what was drawn)."""
-        with contextlib.suppress(OSError):  # closed, or the pipe is full (woken already)
-            os.write(self._wake, b"!")
+        with self._pipe_lock, contextlib.suppress(BlockingIOError):  # full: woken already
+            if self._pipe_open:
+                os.write(self._wake, b"!")
 
     def close(self) -> None:
         """Destroy the damage object and close the connection; safe to call twice."""
@@ -148,5 +152,7 @@ class XDamageWatch:
             self._display.sync()
         finally:
             self._display.close()
-            os.close(self._woken)
-            os.close(self._wake)
+            with self._pipe_lock:
+                self._pipe_open = False
+                os.close(self._woken)
+                os.close(self._wake)
