@@ -1,7 +1,10 @@
 """Serve our engine (RFBSession with mss capture) on a loopback port, for the benchmark only.
 
 A separate process so that its CPU time can be read from /proc like the peers'. The
-applet itself never listens; this harness stands in for the relay's channel.
+applet itself never listens; this harness stands in for the relay's channel. Like the
+support program's, every session has a mask source (the session's masking without the
+accessibility watcher: nothing masked, but the capture reads and paints masks as a
+customer's does); ``--no-masks`` serves without one.
 """
 
 from __future__ import annotations
@@ -9,16 +12,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.masking import SessionMasking
+from supportdesk.applet.rfb_session import MAX_UPDATE_AREA, RFBSession
 from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
 
 
-async def main(display: str, port: int, max_fps: float) -> None:
+async def main(display: str, port: int, max_fps: float, masks: bool, max_area: int) -> None:
     source = MssScreenSource(display)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = RFBSession(source, None, monitor=0, max_fps=max_fps)
+        masking = SessionMasking(None) if masks else None
+        session = RFBSession(
+            source,
+            None,
+            monitor=0,
+            max_fps=max_fps,
+            masks=masking,
+            max_update_area=max_area or None,
+        )
         session.start()
         try:
             await session.serve(AsyncioByteReader(reader), AsyncioByteWriter(writer))
@@ -35,5 +47,9 @@ if __name__ == "__main__":
     parser.add_argument("--display", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--max-fps", type=float, default=30.0)
+    parser.add_argument("--no-masks", action="store_true")
+    parser.add_argument("--max-update-area", type=int, default=MAX_UPDATE_AREA, help="0: no limit")
     args = parser.parse_args()
-    asyncio.run(main(args.display, args.port, args.max_fps))
+    asyncio.run(
+        main(args.display, args.port, args.max_fps, not args.no_masks, args.max_update_area)
+    )

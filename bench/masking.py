@@ -1,9 +1,10 @@
 """``python -m bench.masking``: what masking adds to each frame, on the reference workload.
 
 Starts a 1920x1080 Xvfb with the workload (bench/workload.py) and, frame after frame,
-runs the capture path the applet runs (capture_loop.py: the mask areas read before and
-after the grab, the mss grab, the painting, damage detection against the previous
-frame, then Tight encoding of the damage through the RFB engine), in four modes taken
+runs the whole-grab capture path (capture_loop.py, the polling loop the applet runs
+where there is no damage watch: the mask areas read before and after the grab, the mss
+grab, the painting, damage detection against the previous frame, then Tight encoding
+of the damage through the RFB engine), in four modes taken
 in turn so the workload is the same for each: masking off, one secret field (a
 password field of 300x32 near the middle, as the AT-SPI watcher reports it), a window
 rule (a 640x480 window), and the Sichtschutz (the whole picture). Prints, per mode, the

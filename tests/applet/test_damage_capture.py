@@ -191,13 +191,13 @@ async def test_a_photo_goes_out_as_jpeg_and_is_exact_once_it_rests(desktop: Any)
         source.close()
 
 
-def test_a_session_that_masks_captures_whole_grabs_where_its_masks_are_painted() -> None:
-    # The damage-driven loop grabs areas, which the masks are not painted on (yet):
-    # a session with a mask source must never get it.
+def test_a_session_that_masks_gets_the_damage_driven_loop_too() -> None:
+    # Its masks are painted on every area grab (test_damage_capture_masks.py); only a
+    # source without a damage watch falls back to polling.
     from supportdesk.applet.capture_loop import CaptureLoop
     from supportdesk.applet.damage_capture import open_capture_loop
     from supportdesk.capture.mask_sources import PrivacyScreen
-    from supportdesk.capture.screen_source import Monitor
+    from supportdesk.capture.screen_source import MemoryScreenSource, Monitor
 
     class AreaSource:
         def monitors(self) -> list[Monitor]:
@@ -212,4 +212,51 @@ def test_a_session_that_masks_captures_whole_grabs_where_its_masks_are_painted()
     plain = open_capture_loop(AreaSource())  # type: ignore[arg-type]
     masked = open_capture_loop(AreaSource(), masks=PrivacyScreen())  # type: ignore[arg-type]
     assert isinstance(plain, DamageCaptureLoop)
-    assert type(masked) is CaptureLoop
+    assert isinstance(masked, DamageCaptureLoop)
+    polled = open_capture_loop(MemoryScreenSource(((0, 0, 64, 48),)), masks=PrivacyScreen())
+    assert type(polled) is CaptureLoop
+
+
+async def test_a_viewer_that_stops_asking_stops_the_grabbing(desktop: Any) -> None:
+    # An update carries part of a large change (the update budget); one more frame is
+    # grabbed during the round trip, and no more until the viewer asks again.
+    painter = Painter(desktop)
+    black = painter.win.create_gc(foreground=painter.d.screen().black_pixel)
+    source = CountingSource(desktop.display)
+    session = RFBSession(source, None)
+    session.start()
+    drawing = True
+
+    async def draw() -> None:
+        i = 0
+        while drawing:
+            gc = painter.white if i % 2 else black
+            painter.win.fill_rectangle(gc, 0, 100, 800, 400)  # 320,000 pixels a frame
+            painter.d.sync()
+            i += 1
+            await asyncio.sleep(0.02)
+
+    try:
+        async with serve_session(session) as served:
+            client = await RFBClient.open("127.0.0.1", served.port)
+            await client.set_encodings(TIGHT, COPY_RECT)
+            await client.request(incremental=False)
+            await client.next_update(within=10)
+            artist = asyncio.create_task(draw())
+            await asyncio.sleep(0.2)
+            await client.request()
+            update = await client.next_update(within=5)
+            assert sum(w * h for _, _, w, h, _ in update.rects) < 320_000  # a part of it
+            await asyncio.sleep(0.5)
+            grabs = session.grabs
+            await asyncio.sleep(1.0)
+            assert session.grabs == grabs, "grabbing went on while the viewer did not ask"
+            await client.request()  # asking again gets the rest at once
+            await client.next_update(within=5)
+            drawing = False
+            await artist
+            await client.close()
+    finally:
+        drawing = False
+        painter.close()
+        source.close()

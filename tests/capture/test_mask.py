@@ -92,3 +92,31 @@ def test_a_read_only_frame_is_copied_not_written() -> None:
 def test_labels_render_every_character_as_a_glyph(text: str) -> None:
     bitmap = render_label(text)
     assert bitmap.shape[1] > 0 and bitmap.any()
+
+
+@pytest.mark.parametrize(
+    "piece",
+    [Rect(0, 0, 200, 120), Rect(32, 32, 64, 32), Rect(96, 40, 100, 80), Rect(0, 64, 32, 32)],
+)
+def test_a_piece_painted_alone_gets_what_the_whole_picture_gets_there(piece: Rect) -> None:
+    # The damage-driven capture paints area grabs: pattern and label must be placed by
+    # the picture, or a mask would look different (and be damage) grab by grab.
+    painter = MaskPainter(LABEL)
+    rects = [Rect(10, 30, 180, 40), Rect(150, 90, 60, 50), Rect(-5, 100, 20, 10)]
+    whole = painter.paint(random_frame(3), rects)
+    rows, cols = slice(piece.y, piece.bottom), slice(piece.x, piece.right)
+    part = painter.paint(
+        random_frame(3)[rows, cols].copy(), rects, at=(piece.x, piece.y), size=(200, 120)
+    )
+    assert np.array_equal(part, whole[rows, cols])
+
+
+def test_a_read_only_piece_is_copied_only_when_a_mask_touches_it() -> None:
+    painter = MaskPainter(LABEL)
+    frame = random_frame(4)
+    frame.flags.writeable = False
+    corner = frame[:32, :32]
+    assert painter.paint(corner, [Rect(100, 100, 20, 20)], size=(200, 120)) is corner
+    touched = painter.paint(frame[96:, 96:], [Rect(100, 100, 20, 20)], at=(96, 96), size=(200, 120))
+    assert touched.flags.writeable
+    assert (touched[4:24, 4:24, 0] >= 0xB0).all()

@@ -27,7 +27,7 @@ from supportdesk.capture.damage import (
     detect_damage,
     detect_vertical_scroll,
 )
-from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
+from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
 from supportdesk.rfb.geometry import Rect
@@ -239,16 +239,20 @@ class CaptureLoop:
             return self._source.grab(self.monitor)
         before = masks.areas()
         frame = self._source.grab(self.monitor)
-        areas = list(dict.fromkeys([*before, *masks.areas()]))  # unchanged ones once
-        rects = monitor_rects(areas, self._origin, (frame.shape[1], frame.shape[0]))
-        frame = self._painter.paint(frame, rects)
+        rects = self._note_masks([*before, *masks.areas()], (frame.shape[1], frame.shape[0]))
+        return self._painter.paint(frame, rects)
+
+    def _note_masks(self, areas: list[MaskArea], size: tuple[int, int]) -> list[Rect]:
+        """``areas`` (read around a grab) as frame rectangles; report the kinds if new."""
+        areas = list(dict.fromkeys(areas))  # unchanged ones once
+        rects = monitor_rects(areas, self._origin, size)
         kinds = frozenset(a.kind for a in areas)
         self.mask_rects = tuple(rects)
         if kinds != self.masked:
             self.masked = kinds
             if self._on_masks is not None:
                 self._on_masks(kinds)
-        return frame
+        return rects
 
     def _publish(self, previous: Frame | None, frame: Frame) -> bool:
         """Diff ``frame`` against ``previous`` and merge the result into the mailbox."""

@@ -12,8 +12,17 @@ vertical scroll as a copy) -- never a whole-screen grab or diff after the first.
 screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
 drawing; a single change goes out at once.
 
+With a mask source (every session of the support program), the masks are read just
+before and just after each wake's grabs and painted over every grabbed piece before it
+is compared or kept (:meth:`MaskPainter.paint` places pattern and label by the picture,
+so a piece gets what a whole paint would give it). A mask that appears, moves or goes
+is damage: where it was and where it is are grabbed again and painted in the same
+wake, and an area masked only after the grab is painted into the kept copy directly.
+The thread also wakes to look at the masks without damage: once a frame interval
+while things change, backing off to the idle rate while nothing does, and at once when
+kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
+
 Where the source offers no damage watch (Windows, macOS, an X server without DAMAGE),
-or the session masks secret input (its masks are painted on whole grabs only, so far),
 :func:`open_capture_loop` returns the polling loop.
 """
 
@@ -39,12 +48,12 @@ from supportdesk.capture.damage import (
     detect_vertical_scroll,
     tiles_to_rects,
 )
-from supportdesk.capture.mask import MaskKind, MaskPainter
+from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
 from supportdesk.rfb.geometry import Rect
 
-__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "open_capture_loop"]
+__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "mask_moves", "open_capture_loop"]
 
 DEFAULT_DAMAGE_MAX_FPS = 100.0
 """At most this many grabs a second while drawing goes on without pause."""
@@ -59,12 +68,15 @@ MAX_PILED_OPS = 256
 MAX_SEPARATE_GRABS = 4
 """More pieces than this are grabbed in one go (their bounding box)."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
+_MASK_BACKOFF = 1.5  # with masks: the wake-up interval grows by this while nothing changes
 
 
 class DamageWatch(Protocol):
     """What the loop needs of a damage watch (see :class:`~.x11_damage.XDamageWatch`)."""
 
     def take(self, timeout: float) -> list[Rect]: ...
+
+    def interrupt(self) -> None: ...
 
     def close(self) -> None: ...
 
@@ -92,10 +104,9 @@ def open_capture_loop(
 ) -> CaptureLoop:
     """The damage-driven loop if ``source`` can grab areas and watch damage, else polling.
 
-    With ``masks`` always the polling loop: it masks every whole grab before damage
-    detection (capture_loop.py), which the damage-driven loop's area grabs do not yet
-    do, and a secret field must never reach the encoder."""
-    if masks is None and hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
+    Both paint ``masks`` over every pixel they grab before anything compares or keeps it.
+    """
+    if hasattr(source, "damage_watch") and hasattr(source, "grab_area"):
         return DamageCaptureLoop(
             source,
             monitor,
@@ -104,6 +115,9 @@ def open_capture_loop(
             detect_scroll=detect_scroll,
             on_delta=on_delta,
             polling_max_fps=max_fps,
+            masks=masks,
+            painter=painter,
+            on_masks=on_masks,
         )
     return CaptureLoop(
         source,
@@ -126,6 +140,14 @@ class DamageCaptureLoop(CaptureLoop):
         self._damage_source: DamageSource = source
         self._polling_interval = 1.0 / polling_max_fps
         self.damage_driven = False
+        self._open_watch: DamageWatch | None = None
+
+    def kick(self) -> None:
+        """As :meth:`CaptureLoop.kick`, and look at the masks at once (a Sichtschutz)."""
+        super().kick()
+        watch = self._open_watch
+        if watch is not None:
+            watch.interrupt()
 
     def _run(self) -> None:
         try:
@@ -138,11 +160,13 @@ class DamageCaptureLoop(CaptureLoop):
             super()._run()
             return
         self.damage_driven = True
+        self._open_watch = watch
         try:
             self._watch(watch)
         except BaseException as exc:
             self._fail(exc)
         finally:
+            self._open_watch = None
             watch.close()
 
     def _fail(self, exc: BaseException) -> None:
@@ -153,6 +177,13 @@ class DamageCaptureLoop(CaptureLoop):
     def _watch(self, watch: DamageWatch) -> None:
         mirror: Frame | None = None  # what the consumer holds once it took every delta
         origin = self._source.monitors()[self.monitor]
+        masks = self._masks
+        # With masks the thread also wakes to look at them: once a frame while things
+        # change, backing off to the idle rate while nothing does (as the polling loop),
+        # so a mask that appears or moves without anything being drawn (a window rule
+        # listed anew) shows within a frame interval; kick() (the Sichtschutz) at once.
+        wake = _IDLE_WAKE if masks is None else self._polling_interval
+        painted: list[Rect] = []  # the mask rectangles painted into the mirror
         while True:
             with self._cond:
                 self._cond.wait_for(self._ready)
@@ -164,36 +195,81 @@ class DamageCaptureLoop(CaptureLoop):
                     continue
             if mirror is None:
                 self._last_grab = time.monotonic()
+                before = list(masks.areas()) if masks is not None else []
                 mirror = np.array(self._source.grab(self.monitor))  # a copy we may write to
                 self.grabs += 1
+                if masks is not None:
+                    size = (mirror.shape[1], mirror.shape[0])
+                    painted = self._note_masks([*before, *masks.areas()], size)
+                    mirror = self._painter.paint(mirror, painted)
                 self._offer(FrameDelta(mirror.copy(), full=True), mirror)
                 continue
-            drawn = watch.take(_IDLE_WAKE)
-            if not drawn:
+            drawn = watch.take(wake)
+            size = (mirror.shape[1], mirror.shape[0])
+            before = list(masks.areas()) if masks is not None else []
+            moved: list[Rect] = []  # mask rectangles that went or came: grabbed again
+            if masks is not None:
+                now = monitor_rects(dict.fromkeys(before), self._origin, size)
+                moved = [r.translate(origin.left, origin.top) for r in mask_moves(painted, now)]
+            if not drawn and not moved:
+                if masks is not None:
+                    wake = min(wake * _MASK_BACKOFF, self._max_interval)
                 continue
+            if masks is not None:
+                wake = self._polling_interval
             self._last_grab = time.monotonic()
-            pieces = _drawn_pieces(drawn, origin.left, origin.top, mirror.shape[1], mirror.shape[0])
+            pieces = _drawn_pieces([*drawn, *moved], origin.left, origin.top, *size)
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
             scrollable = _scroll_candidates(pieces) if self._detect_scroll else set()
-            for grab, inside in _grabs(pieces):
-                pixels = self._damage_source.grab_area(
-                    self.monitor, (grab.x, grab.y, grab.width, grab.height)
+            grabbed = [
+                (
+                    grab,
+                    inside,
+                    self._damage_source.grab_area(
+                        self.monitor, (grab.x, grab.y, grab.width, grab.height)
+                    ),
                 )
-                self.grabs += 1
+                for grab, inside in _grabs(pieces)
+            ]
+            self.grabs += len(grabbed)
+            rects: list[Rect] = []
+            if masks is not None:  # painted before anything compares or keeps a pixel
+                rects = self._note_masks([*before, *masks.areas()], size)
+            for grab, inside, pixels in grabbed:
+                if rects:
+                    pixels = self._painter.paint(pixels, rects, at=(grab.x, grab.y), size=size)
                 for area in inside:  # compared piece by piece: unchanged pixels stay out
                     new = pixels[
                         area.y - grab.y : area.bottom - grab.y,
                         area.x - grab.x : area.right - grab.x,
                     ]
-                    old = mirror[area.y : area.bottom, area.x : area.right]
-                    changes = self._changes(old, new, area, area in scrollable)
-                    if changes:
-                        old[...] = new
-                        patches.append((area, new))
-                        ops.extend(changes)
+                    self._take_piece(mirror, area, new, area in scrollable, ops, patches)
+            for r in set(rects) - set(painted):  # masked since the grab: paint the mirror
+                new = self._painter.paint(
+                    mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
+                )
+                self._take_piece(mirror, r, new, False, ops, patches)
+            painted = rects
             if ops:
                 self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
+
+    def _take_piece(
+        self,
+        mirror: Frame,
+        area: Rect,
+        new: Frame,
+        scroll: bool,
+        ops: list[FrameOp],
+        patches: list[tuple[Rect, Frame]],
+    ) -> None:
+        """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed."""
+        old = mirror[area.y : area.bottom, area.x : area.right]
+        changes = self._changes(old, new, area, scroll)
+        if changes:
+            old[...] = new
+            patches.append((area, new))
+            ops.extend(changes)
 
     def _changes(self, old: Frame, new: Frame, area: Rect, scroll: bool) -> list[FrameOp]:
         """What differs between ``old`` and ``new`` pixels of ``area``, in frame coordinates.
@@ -239,6 +315,18 @@ class DamageCaptureLoop(CaptureLoop):
                 self._pending = FrameDelta(mirror.copy(), full=True)
         if wake and self._on_delta is not None:
             self._on_delta()
+
+
+def mask_moves(painted: list[Rect], now: list[Rect]) -> list[Rect]:
+    """What to grab again when the masks changed: every rectangle painted and every new one.
+
+    Nothing if the same rectangles are masked (a still mask costs no grab). Otherwise
+    all of both: where a mask went the picture underneath must be grabbed, where one
+    came it must be painted, and where they overlap the label moved.
+    """
+    if set(painted) == set(now):
+        return []
+    return list(dict.fromkeys([*painted, *now]))
 
 
 def _drawn_pieces(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:

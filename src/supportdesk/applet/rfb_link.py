@@ -37,7 +37,14 @@ from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 if TYPE_CHECKING:
     from supportdesk.applet.rfb_session import RFBSession
 
-__all__ = ["LOSSLESS_REFRESH_AFTER", "MAX_OUTBOX", "OFF_LOOP_AREA", "RFBLink", "bgrx_as_rgb"]
+__all__ = [
+    "LOSSLESS_REFRESH_AFTER",
+    "MAX_OUTBOX",
+    "MAX_UPDATE_AREA",
+    "OFF_LOOP_AREA",
+    "RFBLink",
+    "bgrx_as_rgb",
+]
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +52,9 @@ OFF_LOOP_AREA = 256 * 256
 """Updates covering at least this many pixels are encoded in a worker thread."""
 LOSSLESS_REFRESH_AFTER = 0.25
 """Seconds without change after which areas the viewer has as JPEG are sent exactly."""
+MAX_UPDATE_AREA = 1 << 17
+"""About how many changed pixels one update carries; the rest goes with the next request
+(measured on the heavy workload, docs/benchmarks.md "Issue 16")."""
 MAX_OUTBOX = 1 << 20
 """Protocol replies held back while a frame is being written; above this, reading waits."""
 
@@ -65,6 +75,7 @@ class RFBLink:
     def __init__(self, session: RFBSession, conn: RFBServerConnection, writer: ByteWriter) -> None:
         self.session = session
         self.conn = conn
+        conn.max_update_area = session._max_update_area
         self.writer = writer
         self.outbox = bytearray()
         self.drained = asyncio.Event()
@@ -76,6 +87,7 @@ class RFBLink:
         self.lossy_touched = 0.0  # when JPEG last went out
         self.updates_since_jpeg = 0
         self.watching_since: float | None = None  # since when capture looks for changes
+        self.fresh = False  # a frame was taken since the last update went out
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -127,15 +139,21 @@ class RFBLink:
                 raise RuntimeError("screen capture failed") from capture.error
             delta = capture.take()
             if delta is not None:
+                self.fresh = True
                 self._apply(delta)
             await self._send()
-            # Ask for a new frame only when the viewer waits and nothing is left to send.
-            wanted = (
-                engine.is_open
-                and engine.update_requested
-                and (self.frame is None or not engine.update_ready)
+            # Ask for a new frame while the viewer waits and nothing is left to send, and
+            # once after every update: that frame is grabbed during the round trip, so
+            # the next request is answered at once (with what an update under the
+            # budget left over, the newest small changes first). Only once: a viewer
+            # that stops asking stops the grabbing.
+            wanted = engine.is_open and (
+                (engine.update_requested and (self.frame is None or not engine.update_ready))
+                or (self.frame is not None and not self.fresh)
             )
             capture.want(wanted)
+            if self.frame is not None and engine.update_ready:
+                wake.set()  # continuous updates: the rest goes out without waiting
             if not wanted:
                 self.watching_since = None
             elif self.watching_since is None:
@@ -209,6 +227,7 @@ class RFBLink:
             and await self._encode_update(self.frame)
         ):
             self.session.stats.updates += 1
+            self.fresh = False
             self.shown = self.frame
             self.updates_since_jpeg += 1
             if engine.lossy_sent != lossy_sent:

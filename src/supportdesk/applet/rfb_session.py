@@ -35,6 +35,7 @@ from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_captu
 from supportdesk.applet.rfb_link import (
     LOSSLESS_REFRESH_AFTER,
     MAX_OUTBOX,
+    MAX_UPDATE_AREA,
     OFF_LOOP_AREA,
     RFBLink,
     bgrx_as_rgb,
@@ -57,6 +58,7 @@ __all__ = [
     "DEFAULT_NAME",
     "LOSSLESS_REFRESH_AFTER",
     "MAX_OUTBOX",
+    "MAX_UPDATE_AREA",
     "OFF_LOOP_AREA",
     "RFBSession",
     "SessionStats",
@@ -112,6 +114,7 @@ class RFBSession:
         masks: MaskSource | None = None,
         mask_label: str = "Geschützte Eingabe",
         on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
+        max_update_area: int | None = MAX_UPDATE_AREA,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -139,6 +142,7 @@ class RFBSession:
         self._wake: asyncio.Event | None = None
         self._stop_event: asyncio.Event | None = None
         self._on_keyframe = on_keyframe
+        self._max_update_area = max_update_area
         self._keyframe_wanted = False
         self._capture = open_capture_loop(
             source,

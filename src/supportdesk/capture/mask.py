@@ -136,24 +136,54 @@ class MaskPainter:
             self._pattern = p
         return p
 
-    def paint(self, frame: Frame, rects: Sequence[Rect]) -> Frame:
-        """Overwrite ``rects`` of ``frame``; return it (a writable copy if it was read-only)."""
+    def paint(
+        self,
+        frame: Frame,
+        rects: Sequence[Rect],
+        *,
+        at: tuple[int, int] = (0, 0),
+        size: tuple[int, int] | None = None,
+    ) -> Frame:
+        """Overwrite ``rects`` of ``frame``; return it (a writable copy if it was read-only).
+
+        ``frame`` may be a piece of a larger picture (an area grab): ``at`` is where its
+        top-left lies in that picture and ``size`` the picture's (width, height); the
+        ``rects`` are in picture coordinates. A piece gets exactly the pixels painting
+        the whole picture would have given it (pattern and label are placed by the
+        picture), so a mask painted piece by piece matches one painted whole.
+        """
         if not rects:
             return frame
-        if not frame.flags.writeable:
-            frame = frame.copy()
         height, width = frame.shape[:2]
-        pattern = self._pattern_for(height, width)
+        px, py = at
+        pw, ph = size if size is not None else (width, height)
+        piece = Rect(px, py, width, height).intersect(Rect(0, 0, pw, ph))
+        pattern: Frame | None = None
         ink = self._ink
-        for r in rects:
-            r = r.intersect(Rect(0, 0, width, height))
+        for whole in rects:
+            whole = whole.intersect(Rect(0, 0, pw, ph))  # the label centres in this
+            r = whole.intersect(piece)
             if r.is_empty:
                 continue
-            rows, cols = slice(r.y, r.bottom), slice(r.x, r.right)
-            frame[rows, cols] = pattern[rows, cols]
+            if not frame.flags.writeable:
+                frame = frame.copy()
+            if pattern is None:
+                pattern = self._pattern_for(ph, pw)
+            frame[r.y - py : r.bottom - py, r.x - px : r.right - px] = pattern[
+                r.y : r.bottom, r.x : r.right
+            ]
             lh, lw = ink.shape
-            if lw and lh <= r.height and lw <= r.width:
-                y0 = r.y + (r.height - lh) // 2
-                x0 = r.x + (r.width - lw) // 2
-                frame[y0 : y0 + lh, x0 : x0 + lw][ink] = _INK
+            if lw and lh <= whole.height and lw <= whole.width:
+                label = Rect(
+                    whole.x + (whole.width - lw) // 2, whole.y + (whole.height - lh) // 2, lw, lh
+                )
+                part = label.intersect(r)
+                if not part.is_empty:
+                    bits = ink[
+                        part.y - label.y : part.bottom - label.y,
+                        part.x - label.x : part.right - label.x,
+                    ]
+                    frame[part.y - py : part.bottom - py, part.x - px : part.right - px][bits] = (
+                        _INK
+                    )
         return frame

@@ -15,8 +15,11 @@ python-xlib has no XFixes region requests: the three used are declared here.
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import os
 import select
+import threading
 from typing import Any
 
 from supportdesk.rfb.geometry import Rect
@@ -99,6 +102,10 @@ class XDamageWatch:
         self._none = X.NONE
         self._display.sync()
         self._closed = False
+        self._woken, self._wake = os.pipe()  # interrupt(): another thread ends a take() early
+        os.set_blocking(self._wake, False)
+        self._pipe_lock = threading.Lock()  # no write to a closed (maybe reused) descriptor
+        self._pipe_open = True
 
     def fileno(self) -> int:
         """The X connection's socket, readable when events may be pending."""
@@ -107,13 +114,17 @@ class XDamageWatch:
     def take(self, timeout: float) -> list[Rect]:
         """Wait up to ``timeout`` s for damage; return its rectangles and empty the region.
 
-        Returns ``[]`` if nothing was drawn within ``timeout``. The rectangles are the
+        Returns ``[]`` if nothing was drawn within ``timeout`` or :meth:`interrupt` ended
+        the wait first. The rectangles are the
         X server's banded region (no overlaps), in root-window coordinates, unclipped.
         """
         display = self._display
         if not display.pending_events():
-            ready, _, _ = select.select([self], [], [], timeout)
-            if not ready:
+            connection = self.fileno()
+            ready, _, _ = select.select([connection, self._woken], [], [], timeout)
+            if self._woken in ready:
+                os.read(self._woken, 64)
+            if connection not in ready:
                 return []
         drawn = False
         while display.pending_events():
@@ -123,6 +134,12 @@ class XDamageWatch:
         display.damage_subtract(self._damage, self._none, self._region)
         reply = self._fetch_region(display=self._protocol, opcode=self._xfixes, region=self._region)
         return [Rect(r.x, r.y, r.width, r.height) for r in reply.rectangles]
+
+    def interrupt(self) -> None:
+        """End a :meth:`take` waiting in another thread now (it returns what was drawn)."""
+        with self._pipe_lock, contextlib.suppress(BlockingIOError):  # full: woken already
+            if self._pipe_open:
+                os.write(self._wake, b"!")
 
     def close(self) -> None:
         """Destroy the damage object and close the connection; safe to call twice."""
@@ -135,3 +152,7 @@ class XDamageWatch:
             self._display.sync()
         finally:
             self._display.close()
+            with self._pipe_lock:
+                self._pipe_open = False
+                os.close(self._woken)
+                os.close(self._wake)

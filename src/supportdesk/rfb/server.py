@@ -132,6 +132,9 @@ class RFBServerConnection:
         self._pseudo = PseudoRects()
         self._lossy = LossyAreas()
         self._lossless: list[Rect] = []
+        self.max_update_area: int | None = None
+        """About how many changed pixels one update carries (None: all); the rest goes
+        with the next. Areas the client asked for non-incrementally always go whole."""
         self._continuous_announced = False
         self._fence_announced = False
         self._extended_size_announced = False
@@ -202,9 +205,14 @@ class RFBServerConnection:
         return bool(self._pseudo_pending() or self._moves or self._tracker.plan())
 
     @property
+    def damage_pending(self) -> bool:
+        """True if changes are known that no update carried yet (requested or not)."""
+        return bool(self._tracker.damage or self._moves)
+
+    @property
     def pending_area(self) -> int:
         """Pixels the next update would carry (for the I/O shell's choice of thread)."""
-        return sum(rect.area for rect in self._tracker.plan())
+        return sum(rect.area for rect in self._tracker.plan(self.max_update_area))
 
     @property
     def continuous_updates(self) -> bool:
@@ -264,7 +272,8 @@ class RFBServerConnection:
         if not pseudo and not moves and not self._tracker.plan():
             return 0
         encoder = self._encoder()
-        tiles = [tile for rect in self._tracker.take() for tile in encoder.subrects(rgb, rect)]
+        rects = self._tracker.take(self.max_update_area)
+        tiles = [tile for rect in rects for tile in encoder.subrects(rgb, rect)]
         budget = _MAX_RECTANGLES - len(pseudo) - len(moves)
         if len(tiles) > budget:
             # The count is a U16: what does not fit stays damaged and goes with the next update.
@@ -280,7 +289,9 @@ class RFBServerConnection:
             out += encode_rectangle_header(d.x, d.y, d.width, d.height, EncodingType.COPY_RECT)
             out += encode_copyrect(move.src_x, move.src_y)
         tight = encoder is self._tight
-        lossless, self._lossless = self._lossless, []
+        lossless = self._lossless
+        # A refresh cut by the budget stays lossless until its last part went out.
+        self._lossless = [r for r in lossless if self._tracker.overlaps_damage(r)]
         for tile in tiles:
             out += encode_rectangle_header(
                 tile.x, tile.y, tile.width, tile.height, encoder.encoding

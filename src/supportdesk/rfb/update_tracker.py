@@ -23,13 +23,17 @@ from dataclasses import dataclass
 
 from .geometry import Rect
 
-__all__ = ["MAX_DAMAGE_RECTS", "MAX_PENDING_AREAS", "UpdateTracker"]
+__all__ = ["BAND", "MAX_DAMAGE_RECTS", "MAX_PENDING_AREAS", "UpdateTracker", "within_area"]
 
 MAX_DAMAGE_RECTS = 64
 """Beyond this many damage rectangles they collapse into their bounding box."""
 
 MAX_PENDING_AREAS = 64
 """Beyond this many non-incremental request areas they collapse into their bounding box."""
+
+BAND = 64
+"""A damaged area cut to fit an update's pixel budget is cut into bands of this many rows
+(the Tight encoder's band height, so no band is split twice)."""
 
 _MAX_PIECES = 4 * MAX_DAMAGE_RECTS
 """A damage rectangle cut into more pieces than this stays whole (sent again, not lost)."""
@@ -40,6 +44,36 @@ def _bounds(rects: list[Rect]) -> Rect:
     for rect in rects:
         bounds = bounds.union_bounds(rect)
     return bounds
+
+
+def within_area(pieces: list[Rect], max_area: int) -> list[Rect]:
+    """The part of ``pieces`` one update carries when it may carry ``max_area`` pixels.
+
+    Small pieces first (up to an eighth of the budget each: a clock, a cursor, a typed
+    letter go out with the very next update whatever large area changes beside them),
+    then the others in the order they were damaged (the oldest first, so a large area
+    is not starved by others that keep changing), the first that does not fit cut into
+    its top bands of :data:`BAND` rows; at least one band goes out, so every update
+    makes progress. What is left stays damaged for the next update.
+    """
+    small = max_area // 8
+    order = sorted(
+        range(len(pieces)), key=lambda i: (0, pieces[i].area) if pieces[i].area <= small else (1, i)
+    )
+    out: list[Rect] = []
+    left = max_area
+    for piece in (pieces[i] for i in order):
+        if piece.area <= left:
+            out.append(piece)
+            left -= piece.area
+            continue
+        rows = left // piece.width // BAND * BAND
+        if rows == 0 and not out:
+            rows = BAND
+        if rows > 0:
+            out.append(Rect(piece.x, piece.y, piece.width, min(rows, piece.height)))
+        break
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,19 +152,30 @@ class UpdateTracker:
         """True if ``rect`` lies fully inside an area the client currently asks about."""
         return any(a.contains(rect) for a in [*self._watched_areas(), *self.full_areas])
 
-    def plan(self) -> list[Rect]:
-        """Rectangles the next update would carry (without consuming anything)."""
-        return self._plan().rects
+    def overlaps_damage(self, rect: Rect) -> bool:
+        """True if part of ``rect`` is still damaged (not yet sent)."""
+        return any(not d.intersect(rect).is_empty for d in self.damage)
 
-    def _plan(self) -> _Plan:
+    def plan(self, max_area: int | None = None) -> list[Rect]:
+        """Rectangles the next update would carry (without consuming anything)."""
+        return self._plan(max_area, remaining=False).rects
+
+    def _plan(self, max_area: int | None = None, *, remaining: bool = True) -> _Plan:
+        """The next update's rectangles and, with ``remaining``, the damage it leaves."""
         rects = list(self.full_areas)
         watched = self._watched_areas()
+        changed: list[Rect] = []
         for damage in self.damage:
             for area in watched:
                 piece = damage.intersect(area)
-                if not piece.is_empty and not any(r.contains(piece) for r in rects):
-                    rects.append(piece)
-        remaining: list[Rect] = []
+                if not piece.is_empty and not any(r.contains(piece) for r in [*rects, *changed]):
+                    changed.append(piece)
+        if max_area is not None:  # asked-for areas go whole, changes up to the budget
+            changed = within_area(changed, max(0, max_area - sum(r.area for r in rects)))
+        rects.extend(changed)
+        left: list[Rect] = []
+        if not remaining:  # a question asked several times per update: no subtracting
+            return _Plan(rects, left)
         for damage in self.damage:
             pieces = [damage]
             for sent in rects:
@@ -138,12 +183,16 @@ class UpdateTracker:
                 if len(pieces) > _MAX_PIECES:
                     pieces = [damage]
                     break
-            remaining.extend(pieces)
-        return _Plan(rects, remaining)
+            left.extend(pieces)
+        return _Plan(rects, left)
 
-    def take(self) -> list[Rect]:
-        """Rectangles for the update being sent now; consumes the request and the damage sent."""
-        plan = self._plan()
+    def take(self, max_area: int | None = None) -> list[Rect]:
+        """Rectangles for the update being sent now; consumes the request and the damage sent.
+
+        With ``max_area``, changes go out up to about that many pixels (see
+        :func:`within_area`) and the rest stays damaged for the next update.
+        """
+        plan = self._plan(max_area)
         self.damage = plan.remaining_damage
         self.incremental_area = Rect(0, 0, 0, 0)
         self.full_areas = []
