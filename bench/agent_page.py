@@ -26,6 +26,7 @@ from pathlib import Path
 import httpx
 import numpy as np
 from playwright.async_api import BrowserContext, Page
+from tests.agent_login import sign_in_page
 from tests.live_server import LiveServer
 
 from bench import workload
@@ -246,11 +247,9 @@ def add_agent(folder: Path) -> None:
 
 
 async def login(context: BrowserContext, server: LiveServer) -> Page:
+    """The agent ``bench`` signed in on a new page, second factor (TOTP) included."""
     page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("bench")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+    await sign_in_page(page, server.url, "bench", PASSWORD)
     await page.get_by_role("heading", name="Übersicht").wait_for()
     return page
 
