@@ -25,27 +25,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import http.server
 import math
 import os
-import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from playwright.async_api import Page, async_playwright
 from tests.live_server import (
@@ -58,7 +52,6 @@ from tests.live_server import (
 )
 
 from bench.__main__ import (
-    ROOT,
     WORKLOADS,
     machine,
     percentile,
@@ -84,37 +77,11 @@ from bench.agent_page import (
     program_shown,
 )
 from bench.doc_block import write_block
+from bench.novnc_page import STATIC, console_settings, viewer_files, wait_listening
 from bench.rfb_client import psnr
 
 LANES = ("supportdesk", "x0vncserver")
-STATIC = ROOT / "src" / "supportdesk" / "server" / "static"
-NOVNC = ROOT / "node_modules" / "@novnc" / "novnc"
 PICTURE_SOCKETS = r"^/ws/viewer/|^/websockify$"
-VIEWER = "/viewer.html"
-VIEWER_PAGE = """<!doctype html>
-<html lang="en"><meta charset="utf-8"><title>x0vncserver through websockify</title>
-<style>html, body { margin: 0; background: #fff; }
-[data-screen] { display: flex; align-items: center; justify-content: center; background: #222; }
-</style>
-<div data-screen data-viewer="connecting"></div>
-<script type="module">
-import "/static/novnc-zlib-reset.js";
-import RFB from "/novnc/core/rfb.js";
-const params = new URLSearchParams(location.search);
-const target = document.querySelector("[data-screen]");
-target.style.width = `${params.get("width")}px`;
-target.style.height = `${params.get("height")}px`;
-const rfb = new RFB(target, params.get("socket"), { wsProtocols: ["binary"], shared: true });
-rfb.scaleViewport = true;
-rfb.resizeSession = false;
-rfb.qualityLevel = Number(params.get("quality"));
-rfb.compressionLevel = Number(params.get("compression"));
-rfb.viewOnly = true;
-rfb.addEventListener("connect", () => { target.dataset.viewer = "connected"; });
-rfb.addEventListener("disconnect", () => { target.dataset.viewer = "disconnected"; });
-</script>
-</html>
-"""
 
 
 @dataclass
@@ -145,26 +112,6 @@ METRICS = (
 
 
 # -- pure parts ------------------------------------------------------------------------------
-
-
-def console_settings(source: str) -> dict[str, int]:
-    """noVNC's ``qualityLevel`` and ``compressionLevel`` as the console's live page sets them."""
-    found = dict(re.findall(r"rfb\.(qualityLevel|compressionLevel)\s*=\s*(\d+)\s*;", source))
-    if set(found) != {"qualityLevel", "compressionLevel"}:
-        raise ValueError("console-live.js no longer sets noVNC's quality and compression")
-    return {"quality": int(found["qualityLevel"]), "compression": int(found["compressionLevel"])}
-
-
-def static_file(path: str, novnc: Path = NOVNC, static: Path = STATIC) -> Path | None:
-    """The file a request path names: noVNC under ``/novnc/``, the console's files under
-    ``/static/`` (as ``supportdesk serve`` mounts them); None for anything else."""
-    for prefix, base in (("/novnc/", novnc), ("/static/", static)):
-        if path.startswith(prefix):
-            root = base.resolve()
-            target = (root / path[len(prefix) :]).resolve()
-            if target.is_relative_to(root) and target.is_file():
-                return target
-    return None
 
 
 def medians(results: dict[str, list[Result]]) -> dict[str, dict[str, float]]:
@@ -213,57 +160,6 @@ def render(results: dict[str, list[Result]]) -> str:
                 f"| {r.customer_cpu:.0f} | {r.hop_cpu:.0f} | {r.agent_cpu:.0f} |"
             )
     return "\n".join(lines) + "\n"
-
-
-# -- the x0vncserver lane's page, served on loopback -----------------------------------------
-
-
-class _Files(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        path = urlsplit(self.path).path
-        if path == VIEWER:
-            body, kind = VIEWER_PAGE.encode(), "text/html; charset=utf-8"
-        elif (found := static_file(path)) is not None:
-            body = found.read_bytes()
-            kind = "text/javascript" if found.suffix == ".js" else "application/octet-stream"
-        else:
-            self.send_error(404)
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        pass
-
-
-@contextlib.contextmanager
-def viewer_files() -> Iterator[str]:
-    """A loopback http server for the viewer page and noVNC; yields the page's URL."""
-    if not (NOVNC / "core" / "rfb.js").exists():
-        raise RuntimeError(f"noVNC is not installed at {NOVNC} (run `make setup`)")
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Files)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}{VIEWER}"
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-def wait_listening(port: int, within: float = 15.0) -> None:
-    deadline = time.monotonic() + within
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
 
 
 # -- measuring -------------------------------------------------------------------------------

@@ -8,19 +8,8 @@ import math
 
 import pytest
 from bench.agent_page import latencies_and_frames, probe_script
-from bench.rfb_browser import (
-    LANES,
-    NOVNC,
-    PICTURE_SOCKETS,
-    STATIC,
-    VIEWER_PAGE,
-    Result,
-    console_settings,
-    medians,
-    ratio,
-    render,
-    static_file,
-)
+from bench.novnc_page import NOVNC, STATIC, VIEWER_PAGE, console_settings, static_file
+from bench.rfb_browser import LANES, PICTURE_SOCKETS, Result, medians, ratio, render
 from bench.workload import clock_bits
 
 CONSOLE_LIVE = (STATIC / "console-live.js").read_text(encoding="utf-8")
