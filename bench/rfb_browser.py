@@ -2,7 +2,7 @@
 
 One 1920x1080 Xvfb per workload (bench/workload.py's reference workload, bench/heavy_workload.py's
 heavy one); the agent is one headless Chromium; each round runs both lanes in turn on the
-same display, the order alternating between rounds:
+same display, the order reversed every other round:
 
 - **supportdesk**: the support program (``supportdesk join --text``, view only) through a real
   ``supportdesk serve`` (TLS, recording as configured by default) into the agent's live page
@@ -11,7 +11,9 @@ same display, the order alternating between rounds:
   certificate) → the same noVNC files the console ships (``node_modules/@novnc/novnc`` and the
   console's ``novnc-zlib-reset.js``, served by a loopback http server in this process) with the
   console's noVNC settings (quality and compression level read from ``console-live.js``,
-  scaled into a box of the console's size, shared, view only).
+  scaled into a box of the console's size, shared, view only);
+- **engine** (only if asked for with ``--lanes``): our engine alone (bench/engine_server.py,
+  as ``python -m bench`` runs it) in the x0vncserver lane's place, behind the same websockify.
 
 Both are measured in the agent's page with bench/agent_page.py's probe: glass-to-glass latency
 from the painted clock read out of the noVNC canvas, frames/s shown, Mbit/s received on the
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import functools
 import math
 import os
 import shutil
@@ -52,6 +55,7 @@ from tests.live_server import (
 )
 
 from bench.__main__ import (
+    ROOT,
     WORKLOADS,
     machine,
     percentile,
@@ -81,6 +85,13 @@ from bench.novnc_page import STATIC, console_settings, viewer_files, wait_listen
 from bench.rfb_client import psnr
 
 LANES = ("supportdesk", "x0vncserver")
+DIAGNOSTIC_LANES = ("engine",)
+PEER = "x0vncserver"
+LABELS = {
+    "supportdesk": "supportdesk (program → serve → noVNC)",
+    "x0vncserver": "x0vncserver (X0tigervnc → websockify → noVNC)",
+    "engine": "engine alone (engine_server → websockify → noVNC)",
+}
 PICTURE_SOCKETS = r"^/ws/viewer/|^/websockify$"
 
 
@@ -106,7 +117,7 @@ METRICS = (
     ("PSNR of the settled canvas (dB)", "screen_psnr", "{:.1f}"),
     ("customer side CPU (% of a core)", "customer_cpu", "{:.0f}"),
     ("of it the screen server (% of a core)", "screen_server_cpu", "{:.0f}"),
-    ("the hop: supportdesk serve / websockify (% of a core)", "hop_cpu", "{:.0f}"),
+    ("the hop: supportdesk serve or websockify (% of a core)", "hop_cpu", "{:.0f}"),
     ("agent's Chromium CPU (% of a core)", "agent_cpu", "{:.0f}"),
 )
 
@@ -133,19 +144,19 @@ def ratio(ours: float, theirs: float) -> str:
 
 
 def render(results: dict[str, list[Result]]) -> str:
-    """One workload's table of medians with supportdesk / x0vncserver, and the rounds."""
+    """One workload's table of medians, each lane against x0vncserver, and the rounds."""
     med = medians(results)
-    ours, peer = med["supportdesk"], med["x0vncserver"]
+    lanes = list(results)
+    against = [lane for lane in lanes if lane != PEER] if PEER in results else []
     lines = [
-        "| metric | supportdesk (program → serve → noVNC) "
-        "| x0vncserver (X0tigervnc → websockify → noVNC) | supportdesk / x0vncserver |",
-        "|---|---|---|---|",
-    ]
+        "| metric | " + " | ".join(LABELS[lane] for lane in lanes) + " | "
+        + "".join(f"{lane} / {PEER} | " for lane in against),
+        "|---|" + "---|" * (len(lanes) + len(against)),
+    ]  # fmt: skip
     for label, attr, fmt in METRICS:
-        lines.append(
-            f"| {label} | {fmt.format(ours[attr])} | {fmt.format(peer[attr])} "
-            f"| {ratio(ours[attr], peer[attr])} |"
-        )
+        cells = [fmt.format(med[lane][attr]) for lane in lanes]
+        cells += [ratio(med[lane][attr], med[PEER][attr]) for lane in against]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
     lines += [
         "",
         "| round | lane | load | p50 (ms) | p95 (ms) | frames/s | Mbit/s | PSNR (dB) "
@@ -233,12 +244,16 @@ async def supportdesk_lane(bench: Bench, desk: Desk, args: argparse.Namespace) -
         )  # fmt: skip
 
 
-async def x0vncserver_lane(bench: Bench, desk: Desk, args: argparse.Namespace) -> Result:
+async def websockify_lane(
+    server: str, bench: Bench, desk: Desk, args: argparse.Namespace
+) -> Result:
+    """``server`` (as ``python -m bench`` runs it: x0vncserver, or our engine alone) on the
+    display, behind websockify, in the bench's copy of the console's noVNC."""
     vnc_port, ws_port = free_port(), free_port()
     env = {**os.environ}
     env.pop("XAUTHORITY", None)
-    x0 = subprocess.Popen(  # noqa: ASYNC220 - started once per lane, returns at once
-        server_command("x0vncserver", desk.display, vnc_port), env=env,
+    vnc = subprocess.Popen(  # noqa: ASYNC220 - started once per lane, returns at once
+        server_command(server, desk.display, vnc_port), env=env, cwd=ROOT,
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     websockify = shutil.which("websockify") or str(Path(sys.executable).parent / "websockify")
@@ -263,14 +278,14 @@ async def x0vncserver_lane(bench: Bench, desk: Desk, args: argparse.Namespace) -
         )
         await bench.agent.locator("[data-screen] canvas").wait_for(timeout=10_000)
         result = await measure(
-            bench.agent, desk, CpuMeter(lambda: family(x0.pid)),
+            bench.agent, desk, CpuMeter(lambda: family(vnc.pid)),
             CpuMeter(lambda: family(proxy.pid)), bench.agent_cpu, True, args,
         )  # fmt: skip
         await bench.agent.goto("about:blank")
         return result
     finally:
         stop(proxy)
-        stop(x0)
+        stop(vnc)
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -295,7 +310,11 @@ async def all_rounds(
         offset = await clock_offset(agent)
         print(f"agent page clock - bench clock: {offset:+.1f} ms", flush=True)
         bench = Bench(server, agent, CpuMeter(lambda: family(agent_pid)), viewer_url, tls, home)
-        lanes = {"supportdesk": supportdesk_lane, "x0vncserver": x0vncserver_lane}
+        lanes = {
+            "supportdesk": supportdesk_lane,
+            "x0vncserver": functools.partial(websockify_lane, "x0vncserver"),
+            "engine": functools.partial(websockify_lane, "supportdesk"),
+        }
         for name in args.workloads:
             results[name] = {lane: [] for lane in args.lanes}
             with xvfb() as display, running_workload(name, display) as workers:
@@ -321,6 +340,14 @@ def run(args: argparse.Namespace) -> tuple[dict[str, dict[str, list[Result]]], f
             return asyncio.run(all_rounds(server, tls, home, url, args))
 
 
+def commit() -> str:
+    """The checked-out commit the bench ran, for comparing runs across the engine's changes."""
+    found = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+    )
+    return found.stdout.strip() or "unknown"
+
+
 SECTION = "## The program against TigerVNC in the agent's browser (`python -m bench.rfb_browser`)"
 
 
@@ -331,25 +358,32 @@ def main() -> int:
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--settle", type=float, default=2.0, help="frozen, before the PSNR")
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
-    parser.add_argument("--lanes", default=",".join(LANES))
+    parser.add_argument(
+        "--lanes", default=",".join(LANES),
+        help="supportdesk and x0vncserver for the table; also engine (our engine alone "
+        "behind websockify) to look at the engine without the program, its link and the relay",
+    )  # fmt: skip
     parser.add_argument("--markdown", type=Path, help="write the results into this file")
     args = parser.parse_args()
     args.workloads = args.workloads.split(",")
     args.lanes = args.lanes.split(",")
+    if unknown := set(args.lanes) - {*LANES, *DIAGNOSTIC_LANES}:
+        parser.error(f"unknown lanes: {', '.join(sorted(unknown))}")
     for tool in ("Xvfb", "xterm", "X0tigervnc"):
         if shutil.which(tool) is None:
             print(f"bench.rfb_browser: {tool} is not installed", file=sys.stderr)
             return 2
     load = os.getloadavg()[0]
     results, offset = run(args)
-    if set(args.lanes) != set(LANES):
+    if not {"supportdesk", PEER} <= set(args.lanes):
         return 0
     sections = [
         f"**{name.capitalize()}**: {WORKLOADS[name]}.\n\n" + render(by_lane)
         for name, by_lane in results.items()
     ]
     header = (
-        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}; medians of {args.rounds} "
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC at commit {commit()} on {machine()}; "
+        f"medians of {args.rounds} "
         f"rounds, lanes alternating; per lane and round {args.warmup:g} s warm-up, "
         f"{args.seconds:g} s measured, {args.settle:g} s frozen before the PSNR; the agent's "
         f"page clock was {offset:+.1f} ms off this process's. Load average (1 min) {load:.1f} "

@@ -100,3 +100,14 @@ def test_render_has_the_medians_ratios_and_every_round() -> None:
     assert "| customer side CPU (% of a core) | 25 | 15 | 1.67 |" in table
     assert "| PSNR of the settled canvas (dB) | inf | 46.0 | – |" in table
     assert sum(line.startswith(("| 1 |", "| 2 |", "| 3 |")) for line in table.splitlines()) == 6
+
+
+def test_render_puts_every_lane_against_x0vncserver() -> None:
+    results = {
+        "supportdesk": [result(60, 30)],
+        "x0vncserver": [result(20, 10, 45.0)],
+        "engine": [result(30, 20)],
+    }
+    table = render(results)
+    assert "| supportdesk / x0vncserver | engine / x0vncserver |" in table.splitlines()[0]
+    assert "| latency p50 (ms) | 60 | 20 | 30 | 3.00 | 1.50 |" in table
