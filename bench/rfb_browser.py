@@ -148,11 +148,8 @@ def render(results: dict[str, list[Result]]) -> str:
     med = medians(results)
     lanes = list(results)
     against = [lane for lane in lanes if lane != PEER] if PEER in results else []
-    lines = [
-        "| metric | " + " | ".join(LABELS[lane] for lane in lanes) + " | "
-        + "".join(f"{lane} / {PEER} | " for lane in against),
-        "|---|" + "---|" * (len(lanes) + len(against)),
-    ]  # fmt: skip
+    head = ["metric", *(LABELS[lane] for lane in lanes), *(f"{lane} / {PEER}" for lane in against)]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---|" * (len(head) - 1)]
     for label, attr, fmt in METRICS:
         cells = [fmt.format(med[lane][attr]) for lane in lanes]
         cells += [ratio(med[lane][attr], med[PEER][attr]) for lane in against]
