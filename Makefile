@@ -55,6 +55,7 @@ bench: setup test-deps
 	$(BIN)/python -m bench.relay --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.recording --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.browser_share --markdown docs/benchmarks.md
+	$(BIN)/python -m bench.rfb_browser --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.resume --markdown docs/benchmarks.md
 	$(BIN)/python -m bench.cluster --markdown docs/benchmarks.md
 

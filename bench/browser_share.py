@@ -28,16 +28,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import contextlib
-import io
-import json
 import math
 import os
 import signal
-import ssl
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -48,8 +43,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
-import numpy as np
 from playwright.async_api import BrowserContext, Page, Playwright, Route, async_playwright
 from tests.live_server import (
     CHROMIUM,
@@ -61,9 +54,6 @@ from tests.live_server import (
 
 from bench import workload
 from bench.__main__ import (
-    HEIGHT,
-    WIDTH,
-    cpu_seconds,
     machine,
     percentile,
     screenshot,
@@ -71,91 +61,32 @@ from bench.__main__ import (
     text_printers,
     xvfb,
 )
+from bench.agent_page import (
+    FINISH,
+    PROBE,
+    START,
+    CpuMeter,
+    add_agent,
+    browser_pid,
+    canvas_rgb,
+    clock_offset,
+    family,
+    issue,
+    latencies_and_frames,
+    login,
+    park_pointer,
+    program_shown,
+)
+from bench.agent_page import PASSWORD as PASSWORD  # bench/resume.py imports it from here
 from bench.doc_block import write_block
 from bench.rfb_client import psnr
 
-PASSWORD = "benchmark passwort lang genug"
 PATHS = ("browser", "applet")
 LEGIBLE_DB = 38.0
 # The customer's window lies almost wholly off the screen (its top-left 60x40 pixels show
 # in the bottom-right corner): its page's live thumbnail of the screen would otherwise be
 # moving content that only the browser path has to encode.
 CUSTOMER_WINDOW = ("--window-position=1860,1040", "--window-size=640,480")
-POINTER_PARK = (WIDTH - 1, HEIGHT // 2)  # the pointer where no measured pixel is
-
-PROBE = """
-(() => {
-  const { bits, block, centre, clock, width, height } = __GEOMETRY__;
-  const bench = (window.__bench = { running: false, bytes: 0, keys: 0, keyBytes: 0, samples: [] });
-  // Wrapped, not subclassed: noVNC checks the socket's own prototype for its methods.
-  const Native = window.WebSocket;
-  const Counting = function (url, protocols) {
-    const socket = new Native(url, protocols);
-    const path = new URL(url, location.href).pathname;
-    if (/^\\/ws\\/(video|viewer)\\//.test(path)) {
-      socket.addEventListener("message", (event) => {
-        const data = event.data;
-        if (typeof data === "string") bench.config = data;
-        if (!bench.running) return;
-        const n = typeof data === "string" ? data.length : (data.byteLength ?? data.size ?? 0);
-        bench.bytes += n;
-        if (path.startsWith("/ws/video/") && typeof data !== "string") {
-          if (new Uint8Array(data, 0, 1)[0] & 1) {
-            bench.keys += 1;
-            bench.keyBytes += n;
-          }
-        }
-      });
-    }
-    return socket;
-  };
-  Counting.prototype = Native.prototype;
-  for (const name of ["CONNECTING", "OPEN", "CLOSING", "CLOSED"]) Counting[name] = Native[name];
-  window.WebSocket = Counting;
-  const XS = Array.from({ length: bits }, (_, i) => block * i + centre);
-  let canvas = null;
-  let context = null;
-  let last = "";
-  const tick = () => {
-    requestAnimationFrame(tick);
-    if (!bench.running) return;
-    const found = document.querySelector("canvas[data-video-screen]")
-      || document.querySelector("[data-screen] canvas");
-    if (!found || !found.width) return;
-    if (found !== canvas) {
-      canvas = found;
-      context = found.getContext("2d");
-    }
-    const sx = canvas.width / width;
-    const sy = canvas.height / height;
-    const y = Math.floor(centre * sy);
-    const row = context.getImageData(0, y, Math.ceil(clock * sx), 1).data;
-    const pixels = [];
-    for (const x of XS) {
-      const i = Math.floor(x * sx) * 4;
-      pixels.push(row[i], row[i + 1], row[i + 2]);
-    }
-    const key = pixels.join(",");
-    if (key !== last) {
-      last = key;
-      bench.samples.push([Date.now(), ...pixels]);
-    }
-  };
-  requestAnimationFrame(tick);
-})();
-""".replace(
-    "__GEOMETRY__",
-    json.dumps(
-        {
-            "bits": workload.CLOCK_BITS,
-            "block": workload.BLOCK,
-            "centre": workload.BLOCK // 2,
-            "clock": workload.CLOCK_BITS * workload.BLOCK,
-            "width": WIDTH,
-            "height": HEIGHT,
-        }
-    ),
-)
 
 
 @dataclass
@@ -187,75 +118,7 @@ METRICS = (
 )
 
 
-# -- processes -------------------------------------------------------------------------------
-
-
-def children_of() -> dict[int, list[int]]:
-    tree: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-            tree.setdefault(ppid, []).append(int(entry.name))
-    return tree
-
-
-def family(pid: int) -> list[int]:
-    """``pid`` and all its descendants."""
-    tree, found, todo = children_of(), [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        todo.extend(tree.get(current, []))
-    return found
-
-
-def browser_pid(marker: str) -> int:
-    """The Chromium browser process launched with ``marker`` among its switches."""
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-            if marker.encode() in argv and not any(a.startswith(b"--type=") for a in argv):
-                return int(entry.name)
-    raise RuntimeError(f"no Chromium with {marker}")
-
-
-class CpuMeter:
-    """utime + stime of a process tree over an interval, in percent of one core."""
-
-    def __init__(self, pids: Callable[[], list[int]]) -> None:
-        self.pids = pids
-        self.start: dict[int, float] = {}
-        self.t0 = 0.0
-
-    def _read(self) -> dict[int, float]:
-        seconds = {}
-        for pid in self.pids():
-            with contextlib.suppress(OSError, IndexError):
-                seconds[pid] = cpu_seconds(pid)
-        return seconds
-
-    def begin(self) -> None:
-        self.start, self.t0 = self._read(), time.monotonic()
-
-    def percent(self) -> float:
-        now, elapsed = self._read(), time.monotonic() - self.t0
-        used = sum(v - self.start.get(pid, 0.0) for pid, v in now.items())
-        return used / elapsed * 100
-
-
-def park_pointer(display: str) -> None:
-    from Xlib import display as xdisplay
-
-    d = xdisplay.Display(display)
-    try:
-        d.screen().root.warp_pointer(*POINTER_PARK)
-        d.sync()
-    finally:
-        d.close()
+# -- the workload ----------------------------------------------------------------------------
 
 
 def xterm_area(display: str) -> tuple[int, int, int, int]:
@@ -277,48 +140,6 @@ def xterm_area(display: str) -> tuple[int, int, int, int]:
 # -- measuring in the agent's page -----------------------------------------------------------
 
 
-def latencies_and_frames(samples: list[list[int]]) -> tuple[list[float], int]:
-    """Latency (ms) of each new clock value the page showed, and how many there were."""
-    fb = np.zeros((workload.BLOCK, workload.CLOCK_BITS * workload.BLOCK, 3), dtype=np.uint8)
-    centre = workload.BLOCK // 2
-    latencies: list[float] = []
-    previous = None
-    for sample in samples:
-        seen_at, pixels = sample[0], sample[1:]
-        fb[centre, centre :: workload.BLOCK] = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
-        painted = workload.read_clock(fb)
-        if painted is None or painted == previous:
-            continue
-        previous = painted
-        latencies.append(float(((seen_at & 0xFFFFFFFF) - painted) & 0xFFFFFFFF))
-    return latencies, len(latencies)
-
-
-async def canvas_rgb(agent: Page) -> np.ndarray:
-    from PIL import Image
-
-    url = await agent.evaluate(
-        """() => (document.querySelector("canvas[data-video-screen]")
-                  || document.querySelector("[data-screen] canvas")).toDataURL("image/png")"""
-    )
-    data = base64.b64decode(url.split(",", 1)[1])
-    image = Image.open(io.BytesIO(data)).convert("RGB")
-    if image.size != (WIDTH, HEIGHT):
-        image = image.resize((WIDTH, HEIGHT))
-    return np.asarray(image, dtype=np.uint8)
-
-
-async def clock_offset(agent: Page) -> float:
-    """The page's Date.now() minus this process's time.time(), in ms (best of a few)."""
-    best: tuple[float, float] = (float("inf"), 0.0)
-    for _ in range(10):
-        before = time.time()
-        shown = await agent.evaluate("Date.now()")
-        after = time.time()
-        best = min(best, (after - before, shown - (before + after) / 2 * 1000))
-    return best[1]
-
-
 @dataclass
 class Workload:
     display: str
@@ -333,10 +154,6 @@ class Workload:
     def thaw(self) -> None:
         for proc in (self.painter, *self.printers):
             os.kill(proc.pid, signal.SIGCONT)
-
-
-START = "() => Object.assign(__bench, {samples: [], bytes: 0, keys: 0, keyBytes: 0, running: true})"
-FINISH = "() => { __bench.running = false; return __bench; }"
 
 
 async def measure(
@@ -402,15 +219,6 @@ async def measure(
 
 
 # -- the two paths ---------------------------------------------------------------------------
-
-
-async def issue(agent: Page, server: LiveServer) -> tuple[str, str]:
-    """The agent issues a key in the console: key and consultation number."""
-    await agent.goto(server.url + "/console/")
-    await agent.get_by_role("button", name="Neue Fernwartung").click()
-    key = await agent.locator("[data-support-key]").inner_text()
-    number = await agent.locator("[data-consultation-number]").inner_text()
-    return key, number
 
 
 async def share_from_the_browser(
@@ -490,49 +298,11 @@ async def applet_round(
     agent: Page, server: LiveServer, desk: Workload, agent_cpu: CpuMeter, home: Path,
     args: argparse.Namespace,
 ) -> Result:  # fmt: skip
-    key, number = await issue(agent, server)
-    trust = ssl.create_default_context(cafile=str(server.workdir / "cert.pem"))
-    async with httpx.AsyncClient(verify=trust) as client:
-        answer = await client.post(
-            server.url + "/api/v1/join", json={"name": "Erika Müller", "support_key": key}
-        )
-    answer.raise_for_status()
-    env = {**os.environ, "DISPLAY": desk.display, "HOME": str(home), "LC_ALL": "C.UTF-8"}
-    env.pop("XAUTHORITY", None)
-    log_path = home / f"applet-{number}.log"
-    with log_path.open("w") as log:
-        applet = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "supportdesk", "join", "--server", server.url,
-            "--token", answer.json()["token"], "--text",
-            "--ca-file", str(server.workdir / "cert.pem"),
-            stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
-        )  # fmt: skip
-    assert applet.stdin is not None
-    try:
-        applet.stdin.write(b"n\nn\nn\nJa\n")  # view only, then the final yes
-        await applet.stdin.drain()
-        await agent.goto(f"{server.url}/console/sessions/{number}/live")
-        try:
-            await agent.locator('[data-live][data-viewer="connected"]').wait_for(
-                state="attached", timeout=30_000
-            )
-        except Exception:
-            print(log_path.read_text(), file=sys.stderr)
-            raise
-        await agent.locator("[data-screen] canvas").wait_for(timeout=10_000)
+    async with program_shown(agent, server, desk.display, home) as (applet, number):
         park_pointer(desk.display)
-        result = await measure(
+        return await measure(
             agent, desk, CpuMeter(lambda: family(applet.pid)), agent_cpu, args, f"applet-{number}"
         )
-        applet.stdin.write(b"e\n")  # the customer ends the session
-        await applet.stdin.drain()
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(applet.wait(), 10)
-        return result
-    finally:
-        if applet.returncode is None:
-            applet.kill()
-            await applet.wait()
 
 
 # -- the run ---------------------------------------------------------------------------------
@@ -546,12 +316,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, list[Result]], float]:
         tls = self_signed_certificate(folder)
         try:
             with live_server(folder, tls=tls, SUPPORTDESK_LOGGING_LEVEL="WARNING") as server:
-                subprocess.run(
-                    [sys.executable, "-m", "supportdesk", "agents", "add", "bench",
-                     "--name", "Bench", "--password-stdin"],
-                    cwd=folder, input=PASSWORD + "\n", text=True, check=True,
-                    capture_output=True,
-                )  # fmt: skip
+                add_agent(folder)
                 time.sleep(1.0)  # the xterm maps
                 desk = Workload(display, procs[1], text_printers(procs), xterm_area(display))
                 home = folder / "home"
@@ -592,16 +357,6 @@ async def rounds(
                 print(f"round {round_ + 1} {path}: {result}", flush=True)
         await agent_browser.close()
     return results, offset
-
-
-async def login(context: BrowserContext, server: LiveServer) -> Page:
-    page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("bench")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
-    await page.get_by_role("heading", name="Übersicht").wait_for()
-    return page
 
 
 def medians(results: dict[str, list[Result]]) -> dict[str, dict[str, float]]:
