@@ -40,12 +40,15 @@ def widgets(widget: tk.Misc) -> list[tk.Misc]:
 
 
 def cut_off(root: tk.Misc) -> list[str]:
-    """Widgets shown smaller than they ask to be (a cut-off text, a squeezed button)."""
+    """Widgets shown smaller than they ask to be (a cut-off text, a squeezed button).
+    A widget not shown at all (a row hidden while empty, such as the active window's
+    helpers) cannot be cut off."""
     return [
         f"{w.winfo_class()} {w.winfo_width()}x{w.winfo_height()} "
         f"< {w.winfo_reqwidth()}x{w.winfo_reqheight()}"
         for w in widgets(root)
-        if w.winfo_width() < w.winfo_reqwidth() or w.winfo_height() < w.winfo_reqheight()
+        if w.winfo_ismapped()
+        and (w.winfo_width() < w.winfo_reqwidth() or w.winfo_height() < w.winfo_reqheight())
     ]
 
 

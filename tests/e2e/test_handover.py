@@ -78,6 +78,13 @@ SEND_RAW_KEYS = """
 }
 """
 
+REOPENED_VIEWER = """
+() => {
+  const viewers = window.__sockets.filter((s) => s.url.includes("/ws/viewer/"));
+  return viewers.length >= 2 && viewers[viewers.length - 1].readyState === WebSocket.OPEN;
+}
+"""
+
 
 def keysyms(text: str) -> list[int]:
     """X keysyms of plain ASCII text; a newline is Return."""
@@ -195,6 +202,8 @@ async def test_anna_hands_over_to_bernd_and_carla_only_watches(
         assert taken["helpers"] == "Anna Berger (sieht zu)"
         assert taken["notice"] == "Bernd Becker hat Ihre Fernwartung übernommen."
         await expect(anna_live).to_have_attribute("data-control", "no", timeout=15000)
+        # The relay closed her viewer (1012) and the page opened it again, view-only.
+        await anna.wait_for_function(REOPENED_VIEWER, timeout=15000)
         await expect(anna_live).to_have_attribute("data-viewer", "connected", timeout=15000)
 
         bernd_live = await open_live(bernd, server, number)
