@@ -105,6 +105,16 @@ def consent() -> dict[str, Any]:
     return shown
 
 
+TEAM = {
+    "capabilities": ["view", "control"],
+    "agents": [
+        {"name": "Bernd Becker", "owner": True, "control": True},
+        {"name": "Anna-Katharina Schmidt-Lüdenscheid", "owner": False, "control": False},
+        {"name": "Carla Schulz", "owner": False, "control": True},
+    ],
+}
+
+
 def active() -> dict[str, Any]:
     window = ActiveWindow(
         Session(),
@@ -112,8 +122,10 @@ def active() -> dict[str, Any]:
         verification_code=REQUEST.verification_code,
         agent_name=REQUEST.agent_name,
         files=Files(),
+        team=lambda: TEAM,  # the helpers' row shown, so it is checked too
     )
     shown = make_up(window.root)
+    assert window.helpers_label.winfo_ismapped()
     shown["topmost"] = bool(window.root.attributes("-topmost"))
     window.root.destroy()
     return shown
