@@ -2,7 +2,9 @@
 took over or joined and shows "Ablehnen" while that agent could control; clicked with
 xdotool (twice, as a hurried double click), it sends exactly one ``refuse_control``
 naming the notice, says the agent may not control, and the button goes; a notice
-that cannot be refused has no button (tk_notice_child.py)."""
+that cannot be refused has no button (tk_notice_child.py). The window's agent line
+follows the relay's state: after a hand-over it names the new agent and who controls,
+and a row of helpers shows while colleagues help."""
 
 from __future__ import annotations
 
@@ -132,5 +134,40 @@ def test_ablehnen_sends_exactly_one_refusal(
             {"type": "refuse_control", "notice": "n1"},
             {"type": "refuse_control", "notice": "n3"},
         ]
+    finally:
+        window.close()
+
+
+def team_state(owner: str, helpers: list[tuple[str, bool]], control: bool = True) -> dict[str, Any]:
+    agents = [{"name": owner, "owner": True, "control": control}]
+    agents += [{"name": name, "owner": False, "control": c} for name, c in helpers]
+    return {"state": {"type": "state", "state": "active", "capabilities": ["view", "control"],
+                      "paused": False, "agents": agents}}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("de", {"before": "Anna Schmidt", "after": "Bernd Becker (steuert)",
+                "helping": "Hinzugezogen:", "helpers": "Anna Berger (sieht zu)"}),
+        ("en", {"before": "Anna Schmidt", "after": "Bernd Becker (controls)",
+                "helping": "Helping:", "helpers": "Anna Berger (watching)"}),
+    ],
+)  # fmt: skip
+def test_the_agent_line_names_who_took_over(
+    desktop: Desktop, language: str, words: dict[str, str]
+) -> None:
+    window = NoticeWindow(desktop, language)
+    try:
+        first = window.report()  # before any state: the name consent was given to
+        assert (first["agent"], first["helpers"]) == (words["before"], None)
+        window.send(team_state("Bernd Becker", [("Anna Berger", False)]))
+        window.send(notice("n1", "took_over", "Bernd Becker", True))
+        after = window.report()
+        assert after["agent"] == words["after"]
+        assert (after["helpers_label"], after["helpers"]) == (words["helping"], words["helpers"])
+        window.send(team_state("Bernd Becker", []))  # Anna no longer watches
+        alone = window.report()
+        assert (alone["agent"], alone["helpers"]) == (words["after"], None)
     finally:
         window.close()

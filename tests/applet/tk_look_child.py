@@ -40,12 +40,15 @@ def widgets(widget: tk.Misc) -> list[tk.Misc]:
 
 
 def cut_off(root: tk.Misc) -> list[str]:
-    """Widgets shown smaller than they ask to be (a cut-off text, a squeezed button)."""
+    """Widgets shown smaller than they ask to be (a cut-off text, a squeezed button).
+    A widget not shown at all (a row hidden while empty, such as the active window's
+    helpers) cannot be cut off."""
     return [
         f"{w.winfo_class()} {w.winfo_width()}x{w.winfo_height()} "
         f"< {w.winfo_reqwidth()}x{w.winfo_reqheight()}"
         for w in widgets(root)
-        if w.winfo_width() < w.winfo_reqwidth() or w.winfo_height() < w.winfo_reqheight()
+        if w.winfo_ismapped()
+        and (w.winfo_width() < w.winfo_reqwidth() or w.winfo_height() < w.winfo_reqheight())
     ]
 
 
@@ -102,6 +105,16 @@ def consent() -> dict[str, Any]:
     return shown
 
 
+TEAM = {
+    "capabilities": ["view", "control"],
+    "agents": [
+        {"name": "Bernd Becker", "owner": True, "control": True},
+        {"name": "Anna-Katharina Schmidt-Lüdenscheid", "owner": False, "control": False},
+        {"name": "Carla Schulz", "owner": False, "control": True},
+    ],
+}
+
+
 def active() -> dict[str, Any]:
     window = ActiveWindow(
         Session(),
@@ -109,8 +122,10 @@ def active() -> dict[str, Any]:
         verification_code=REQUEST.verification_code,
         agent_name=REQUEST.agent_name,
         files=Files(),
+        team=lambda: TEAM,  # the helpers' row shown, so it is checked too
     )
     shown = make_up(window.root)
+    assert window.helpers_label.winfo_ismapped()
     shown["topmost"] = bool(window.root.attributes("-topmost"))
     window.root.destroy()
     return shown

@@ -5,8 +5,10 @@ that names another agent, driven by JSON lines on stdin, reporting JSON on stdou
 is shown, then takes commands, one JSON object a line, handled in Tk's thread:
 
 - ``{"notice": {...}}``: the relay's latest ``agent_notice`` (what the link keeps);
+- ``{"state": {...}}``: the relay's latest ``state`` (who is responsible, who helps);
 - ``{"report": true}``: print the bar's words, whether "Ablehnen" shows and where
-  (``refuse_at``), and every ``refuse_control`` request the window sent (``sent``);
+  (``refuse_at``), every ``refuse_control`` request the window sent (``sent``), the
+  agent's line (``agent``) and the helpers' row (``helpers``, None while hidden);
 - ``{"quit": true}``: close the window.
 """
 
@@ -27,6 +29,7 @@ from tests.applet.tk_texts_child import Session
 def main(language: Language) -> None:
     sent: list[dict[str, Any]] = []
     latest: list[dict[str, Any] | None] = [None]
+    state: list[dict[str, Any]] = [{}]
     window = ActiveWindow(
         Session(),
         consultation_number=REQUEST.consultation_number,
@@ -36,6 +39,7 @@ def main(language: Language) -> None:
         agent_notice=lambda: latest[0],
         # What join.py's window does: one control message to the relay.
         refuse_control=lambda notice: sent.append({"type": "refuse_control", "notice": notice}),
+        team=lambda: state[0],
     )
     bar = window.agent_notice
     assert bar is not None
@@ -51,7 +55,11 @@ def main(language: Language) -> None:
         window._refresh()
         root.update_idletasks()
         shown = bool(bar.button.winfo_ismapped())
+        helpers = window.helpers_label
         say(
+            agent=window.agent_label.cget("text"),
+            helpers=helpers.cget("text") if helpers.winfo_ismapped() else None,
+            helpers_label=window.helpers_row.cget("text") if helpers.winfo_ismapped() else None,
             text=bar.label.cget("text"),
             button=bar.button.cget("text"),
             refuse_shown=shown,
@@ -67,6 +75,8 @@ def main(language: Language) -> None:
                 break
             if "notice" in command:
                 latest[0] = command["notice"]
+            elif "state" in command:
+                state[0] = command["state"]
             elif "report" in command:
                 report()
             elif "quit" in command:

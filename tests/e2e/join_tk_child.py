@@ -6,7 +6,8 @@ are stood in for: the consent dialog answers through the text dialog's own logic
 (control allowed, nothing else, then "Ja"), because clicking the Tk dialog has tests of
 its own; and the active window is the real one, with a report on stdout (one JSON object
 a line) whenever what it shows changes: the conversation, who watches, where the chat's
-toggle and entry are, the "Sichtschutz" button's text and the masking notice. Everything
+toggle and entry are, who the agent line and the helpers' row name, the agent
+notice bar's words, the "Sichtschutz" button's text and the masking notice. Everything
 the program itself prints goes to stderr.
 """
 
@@ -47,13 +48,16 @@ class ReportingWindow(active_window.ActiveWindow):
         self.root.after(100, self._report)
 
     def _report(self) -> None:
-        panel = self.chat
+        panel, bar = self.chat, self.agent_notice
         self.root.update_idletasks()
         if panel is not None and self.root.winfo_viewable():
             shown = {
                 "title": self.root.title(),
                 "shown": panel.shown(),
                 "watching": self.watching.cget("text"),
+                "agent": self.agent_label.cget("text"),
+                "helpers": self.helpers_label.cget("text"),
+                "notice": "" if bar is None else bar.label.cget("text"),
                 "toggle_at": centre(panel.toggle),
                 "entry_at": centre(panel.entry),
                 "privacy": self.buttons["privacy"].cget("text"),

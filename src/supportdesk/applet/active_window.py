@@ -1,14 +1,15 @@
 """The small always-on-top window the customer sees while the session runs.
 
 "Fernwartung aktiv — wird aufgezeichnet", the consultation number, the verification
-code, the agent's name, and three buttons: pause/resume, revoke/grant control, and
-"Sitzung beenden"; who is watching and who controls; why the server holds the
-session, when it does (no recording); with file transfer granted, "Datei senden …"
-and the folder of received files; the chat with the agent (``chat_panel.py``). All
-of it in the customer's language (German unless told otherwise). The buttons call
-straight into the session (an :class:`~supportdesk.applet.rfb_session.RFBSession` or
-anything with the same four methods); ending works without any network, because
-stopping capture is local.
+code, the responsible agent's name and the colleagues helping (both following a
+hand-over or an invitation, ``team_lines.py``), and three buttons: pause/resume,
+revoke/grant control, and "Sitzung beenden"; who is watching and who controls; why
+the server holds the session, when it does (no recording); with file transfer
+granted, "Datei senden …" and the folder of received files; the chat with the agent
+(``chat_panel.py``). All of it in the customer's language (German unless told
+otherwise). The buttons call straight into the session (an
+:class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
+methods); ending works without any network, because stopping capture is local.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from __future__ import annotations
 import contextlib
 import gc
 import tkinter as tk
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from tkinter import ttk
 from typing import Any, Protocol
 
-from supportdesk.applet import texts, tk_theme
+from supportdesk.applet import team_lines, texts, tk_theme
 from supportdesk.applet.agent_notice_tk import AgentNoticeBar
 from supportdesk.applet.chat_panel import ChatLink, ChatPanel
 from supportdesk.applet.receipt import SessionTimeline
@@ -107,6 +108,8 @@ class ActiveWindow:
     ``control_offered`` is False when the agent never asked for control: then the
     control button is not shown. ``timeline`` (optional) records control changes for
     the receipt. ``watchers`` and ``notice`` give text already in ``language``.
+    ``team`` gives the relay's latest ``state`` message: who is responsible now and
+    who helps (``agent_name`` until it names an owner).
     """
 
     def __init__(
@@ -127,8 +130,11 @@ class ActiveWindow:
         agent_notice: Callable[[], dict[str, Any] | None] | None = None,
         refuse_control: Callable[[str], None] = lambda _notice: None,
         privacy: PrivacyControls | None = None,
+        team: Callable[[], Mapping[str, Any]] = dict,
     ) -> None:
         self.language = language
+        self.agent_name = agent_name
+        self.team = team
         self.privacy = privacy
         self._ = _ = texts.gettext_for(language)
         self.session = session
@@ -150,17 +156,23 @@ class ActiveWindow:
         ttk.Label(frame, text=_(TITLE), style=tk_theme.BANNER, anchor="center").pack(fill="x")
         details = ttk.Frame(frame)
         details.pack(anchor="w", pady=pt(5))
+        values: list[ttk.Label] = []
         for row, (label, value) in enumerate(
             (
                 (_(texts.CONSULTATION_NUMBER), consultation_number),
                 (_(texts.VERIFICATION_CODE), verification_code),
                 (_(texts.AGENT), agent_name),
+                (_(team_lines.HELPING), ""),
             )
         ):
             ttk.Label(details, text=label + ":").grid(
                 row=row, column=0, sticky="w", padx=(0, pt(6))
             )
-            ttk.Label(details, text=value, style=tk_theme.BOLD).grid(row=row, column=1, sticky="w")
+            values.append(ttk.Label(details, text=value, style=tk_theme.BOLD, wraplength=WRAP))
+            values[-1].grid(row=row, column=1, sticky="w")
+        # The agent's line follows a hand-over; the helpers' row shows only with helpers.
+        self.agent_label, self.helpers_label = values[2], values[3]
+        self.helpers_row = details.grid_slaves(row=3, column=0)[0]
         # Why the bank's server holds the session, e.g. it cannot record right now. Its
         # line stays when empty, so the buttons do not jump when a notice comes and goes.
         self.notice_label = ttk.Label(
@@ -213,6 +225,7 @@ class ActiveWindow:
     def _refresh(self) -> None:
         _ = self._
         self.notice_label.configure(text=self.notice())
+        self._refresh_team()
         names = ", ".join(self.watchers()) or _(NOBODY)
         self.watching.configure(text=_(WATCHING).format(names=names))
         if self.agent_notice is not None:
@@ -225,6 +238,19 @@ class ActiveWindow:
             self.buttons["control"].configure(
                 text=_(REVOKE_CONTROL if self.session.control else ALLOW_CONTROL)
             )
+
+    def _refresh_team(self) -> None:
+        """Who is responsible and who helps, as the relay's last state says."""
+        state = self.team()
+        agent = team_lines.responsible_agent(state, self.agent_name, self._)
+        self.agent_label.configure(text=agent)
+        helpers = team_lines.helpers_line(state, self._)
+        self.helpers_label.configure(text=helpers)
+        for widget in (self.helpers_row, self.helpers_label):
+            if helpers:
+                widget.grid()
+            else:
+                widget.grid_remove()
 
     def _mark_unread(self, count: int) -> None:
         title = self._(TITLE)

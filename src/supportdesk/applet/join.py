@@ -193,6 +193,7 @@ def show_active_window(
                 {"type": "refuse_control", "notice": notice}
             ),
             privacy=link,
+            team=state,
         ).run()
 
     threading.Thread(target=run, name="active-window", daemon=True).start()

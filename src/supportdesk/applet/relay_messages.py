@@ -56,6 +56,17 @@ def _watchers(v: object) -> bool:
     return isinstance(v, list) and all(isinstance(item, dict) for item in v)
 
 
+def _agents(v: object) -> bool:
+    """Who works on the session (``team_lines.py``): a name, owner or not, control."""
+    return isinstance(v, list) and all(
+        isinstance(item, dict)
+        and isinstance(item.get("name"), str)
+        and isinstance(item.get("owner", False), bool)
+        and isinstance(item.get("control", False), bool)
+        for item in v
+    )
+
+
 _CHANNEL = _int_in(1, MAX_RFB_CHANNEL)
 _REQUIRED: dict[str, dict[str, Rule]] = {
     "open": {"channel": _CHANNEL},
@@ -81,6 +92,7 @@ _OPTIONAL: dict[str, dict[str, Rule]] = {
         "held": _is_bool,
         "notice": _optional(_is_str),
         "watchers": _watchers,
+        "agents": _agents,
     },
     "end": {"reason": _optional(_is_str), "survey": _optional(_is_str)},
     "agent_notice": {"refusable": _is_bool},
