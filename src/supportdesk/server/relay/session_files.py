@@ -44,15 +44,10 @@ from supportdesk.transfer.endpoint import (
     TransferLimits,
     UnknownTransfer,
 )
-from supportdesk.transfer.protocol import TERMINAL_STATES as TRANSFER_ENDS
-from supportdesk.transfer.protocol import (
-    CancelReason,
-    Direction,
-    InvalidMessage,
-    LocalTransferError,
-    TransferMessage,
-    TransferState,
-)
+from supportdesk.transfer.errors import InvalidMessage, LocalTransferError
+from supportdesk.transfer.lifecycle import TERMINAL_STATES as TRANSFER_ENDS
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import CancelReason, Direction, TransferMessage
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource
 
