@@ -12,7 +12,7 @@ from sqlalchemy import select, text
 
 from supportdesk.domain.agent_accounts import Role
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.state import desk_of_app
 from supportdesk.store.exit_surveys import purge_old_comments
 from supportdesk.store.models import AgentRow, SupportSessionRow, SurveyAnswerRow

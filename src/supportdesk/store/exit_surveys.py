@@ -16,8 +16,8 @@ from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.domain.exit_survey import SurveyAnswer
+from supportdesk.domain.session_events import SessionState
 from supportdesk.domain.session_report import Period, ReportSession, SurveyFacts
-from supportdesk.domain.support_session import SessionState
 from supportdesk.store.agents import aware
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import SupportSessionRow, SurveyAnswerRow

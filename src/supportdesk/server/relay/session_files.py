@@ -35,7 +35,8 @@ from supportdesk.diagnostics.messages import (
 from supportdesk.diagnostics.probe import Endpoint
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import CUSTOMER_ACTOR, TERMINAL_STATES, SessionState
+from supportdesk.domain.session_actors import CUSTOMER_ACTOR
+from supportdesk.domain.session_events import TERMINAL_STATES, SessionState
 from supportdesk.transfer.endpoint import (
     FileTooLarge,
     Side,
