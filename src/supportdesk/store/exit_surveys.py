@@ -21,12 +21,9 @@ from supportdesk.domain.session_report import Period, ReportSession, SurveyFacts
 from supportdesk.store.agents import aware
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import SupportSessionRow, SurveyAnswerRow
-from supportdesk.store.retention_purge import PurgeRule, purge_audited, rows_changed
+from supportdesk.store.retention_purge import purge_audited, rows_changed
 
 PURGE_ACTOR = "system"
-COMMENT_PURGE = PurgeRule(
-    "survey.comments_purged", PURGE_ACTOR, "survey_answers", cutoff_key="answered_before"
-)
 
 
 async def issue_token(
@@ -102,7 +99,15 @@ async def purge_old_comments(audit: AuditLog, retention: timedelta, now: datetim
         return rows_changed(result)
 
     return await purge_audited(
-        audit, COMMENT_PURGE, retention=retention, cutoff=cutoff, now=now, erase=erase
+        audit,
+        "survey.comments_purged",
+        actor=PURGE_ACTOR,
+        subject="survey_answers",
+        cutoff_key="answered_before",
+        retention=retention,
+        cutoff=cutoff,
+        now=now,
+        erase=erase,
     )
 
 

@@ -10,7 +10,6 @@ purges stay idempotent (a second node at the same hour adds no entry).
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,42 +24,36 @@ def rows_changed(result: object) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
-@dataclass(frozen=True)
-class PurgeRule:
-    """What the audit entry of a purge names: its event type, actor and subject, and
-    the data key under which the cutoff stands ("closed_before", "answered_before")."""
-
-    event_type: str
-    actor: str
-    subject: str
-    cutoff_key: str
-
-
 async def purge_audited(
     audit: AuditLog,
-    rule: PurgeRule,
+    event_type: str,
     *,
+    actor: str,
+    subject: str,
+    cutoff_key: str,
     retention: timedelta,
     cutoff: datetime,
     now: datetime,
     erase: Callable[[AsyncSession], Awaitable[int]],
 ) -> int:
     """Run ``erase`` (it returns how many rows it erased) in one audited transaction
-    and, if it erased any, record ``rule.event_type`` with the count, the retention in
-    days and the cutoff; returns the count."""
+    and, if it erased any, record ``event_type`` by ``actor`` about ``subject`` with the
+    count, the retention in days and the cutoff under ``cutoff_key``
+    ("closed_before", "answered_before"); returns the count. The caller passes the
+    event code as a literal, where the scan of the audit names finds it."""
     async with audit.work() as work:
         count = await erase(work.session)
         if count:
             await work.record(
                 AuditRecord(
                     now,
-                    rule.event_type,
-                    rule.actor,
-                    rule.subject,
+                    event_type,
+                    actor,
+                    subject,
                     {
                         "count": count,
                         "retention_days": retention.days,
-                        rule.cutoff_key: iso_utc(cutoff),
+                        cutoff_key: iso_utc(cutoff),
                     },
                 )
             )

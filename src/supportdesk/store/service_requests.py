@@ -24,7 +24,7 @@ from supportdesk.domain.service_requests import (
 )
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import Counter, ServiceRequestNoteRow, ServiceRequestRow
-from supportdesk.store.retention_purge import PurgeRule, purge_audited, rows_changed
+from supportdesk.store.retention_purge import purge_audited, rows_changed
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L.
 _SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet
@@ -271,9 +271,14 @@ async def purge_closed_requests(
         )
         return rows_changed(result)
 
-    rule = PurgeRule(
-        "service_request.purged", actor, "service_requests", cutoff_key="closed_before"
-    )
     return await purge_audited(
-        audit, rule, retention=retention, cutoff=cutoff, now=now, erase=erase
+        audit,
+        "service_request.purged",
+        actor=actor,
+        subject="service_requests",
+        cutoff_key="closed_before",
+        retention=retention,
+        cutoff=cutoff,
+        now=now,
+        erase=erase,
     )
