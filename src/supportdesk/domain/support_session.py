@@ -9,7 +9,9 @@ state change is a row of :data:`TRANSITIONS`; anything else raises
 :class:`IllegalTransition` naming state and event.
 
 What a session allows at a moment (pause and hold mean nothing crosses) is
-``session_facts``; who the audit entries name is ``session_actors``. Capabilities may
+``session_facts``; who the audit entries name is ``session_actors``; what consent and
+capability events make of the customer's grants is ``session_grants``, as
+``session_team`` says what hand-overs and helpers make of the team. Capabilities may
 still be granted or revoked while paused, so a customer can take control away before
 resuming.
 
@@ -29,8 +31,7 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability
-from supportdesk.domain.consent import ConsentDecision, ConsentRecord
+from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consultation_number import ConsultationNumber
 from supportdesk.domain.session_actors import (
     CUSTOMER_ACTOR,
@@ -41,15 +42,12 @@ from supportdesk.domain.session_actors import (
 from supportdesk.domain.session_events import (
     TERMINAL_STATES,
     TRANSITIONS,
-    CapabilityAlreadyGranted,
     CapabilityGranted,
-    CapabilityNotGranted,
     CapabilityRevoked,
     CapabilityUsed,
     ConsentDeclined,
     ConsentGiven,
     ConsentRequested,
-    ConsentWithoutView,
     Ended,
     Expired,
     IllegalTransition,
@@ -62,9 +60,9 @@ from supportdesk.domain.session_events import (
     Resumed,
     SessionEvent,
     TimeWentBackwards,
-    ViewNotRevocable,
 )
 from supportdesk.domain.session_facts import SessionFacts
+from supportdesk.domain.session_grants import GrantEvent, Grants, change_grants
 from supportdesk.domain.session_team import (
     ControlRefused,
     HandedOver,
@@ -162,70 +160,27 @@ class SupportSession(SessionFacts):
                         event.at, "support_key.redeemed", CUSTOMER_ACTOR, {**data, "again": True}
                     )
                 ]
+            # What the customer granted and who works on the session change by pure
+            # functions of their own (session_grants, session_team); each code is
+            # written here, where the scan of the audit names finds it (a literal).
             case ConsentRequested():
-                self.consent_shown = event.consent
-                return [
-                    self._record(
-                        event.at,
-                        "consent.requested",
-                        SYSTEM_ACTOR,
-                        {
-                            "consent_version": event.consent.version,
-                            "language": event.consent.language.value,
-                            "text_sha256": event.consent.sha256,
-                        },
-                    )
-                ]
+                return self._grant(event, "consent.requested")
             case ConsentGiven():
-                if not event.capabilities >= REQUIRED_CAPABILITIES:
-                    raise ConsentWithoutView("consent must include VIEW")
-                self.consent_shown = event.shown or self.consent_shown  # what was read
-                self.consent_record = self._consent(
-                    ConsentDecision.GIVEN, event.capabilities, event.at
-                )
-                self.granted = frozenset(event.capabilities)
-                return [
-                    self._record(
-                        event.at, "consent.given", CUSTOMER_ACTOR, self.consent_record.audit_data()
-                    )
-                ]
+                return self._grant(event, "consent.given")
             case ConsentDeclined():
-                self.consent_shown = event.shown or self.consent_shown
-                self.consent_record = self._consent(ConsentDecision.DECLINED, frozenset(), event.at)
-                return [
-                    self._record(
-                        event.at,
-                        "consent.declined",
-                        CUSTOMER_ACTOR,
-                        {**self.consent_record.audit_data(), "reason": event.reason},
-                    )
-                ]
+                return self._grant(event, "consent.declined")
             case CapabilityGranted():
-                if event.capability in self.granted:
-                    raise CapabilityAlreadyGranted(f"{event.capability.value} is already granted")
-                self.granted = self.granted | {event.capability}
-                return [
-                    self._record(
-                        event.at,
-                        "capability.granted",
-                        CUSTOMER_ACTOR,
-                        {"capability": event.capability.value},
-                    )
-                ]
+                return self._grant(event, "capability.granted")
             case CapabilityRevoked():
-                if event.capability in REQUIRED_CAPABILITIES:
-                    raise ViewNotRevocable("end the session instead of revoking VIEW")
-                if event.capability not in self.granted:
-                    raise CapabilityNotGranted(f"{event.capability.value} is not granted")
-                self.granted = self.granted - {event.capability}
-                return [
-                    self._record(
-                        event.at,
-                        "capability.revoked",
-                        party_actor(event.by, self._agent_actor),
-                        {"capability": event.capability.value},
-                    )
-                ]
+                return self._grant(event, "capability.revoked")
+            case HandedOver():
+                return self._team(event, "session.handed_over")
+            case HelperInvited():
+                return self._team(event, "session.helper_invited")
+            case HelperLeft():
+                return self._team(event, "session.helper_left")
+            case ControlRefused():
+                return self._team(event, "session.control_refused")
             case Paused():
                 return [
                     self._record(
@@ -283,15 +238,6 @@ class SupportSession(SessionFacts):
                         {"reason": event.reason.value, "from_state": self.state.value},
                     )
                 ]
-            # Each code written where the scan of the audit names finds it (a literal).
-            case HandedOver():
-                return self._team(event, "session.handed_over")
-            case HelperInvited():
-                return self._team(event, "session.helper_invited")
-            case HelperLeft():
-                return self._team(event, "session.helper_left")
-            case ControlRefused():
-                return self._team(event, "session.control_refused")
             case Expired():
                 return [
                     self._record(
@@ -309,13 +255,14 @@ class SupportSession(SessionFacts):
         self.agent_id, self.team = done.owner, done.team
         return [self._record(event.at, event_type, done.actor, done.data)]
 
-    def _consent(
-        self, decision: ConsentDecision, capabilities: frozenset[Capability], at: datetime
-    ) -> ConsentRecord:
-        # ConsentRequested always precedes (the table guarantees it), so the record
-        # cites the exact text the customer saw.
-        assert self.consent_shown is not None
-        return ConsentRecord.of(self.consent_shown, decision, capabilities, at)
+    def _grant(self, event: GrantEvent, event_type: str) -> list[AuditRecord]:
+        """Apply a change of what the customer granted (``session_grants``)."""
+        before = Grants(self.granted, self.consent_shown, self.consent_record)
+        done = change_grants(before, event, self._agent_actor)  # raises a SessionError
+        self.granted = done.grants.granted
+        self.consent_shown = done.grants.consent_shown
+        self.consent_record = done.grants.consent_record
+        return [self._record(event.at, event_type, done.actor, done.data)]
 
     def _record(
         self, at: datetime, event_type: str, actor: str, data: dict[str, Any]
