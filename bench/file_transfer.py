@@ -26,7 +26,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from bench.relay import PASSWORD, TOKEN, supportdesk_server
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from supportdesk.transfer.endpoint import Side, TransferEndpoint
-from supportdesk.transfer.protocol import TERMINAL_STATES, TransferState
+from supportdesk.transfer.lifecycle import TERMINAL_STATES, TransferState
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file
 

@@ -28,12 +28,9 @@ from supportdesk.link.frames import (
     encode_frame,
 )
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferLimits
-from supportdesk.transfer.protocol import (
-    InvalidMessage,
-    TransferError,
-    TransferState,
-    parse_message,
-)
+from supportdesk.transfer.errors import InvalidMessage, TransferError
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import parse_message
 
 from .target import InvariantBroken, Target
 
@@ -183,7 +180,7 @@ def run_transfer(data: bytes) -> None:
 
 
 def _cancel_reason() -> Any:
-    from supportdesk.transfer.protocol import CancelReason
+    from supportdesk.transfer.messages import CancelReason
 
     return CancelReason.SESSION_ENDED
 

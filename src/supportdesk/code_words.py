@@ -29,7 +29,7 @@ ROLES: dict[str, str] = {
 }
 
 TRANSFER_STOPS: dict[str, str] = {
-    # Cancel reasons and error codes of transfer.protocol, except "customer" and
+    # Cancel reasons and error codes of transfer.messages, except "customer" and
     # "agent" (who cancelled): the same words on both sides.
     "session_ended": N_("the session ended"),
     "paused": N_("the session was paused"),

@@ -19,7 +19,7 @@ from supportdesk.diagnostics.messages import DiagnosticsRequest
 from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferEvent
-from supportdesk.transfer.protocol import CancelReason
+from supportdesk.transfer.messages import CancelReason
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file
 from tests.desktop import Desktop

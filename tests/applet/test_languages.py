@@ -35,7 +35,8 @@ from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, Language
 from supportdesk.transfer.endpoint import TransferEvent
-from supportdesk.transfer.protocol import Direction, TransferState
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import Direction
 
 DE, EN = Language.DE, Language.EN
 START = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)

@@ -16,7 +16,7 @@ from supportdesk.domain.second_redemption import (
     SecondRedemptionRefusal,
     decide_second_redemption,
 )
-from supportdesk.domain.support_session import (
+from supportdesk.domain.session_events import (
     ConsentRequested,
     CustomerName,
     IllegalTransition,
@@ -24,9 +24,9 @@ from supportdesk.domain.support_session import (
     KeyRedeemedAgain,
     KeyRedeemedTooLate,
     SessionState,
-    SupportSession,
     TimeWentBackwards,
 )
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.verification_code import VerificationCode
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)

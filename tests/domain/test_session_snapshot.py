@@ -11,6 +11,13 @@ import pytest
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_events import (
+    ConsentGiven,
+    ConsentRequested,
+    CustomerName,
+    KeyRedeemed,
+    Paused,
+)
 from supportdesk.domain.session_snapshot import (
     LinkFacts,
     SnapshotInvalid,
@@ -18,14 +25,7 @@ from supportdesk.domain.session_snapshot import (
     restore_into,
     snapshot,
 )
-from supportdesk.domain.support_session import (
-    ConsentGiven,
-    ConsentRequested,
-    CustomerName,
-    KeyRedeemed,
-    Paused,
-    SupportSession,
-)
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.verification_code import VerificationCode
 
 NOW = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)

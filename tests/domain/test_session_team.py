@@ -11,6 +11,16 @@ from supportdesk.domain.agent_accounts import Role
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_events import (
+    CapabilityRevoked,
+    ConsentGiven,
+    ConsentRequested,
+    CustomerName,
+    Ended,
+    EndReason,
+    IllegalTransition,
+    KeyRedeemed,
+)
 from supportdesk.domain.session_snapshot import restore, snapshot
 from supportdesk.domain.session_team import (
     ControlRefused,
@@ -24,17 +34,7 @@ from supportdesk.domain.session_team import (
     TargetRefusal,
     check_target,
 )
-from supportdesk.domain.support_session import (
-    CapabilityRevoked,
-    ConsentGiven,
-    ConsentRequested,
-    CustomerName,
-    Ended,
-    EndReason,
-    IllegalTransition,
-    KeyRedeemed,
-    SupportSession,
-)
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.verification_code import VerificationCode
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)

@@ -20,13 +20,7 @@ from supportdesk.domain.audit_chain import AuditChain, AuditRecord, pseudonymise
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language, consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
-from supportdesk.domain.session_team import (
-    ControlRefused,
-    HandedOver,
-    HelperInvited,
-    HelperLeft,
-)
-from supportdesk.domain.support_session import (
+from supportdesk.domain.session_events import (
     EVENT_TYPES,
     LIVE_STATES,
     TERMINAL_STATES,
@@ -57,10 +51,16 @@ from supportdesk.domain.support_session import (
     SessionEvent,
     SessionHeld,
     SessionState,
-    SupportSession,
     TimeWentBackwards,
     ViewNotRevocable,
 )
+from supportdesk.domain.session_team import (
+    ControlRefused,
+    HandedOver,
+    HelperInvited,
+    HelperLeft,
+)
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.verification_code import VerificationCode
 
 T0 = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)

@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from sqlalchemy import func, select
 
 from supportdesk.domain.agent_accounts import Role
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.state import Desk, desk_of_app
 from supportdesk.store.agents import AgentAccounts
 from supportdesk.store.models import AgentRow, SupportSessionRow

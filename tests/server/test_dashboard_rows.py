@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.pages.dashboard_rows import (
     RECENTLY_ENDED,
     Clock,

@@ -14,7 +14,7 @@ from supportdesk.domain.consent import (
     Language,
     consent_text,
 )
-from supportdesk.domain.support_session import ConsentDeclined, ConsentGiven
+from supportdesk.domain.session_events import ConsentDeclined, ConsentGiven
 from supportdesk.link.frames import LinkProtocolError
 from supportdesk.server.relay.link_rules import (
     LinkKind,

@@ -16,7 +16,7 @@ import pytest
 from fastapi import FastAPI
 
 from supportdesk.recording import RecordingReader, RecordKind
-from supportdesk.transfer.protocol import TransferState
+from supportdesk.transfer.lifecycle import TransferState
 from supportdesk.transfer.sender import FileSource
 from tests.live_server import LiveServer
 from tests.server.in_process_server import desk, in_process_server

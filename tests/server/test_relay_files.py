@@ -21,7 +21,7 @@ from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.link.frames import decode_control, decode_frame
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferEvent
-from supportdesk.transfer.protocol import TERMINAL_STATES, TransferState
+from supportdesk.transfer.lifecycle import TERMINAL_STATES, TransferState
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file
 from tests.live_server import LiveServer, live_server

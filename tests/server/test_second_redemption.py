@@ -20,7 +20,7 @@ from fastapi import FastAPI
 
 from supportdesk.config import Settings
 from supportdesk.domain.audit_chain import pseudonymise
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.app import create_app
 from supportdesk.server.remote_support import GUESS_BUCKET, normalise_address
 from supportdesk.server.state import Desk, desk_of_app

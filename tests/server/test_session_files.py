@@ -14,7 +14,7 @@ from supportdesk.diagnostics.messages import DiagnosticsReportMessage, Diagnosti
 from supportdesk.diagnostics.probe import Endpoint, Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.relay.session_files import (
     FilesRefused,
     FilesSetup,

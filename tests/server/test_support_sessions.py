@@ -15,13 +15,13 @@ from sqlalchemy import select
 
 from supportdesk.bus import InProcessBuckets
 from supportdesk.config import Settings
+from supportdesk.domain.session_events import SessionState
 from supportdesk.domain.support_key import (
     GLOBAL_GUESS_BURST,
     GLOBAL_GUESS_RATE_LIMIT,
     KEY_DIGITS,
     SupportKey,
 )
-from supportdesk.domain.support_session import SessionState
 from supportdesk.server.state import Desk, desk_of_app
 from supportdesk.store.models import SupportSessionRow
 from tests.conftest import FixedClock

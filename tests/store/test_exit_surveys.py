@@ -4,6 +4,7 @@ capabilities a session used surviving its end."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 
 from fastapi import FastAPI
@@ -11,7 +12,7 @@ from sqlalchemy import select, text
 
 from supportdesk.domain.agent_accounts import Role
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.state import desk_of_app
 from supportdesk.store.exit_surveys import purge_old_comments
 from supportdesk.store.models import AgentRow, SupportSessionRow, SurveyAnswerRow
@@ -57,12 +58,22 @@ async def test_tokens_answers_expiry_and_purge(app: FastAPI) -> None:
         answer = await db.scalar(select(SurveyAnswerRow))
         purged = (
             await db.execute(
-                text("SELECT data FROM audit_entries WHERE event_type = 'survey.comments_purged'")
+                text(
+                    "SELECT data, actor, subject FROM audit_entries "
+                    "WHERE event_type = 'survey.comments_purged'"
+                )
             )
         ).all()
     assert answer is not None and answer.comment is None and answer.stars == 4
     assert answer.comment_purged_at is not None
     assert len(purged) == 1 and "Danke" not in purged[0][0]
+    # The count and the rule, never the text: answered at NOW, purged 90 days later.
+    assert json.loads(purged[0][0]) == {
+        "count": 1,
+        "retention_days": 90,
+        "answered_before": "2026-11-30T10:00:00.000000Z",
+    }
+    assert tuple(purged[0][1:]) == ("system", "survey_answers")
 
 
 async def test_capabilities_used_survive_the_end(app: FastAPI) -> None:

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from supportdesk.transfer.endpoint import Side, TransferEndpoint, TransferEvent, TransferLimits
-from supportdesk.transfer.protocol import TransferMessage
+from supportdesk.transfer.messages import TransferMessage
 
 
 class MemorySource:

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from supportdesk.transfer.endpoint import Side, TransferLimits
-from supportdesk.transfer.protocol import CancelReason, TransferState
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import CancelReason
 from supportdesk.transfer.receiver import DownloadFolder
 from tests.transfer.link_pair import LinkPair, MemorySource
 

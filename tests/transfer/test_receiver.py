@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from supportdesk.transfer.endpoint import Side, TransferEndpoint
-from supportdesk.transfer.protocol import Direction, ErrorCode, FileChunk, FileError, FileOffer
+from supportdesk.transfer.messages import Direction, ErrorCode, FileChunk, FileError, FileOffer
 from supportdesk.transfer.receiver import DownloadFolder, PartFile
 
 

@@ -19,7 +19,9 @@ from supportdesk.transfer.endpoint import (
     TransferLimits,
     UnknownTransfer,
 )
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.errors import InvalidMessage, LocalTransferError
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import (
     CancelReason,
     Direction,
     ErrorCode,
@@ -27,9 +29,6 @@ from supportdesk.transfer.protocol import (
     FileChunk,
     FileError,
     FileOffer,
-    InvalidMessage,
-    LocalTransferError,
-    TransferState,
 )
 from supportdesk.transfer.receiver import DownloadFolder, IncomingTransfer
 from supportdesk.transfer.sender import OutgoingTransfer

@@ -36,15 +36,9 @@ from supportdesk.transfer.endpoint import (
     TransferLimits,
     UnknownTransfer,
 )
-from supportdesk.transfer.protocol import (
-    TERMINAL_STATES,
-    CancelReason,
-    Direction,
-    InvalidMessage,
-    LocalTransferError,
-    TransferMessage,
-    TransferState,
-)
+from supportdesk.transfer.errors import InvalidMessage, LocalTransferError
+from supportdesk.transfer.lifecycle import TERMINAL_STATES, TransferState
+from supportdesk.transfer.messages import CancelReason, Direction, TransferMessage
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource, hash_file
 

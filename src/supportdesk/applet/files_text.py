@@ -20,7 +20,8 @@ from supportdesk.applet.texts import N_
 from supportdesk.diagnostics.report import DiagnosticsReport
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
-from supportdesk.transfer.protocol import Direction, TransferState
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import Direction
 
 # Answers are taken in both languages, whichever language the questions are asked in.
 YES = {"j", "ja", "y", "yes"}

@@ -23,7 +23,8 @@ from supportdesk.applet.tk_theme import pt
 from supportdesk.diagnostics.report import DiagnosticsReport
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
-from supportdesk.transfer.protocol import Direction, TransferState
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import Direction
 
 WRAP = pt(345)
 WITHDRAW_POLL_MS = 200

@@ -93,7 +93,7 @@ END_REASONS: dict[str, str] = {
     "recording_limit": N_("the recording reached its size limit"),
 }
 
-# Why a transfer stopped: the cancel reasons and error codes of transfer.protocol.
+# Why a transfer stopped: the cancel reasons and error codes of transfer.messages.
 TRANSFER_OUTCOMES: dict[str, str] = {
     "declined": N_("declined"),
     "cancelled": N_("cancelled"),

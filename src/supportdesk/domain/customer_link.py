@@ -24,7 +24,7 @@ from types import MappingProxyType
 
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.consent import RenderedConsent
-from supportdesk.domain.support_session import CUSTOMER_ACTOR, SYSTEM_ACTOR
+from supportdesk.domain.session_actors import CUSTOMER_ACTOR, SYSTEM_ACTOR
 from supportdesk.domain.utc import require_utc
 
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.domain.utc import require_utc
 
 

@@ -19,13 +19,9 @@ from typing import Any
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import ConsentDecision, ConsentRecord, Language, RenderedConsent
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_events import CustomerName, EndReason, SessionState
 from supportdesk.domain.session_team import SessionTeam
-from supportdesk.domain.support_session import (
-    CustomerName,
-    EndReason,
-    SessionState,
-    SupportSession,
-)
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.utc import iso_utc, parse_utc
 from supportdesk.domain.verification_code import VerificationCode
 

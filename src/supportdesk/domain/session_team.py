@@ -175,8 +175,8 @@ TEAM_EVENT_TYPES: tuple[type[TeamEvent], ...] = (
 
 
 class TeamError(Exception):
-    """Base of the team changes :func:`change` refuses (a ``SessionError`` too, by
-    ``support_session``'s subclass)."""
+    """Base of the team changes :func:`change` refuses; not a ``SessionError``, so the
+    shells catch both."""
 
 
 class NotAllowed(TeamError):

@@ -8,10 +8,12 @@ calls :meth:`SupportSession.apply`, and writes the audit records it returns. Eve
 state change is a row of :data:`TRANSITIONS`; anything else raises
 :class:`IllegalTransition` naming state and event.
 
-Pause means nothing crosses: no capture, no input, no file transfer, no diagnostics,
-not even view. A paused customer may be typing something private, and "paused" on
-screen must mean the agent sees nothing. Capabilities may still be granted or
-revoked while paused, so a customer can take control away before resuming.
+What a session allows at a moment (pause and hold mean nothing crosses) is
+``session_facts``; who the audit entries name is ``session_actors``; what consent and
+capability events make of the customer's grants is ``session_grants``, as
+``session_team`` says what hand-overs and helpers make of the team. Capabilities may
+still be granted or revoked while paused, so a customer can take control away before
+resuming.
 
 The system pauses too: while the recording cannot be written (:class:`RecordingHalted`
 until :class:`RecordingRestored`; a repeated report is a no-op) the live session is
@@ -19,136 +21,63 @@ until :class:`RecordingRestored`; a repeated report is a no-op) the live session
 stays active or paused, the customer and the agent may still pause and resume, but
 nothing crosses until the system lifts the hold, and only the system can.
 
-The customer's name is held by the live session object only (for the agent's
-console). It is in no audit record and no :meth:`SupportSession.audit_view`, and the
-object forgets it when the session reaches a terminal state.
+The customer's name comes with the redemption and is forgotten, with every grant and
+the hold, when the session reaches a terminal state.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.domain.capabilities import REQUIRED_CAPABILITIES, Capability, capability_names
-from supportdesk.domain.consent import ConsentDecision, ConsentRecord, RenderedConsent
+from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consultation_number import ConsultationNumber
+from supportdesk.domain.session_actors import (
+    CUSTOMER_ACTOR,
+    SYSTEM_ACTOR,
+    end_actor,
+    party_actor,
+)
 from supportdesk.domain.session_events import (
-    EVENT_TYPES,
-    LIVE_STATES,
     TERMINAL_STATES,
     TRANSITIONS,
-    CapabilityAlreadyGranted,
     CapabilityGranted,
-    CapabilityNotGranted,
     CapabilityRevoked,
     CapabilityUsed,
     ConsentDeclined,
     ConsentGiven,
     ConsentRequested,
-    ConsentWithoutView,
-    CustomerName,
     Ended,
-    EndReason,
     Expired,
     IllegalTransition,
     KeyRedeemed,
     KeyRedeemedAgain,
     KeyRedeemedTooLate,
-    Party,
     Paused,
     RecordingHalted,
     RecordingRestored,
     Resumed,
-    SessionError,
     SessionEvent,
-    SessionHeld,
-    SessionState,
     TimeWentBackwards,
-    ViewNotRevocable,
 )
+from supportdesk.domain.session_facts import SessionFacts
+from supportdesk.domain.session_grants import GrantEvent, Grants, change_grants
 from supportdesk.domain.session_team import (
     ControlRefused,
     HandedOver,
     HelperInvited,
     HelperLeft,
-    SessionTeam,
     TeamEvent,
     change,
-    may_control,
-    on_team,
 )
 from supportdesk.domain.utc import iso_utc, require_utc
 from supportdesk.domain.verification_code import VerificationCode
 
-__all__ = [
-    "AGENT_ACTOR_PREFIX",
-    "CUSTOMER_ACTOR",
-    "EVENT_TYPES",
-    "LIVE_STATES",
-    "SYSTEM_ACTOR",
-    "TERMINAL_STATES",
-    "TRANSITIONS",
-    "CapabilityAlreadyGranted",
-    "CapabilityGranted",
-    "CapabilityNotGranted",
-    "CapabilityRevoked",
-    "CapabilityUsed",
-    "ConsentDeclined",
-    "ConsentGiven",
-    "ConsentRequested",
-    "ConsentWithoutView",
-    "CustomerName",
-    "EndReason",
-    "Ended",
-    "Expired",
-    "IllegalTransition",
-    "KeyRedeemed",
-    "KeyRedeemedAgain",
-    "KeyRedeemedTooLate",
-    "Party",
-    "Paused",
-    "RecordingHalted",
-    "RecordingRestored",
-    "Resumed",
-    "SessionError",
-    "SessionEvent",
-    "SessionHeld",
-    "SessionState",
-    "SupportSession",
-    "TimeWentBackwards",
-    "ViewNotRevocable",
-]
 
-
-AGENT_ACTOR_PREFIX = "agent:"
-CUSTOMER_ACTOR = "customer"
-SYSTEM_ACTOR = "system"
-
-
-@dataclass
-class SupportSession:
-    """One support session. Create with :meth:`issue`; change only with :meth:`apply`."""
-
-    consultation_number: ConsultationNumber
-    agent_id: str
-    """The owning agent as the audit trail names it ("agent:<username>"; a bare id is
-    named with the prefix): the issuing one, until a hand-over (``session_team``)."""
-    verification_code: VerificationCode
-    issued_at: datetime
-    key_expires_at: datetime
-    state: SessionState = SessionState.ISSUED
-    granted: frozenset[Capability] = frozenset()
-    consent_shown: RenderedConsent | None = None
-    consent_record: ConsentRecord | None = None
-    end_reason: EndReason | None = None
-    last_event_at: datetime | None = None
-    held_for: str | None = None
-    """Why the system holds the session (the recording's problem), or None."""
-    team: SessionTeam = field(default_factory=SessionTeam)
-    """The owner's helpers and whose control the customer refused (``session_team``)."""
-    _customer_name: CustomerName | None = field(default=None, repr=False)
+class SupportSession(SessionFacts):
+    """One support session. Create with :meth:`issue`; change only with :meth:`apply`;
+    ask what it allows through :class:`SessionFacts`."""
 
     @classmethod
     def issue(
@@ -174,85 +103,6 @@ class SupportSession:
             {"expires_at": iso_utc(key_expires_at)},
         )
         return session, [record]
-
-    # -- queries -------------------------------------------------------------------
-
-    @property
-    def customer_name(self) -> CustomerName | None:
-        """The name for the agent's console; ``None`` before redemption and after the
-        end."""
-        return self._customer_name
-
-    @property
-    def is_terminal(self) -> bool:
-        return self.state in TERMINAL_STATES
-
-    @property
-    def held(self) -> bool:
-        """True while the system holds the session because it cannot be recorded."""
-        return self.held_for is not None
-
-    @property
-    def paused(self) -> bool:
-        """True while nothing may cross: paused by a party, or held by the system."""
-        return self.state is SessionState.PAUSED or (self.state in LIVE_STATES and self.held)
-
-    @property
-    def capture_allowed(self) -> bool:
-        """May the applet capture the screen right now?"""
-        return (
-            self.state is SessionState.ACTIVE and not self.held and Capability.VIEW in self.granted
-        )
-
-    @property
-    def input_allowed(self) -> bool:
-        """May the relay pass the agent's keyboard and pointer input right now?"""
-        return (
-            self.state is SessionState.ACTIVE
-            and not self.held
-            and Capability.CONTROL in self.granted
-        )
-
-    def may_control(self, actor: str) -> bool:
-        """May ``actor``'s keyboard and pointer reach the customer right now: the
-        session takes input, and the actor owns it or helps with control, not refused."""
-        return self.input_allowed and may_control(self._agent_actor, self.team, actor)
-
-    def on_team(self, actor: str) -> bool:
-        """Whether ``actor`` owns the session or helps in it."""
-        return on_team(self._agent_actor, self.team, actor)
-
-    def check_use(self, capability: Capability) -> None:
-        """Raise unless ``capability`` may be used now; return quietly if it may."""
-        if self.state is not SessionState.ACTIVE:
-            raise IllegalTransition(self.state, CapabilityUsed)
-        if self.held:
-            raise SessionHeld(f"held by the system: {self.held_for}")
-        if capability not in self.granted:
-            raise CapabilityNotGranted(f"{capability.value} is not granted")
-
-    def may_use(self, capability: Capability) -> bool:
-        try:
-            self.check_use(capability)
-        except SessionError:
-            return False
-        return True
-
-    def audit_view(self) -> dict[str, Any]:
-        """Everything about the session that may be stored or shown outside the live
-        console: no name, only plain JSON values."""
-        return {
-            "consultation_number": str(self.consultation_number),
-            "agent_id": self.agent_id,
-            "state": self.state.value,
-            "granted": capability_names(self.granted),
-            "issued_at": iso_utc(self.issued_at),
-            "key_expires_at": iso_utc(self.key_expires_at),
-            "consent": None if self.consent_record is None else self.consent_record.audit_data(),
-            "end_reason": None if self.end_reason is None else self.end_reason.value,
-            "held": self.held,
-            "last_event_at": None if self.last_event_at is None else iso_utc(self.last_event_at),
-        }
 
     # -- the one way to change a session ---------------------------------------------
 
@@ -310,74 +160,39 @@ class SupportSession:
                         event.at, "support_key.redeemed", CUSTOMER_ACTOR, {**data, "again": True}
                     )
                 ]
+            # What the customer granted and who works on the session change by pure
+            # functions of their own (session_grants, session_team); each code is
+            # written here, where the scan of the audit names finds it (a literal).
             case ConsentRequested():
-                self.consent_shown = event.consent
-                return [
-                    self._record(
-                        event.at,
-                        "consent.requested",
-                        SYSTEM_ACTOR,
-                        {
-                            "consent_version": event.consent.version,
-                            "language": event.consent.language.value,
-                            "text_sha256": event.consent.sha256,
-                        },
-                    )
-                ]
+                return self._grant(event, "consent.requested")
             case ConsentGiven():
-                if not event.capabilities >= REQUIRED_CAPABILITIES:
-                    raise ConsentWithoutView("consent must include VIEW")
-                self.consent_shown = event.shown or self.consent_shown  # what was read
-                self.consent_record = self._consent(
-                    ConsentDecision.GIVEN, event.capabilities, event.at
-                )
-                self.granted = frozenset(event.capabilities)
-                return [
-                    self._record(
-                        event.at, "consent.given", CUSTOMER_ACTOR, self.consent_record.audit_data()
-                    )
-                ]
+                return self._grant(event, "consent.given")
             case ConsentDeclined():
-                self.consent_shown = event.shown or self.consent_shown
-                self.consent_record = self._consent(ConsentDecision.DECLINED, frozenset(), event.at)
-                return [
-                    self._record(
-                        event.at,
-                        "consent.declined",
-                        CUSTOMER_ACTOR,
-                        {**self.consent_record.audit_data(), "reason": event.reason},
-                    )
-                ]
+                return self._grant(event, "consent.declined")
             case CapabilityGranted():
-                if event.capability in self.granted:
-                    raise CapabilityAlreadyGranted(f"{event.capability.value} is already granted")
-                self.granted = self.granted | {event.capability}
-                return [
-                    self._record(
-                        event.at,
-                        "capability.granted",
-                        CUSTOMER_ACTOR,
-                        {"capability": event.capability.value},
-                    )
-                ]
+                return self._grant(event, "capability.granted")
             case CapabilityRevoked():
-                if event.capability in REQUIRED_CAPABILITIES:
-                    raise ViewNotRevocable("end the session instead of revoking VIEW")
-                if event.capability not in self.granted:
-                    raise CapabilityNotGranted(f"{event.capability.value} is not granted")
-                self.granted = self.granted - {event.capability}
+                return self._grant(event, "capability.revoked")
+            case HandedOver():
+                return self._team(event, "session.handed_over")
+            case HelperInvited():
+                return self._team(event, "session.helper_invited")
+            case HelperLeft():
+                return self._team(event, "session.helper_left")
+            case ControlRefused():
+                return self._team(event, "session.control_refused")
+            case Paused():
                 return [
                     self._record(
-                        event.at,
-                        "capability.revoked",
-                        self._party_actor(event.by),
-                        {"capability": event.capability.value},
+                        event.at, "session.paused", party_actor(event.by, self._agent_actor), {}
                     )
                 ]
-            case Paused():
-                return [self._record(event.at, "session.paused", self._party_actor(event.by), {})]
             case Resumed():
-                return [self._record(event.at, "session.resumed", self._party_actor(event.by), {})]
+                return [
+                    self._record(
+                        event.at, "session.resumed", party_actor(event.by, self._agent_actor), {}
+                    )
+                ]
             case RecordingHalted():
                 if self.held:
                     return []  # one outage, one hold: a repeated report changes nothing
@@ -419,19 +234,10 @@ class SupportSession:
                     self._record(
                         event.at,
                         "session.ended",
-                        self._end_actor(event.reason),
+                        end_actor(event.reason, self._agent_actor),
                         {"reason": event.reason.value, "from_state": self.state.value},
                     )
                 ]
-            # Each code written where the scan of the audit names finds it (a literal).
-            case HandedOver():
-                return self._team(event, "session.handed_over")
-            case HelperInvited():
-                return self._team(event, "session.helper_invited")
-            case HelperLeft():
-                return self._team(event, "session.helper_left")
-            case ControlRefused():
-                return self._team(event, "session.control_refused")
             case Expired():
                 return [
                     self._record(
@@ -441,26 +247,6 @@ class SupportSession:
 
     # -- helpers -----------------------------------------------------------------------
 
-    @property
-    def _agent_actor(self) -> str:
-        # The server passes the agent's actor name itself ("agent:bernd", as the relay
-        # compares it); prefixing that again wrote "agent:agent:bernd" into the trail.
-        # Entries written so are kept as they are (the chain hashes what was stored);
-        # the audit page reads both forms as the same agent.
-        if self.agent_id.startswith(AGENT_ACTOR_PREFIX):
-            return self.agent_id
-        return f"{AGENT_ACTOR_PREFIX}{self.agent_id}"
-
-    def _party_actor(self, party: Party) -> str:
-        return CUSTOMER_ACTOR if party is Party.CUSTOMER else self._agent_actor
-
-    def _end_actor(self, reason: EndReason) -> str:
-        if reason is EndReason.CUSTOMER:
-            return CUSTOMER_ACTOR
-        if reason is EndReason.AGENT:
-            return self._agent_actor
-        return SYSTEM_ACTOR
-
     def _team(self, event: TeamEvent, event_type: str) -> list[AuditRecord]:
         """Apply a change of who works on the session (``session_team``)."""
         done = change(self._agent_actor, self.team, event)  # raises a TeamError
@@ -469,13 +255,14 @@ class SupportSession:
         self.agent_id, self.team = done.owner, done.team
         return [self._record(event.at, event_type, done.actor, done.data)]
 
-    def _consent(
-        self, decision: ConsentDecision, capabilities: frozenset[Capability], at: datetime
-    ) -> ConsentRecord:
-        # ConsentRequested always precedes (the table guarantees it), so the record
-        # cites the exact text the customer saw.
-        assert self.consent_shown is not None
-        return ConsentRecord.of(self.consent_shown, decision, capabilities, at)
+    def _grant(self, event: GrantEvent, event_type: str) -> list[AuditRecord]:
+        """Apply a change of what the customer granted (``session_grants``)."""
+        before = Grants(self.granted, self.consent_shown, self.consent_record)
+        done = change_grants(before, event, self._agent_actor)  # raises a SessionError
+        self.granted = done.grants.granted
+        self.consent_shown = done.grants.consent_shown
+        self.consent_record = done.grants.consent_record
+        return [self._record(event.at, event_type, done.actor, done.data)]
 
     def _record(
         self, at: datetime, event_type: str, actor: str, data: dict[str, Any]

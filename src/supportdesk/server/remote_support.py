@@ -26,6 +26,18 @@ from supportdesk.domain.second_redemption import (
     SecondRedemptionRefusal,
     decide_second_redemption,
 )
+from supportdesk.domain.session_events import (
+    LIVE_STATES,
+    CustomerName,
+    Ended,
+    EndReason,
+    Expired,
+    KeyRedeemed,
+    KeyRedeemedAgain,
+    SessionError,
+    SessionEvent,
+    SessionState,
+)
 from supportdesk.domain.session_snapshot import LinkFacts
 from supportdesk.domain.support_key import (
     GLOBAL_GUESS_BURST,
@@ -40,19 +52,7 @@ from supportdesk.domain.support_key import (
     prefix_digest,
     redeem,
 )
-from supportdesk.domain.support_session import (
-    LIVE_STATES,
-    CustomerName,
-    Ended,
-    EndReason,
-    Expired,
-    KeyRedeemed,
-    KeyRedeemedAgain,
-    SessionError,
-    SessionEvent,
-    SessionState,
-    SupportSession,
-)
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.domain.verification_code import VerificationCode
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.server.audit.batching import RefusalAudit

@@ -25,6 +25,7 @@ from starlette.websockets import WebSocket
 
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.audit_chain import AuditRecord
+from supportdesk.domain.session_events import SessionError, TimeWentBackwards
 from supportdesk.domain.session_team import (
     HandedOver,
     HelperInvited,
@@ -36,7 +37,6 @@ from supportdesk.domain.session_team import (
     TeamEvent,
     check_target,
 )
-from supportdesk.domain.support_session import SessionError, TimeWentBackwards
 from supportdesk.i18n import N_
 from supportdesk.server.agents.auth import SignedIn, require
 from supportdesk.server.pages.login import LOGIN_BACKOFF

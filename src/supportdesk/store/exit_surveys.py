@@ -15,14 +15,13 @@ from datetime import datetime, timedelta
 from sqlalchemy import exists, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.exit_survey import SurveyAnswer
+from supportdesk.domain.session_events import SessionState
 from supportdesk.domain.session_report import Period, ReportSession, SurveyFacts
-from supportdesk.domain.support_session import SessionState
-from supportdesk.domain.utc import iso_utc
 from supportdesk.store.agents import aware
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import SupportSessionRow, SurveyAnswerRow
+from supportdesk.store.retention_purge import purge_audited, rows_changed
 
 PURGE_ACTOR = "system"
 
@@ -43,7 +42,7 @@ async def issue_token(
         .values(survey_token_digest=digest, survey_token_expires_at=expires_at)
         .execution_options(synchronize_session=False)
     )
-    return int(getattr(result, "rowcount", 0) or 0) == 1
+    return rows_changed(result) == 1
 
 
 async def take_token(session: AsyncSession, digest: str, now: datetime) -> str | None:
@@ -88,30 +87,28 @@ async def purge_old_comments(audit: AuditLog, retention: timedelta, now: datetim
     they say nothing about a person); audited with the count, never the text.
     Idempotent: a second run finds nothing left."""
     cutoff = now - retention
-    async with audit.work() as work:
-        result = await work.session.execute(
+
+    async def erase(session: AsyncSession) -> int:
+        result = await session.execute(
             update(SurveyAnswerRow)
             .where(SurveyAnswerRow.answered_at <= cutoff)
             .where(SurveyAnswerRow.comment.is_not(None))
             .values(comment=None, comment_purged_at=now)
             .execution_options(synchronize_session=False)
         )
-        count = int(getattr(result, "rowcount", 0) or 0)
-        if count:
-            await work.record(
-                AuditRecord(
-                    now,
-                    "survey.comments_purged",
-                    PURGE_ACTOR,
-                    "survey_answers",
-                    {
-                        "count": count,
-                        "retention_days": retention.days,
-                        "answered_before": iso_utc(cutoff),
-                    },
-                )
-            )
-    return count
+        return rows_changed(result)
+
+    return await purge_audited(
+        audit,
+        "survey.comments_purged",
+        actor=PURGE_ACTOR,
+        subject="survey_answers",
+        cutoff_key="answered_before",
+        retention=retention,
+        cutoff=cutoff,
+        now=now,
+        erase=erase,
+    )
 
 
 async def report_sessions(session: AsyncSession, period: Period) -> list[ReportSession]:

@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import (
     ERASED,
     ReferenceNumber,
@@ -23,9 +22,9 @@ from supportdesk.domain.service_requests import (
     closed_at_after,
     purge_cutoff,
 )
-from supportdesk.domain.utc import iso_utc
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.models import Counter, ServiceRequestNoteRow, ServiceRequestRow
+from supportdesk.store.retention_purge import purge_audited, rows_changed
 
 # Unambiguous when read aloud or copied by hand: no 0/O, 1/I/L.
 _SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # noqa: S105 - an alphabet
@@ -253,8 +252,8 @@ async def purge_closed_requests(
         .where(ServiceRequestRow.closed_at <= cutoff)
         .where(ServiceRequestRow.purged_at.is_(None))
     )
-    async with audit.work() as work:
-        session = work.session
+
+    async def erase(session: AsyncSession) -> int:
         if session.get_bind().dialect.name == "postgresql":
             # Lock the due rows so an agent's reopening waits for the purge (and then
             # finds it purged), never the other way round half-way.
@@ -270,19 +269,16 @@ async def purge_closed_requests(
             .values(description=ERASED, contact_value=ERASED, purged_at=now)
             .execution_options(synchronize_session=False)
         )
-        count = int(getattr(result, "rowcount", 0) or 0)
-        if count:
-            await work.record(
-                AuditRecord(
-                    now,
-                    "service_request.purged",
-                    actor,
-                    "service_requests",
-                    {
-                        "count": count,
-                        "retention_days": retention.days,
-                        "closed_before": iso_utc(cutoff),
-                    },
-                )
-            )
-    return count
+        return rows_changed(result)
+
+    return await purge_audited(
+        audit,
+        "service_request.purged",
+        actor=actor,
+        subject="service_requests",
+        cutoff_key="closed_before",
+        retention=retention,
+        cutoff=cutoff,
+        now=now,
+        erase=erase,
+    )

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.second_redemption import RedeemedKeyFacts
+from supportdesk.domain.session_events import LIVE_STATES, TERMINAL_STATES, SessionState
 from supportdesk.domain.support_key import IssuedSupportKey
-from supportdesk.domain.support_session import LIVE_STATES, TERMINAL_STATES, SessionState
 from supportdesk.store.agents import aware
 from supportdesk.store.models import SupportSessionRow
 

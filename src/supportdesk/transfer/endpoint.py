@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from supportdesk.transfer.names import UnsafeName, sanitise_name
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.errors import InvalidMessage, LocalTransferError
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import (
     DEFAULT_CHUNK,
     DEFAULT_WINDOW,
     MAX_WINDOW,
@@ -39,12 +40,10 @@ from supportdesk.transfer.protocol import (
     FileComplete,
     FileError,
     FileOffer,
-    InvalidMessage,
-    LocalTransferError,
     TransferMessage,
-    TransferState,
     parse_message,
 )
+from supportdesk.transfer.names import UnsafeName, sanitise_name
 from supportdesk.transfer.receiver import ChunkSink, IncomingTransfer
 from supportdesk.transfer.sender import ChunkSource, OutgoingTransfer
 

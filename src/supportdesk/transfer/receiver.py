@@ -18,8 +18,9 @@ import tempfile
 from pathlib import Path
 from typing import Protocol
 
-from supportdesk.transfer.names import free_name
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.errors import LocalTransferError
+from supportdesk.transfer.lifecycle import IllegalTransition, Step
+from supportdesk.transfer.messages import (
     DEFAULT_WINDOW,
     MAX_WINDOW,
     ErrorCode,
@@ -31,11 +32,9 @@ from supportdesk.transfer.protocol import (
     FileDecline,
     FileError,
     FileOffer,
-    IllegalTransition,
-    LocalTransferError,
-    Step,
     TransferMessage,
 )
+from supportdesk.transfer.names import free_name
 from supportdesk.transfer.transfer_side import TransferSide
 
 PART_MARKER = ".part-"

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.lifecycle import IllegalTransition, Step, TransferState
+from supportdesk.transfer.messages import (
     DEFAULT_CHUNK,
     MAX_CHUNK,
     ErrorCode,
@@ -27,10 +28,7 @@ from supportdesk.transfer.protocol import (
     FileDecline,
     FileError,
     FileOffer,
-    IllegalTransition,
-    Step,
     TransferMessage,
-    TransferState,
 )
 from supportdesk.transfer.transfer_side import TransferSide
 

@@ -3,17 +3,14 @@ stopping short of done (cancel, fail), which each end follows by releasing its f
 
 from __future__ import annotations
 
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.lifecycle import IllegalTransition, Step, TransferLifecycle, TransferState
+from supportdesk.transfer.messages import (
     CancelReason,
     ErrorCode,
     FileCancel,
     FileError,
     FileOffer,
-    IllegalTransition,
-    Step,
-    TransferLifecycle,
     TransferMessage,
-    TransferState,
 )
 
 

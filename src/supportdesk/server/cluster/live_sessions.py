@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import Final
 
 from supportdesk.bus import MISSED, BusUnavailable, Events
+from supportdesk.domain.session_events import CustomerName
 from supportdesk.domain.session_snapshot import (
     LinkFacts,
     SnapshotInvalid,
@@ -26,7 +27,7 @@ from supportdesk.domain.session_snapshot import (
     restore_into,
     snapshot,
 )
-from supportdesk.domain.support_session import CustomerName, SupportSession
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.secret_keys import ServerKeys
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.support_sessions import LiveRow, SupportSessionRecords

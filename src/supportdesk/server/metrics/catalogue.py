@@ -171,8 +171,8 @@ class ServerMetrics:
     def _start_at_zero(self) -> None:
         # Every label value known in advance is written from the start, so a rate()
         # over the first occurrence sees it rise from 0 instead of appear.
+        from supportdesk.domain.session_events import EndReason
         from supportdesk.domain.support_key import RefusalReason
-        from supportdesk.domain.support_session import EndReason
 
         for kind in ("first", "again"):
             self.redemptions.labels(kind=kind)

@@ -47,7 +47,7 @@ class LiveState(Collector):
         self.hub = hub
 
     def collect(self) -> Iterator[Metric]:
-        from supportdesk.domain.support_session import TERMINAL_STATES, SessionState
+        from supportdesk.domain.session_events import TERMINAL_STATES, SessionState
 
         by_state = {s.value: 0 for s in SessionState if s not in TERMINAL_STATES}
         for session in list(self.remote.live.values()):

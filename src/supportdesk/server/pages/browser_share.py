@@ -22,7 +22,8 @@ from supportdesk.domain.consent import (
     clean_agent_name,
     consent_text,
 )
-from supportdesk.domain.support_session import SessionState, SupportSession
+from supportdesk.domain.session_events import SessionState
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.server import csrf
 from supportdesk.server.rendering import language_of
 from supportdesk.server.state import Desk, desk_of

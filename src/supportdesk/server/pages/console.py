@@ -12,7 +12,7 @@ from fastapi.responses import RedirectResponse, Response
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.service_requests import IllegalStatusChange, RequestStatus
-from supportdesk.domain.support_session import EndReason, SessionState
+from supportdesk.domain.session_events import EndReason, SessionState
 from supportdesk.server.agents.auth import SignedIn, check_csrf, require
 from supportdesk.server.page_notes import drop_note, put_note, read_note
 from supportdesk.server.pages.confirmation import confirmation

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from supportdesk.domain.agent_accounts import Permission, may
-from supportdesk.domain.support_session import LIVE_STATES, TERMINAL_STATES, SessionState
+from supportdesk.domain.session_events import LIVE_STATES, TERMINAL_STATES, SessionState
 from supportdesk.server.state import Desk
 from supportdesk.store.agents import Agent, AgentAccounts
 from supportdesk.store.service_requests import QueuedRequest, RequestQueue

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.domain.support_session import SYSTEM_ACTOR
+from supportdesk.domain.session_actors import SYSTEM_ACTOR
 from supportdesk.recording.format import NO_LINK
 from supportdesk.recording.recovery import close_interrupted
 from supportdesk.store.audit_log import AuditLog

@@ -45,8 +45,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from supportdesk.domain.audit_chain import AuditRecord
-from supportdesk.domain.support_session import (
-    SYSTEM_ACTOR,
+from supportdesk.domain.session_actors import SYSTEM_ACTOR
+from supportdesk.domain.session_events import (
     EndReason,
     RecordingHalted,
     RecordingRestored,

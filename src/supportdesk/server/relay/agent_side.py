@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from supportdesk.domain.support_session import LIVE_STATES, EndReason, SessionState
+from supportdesk.domain.session_events import LIVE_STATES, EndReason, SessionState
 from supportdesk.link.bounded_json import JsonRefused
 from supportdesk.rfb.errors import RemoteProtocolError
 from supportdesk.rfb.input_filter import ViewerInputFilter

@@ -22,8 +22,8 @@ from supportdesk.domain.consent import (
     Language,
     consent_text,
 )
-from supportdesk.domain.support_session import (
-    CUSTOMER_ACTOR,
+from supportdesk.domain.session_actors import CUSTOMER_ACTOR
+from supportdesk.domain.session_events import (
     CapabilityGranted,
     CapabilityRevoked,
     ConsentDeclined,

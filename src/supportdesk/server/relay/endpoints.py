@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from supportdesk.domain.agent_accounts import Permission, may
 from supportdesk.domain.consent import Language
-from supportdesk.domain.support_session import LIVE_STATES, SessionState
+from supportdesk.domain.session_events import LIVE_STATES, SessionState
 from supportdesk.server.agents.auth import SignedIn, check_csrf
 from supportdesk.server.agents.sockets import agent_for_socket, allowed_origins, while_signed_in
 from supportdesk.server.cluster.hand_on import hand_on, handed_on, try_again_later

@@ -19,7 +19,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 
 from supportdesk.domain.agent_accounts import Permission
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.server.agents.auth import SignedIn, check_csrf
 from supportdesk.server.pages.console import visible_session
 from supportdesk.server.relay.session_files import FilesRefused

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 from supportdesk.domain.consent import Language
 from supportdesk.domain.customer_link import CustomerLink, LinkPhase
+from supportdesk.domain.session_events import LIVE_STATES
 from supportdesk.domain.session_snapshot import LinkFacts
-from supportdesk.domain.support_session import LIVE_STATES
 from supportdesk.server.relay.link_rules import LinkKind
 
 if TYPE_CHECKING:

@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from supportdesk.bus import BusUnavailable, InProcessLeases, Lease, Leases
-from supportdesk.domain.support_session import LIVE_STATES, EndReason, SupportSession
+from supportdesk.domain.session_events import LIVE_STATES, EndReason
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
 from supportdesk.server.relay.traffic import RelayTraffic

@@ -22,7 +22,8 @@ from starlette.websockets import WebSocket
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.consent import RenderedConsent
 from supportdesk.domain.customer_link import CustomerLink, LinkPhase, LinkPolicy
-from supportdesk.domain.support_session import SYSTEM_ACTOR, EndReason
+from supportdesk.domain.session_actors import SYSTEM_ACTOR
+from supportdesk.domain.session_events import EndReason
 from supportdesk.domain.utc import iso_utc
 from supportdesk.link.frames import encode_control
 

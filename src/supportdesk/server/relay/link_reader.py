@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, NoReturn
 
 from starlette.websockets import WebSocket
 
-from supportdesk.domain.support_session import SessionState
+from supportdesk.domain.session_events import SessionState
 from supportdesk.link.frames import CONTROL_CHANNEL, LinkProtocolError, decode_control, decode_frame
 from supportdesk.server.recordings.session_recording import Take
 from supportdesk.server.relay.customer_side import customer_control

@@ -15,7 +15,7 @@ from typing import Any
 
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import RenderedConsent, cited_text
-from supportdesk.domain.support_session import ConsentDeclined, ConsentGiven
+from supportdesk.domain.session_events import ConsentDeclined, ConsentGiven
 from supportdesk.link.frames import LinkProtocolError
 
 POINTER_RATE = 30

@@ -35,7 +35,8 @@ from supportdesk.diagnostics.messages import (
 from supportdesk.diagnostics.probe import Endpoint
 from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.support_session import CUSTOMER_ACTOR, TERMINAL_STATES, SessionState
+from supportdesk.domain.session_actors import CUSTOMER_ACTOR
+from supportdesk.domain.session_events import TERMINAL_STATES, SessionState
 from supportdesk.transfer.endpoint import (
     FileTooLarge,
     Side,
@@ -44,15 +45,10 @@ from supportdesk.transfer.endpoint import (
     TransferLimits,
     UnknownTransfer,
 )
-from supportdesk.transfer.protocol import TERMINAL_STATES as TRANSFER_ENDS
-from supportdesk.transfer.protocol import (
-    CancelReason,
-    Direction,
-    InvalidMessage,
-    LocalTransferError,
-    TransferMessage,
-    TransferState,
-)
+from supportdesk.transfer.errors import InvalidMessage, LocalTransferError
+from supportdesk.transfer.lifecycle import TERMINAL_STATES as TRANSFER_ENDS
+from supportdesk.transfer.lifecycle import TransferState
+from supportdesk.transfer.messages import CancelReason, Direction, TransferMessage
 from supportdesk.transfer.receiver import DownloadFolder
 from supportdesk.transfer.sender import FileSource
 

@@ -43,15 +43,15 @@ from supportdesk.domain.consent import (
 )
 from supportdesk.domain.customer_link import LinkPolicy
 from supportdesk.domain.mask_rules import MaskRules
-from supportdesk.domain.session_snapshot import LinkFacts
-from supportdesk.domain.support_session import (
+from supportdesk.domain.session_events import (
     LIVE_STATES,
     Ended,
     EndReason,
     SessionError,
     SessionState,
-    SupportSession,
 )
+from supportdesk.domain.session_snapshot import LinkFacts
+from supportdesk.domain.support_session import SupportSession
 from supportdesk.link.credit import DEFAULT_WINDOW
 from supportdesk.link.frames import (
     LinkProtocolError,

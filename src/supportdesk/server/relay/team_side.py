@@ -14,8 +14,8 @@ import secrets
 from typing import TYPE_CHECKING, Any
 
 from supportdesk.domain.capabilities import Capability
+from supportdesk.domain.session_events import SessionError
 from supportdesk.domain.session_team import ControlRefused, SessionTeam, TeamError, may_control
-from supportdesk.domain.support_session import SessionError
 from supportdesk.server.relay.link_rules import LinkKind
 
 if TYPE_CHECKING:

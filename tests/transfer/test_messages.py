@@ -1,12 +1,10 @@
-"""The file-transfer messages (strict both ways) and the transition table."""
+"""The file-transfer messages, strict both ways."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
 import json
-import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,11 +12,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from supportdesk.link.frames import MAX_CONTROL_PAYLOAD, encode_control
-from supportdesk.transfer.protocol import (
+from supportdesk.transfer.errors import InvalidMessage, RemoteTransferError
+from supportdesk.transfer.messages import (
     MAX_CHUNK,
     MESSAGE_TYPES,
-    TERMINAL_STATES,
-    TRANSITIONS,
     CancelReason,
     Direction,
     ErrorCode,
@@ -30,20 +27,12 @@ from supportdesk.transfer.protocol import (
     FileDecline,
     FileError,
     FileOffer,
-    IllegalTransition,
-    InvalidMessage,
-    RemoteTransferError,
-    Step,
-    TransferLifecycle,
     TransferMessage,
-    TransferState,
     is_transfer_message,
     parse_message,
-    state_diagram,
 )
 
 SHA = hashlib.sha256(b"x").hexdigest()
-DOCS = Path(__file__).resolve().parents[2] / "docs" / "file-transfer.md"
 
 EXAMPLES: list[TransferMessage] = [
     FileOffer("t1", Direction.TO_CUSTOMER, "Kontoauszug März.pdf", 123, SHA),
@@ -150,36 +139,3 @@ JSON = st.recursive(
 def test_arbitrary_fields_parse_or_raise_invalid_message(kind: str, fields: dict[str, Any]) -> None:
     with contextlib.suppress(InvalidMessage):
         parse_message({"type": kind, **fields})
-
-
-# -- the table -------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("state", list(TransferState))
-@pytest.mark.parametrize("step", list(Step))
-def test_transition_table_is_the_only_way(state: TransferState, step: Step) -> None:
-    lifecycle = TransferLifecycle()
-    lifecycle.state = state
-    target = TRANSITIONS.get((state, step))
-    if target is None:
-        with pytest.raises(IllegalTransition):
-            lifecycle.apply(step)
-        assert lifecycle.state is state
-    else:
-        assert lifecycle.apply(step) is target
-
-
-def test_terminal_states_have_no_way_out() -> None:
-    assert not [key for key in TRANSITIONS if key[0] in TERMINAL_STATES]
-
-
-def test_every_state_is_reachable() -> None:
-    reached = {TransferState.OFFERED}
-    reached |= set(TRANSITIONS.values())
-    assert reached == set(TransferState)
-
-
-def test_docs_show_the_diagram_of_the_table() -> None:
-    text = DOCS.read_text(encoding="utf-8")
-    blocks = re.findall(r"```mermaid\n(.*?)\n```", text, re.S)
-    assert state_diagram() in blocks
