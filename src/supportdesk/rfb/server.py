@@ -7,7 +7,8 @@ the table in :mod:`supportdesk.rfb.handshake`; after it the connection parses
 client messages, answers what the protocol requires on its own (fence
 responses, EndOfContinuousUpdates), and builds FramebufferUpdates from a frame
 and the damage the caller reported, in the client's pixel format and preferred
-encoding.
+encoding. Continuous updates to a client that answers fences are paced: a few
+updates on their way at most (:mod:`supportdesk.rfb.update_pacing`).
 
 Typical loop of an I/O shell::
 
@@ -76,6 +77,7 @@ from .messages import (
 )
 from .pixel_format import NATIVE_PIXEL_FORMAT, PixelFormat, as_rgb
 from .pseudo_rects import PseudoRects
+from .update_pacing import UpdatePacer
 from .update_tracker import UpdateTracker
 
 __all__ = ["MAX_PENDING_COPIES", "Event", "RFBServerConnection"]
@@ -132,6 +134,7 @@ class RFBServerConnection:
         self._pseudo = PseudoRects()
         self._lossy = LossyAreas()
         self._lossless: list[Rect] = []
+        self._pacer = UpdatePacer()
         self.max_update_area: int | None = None
         """About how many changed pixels one update carries (None: all); the rest goes
         with the next. Areas the client asked for non-incrementally always go whole."""
@@ -200,7 +203,7 @@ class RFBServerConnection:
     @property
     def update_ready(self) -> bool:
         """True if :meth:`send_framebuffer_update` would send something now."""
-        if not self.update_requested:
+        if not self.update_requested or self._held_back:
             return False
         return bool(self._pseudo_pending() or self._moves or self._tracker.plan())
 
@@ -218,6 +221,11 @@ class RFBServerConnection:
     def continuous_updates(self) -> bool:
         """True while the client has continuous updates enabled."""
         return self._tracker.continuous_area is not None
+
+    @property
+    def _held_back(self) -> bool:
+        # Continuous updates to a viewer that answers fences: paced (rfb/update_pacing.py).
+        return self.continuous_updates and self.preferences.fence and self._pacer.blocked
 
     @property
     def clipboard_allowed(self) -> bool:
@@ -262,6 +270,8 @@ class RFBServerConnection:
         self._require_open()
         if not self._tracker.requested:
             raise LocalProtocolError("the client has not requested a framebuffer update")
+        if self._held_back:
+            return 0
         rgb = as_rgb(frame)
         if rgb.shape[:2] != (self.height, self.width):
             raise LocalProtocolError(
@@ -312,6 +322,8 @@ class RFBServerConnection:
             )
             self._lossy.sent(tile, lossy=self._tight.last_subencoding is TightSubencoding.JPEG)
         self._tight.forget_packed()
+        if self.continuous_updates and self.preferences.fence:
+            out += self._pacer.sent()
         return count
 
     @property
@@ -474,15 +486,19 @@ class RFBServerConnection:
                 raise RemoteProtocolError(
                     "EnableContinuousUpdates before the server confirmed the extension"
                 )
+            self._pacer.reset()
             if message.enable:
                 area = Rect(message.x, message.y, message.width, message.height)
                 self._tracker.set_continuous(area)
             else:
                 self._tracker.set_continuous(None)
                 self._out += encode_end_of_continuous_updates()
-        elif isinstance(message, ClientFence) and message.is_request:
-            flags = message.flags & SUPPORTED_FENCE_FLAGS & ~FenceFlags.REQUEST
-            self._out += encode_server_fence(flags, message.payload)
+        elif isinstance(message, ClientFence):
+            if message.is_request:
+                flags = message.flags & SUPPORTED_FENCE_FLAGS & ~FenceFlags.REQUEST
+                self._out += encode_server_fence(flags, message.payload)
+            else:
+                self._pacer.answered(message)
         elif isinstance(message, ExtendedClipboard):
             # Answered here; only provided text is the application's business.
             if not message.is_caps and not self._clipboard_allowed:
