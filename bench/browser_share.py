@@ -51,6 +51,7 @@ from typing import Any
 import httpx
 import numpy as np
 from playwright.async_api import BrowserContext, Page, Playwright, Route, async_playwright
+from tests.agent_login import sign_in_page
 from tests.live_server import (
     CHROMIUM,
     CHROMIUM_ARGS,
@@ -86,7 +87,9 @@ POINTER_PARK = (WIDTH - 1, HEIGHT // 2)  # the pointer where no measured pixel i
 PROBE = """
 (() => {
   const { bits, block, centre, clock, width, height } = __GEOMETRY__;
-  const bench = (window.__bench = { running: false, bytes: 0, keys: 0, keyBytes: 0, samples: [] });
+  const bench = (window.__bench = {
+    running: false, bytes: 0, keys: 0, keyBytes: 0, chunks: 0, samples: [],
+  });
   // Wrapped, not subclassed: noVNC checks the socket's own prototype for its methods.
   const Native = window.WebSocket;
   const Counting = function (url, protocols) {
@@ -100,6 +103,7 @@ PROBE = """
         const n = typeof data === "string" ? data.length : (data.byteLength ?? data.size ?? 0);
         bench.bytes += n;
         if (path.startsWith("/ws/video/") && typeof data !== "string") {
+          bench.chunks += 1;
           if (new Uint8Array(data, 0, 1)[0] & 1) {
             bench.keys += 1;
             bench.keyBytes += n;
@@ -335,7 +339,10 @@ class Workload:
             os.kill(proc.pid, signal.SIGCONT)
 
 
-START = "() => Object.assign(__bench, {samples: [], bytes: 0, keys: 0, keyBytes: 0, running: true})"
+START = (
+    "() => Object.assign(__bench,"
+    " {samples: [], bytes: 0, keys: 0, keyBytes: 0, chunks: 0, running: true})"
+)
 FINISH = "() => { __bench.running = false; return __bench; }"
 
 
@@ -366,10 +373,13 @@ async def measure(
         t0 = time.monotonic()
         await asyncio.sleep(args.text_seconds)
         got = await agent.evaluate(FINISH)
-        text_mbit = got["bytes"] * 8 / (time.monotonic() - t0) / 1e6
+        seconds = time.monotonic() - t0
+        text_mbit = got["bytes"] * 8 / seconds / 1e6
         text_cpu = customer.percent()
         text_key_share = got["keyBytes"] / max(got["bytes"], 1)
         keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
+        keys += f", {got['chunks'] / seconds:.1f} chunks/s, "
+        keys += f"{(got['bytes'] - got['keyBytes']) * 8 / seconds / 1e6:.3f} Mbit/s without them"
         # Everything frozen: what the agent sees once the view has settled.
         desk.freeze(desk.printers)
         await asyncio.sleep(args.settle)
@@ -596,10 +606,9 @@ async def rounds(
 
 async def login(context: BrowserContext, server: LiveServer) -> Page:
     page = await context.new_page()
-    await page.goto(server.url + "/console/login")
-    await page.get_by_label("Benutzername").fill("bench")
-    await page.get_by_label("Passwort").fill(PASSWORD)
-    await page.get_by_role("button", name="Anmelden").click()
+    # Every agent signs in with a second factor (TOTP): the tests' helper enrols it.
+    await sign_in_page(page, server.url, "bench", PASSWORD, fresh=True)
+    await page.goto(server.url + "/console/")
     await page.get_by_role("heading", name="Übersicht").wait_for()
     return page
 
