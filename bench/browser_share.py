@@ -364,6 +364,7 @@ async def measure(
     latencies.sort()
     mbit = got["bytes"] * 8 / elapsed / 1e6
     keys = f"{got['keys']} key chunks, {got['keyBytes'] / max(got['bytes'], 1):.0%} of the bytes"
+    keys += f", {got['chunks'] / elapsed:.1f} chunks/s"
     try:
         # Scrolling text alone: the painter (clock and animation) frozen.
         desk.freeze([desk.painter])

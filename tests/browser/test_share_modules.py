@@ -34,8 +34,8 @@ async def run(page: Page, body: str) -> Any:
     """Evaluate ``body`` (an async function body) with the modules imported as m.<name>."""
     script = f"""async () => {{
         const m = {{}};
-        for (const name of ["link", "codecs", "bitrate", "pointer", "receipt", "consent",
-                            "heartbeat", "backoff", "session-link"]) {{
+        for (const name of ["link", "codecs", "bitrate", "frame-rate", "pointer", "receipt",
+                            "consent", "heartbeat", "backoff", "session-link"]) {{
             m[name] = await import(`/static/share/${{name}}.js`);
         }}
         {body}
@@ -145,6 +145,43 @@ async def test_codec_choice_size_and_bitrate(server: LiveServer, browser: Browse
     assert "avc" not in result["vp8Config"]
     assert result["bitrates"] == [3000000, 1517778, 300000, 3000000]
     assert result["real"] is not None, "Debian chromium encodes at least one of the codecs"
+
+
+async def test_frame_rate_falls_while_only_text_changes_and_rises_on_motion(
+    server: LiveServer, browser: Browser
+) -> None:
+    """1080p (2.07 megapixels): small delta chunks for the hold time bring the low rate,
+    one big delta chunk the full rate at once; key chunks count for nothing."""
+    page = await page_on(browser, server)
+    steps = await run(
+        page,
+        """
+        const FR = m["frame-rate"];
+        const policy = new FR.FrameRatePolicy(1920 * 1080);
+        const log = [];
+        const feed = (from, to, every, bytes, key = false) => {
+          for (let t = from; t < to; t += every) policy.chunk(bytes, key, t);
+          log.push([to, policy.rate, Math.round(policy.intervalUs)]);
+        };
+        feed(0, 2900, 33, 1400);         // scrolling text at 30/s: small, but the hold
+        feed(2900, 3500, 33, 1400);      // held 3 s: down
+        feed(3500, 6000, 100, 3000);     // text at 10/s, bigger chunks: stays down
+        feed(6000, 6100, 100, 200000, true);  // a key chunk: not motion
+        feed(6100, 6200, 100, 6000);     // a moving picture: up at once
+        feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
+        feed(12000, 15100, 33, 100);     // still: down after the hold
+        return log;
+        """,
+    )
+    assert steps == [
+        [2900, 30, 33333],
+        [3500, 10, 100000],
+        [6000, 10, 100000],
+        [6100, 10, 100000],
+        [6200, 30, 33333],
+        [12000, 30, 33333],
+        [15100, 10, 100000],
+    ]
 
 
 async def test_bitrate_falls_on_drops_and_recovers_after_quiet(
