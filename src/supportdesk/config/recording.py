@@ -37,7 +37,7 @@ class RecordingConfig(Section):
     # last one (a seek decodes forward from it: 300 is 10 s at 30 frames/s), or this
     # many seconds after it if anything came at all.
     video_seek_chunks: int = Field(300, ge=10, le=3000)
-    video_seek_seconds: float = Field(60, ge=1, le=600)
+    video_seek_seconds: float = Field(300, ge=1, le=3600)
 
     @field_validator("master_key")
     @classmethod

@@ -21,7 +21,9 @@ from dataclasses import dataclass
 
 MAX_CHUNKS = 300
 """Chunks a seek may have to decode: 10 s at 30 frames/s, as the old spacing."""
-MAX_SECONDS = 60.0
+MAX_SECONDS = 300.0
+"""The longest spacing however few chunks came. Long: a 1080p key chunk is about 190 KB,
+every 60 s that is 0.025 Mbit/s, half of what a terminal scrolling at 2 frames/s costs."""
 RETRY_SECONDS = 10.0
 
 
