@@ -1,23 +1,28 @@
 /**
- * How many frames a second the sender encodes, by what the encoder makes of them: the
- * full rate while much of the screen moves (a video, a dragged window: big delta
- * chunks), a low rate while only small parts change (text scrolling or typed: small
- * ones). Each encoded frame of a scrolling terminal costs about as much as the new lines
- * it brings, so a third of the frames carry the same text in about a third of the bytes
- * (docs/benchmarks.md, "Browser sharing"). Pure: the caller passes sizes and the time.
+ * How many frames a second the sender encodes, by what the encoder makes of them. Each
+ * encoded frame of a scrolling terminal costs about 1 KB of motion for the whole moving
+ * area plus about 135 bytes per new line (docs/benchmarks.md, "Browser sharing"), so
+ * fewer frames carry the same text in far fewer bytes. Three kinds of delta chunks:
  *
- * Down to the low rate when the delta chunks of the last WINDOW_MS averaged under
- * LOW_BYTES per megapixel of the encoded picture; back up at once when one delta chunk
- * is over HIGH_BYTES per megapixel (a frame at the low rate holds the changes of
- * several, so the bar up is higher than the bar down), and stay there HOLD_MS at least
- * (no see-saw on content between the bars). Key chunks say nothing about what moves
- * and are not counted.
+ * - tiny (the pointer, a typed character, a clock: under TINY_BYTES per megapixel of
+ *   the encoded picture on average): the full rate, which costs little and keeps the
+ *   agent's view of the pointer and of typing smooth;
+ * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
+ *   per megapixel at the full rate for HOLD_MS): the low rate;
+ * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
+ *   rate, where a chunk holds the changes of several frames): the full rate at once.
+ *
+ * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
+ * the pointer moves now). The first change after a quiet spell is never held back: the
+ * sender's gate only spaces frames that follow each other. Key chunks say nothing about
+ * what moves and are not counted. Pure: the caller passes sizes and the time.
  */
 
 export const FULL_RATE = 30;
-export const LOW_RATE = 10;
+export const LOW_RATE = 2;
 export const WINDOW_MS = 1000;
-export const LOW_BYTES = 1000; // per megapixel: a 1080p frame is 2.07 megapixels
+export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
+export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
 export const HOLD_MS = 3000; // at the full rate at least this long before going down
 
@@ -48,9 +53,12 @@ export class FrameRatePolicy {
       this.#set(this.full, now);
       return;
     }
-    if (this.rate === this.full && now - this.since >= HOLD_MS) {
-      const mean = this.recent.reduce((sum, [, b]) => sum + b, 0) / this.recent.length;
-      if (mean < LOW_BYTES) this.#set(this.low, now);
+    if (now - this.since < (this.rate === this.full ? HOLD_MS : WINDOW_MS)) return;
+    const mean = this.recent.reduce((sum, [, b]) => sum + b, 0) / this.recent.length;
+    if (this.rate === this.full && mean >= TINY_BYTES && mean < LOW_BYTES) {
+      this.#set(this.low, now);
+    } else if (this.rate !== this.full && mean < TINY_BYTES) {
+      this.#set(this.full, now);
     }
   }
 
