@@ -150,9 +150,9 @@ async def test_codec_choice_size_and_bitrate(server: LiveServer, browser: Browse
 async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_changes(
     server: LiveServer, browser: Browser
 ) -> None:
-    """1080p (2.07 megapixels): middling delta chunks for the hold time bring the low
-    rate, one big delta chunk or a second of tiny ones the full rate; key chunks count
-    for nothing."""
+    """1080p (2.07 megapixels): a second of middling delta chunks brings the low rate,
+    one big delta chunk or a second of tiny ones the full rate; key chunks count for
+    nothing."""
     page = await page_on(browser, server)
     steps = await run(
         page,
@@ -164,30 +164,30 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
           for (let t = from; t < to; t += every) policy.chunk(bytes, key, t);
           log.push([to, policy.rate, Math.round(policy.intervalUs)]);
         };
-        feed(0, 2900, 33, 1400);         // scrolling text at 30/s: middling, but the hold
-        feed(2900, 3500, 33, 1400);      // held 3 s: down
-        feed(3500, 6000, 500, 3400);     // text at 2/s, bigger chunks: stays down
+        feed(0, 900, 33, 1400);          // scrolling text at 30/s: not yet a second of it
+        feed(900, 1500, 33, 1400);       // a second of middling chunks: down
+        feed(1500, 6000, 500, 3400);     // text at 2/s, bigger chunks: stays down
         feed(6000, 6100, 100, 200000, true);  // a key chunk: not motion
         feed(6100, 6200, 100, 6000);     // a moving picture: up at once
         feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
         feed(12000, 15100, 33, 300);     // the pointer alone: tiny, stays up
-        feed(15100, 18200, 33, 1400);    // text scrolls again: down after the hold
-        feed(18200, 19000, 500, 300);    // only the pointer at 2/s: not yet a second
-        feed(19000, 19300, 100, 300);    // a second of tiny chunks: up
+        feed(15100, 16200, 33, 1400);    // text scrolls again: down
+        feed(16200, 17000, 500, 300);    // only the pointer at 2/s: the text still in the window
+        feed(17000, 18300, 100, 300);    // a second of tiny chunks: up
         return log;
         """,
     )
     assert steps == [
-        [2900, 30, 33333],
-        [3500, 2, 500000],
+        [900, 30, 33333],
+        [1500, 2, 500000],
         [6000, 2, 500000],
         [6100, 2, 500000],
         [6200, 30, 33333],
         [12000, 30, 33333],
         [15100, 30, 33333],
-        [18200, 2, 500000],
-        [19000, 2, 500000],
-        [19300, 30, 33333],
+        [16200, 2, 500000],
+        [17000, 2, 500000],
+        [18300, 30, 33333],
     ]
 
 

@@ -8,7 +8,7 @@
  *   the encoded picture on average): the full rate, which costs little and keeps the
  *   agent's view of the pointer and of typing smooth;
  * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
- *   per megapixel at the full rate for HOLD_MS): the low rate;
+ *   per megapixel over the last WINDOW_MS at the full rate, held HOLD_MS): the low rate;
  * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
  *   rate, where a chunk holds the changes of several frames): the full rate at once.
  *
@@ -24,7 +24,7 @@ export const WINDOW_MS = 1000;
 export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
 export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
-export const HOLD_MS = 3000; // at the full rate at least this long before going down
+export const HOLD_MS = 1000; // at the full rate at least this long before going down
 
 export class FrameRatePolicy {
   /** @param {number} pixels  width x height of the encoded picture */
