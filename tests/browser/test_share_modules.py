@@ -170,7 +170,12 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         feed(6000, 6100, 100, 200000, true);  // a key chunk: not motion
         feed(6100, 6200, 100, 6000);     // a moving picture: up at once
         feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
-        feed(12000, 15100, 33, 300);     // the pointer alone: tiny, stays up
+        feed(12000, 13500, 33, 300);     // the pointer alone: tiny, stays up
+        for (let t = 13500; t < 15100; t += 99) {  // motion in every third frame only
+          policy.chunk(4300, false, t); policy.chunk(100, false, t + 33);
+          policy.chunk(100, false, t + 66);
+        }
+        log.push([15100, policy.rate, Math.round(policy.intervalUs)]);
         feed(15100, 16200, 33, 1400);    // text scrolls again: down
         feed(16200, 17000, 500, 300);    // only the pointer at 2/s: the text still in the window
         feed(17000, 18300, 100, 300);    // a second of tiny chunks: up
@@ -184,6 +189,7 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         [6100, 2, 500000],
         [6200, 30, 33333],
         [12000, 30, 33333],
+        [13500, 30, 33333],
         [15100, 30, 33333],
         [16200, 2, 500000],
         [17000, 2, 500000],

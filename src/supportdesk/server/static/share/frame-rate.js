@@ -8,7 +8,8 @@
  *   the encoded picture on average): the full rate, which costs little and keeps the
  *   agent's view of the pointer and of typing smooth;
  * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
- *   per megapixel over the last WINDOW_MS at the full rate, held HOLD_MS): the low rate;
+ *   per megapixel over the last WINDOW_MS at the full rate, none of them big, held
+ *   HOLD_MS): the low rate;
  * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
  *   rate, where a chunk holds the changes of several frames): the full rate at once.
  *
@@ -55,7 +56,8 @@ export class FrameRatePolicy {
     }
     if (now - this.since < (this.rate === this.full ? HOLD_MS : WINDOW_MS)) return;
     const mean = this.recent.reduce((sum, [, b]) => sum + b, 0) / this.recent.length;
-    if (this.rate === this.full && mean >= TINY_BYTES && mean < LOW_BYTES) {
+    const big = this.recent.some(([, b]) => b > HIGH_BYTES); // e.g. a video between still frames
+    if (this.rate === this.full && !big && mean >= TINY_BYTES && mean < LOW_BYTES) {
       this.#set(this.low, now);
     } else if (this.rate !== this.full && mean < TINY_BYTES) {
       this.#set(this.full, now);
