@@ -373,8 +373,9 @@ class SessionRecording:
         self._counted()
         if not kept:
             return Take.KEPT
-        if self._video is not None:
-            self._video.chunk(is_key_chunk(payload), self.place.monotonic())
+        if self._video is None:  # a node that took the session over: from its first chunk
+            self._video = SeekPoints(self.place.seek_points, self.place.monotonic())
+        self._video.chunk(is_key_chunk(payload), self.place.monotonic())
         return Take.FORWARD if self.forwarding else Take.KEPT
 
     def video_config(self, config: dict[str, Any]) -> bool:
