@@ -41,7 +41,9 @@ PICTURE_CANVAS = "document.querySelector('canvas[data-video-screen]') || documen
 _PROBE = """
 (() => {
   const { bits, block, centre, clock, width, height, sockets } = __GEOMETRY__;
-  const bench = (window.__bench = { running: false, bytes: 0, keys: 0, keyBytes: 0, samples: [] });
+  const bench = (window.__bench = {
+    running: false, bytes: 0, keys: 0, keyBytes: 0, chunks: 0, samples: [],
+  });
   const picture = new RegExp(sockets);
   // Wrapped, not subclassed: noVNC checks the socket's own prototype for its methods.
   const Native = window.WebSocket;
@@ -56,6 +58,7 @@ _PROBE = """
         const n = typeof data === "string" ? data.length : (data.byteLength ?? data.size ?? 0);
         bench.bytes += n;
         if (path.startsWith("/ws/video/") && typeof data !== "string") {
+          bench.chunks += 1;
           if (new Uint8Array(data, 0, 1)[0] & 1) {
             bench.keys += 1;
             bench.keyBytes += n;
@@ -119,7 +122,10 @@ def probe_script(picture_sockets: str = CONSOLE_SOCKETS) -> str:
 
 
 PROBE = probe_script()
-START = "() => Object.assign(__bench, {samples: [], bytes: 0, keys: 0, keyBytes: 0, running: true})"
+START = (
+    "() => Object.assign(__bench,"
+    " {samples: [], bytes: 0, keys: 0, keyBytes: 0, chunks: 0, running: true})"
+)
 FINISH = "() => { __bench.running = false; return __bench; }"
 
 

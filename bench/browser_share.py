@@ -174,6 +174,7 @@ async def measure(
     latencies.sort()
     mbit = got["bytes"] * 8 / elapsed / 1e6
     keys = f"{got['keys']} key chunks, {got['keyBytes'] / max(got['bytes'], 1):.0%} of the bytes"
+    keys += f", {got['chunks'] / elapsed:.1f} chunks/s"
     try:
         # Scrolling text alone: the painter (clock and animation) frozen.
         desk.freeze([desk.painter])
@@ -183,10 +184,13 @@ async def measure(
         t0 = time.monotonic()
         await asyncio.sleep(args.text_seconds)
         got = await agent.evaluate(FINISH)
-        text_mbit = got["bytes"] * 8 / (time.monotonic() - t0) / 1e6
+        seconds = time.monotonic() - t0
+        text_mbit = got["bytes"] * 8 / seconds / 1e6
         text_cpu = customer.percent()
         text_key_share = got["keyBytes"] / max(got["bytes"], 1)
         keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
+        keys += f", {got['chunks'] / seconds:.1f} chunks/s, "
+        keys += f"{(got['bytes'] - got['keyBytes']) * 8 / seconds / 1e6:.3f} Mbit/s without them"
         # Everything frozen: what the agent sees once the view has settled.
         desk.freeze(desk.printers)
         await asyncio.sleep(args.settle)

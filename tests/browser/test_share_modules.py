@@ -34,8 +34,8 @@ async def run(page: Page, body: str) -> Any:
     """Evaluate ``body`` (an async function body) with the modules imported as m.<name>."""
     script = f"""async () => {{
         const m = {{}};
-        for (const name of ["link", "codecs", "bitrate", "pointer", "receipt", "consent",
-                            "heartbeat", "backoff", "session-link"]) {{
+        for (const name of ["link", "codecs", "bitrate", "frame-rate", "pointer", "receipt",
+                            "consent", "heartbeat", "backoff", "session-link"]) {{
             m[name] = await import(`/static/share/${{name}}.js`);
         }}
         {body}
@@ -145,6 +145,56 @@ async def test_codec_choice_size_and_bitrate(server: LiveServer, browser: Browse
     assert "avc" not in result["vp8Config"]
     assert result["bitrates"] == [3000000, 1517778, 300000, 3000000]
     assert result["real"] is not None, "Debian chromium encodes at least one of the codecs"
+
+
+async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_changes(
+    server: LiveServer, browser: Browser
+) -> None:
+    """1080p (2.07 megapixels): a second of middling delta chunks brings the low rate,
+    one big delta chunk or a second of tiny ones the full rate; key chunks count for
+    nothing."""
+    page = await page_on(browser, server)
+    steps = await run(
+        page,
+        """
+        const FR = m["frame-rate"];
+        const policy = new FR.FrameRatePolicy(1920 * 1080);
+        const log = [];
+        const feed = (from, to, every, bytes, key = false) => {
+          for (let t = from; t < to; t += every) policy.chunk(bytes, key, t);
+          log.push([to, policy.rate, Math.round(policy.intervalUs)]);
+        };
+        feed(0, 900, 33, 1400);          // scrolling text at 30/s: not yet a second of it
+        feed(900, 1500, 33, 1400);       // a second of middling chunks: down
+        feed(1500, 6000, 500, 3400);     // text at 2/s, bigger chunks: stays down
+        feed(6000, 6100, 100, 200000, true);  // a key chunk: not motion
+        feed(6100, 6200, 100, 6000);     // a moving picture: up at once
+        feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
+        feed(12000, 13500, 33, 300);     // the pointer alone: tiny, stays up
+        for (let t = 13500; t < 15100; t += 99) {  // motion in every third frame only
+          policy.chunk(4300, false, t); policy.chunk(100, false, t + 33);
+          policy.chunk(100, false, t + 66);
+        }
+        log.push([15100, policy.rate, Math.round(policy.intervalUs)]);
+        feed(15100, 16200, 33, 1400);    // text scrolls again: down
+        feed(16200, 17000, 500, 300);    // only the pointer at 2/s: the text still in the window
+        feed(17000, 18300, 100, 300);    // a second of tiny chunks: up
+        return log;
+        """,
+    )
+    assert steps == [
+        [900, 30, 33333],
+        [1500, 2, 500000],
+        [6000, 2, 500000],
+        [6100, 2, 500000],
+        [6200, 30, 33333],
+        [12000, 30, 33333],
+        [13500, 30, 33333],
+        [15100, 30, 33333],
+        [16200, 2, 500000],
+        [17000, 2, 500000],
+        [18300, 30, 33333],
+    ]
 
 
 async def test_bitrate_falls_on_drops_and_recovers_after_quiet(

@@ -8,6 +8,7 @@ Real database (SQLite and PostgreSQL), real files."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import secrets
 from collections.abc import AsyncIterator
@@ -34,6 +35,7 @@ from supportdesk.rfb import Rect, RFBServerConnection
 from supportdesk.server.recordings.page import _read_marks
 from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.player_socket import PlayerSession
+from supportdesk.server.recordings.seek_points import SeekPointRule
 from supportdesk.server.recordings.session_recording import SessionRecording
 from supportdesk.store.audit_log import AuditLog
 from supportdesk.store.database import create_engine, session_factory
@@ -391,3 +393,36 @@ async def test_the_players_timeline_marks_the_gap_in_the_agents_language(world: 
     assert gap[1].text == "Aufzeichnung geht weiter (Teil 2)"
     assert 0 < gap[0].at_us < gap[1].at_us < duration
     assert marks == sorted(marks, key=lambda m: m.at_us)
+
+
+class AskedRelay(FakeRelay):
+    """A relay that keeps what the recording asks of the customer's side."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.asked: list[dict[str, Any]] = []
+
+    async def to_applet(self, message: dict[str, Any]) -> None:
+        self.asked.append(message)
+
+
+async def test_a_taken_over_browser_share_gets_seek_points_by_its_chunks(world: World) -> None:
+    """The node that takes a browser share over never saw its consent: the seek points
+    start from the first video chunk its recording keeps."""
+    place = dataclasses.replace(
+        world.place, seek_points=SeekPointRule(max_chunks=10), seek_tick=0.02
+    )
+    relay = AskedRelay()
+    recording = SessionRecording(relay, place)
+    await recording.start()
+    assert recording.video_config({"codec": "avc1.640028", "width": 64, "height": 48})
+    for i in range(10):
+        flags = 1 if i == 0 else 0
+        payload = bytes([flags]) + (i * 40_000).to_bytes(8, "big") + b"\x00\x00\x00\x01\x65"
+        recording.take_video(payload)
+        await asyncio.sleep(0.03)
+    assert relay.asked == []  # a key chunk and 9 deltas: not yet
+    recording.take_video(b"\x00" + (400_000).to_bytes(8, "big") + b"\x00\x00\x00\x01\x65")
+    await asyncio.sleep(0.1)
+    assert relay.asked == [{"type": "keyframe", "channel": 1}]
+    await recording.finish()

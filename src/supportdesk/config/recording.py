@@ -32,6 +32,12 @@ class RecordingConfig(Section):
     session_quota_mb: int = Field(6144, ge=1, le=1024 * 1024)
     max_mb_per_second: float = Field(8, ge=2, le=1024)
     burst_mb: float = Field(32, ge=1, le=4096)
+    # Seek points of a browser share's recording (docs/browser-share.md, "Recording"):
+    # the relay asks the browser for a key chunk once this many chunks came since the
+    # last one (a seek decodes forward from it: 300 is 10 s at 30 frames/s), or this
+    # many seconds after it if anything came at all.
+    video_seek_chunks: int = Field(300, ge=10, le=3000)
+    video_seek_seconds: float = Field(300, ge=1, le=3600)
 
     @field_validator("master_key")
     @classmethod

@@ -54,7 +54,7 @@ from supportdesk.server.public_address import insecure_public_address
 from supportdesk.server.recordings import page as recordings_page
 from supportdesk.server.recordings import player_socket
 from supportdesk.server.recordings import retention as recording_retention
-from supportdesk.server.recordings.place import RecordingPlace, recording_limits
+from supportdesk.server.recordings.place import RecordingPlace, recording_limits, seek_point_rule
 from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
 from supportdesk.server.relay.hub import Node, RelayHub
@@ -216,6 +216,7 @@ def create_app(settings: Settings, clock: Clock = utc_now) -> FastAPI:
                     audit,
                     utc_clock,
                     limits=recording_limits(settings.recording),
+                    seek_points=seek_point_rule(settings.recording),
                     recorded=metrics.recording_bytes,
                 ),
                 leases=bus.leases,

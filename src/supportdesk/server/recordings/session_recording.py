@@ -30,8 +30,10 @@ first time in a session is audited as ``recording_rate_limited``.
 Keyframes (docs/recording-format.md, K1-K4): each RFB channel is asked for one when
 it opens (the applet answers after its first update) and every
 ``keyframe_interval`` seconds. The applet sends it in pieces (:mod:`.keyframe_pieces`);
-it goes into the recording only, never to a viewer. What arrives before the file
-exists waits in :mod:`.pending_records`.
+it goes into the recording only, never to a viewer. A browser's video channel is asked
+for a key chunk when it opens and then by :mod:`.seek_points` (after so many chunks
+since the last key chunk, checked every ``seek_tick`` seconds). What arrives before the
+file exists waits in :mod:`.pending_records`.
 """
 
 from __future__ import annotations
@@ -56,10 +58,12 @@ from supportdesk.i18n import N_, translations
 from supportdesk.link.frames import KEYFRAME_FLAG, VIDEO_CHANNEL, encode_frame
 from supportdesk.recording import RecordingError, RecordingUnavailable, SessionRecorder
 from supportdesk.recording.format import RFB_KINDS, RecordKind
+from supportdesk.recording.video_format import is_key_chunk
 from supportdesk.server.recordings.keyframe_pieces import KeyframePieces
 from supportdesk.server.recordings.pending_records import PendingRecords, write_record
 from supportdesk.server.recordings.place import RecordingPlace
 from supportdesk.server.recordings.recording_meter import RecordingMeter
+from supportdesk.server.recordings.seek_points import SeekPoints
 from supportdesk.server.recordings.segments import (
     finish_segment,
     free_name,
@@ -125,6 +129,7 @@ class SessionRecording:
         self._tasks: list[asyncio.Task[None]] = []
         self._run: asyncio.Task[None] | None = None
         self._keyframes = KeyframePieces()
+        self._video: SeekPoints | None = None  # a browser's video channel, once opened
         self._held: list[tuple[int, bytes]] = []
         self._pending = PendingRecords()
         self._holding = False
@@ -152,6 +157,7 @@ class SessionRecording:
             await self._hold(self.problem or "recording unavailable")
             self._spawn(self._retry_creation())
         self._spawn(self._keyframe_timer())
+        self._spawn(self._seek_point_timer())
 
     async def _release_waiting(self) -> None:
         # The session went live before the file existed: a viewer that opened meanwhile
@@ -367,6 +373,9 @@ class SessionRecording:
         self._counted()
         if not kept:
             return Take.KEPT
+        if self._video is None:  # a node that took the session over: from its first chunk
+            self._video = SeekPoints(self.place.seek_points, self.place.monotonic())
+        self._video.chunk(is_key_chunk(payload), self.place.monotonic())
         return Take.FORWARD if self.forwarding else Take.KEPT
 
     def video_config(self, config: dict[str, Any]) -> bool:
@@ -441,9 +450,17 @@ class SessionRecording:
     def channel_closed(self, channel: int) -> None:
         self._keyframes.closed(channel)
 
+    async def video_opened(self) -> None:
+        """A browser's video channel: a key chunk now, then seek points by its chunks."""
+        if self._video is None:
+            self._video = SeekPoints(self.place.seek_points, self.place.monotonic())
+        await self._ask_keyframe(VIDEO_CHANNEL)
+
     async def _ask_keyframes(self) -> None:
         for channel in self._keyframes.channels:
             await self._ask_keyframe(channel)
+        if self._video is not None:
+            await self._ask_keyframe(VIDEO_CHANNEL)
 
     async def _ask_keyframe(self, channel: int) -> None:
         if self.forwarding:
@@ -452,7 +469,16 @@ class SessionRecording:
     async def _keyframe_timer(self) -> None:
         while not self._finished:
             await asyncio.sleep(self.place.keyframe_interval)
-            await self._ask_keyframes()
+            for channel in self._keyframes.channels:
+                await self._ask_keyframe(channel)
+
+    async def _seek_point_timer(self) -> None:
+        while not self._finished:
+            await asyncio.sleep(self.place.seek_tick)
+            video, now = self._video, self.place.monotonic()
+            if video is not None and self.forwarding and video.due(now):
+                video.asked(now)
+                await self._ask_keyframe(VIDEO_CHANNEL)
 
     def _keyframe_piece(self, channel: int, piece: bytes) -> None:
         payload = self._keyframes.add(channel, piece)

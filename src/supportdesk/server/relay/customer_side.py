@@ -43,7 +43,7 @@ from supportdesk.server.relay.link_rules import (
 )
 from supportdesk.server.relay.masking_events import masking_change, masking_kinds, masking_setup
 from supportdesk.server.relay.team_side import refuse_control
-from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, video_config
+from supportdesk.server.relay.video_fanout import video_config
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
     await relay.keeper.consented()
     await relay.recording.start()  # before any screen byte; holds if it cannot
     if kind is LinkKind.BROWSER:
-        await relay.recording.channel_opened(VIDEO_CHANNEL)  # seek points every 10 s
+        await relay.recording.video_opened()  # then seek points by its chunks
     # What the program says about masking: audited beside, never in the way of the
     # consented state and the recording's start (an awaited write here delayed them).
     record = masking_setup(now, relay.number, message, relay.info.mask_rules)

@@ -2,13 +2,15 @@
  * The screen onto the link: captured frames through a real-time VideoEncoder into
  * channel-1 chunks, within back-pressure. A frame is dropped (and a key chunk asked for
  * next, and the bitrate lowered) when the credit window is used up, the socket holds
- * more than 256 KiB, or the encoder queues more than two frames. `video_config` goes
+ * more than 256 KiB, or the encoder queues more than two frames. Frames come at the
+ * rate `frame-rate.js` picks from the chunks' sizes (fewer while only text changes). `video_config` goes
  * out before the first chunk after every configure and on every new link; a key chunk
  * follows every configure, drop, new link and relay `keyframe`.
  */
 
 import { BitratePolicy } from "./bitrate.js";
 import { FRAME_RATE, cappedSize, pickCodec, relayAccepts, startBitrate } from "./codecs.js";
+import { FrameRatePolicy } from "./frame-rate.js";
 import { VIDEO_HEADER, videoPayload } from "./link.js";
 
 export const MAX_BUFFERED = 256 * 1024;
@@ -36,6 +38,7 @@ export class ScreenSender {
     this.current = null; // {codec, config}
     this.configuring = false;
     this.policy = null;
+    this.rate = null; // a FrameRatePolicy for the configured size
     this.forceKey = true;
     this.awaitingKey = true;
     this.configPending = false;
@@ -102,7 +105,8 @@ export class ScreenSender {
   #take(frame) {
     if (this.stopped || this.paused || this.offline || this.configuring) return;
     const timestamp = frame.timestamp;
-    if (timestamp - this.lastTimestamp < FRAME_INTERVAL_US - FRAME_SLACK_US) return;
+    const interval = this.rate ? this.rate.intervalUs : FRAME_INTERVAL_US;
+    if (timestamp - this.lastTimestamp < interval - FRAME_SLACK_US) return;
     this.lastTimestamp = timestamp;
     this.stats.frames += 1;
     const size = cappedSize(frame.displayWidth, frame.displayHeight);
@@ -168,6 +172,7 @@ export class ScreenSender {
       this.encoder.configure(config);
       this.current = { codec: chosen.codec, config };
       this.policy = new BitratePolicy(start);
+      this.rate = new FrameRatePolicy(width * height, FRAME_RATE);
       this.policy.applied(chosen.config.bitrate, this.clock());
       this.#configured();
     } finally {
@@ -212,6 +217,7 @@ export class ScreenSender {
       return;
     }
     this.awaitingKey = false;
+    this.rate?.chunk(chunk.byteLength, isKey, this.clock());
     this.stats.chunks += 1;
     this.stats.bytes += payload.byteLength;
   }

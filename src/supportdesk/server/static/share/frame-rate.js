@@ -1,0 +1,72 @@
+/**
+ * How many frames a second the sender encodes, by what the encoder makes of them. Each
+ * encoded frame of a scrolling terminal costs about 1 KB of motion for the whole moving
+ * area plus about 135 bytes per new line (docs/benchmarks.md, "Browser sharing"), so
+ * fewer frames carry the same text in far fewer bytes. Three kinds of delta chunks:
+ *
+ * - tiny (the pointer, a typed character, a clock: under TINY_BYTES per megapixel of
+ *   the encoded picture on average): the full rate, which costs little and keeps the
+ *   agent's view of the pointer and of typing smooth;
+ * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
+ *   per megapixel over the last WINDOW_MS at the full rate, none of them big, held
+ *   HOLD_MS): the low rate;
+ * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
+ *   rate, where a chunk holds the changes of several frames): the full rate at once.
+ *
+ * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
+ * the pointer moves now). The first change after a quiet spell is never held back: the
+ * sender's gate only spaces frames that follow each other. Key chunks say nothing about
+ * what moves and are not counted. Pure: the caller passes sizes and the time.
+ */
+
+export const FULL_RATE = 30;
+export const LOW_RATE = 2;
+export const WINDOW_MS = 1000;
+export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
+export const LOW_BYTES = 1000;
+export const HIGH_BYTES = 2000;
+export const HOLD_MS = 1000; // at the full rate at least this long before going down
+
+export class FrameRatePolicy {
+  /** @param {number} pixels  width x height of the encoded picture */
+  constructor(pixels, full = FULL_RATE, low = LOW_RATE) {
+    this.megapixels = Math.max(pixels, 1) / 1e6;
+    this.full = full;
+    this.low = low;
+    this.rate = full;
+    this.recent = []; // [time ms, bytes] of the delta chunks in the window
+    this.since = null; // when the current rate began: the first chunk, then each change
+  }
+
+  /** Microseconds between encoded frames at the current rate. */
+  get intervalUs() {
+    return 1e6 / this.rate;
+  }
+
+  /** An encoded chunk came out at `now` (ms). */
+  chunk(bytes, key, now) {
+    this.since ??= now;
+    if (key) return;
+    const perMegapixel = bytes / this.megapixels;
+    this.recent.push([now, perMegapixel]);
+    while (this.recent.length && this.recent[0][0] <= now - WINDOW_MS) this.recent.shift();
+    if (this.rate !== this.full && perMegapixel > HIGH_BYTES) {
+      this.#set(this.full, now);
+      return;
+    }
+    if (now - this.since < (this.rate === this.full ? HOLD_MS : WINDOW_MS)) return;
+    const mean = this.recent.reduce((sum, [, b]) => sum + b, 0) / this.recent.length;
+    const big = this.recent.some(([, b]) => b > HIGH_BYTES); // e.g. a video between still frames
+    if (this.rate === this.full && !big && mean >= TINY_BYTES && mean < LOW_BYTES) {
+      this.#set(this.low, now);
+    } else if (this.rate !== this.full && mean < TINY_BYTES) {
+      this.#set(this.full, now);
+    }
+  }
+
+  #set(rate, now) {
+    this.rate = rate;
+    this.since = now;
+    this.recent = [];
+  }
+}
