@@ -1,27 +1,39 @@
 """``python -m bench.masking``: what masking adds to each frame, on the reference workload.
 
-Starts a 1920x1080 Xvfb with the workload (bench/workload.py) and, frame after frame,
-runs the whole-grab capture path (capture_loop.py, the polling loop the applet runs
-where there is no damage watch: the mask areas read before and after the grab, the mss
-grab, the painting, damage detection against the previous frame, then Tight encoding
-of the damage through the RFB engine), in four modes taken
-in turn so the workload is the same for each: masking off, one secret field (a
-password field of 300x32 near the middle, as the AT-SPI watcher reports it), a window
-rule (a 640x480 window), and the Sichtschutz (the whole picture). Prints, per mode, the
-median and p95 of the masking step alone (reading the areas, painting) and of the whole
-capture-to-encode time per frame (which the workload's changes and the machine dominate).
+Both capture paths, each on its own 1920x1080 Xvfb with the workload (bench/workload.py).
+
+The damage-driven path (bench/masking_damage.py; the program's sessions on X11): per
+wake-up, the masking work alone (the two reads of the areas, the mask moves, painting
+the grabbed pieces) and the whole wake-up through Tight encoding, in the four modes
+below and a fifth whose secret field moves between two places every wake-up.
+
+The polling path (capture_loop.py: Windows, macOS, an X server without DAMAGE), frame
+after frame: the mask areas read before and after the grab, the mss grab, the
+painting, damage detection against the previous frame, then Tight encoding of the
+damage through the RFB engine.
+
+The modes, taken in turn so the workload is the same for each: masking off, one
+secret field (a password field of 300x32 near the middle, as the AT-SPI watcher
+reports it), a window rule (a 640x480 window), and the Sichtschutz (the whole
+picture). Prints, per mode, the median and p95 of the masking step alone and of the
+whole capture-to-encode time (which the workload's changes and the machine dominate).
+
+Times are ``time.perf_counter`` around the steps themselves, many samples; the load
+average is printed with them (the machine is shared).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import struct
 import time
 from collections.abc import Sequence
 
-from bench import workload
+from bench import masking_damage, workload
 from bench.__main__ import xvfb
+from bench.masking_damage import FIELD
 from bench.rfb_client import TIGHT, compress_level, jpeg_quality
 from supportdesk.capture.damage import detect_damage
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
@@ -31,7 +43,7 @@ from supportdesk.rfb import Rect, RFBServerConnection
 
 MODES: dict[str, tuple[MaskArea, ...]] = {
     "off": (),
-    "secret field": (MaskArea(Rect(800, 520, 300, 32), MaskKind.SECRET_INPUT),),
+    "secret field": (FIELD,),
     "window rule": (MaskArea(Rect(600, 300, 640, 480), MaskKind.WINDOW_RULE),),
     "Sichtschutz": (MaskArea(EVERYWHERE, MaskKind.PRIVACY),),
 }
@@ -60,7 +72,7 @@ def engine(width: int, height: int) -> RFBServerConnection:
 
 
 def run(frames: int) -> dict[str, dict[str, list[float]]]:
-    """Per mode: the masking step's time and the whole capture-to-encode time, in ms."""
+    """The polling path, per mode: the masking step's and the capture-to-encode time (ms)."""
     times = {mode: {"mask": [], "total": []} for mode in MODES}
     with xvfb() as display:
         procs = workload.start(display)
@@ -103,18 +115,50 @@ def run(frames: int) -> dict[str, dict[str, list[float]]]:
     return times
 
 
+def percentiles(samples: Sequence[float], warm: int = 5) -> tuple[float, float]:
+    """(p50, p95) of ``samples`` without the first ``warm`` (caches still filling)."""
+    got = sorted(samples[warm:])
+    if not got:
+        raise ValueError("no samples past the warm-up")
+    return statistics.median(got), got[min(len(got) - 1, int(len(got) * 0.95))]
+
+
+def table(what: str, times: dict[str, dict[str, list[float]]]) -> str:
+    """Per mode: p50 and p95 of the masking step and of the whole time, in ms."""
+    lines = [
+        f"{'mode':<14} {'mask p50':>9} {'mask p95':>9} {what + ' p50':>11} {what + ' p95':>11}"
+        "  (ms)"
+    ]
+    for mode, got in times.items():
+        m50, m95 = percentiles(got["mask"])
+        t50, t95 = percentiles(got["total"])
+        lines.append(f"{mode:<14} {m50:9.3f} {m95:9.3f} {t50:11.2f} {t95:11.2f}")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--frames", type=int, default=300, help="frames per mode")
+    parser.add_argument("--path", choices=("damage", "polling", "both"), default="both")
+    parser.add_argument("--seconds", type=float, default=40, help="damage path: how long")
+    parser.add_argument("--frames", type=int, default=100, help="polling path: frames per mode")
     args = parser.parse_args()
-    times = run(args.frames)
-    print(f"{'mode':<14} {'mask p50':>9} {'mask p95':>9} {'total p50':>10} {'total p95':>10}  (ms)")
-    for mode, got in times.items():
-        m, t = sorted(got["mask"][5:]), sorted(got["total"][5:])  # first frames: caches
+    print(f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
+    if args.path in ("damage", "both"):
+        lanes, seen = masking_damage.run(MODES, args.seconds, engine)
         print(
-            f"{mode:<14} {statistics.median(m):9.3f} {m[int(len(m) * 0.95)]:9.3f} "
-            f"{statistics.median(t):10.2f} {t[int(len(t) * 0.95)]:10.2f}"
+            f"damage-driven: {seen['wakes']:.0f} wake-ups, {seen['drawn px'] / 1e3:.0f} kpx"
+            f" drawn per wake-up, load {seen['load before']:.2f} -> {seen['load after']:.2f}"
         )
+        times = {m: {"mask": lane.mask_ms, "total": lane.total_ms} for m, lane in lanes.items()}
+        print(table("wake", times))
+        sent = (f"{m} {lane.sent / seen['wakes'] / 1e3:.1f}" for m, lane in lanes.items())
+        print("kB sent per wake-up:", ", ".join(sent))
+    if args.path in ("polling", "both"):
+        before = os.getloadavg()[0]
+        times = run(args.frames)
+        print(f"polling: {args.frames} frames per mode, load {before:.2f} -> "
+              f"{os.getloadavg()[0]:.2f}")  # fmt: skip
+        print(table("frame", times))
 
 
 if __name__ == "__main__":

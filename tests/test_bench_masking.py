@@ -1,0 +1,216 @@
+"""The pure parts of the masking bench: its damage-driven wake-up ends where the real loop
+does (the screen with the masks painted over it, a moved mask grabbed again), its encode
+sends what changed, and its medians and table."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from bench.masking import engine, percentiles, table
+from bench.masking_damage import Lane, Masks, encode, start_lane, wake
+
+from supportdesk.applet.damage_capture import DamageCaptureLoop
+from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
+from supportdesk.capture.screen_source import Frame, MemoryScreenSource
+from supportdesk.rfb import Rect
+
+W, H = 320, 240
+SECRET = (0x07, 0x4D, 0xB1)  # BGR
+UPPER = MaskArea(Rect(64, 64, 120, 20), MaskKind.SECRET_INPUT)
+LOWER = MaskArea(Rect(64, 150, 120, 20), MaskKind.SECRET_INPUT)
+
+
+class Watch:
+    """Damage handed out as the test draws (the XDamageWatch's place)."""
+
+    def __init__(self) -> None:
+        self.queue: list[list[Rect]] = []
+        self.lock = threading.Lock()
+
+    def take(self, timeout: float) -> list[Rect]:
+        with self.lock:
+            if self.queue:
+                return self.queue.pop(0)
+        time.sleep(min(timeout, 0.005))
+        return []
+
+    def interrupt(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+class Screen(MemoryScreenSource):
+    """An in-memory screen that grabs areas and reports what the test draws."""
+
+    def __init__(self) -> None:
+        super().__init__(((0, 0, W, H),))
+        self.desktop[...] = 0x30
+        self.watch = Watch()
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame:
+        x, y, w, h = area
+        return self.desktop[y : y + h, x : x + w].copy()
+
+    def damage_watch(self) -> Watch:
+        return self.watch
+
+    def draw(self, rect: Rect, bgr: tuple[int, int, int]) -> Rect:
+        self.desktop[rect.y : rect.bottom, rect.x : rect.right, :3] = bgr
+        with self.watch.lock:
+            self.watch.queue.append([rect])
+        return rect
+
+
+def masked(screen: Screen, areas: Sequence[MaskArea]) -> Frame:
+    return MaskPainter("Geschützte Eingabe").paint(
+        screen.desktop.copy(), monitor_rects(areas, (0, 0), (W, H))
+    )
+
+
+def secret_pixels(pixels: Frame) -> int:
+    return int((pixels[..., :3] == np.array(SECRET, np.uint8)).all(axis=-1).sum())
+
+
+def real_loop_picture(screen: Screen, masks: Masks, steps: list[tuple[Rect, bool]]) -> Frame:
+    """What a started DamageCaptureLoop's deltas add up to after the same steps."""
+    picture: list[Frame] = []
+    loop = DamageCaptureLoop(screen, 0, polling_max_fps=200.0, masks=masks)
+
+    def on_delta() -> None:
+        delta = loop.take()
+        if delta is None:
+            return
+        if delta.full or not picture:
+            picture[:] = [np.array(delta.frame)]
+        for area, pixels in [] if delta.full else delta.patches:
+            picture[0][area.y : area.bottom, area.x : area.right] = pixels
+
+    loop._on_delta = on_delta
+    loop.start()
+    loop.want(True)
+    try:
+        for rect, move in steps:
+            if move:
+                masks.move()
+            screen.draw(rect, SECRET)
+            time.sleep(0.05)  # one wake-up each (the test's clock, not a measurement)
+        deadline = time.monotonic() + 5
+        while not (picture and np.array_equal(picture[0], masked(screen, masks.now))):
+            assert time.monotonic() < deadline, "the real loop never showed the masked screen"
+            time.sleep(0.02)
+        return picture[0]
+    finally:
+        loop.stop()
+
+
+def test_a_wake_paints_the_masks_over_what_it_grabs_and_hands_on_the_rest() -> None:
+    screen = Screen()
+    lane = start_lane(screen, Masks((UPPER,)), None)
+    drawn = screen.draw(Rect(40, 60, 200, 40), SECRET)  # across the field and beside it
+    spent, ops = wake(lane, [drawn])
+    assert spent > 0
+    assert np.array_equal(lane.mirror, masked(screen, (UPPER,)))
+    assert secret_pixels(lane.mirror[64:84, 64:184]) == 0
+    assert secret_pixels(lane.mirror) > 0  # beside the field it shows
+    assert ops and all(isinstance(op, Rect) and not op.intersect(drawn).is_empty for op in ops)
+
+
+def test_a_mask_that_moves_is_grabbed_again_where_it_went_and_where_it_came() -> None:
+    screen = Screen()
+    screen.desktop[64:84, 64:184, :3] = SECRET  # typed into the upper field
+    screen.desktop[150:170, 64:184, :3] = SECRET  # and into the lower one
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    assert secret_pixels(lane.mirror) == 120 * 20  # the lower field shows, unmasked
+    masks.move()  # the focus goes to the lower field: no drawing at all
+    _, ops = wake(lane, [])
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    assert secret_pixels(lane.mirror) == 120 * 20  # now the upper one shows
+    for field in (UPPER.rect, LOWER.rect):  # both handed on, though nothing was drawn
+        assert any(isinstance(op, Rect) and not op.intersect(field).is_empty for op in ops)
+    assert wake(lane, [])[1] == []  # a still mask costs no grab
+
+
+class FocusedDuringTheGrab(Masks):
+    """No mask when the wake-up reads the areas before its grab, the field after it."""
+
+    def __init__(self) -> None:
+        super().__init__((), (UPPER,))
+        self.reads = 0
+
+    def areas(self) -> Sequence[MaskArea]:
+        self.reads += 1
+        if self.reads == 3:  # the start's two reads, then this wake-up's first
+            self.move()
+            return self.places[-1]
+        return self.now
+
+
+def test_a_mask_that_came_after_the_grab_is_painted_into_the_kept_copy() -> None:
+    screen = Screen()
+    lane = start_lane(screen, FocusedDuringTheGrab(), None)
+    screen.desktop[64:84, 64:184, :3] = SECRET  # typed before the wake-up's grab
+    wake(lane, [Rect(0, 0, 32, 32)])  # the damage elsewhere: the field is not grabbed
+    assert secret_pixels(lane.mirror) == 0
+    assert np.array_equal(lane.mirror[64:84, 64:184], masked(screen, (UPPER,))[64:84, 64:184])
+
+
+def test_without_masks_a_wake_only_compares() -> None:
+    screen = Screen()
+    lane = start_lane(screen, None, None)
+    drawn = screen.draw(Rect(0, 0, 32, 32), SECRET)
+    _, ops = wake(lane, [drawn])
+    assert np.array_equal(lane.mirror, screen.desktop)
+    assert ops == [Rect(0, 0, 32, 32)]
+    assert wake(lane, [drawn])[1] == []  # drawn again the same: nothing changed
+
+
+def test_the_bench_wake_ends_at_the_picture_the_real_loop_hands_on() -> None:
+    steps = [
+        (Rect(40, 60, 200, 40), False),  # across the upper field
+        (Rect(0, 140, 100, 40), True),  # the lower field masked, drawn across
+        (Rect(8, 8, 8, 8), True),  # back to the upper one, drawn elsewhere
+    ]
+    ours, theirs = Screen(), Screen()
+    lane = start_lane(ours, Masks((UPPER,), (LOWER,)), None)
+    for rect, move in steps:
+        if move:
+            assert lane.masks is not None
+            lane.masks.move()
+        wake(lane, [ours.draw(rect, SECRET)])
+    assert np.array_equal(lane.mirror, real_loop_picture(theirs, Masks((UPPER,), (LOWER,)), steps))
+
+
+def test_encode_sends_the_changes_as_one_update() -> None:
+    screen = Screen()
+    lane: Lane = start_lane(screen, None, engine(W, H))
+    assert lane.conn is not None
+    _, ops = wake(lane, [screen.draw(Rect(10, 10, 40, 40), SECRET)])
+    sent = encode(lane.conn, ops, lane.mirror)
+    assert sent > 16  # an update header and a rectangle's pixels
+    assert lane.conn.data_to_send() == b""
+
+
+def test_percentiles_leave_out_the_warm_up() -> None:
+    samples = [100.0] * 5 + [float(i) for i in range(1, 101)]
+    assert percentiles(samples) == (50.5, 96.0)
+    assert percentiles([3.0, 1.0, 2.0], warm=0) == (2.0, 3.0)
+    with pytest.raises(ValueError):
+        percentiles([1.0] * 5)
+
+
+def test_the_table_has_a_row_per_mode_in_ms() -> None:
+    times = {
+        "off": {"mask": [0.0] * 10, "total": [4.0] * 10},
+        "Sichtschutz": {"mask": [0.25] * 10, "total": [1.5] * 10},
+    }
+    lines = table("wake", times).splitlines()
+    assert lines[0].split()[:5] == ["mode", "mask", "p50", "mask", "p95"]
+    assert lines[1].split() == ["off", "0.000", "0.000", "4.00", "4.00"]
+    assert lines[2].split() == ["Sichtschutz", "0.250", "0.250", "1.50", "1.50"]
