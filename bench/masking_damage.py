@@ -16,7 +16,8 @@ loop is tested to reach (the screen with the masks painted over it).
 :func:`run` takes one damage watch on the reference workload and hands every wake's
 damage to each mode in turn (the order rotating), so all modes see the same drawing;
 each mode keeps its own copy and its own RFB engine, which encodes the changes
-(Tight, as the program's viewer asks) -- the whole capture-to-encode time per wake-up.
+(Tight, as the program's viewer asks) -- the whole capture-to-encode time per wake-up --
+and counts what the encoder got (CopyRects, pixels sent Tight, bytes) and its time.
 """
 
 from __future__ import annotations
@@ -77,7 +78,10 @@ class Lane:
     painted: list[Rect] = field(default_factory=list)
     mask_ms: list[float] = field(default_factory=list)
     total_ms: list[float] = field(default_factory=list)
+    encode_ms: list[float] = field(default_factory=list)
     sent: int = 0  # bytes the engine sent
+    copies: int = 0  # CopyRects handed on (scrolls)
+    tight: int = 0  # pixels handed on as changed (sent Tight)
 
 
 def start_lane(source: object, masks: Masks | None, conn: RFBServerConnection | None) -> Lane:
@@ -198,7 +202,11 @@ def run(
                     started = time.perf_counter()
                     spent, ops = wake(lane, drawn)
                     if ops and lane.conn is not None:
+                        t0 = time.perf_counter()
                         lane.sent += encode(lane.conn, ops, lane.mirror)
+                        lane.encode_ms.append((time.perf_counter() - t0) * 1000)
+                        lane.copies += sum(isinstance(op, CopyOp) for op in ops)
+                        lane.tight += sum(op.area for op in ops if isinstance(op, Rect))
                     lane.total_ms.append((time.perf_counter() - started) * 1000)
                     lane.mask_ms.append(spent * 1000)
         finally:

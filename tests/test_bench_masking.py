@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from bench.masking import engine, percentiles, table
+from bench.masking import engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
 
 from supportdesk.applet.damage_capture import DamageCaptureLoop
@@ -214,3 +214,13 @@ def test_the_table_has_a_row_per_mode_in_ms() -> None:
     assert lines[0].split()[:5] == ["mode", "mask", "p50", "mask", "p95"]
     assert lines[1].split() == ["off", "0.000", "0.000", "4.00", "4.00"]
     assert lines[2].split() == ["Sichtschutz", "0.250", "0.250", "1.50", "1.50"]
+
+
+def test_the_sent_table_counts_per_wake_up() -> None:
+    screen = Screen()
+    quiet = start_lane(screen, None, None)
+    busy = start_lane(screen, None, None)
+    busy.encode_ms, busy.copies, busy.tight, busy.sent = [2.0, 4.0, 9.0], 3, 30_000, 12_000
+    lines = sent_table({"masked": quiet, "off": busy}, 10).splitlines()
+    assert lines[1].split() == ["masked", "-", "0.00", "0", "0.0"]
+    assert lines[2].split() == ["off", "4.00", "0.30", "3", "1.2"]
