@@ -10,8 +10,8 @@ two reads of the areas, turning them into rectangles and finding mask moves, and
 paint (of a grabbed piece and of the kept copy where a mask came after the grab). It
 calls the loop's own helpers (``_drawn_pieces``, ``_grabs``, ``_note_masks``,
 ``_take_piece`` of a loop that is never started), so only the order of the steps is
-copied here; tests/test_bench_masking.py checks that it ends at the picture the real
-loop is tested to reach (the screen with the masks painted over it).
+copied here; tests/test_bench_masking.py checks that after the same drawing and mask
+moves it holds the picture a started loop hands on (the screen, masks painted over it).
 
 :func:`run` takes one damage watch on the reference workload and hands every wake's
 damage to each mode in turn (the order rotating), so all modes see the same drawing;
