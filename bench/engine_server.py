@@ -13,7 +13,8 @@ import argparse
 import asyncio
 
 from supportdesk.applet.masking import SessionMasking
-from supportdesk.applet.rfb_session import MAX_UPDATE_AREA, RFBSession
+from supportdesk.applet.rfb_link import MAX_UPDATE_AREA
+from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
 

@@ -1,10 +1,14 @@
-"""One RFB connection of an :class:`~supportdesk.applet.rfb_session.RFBSession`: its two tasks.
+"""One RFB connection of a session serving the customer's screen: its two tasks.
 
-The read task feeds the viewer's bytes to the sans-I/O engine and carries out its
-input through the session; the write task takes the capture mailbox, feeds damage and
+The read task feeds the viewer's bytes to the sans-I/O engine and hands its input to
+the session; the write task takes the capture mailbox, feeds damage and
 CopyRect moves to the engine, encodes an update when the viewer asked for one (large
 ones in a worker thread), writes it, sends keyframes, and refreshes JPEG areas
 exactly once they rest (docs/applet.md, "RFBSession").
+
+The link sees its session only through :class:`ServedSession` and the collaborators
+handed in (capture loop, wake event, counters, keyframe sink), so the session imports
+the link and not the other way round.
 """
 
 from __future__ import annotations
@@ -13,12 +17,13 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
+from typing import Protocol
 
 import numpy as np
 import numpy.typing as npt
 
-from supportdesk.applet.capture_loop import CopyOp, FrameDelta
+from supportdesk.applet.capture_loop import CaptureLoop, CopyOp, FrameDelta
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.screen_source import Frame
 from supportdesk.link.keyframe import encode_keyframe
@@ -34,15 +39,14 @@ from supportdesk.rfb import (
 )
 from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
 
-if TYPE_CHECKING:
-    from supportdesk.applet.rfb_session import RFBSession
-
 __all__ = [
     "LOSSLESS_REFRESH_AFTER",
     "MAX_OUTBOX",
     "MAX_UPDATE_AREA",
     "OFF_LOOP_AREA",
+    "LinkCounters",
     "RFBLink",
+    "ServedSession",
     "bgrx_as_rgb",
 ]
 
@@ -64,19 +68,63 @@ def bgrx_as_rgb(frame: Frame) -> npt.NDArray[np.uint8]:
     return frame[:, :, 2::-1]
 
 
+class ServedSession(Protocol):
+    """What a link asks of the session it serves; ``RFBSession`` is one."""
+
+    @property
+    def input_allowed(self) -> bool:
+        """True if the agent's input reaches the desktop right now."""
+        ...
+
+    def handle_input(self, event: KeyEvent | PointerEvent | ClientCutText) -> None:
+        """Carry out (or drop) one input event from the viewer."""
+        ...
+
+    def take_copied(self) -> str | None:
+        """The customer's latest copy, once, if it may go to the viewer now."""
+        ...
+
+    def take_keyframe_request(self) -> bool:
+        """Whether a recording keyframe was asked for since the last one; clears the ask."""
+        ...
+
+
+class LinkCounters(Protocol):
+    """The session's counters a link adds to (``SessionStats`` has them)."""
+
+    updates: int
+    bytes_sent: int
+    clipboard_to_agent: int
+    keyframes: int
+
+
 class RFBLink:
-    """The per-connection state of :meth:`RFBSession.serve`: engine, outbox, current frame.
+    """The per-connection state of one served viewer: engine, outbox, current frame.
 
     Its two tasks, :meth:`read_loop` and :meth:`write_loop`, run over the session's
-    capture loop and input rules (it reads the session's private state on purpose: the
-    two are one shell, split for size).
+    ``capture`` loop, woken by ``wake``; input, the customer's copies and keyframe asks
+    go through ``session``. With ``on_keyframe``, a keyframe of what the viewer shows
+    goes there when the session asks for one.
     """
 
-    def __init__(self, session: RFBSession, conn: RFBServerConnection, writer: ByteWriter) -> None:
+    def __init__(
+        self,
+        session: ServedSession,
+        conn: RFBServerConnection,
+        writer: ByteWriter,
+        *,
+        capture: CaptureLoop,
+        wake: asyncio.Event,
+        stats: LinkCounters,
+        on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
+    ) -> None:
         self.session = session
         self.conn = conn
-        conn.max_update_area = session._max_update_area
         self.writer = writer
+        self.capture = capture
+        self.wake = wake
+        self.stats = stats
+        self.on_keyframe = on_keyframe
         self.outbox = bytearray()
         self.drained = asyncio.Event()
         self.drained.set()
@@ -108,7 +156,7 @@ class RFBLink:
                 events = conn.events_received()
             for event in events:
                 if isinstance(event, KeyEvent | PointerEvent | ClientCutText):
-                    session._handle_input(event)
+                    session.handle_input(event)
                 elif isinstance(event, SetDesktopSize) and conn.preferences.extended_desktop_size:
                     # The customer's screen size is not the agent's to change.
                     conn.reply_desktop_size(DesktopSizeStatus.PROHIBITED)
@@ -118,14 +166,10 @@ class RFBLink:
                 await self.drained.wait()
 
     def _wake(self) -> None:
-        wake = self.session._wake
-        if wake is not None:
-            wake.set()
+        self.wake.set()
 
     async def write_loop(self) -> None:
-        capture, engine = self.session._capture, self.conn
-        wake = self.session._wake
-        assert wake is not None
+        capture, engine, wake = self.capture, self.conn, self.wake
         while True:
             rest = self._lossy_rest()
             if rest is None:
@@ -208,12 +252,12 @@ class RFBLink:
 
     async def _send(self) -> None:
         engine = self.conn
-        copied = self.session._take_copied()
+        copied = self.session.take_copied()
         engine.clipboard_allowed = self.session.input_allowed
         if copied is not None and engine.is_open:
             try:
                 engine.send_cut_text(copied)
-                self.session.stats.clipboard_to_agent += 1
+                self.stats.clipboard_to_agent += 1
             except LocalProtocolError as exc:  # too large for the limit: not sent
                 log.warning("customer's clipboard not sent: %s", exc)
         if engine.is_open and self.need_full and self.frame is not None:
@@ -226,7 +270,7 @@ class RFBLink:
             and engine.update_ready
             and await self._encode_update(self.frame)
         ):
-            self.session.stats.updates += 1
+            self.stats.updates += 1
             self.fresh = False
             self.shown = self.frame
             self.updates_since_jpeg += 1
@@ -237,10 +281,10 @@ class RFBLink:
         self.outbox.clear()
         if data:
             # No grabbing while the transport is busy: the next frame is taken fresh.
-            self.session._capture.want(False)
+            self.capture.want(False)
             self.watching_since = None
             await self.writer.write(data)
-            self.session.stats.bytes_sent += len(data)
+            self.stats.bytes_sent += len(data)
         await self._keyframe()
         self.drained.set()
 
@@ -256,7 +300,7 @@ class RFBLink:
         engine = self.conn
         rgb = bgrx_as_rgb(frame)
         # What this update carries is taken: no grabbing until it is out (want() again).
-        self.session._capture.want(False)
+        self.capture.want(False)
         self.watching_since = None
         if engine.pending_area < OFF_LOOP_AREA:
             return engine.send_framebuffer_update(rgb)
@@ -264,21 +308,22 @@ class RFBLink:
             return await asyncio.to_thread(engine.send_framebuffer_update, rgb)
 
     async def _keyframe(self) -> None:
-        session, shown = self.session, self.shown
-        if not session._keyframe_wanted or session._on_keyframe is None:
+        shown, on_keyframe = self.shown, self.on_keyframe
+        if on_keyframe is None:
             return
         if shown is None or not self.conn.is_open:
-            return  # asked before the first update: it follows that update
-        session._keyframe_wanted = False
+            return  # asked before the first update (if at all): it follows that update
+        if not self.session.take_keyframe_request():
+            return
         # Encoding a whole screen takes tens of ms: off the loop. Nothing else writes
         # this stream meanwhile, so the keyframe sits at a message boundary (K3).
         # A copy: with damage-driven capture the frame is patched in place meanwhile.
         payload = await asyncio.to_thread(
             encode_keyframe, bgrx_as_rgb(shown.copy()), self.conn.pixel_format
         )
-        await session._on_keyframe(payload)
+        await on_keyframe(payload)
         self.conn.restart_compression()
-        session.stats.keyframes += 1
+        self.stats.keyframes += 1
 
     async def flush_quietly(self) -> None:
         """Write what the engine still holds (a protocol error reason), ignoring failures."""

@@ -32,14 +32,7 @@ from supportdesk.applet.capture_loop import (
     DEFAULT_MAX_FPS,
 )
 from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
-from supportdesk.applet.rfb_link import (
-    LOSSLESS_REFRESH_AFTER,
-    MAX_OUTBOX,
-    MAX_UPDATE_AREA,
-    OFF_LOOP_AREA,
-    RFBLink,
-    bgrx_as_rgb,
-)
+from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, RFBLink
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
@@ -54,16 +47,7 @@ from supportdesk.rfb import (
 )
 from supportdesk.rfb.clipboard import DEFAULT_MAX_CLIPBOARD_TEXT
 
-__all__ = [
-    "DEFAULT_NAME",
-    "LOSSLESS_REFRESH_AFTER",
-    "MAX_OUTBOX",
-    "MAX_UPDATE_AREA",
-    "OFF_LOOP_AREA",
-    "RFBSession",
-    "SessionStats",
-    "bgrx_as_rgb",
-]
+__all__ = ["DEFAULT_NAME", "RFBSession", "SessionStats"]
 
 log = logging.getLogger(__name__)
 
@@ -289,13 +273,22 @@ class RFBSession:
         if self._loop is not None:
             raise RuntimeError("an RFBSession serves one connection")
         self._loop = asyncio.get_running_loop()
-        self._wake = asyncio.Event()
+        wake = self._wake = asyncio.Event()
         self._stop_event = asyncio.Event()
-        self._wake.set()  # the server speaks first: "RFB 003.008\n"
+        wake.set()  # the server speaks first: "RFB 003.008\n"
         conn = RFBServerConnection(
             self.monitor.width, self.monitor.height, self.name, max_cut_text=self._max_clipboard
         )
-        link = RFBLink(self, conn, writer)
+        conn.max_update_area = self._max_update_area
+        link = RFBLink(
+            self,
+            conn,
+            writer,
+            capture=self._capture,
+            wake=wake,
+            stats=self.stats,
+            on_keyframe=self._on_keyframe,
+        )
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),
             asyncio.create_task(link.write_loop(), name="rfb-write"),
@@ -319,7 +312,7 @@ class RFBSession:
             with contextlib.suppress(Exception):
                 await writer.close()
 
-    # -- used by RFBLink ----------------------------------------------------------------------
+    # -- used by RFBLink (rfb_link.ServedSession) -----------------------------------------------
 
     def _customer_copied(self, text: str) -> None:
         """The customer copied ``text`` (clipboard thread): send it only while input is allowed."""
@@ -329,7 +322,8 @@ class RFBSession:
             self._copied = text
         self._wake_threadsafe()
 
-    def _take_copied(self) -> str | None:
+    def take_copied(self) -> str | None:
+        """The customer's latest copy, once, if it may go to the viewer now."""
         with self._lock:
             text, self._copied = self._copied, None
         return text if self.input_allowed else None
@@ -351,7 +345,12 @@ class RFBSession:
             )
         return False
 
-    def _handle_input(self, event: Any) -> None:
+    def take_keyframe_request(self) -> bool:
+        """Whether :meth:`request_keyframe` was called since the last keyframe; clears it."""
+        wanted, self._keyframe_wanted = self._keyframe_wanted, False
+        return wanted
+
+    def handle_input(self, event: KeyEvent | PointerEvent | ClientCutText) -> None:
         """Carry out one input event from the viewer, if the customer allows it."""
         if self._into_mask(event):
             self.stats.input_dropped += 1

@@ -59,7 +59,7 @@ from supportdesk.server.relay import endpoints as relay_endpoints
 from supportdesk.server.relay import file_endpoints as session_file_endpoints
 from supportdesk.server.relay.hub import Node, RelayHub
 from supportdesk.server.relay.session_files import FilesSetup
-from supportdesk.server.relay.session_relay import SessionInfo
+from supportdesk.server.relay.session_info import SessionInfo
 from supportdesk.server.relay.socket_tickets import SocketTickets
 from supportdesk.server.remote_support import REDEMPTION_FAILED, RemoteSupport
 from supportdesk.server.rendering import PageRenderer

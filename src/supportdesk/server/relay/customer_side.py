@@ -3,8 +3,9 @@ customer's link may say (consent, pause, grants, chat, files, diagnostics, the s
 it has) and what the relay does about it.
 
 The relay (:mod:`.session_relay`) reads the link, checks each message's framing and
-records it; :func:`customer_control` carries it out. Which messages a kind of link may
-send, and what a consent grants, are the pure rules of :mod:`.link_rules`.
+records it; :func:`customer_control` carries it out on the relay, which it reaches
+through :class:`CustomerRelay`. Which messages a kind of link may send, and what a
+consent grants, are the pure rules of :mod:`.link_rules`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,15 @@ import asyncio
 import contextlib
 import logging
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from supportdesk.domain.audit_chain import AuditRecord
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
     BROWSER_CONSENT_VERSION,
     CURRENT_CONSENT_VERSION,
     Language,
+    RenderedConsent,
     consent_text,
 )
 from supportdesk.domain.session_actors import CUSTOMER_ACTOR
@@ -35,6 +38,7 @@ from supportdesk.domain.session_events import (
     Resumed,
 )
 from supportdesk.link.frames import LinkProtocolError
+from supportdesk.server.relay.link_keeper import LinkKeeper
 from supportdesk.server.relay.link_rules import (
     LinkKind,
     check_message,
@@ -42,13 +46,37 @@ from supportdesk.server.relay.link_rules import (
     customer_platform,
 )
 from supportdesk.server.relay.masking_events import masking_change, masking_kinds, masking_setup
-from supportdesk.server.relay.team_side import refuse_control
-from supportdesk.server.relay.video_fanout import video_config
+from supportdesk.server.relay.session_files import Outbox, SessionFiles
+from supportdesk.server.relay.team_side import TeamRelay, refuse_control
+from supportdesk.server.relay.video_fanout import VideoFanout, video_config
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from supportdesk.server.relay.session_relay import SessionRelay
+
+class CustomerRelay(TeamRelay, Protocol):
+    """What the customer's side needs of its relay (the team's side too: the customer
+    may refuse an agent's control); ``SessionRelay`` is one. A protocol, so the relay
+    imports this module and not the other way round."""
+
+    keeper: LinkKeeper
+    video: VideoFanout
+    files: SessionFiles
+    masking: frozenset[str]
+    screens: list[dict[str, Any]]
+    platform: str | None
+    declined_reason: str | None
+    consent_shown: RenderedConsent | None
+    consent_offered: frozenset[Capability]
+
+    async def audit(self, *records: AuditRecord) -> None: ...
+
+    async def deliver(self, outbox: Outbox) -> None: ...
+
+    async def post_chat(self, side: str, name: str | None, text: str, actor: str) -> None: ...
+
+    async def going_on(self) -> None: ...
+
+    async def end(self, reason: EndReason) -> None: ...
 
 
 _AUDITS: set[asyncio.Task[None]] = set()  # held until written (the loop keeps weak refs)
@@ -60,7 +88,7 @@ def _audited(task: asyncio.Task[None]) -> None:
         log.error("masking audit not written", exc_info=task.exception())
 
 
-async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None:
+async def customer_control(relay: CustomerRelay, message: dict[str, Any]) -> None:
     """Carry out one control message of the customer's link (already recorded)."""
     kind = message["type"]
     now = relay.clock()
@@ -120,7 +148,7 @@ async def customer_control(relay: SessionRelay, message: dict[str, Any]) -> None
         raise LinkProtocolError(f"unknown control message {kind!r}")
 
 
-async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) -> None:
+async def _consent(relay: CustomerRelay, message: dict[str, Any], now: datetime) -> None:
     kind = relay.link or LinkKind.APPLET
     event = consent_event(
         kind,
@@ -150,7 +178,7 @@ async def _consent(relay: SessionRelay, message: dict[str, Any], now: datetime) 
     task.add_done_callback(_audited)
 
 
-async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -> None:
+async def _renewal(relay: CustomerRelay, event: ConsentGiven | ConsentDeclined) -> None:
     shown = event.shown or relay.consent_shown  # the text the customer read again
     assert shown is not None
     if isinstance(event, ConsentDeclined):
@@ -162,7 +190,7 @@ async def _renewal(relay: SessionRelay, event: ConsentGiven | ConsentDeclined) -
 
 
 async def request_consent(
-    relay: SessionRelay, language: Language, kind: LinkKind, *, renewal: bool = False
+    relay: CustomerRelay, language: Language, kind: LinkKind, *, renewal: bool = False
 ) -> None:
     """Ask the customer for consent (or, ``renewal``, again after a long gap): the
     dialog's facts and the first text it shows, for the kind of link."""

@@ -1,25 +1,41 @@
 """What a relay stores so another node can take its session over, and how that node
 takes it up: the customer link's facts (kind, language, the resume secret's digest,
-when it was last known alive)."""
+when it was last known alive). It reaches the relay through :class:`HandedRelay`."""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
 from supportdesk.domain.consent import Language
 from supportdesk.domain.customer_link import CustomerLink, LinkPhase
 from supportdesk.domain.session_events import LIVE_STATES
 from supportdesk.domain.session_snapshot import LinkFacts
+from supportdesk.domain.support_session import SupportSession
+from supportdesk.server.relay.link_keeper import LinkKeeper
 from supportdesk.server.relay.link_rules import LinkKind
-
-if TYPE_CHECKING:
-    from supportdesk.server.relay.session_relay import SessionRelay
+from supportdesk.server.remote_support import RemoteSupport
 
 log = logging.getLogger(__name__)
 
 
-def link_facts(relay: SessionRelay) -> LinkFacts | None:
+class HandedRelay(Protocol):
+    """What a hand-over between nodes needs of the relay; ``SessionRelay`` is one. A
+    protocol, so the relay imports this module and not the other way round."""
+
+    number: str
+    clock: Callable[[], datetime]
+    remote: RemoteSupport
+    session: SupportSession
+    keeper: LinkKeeper
+    link: LinkKind | None
+    language: Language
+    stepped_aside: bool
+
+
+def link_facts(relay: HandedRelay) -> LinkFacts | None:
     """The facts of a consented link, as the relay knows them now."""
     link = relay.keeper.link
     if link is None or relay.link is None:
@@ -34,7 +50,7 @@ def link_facts(relay: SessionRelay) -> LinkFacts | None:
     )
 
 
-async def keep_link_facts(relay: SessionRelay) -> None:
+async def keep_link_facts(relay: HandedRelay) -> None:
     """Store the link's facts in the session's snapshot; a failure is logged, never
     fatal (the link goes on; only a take-over would know less)."""
     facts = link_facts(relay)
@@ -46,7 +62,7 @@ async def keep_link_facts(relay: SessionRelay) -> None:
         log.warning("link facts not stored", exc_info=True, extra={"session": relay.number})
 
 
-async def adopt_link(relay: SessionRelay, facts: LinkFacts) -> None:
+async def adopt_link(relay: HandedRelay, facts: LinkFacts) -> None:
     """Take up the link of a session another node served until it went away."""
     relay.link = LinkKind(facts.kind)
     relay.language = Language(facts.language)

@@ -21,7 +21,8 @@ from supportdesk.bus import BusUnavailable, InProcessLeases, Lease, Leases
 from supportdesk.domain.session_events import LIVE_STATES, EndReason
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.server.recordings.place import RecordingPlace
-from supportdesk.server.relay.session_relay import SessionInfo, SessionRelay
+from supportdesk.server.relay.session_info import SessionInfo
+from supportdesk.server.relay.session_relay import SessionRelay
 from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.remote_support import RemoteSupport
 

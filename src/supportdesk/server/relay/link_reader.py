@@ -6,7 +6,7 @@ chunk is recorded and fanned out the same way. Anything that must wait (a contro
 message, a viewer whose socket is full, a session writing faster than its recording's
 byte rate) and everything behind it goes through the link's inbox
 (``server/relay/link_inbox.py``), in the order it came. One :class:`LinkReader` per
-link the relay serves.
+link the relay serves; it reaches the relay through :class:`ReadRelay`.
 """
 
 from __future__ import annotations
@@ -14,23 +14,35 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from starlette.websockets import WebSocket
 
 from supportdesk.domain.session_events import SessionState
 from supportdesk.link.frames import CONTROL_CHANNEL, LinkProtocolError, decode_control, decode_frame
 from supportdesk.server.recordings.session_recording import Take
-from supportdesk.server.relay.customer_side import customer_control
+from supportdesk.server.relay.customer_side import CustomerRelay, customer_control
 from supportdesk.server.relay.link_inbox import LinkInbox, Work
 from supportdesk.server.relay.link_rules import LinkKind
+from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.relay.video_fanout import VIDEO_CHANNEL, check_chunk
-
-if TYPE_CHECKING:
-    from supportdesk.server.relay.session_relay import SessionRelay
 
 INBOX_LIMIT = 4 * 1024 * 1024
 """Bytes of link messages waiting for the event loop before the link stops reading."""
+
+
+class ReadRelay(CustomerRelay, Protocol):
+    """What reading the link needs of the relay (carrying out the customer's control
+    messages too); ``SessionRelay`` is one. A protocol, so the relay imports this module
+    and not the other way round."""
+
+    traffic: RelayTraffic
+    window: int
+    """The channels' credit window in bytes."""
+
+    def to_viewer(self, channel: int, payload: bytes) -> None: ...
+
+    def to_applet_now(self, message: dict[str, Any]) -> None: ...
 
 
 async def _raise(exc: Exception) -> NoReturn:
@@ -43,7 +55,7 @@ class LinkReader:
 
     def __init__(
         self,
-        relay: SessionRelay,
+        relay: ReadRelay,
         pause: Callable[[], None],
         resume: Callable[[], None],
     ) -> None:

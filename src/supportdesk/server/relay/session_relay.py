@@ -28,7 +28,6 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -41,8 +40,6 @@ from supportdesk.domain.consent import (
     Language,
     RenderedConsent,
 )
-from supportdesk.domain.customer_link import LinkPolicy
-from supportdesk.domain.mask_rules import MaskRules
 from supportdesk.domain.session_events import (
     LIVE_STATES,
     Ended,
@@ -72,7 +69,8 @@ from supportdesk.server.relay.link_rules import (
     PointerGate,
 )
 from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
-from supportdesk.server.relay.session_files import FilesSetup, Outbox, SessionFiles
+from supportdesk.server.relay.session_files import Outbox, SessionFiles
+from supportdesk.server.relay.session_info import SessionInfo
 from supportdesk.server.relay.team_side import applet_team, team_may_control, team_state
 from supportdesk.server.relay.traffic import RelayTraffic
 from supportdesk.server.relay.video_fanout import (
@@ -86,20 +84,6 @@ log = logging.getLogger(__name__)
 
 CHAT_MAX = 2000
 CHAT_HISTORY = 200
-
-
-@dataclass
-class SessionInfo:
-    """What the relay tells the applet about the bank and the agent."""
-
-    bank_name: str
-    bank_domain: str
-    agent_name: str
-    files: FilesSetup = field(default_factory=FilesSetup)
-    clipboard_max: int = 256 * 1024  # bytes of clipboard text a viewer may send
-    link_policy: LinkPolicy = field(default_factory=LinkPolicy)  # grace, re-consent
-    link_timeout: float = 4.0  # seconds of silence after which the link counts as lost
-    mask_rules: MaskRules = field(default_factory=MaskRules)  # the bank's window rules
 
 
 class SessionRelay:

@@ -4,24 +4,37 @@ is offered when the new agent could control), the sockets of agents who left clo
 and the viewers whose control changed reopened.
 
 The decisions are the session's (``domain/session_team.py``); this module carries
-them out on the sockets the relay serves.
+them out on the sockets the relay serves, which it reaches through :class:`TeamRelay`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import secrets
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from starlette.websockets import WebSocket
 
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.session_events import SessionError
 from supportdesk.domain.session_team import ControlRefused, SessionTeam, TeamError, may_control
+from supportdesk.domain.support_session import SupportSession
+from supportdesk.server.recordings.session_recording import SessionRecording
 from supportdesk.server.relay.link_rules import LinkKind
+from supportdesk.server.relay.rfb_viewers import RfbViewers, Viewer
+from supportdesk.server.relay.session_info import SessionInfo
+from supportdesk.server.remote_support import RemoteSupport
 
-if TYPE_CHECKING:
-    from supportdesk.server.relay.session_relay import SessionRelay
-
-__all__ = ["after_team_change", "refuse_control", "team_may_control", "team_state"]
+__all__ = [
+    "TeamRelay",
+    "after_team_change",
+    "applet_team",
+    "refuse_control",
+    "team_may_control",
+    "team_state",
+]
 
 LEFT_CODE = 4403
 LEFT_REASON = "no longer working on this session"
@@ -29,14 +42,37 @@ RECONNECT_CODE = 1012  # the live page reconnects its viewer with what it may do
 NOTICES_KEPT = 16
 
 
-def team_may_control(relay: SessionRelay, actor: str) -> bool:
+class TeamRelay(Protocol):
+    """What the team's side needs of its relay; ``SessionRelay`` is one. A protocol, so
+    the relay imports this module and not the other way round."""
+
+    number: str
+    clock: Callable[[], datetime]
+    remote: RemoteSupport
+    session: SupportSession
+    info: SessionInfo
+    link: LinkKind | None
+    recording: SessionRecording
+    rfb: RfbViewers
+    viewers: dict[int, Viewer]
+    notices: dict[str, str]
+    """The customer's "Ablehnen" -> whose control."""
+    team_sockets: dict[WebSocket, str]
+    """Sockets of agents here by the team -> their actor."""
+
+    async def to_applet(self, message: dict[str, Any]) -> None: ...
+
+    async def publish(self) -> None: ...
+
+
+def team_may_control(relay: TeamRelay, actor: str) -> bool:
     """Whether the team lets ``actor`` control (the customer's grant aside)."""
     session = relay.session
     owner = session.agent_id
     return may_control(owner, session.team, actor)
 
 
-def team_state(relay: SessionRelay) -> dict[str, Any]:
+def team_state(relay: TeamRelay) -> dict[str, Any]:
     """The team as the consoles see it (the applet's view drops the actors)."""
     session = relay.session
     team = session.team
@@ -64,7 +100,7 @@ def applet_team(state: dict[str, Any]) -> dict[str, Any]:
 
 
 async def after_team_change(
-    relay: SessionRelay, before_owner: str, before: SessionTeam, name_of: dict[str, str]
+    relay: TeamRelay, before_owner: str, before: SessionTeam, name_of: dict[str, str]
 ) -> None:
     """Carry out a team change the session made: tell the customer, close the sockets
     of agents who left, reopen viewers whose control changed, publish the state."""
@@ -91,7 +127,7 @@ async def after_team_change(
     await relay.publish()
 
 
-async def _tell_customer(relay: SessionRelay, change: str, actor: str, name: str) -> None:
+async def _tell_customer(relay: TeamRelay, change: str, actor: str, name: str) -> None:
     """A notice in the customer's window; "Ablehnen" when the agent could control."""
     could_control = (
         change != "left"
@@ -116,7 +152,7 @@ async def _tell_customer(relay: SessionRelay, change: str, actor: str, name: str
     )
 
 
-async def _close_left(relay: SessionRelay) -> None:
+async def _close_left(relay: TeamRelay) -> None:
     """Agents who came by the team and are no longer on it lose every socket."""
     for socket, actor in list(relay.team_sockets.items()):
         if not relay.session.on_team(actor):
@@ -125,7 +161,7 @@ async def _close_left(relay: SessionRelay) -> None:
                 await socket.close(code=LEFT_CODE, reason=LEFT_REASON)
 
 
-async def _reopen_viewers(relay: SessionRelay) -> None:
+async def _reopen_viewers(relay: TeamRelay) -> None:
     """A viewer opened with other control than its agent has now reconnects, so the
     applet's channel matches (it gates input itself: defence in depth). Losing
     control needs no reconnect to take effect: the relay's gate asks every message."""
@@ -134,7 +170,7 @@ async def _reopen_viewers(relay: SessionRelay) -> None:
             await relay.rfb.drop(viewer.channel, "control changed", code=RECONNECT_CODE)
 
 
-async def refuse_control(relay: SessionRelay, notice: object) -> None:
+async def refuse_control(relay: TeamRelay, notice: object) -> None:
     """The customer's "Ablehnen" on a notice: that agent controls no more."""
     actor = relay.notices.pop(notice, None) if isinstance(notice, str) else None
     if actor is None:
