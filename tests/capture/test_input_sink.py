@@ -155,6 +155,50 @@ def test_revoking_control_releases_held_keys_and_buttons(desktop: Desktop, cat_x
         assert not sink.key_event(ord("x"), False)  # the release was already done
 
 
+def auto_repeat(desk: Desktop) -> bool:
+    d = desk.connect()
+    try:
+        return bool(d.get_keyboard_control().global_auto_repeat)
+    finally:
+        d.close()
+
+
+def test_a_release_delayed_past_the_repeat_delay_types_the_key_once(
+    desktop: Desktop, cat_xterm: Path
+) -> None:
+    """A key release held up on the way (Wi-Fi) must not let the X server repeat the key."""
+    assert auto_repeat(desktop)
+    with XTestInputSink(desktop.display, enabled=True) as sink:
+        assert not auto_repeat(desktop)
+        assert sink.key_event(ord("a"), True)
+        sink.sync()
+        time.sleep(1.2)  # past the server's 660 ms repeat delay: the release is late
+        assert sink.key_event(ord("a"), False)
+        type_text(sink, "\n")
+        assert read_when_line_complete(cat_xterm) == "a\n"
+        sink.enabled = False
+        assert auto_repeat(desktop), "the customer's own keys repeat again without control"
+        sink.enabled = True
+        assert not auto_repeat(desktop)
+    assert auto_repeat(desktop)
+
+
+def test_key_repeat_left_off_by_the_customer_stays_off(desktop: Desktop) -> None:
+    d = desktop.connect()
+    d.change_keyboard_control(auto_repeat_mode=0)  # X.AutoRepeatModeOff
+    d.sync()
+    d.close()
+    try:
+        with XTestInputSink(desktop.display, enabled=True):
+            pass
+        assert not auto_repeat(desktop)
+    finally:
+        d = desktop.connect()
+        d.change_keyboard_control(auto_repeat_mode=1)  # X.AutoRepeatModeOn
+        d.sync()
+        d.close()
+
+
 def test_pointer_moves_to_monitor_relative_positions(desktop: Desktop) -> None:
     with XTestInputSink(desktop.display, enabled=True) as sink:
         sink.pointer_event(123, 456, 0)

@@ -12,6 +12,8 @@ Shift, 4/5 AltGr and AltGr+Shift, as XKB exposes them), pressing or releasing Sh
 ISO_Level3_Shift around the key when the key's level needs it.  A keysym the layout
 lacks (``ä`` on a US layout) is bound to a spare keycode for as long as the sink lives
 (the x11vnc / TigerVNC approach) and unbound again by :meth:`XTestInputSink.close`.
+While the agent has control the X server's key repeat is off (and restored after), so a
+key release delayed on the way cannot make the server type the key again and again.
 """
 
 from __future__ import annotations
@@ -88,14 +90,31 @@ class XTestInputSink(SinkGate):
         self._min_kc: int = self._d.display.info.min_keycode
         self._max_kc: int = self._d.display.info.max_keycode
         self._keymap: list[list[int]] | None = None
-        super().__init__(enabled)
         self.origin = origin
         self._pressed: dict[int, int] = {}  # RFB keysym -> keycode, in press order
         self._remapped: OrderedDict[int, int] = OrderedDict()  # keysym -> spare keycode, LRU
         self._mask = 0
         self._pos: tuple[int, int] | None = None
+        self._repeat_was_on = False
+        super().__init__(enabled)
 
     # -- enabling ---------------------------------------------------------------------
+
+    def _control_began(self) -> None:
+        # The X server repeats a key that stays down past its delay (660 ms on Xvfb and
+        # Xorg), also one pressed through XTEST: a release held up on the customer's
+        # Wi-Fi would type "aaaaaaa". The agent's browser sends its own repeats, so the
+        # server's are switched off while the agent has control, as x11vnc does.
+        self._repeat_was_on = bool(self._d.get_keyboard_control().global_auto_repeat)
+        if self._repeat_was_on:
+            self._d.change_keyboard_control(auto_repeat_mode=self._X.AutoRepeatModeOff)
+            self._d.sync()
+
+    def _control_ended(self) -> None:
+        if self._repeat_was_on:
+            self._d.change_keyboard_control(auto_repeat_mode=self._X.AutoRepeatModeOn)
+            self._d.sync()
+            self._repeat_was_on = False
 
     # -- keymap -----------------------------------------------------------------------
 

@@ -3,6 +3,8 @@
 A sink starts as its caller says (normally disabled); clearing :attr:`enabled`
 releases every key and button the agent holds, because an agent whose control is
 revoked must not leave Shift or a mouse button pressed on the customer's machine.
+A platform that must prepare the desktop for remote input while control lasts does so
+in :meth:`SinkGate._control_began` and undoes it in :meth:`SinkGate._control_ended`.
 ``release_all`` and ``close`` are safe to call at any time and from any thread.
 """
 
@@ -20,8 +22,9 @@ class SinkGate:
 
     def __init__(self, enabled: bool) -> None:
         self._lock = threading.RLock()
-        self._enabled = enabled
+        self._enabled = False
         self._closed = False
+        self.enabled = enabled
 
     @property
     def enabled(self) -> bool:
@@ -31,10 +34,14 @@ class SinkGate:
     @enabled.setter
     def enabled(self, value: bool) -> None:
         with self._lock:
-            if self._enabled and not value:
-                self._enabled = False
-                self._release_all()
+            if self._closed or value == self._enabled:
+                return
             self._enabled = value
+            if value:
+                self._control_began()
+            else:
+                self._release_all()
+                self._control_ended()
 
     def release_all(self) -> None:
         """Release every key (last pressed first) and button held through this sink."""
@@ -47,7 +54,7 @@ class SinkGate:
         with self._lock:
             if self._closed:
                 return
-            self._enabled = False
+            self.enabled = False
             self._release_all()
             self._disconnect()
             self._closed = True
@@ -63,3 +70,9 @@ class SinkGate:
 
     def _disconnect(self) -> None:
         """What closing does after the release (nothing by default)."""
+
+    def _control_began(self) -> None:
+        """Control was granted (called with the lock held; nothing by default)."""
+
+    def _control_ended(self) -> None:
+        """Control ended, after the release (called with the lock held; nothing by default)."""
