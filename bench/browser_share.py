@@ -80,6 +80,10 @@ from bench.agent_page import (
 from bench.agent_page import PASSWORD as PASSWORD  # bench/resume.py imports it from here
 from bench.doc_block import write_block
 from bench.rfb_client import psnr
+from bench.share_stages import CUSTOMER_PROBE
+from bench.share_stages import finish as finish_stages
+from bench.share_stages import start as start_stages
+from supportdesk.server.recordings.seek_points import SeekPointRule
 
 PATHS = ("browser", "applet")
 LEGIBLE_DB = 38.0
@@ -102,14 +106,22 @@ class Result:
     text_cpu_percent: float
     agent_cpu_percent: float
     text_key_share: float  # of the scrolling-text bytes, the share in key chunks (browser)
+    # Scrolling text as a long scroll costs it: the deltas of the window, and key chunks of
+    # the round's mean key-chunk size at the spacing the recording's seek points take.
+    text_steady_mbit_per_s: float = math.nan
+    to_encoder_p50: float = math.nan  # the customer's page: clock painted -> encode() (browser)
+    encoding_p50: float = math.nan  # encode() -> chunk (browser)
 
 
 METRICS = (
     ("latency p50 (ms)", "latency_p50", "{:.0f}"),
     ("latency p95 (ms)", "latency_p95", "{:.0f}"),
+    ("of the p50: painted to the customer's encoder (ms)", "to_encoder_p50", "{:.0f}"),
+    ("of the p50: encoding (ms)", "encoding_p50", "{:.0f}"),
     ("frames/s shown", "frames_per_s", "{:.1f}"),
     ("Mbit/s, whole workload", "mbit_per_s", "{:.2f}"),
     ("Mbit/s, scrolling text only", "text_mbit_per_s", "{:.2f}"),
+    ("Mbit/s, scrolling text, key chunks at their spacing", "text_steady_mbit_per_s", "{:.3f}"),
     ("PSNR of the frozen text (dB)", "text_psnr", "{:.1f}"),
     ("PSNR of the frozen screen (dB)", "screen_psnr", "{:.1f}"),
     ("customer CPU, whole workload (% of a core)", "cpu_percent", "{:.0f}"),
@@ -158,11 +170,12 @@ class Workload:
 
 async def measure(
     agent: Page, desk: Workload, customer: CpuMeter, agent_cpu: CpuMeter, args: argparse.Namespace,
-    label: str,
+    label: str, customer_page: Page | None = None,
 ) -> Result:  # fmt: skip
     await asyncio.sleep(args.warmup)
     # The whole workload.
     await agent.evaluate(START)
+    await start_stages(customer_page)
     customer.begin()
     agent_cpu.begin()
     t0 = time.monotonic()
@@ -170,9 +183,11 @@ async def measure(
     got = await agent.evaluate(FINISH)
     elapsed = time.monotonic() - t0
     cpu, cpu_agent = customer.percent(), agent_cpu.percent()
+    stages = await finish_stages(customer_page)
     latencies, frames = latencies_and_frames(got["samples"])
     latencies.sort()
     mbit = got["bytes"] * 8 / elapsed / 1e6
+    key_chunks, key_bytes = got["keys"], got["keyBytes"]
     keys = f"{got['keys']} key chunks, {got['keyBytes'] / max(got['bytes'], 1):.0%} of the bytes"
     keys += f", {got['chunks'] / elapsed:.1f} chunks/s"
     try:
@@ -188,6 +203,10 @@ async def measure(
         text_mbit = got["bytes"] * 8 / seconds / 1e6
         text_cpu = customer.percent()
         text_key_share = got["keyBytes"] / max(got["bytes"], 1)
+        key_chunks, key_bytes = key_chunks + got["keys"], key_bytes + got["keyBytes"]
+        text_steady = steady_mbit(
+            got["bytes"] - got["keyBytes"], got["chunks"], seconds, key_bytes / key_chunks
+        ) if key_chunks and label.startswith("browser") else math.nan  # fmt: skip
         keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
         keys += f", {got['chunks'] / seconds:.1f} chunks/s, "
         keys += f"{(got['bytes'] - got['keyBytes']) * 8 / seconds / 1e6:.3f} Mbit/s without them"
@@ -219,7 +238,18 @@ async def measure(
         text_cpu_percent=text_cpu,
         agent_cpu_percent=cpu_agent,
         text_key_share=text_key_share,
+        text_steady_mbit_per_s=text_steady,
+        to_encoder_p50=stages.to_encoder_p50 if stages else math.nan,
+        encoding_p50=stages.encoding_p50 if stages else math.nan,
     )
+
+
+def steady_mbit(delta_bytes: int, chunks: int, seconds: float, key_chunk_bytes: float) -> float:
+    """Mbit/s of a long stretch like the window: its deltas, and a key chunk each time the
+    recording's seek-point rule asks for one at the window's chunk rate."""
+    rule = SeekPointRule()
+    keys_per_s = max(chunks / seconds / rule.max_chunks, 1 / rule.max_seconds) if chunks else 0
+    return (delta_bytes / seconds + keys_per_s * key_chunk_bytes) * 8 / 1e6
 
 
 # -- the two paths ---------------------------------------------------------------------------
@@ -283,12 +313,13 @@ async def browser_round(
         context = await browser.new_context(
             ignore_https_errors=True, viewport={"width": 600, "height": 400}
         )
+        await context.add_init_script(CUSTOMER_PROBE)
         await override(context, args)
         page = await context.new_page()
         await share_from_the_browser(page, server.url, key, agent, server.url, number)
         park_pointer(desk.display)
         result = await measure(
-            agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"browser-{number}"
+            agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"browser-{number}", page
         )
         with contextlib.suppress(Exception):
             await page.get_by_role("button", name="Sitzung beenden").click(timeout=3000)

@@ -1,0 +1,58 @@
+"""The pure parts of the browser-sharing bench: the customer probe's stages and the cost of
+scrolling text with key chunks at the seek-point spacing."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+from bench.browser_share import steady_mbit
+from bench.share_stages import CUSTOMER_PROBE, stages_of
+from bench.workload import clock_bits
+
+from supportdesk.server.recordings.seek_points import MAX_CHUNKS, MAX_SECONDS
+
+
+def frame(timestamp: int, at: int, painted: int) -> list[int]:
+    """What the customer probe records per frame: its timestamp, the page's time, the clock."""
+    pixels = []
+    for bit in clock_bits(painted):
+        pixels += [255 * bit] * 3
+    return [timestamp, at, *pixels]
+
+
+def test_stages_are_the_clock_to_encode_and_encode_to_chunk() -> None:
+    got = {
+        "frames": [
+            frame(0, 1_012, 1_000),
+            frame(33_000, 1_050, 1_040),
+            frame(66_000, 1_090, 1_070),
+        ],
+        "out": {"0": 1_030, "33000": 1_072},  # the third frame's chunk came after the window
+    }
+    stages = stages_of(got)
+    assert stages is not None
+    assert stages.to_encoder_p50 == 12.0  # of 12, 10, 20
+    assert stages.encoding_p50 in (18.0, 22.0)
+    assert stages.frames == 3
+
+
+def test_no_probe_no_stages() -> None:
+    assert stages_of(None) is None
+    empty = stages_of({"frames": [], "out": {}})
+    assert empty is not None and math.isnan(empty.to_encoder_p50)
+
+
+def test_the_probe_script_is_filled_in() -> None:
+    assert "__GEOMETRY__" not in CUSTOMER_PROBE
+    assert "window.VideoEncoder = Probed" in CUSTOMER_PROBE
+
+
+def test_key_chunks_at_their_spacing() -> None:
+    # 2 chunks a second: a key chunk every MAX_CHUNKS / 2 seconds.
+    deltas, key = 62_500, 190_000  # bytes in 10 s; bytes of one key chunk
+    got = steady_mbit(deltas, 20, 10.0, key)
+    assert got == pytest.approx((6_250 + 2 / MAX_CHUNKS * key) * 8 / 1e6)
+    # Hardly any chunks: the time rule's spacing.
+    assert steady_mbit(100, 1, 10.0, key) == pytest.approx((10 + key / MAX_SECONDS) * 8 / 1e6)
+    assert steady_mbit(0, 0, 10.0, key) == 0
