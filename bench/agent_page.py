@@ -289,7 +289,7 @@ async def program_shown(
     with log_path.open("w") as log:
         applet = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "supportdesk", "join", "--server", server.url,
-            "--token", answer.json()["token"], "--text",
+            f"--token={answer.json()['token']}", "--text",  # a token may begin with "-"
             "--ca-file", str(server.workdir / "cert.pem"),
             stdin=subprocess.PIPE, stdout=log, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
