@@ -84,10 +84,10 @@ CUSTOMER_PROBE = _PROBE.replace(
     ),
 )
 STAGES_START = (
-    "() => { if (window.__stages) Object.assign(__stages, {frames: [], out: {}, running: true}); }"  # noqa: E501
+    "() => { if (window.__stages) Object.assign(__stages, {frames: [], out: {}, running: true}); }"
 )
 STAGES_FINISH = (
-    "() => { if (!window.__stages) return null; __stages.running = false; return __stages; }"  # noqa: E501
+    "() => { if (!window.__stages) return null; __stages.running = false; return __stages; }"
 )
 
 
