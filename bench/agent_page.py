@@ -108,10 +108,7 @@ def probe_script(picture_sockets: str = CONSOLE_SOCKETS) -> str:
     """The init script for the agent's context: clock samples and the bytes of the sockets
     whose path matches the regular expression ``picture_sockets``."""
     geometry = {
-        "bits": workload.CLOCK_BITS,
-        "block": workload.BLOCK,
-        "centre": workload.BLOCK // 2,
-        "clock": workload.CLOCK_BITS * workload.BLOCK,
+        **workload.clock_geometry(),
         "width": WIDTH,
         "height": HEIGHT,
         "sockets": picture_sockets,

@@ -160,16 +160,7 @@ PROBE = """
 })();
 """.replace(
     "__GEOMETRY__",
-    json.dumps(
-        {
-            "bits": workload.CLOCK_BITS,
-            "block": workload.BLOCK,
-            "centre": workload.BLOCK // 2,
-            "clock": workload.CLOCK_BITS * workload.BLOCK,
-            "width": WIDTH,
-            "height": HEIGHT,
-        }
-    ),
+    json.dumps({**workload.clock_geometry(), "width": WIDTH, "height": HEIGHT}),
 )
 NOW = "performance.timeOrigin + performance.now()"
 RESET = "() => { __bench.samples = []; __bench.events = []; }"

@@ -72,17 +72,7 @@ _PROBE = """
 })();
 """
 
-CUSTOMER_PROBE = _PROBE.replace(
-    "__GEOMETRY__",
-    json.dumps(
-        {
-            "bits": workload.CLOCK_BITS,
-            "block": workload.BLOCK,
-            "centre": workload.BLOCK // 2,
-            "clock": workload.CLOCK_BITS * workload.BLOCK,
-        }
-    ),
-)
+CUSTOMER_PROBE = _PROBE.replace("__GEOMETRY__", json.dumps(workload.clock_geometry()))
 STAGES_START = (
     "() => { if (window.__stages) Object.assign(__stages, {frames: [], out: {}, running: true}); }"
 )

@@ -27,6 +27,11 @@ TEXT_LINES_PER_SECOND = 30
 TEXT_GEOMETRY = "150x45+0+40"
 
 
+def clock_geometry() -> dict[str, int]:
+    """Where a page's probe finds the clock: its bits, block size, block centre, width."""
+    return {"bits": CLOCK_BITS, "block": BLOCK, "centre": BLOCK // 2, "clock": CLOCK_BITS * BLOCK}
+
+
 def clock_bits(ms: int) -> list[int]:
     """The 40 bits painted for ``ms``: 32 of the value (MSB first), then an XOR check byte."""
     value = ms & 0xFFFFFFFF
