@@ -8,11 +8,17 @@ The watcher runs its own asyncio loop in a thread, talking D-Bus with ``dbus-fas
    old value back.
 2. On the accessibility bus it registers for ``object:state-changed:focused`` (programs
    send events only when someone registered) and listens to ``StateChanged``.
-3. When an object gains focus, it asks the object's role; a ``PASSWORD_TEXT`` (40) is
-   tracked: its extents in screen coordinates are read at once and then every
+3. When an object gains focus, it asks the object's role and its extents in one go (both
+   questions sent before either answer is awaited: one round trip); a ``PASSWORD_TEXT``
+   (40) is tracked, its extents in screen coordinates read again every
    ``poll_interval`` seconds, so a field that scrolls or whose window moves is followed.
    AT-SPI2 has no "secret" state: the password role is what GTK, Qt, Chromium and Firefox
    set for a hidden entry (``<input type=password>``, ``GtkEntry`` with visibility off).
+   Until the answers are in, the whole picture is masked (fail closed): the focus event
+   may come with the first typed key (Chromium started before accessibility was on joins
+   the bus only at its first key press), and the key's dot is drawn a few milliseconds
+   later -- the questions must not race it. A question that gets no answer within
+   ``_CALL_TIMEOUT`` ends the wait.
 4. When it loses focus or disappears, it is dropped.
 
 :meth:`SecretFieldWatcher.areas` returns, for each tracked field, its newest and its
@@ -35,6 +41,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from supportdesk.capture.mask import MaskArea, MaskKind
+from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -68,6 +75,7 @@ class SecretFieldWatcher:
         self._fields: dict[tuple[str, str], _Field] = {}
         self._focus: dict[tuple[str, str], int] = {}  # focus generation: last event wins
         self._generation = 0
+        self._pending: dict[tuple[str, str], int] = {}  # focused, role not known yet
         self._bus: Any = None
         self._tasks: set[asyncio.Future[None]] = set()
         self._thread: threading.Thread | None = None
@@ -107,12 +115,21 @@ class SecretFieldWatcher:
         """The tracked password fields, where they are and where they were one read ago."""
         with self._lock:
             fields = list(self._fields.values())
+            pending = bool(self._pending)
         out: list[MaskArea] = []
+        if pending:  # a focus change whose role is not known yet: nothing may show
+            out.append(MaskArea(EVERYWHERE, MaskKind.SECRET_INPUT))
         for f in fields:
             out.append(MaskArea(f.now, MaskKind.SECRET_INPUT))
             if f.before != f.now:
                 out.append(MaskArea(f.before, MaskKind.SECRET_INPUT))
         return out
+
+    @property
+    def pending(self) -> int:
+        """How many focus changes wait for their object's role (the picture is masked)."""
+        with self._lock:
+            return len(self._pending)
 
     @property
     def tracking(self) -> int:
@@ -215,6 +232,8 @@ class SecretFieldWatcher:
         self._generation += 1
         if message.body[1]:
             self._focus[key] = self._generation
+            with self._lock:
+                self._pending[key] = self._generation
             task = asyncio.ensure_future(self._focused(key, self._generation))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -222,23 +241,34 @@ class SecretFieldWatcher:
             self._focus.pop(key, None)
             with self._lock:
                 self._fields.pop(key, None)
+                self._pending.pop(key, None)
 
     async def _focused(self, key: tuple[str, str], generation: int) -> None:
         sender, path = key
         try:
-            (role,) = await self._call(
-                self._bus, sender, path, "org.a11y.atspi.Accessible", "GetRole"
+            role, rect = await asyncio.gather(
+                self._call(self._bus, sender, path, "org.a11y.atspi.Accessible", "GetRole"),
+                self._extents(key),
+                return_exceptions=True,
             )
-            if role != ROLE_PASSWORD_TEXT:
-                return
-            rect = await self._extents(key)
+            if isinstance(role, BaseException):
+                raise role
+            if role[0] == ROLE_PASSWORD_TEXT and isinstance(rect, BaseException):
+                raise rect
         except (LookupError, TimeoutError) as exc:
             log.debug("focused object %s: %s", key, exc)
+            self._settled(key, generation, None)
             return
-        if self._focus.get(key) != generation:
-            return  # focus moved on while we asked
+        password = role[0] == ROLE_PASSWORD_TEXT and isinstance(rect, Rect)
+        self._settled(key, generation, rect if password else None)
+
+    def _settled(self, key: tuple[str, str], generation: int, rect: Rect | None) -> None:
+        """The focused object's role is known: track it if it is a password field."""
         with self._lock:
-            self._fields[key] = _Field(rect, rect)
+            if self._pending.get(key) == generation:
+                del self._pending[key]
+            if rect is not None and self._focus.get(key) == generation:
+                self._fields[key] = _Field(rect, rect)  # not if focus moved on meanwhile
 
     async def _extents(self, key: tuple[str, str]) -> Rect:
         sender, path = key
