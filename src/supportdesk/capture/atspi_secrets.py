@@ -14,11 +14,16 @@ The watcher runs its own asyncio loop in a thread, talking D-Bus with ``dbus-fas
    ``poll_interval`` seconds, so a field that scrolls or whose window moves is followed.
    AT-SPI2 has no "secret" state: the password role is what GTK, Qt, Chromium and Firefox
    set for a hidden entry (``<input type=password>``, ``GtkEntry`` with visibility off).
-   Until the answers are in, the whole picture is masked (fail closed): the focus event
-   may come with the first typed key (Chromium started before accessibility was on joins
-   the bus only at its first key press), and the key's dot is drawn a few milliseconds
-   later -- the questions must not race it. A question that gets no answer within
-   ``_CALL_TIMEOUT`` ends the wait.
+   Until the answers are in, the picture is held: :meth:`SecretFieldWatcher.areas`
+   (which the capture loop calls just before and just after each grab) waits for them,
+   up to ``hold`` seconds, and then masks the whole picture until they come (fail
+   closed). The focus event may come with the first typed key (a Chromium started
+   before accessibility was on joins the bus only at its first key press) and the key's
+   dot is drawn a few milliseconds later: the grab that catches the dot must not be
+   handed on before the questions are answered. Waiting rather than blanking keeps the
+   agent's picture calm: most focus changes are not password fields, and a blank frame
+   for each would flicker (and be reported as masking). A question that gets no answer
+   within ``_CALL_TIMEOUT`` ends the wait.
 4. When it loses focus or disappears, it is dropped.
 
 :meth:`SecretFieldWatcher.areas` returns, for each tracked field, its newest and its
@@ -53,6 +58,9 @@ _A11Y = ("org.a11y.Bus", "/org/a11y/bus")
 _REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/registry", "org.a11y.atspi.Registry")
 _MATCH = "type='signal',interface='org.a11y.atspi.Event.Object',member='StateChanged'"
 _CALL_TIMEOUT = 1.0
+DEFAULT_HOLD = 0.1
+"""Seconds :meth:`SecretFieldWatcher.areas` waits for a focused object's role before it
+masks the whole picture instead (the answer takes 1 to 3 ms on an idle machine)."""
 
 
 class AccessibilityUnavailable(RuntimeError):
@@ -68,10 +76,18 @@ class _Field:
 class SecretFieldWatcher:
     """Track the focused password fields of the desktop reached by ``session_bus`` (None: env)."""
 
-    def __init__(self, *, session_bus: str | None = None, poll_interval: float = 0.015) -> None:
+    def __init__(
+        self,
+        *,
+        session_bus: str | None = None,
+        poll_interval: float = 0.015,
+        hold: float = DEFAULT_HOLD,
+    ) -> None:
         self._session_address = session_bus
         self._poll_interval = poll_interval
+        self._hold = hold
         self._lock = threading.Lock()
+        self._settle = threading.Condition(self._lock)  # notified when a role is known
         self._fields: dict[tuple[str, str], _Field] = {}
         self._focus: dict[tuple[str, str], int] = {}  # focus generation: last event wins
         self._generation = 0
@@ -112,12 +128,17 @@ class SecretFieldWatcher:
             thread.join(timeout)
 
     def areas(self) -> Sequence[MaskArea]:
-        """The tracked password fields, where they are and where they were one read ago."""
+        """The tracked password fields, where they are and where they were one read ago.
+
+        While a focused object's role is being asked, waits for the answer (at most
+        ``hold`` seconds); without it by then, the whole picture."""
         with self._lock:
+            if self._pending:
+                self._settle.wait_for(lambda: not self._pending, self._hold)
             fields = list(self._fields.values())
             pending = bool(self._pending)
         out: list[MaskArea] = []
-        if pending:  # a focus change whose role is not known yet: nothing may show
+        if pending:  # a focus change whose role is still not known: nothing may show
             out.append(MaskArea(EVERYWHERE, MaskKind.SECRET_INPUT))
         for f in fields:
             out.append(MaskArea(f.now, MaskKind.SECRET_INPUT))
@@ -242,9 +263,11 @@ class SecretFieldWatcher:
             with self._lock:
                 self._fields.pop(key, None)
                 self._pending.pop(key, None)
+                self._settle.notify_all()
 
     async def _focused(self, key: tuple[str, str], generation: int) -> None:
         sender, path = key
+        found: Rect | None = None
         try:
             role, rect = await asyncio.gather(
                 self._call(self._bus, sender, path, "org.a11y.atspi.Accessible", "GetRole"),
@@ -253,14 +276,14 @@ class SecretFieldWatcher:
             )
             if isinstance(role, BaseException):
                 raise role
-            if role[0] == ROLE_PASSWORD_TEXT and isinstance(rect, BaseException):
-                raise rect
+            if role[0] == ROLE_PASSWORD_TEXT:
+                if isinstance(rect, BaseException):
+                    raise rect
+                found = rect
         except (LookupError, TimeoutError) as exc:
             log.debug("focused object %s: %s", key, exc)
-            self._settled(key, generation, None)
-            return
-        password = role[0] == ROLE_PASSWORD_TEXT and isinstance(rect, Rect)
-        self._settled(key, generation, rect if password else None)
+        finally:  # also when stopped meanwhile: the hold ends with the question
+            self._settled(key, generation, found)
 
     def _settled(self, key: tuple[str, str], generation: int, rect: Rect | None) -> None:
         """The focused object's role is known: track it if it is a password field."""
@@ -269,6 +292,7 @@ class SecretFieldWatcher:
                 del self._pending[key]
             if rect is not None and self._focus.get(key) == generation:
                 self._fields[key] = _Field(rect, rect)  # not if focus moved on meanwhile
+            self._settle.notify_all()
 
     async def _extents(self, key: tuple[str, str]) -> Rect:
         sender, path = key
