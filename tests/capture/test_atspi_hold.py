@@ -57,7 +57,7 @@ class Program:
 
     def _on_call(self, message: Message) -> bool | None:
         if message.message_type is MessageType.METHOD_CALL and message.path == PATH:
-            self.asked.append(message.member)
+            self.asked.append(str(message.member))
             self._held.append(message)
             return True  # handled; the reply comes with answer(), or never
         return None
