@@ -136,79 +136,98 @@ def dots(display: str, box: Box) -> Callable[[], bool]:
     return seen
 
 
-async def rounds(count: int, late_watcher: bool) -> list[dict[str, float]]:
+def busy(stop: threading.Event) -> None:
+    """Pure-Python work holding the GIL in turns, as the program's capture and encoding
+    threads do beside the watcher's."""
+    while not stop.is_set():
+        sum(i * i for i in range(20000))
+
+
+async def rounds(count: int, late_watcher: bool, fresh: bool, hog: bool) -> list[dict[str, float]]:
+    """``count`` rounds: in one browser and watcher, or (``fresh``) each in new ones."""
     results: list[dict[str, float]] = []
+    stop_busy = threading.Event()
+    if hog:
+        threading.Thread(target=busy, args=(stop_busy,), daemon=True).start()
     with xvfb(1280, 800, 24) as desk:
         env = desk.env
         with session_bus(env) as address:
             env["DBUS_SESSION_BUS_ADDRESS"] = address
-            watcher = TimedWatcher(session_bus=address)
-            if not late_watcher:
-                assert watcher.start(), watcher.reason
             async with async_playwright() as playwright:
-                browser = await playwright.chromium.launch(
-                    executable_path=CHROMIUM, headless=False, env=dict(env),
-                    args=["--no-sandbox", "--disable-gpu", "--no-first-run",
-                          "--force-renderer-accessibility", "--window-position=0,0",
-                          "--window-size=700,560"],
-                )  # fmt: skip
-                page = await (await browser.new_context(no_viewport=True)).new_page()
-                await page.set_content(LOGIN_PAGE)
-                window = desk.window_titled("Online-Banking", within=10)
-                assert window is not None
-                desk.focus(window)
-                await asyncio.sleep(1.0)
-                if late_watcher:  # as in a session: the browser was open before it began
-                    assert watcher.start(), watcher.reason
-                picture = desk.screenshot()[:, :, 2::-1]
-                ys, xs = np.nonzero((picture == (255, 0, 255)).all(axis=2))
-                boxes = {}
-                for name in ("pin", "user"):
-                    b = await page.locator(f"#{name}").bounding_box()
-                    assert b is not None
-                    boxes[name] = Box(
-                        int(xs.min() + b["x"]), int(ys.min() + b["y"]),
-                        int(b["width"]), int(b["height"]),
-                    )  # fmt: skip
-                pin, user = boxes["pin"], boxes["user"]
-                covered: list[bool] = []
-                for _ in range(count):
-                    await page.locator("#pin").fill("")
-                    ux, uy = user.x + user.width - 10, user.y + user.height // 2
-                    desk.run("xdotool", "mousemove", "--sync", str(ux), str(uy), "click", "1")
-                    await asyncio.sleep(0.8)
-                    assert watcher.tracking == 0
-                    watcher.marks = {}
-                    marks = watcher.marks
-                    stop = threading.Event()
-                    threads = [
-                        watch(lambda: watcher.tracking > 0, stop, marks, "masked"),
-                        read_at_dot(watcher, dots(desk.display, pin), stop, marks, pin, covered),
-                    ]
-                    cx, cy = pin.x + pin.width // 2, pin.y + pin.height // 2
-                    t0 = time.monotonic()
-                    click_and_type = [
-                        "xdotool", "mousemove", "--sync", str(cx), str(cy), "click", "1",
-                        "type", "7",
-                    ]  # fmt: skip
-                    await asyncio.to_thread(
-                        subprocess.run, click_and_type, env=env, check=True, timeout=20
+                for per_session in [1] * count if fresh else [count]:
+                    await session(
+                        desk, env, address, playwright, per_session, late_watcher, results
                     )
-                    marks["click done"] = time.monotonic()
-                    await asyncio.to_thread(settle, marks, time.monotonic() + 5)
-                    stop.set()
-                    for thread in threads:
-                        thread.join(1)
-                    results.append({k: (v - t0) * 1000 for k, v in marks.items()})
-                    if covered:
-                        results[-1]["covered"] = float(covered.pop())
-                    print(
-                        "  ".join(f"{k} {results[-1].get(k, float('nan')):6.0f}" for k in STAGES),
-                        flush=True,
-                    )
-                await browser.close()
-            watcher.stop()
+    stop_busy.set()
     return results
+
+
+async def session(
+    desk: Any, env: dict[str, str], address: str, playwright: Any, count: int,
+    late_watcher: bool, results: list[dict[str, float]],
+) -> None:  # fmt: skip
+    watcher = TimedWatcher(session_bus=address)
+    if not late_watcher:
+        assert watcher.start(), watcher.reason
+    browser = await playwright.chromium.launch(
+        executable_path=CHROMIUM, headless=False, env=dict(env),
+        args=["--no-sandbox", "--disable-gpu", "--no-first-run",
+              "--force-renderer-accessibility", "--window-position=0,0",
+              "--window-size=700,560"],
+    )  # fmt: skip
+    page = await (await browser.new_context(no_viewport=True)).new_page()
+    await page.set_content(LOGIN_PAGE)
+    window = desk.window_titled("Online-Banking", within=10)
+    assert window is not None
+    desk.focus(window)
+    await asyncio.sleep(1.0)
+    if late_watcher:  # as in a session: the browser was open before it began
+        assert watcher.start(), watcher.reason
+    picture = desk.screenshot()[:, :, 2::-1]
+    ys, xs = np.nonzero((picture == (255, 0, 255)).all(axis=2))
+    boxes = {}
+    for name in ("pin", "user"):
+        b = await page.locator(f"#{name}").bounding_box()
+        assert b is not None
+        boxes[name] = Box(
+            int(xs.min() + b["x"]), int(ys.min() + b["y"]), int(b["width"]), int(b["height"])
+        )
+    pin, user = boxes["pin"], boxes["user"]
+    covered: list[bool] = []
+    for _ in range(count):
+        await page.locator("#pin").fill("")
+        ux, uy = user.x + user.width - 10, user.y + user.height // 2
+        desk.run("xdotool", "mousemove", "--sync", str(ux), str(uy), "click", "1")
+        await asyncio.sleep(0.8)
+        assert watcher.tracking == 0
+        watcher.marks = {}
+        marks = watcher.marks
+        stop = threading.Event()
+        threads = [
+            watch(lambda: watcher.tracking > 0, stop, marks, "masked"),
+            read_at_dot(watcher, dots(desk.display, pin), stop, marks, pin, covered),
+        ]
+        cx, cy = pin.x + pin.width // 2, pin.y + pin.height // 2
+        t0 = time.monotonic()
+        click_and_type = [
+            "xdotool", "mousemove", "--sync", str(cx), str(cy), "click", "1", "type", "7",
+        ]  # fmt: skip
+        await asyncio.to_thread(subprocess.run, click_and_type, env=env, check=True, timeout=20)
+        marks["click done"] = time.monotonic()
+        await asyncio.to_thread(settle, marks, time.monotonic() + 5)
+        stop.set()
+        for thread in threads:
+            thread.join(1)
+        results.append({k: (v - t0) * 1000 for k, v in marks.items()})
+        if covered:
+            results[-1]["covered"] = float(covered.pop())
+        print(
+            "  ".join(f"{k} {results[-1].get(k, float('nan')):4.0f}" for k in STAGES)
+            + f"  covered {bool(results[-1].get('covered'))}",
+            flush=True,
+        )
+    await browser.close()
+    watcher.stop()
 
 
 def main() -> None:
@@ -218,8 +237,16 @@ def main() -> None:
         "--watcher-first", action="store_true",
         help="start the watcher before Chromium (default: after, as in a session)",
     )  # fmt: skip
+    parser.add_argument(
+        "--fresh", action="store_true",
+        help="a new Chromium and watcher for every round (each round its first focus)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--busy", action="store_true",
+        help="a thread doing pure-Python work beside the watcher (the program's GIL)",
+    )  # fmt: skip
     args = parser.parse_args()
-    results = asyncio.run(rounds(args.rounds, not args.watcher_first))
+    results = asyncio.run(rounds(args.rounds, not args.watcher_first, args.fresh, args.busy))
     with open("/proc/loadavg") as f:
         load = f.read().split()[:3]
     print(f"\nmedian of {len(results)} rounds, ms after xdotool started (load {' '.join(load)}):")
