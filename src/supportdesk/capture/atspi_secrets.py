@@ -18,9 +18,9 @@ The watcher runs its own asyncio loop in a thread, talking D-Bus with ``dbus-fas
    (which the capture loop calls just before and just after each grab) waits for them,
    up to ``hold`` seconds, and then masks the whole picture until they come (fail
    closed). The focus event may come with the first typed key (a Chromium started
-   before accessibility was on joins the bus only at its first key press) and the key's
-   dot is drawn a few milliseconds later: the grab that catches the dot must not be
-   handed on before the questions are answered. Waiting rather than blanking keeps the
+   before accessibility was on joins the bus only at its first key press), at about the
+   time the key's dot is drawn: the grab that catches the dot must not be handed on
+   before the questions are answered. Waiting rather than blanking keeps the
    agent's picture calm: most focus changes are not password fields, and a blank frame
    for each would flicker (and be reported as masking). A question that gets no answer
    within ``_CALL_TIMEOUT`` ends the wait.
