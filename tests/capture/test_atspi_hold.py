@@ -146,3 +146,27 @@ def test_a_program_that_never_answers_masks_everything_until_the_questions_time_
     started = time.monotonic()
     assert watcher.areas() == []
     assert time.monotonic() - started < 0.05  # no wait without a question in flight
+
+
+def test_a_focus_event_waiting_unread_in_the_socket_is_read_before_areas_answer(
+    watched: tuple[SecretFieldWatcher, Program],
+) -> None:
+    """The watcher's thread kept from running (as by the program's other threads): the
+    focus event waits in its socket, and ``areas()`` lets it be read before answering."""
+    watcher, program = watched
+    loop = watcher._loop
+    assert loop is not None
+    loop.call_soon_threadsafe(time.sleep, 0.1)  # the watcher's loop is busy for 0.1 s
+    program.focus()
+    time.sleep(0.02)  # the event is in the watcher's socket, not yet read
+    assert watcher.pending == 0
+
+    def answer_when_asked() -> None:
+        wait_until(lambda: len(program.asked) == 2, what="role and extents asked")
+        program.answer()
+
+    answering = threading.Thread(target=answer_when_asked)
+    answering.start()
+    areas = watcher.areas()
+    answering.join()
+    assert areas == [MaskArea(FIELD, MaskKind.SECRET_INPUT)]

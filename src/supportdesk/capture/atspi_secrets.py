@@ -23,7 +23,11 @@ The watcher runs its own asyncio loop in a thread, talking D-Bus with ``dbus-fas
    before the questions are answered. Waiting rather than blanking keeps the
    agent's picture calm: most focus changes are not password fields, and a blank frame
    for each would flicker (and be reported as masking). A question that gets no answer
-   within ``_CALL_TIMEOUT`` ends the wait.
+   within ``_CALL_TIMEOUT`` ends the wait. And since the watcher's thread shares the
+   program's interpreter with capture and encoding, it may not have read a focus event
+   that already waits in its socket: :meth:`SecretFieldWatcher.areas` first looks
+   (``select``, no read) and, if something waits, lets the watcher's loop read it
+   before answering (within the same ``hold``).
 4. When it loses focus or disappears, it is dropped.
 
 :meth:`SecretFieldWatcher.areas` returns, for each tracked field, its newest and its
@@ -39,7 +43,9 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -93,6 +99,7 @@ class SecretFieldWatcher:
         self._generation = 0
         self._pending: dict[tuple[str, str], int] = {}  # focused, role not known yet
         self._bus: Any = None
+        self._bus_fd: int | None = None  # the accessibility bus's socket, to look at
         self._tasks: set[asyncio.Future[None]] = set()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -132,9 +139,12 @@ class SecretFieldWatcher:
 
         While a focused object's role is being asked, waits for the answer (at most
         ``hold`` seconds); without it by then, the whole picture."""
+        deadline = time.monotonic() + self._hold
+        if self._unread():
+            self._drain(deadline)
         with self._lock:
             if self._pending:
-                self._settle.wait_for(lambda: not self._pending, self._hold)
+                self._settle.wait_for(lambda: not self._pending, deadline - time.monotonic())
             fields = list(self._fields.values())
             pending = bool(self._pending)
         out: list[MaskArea] = []
@@ -145,6 +155,30 @@ class SecretFieldWatcher:
             if f.before != f.now:
                 out.append(MaskArea(f.before, MaskKind.SECRET_INPUT))
         return out
+
+    def _unread(self) -> bool:
+        """Whether a message waits in the accessibility bus's socket (not read here)."""
+        fd = self._bus_fd
+        if fd is None:
+            return False
+        try:
+            readable, _, _ = select.select([fd], [], [], 0)
+        except (OSError, ValueError):  # closed meanwhile
+            return False
+        return bool(readable)
+
+    def _drain(self, deadline: float) -> None:
+        """Let the watcher's loop read what waits in its socket (until ``deadline``).
+
+        A callback posted from here runs before the loop's next reads; the one it posts
+        in turn runs after them, so once it has run, what waited has been handled."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        done = threading.Event()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(lambda: loop.call_soon(done.set))
+            done.wait(max(0.0, deadline - time.monotonic()))
 
     @property
     def pending(self) -> int:
@@ -208,6 +242,7 @@ class SecretFieldWatcher:
         try:
             self._bus = bus
             bus.add_message_handler(self._on_message)
+            self._bus_fd = bus._fd
             await self._call(
                 bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                 "org.freedesktop.DBus", "AddMatch", "s", _MATCH,
@@ -229,6 +264,7 @@ class SecretFieldWatcher:
             with contextlib.suppress(Exception):
                 await self._call(bus, *_REGISTRY, "DeregisterEvent", "s", FOCUS_EVENT)
         finally:
+            self._bus_fd = None
             bus.disconnect()
 
     async def _call(
