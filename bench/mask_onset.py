@@ -3,20 +3,29 @@ password field and the moment the AT-SPI watcher masks it.
 
 On its own Xvfb with a private session bus (tests/accessibility.py): the watcher
 (capture/atspi_secrets.py), and a headful Chromium with ``--force-renderer-accessibility``
-showing the e2e test's login page. Each round clicks the user name (focus away), waits,
-then clicks into the PIN field and types one character at once (one xdotool command, as a
-customer who types straight after the click), while a thread grabs the field's pixels
-as fast as it can. Per round it notes, in ms from the moment xdotool was started:
+showing the e2e test's login page, started before the watcher as a customer's browser is
+open before the session (``--watcher-first``: the other way round). Each round clicks the
+user name (focus away), waits, then clicks into the PIN field and types one character at
+once (one xdotool command, as a customer who types straight after the click), while a
+thread grabs the field's pixels as fast as it can. Per round it notes, in ms from the
+moment xdotool was started:
 
 - ``click done``: xdotool returned (the click, and the key, were sent);
-- ``event``: the ``object:state-changed:focused`` signal reached the watcher;
+- ``event``: the watcher's thread handled the ``object:state-changed:focused`` signal;
 - ``role``: the answer to ``GetRole`` (the round trip to Chromium's browser process);
 - ``extents``: the answer to ``GetExtents``;
-- ``masked``: the watcher's :meth:`areas` report the field (what the capture loop reads);
-- ``dot``: the typed character's dot is first on the screen.
+- ``masked``: the watcher's own thread had the field (``tracking``);
+- ``dot``: the typed character's dot is first on the screen;
+- ``read at dot``: :meth:`areas` read at that moment, as the capture loop reads it right
+  after a grab that caught the dot, answered (it may wait: the hold); and whether that
+  answer covers the field.
 
-Prints the median of each over the rounds, the load average beside them, and how often
-the dot was on the screen before the mask was known (``dot before mask``). Run under
+``--fresh`` starts a new Chromium and watcher for every round (so every round is a
+browser's first focus after the session began); ``--busy`` runs a thread of pure-Python
+work beside the watcher, as the program's capture and encoding share its interpreter.
+Prints the median, min and max of each over the rounds with the load average, how often
+the dot was on the screen before the field was known, and how often the read at the dot
+covered the field. Compare code versions with ``PYTHONPATH=<their src>:.``. Run under
 ``flock /tmp/supportdesk-bench.lock``.
 """
 
