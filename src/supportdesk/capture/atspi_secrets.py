@@ -8,11 +8,26 @@ The watcher runs its own asyncio loop in a thread, talking D-Bus with ``dbus-fas
    old value back.
 2. On the accessibility bus it registers for ``object:state-changed:focused`` (programs
    send events only when someone registered) and listens to ``StateChanged``.
-3. When an object gains focus, it asks the object's role; a ``PASSWORD_TEXT`` (40) is
-   tracked: its extents in screen coordinates are read at once and then every
+3. When an object gains focus, it asks the object's role and its extents in one go (both
+   questions sent before either answer is awaited: one round trip); a ``PASSWORD_TEXT``
+   (40) is tracked, its extents in screen coordinates read again every
    ``poll_interval`` seconds, so a field that scrolls or whose window moves is followed.
    AT-SPI2 has no "secret" state: the password role is what GTK, Qt, Chromium and Firefox
    set for a hidden entry (``<input type=password>``, ``GtkEntry`` with visibility off).
+   Until the answers are in, the picture is held: :meth:`SecretFieldWatcher.areas`
+   (which the capture loop calls just before and just after each grab) waits for them,
+   up to ``hold`` seconds, and then masks the whole picture until they come (fail
+   closed). The focus event may come with the first typed key (a Chromium started
+   before accessibility was on joins the bus only at its first key press), at about the
+   time the key's dot is drawn: the grab that catches the dot must not be handed on
+   before the questions are answered. Waiting rather than blanking keeps the
+   agent's picture calm: most focus changes are not password fields, and a blank frame
+   for each would flicker (and be reported as masking). A question that gets no answer
+   within ``_CALL_TIMEOUT`` ends the wait. And since the watcher's thread shares the
+   program's interpreter with capture and encoding, it may not have read a focus event
+   that already waits in its socket: :meth:`SecretFieldWatcher.areas` first looks
+   (``select``, no read) and, if something waits, lets the watcher's loop read it
+   before answering (within the same ``hold``).
 4. When it loses focus or disappears, it is dropped.
 
 :meth:`SecretFieldWatcher.areas` returns, for each tracked field, its newest and its
@@ -28,13 +43,16 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import threading
+import time
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
 
 from supportdesk.capture.mask import MaskArea, MaskKind
+from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -46,6 +64,9 @@ _A11Y = ("org.a11y.Bus", "/org/a11y/bus")
 _REGISTRY = ("org.a11y.atspi.Registry", "/org/a11y/atspi/registry", "org.a11y.atspi.Registry")
 _MATCH = "type='signal',interface='org.a11y.atspi.Event.Object',member='StateChanged'"
 _CALL_TIMEOUT = 1.0
+DEFAULT_HOLD = 0.1
+"""Seconds :meth:`SecretFieldWatcher.areas` waits for a focused object's role before it
+masks the whole picture instead (the answer takes 1 to 3 ms on an idle machine)."""
 
 
 class AccessibilityUnavailable(RuntimeError):
@@ -61,14 +82,24 @@ class _Field:
 class SecretFieldWatcher:
     """Track the focused password fields of the desktop reached by ``session_bus`` (None: env)."""
 
-    def __init__(self, *, session_bus: str | None = None, poll_interval: float = 0.015) -> None:
+    def __init__(
+        self,
+        *,
+        session_bus: str | None = None,
+        poll_interval: float = 0.015,
+        hold: float = DEFAULT_HOLD,
+    ) -> None:
         self._session_address = session_bus
         self._poll_interval = poll_interval
+        self._hold = hold
         self._lock = threading.Lock()
+        self._settle = threading.Condition(self._lock)  # notified when a role is known
         self._fields: dict[tuple[str, str], _Field] = {}
         self._focus: dict[tuple[str, str], int] = {}  # focus generation: last event wins
         self._generation = 0
+        self._pending: dict[tuple[str, str], int] = {}  # focused, role not known yet
         self._bus: Any = None
+        self._bus_fd: int | None = None  # the accessibility bus's socket, to look at
         self._tasks: set[asyncio.Future[None]] = set()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -104,15 +135,56 @@ class SecretFieldWatcher:
             thread.join(timeout)
 
     def areas(self) -> Sequence[MaskArea]:
-        """The tracked password fields, where they are and where they were one read ago."""
+        """The tracked password fields, where they are and where they were one read ago.
+
+        While a focused object's role is being asked, waits for the answer (at most
+        ``hold`` seconds); without it by then, the whole picture."""
+        deadline = time.monotonic() + self._hold
+        if self._unread():
+            self._drain(deadline)
         with self._lock:
+            if self._pending:
+                self._settle.wait_for(lambda: not self._pending, deadline - time.monotonic())
             fields = list(self._fields.values())
+            pending = bool(self._pending)
         out: list[MaskArea] = []
+        if pending:  # a focus change whose role is still not known: nothing may show
+            out.append(MaskArea(EVERYWHERE, MaskKind.SECRET_INPUT))
         for f in fields:
             out.append(MaskArea(f.now, MaskKind.SECRET_INPUT))
             if f.before != f.now:
                 out.append(MaskArea(f.before, MaskKind.SECRET_INPUT))
         return out
+
+    def _unread(self) -> bool:
+        """Whether a message waits in the accessibility bus's socket (not read here)."""
+        fd = self._bus_fd
+        if fd is None:
+            return False
+        try:
+            readable, _, _ = select.select([fd], [], [], 0)
+        except (OSError, ValueError):  # closed meanwhile
+            return False
+        return bool(readable)
+
+    def _drain(self, deadline: float) -> None:
+        """Let the watcher's loop read what waits in its socket (until ``deadline``).
+
+        A callback posted from here runs before the loop's next reads; the one it posts
+        in turn runs after them, so once it has run, what waited has been handled."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        done = threading.Event()
+        with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+            loop.call_soon_threadsafe(lambda: loop.call_soon(done.set))
+            done.wait(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def pending(self) -> int:
+        """How many focus changes wait for their object's role (the picture is masked)."""
+        with self._lock:
+            return len(self._pending)
 
     @property
     def tracking(self) -> int:
@@ -170,6 +242,7 @@ class SecretFieldWatcher:
         try:
             self._bus = bus
             bus.add_message_handler(self._on_message)
+            self._bus_fd = bus._fd
             await self._call(
                 bus, "org.freedesktop.DBus", "/org/freedesktop/DBus",
                 "org.freedesktop.DBus", "AddMatch", "s", _MATCH,
@@ -191,6 +264,7 @@ class SecretFieldWatcher:
             with contextlib.suppress(Exception):
                 await self._call(bus, *_REGISTRY, "DeregisterEvent", "s", FOCUS_EVENT)
         finally:
+            self._bus_fd = None
             bus.disconnect()
 
     async def _call(
@@ -215,6 +289,8 @@ class SecretFieldWatcher:
         self._generation += 1
         if message.body[1]:
             self._focus[key] = self._generation
+            with self._lock:
+                self._pending[key] = self._generation
             task = asyncio.ensure_future(self._focused(key, self._generation))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
@@ -222,23 +298,37 @@ class SecretFieldWatcher:
             self._focus.pop(key, None)
             with self._lock:
                 self._fields.pop(key, None)
+                self._pending.pop(key, None)
+                self._settle.notify_all()
 
     async def _focused(self, key: tuple[str, str], generation: int) -> None:
         sender, path = key
+        found: Rect | None = None
         try:
-            (role,) = await self._call(
-                self._bus, sender, path, "org.a11y.atspi.Accessible", "GetRole"
+            role, rect = await asyncio.gather(
+                self._call(self._bus, sender, path, "org.a11y.atspi.Accessible", "GetRole"),
+                self._extents(key),
+                return_exceptions=True,
             )
-            if role != ROLE_PASSWORD_TEXT:
-                return
-            rect = await self._extents(key)
+            if isinstance(role, BaseException):
+                raise role
+            if role[0] == ROLE_PASSWORD_TEXT:
+                if isinstance(rect, BaseException):
+                    raise rect
+                found = rect
         except (LookupError, TimeoutError) as exc:
             log.debug("focused object %s: %s", key, exc)
-            return
-        if self._focus.get(key) != generation:
-            return  # focus moved on while we asked
+        finally:  # also when stopped meanwhile: the hold ends with the question
+            self._settled(key, generation, found)
+
+    def _settled(self, key: tuple[str, str], generation: int, rect: Rect | None) -> None:
+        """The focused object's role is known: track it if it is a password field."""
         with self._lock:
-            self._fields[key] = _Field(rect, rect)
+            if self._pending.get(key) == generation:
+                del self._pending[key]
+            if rect is not None and self._focus.get(key) == generation:
+                self._fields[key] = _Field(rect, rect)  # not if focus moved on meanwhile
+            self._settle.notify_all()
 
     async def _extents(self, key: tuple[str, str]) -> Rect:
         sender, path = key

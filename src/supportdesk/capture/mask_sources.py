@@ -4,7 +4,9 @@ A :class:`MaskSource` answers one question, many times a second, from the captur
 thread: which desktop areas must not be seen right now? Its answer must be quick (no
 I/O in :meth:`MaskSource.areas`; sources that ask the desktop do so in their own thread
 and keep the last answer) and must fail closed: a source that lost track of an area it
-masked keeps masking it rather than guessing.
+masked keeps masking it rather than guessing. One bounded wait is allowed: the AT-SPI
+watcher holds the capture thread (at most 0.1 s) while a focused object's role is being
+asked, so that a grab is never handed on without a mask the answer is about to bring.
 """
 
 from __future__ import annotations
