@@ -38,11 +38,11 @@ from bench import masking_damage, workload
 from bench.__main__ import xvfb
 from bench.masking_damage import FIELD, Lane
 from bench.rfb_client import TIGHT, compress_level, jpeg_quality
-from supportdesk.applet.capture_loop import CopyOp, FrameOp
-from supportdesk.capture.damage import apply_vertical_scroll, detect_damage, detect_vertical_scroll
+from supportdesk.applet.capture_loop import CopyOp, FrameOp, frame_ops
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.capture.screen_source import Frame, MssScreenSource
+from supportdesk.capture.scroll_copies import frame_changes
 from supportdesk.rfb import Rect, RFBServerConnection
 
 MODES: dict[str, tuple[MaskArea, ...]] = {
@@ -90,19 +90,9 @@ class Counts:
 def changes(previous: Frame, frame: Frame, masks: Sequence[Rect]) -> list[FrameOp]:
     """What ``CaptureLoop._publish`` hands on for ``frame`` after ``previous``.
 
-    ``masks``: the rectangles painted into either frame.
+    ``masks``: the rectangles painted into either frame (a scroll's copies avoid them).
     """
-    damage = detect_damage(previous, frame)
-    if not damage:
-        return []
-    ops: list[FrameOp] = []
-    scroll = detect_vertical_scroll(previous, frame)
-    if scroll is not None:
-        dst = Rect(scroll.x, scroll.dst_y, scroll.width, scroll.height)
-        ops.append(CopyOp(dst, scroll.x, scroll.src_y))
-        damage = detect_damage(apply_vertical_scroll(previous, scroll), frame)
-    ops.extend(Rect(r.x, r.y, r.width, r.height) for r in damage)
-    return ops
+    return frame_ops(*frame_changes(previous, frame, masks=masks))
 
 
 def run(frames: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Counts]]:
