@@ -9,7 +9,8 @@ and of the current frame), ordered so that a viewer doing them one after another
 what one copy of the previous picture would give. The masked area standing still needs
 nothing; the text that comes out from under a mask (never seen by the viewer) is
 damage. :func:`frame_changes` is the whole step both capture loops take: the copies,
-then the damage left after them.
+then the damage left after them (compared again only where the copies wrote, and
+without what a still mask covers).
 
 Pure numpy on frames and rectangles, no I/O.
 """
@@ -18,11 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
+
 from supportdesk.capture.damage import (
+    DEFAULT_TILE,
     Rect,
+    TileGrid,
     VerticalScroll,
+    changed_tiles,
     detect_damage,
     detect_vertical_scroll,
+    tiles_to_rects,
 )
 from supportdesk.capture.screen_source import Frame
 from supportdesk.rfb.geometry import Rect as Box
@@ -82,15 +89,79 @@ def frame_changes(
 
     ``masks`` are the rectangles painted into either frame, in their coordinates. After
     the copies, in order, and the damage sent from ``current``, a viewer that held
-    ``previous`` holds ``current``. An unchanged frame gives ``([], [])``.
+    ``previous`` holds ``current``. An unchanged frame gives ``([], [])``. The damage
+    leaves out what lies in a mask and is the same in both frames (a mask standing
+    still: the viewer has its stripes, and no copy writes into a mask).
     """
-    damage = detect_damage(previous, current)
-    if not damage or not scroll:
-        return [], damage
-    moved = detect_vertical_scroll(previous, current, masks=masks)
-    if moved is None:
-        return [], damage
-    copies = copies_around(moved, masks)
-    if not copies:
-        return [], damage
-    return copies, detect_damage(apply_copies(previous, copies), current)
+    if previous.shape != current.shape:
+        return [], detect_damage(None, current)
+    grid = changed_tiles(previous, current)
+    if not grid.any():
+        return [], []
+    copies: list[VerticalScroll] = []
+    if scroll:
+        moved = detect_vertical_scroll(previous, current, masks=masks)
+        if moved is not None:
+            copies = copies_around(moved, masks)
+    if copies:
+        _after_copies(grid, previous, current, copies)
+    height, width = current.shape[:2]
+    damage = tiles_to_rects(grid, width, height)
+    return copies, _outside_still_masks(damage, previous, current, masks)
+
+
+def _after_copies(
+    grid: TileGrid, previous: Frame, current: Frame, copies: Sequence[VerticalScroll]
+) -> None:
+    """Compare again, in ``grid``, the tiles the copies touch: with the copies done.
+
+    Only the band of tiles holding every copy's source and destination is copied and
+    compared (a whole-frame copy and compare cost more than the rest of a scroll).
+    """
+    t = DEFAULT_TILE
+    height, width = current.shape[:2]
+    y0 = min(min(c.src_y, c.dst_y) for c in copies) // t * t
+    y1 = min(-(-max(max(c.src_y, c.dst_y) + c.height for c in copies) // t) * t, height)
+    x0 = min(c.x for c in copies) // t * t
+    x1 = min(-(-max(c.x + c.width for c in copies) // t) * t, width)
+    moved = [
+        VerticalScroll(c.x - x0, c.width, c.src_y - y0, c.dst_y - y0, c.height) for c in copies
+    ]
+    band = apply_copies(previous[y0:y1, x0:x1], moved)
+    grid[y0 // t : -(-y1 // t), x0 // t : -(-x1 // t)] = changed_tiles(band, current[y0:y1, x0:x1])
+
+
+def _outside_still_masks(
+    damage: list[Rect], previous: Frame, current: Frame, masks: Sequence[Box]
+) -> list[Rect]:
+    """``damage`` without the parts that lie in a mask and are the same in both frames.
+
+    What is left of a rectangle cut so is kept only where it holds a change. Comparing
+    with ``previous`` is right after the copies too: no copy writes into a mask, and
+    where one wrote it wrote what ``current`` holds (the scroll was verified pixel for
+    pixel outside the masks).
+    """
+    if not masks or not damage:
+        return damage
+    out: list[Rect] = []
+    for r in damage:
+        whole = Box(r.x, r.y, r.width, r.height)
+        parts = [whole]
+        for m in masks:
+            rest: list[Box] = []
+            for part in parts:
+                cut = part.intersect(m)
+                if cut.is_empty or _differs(previous, current, cut):
+                    rest.append(part)
+                else:
+                    rest.extend(part.subtract(cut))
+            parts = rest
+        if parts != [whole]:
+            parts = [p for p in parts if _differs(previous, current, p)]
+        out.extend(Rect(p.x, p.y, p.width, p.height) for p in parts)
+    return out
+
+
+def _differs(previous: Frame, current: Frame, area: Box) -> bool:
+    ys, xs = slice(area.y, area.bottom), slice(area.x, area.right)
+    return not np.array_equal(previous[ys, xs], current[ys, xs])
