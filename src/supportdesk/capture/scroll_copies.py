@@ -107,7 +107,7 @@ def frame_changes(
         _after_copies(grid, previous, current, copies)
     height, width = current.shape[:2]
     damage = tiles_to_rects(grid, width, height)
-    return copies, _outside_still_masks(damage, previous, current, masks)
+    return copies, _outside_still_masks(damage, grid, previous, current, masks)
 
 
 def _after_copies(
@@ -132,14 +132,15 @@ def _after_copies(
 
 
 def _outside_still_masks(
-    damage: list[Rect], previous: Frame, current: Frame, masks: Sequence[Box]
+    damage: list[Rect], grid: TileGrid, previous: Frame, current: Frame, masks: Sequence[Box]
 ) -> list[Rect]:
     """``damage`` without the parts that lie in a mask and are the same in both frames.
 
-    What is left of a rectangle cut so is kept only where it holds a change. Comparing
-    with ``previous`` is right after the copies too: no copy writes into a mask, and
-    where one wrote it wrote what ``current`` holds (the scroll was verified pixel for
-    pixel outside the masks).
+    What is left of a rectangle cut so is kept only where it holds a change: a changed
+    tile of ``grid`` (compared after the copies) and a pixel that differs from
+    ``previous``. Comparing with ``previous`` is right after the copies too: no copy
+    writes into a mask, and where one wrote it wrote what ``current`` holds (the scroll
+    was verified pixel for pixel outside the masks).
     """
     if not masks or not damage:
         return damage
@@ -157,9 +158,16 @@ def _outside_still_masks(
                     rest.extend(part.subtract(cut))
             parts = rest
         if parts != [whole]:
-            parts = [p for p in parts if _differs(previous, current, p)]
+            parts = [p for p in parts if _changed(grid, p) and _differs(previous, current, p)]
         out.extend(Rect(p.x, p.y, p.width, p.height) for p in parts)
     return out
+
+
+def _changed(grid: TileGrid, area: Box, tile: int = DEFAULT_TILE) -> bool:
+    """True if a tile ``area`` touches is marked changed in ``grid``."""
+    ys = slice(area.y // tile, -(-area.bottom // tile))
+    xs = slice(area.x // tile, -(-area.right // tile))
+    return bool(grid[ys, xs].any())
 
 
 def _differs(previous: Frame, current: Frame, area: Box) -> bool:
