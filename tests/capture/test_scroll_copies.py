@@ -21,6 +21,7 @@ from supportdesk.capture.damage import (
 from supportdesk.capture.mask import MaskPainter
 from supportdesk.capture.scroll_copies import (
     MAX_PIECES,
+    _Held,
     _outside_still_masks,
     apply_copies,
     copies_around,
@@ -131,7 +132,7 @@ def test_damage_leaves_out_a_still_mask_it_would_carry_whole() -> None:
     prev, cur = masked(a, [rule]), masked(b, [rule])
     tiles = changed_tiles(prev, cur)
     whole = [DamageRect(0, 0, W, H)]
-    parts = _outside_still_masks(whole, tiles, prev, cur, [rule])
+    parts = _outside_still_masks(whole, tiles, _Held(prev), cur, [rule])
     assert all(Rect(*p).intersect(rule).is_empty for p in parts)
     fb = prev.copy()
     for p in parts:
@@ -141,7 +142,7 @@ def test_damage_leaves_out_a_still_mask_it_would_carry_whole() -> None:
     assert np.array_equal(fb, cur)
     # A mask whose stripes changed (it moved) is not left out.
     moved = masked(b, [rule.translate(0, 20)])
-    parts = _outside_still_masks(whole, changed_tiles(prev, moved), prev, moved, [rule])
+    parts = _outside_still_masks(whole, changed_tiles(prev, moved), _Held(prev), moved, [rule])
     assert parts == whole
 
 
@@ -284,3 +285,14 @@ def test_the_viewer_always_ends_at_the_masked_current_frame(
     assert secrets(fb) == 0
     if not detect_damage(prev, cur):
         assert damage == []
+
+
+def test_the_viewers_picture_after_the_copies_is_the_previous_with_the_band() -> None:
+    prev, band = text(128, 128, 1), text(64, 64, 2)
+    held = _Held(prev, band, Rect(64, 64, 64, 64))
+    cur = prev.copy()
+    cur[64:128, 64:128] = band
+    assert not held.differs(cur, Rect(32, 32, 96, 96))  # partly in the band
+    assert held.differs(prev, Rect(32, 32, 96, 96))
+    assert not held.differs(cur, Rect(0, 0, 32, 32)) and not held.differs(prev, Rect(0, 0, 32, 32))
+    assert held.differs(prev, Rect(70, 70, 8, 8))  # wholly in the band

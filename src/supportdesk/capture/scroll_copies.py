@@ -18,6 +18,7 @@ Pure numpy on frames and rectangles, no I/O.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -103,16 +104,40 @@ def frame_changes(
         moved = detect_vertical_scroll(previous, current, masks=masks)
         if moved is not None:
             copies = copies_around(moved, masks)
+    held = _Held(previous)
     if copies:
-        _after_copies(grid, previous, current, copies)
+        held = _after_copies(grid, previous, current, copies)
     height, width = current.shape[:2]
     damage = tiles_to_rects(grid, width, height)
-    return copies, _outside_still_masks(damage, grid, previous, current, masks)
+    return copies, _outside_still_masks(damage, grid, held, current, masks)
+
+
+_NOWHERE = Box(0, 0, 0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Held:
+    """What the viewer holds after the copies: ``previous``, with ``band`` at ``at``."""
+
+    previous: Frame
+    band: Frame | None = None
+    at: Box = _NOWHERE
+
+    def differs(self, current: Frame, area: Box) -> bool:
+        """True if a pixel of ``area`` differs from ``current``."""
+        ys, xs = slice(area.y, area.bottom), slice(area.x, area.right)
+        inside = area.intersect(self.at)
+        if self.band is None or inside.is_empty:
+            return not np.array_equal(self.previous[ys, xs], current[ys, xs])
+        held = self.previous[ys, xs].copy()
+        a, b = inside.translate(-area.x, -area.y), inside.translate(-self.at.x, -self.at.y)
+        held[a.y : a.bottom, a.x : a.right] = self.band[b.y : b.bottom, b.x : b.right]
+        return not np.array_equal(held, current[ys, xs])
 
 
 def _after_copies(
     grid: TileGrid, previous: Frame, current: Frame, copies: Sequence[VerticalScroll]
-) -> None:
+) -> _Held:
     """Compare again, in ``grid``, the tiles the copies touch: with the copies done.
 
     Only the band of tiles holding every copy's source and destination is copied and
@@ -129,10 +154,11 @@ def _after_copies(
     ]
     band = apply_copies(previous[y0:y1, x0:x1], moved)
     grid[y0 // t : -(-y1 // t), x0 // t : -(-x1 // t)] = changed_tiles(band, current[y0:y1, x0:x1])
+    return _Held(previous, band, Box(x0, y0, x1 - x0, y1 - y0))
 
 
 def _outside_still_masks(
-    damage: list[Rect], grid: TileGrid, previous: Frame, current: Frame, masks: Sequence[Box]
+    damage: list[Rect], grid: TileGrid, held: _Held, current: Frame, masks: Sequence[Box]
 ) -> list[Rect]:
     """``damage`` without the parts that lie in a mask and are the same in both frames.
 
@@ -140,10 +166,7 @@ def _outside_still_masks(
     (on bench.masking, leaving parts under 128x128 pixels in sent 5 kB more a wake-up
     with one secret field, and encoding took 0.8 ms longer in that run). What is left
     of a rectangle cut so is kept only where it holds a change: a changed tile of
-    ``grid`` (compared after the copies) and a pixel that differs from ``previous``.
-    Comparing with ``previous`` is right after the copies too: no copy writes into a
-    mask, and where one wrote it wrote what ``current`` holds (the scroll was verified
-    pixel for pixel outside the masks).
+    ``grid`` and a pixel that differs from what the viewer holds after the copies.
     """
     if not masks or not damage:
         return damage
@@ -155,13 +178,13 @@ def _outside_still_masks(
             rest: list[Box] = []
             for part in parts:
                 cut = part.intersect(m)
-                if cut.is_empty or _differs(previous, current, cut):
+                if cut.is_empty or held.differs(current, cut):
                     rest.append(part)
                 else:
                     rest.extend(part.subtract(cut))
             parts = rest
         if parts != [whole]:
-            parts = [p for p in parts if _changed(grid, p) and _differs(previous, current, p)]
+            parts = [p for p in parts if _changed(grid, p) and held.differs(current, p)]
         out.extend(Rect(p.x, p.y, p.width, p.height) for p in parts)
     return out
 
@@ -171,8 +194,3 @@ def _changed(grid: TileGrid, area: Box, tile: int = DEFAULT_TILE) -> bool:
     ys = slice(area.y // tile, -(-area.bottom // tile))
     xs = slice(area.x // tile, -(-area.right // tile))
     return bool(grid[ys, xs].any())
-
-
-def _differs(previous: Frame, current: Frame, area: Box) -> bool:
-    ys, xs = slice(area.y, area.bottom), slice(area.x, area.right)
-    return not np.array_equal(previous[ys, xs], current[ys, xs])
