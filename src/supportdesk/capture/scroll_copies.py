@@ -103,7 +103,8 @@ def frame_changes(
     if scroll:
         moved = detect_vertical_scroll(previous, current, masks=masks)
         if moved is not None:
-            copies = copies_around(moved, masks)
+            # A piece over tiles that did not change copies what is there already.
+            copies = [c for c in copies_around(moved, masks) if _changed(grid, _dst(c))]
     held = _Held(previous)
     if copies:
         held = _after_copies(grid, previous, current, copies)
@@ -187,6 +188,10 @@ def _outside_still_masks(
             parts = [p for p in parts if _changed(grid, p) and held.differs(current, p)]
         out.extend(Rect(p.x, p.y, p.width, p.height) for p in parts)
     return out
+
+
+def _dst(copy: VerticalScroll) -> Box:
+    return Box(copy.x, copy.dst_y, copy.width, copy.height)
 
 
 def _changed(grid: TileGrid, area: Box, tile: int = DEFAULT_TILE) -> bool:
