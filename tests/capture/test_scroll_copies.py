@@ -73,6 +73,7 @@ def viewer_after(
     copy by copy: none reads or writes a mask, none carries a secret pixel."""
     both = [*masks_before, *masks_now]
     copies, damage = frame_changes(previous, current, masks=both)
+    tiles = changed_tiles(previous, current)
     fb = previous.copy()
     for c in copies:
         src = Rect(c.x, c.src_y, c.width, c.height)
@@ -80,6 +81,8 @@ def viewer_after(
         for m in both:
             assert src.intersect(m).is_empty, f"{c} reads mask {m}"
             assert dst.intersect(m).is_empty, f"{c} writes into mask {m}"
+        # Every copy lands on something that changed (64-pixel tiles).
+        assert tiles[dst.y // 64 : -(-dst.bottom // 64), dst.x // 64 : -(-dst.right // 64)].any()
         # Each copy lands what the previous picture held at its source (order is right).
         fb[dst.y : dst.bottom, dst.x : dst.right] = fb[src.y : src.bottom, src.x : src.right]
         assert np.array_equal(
