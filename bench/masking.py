@@ -9,8 +9,8 @@ below and one more whose secret field moves between two places every wake-up.
 
 The polling path (capture_loop.py: Windows, macOS, an X server without DAMAGE), frame
 after frame: the mask areas read before and after the grab, the mss grab, the
-painting, damage detection against the previous frame, then Tight encoding of the
-damage through the RFB engine.
+painting, comparing with the previous frame as ``CaptureLoop._publish`` does (damage
+and a vertical scroll as a CopyRect), then encoding through the RFB engine (Tight).
 
 The modes, taken in turn so the workload is the same for each: masking off, one
 secret field (a password field of 300x32 near the middle, as the AT-SPI watcher
@@ -31,16 +31,18 @@ import os
 import statistics
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from bench import masking_damage, workload
 from bench.__main__ import xvfb
-from bench.masking_damage import FIELD
+from bench.masking_damage import FIELD, Lane
 from bench.rfb_client import TIGHT, compress_level, jpeg_quality
-from supportdesk.capture.damage import detect_damage
+from supportdesk.applet.capture_loop import CopyOp, FrameOp, frame_ops
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.capture.screen_source import Frame, MssScreenSource
+from supportdesk.capture.scroll_copies import frame_changes
 from supportdesk.rfb import Rect, RFBServerConnection
 
 MODES: dict[str, tuple[MaskArea, ...]] = {
@@ -75,8 +77,27 @@ def engine(width: int, height: int) -> RFBServerConnection:
     return conn
 
 
-def run(frames: int) -> dict[str, dict[str, list[float]]]:
-    """The polling path, per mode: the masking step's and the capture-to-encode time (ms)."""
+@dataclass
+class Counts:
+    """What one mode's encoder got on the polling path (as a damage path's Lane counts)."""
+
+    encode_ms: list[float] = field(default_factory=list)
+    sent: int = 0  # bytes the engine sent
+    copies: int = 0  # CopyRects handed on (scrolls)
+    tight: int = 0  # pixels handed on as changed (sent Tight)
+
+
+def changes(previous: Frame, frame: Frame, masks: Sequence[Rect]) -> list[FrameOp]:
+    """What ``CaptureLoop._publish`` hands on for ``frame`` after ``previous``.
+
+    ``masks``: the rectangles painted into either frame (a scroll's copies avoid them).
+    """
+    return frame_ops(*frame_changes(previous, frame, masks=masks))
+
+
+def run(frames: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Counts]]:
+    """The polling path, per mode: the masking step's and the capture-to-encode time (ms),
+    and what the encoder got (each mode has its own RFB engine)."""
     times = {mode: {"mask": [], "total": []} for mode in MODES}
     with xvfb() as display:
         procs = workload.start(display)
@@ -85,8 +106,9 @@ def run(frames: int) -> dict[str, dict[str, list[float]]]:
             time.sleep(3)  # the painter and the xterm are up
             width, height = source.monitors()[0].width, source.monitors()[0].height
             painter = MaskPainter("Geschützte Eingabe")
-            conn = engine(width, height)
-            previous: dict[str, Frame | None] = dict.fromkeys(MODES)
+            lanes = {mode: engine(width, height) for mode in MODES}
+            sent = {mode: Counts() for mode in MODES}
+            previous: dict[str, tuple[Frame, list[Rect]] | None] = dict.fromkeys(MODES)
             for i in range(frames * len(MODES)):
                 mode = list(MODES)[i % len(MODES)]
                 masks = Fixed(MODES[mode])
@@ -97,26 +119,30 @@ def run(frames: int) -> dict[str, dict[str, list[float]]]:
                 t1 = time.perf_counter()
                 frame = source.grab(0)
                 t2 = time.perf_counter()
+                rects: list[Rect] = []
                 if mode != "off":
                     areas = list(dict.fromkeys([*before, *masks.areas()]))
-                    frame = painter.paint(frame, monitor_rects(areas, (0, 0), (width, height)))
+                    rects = monitor_rects(areas, (0, 0), (width, height))
+                    frame = painter.paint(frame, rects)
                 t3 = time.perf_counter()
                 times[mode]["mask"].append(((t1 - t0) + (t3 - t2)) * 1000)
                 last = previous[mode]
-                damage = detect_damage(last, frame) if last is not None else []
-                if damage:
-                    conn.add_damage([Rect(r.x, r.y, r.width, r.height) for r in damage])
-                    conn.receive_data(struct.pack(">BBHHHH", 3, 1, 0, 0, width, height))
-                    conn.send_framebuffer_update(frame[:, :, 2::-1])
-                    conn.data_to_send()
+                ops = changes(last[0], frame, [*last[1], *rects]) if last is not None else []
+                if ops:
+                    t4 = time.perf_counter()
+                    got = sent[mode]
+                    got.sent += masking_damage.encode(lanes[mode], ops, frame)
+                    got.encode_ms.append((time.perf_counter() - t4) * 1000)
+                    got.copies += sum(isinstance(op, CopyOp) for op in ops)
+                    got.tight += sum(op.area for op in ops if isinstance(op, Rect))
                 times[mode]["total"].append((time.perf_counter() - started) * 1000)
-                previous[mode] = frame.copy()
+                previous[mode] = (frame.copy(), rects)
                 time.sleep(1 / 30 / len(MODES))
         finally:
             source.close()
             for p in procs:
                 p.terminate()
-    return times
+    return times, sent
 
 
 def percentiles(samples: Sequence[float], warm: int = 5) -> tuple[float, float]:
@@ -140,7 +166,7 @@ def table(what: str, times: dict[str, dict[str, list[float]]]) -> str:
     return "\n".join(lines)
 
 
-def sent_table(lanes: dict[str, masking_damage.Lane], wakes: float) -> str:
+def sent_table(lanes: Mapping[str, Lane | Counts], wakes: float) -> str:
     """Per mode: what the encoder got per wake-up (scrolls, changed pixels) and its time."""
     lines = [f"{'mode':<14} {'encode p50':>10} {'CopyRects':>9} {'Tight kpx':>9} {'kB sent':>8}"]
     for mode, lane in lanes.items():
@@ -170,10 +196,11 @@ def main() -> None:
         print(sent_table(lanes, seen["wakes"]))
     if args.path in ("polling", "both"):
         before = os.getloadavg()[0]
-        times = run(args.frames)
+        times, sent = run(args.frames)
         print(f"polling: {args.frames} frames per mode, load {before:.2f} -> "
               f"{os.getloadavg()[0]:.2f}")  # fmt: skip
         print(table("frame", times))
+        print(sent_table(sent, args.frames).replace("wake-up", "frame"))
 
 
 if __name__ == "__main__":

@@ -127,6 +127,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     rects = loop._note_masks([*before, *masks.areas()], size) if masks is not None else []
     spent += time.perf_counter() - t0
     painter = loop._painter
+    both = [*lane.painted, *rects]
     for grab, inside, pixels in grabbed:
         if rects:
             t0 = time.perf_counter()
@@ -136,7 +137,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
             new = pixels[
                 area.y - grab.y : area.bottom - grab.y, area.x - grab.x : area.right - grab.x
             ]
-            loop._take_piece(mirror, area, new, area in scrollable, ops, patches)
+            loop._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
     for r in set(rects) - set(lane.painted):  # masked since the grab: paint the mirror
         t0 = time.perf_counter()
         new = painter.paint(

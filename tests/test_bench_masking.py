@@ -1,6 +1,7 @@
 """The pure parts of the masking bench: its damage-driven wake-up ends where the real loop
-does (the screen with the masks painted over it, a moved mask grabbed again), its encode
-sends what changed, and its medians and table."""
+does (the screen with the masks painted over it, a moved mask grabbed again), scrolling
+text goes by copies around a still mask on both paths, its encode sends what changed,
+and its medians and table."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from bench.masking import engine, percentiles, sent_table, table
+from bench.masking import changes, engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
 
+from supportdesk.applet.capture_loop import CopyOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.screen_source import Frame, MemoryScreenSource
@@ -224,3 +226,62 @@ def test_the_sent_table_counts_per_wake_up() -> None:
     lines = sent_table({"masked": quiet, "off": busy}, 10).splitlines()
     assert lines[1].split() == ["masked", "-", "0.00", "0", "0.0"]
     assert lines[2].split() == ["off", "4.00", "0.30", "3", "1.2"]
+
+
+def scroll_text(screen: Screen, step: int) -> Rect:
+    """The text of a 256x192 window at (32, 24), scrolled by ``step`` lines of 16 rows."""
+    rng = np.random.default_rng(11)
+    text = np.full((192 + 16 * 8, 256, 3), 255, np.uint8)
+    for y in range(0, text.shape[0] - 12, 16):
+        text[y : y + 12, 4:252] = rng.integers(0, 5, (12, 248, 1), np.uint8) * 50
+    window = Rect(32, 24, 256, 192)
+    screen.desktop[window.y : window.bottom, window.x : window.right, :3] = text[
+        16 * step : 16 * step + 192
+    ]
+    with screen.watch.lock:
+        screen.watch.queue.append([window])
+    return window
+
+
+def viewer(previous: Frame, ops: Sequence[object], current: Frame) -> Frame:
+    """What a viewer holding ``previous`` holds after ``ops``, damage sent from ``current``."""
+    fb = previous.copy()
+    for op in ops:
+        if isinstance(op, CopyOp):
+            d = op.dst
+            fb[d.y : d.bottom, d.x : d.right] = fb[
+                op.src_y : op.src_y + d.height, op.src_x : op.src_x + d.width
+            ]
+        else:
+            assert isinstance(op, Rect)
+            fb[op.y : op.bottom, op.x : op.right] = current[op.y : op.bottom, op.x : op.right]
+    return fb
+
+
+def test_a_wake_copies_scrolling_text_around_a_still_mask() -> None:
+    screen = Screen()
+    scroll_text(screen, 0)
+    lane = start_lane(screen, Masks((UPPER,)), None)
+    field = monitor_rects([UPPER], (0, 0), (W, H))[0]
+    for step in range(1, 4):
+        held = lane.mirror.copy()
+        _, ops = wake(lane, [scroll_text(screen, step)])
+        copies = [op for op in ops if isinstance(op, CopyOp)]
+        assert len(copies) >= 2  # the text above, beside and below the field
+        for c in copies:
+            assert c.dst.intersect(field).is_empty
+            assert c.dst.translate(c.src_x - c.dst.x, c.src_y - c.dst.y).intersect(field).is_empty
+        assert np.array_equal(viewer(held, ops, lane.mirror), lane.mirror)
+        assert np.array_equal(lane.mirror, masked(screen, [UPPER]))
+
+
+def test_the_polling_bench_compares_as_the_loop_with_copies_around_the_mask() -> None:
+    screen = Screen()
+    field = monitor_rects([UPPER], (0, 0), (W, H))
+    scroll_text(screen, 0)
+    before = masked(screen, [UPPER])
+    scroll_text(screen, 1)
+    after = masked(screen, [UPPER])
+    ops = changes(before, after, [*field, *field])
+    assert sum(isinstance(op, CopyOp) for op in ops) >= 2
+    assert np.array_equal(viewer(before, ops, after), after)

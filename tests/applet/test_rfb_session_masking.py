@@ -1,6 +1,6 @@
 """Masks over a real RFB connection: what the viewer decodes never holds the secret field's
-pixels, the Sichtschutz blanks everything (and comes back), and the agent's input into a
-masked area is dropped."""
+pixels, the Sichtschutz blanks everything (and comes back), the agent's input into a
+masked area is dropped, and text scrolling past a still mask arrives by copies around it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import asyncio
 from collections.abc import Sequence
 
 import numpy as np
-from bench.rfb_client import RAW, TIGHT, RFBClient
+from bench.rfb_client import COPY_RECT, RAW, TIGHT, RFBClient
 
 from supportdesk.applet.masking import SessionMasking
 from supportdesk.applet.rfb_session import RFBSession
-from supportdesk.capture.mask import MaskArea, MaskKind
+from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.rfb.geometry import Rect
 
@@ -89,4 +89,62 @@ async def test_the_viewer_never_decodes_a_masked_pixel_and_input_there_is_droppe
         await client.request()
         await client.next_update(within=2)
         assert np.array_equal(client.fb, source.desktop[:, :, 2::-1])
+        await client.close()
+
+
+def lines(height: int, width: int, seed: int) -> np.ndarray:
+    """BGRX 'text': random grey glyph rows, 12 of every 16 rows, on white."""
+    rng = np.random.default_rng(seed)
+    img = np.full((height, width, 4), 255, np.uint8)
+    for y in range(0, height - 12, 16):
+        img[y : y + 12, 4 : width - 4] = rng.integers(0, 5, (12, width - 8, 1), np.uint8) * 50
+    img[..., 3] = 0
+    return img
+
+
+async def test_text_scrolling_past_a_still_secret_field_arrives_by_copies_around_it() -> None:
+    source = MemoryScreenSource(((0, 0, W, H),))
+    source.fill((30, 30, 30, 0))
+    text = lines(H + 16 * 12, 280, seed=7)
+    field = Field()
+    masking = SessionMasking(None)
+    masking._masks.add(field)
+    box = Rect(150, 90, 100, 24)
+    field.now = (MaskArea(box, MaskKind.SECRET_INPUT),)
+    painted = monitor_rects(field.now, (0, 0), (W, H))[0]  # with the margin
+
+    def show(step: int) -> None:
+        desktop = source.desktop.copy()
+        desktop[20:220, 20:300] = text[16 * step : 16 * step + 200]
+        desktop[box.y : box.bottom, box.x : box.right] = (7, 77, 177, 0)  # the PIN, typed
+        source.desktop = desktop  # one assignment: a grab sees this picture or the last
+
+    def expected() -> np.ndarray:
+        shot = MaskPainter("Geschützte Eingabe").paint(source.desktop.copy(), [painted])
+        return shot[:, :, 2::-1]
+
+    show(0)
+    session = RFBSession(
+        source, RecordingSink(), monitor=1, control=False, max_fps=60, masks=masking,
+        on_masks=masking.reported,
+    )  # fmt: skip
+    async with serve_session(session) as served:
+        session.start()
+        client = await RFBClient.open("127.0.0.1", served.port)
+        await client.set_encodings(COPY_RECT, RAW)
+        await fresh(client)
+        copies = 0
+        for step in range(1, 12):
+            show(step)
+            async with asyncio.timeout(5):
+                while not np.array_equal(client.fb, expected()):
+                    await client.request()
+                    update = await client.next_update()
+                    assert secret_pixels(client.fb) == 0
+                    for x, y, w, h, enc in update.rects:
+                        if enc == COPY_RECT:
+                            copies += 1
+                            assert Rect(x, y, w, h).intersect(painted).is_empty
+        # The text scrolled past the field by copies (one scroll: several pieces).
+        assert copies >= 2 * 11
         await client.close()

@@ -11,7 +11,10 @@ the newest frame, so a slow consumer costs memory for one frame, never a queue.
 With a mask source, every grab is masked before anything compares or keeps it: the
 areas are read just before and just after the grab and both are painted (a field that
 moves during the grab is covered where it was and where it went), so no pixel of a
-secret field ever reaches damage detection, the encoder or the recording.
+secret field ever reaches damage detection, the encoder or the recording. A scroll is
+looked for with the masks of both grabs left out, and its copy goes around them
+(:func:`~supportdesk.capture.scroll_copies.frame_changes`): a still mask in scrolling
+text costs only the text that comes out from under it.
 """
 
 from __future__ import annotations
@@ -22,14 +25,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from supportdesk.capture.damage import (
-    apply_vertical_scroll,
-    detect_damage,
-    detect_vertical_scroll,
-)
+from supportdesk.capture.damage import Rect as Damage
+from supportdesk.capture.damage import VerticalScroll
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.capture.scroll_copies import frame_changes
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -201,6 +202,7 @@ class CaptureLoop:
 
     def _run(self) -> None:
         previous: Frame | None = None
+        previous_masks: tuple[Rect, ...] = ()
         try:
             while True:
                 with self._cond:
@@ -217,8 +219,9 @@ class CaptureLoop:
                 self._last_grab = time.monotonic()
                 frame = self._grab_masked()
                 self.grabs += 1
-                changed = self._publish(previous, frame)
-                previous = frame
+                masks = self.mask_rects
+                changed = self._publish(previous, frame, (*previous_masks, *masks))
+                previous, previous_masks = frame, masks
                 with self._cond:
                     if changed:
                         self._interval = self._min_interval
@@ -254,24 +257,19 @@ class CaptureLoop:
                 self._on_masks(kinds)
         return rects
 
-    def _publish(self, previous: Frame | None, frame: Frame) -> bool:
-        """Diff ``frame`` against ``previous`` and merge the result into the mailbox."""
+    def _publish(self, previous: Frame | None, frame: Frame, masks: tuple[Rect, ...] = ()) -> bool:
+        """Diff ``frame`` against ``previous`` and merge the result into the mailbox.
+
+        ``masks``: the rectangles painted into either frame (a scroll's copies avoid them).
+        """
         full = previous is None or previous.shape != frame.shape
         ops: list[FrameOp] = []
         if not full:
             assert previous is not None
-            base = previous
-            damage = detect_damage(base, frame)
-            if not damage:
+            copies, damage = frame_changes(previous, frame, scroll=self._detect_scroll, masks=masks)
+            if not damage and not copies:
                 return False
-            if self._detect_scroll:
-                scroll = detect_vertical_scroll(base, frame)
-                if scroll is not None:
-                    dst = Rect(scroll.x, scroll.dst_y, scroll.width, scroll.height)
-                    ops.append(CopyOp(dst, scroll.x, scroll.src_y))
-                    base = apply_vertical_scroll(base, scroll)
-                    damage = detect_damage(base, frame)
-            ops.extend(Rect(r.x, r.y, r.width, r.height) for r in damage)
+            ops = frame_ops(copies, damage)
         with self._cond:
             if self._stopped:
                 return False
@@ -285,3 +283,15 @@ class CaptureLoop:
                     pending.ops.clear()
                     pending.full = True
         return True
+
+
+def frame_ops(
+    copies: list[VerticalScroll], damage: list[Damage], dx: int = 0, dy: int = 0
+) -> list[FrameOp]:
+    """The copies (in their order) then the damage, as ops moved by ``dx, dy``."""
+    ops: list[FrameOp] = [
+        CopyOp(Rect(c.x + dx, c.dst_y + dy, c.width, c.height), c.x + dx, c.src_y + dy)
+        for c in copies
+    ]
+    ops.extend(Rect(r.x + dx, r.y + dy, r.width, r.height) for r in damage)
+    return ops

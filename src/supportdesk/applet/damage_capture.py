@@ -18,6 +18,8 @@ is compared or kept (:meth:`MaskPainter.paint` places pattern and label by the p
 so a piece gets what a whole paint would give it). A mask that appears, moves or goes
 is damage: where it was and where it is are grabbed again and painted in the same
 wake, and an area masked only after the grab is painted into the kept copy directly.
+A scroll is looked for with the masks of the kept copy and of the grab left out, and
+its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`).
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
 kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
@@ -38,19 +40,15 @@ from supportdesk.applet.capture_loop import (
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
     CaptureLoop,
-    CopyOp,
     FrameDelta,
     FrameOp,
+    frame_ops,
 )
-from supportdesk.capture.damage import (
-    apply_vertical_scroll,
-    detect_damage,
-    detect_vertical_scroll,
-    tiles_to_rects,
-)
+from supportdesk.capture.damage import tiles_to_rects
 from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
+from supportdesk.capture.scroll_copies import frame_changes
 from supportdesk.rfb.geometry import Rect
 
 __all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "mask_moves", "open_capture_loop"]
@@ -236,6 +234,7 @@ class DamageCaptureLoop(CaptureLoop):
             rects: list[Rect] = []
             if masks is not None:  # painted before anything compares or keeps a pixel
                 rects = self._note_masks([*before, *masks.areas()], size)
+            both = [*painted, *rects]  # in the mirror or the grab: scroll copies avoid them
             for grab, inside, pixels in grabbed:
                 if rects:
                     pixels = self._painter.paint(pixels, rects, at=(grab.x, grab.y), size=size)
@@ -244,7 +243,8 @@ class DamageCaptureLoop(CaptureLoop):
                         area.y - grab.y : area.bottom - grab.y,
                         area.x - grab.x : area.right - grab.x,
                     ]
-                    self._take_piece(mirror, area, new, area in scrollable, ops, patches)
+                    scroll = area in scrollable
+                    self._take_piece(mirror, area, new, scroll, ops, patches, masks=both)
             for r in set(rects) - set(painted):  # masked since the grab: paint the mirror
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
@@ -262,32 +262,26 @@ class DamageCaptureLoop(CaptureLoop):
         scroll: bool,
         ops: list[FrameOp],
         patches: list[tuple[Rect, Frame]],
+        *,
+        masks: list[Rect] | None = None,
     ) -> None:
-        """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed."""
-        old = mirror[area.y : area.bottom, area.x : area.right]
-        changes = self._changes(old, new, area, scroll)
-        if changes:
-            old[...] = new
-            patches.append((area, new))
-            ops.extend(changes)
+        """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed.
 
-    def _changes(self, old: Frame, new: Frame, area: Rect, scroll: bool) -> list[FrameOp]:
-        """What differs between ``old`` and ``new`` pixels of ``area``, in frame coordinates.
-
-        With ``scroll``, a vertical scroll inside the area is looked for too (a CopyRect).
+        With ``scroll``, a vertical scroll inside the area is looked for too (copies
+        around ``masks``, the mask rectangles of the mirror and of ``new``, in frame
+        coordinates).
         """
-        old = np.ascontiguousarray(old)  # one copy of the mirror's area, not one per use
-        damage = detect_damage(old, new)
-        if not damage:
-            return []
-        ops: list[FrameOp] = []
-        moved = detect_vertical_scroll(old, new) if scroll else None
-        if moved is not None:
-            dst = Rect(area.x + moved.x, area.y + moved.dst_y, moved.width, moved.height)
-            ops.append(CopyOp(dst, area.x + moved.x, area.y + moved.src_y))
-            damage = detect_damage(apply_vertical_scroll(old, moved), new)
-        ops.extend(Rect(area.x + r.x, area.y + r.y, r.width, r.height) for r in damage)
-        return ops
+        old = np.ascontiguousarray(mirror[area.y : area.bottom, area.x : area.right])
+        inside = [
+            m.intersect(area).translate(-area.x, -area.y)
+            for m in masks or ()
+            if not m.intersect(area).is_empty
+        ]
+        copies, damage = frame_changes(old, new, scroll=scroll, masks=inside)
+        if damage or copies:
+            mirror[area.y : area.bottom, area.x : area.right] = new
+            patches.append((area, new))
+            ops.extend(frame_ops(copies, damage, area.x, area.y))
 
     def _offer(self, delta: FrameDelta, mirror: Frame) -> None:
         """Merge ``delta`` into the one-slot mailbox and wake the consumer."""

@@ -3,12 +3,14 @@
 Frames are compared in square tiles (64x64 by default) with a handful of vectorised
 numpy passes; changed tiles are merged into a short list of tile-aligned rectangles
 (runs along a tile row, then runs with equal columns stacked vertically).  A second
-function spots a vertical scroll, which an RFB server can send as one CopyRect.
+function spots a vertical scroll, which an RFB server can send as one CopyRect; masked
+areas (painted over in both frames) can be left out of its comparison.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Sequence
+from typing import NamedTuple, Protocol
 
 import numpy as np
 import numpy.typing as npt
@@ -33,6 +35,19 @@ class Rect(NamedTuple):
     def area(self) -> int:
         """Number of pixels covered."""
         return self.width * self.height
+
+
+class Area(Protocol):
+    """Anything with a rectangle's four fields (this module's :class:`Rect`, the RFB one)."""
+
+    @property
+    def x(self) -> int: ...
+    @property
+    def y(self) -> int: ...
+    @property
+    def width(self) -> int: ...
+    @property
+    def height(self) -> int: ...
 
 
 class VerticalScroll(NamedTuple):
@@ -161,6 +176,7 @@ def detect_vertical_scroll(
     current: Frame,
     min_height: int = 32,
     samples: int = 256,
+    masks: Sequence[Area] = (),
 ) -> VerticalScroll | None:
     """Find the tallest band of rows that moved vertically between two frames.
 
@@ -170,6 +186,12 @@ def detect_vertical_scroll(
     ignored when voting for the distance, and the winning move is verified pixel for
     pixel.  Returns None unless at least
     ``min_height`` rows moved.  Horizontal scrolling is not detected.
+
+    ``masks`` are areas painted over (in either frame) that stand still while the text
+    around them scrolls: their pixels are left out of the vote and of the verification
+    ("don't care", where the row is read and where it lands), so text that scrolls past
+    a mask is still found as one move.  The move found then holds only outside the
+    masks: :func:`~supportdesk.capture.scroll_copies.copies_around` cuts them out.
     """
     if previous.shape != current.shape:
         return None
@@ -184,6 +206,10 @@ def detect_vertical_scroll(
     cols = np.linspace(x0, x1 - 1, num=min(samples, x1 - x0)).astype(np.intp)
     ps = np.ascontiguousarray(p[:, cols])
     cs = np.ascontiguousarray(c[y0:y1][:, cols])
+    for m in masks:  # one constant in both: the rows' keys see only the unmasked samples
+        c0, c1 = np.searchsorted(cols, [m.x, m.x + m.width])
+        ps[max(m.y, 0) : max(m.y + m.height, 0), c0:c1] = 0
+        cs[max(m.y - y0, 0) : max(m.y + m.height - y0, 0), c0:c1] = 0
     flat_p = (ps == ps[:, :1]).all(axis=1)
     flat_c = (cs == cs[:, :1]).all(axis=1)
 
@@ -195,8 +221,14 @@ def detect_vertical_scroll(
     lo, hi = max(y0, shift), min(y1, p.shape[0] + shift)
     if hi - lo < min_height:
         return None
-    same = (c[lo:hi, x0:x1] == p[lo - shift : hi - shift, x0:x1]).all(axis=1)
-    start, stop = _longest_run(same)
+    same = c[lo:hi, x0:x1] == p[lo - shift : hi - shift, x0:x1]
+    for m in masks:  # where the row lands, and where it is read, in a mask
+        for top in (m.y, m.y + shift):
+            r0, r1 = max(top, lo) - lo, min(top + m.height, hi) - lo
+            c0, c1 = max(m.x, x0) - x0, min(m.x + m.width, x1) - x0
+            if r0 < r1 and c0 < c1:
+                same[r0:r1, c0:c1] = True
+    start, stop = _longest_run(same.all(axis=1))
     if stop - start < min_height:
         return None
     return VerticalScroll(x0, x1 - x0, lo + start - shift, lo + start, stop - start)

@@ -1,0 +1,301 @@
+"""Scroll copies around masks: the viewer's picture is the masked current frame, pixel for
+pixel, and no copy reads from or writes into a mask."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from supportdesk.capture.damage import Rect as DamageRect
+from supportdesk.capture.damage import (
+    VerticalScroll,
+    changed_tiles,
+    detect_damage,
+    detect_vertical_scroll,
+)
+from supportdesk.capture.mask import MaskPainter
+from supportdesk.capture.scroll_copies import (
+    MAX_PIECES,
+    _Held,
+    _outside_still_masks,
+    apply_copies,
+    copies_around,
+    frame_changes,
+)
+from supportdesk.rfb.geometry import Rect
+
+H, W = 400, 480
+SECRET = (7, 77, 177, 255)  # BGRX: what the customer types under a mask, never sent
+REGION = Rect(16, 32, 448, 320)  # the scrolling window
+
+
+def text(height: int, width: int, seed: int) -> np.ndarray:
+    """Lines of random 'glyphs' (no SECRET pixel) on white, a blank row gap between them."""
+    rng = np.random.default_rng(seed)
+    img = np.full((height + 16, width, 4), 255, dtype=np.uint8)
+    for y in range(0, height, 16):
+        img[y : y + 12, 4 : width - 4] = rng.integers(0, 6, (12, width - 8, 1), np.uint8) * 40
+    return img[:height]
+
+
+def scrolled(shift: int, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """Two screens (unmasked): the region's text moved up by ``shift`` rows (down if < 0)."""
+    long = text(REGION.height + abs(shift), REGION.width, seed)
+    before, after = np.full((H, W, 4), 90, np.uint8), np.full((H, W, 4), 90, np.uint8)
+    ys, xs = slice(REGION.y, REGION.bottom), slice(REGION.x, REGION.right)
+    top = max(shift, 0)
+    before[ys, xs] = long[abs(shift) - top : abs(shift) - top + REGION.height]
+    after[ys, xs] = long[top : top + REGION.height]
+    return before, after
+
+
+def masked(screen: np.ndarray, masks: Sequence[Rect]) -> np.ndarray:
+    """The screen as captured: the secret typed under every mask, then the masks painted."""
+    out = screen.copy()
+    for m in masks:
+        out[m.y : m.bottom, m.x : m.right] = SECRET
+    return MaskPainter("Geschützte Eingabe").paint(out, masks)
+
+
+def secrets(frame: np.ndarray) -> int:
+    return int((frame == np.array(SECRET, np.uint8)).all(axis=2).sum())
+
+
+def viewer_after(
+    previous: np.ndarray, current: np.ndarray, masks_before: list[Rect], masks_now: list[Rect]
+) -> tuple[np.ndarray, list[VerticalScroll], list]:
+    """What a viewer holding ``previous`` holds after the copies and the damage, checked
+    copy by copy: none reads or writes a mask, none carries a secret pixel."""
+    both = [*masks_before, *masks_now]
+    copies, damage = frame_changes(previous, current, masks=both)
+    tiles = changed_tiles(previous, current)
+    fb = previous.copy()
+    for c in copies:
+        src = Rect(c.x, c.src_y, c.width, c.height)
+        dst = Rect(c.x, c.dst_y, c.width, c.height)
+        for m in both:
+            assert src.intersect(m).is_empty, f"{c} reads mask {m}"
+            assert dst.intersect(m).is_empty, f"{c} writes into mask {m}"
+        # Every copy lands on something that changed (64-pixel tiles).
+        assert tiles[dst.y // 64 : -(-dst.bottom // 64), dst.x // 64 : -(-dst.right // 64)].any()
+        # Each copy lands what the previous picture held at its source (order is right).
+        fb[dst.y : dst.bottom, dst.x : dst.right] = fb[src.y : src.bottom, src.x : src.right]
+        assert np.array_equal(
+            fb[dst.y : dst.bottom, dst.x : dst.right],
+            previous[src.y : src.bottom, src.x : src.right],
+        )
+        assert secrets(fb) == 0
+    for r in damage:
+        fb[r.y : r.y + r.height, r.x : r.x + r.width] = current[
+            r.y : r.y + r.height, r.x : r.x + r.width
+        ]
+    return fb, copies, damage
+
+
+def sent(damage: list) -> int:
+    return sum(r.width * r.height for r in damage)
+
+
+@pytest.mark.parametrize("shift", [13, 26, -13])
+def test_a_still_mask_inside_scrolling_text_keeps_the_copy(shift: int) -> None:
+    field = [Rect(150, 150, 160, 40)]
+    a, b = scrolled(shift)
+    prev, cur = masked(a, field), masked(b, field)
+    fb, copies, damage = viewer_after(prev, cur, field, field)
+    assert np.array_equal(fb, cur)
+    assert 1 < len(copies) <= MAX_PIECES
+    assert all(c.dst_y - c.src_y == -shift for c in copies)
+    # Only the text that comes out from under the mask (and the new lines) is sent:
+    # far less than when the mask is ignored and the copy stops at it.
+    ignored = frame_changes(prev, cur)[1]
+    assert sent(damage) * 2 < sent(ignored)
+    # The still mask is not sent again: the viewer has its stripes already.
+    assert all(Rect(*r).intersect(field[0]).is_empty for r in damage)
+
+
+def test_a_large_still_mask_over_the_new_lines_is_not_sent_again() -> None:
+    rule = [Rect(100, 250, 300, 150)]  # over the bottom of the window, where lines come
+    a, b = scrolled(13)
+    prev, cur = masked(a, rule), masked(b, rule)
+    fb, copies, damage = viewer_after(prev, cur, rule, rule)
+    assert np.array_equal(fb, cur)
+    assert copies and damage
+    assert all(Rect(*r).intersect(rule[0]).is_empty for r in damage)
+
+
+def test_damage_leaves_out_a_still_mask_it_would_carry_whole() -> None:
+    # Damage merged over a mask (too many rectangles collapse into their bounds).
+    rule = Rect(100, 100, 300, 200)
+    a, b = scrolled(13)
+    prev, cur = masked(a, [rule]), masked(b, [rule])
+    tiles = changed_tiles(prev, cur)
+    whole = [DamageRect(0, 0, W, H)]
+    parts = _outside_still_masks(whole, tiles, _Held(prev), cur, [rule])
+    assert all(Rect(*p).intersect(rule).is_empty for p in parts)
+    fb = prev.copy()
+    for p in parts:
+        fb[p.y : p.y + p.height, p.x : p.x + p.width] = cur[
+            p.y : p.y + p.height, p.x : p.x + p.width
+        ]
+    assert np.array_equal(fb, cur)
+    # A mask whose stripes changed (it moved) is not left out.
+    moved = masked(b, [rule.translate(0, 20)])
+    parts = _outside_still_masks(whole, changed_tiles(prev, moved), _Held(prev), moved, [rule])
+    assert parts == whole
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        Rect(0, 100, 120, 40),  # over the region's left edge
+        Rect(400, 200, 80, 30),  # over its right edge
+        Rect(100, 10, 200, 40),  # over its top
+        Rect(100, 330, 200, 50),  # over its bottom
+        Rect(16, 120, 448, 40),  # across its whole width
+    ],
+)
+def test_masks_over_the_scrolling_regions_edges(field: Rect) -> None:
+    a, b = scrolled(16)
+    prev, cur = masked(a, [field]), masked(b, [field])
+    fb, copies, _ = viewer_after(prev, cur, [field], [field])
+    assert np.array_equal(fb, cur)
+    assert copies
+
+
+def test_a_mask_covering_the_scrolling_region_wholly_needs_no_copy() -> None:
+    rule = [Rect(0, 16, W, 360)]
+    a, b = scrolled(16)
+    prev, cur = masked(a, rule), masked(b, rule)
+    fb, copies, damage = viewer_after(prev, cur, rule, rule)
+    assert np.array_equal(fb, cur)
+    assert copies == [] and damage == []
+
+
+def test_several_masks() -> None:
+    masks = [Rect(40, 60, 100, 30), Rect(300, 100, 120, 60), Rect(200, 250, 60, 60)]
+    a, b = scrolled(15)
+    prev, cur = masked(a, masks), masked(b, masks)
+    fb, copies, damage = viewer_after(prev, cur, masks, masks)
+    assert np.array_equal(fb, cur)
+    assert copies
+    assert sent(damage) * 2 < sent(frame_changes(prev, cur)[1])
+
+
+def test_a_mask_that_moves_while_the_text_scrolls() -> None:
+    was, now = [Rect(150, 150, 160, 40)], [Rect(150, 190, 160, 40)]
+    a, b = scrolled(13)
+    prev, cur = masked(a, was), masked(b, now)
+    fb, copies, _ = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur)
+    assert copies
+
+
+def test_no_secret_reaches_the_viewer_through_a_copy() -> None:
+    # The mask stands still while the text scrolls; under it, the customer types.
+    field = [Rect(150, 150, 160, 40)]
+    screens = [scrolled(13 * i, seed=3)[1] for i in range(6)]
+    fb = masked(screens[0], field)
+    for before, after in itertools.pairwise(screens):
+        prev, cur = masked(before, field), masked(after, field)
+        assert np.array_equal(fb, prev)
+        fb, copies, _ = viewer_after(prev, cur, field, field)
+        assert copies and np.array_equal(fb, cur) and secrets(fb) == 0
+    # Where a copy of the whole band would have carried the mask's stripes onto the text.
+    moved = detect_vertical_scroll(prev, cur, masks=field)
+    assert moved is not None
+    whole = apply_copies(prev, [moved])
+    assert not np.array_equal(whole[110:150, 150:310], cur[110:150, 150:310])
+
+
+def test_the_scroll_is_found_past_a_still_mask_only_when_told() -> None:
+    field = [Rect(150, 150, 160, 40)]
+    a, b = scrolled(16)
+    prev, cur = masked(a, field), masked(b, field)
+    told = detect_vertical_scroll(prev, cur, masks=field)
+    blind = detect_vertical_scroll(prev, cur)
+    assert told is not None and blind is not None
+    assert told.dst_y - told.src_y == -16
+    assert told.height >= REGION.height - 16 - 12  # the whole band, past the mask
+    assert blind.height < told.height
+
+
+def test_copies_are_ordered_so_that_none_reads_what_another_wrote() -> None:
+    # Up: the topmost piece first; down: the lowest first.
+    for shift in (-24, 24):
+        scroll = VerticalScroll(0, 100, 100 - shift, 100, 200)
+        pieces = copies_around(scroll, [Rect(40, 180, 20, 30)])
+        assert len(pieces) == 4
+        tops = [p.dst_y for p in pieces]
+        assert tops == sorted(tops, reverse=shift > 0)
+        frame = text(400, 100, seed=5)
+        done = apply_copies(frame, pieces)
+        for p in pieces:
+            assert np.array_equal(
+                done[p.dst_y : p.dst_y + p.height, p.x : p.x + p.width],
+                frame[p.src_y : p.src_y + p.height, p.x : p.x + p.width],
+            )
+
+
+def test_without_masks_the_scroll_is_one_copy() -> None:
+    scroll = VerticalScroll(10, 100, 50, 30, 200)
+    assert copies_around(scroll, []) == [scroll]
+    assert copies_around(scroll, [Rect(300, 0, 10, 10)]) == [scroll]
+
+
+def test_too_many_pieces_keep_the_largest() -> None:
+    scroll = VerticalScroll(0, 400, 16, 0, 300)
+    masks = [Rect(20 + 40 * i, 30 + 25 * i, 10, 10) for i in range(9)]
+    pieces = copies_around(scroll, masks)
+    assert len(pieces) == MAX_PIECES
+    a, b = scrolled(16)
+    prev, cur = masked(a, masks), masked(b, masks)
+    fb, _, _ = viewer_after(prev, cur, masks, masks)
+    assert np.array_equal(fb, cur)
+
+
+rects = st.builds(
+    Rect,
+    st.integers(-20, W - 10),
+    st.integers(-20, H - 10),
+    st.integers(4, 300),
+    st.integers(4, 200),
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shift=st.integers(-40, 40).filter(lambda s: s != 0),
+    was=st.lists(rects, max_size=3),
+    moves=st.lists(st.tuples(st.integers(-30, 30), st.integers(-30, 30)), max_size=3),
+    seed=st.integers(0, 5),
+)
+def test_the_viewer_always_ends_at_the_masked_current_frame(
+    shift: int, was: list[Rect], moves: list[tuple[int, int]], seed: int
+) -> None:
+    frame = Rect(0, 0, W, H)
+    was = [r.intersect(frame) for r in was if not r.intersect(frame).is_empty]
+    now = [r.translate(*moves[i]) if i < len(moves) else r for i, r in enumerate(was)]
+    now = [r.intersect(frame) for r in now if not r.intersect(frame).is_empty]
+    a, b = scrolled(shift, seed)
+    prev, cur = masked(a, was), masked(b, now)
+    fb, _, damage = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur)
+    assert secrets(fb) == 0
+    if not detect_damage(prev, cur):
+        assert damage == []
+
+
+def test_the_viewers_picture_after_the_copies_is_the_previous_with_the_band() -> None:
+    prev, band = text(128, 128, 1), text(64, 64, 2)
+    held = _Held(prev, band, Rect(64, 64, 64, 64))
+    cur = prev.copy()
+    cur[64:128, 64:128] = band
+    assert not held.differs(cur, Rect(32, 32, 96, 96))  # partly in the band
+    assert held.differs(prev, Rect(32, 32, 96, 96))
+    assert not held.differs(cur, Rect(0, 0, 32, 32)) and not held.differs(prev, Rect(0, 0, 32, 32))
+    assert held.differs(prev, Rect(70, 70, 8, 8))  # wholly in the band
