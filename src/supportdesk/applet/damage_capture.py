@@ -276,12 +276,19 @@ class DamageCaptureLoop(CaptureLoop):
 
         With ``scroll``, a vertical scroll inside the area is looked for too (a CopyRect).
         """
-        old = np.ascontiguousarray(old)  # one copy of the mirror's area, not one per use
         damage = detect_damage(old, new)
         if not damage:
             return []
         ops: list[FrameOp] = []
-        moved = detect_vertical_scroll(old, new) if scroll else None
+        moved = None
+        if scroll:
+            bounds = (
+                min(r.x for r in damage),
+                min(r.y for r in damage),
+                max(r.x + r.width for r in damage),
+                max(r.y + r.height for r in damage),
+            )
+            moved = detect_vertical_scroll(old, new, bounds=bounds)
         if moved is not None:
             dst = Rect(area.x + moved.x, area.y + moved.dst_y, moved.width, moved.height)
             ops.append(CopyOp(dst, area.x + moved.x, area.y + moved.src_y))
