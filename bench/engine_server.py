@@ -21,7 +21,13 @@ from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE
 
 
 async def main(
-    display: str, port: int, max_fps: float, masks: bool, max_area: int, frame_rate: float
+    display: str,
+    port: int,
+    max_fps: float,
+    masks: bool,
+    max_area: int,
+    frame_rate: float,
+    scroll: bool = True,
 ) -> None:
     source = MssScreenSource(display)
 
@@ -35,6 +41,7 @@ async def main(
             masks=masking,
             max_update_area=max_area or None,
             frame_rate=frame_rate or None,
+            detect_scroll=scroll,
         )
         session.start()
         try:
@@ -57,6 +64,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--frame-rate", type=float, default=DEFAULT_FRAME_RATE, help="0: no frame clock"
     )
+    parser.add_argument("--no-scroll", action="store_true", help="no scroll detection")
     args = parser.parse_args()
     asyncio.run(
         main(
@@ -66,5 +74,6 @@ if __name__ == "__main__":
             not args.no_masks,
             args.max_update_area,
             args.frame_rate,
+            not args.no_scroll,
         )
     )

@@ -43,7 +43,7 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
 )
 from supportdesk.capture.damage import (
-    apply_vertical_scroll,
+    damage_after_scroll,
     detect_damage,
     detect_vertical_scroll,
     tiles_to_rects,
@@ -292,7 +292,7 @@ class DamageCaptureLoop(CaptureLoop):
         if moved is not None:
             dst = Rect(area.x + moved.x, area.y + moved.dst_y, moved.width, moved.height)
             ops.append(CopyOp(dst, area.x + moved.x, area.y + moved.src_y))
-            damage = detect_damage(apply_vertical_scroll(old, moved), new)
+            damage = damage_after_scroll(old, new, moved)
         ops.extend(Rect(area.x + r.x, area.y + r.y, r.width, r.height) for r in damage)
         return ops
 

@@ -68,7 +68,11 @@ def changed_tiles(previous: Frame, current: Frame, tile: int = DEFAULT_TILE) -> 
         raise ValueError(f"frame size changed: {previous.shape} -> {current.shape}")
     if tile <= 0:
         raise ValueError("tile size must be positive")
-    diff = _pixels(previous) != _pixels(current)
+    return _diff_grid(_pixels(previous) != _pixels(current), tile)
+
+
+def _diff_grid(diff: npt.NDArray[np.bool_], tile: int) -> TileGrid:
+    """The tiles of ``diff`` (one bool per pixel) in which any pixel is True."""
     h, w = diff.shape
     rows_full, cols_full = h // tile, w // tile
     th, tw = -(-h // tile), -(-w // tile)
@@ -192,8 +196,9 @@ def detect_vertical_scroll(
     Destination rows are searched among the rows that changed, within the columns that
     changed; rows are matched by a sample of up to ``samples`` pixels per row.  Rows whose
     sample is one flat colour (blank lines) and rows that occur more than once are
-    ignored when voting for the distance, and the winning move is verified pixel for
-    pixel.  Returns None unless at least
+    ignored when voting for the distance, and the winning move is verified on the
+    sampled pixels (rows that differ elsewhere are left to the damage found after the
+    move, see :func:`damage_after_scroll`).  Returns None unless at least
     ``min_height`` rows moved.  Horizontal scrolling is not detected.
 
     ``bounds`` (x0, y0, x1, y1), if the caller knows it, encloses every changed pixel
@@ -231,11 +236,13 @@ def detect_vertical_scroll(
     if shift is None:
         return None
 
-    # Verify: dst row y (absolute) equals src row y - shift, over the changed columns.
+    # Verify: dst row y (absolute) equals src row y - shift, on the sampled columns: the
+    # band is only chosen here; what differs between the samples is damage the caller
+    # finds after the move (damage_after_scroll), so the picture stays exact.
     lo, hi = max(y0, shift), min(y1, p.shape[0] + shift)
     if hi - lo < min_height:
         return None
-    same = (c[lo:hi, x0:x1] == p[lo - shift : hi - shift, x0:x1]).all(axis=1)
+    same = (cs[lo - y0 : hi - y0] == ps[lo - shift : hi - shift]).all(axis=1)
     start, stop = _longest_run(same)
     if stop - start < min_height:
         return None
@@ -300,6 +307,29 @@ def _longest_run(flags: npt.NDArray[np.bool_]) -> tuple[int, int]:
     if not runs:
         return 0, 0
     return max(runs, key=lambda r: r[1] - r[0])
+
+
+def damage_after_scroll(
+    previous: Frame,
+    current: Frame,
+    scroll: VerticalScroll,
+    tile: int = DEFAULT_TILE,
+    max_rects: int = DEFAULT_MAX_RECTS,
+) -> list[Rect]:
+    """``detect_damage(apply_vertical_scroll(previous, scroll), current)`` without the copy.
+
+    What still needs sending after the CopyRect: the moved band is compared with where
+    it came from, the rest with what was there.
+    """
+    p, c = _pixels(previous), _pixels(current)
+    diff = p != c
+    xs = slice(scroll.x, scroll.x + scroll.width)
+    src, dst = scroll.src_y, scroll.dst_y
+    diff[dst : dst + scroll.height, xs] = (
+        c[dst : dst + scroll.height, xs] != p[src : src + scroll.height, xs]
+    )
+    h, w = diff.shape
+    return tiles_to_rects(_diff_grid(diff, tile), w, h, tile, max_rects)
 
 
 def apply_vertical_scroll(frame: Frame, scroll: VerticalScroll) -> Frame:
