@@ -63,6 +63,9 @@ MAX_PIECES = 32
 """Drawn areas are merged into at most this many rectangles, each compared on its own."""
 SCROLL_MIN_ROWS = 128
 SCROLL_MIN_AREA = 128 * 256
+SCROLL_SAMPLES = 64
+"""Pixels per row the scroll vote compares: a wrong vote costs only bandwidth (what
+differs after the move is sent), and 256 had cost four times as much CPU."""
 MAX_PILED_OPS = 256
 """More changes than this not yet taken collapse into one whole picture."""
 MAX_SEPARATE_GRABS = 4
@@ -288,7 +291,7 @@ class DamageCaptureLoop(CaptureLoop):
                 max(r.x + r.width for r in damage),
                 max(r.y + r.height for r in damage),
             )
-            moved = detect_vertical_scroll(old, new, bounds=bounds)
+            moved = detect_vertical_scroll(old, new, samples=SCROLL_SAMPLES, bounds=bounds)
         if moved is not None:
             dst = Rect(area.x + moved.x, area.y + moved.dst_y, moved.width, moved.height)
             ops.append(CopyOp(dst, area.x + moved.x, area.y + moved.src_y))
