@@ -70,6 +70,8 @@ MAX_PILED_OPS = 256
 """More changes than this not yet taken collapse into one whole picture."""
 MAX_SEPARATE_GRABS = 4
 """More pieces than this are grabbed in one go (their bounding box)."""
+SMALL_PIECE = 1 << 15
+"""Pieces of at most this many pixels are handed over before the others of their wake."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
 _MASK_BACKOFF = 1.5  # with masks: the wake-up interval grows by this while nothing changes
 
@@ -239,15 +241,32 @@ class DamageCaptureLoop(CaptureLoop):
             rects: list[Rect] = []
             if masks is not None:  # painted before anything compares or keeps a pixel
                 rects = self._note_masks([*before, *masks.areas()], size)
+            views: list[tuple[Rect, Frame]] = []
             for grab, inside, pixels in grabbed:
                 if rects:
                     pixels = self._painter.paint(pixels, rects, at=(grab.x, grab.y), size=size)
-                for area in inside:  # compared piece by piece: unchanged pixels stay out
-                    new = pixels[
-                        area.y - grab.y : area.bottom - grab.y,
-                        area.x - grab.x : area.right - grab.x,
-                    ]
+                views.extend(
+                    (
+                        area,
+                        pixels[
+                            area.y - grab.y : area.bottom - grab.y,
+                            area.x - grab.x : area.right - grab.x,
+                        ],
+                    )
+                    for area in inside
+                )
+            small = [v for v in views if v[0].area <= SMALL_PIECE]
+            if small and len(small) < len(views):
+                # Small pieces (a clock, a cursor, a typed letter) are compared and handed
+                # over first: they go out while the large ones are still being compared.
+                for area, new in small:
                     self._take_piece(mirror, area, new, area in scrollable, ops, patches)
+                if ops:
+                    self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
+                    ops, patches = [], []
+                views = [v for v in views if v[0].area > SMALL_PIECE]
+            for area, new in views:  # compared piece by piece: unchanged pixels stay out
+                self._take_piece(mirror, area, new, area in scrollable, ops, patches)
             for r in set(rects) - set(painted):  # masked since the grab: paint the mirror
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
