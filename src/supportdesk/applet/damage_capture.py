@@ -8,7 +8,8 @@ frame, and when something is drawn it grabs just those areas (merged onto a 32-p
 grid, at most 32 pieces, grabbed through mss's XShm one by one if they are few, else in
 one grab of their bounding box), compares each piece with the copy it keeps,
 and hands the consumer the new pixels as patches with the changed rectangles (and a
-vertical scroll as a copy) -- never a whole-screen grab or diff after the first. An idle
+vertical scroll as a copy), the small pieces of a wake (a clock, a cursor) before the
+large ones are compared -- never a whole-screen grab or diff after the first. An idle
 screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
 drawing; a single change goes out at once.
 
@@ -65,7 +66,8 @@ SCROLL_MIN_ROWS = 128
 SCROLL_MIN_AREA = 128 * 256
 SCROLL_SAMPLES = 64
 """Pixels per row the scroll vote compares: a wrong vote costs only bandwidth (what
-differs after the move is sent), and 256 had cost four times as much CPU."""
+differs after the move is sent); with 256 the scroll detection took a third more time
+on the reference workload (cProfile, 8 s: 0.54 s against 0.40 s)."""
 MAX_PILED_OPS = 256
 """More changes than this not yet taken collapse into one whole picture."""
 MAX_SEPARATE_GRABS = 4
