@@ -17,9 +17,18 @@ from supportdesk.applet.rfb_link import MAX_UPDATE_AREA
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
+from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE
 
 
-async def main(display: str, port: int, max_fps: float, masks: bool, max_area: int) -> None:
+async def main(
+    display: str,
+    port: int,
+    max_fps: float,
+    masks: bool,
+    max_area: int,
+    frame_rate: float,
+    scroll: bool = True,
+) -> None:
     source = MssScreenSource(display)
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -31,6 +40,8 @@ async def main(display: str, port: int, max_fps: float, masks: bool, max_area: i
             max_fps=max_fps,
             masks=masking,
             max_update_area=max_area or None,
+            frame_rate=frame_rate or None,
+            detect_scroll=scroll,
         )
         session.start()
         try:
@@ -50,7 +61,19 @@ if __name__ == "__main__":
     parser.add_argument("--max-fps", type=float, default=30.0)
     parser.add_argument("--no-masks", action="store_true")
     parser.add_argument("--max-update-area", type=int, default=MAX_UPDATE_AREA, help="0: no limit")
+    parser.add_argument(
+        "--frame-rate", type=float, default=DEFAULT_FRAME_RATE, help="0: no frame clock"
+    )
+    parser.add_argument("--no-scroll", action="store_true", help="no scroll detection")
     args = parser.parse_args()
     asyncio.run(
-        main(args.display, args.port, args.max_fps, not args.no_masks, args.max_update_area)
+        main(
+            args.display,
+            args.port,
+            args.max_fps,
+            not args.no_masks,
+            args.max_update_area,
+            args.frame_rate,
+            not args.no_scroll,
+        )
     )

@@ -260,3 +260,41 @@ async def test_a_viewer_that_stops_asking_stops_the_grabbing(desktop: Any) -> No
         drawing = False
         painter.close()
         source.close()
+
+
+def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(desktop: Any) -> None:
+    painter = Painter(desktop)
+    taken: list[list[Any]] = []
+    loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
+
+    def on_delta() -> None:  # the consumer takes each delta as it is offered
+        delta = loop.take()
+        if delta is not None and not delta.full:
+            taken.append(list(delta.ops))
+
+    loop._on_delta = on_delta
+    try:
+        loop.start()
+        loop.want(True)
+        deadline = time.monotonic() + 5
+        while loop.grabs == 0:  # the first, whole grab
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.3)  # the painter's window, mapped: drawn and taken
+        loop.want(False)
+        time.sleep(0.1)
+        taken.clear()
+        # Both in one flush, so that one wake finds both.
+        painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: 120,000 px
+        painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
+        painter.d.sync()
+        loop.want(True)
+        while sum(len(ops) for ops in taken) < 2:
+            assert time.monotonic() < deadline, f"changes never arrived: {taken}"
+            time.sleep(0.01)
+    finally:
+        loop.stop()
+        painter.close()
+    first, *rest = taken
+    assert all(op.x < 200 and op.y < 64 for op in first)  # the clock's piece alone
+    assert rest and all(op.x >= 576 and op.y >= 384 for ops in rest for op in ops)

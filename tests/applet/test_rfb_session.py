@@ -319,3 +319,60 @@ async def test_a_stalled_transport_stops_capture_instead_of_buffering(
     assert session.stats.updates <= 1
     session.stop()
     await asyncio.wait_for(task, 2)
+
+
+async def test_the_frame_clock_holds_a_change_that_follows_a_frame(
+    source: MemoryScreenSource,
+) -> None:
+    # Frame rate 0.5: a frame every 2 s at most; the first after a quiet spell at once.
+    session = RFBSession(source, monitor=1, max_fps=100, frame_rate=0.5)
+    async with serve_session(session) as srv:
+        session.start()
+        client = await viewer(srv.port, TIGHT, RAW)
+        await client.request(incremental=False)
+        await client.next_update(within=2)  # the first frame
+        source.fill((0, 0, 255, 0), (10, 10, 20, 20))
+        await client.request()
+        start = time.monotonic()
+        await client.next_update(within=5)
+        assert time.monotonic() - start >= 1.0  # held for the rest of the interval
+        assert np.array_equal(client.fb, desktop_rgb(source))
+        await asyncio.sleep(2.5)  # quiet for longer than the interval
+        source.fill((255, 0, 0, 0), (50, 50, 20, 20))
+        await client.request()
+        start = time.monotonic()
+        await client.next_update(within=5)
+        assert time.monotonic() - start < 1.0  # not held: taken at once
+        assert np.array_equal(client.fb, desktop_rgb(source))
+        await client.close()
+
+
+async def test_a_busy_screen_goes_out_at_the_frame_rate_with_its_newest_picture(
+    source: MemoryScreenSource,
+) -> None:
+    session = RFBSession(source, monitor=1, max_fps=100, frame_rate=5)
+    async with serve_session(session) as srv:
+        session.start()
+        client = await viewer(srv.port, TIGHT, RAW)
+        await client.request(incremental=False)
+        await client.next_update(within=2)
+
+        async def paint() -> None:
+            for i in range(200):  # a change every 5 ms for a second
+                source.fill((i, 255 - i, 0, 0), (0, 0, 64, 64))
+                await asyncio.sleep(0.005)
+
+        painter = asyncio.create_task(paint())
+        updates = 0
+        start = time.monotonic()
+        while not painter.done():
+            await client.request()
+            await client.next_update(within=2)
+            updates += 1
+        elapsed = time.monotonic() - start
+        assert updates <= 5 * elapsed + 2  # one frame per 200 ms, however fast it is asked
+        await asyncio.sleep(0.3)
+        await client.request(incremental=False)
+        await client.next_update(within=2)  # after the painting stopped: the last picture
+        assert np.array_equal(client.fb, desktop_rgb(source))
+        await client.close()

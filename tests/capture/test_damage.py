@@ -185,3 +185,45 @@ def test_no_scroll_for_unrelated_change_or_identity() -> None:
     b = a.copy()
     b[10:12, 10:12] = 0
     assert detect_vertical_scroll(a, b) is None
+
+
+def _viewer_after(previous: np.ndarray, current: np.ndarray, found: VerticalScroll) -> np.ndarray:
+    """What a viewer shows after the CopyRect and the damage found after it (64-px tiles)."""
+    shown = apply_vertical_scroll(previous, found)
+    for r in detect_damage(shown, current):
+        shown[r.y : r.y + r.height, r.x : r.x + r.width] = current[
+            r.y : r.y + r.height, r.x : r.x + r.width
+        ]
+    return shown
+
+
+def test_the_copy_and_the_damage_after_it_give_the_new_picture() -> None:
+    a = text_like()
+    b = a.copy()
+    b[0:384] = a[16:400]
+    b[384:400] = 255
+    b[384:396, 8:100] = 3
+    found = detect_vertical_scroll(a, b)
+    assert found is not None
+    assert np.array_equal(_viewer_after(a, b, found), b)
+
+
+def test_a_row_that_differs_between_the_samples_is_sent_after_the_move() -> None:
+    a = text_like()
+    b = a.copy()
+    b[50:350, 100:500] = a[82:382, 100:500]
+    found = detect_vertical_scroll(a, b, bounds=(100, 50, 500, 350))
+    assert found is not None
+    sampled = set(np.linspace(100, 499, num=256).astype(int).tolist())
+    hidden = next(x for x in range(100, 500) if x not in sampled)
+    b[200, hidden] = (1, 2, 3, 0)  # inside the moved band, where no sample looks
+    found = detect_vertical_scroll(a, b, bounds=(100, 50, 500, 350))
+    assert found is not None and found.dst_y <= 200 < found.dst_y + found.height
+    assert np.array_equal(_viewer_after(a, b, found), b)
+
+
+def test_a_moving_picture_is_no_scroll() -> None:
+    rng = np.random.default_rng(7)
+    a = rng.integers(0, 256, (270, 480, 4), dtype=np.uint8)
+    b = np.roll(a, 23, axis=1)  # slid sideways, as the reference workload's plasma
+    assert detect_vertical_scroll(a, b) is None

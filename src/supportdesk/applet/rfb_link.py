@@ -38,6 +38,7 @@ from supportdesk.rfb import (
     SetDesktopSize,
 )
 from supportdesk.rfb.encodings.pseudo import DesktopSizeStatus
+from supportdesk.rfb.frame_clock import FrameClock
 
 __all__ = [
     "LOSSLESS_REFRESH_AFTER",
@@ -117,6 +118,7 @@ class RFBLink:
         wake: asyncio.Event,
         stats: LinkCounters,
         on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
+        clock: FrameClock | None = None,
     ) -> None:
         self.session = session
         self.conn = conn
@@ -136,6 +138,8 @@ class RFBLink:
         self.updates_since_jpeg = 0
         self.watching_since: float | None = None  # since when capture looks for changes
         self.fresh = False  # a frame was taken since the last update went out
+        self.clock = clock  # paces the frames taken from capture; None: as fast as asked
+        self.tick_at: float | None = None  # when the clock lets the frame wanted be taken
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -172,9 +176,11 @@ class RFBLink:
         capture, engine, wake = self.capture, self.conn, self.wake
         while True:
             rest = self._lossy_rest()
-            if rest is None:
+            tick = self._tick()
+            timeout = min((t for t in (rest, tick) if t is not None), default=None)
+            if timeout is None:
                 await wake.wait()
-            elif rest <= 0 or not await _wait(wake, rest):
+            elif timeout <= 0 or not await _wait(wake, timeout):
                 rest = self._lossy_rest()
                 if rest is not None and rest <= 0:
                     engine.refresh_lossy()
@@ -184,17 +190,27 @@ class RFBLink:
             delta = capture.take()
             if delta is not None:
                 self.fresh = True
+                if self.clock is not None:
+                    self.clock.taken(time.monotonic())
                 self._apply(delta)
             await self._send()
             # Ask for a new frame while the viewer waits and nothing is left to send, and
             # once after every update: that frame is grabbed during the round trip, so
             # the next request is answered at once (with what an update under the
             # budget left over, the newest small changes first). Only once: a viewer
-            # that stops asking stops the grabbing.
-            wanted = engine.is_open and (
+            # that stops asking stops the grabbing. With a frame clock, at most one
+            # frame per interval: the grab waits for the tick (the first change after a
+            # quiet spell does not wait), and what it brought goes on as asked for,
+            # over as many updates as the budget cuts it into.
+            frame_wanted = engine.is_open and (
                 (engine.update_requested and (self.frame is None or not engine.update_ready))
                 or (self.frame is not None and not self.fresh)
             )
+            now = time.monotonic()
+            wait = 0.0 if self.clock is None else self.clock.wait(now)
+            wanted = frame_wanted and wait <= 0
+            # Held back by the clock only: look again at its tick.
+            self.tick_at = now + wait if frame_wanted and wait > 0 else None
             capture.want(wanted)
             if self.frame is not None and engine.update_ready:
                 wake.set()  # continuous updates: the rest goes out without waiting
@@ -202,6 +218,12 @@ class RFBLink:
                 self.watching_since = None
             elif self.watching_since is None:
                 self.watching_since = time.monotonic()
+
+    def _tick(self) -> float | None:
+        """Seconds until the frame clock's tick, if a frame waits for it (None: none does)."""
+        if self.tick_at is None:
+            return None
+        return max(0.0, self.tick_at - time.monotonic())
 
     def _lossy_rest(self) -> float | None:
         """Seconds until the areas the viewer has as JPEG count as at rest; None: not yet known.

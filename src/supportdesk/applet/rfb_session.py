@@ -46,6 +46,7 @@ from supportdesk.rfb import (
     RFBServerConnection,
 )
 from supportdesk.rfb.clipboard import DEFAULT_MAX_CLIPBOARD_TEXT
+from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE, FrameClock
 
 __all__ = ["DEFAULT_NAME", "RFBSession", "SessionStats"]
 
@@ -99,6 +100,7 @@ class RFBSession:
         mask_label: str = "Geschützte Eingabe",
         on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
         max_update_area: int | None = MAX_UPDATE_AREA,
+        frame_rate: float | None = DEFAULT_FRAME_RATE,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -127,6 +129,7 @@ class RFBSession:
         self._stop_event: asyncio.Event | None = None
         self._on_keyframe = on_keyframe
         self._max_update_area = max_update_area
+        self._frame_rate = frame_rate
         self._keyframe_wanted = False
         self._capture = open_capture_loop(
             source,
@@ -288,6 +291,7 @@ class RFBSession:
             wake=wake,
             stats=self.stats,
             on_keyframe=self._on_keyframe,
+            clock=FrameClock(self._frame_rate) if self._frame_rate else None,
         )
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),

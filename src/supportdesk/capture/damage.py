@@ -61,10 +61,17 @@ class VerticalScroll(NamedTuple):
 
 
 def _pixels(frame: Frame) -> npt.NDArray[np.uint32]:
-    """View a BGRX frame as one uint32 per pixel (no copy for contiguous frames)."""
+    """View a BGRX frame as one uint32 per pixel.
+
+    No copy when each pixel's four bytes lie together (a whole grab, or any area cut out
+    of one): the capture compares areas of its copy of the screen, and copying them
+    first had cost as much as the comparison.
+    """
     if frame.ndim != 3 or frame.shape[2] != 4 or frame.dtype != np.uint8:
         raise ValueError(f"expected an (H, W, 4) uint8 frame, got {frame.shape} {frame.dtype}")
-    return np.ascontiguousarray(frame).view(np.uint32)[:, :, 0]
+    if frame.strides[2] != 1 or frame.strides[1] != 4:
+        frame = np.ascontiguousarray(frame)
+    return frame.view(np.uint32)[:, :, 0]
 
 
 def changed_tiles(previous: Frame, current: Frame, tile: int = DEFAULT_TILE) -> TileGrid:
@@ -76,7 +83,11 @@ def changed_tiles(previous: Frame, current: Frame, tile: int = DEFAULT_TILE) -> 
         raise ValueError(f"frame size changed: {previous.shape} -> {current.shape}")
     if tile <= 0:
         raise ValueError("tile size must be positive")
-    diff = _pixels(previous) != _pixels(current)
+    return _diff_grid(_pixels(previous) != _pixels(current), tile)
+
+
+def _diff_grid(diff: npt.NDArray[np.bool_], tile: int) -> TileGrid:
+    """The tiles of ``diff`` (one bool per pixel) in which any pixel is True."""
     h, w = diff.shape
     rows_full, cols_full = h // tile, w // tile
     th, tw = -(-h // tile), -(-w // tile)
@@ -95,6 +106,19 @@ def _row_runs(row: npt.NDArray[np.bool_]) -> list[tuple[int, int]]:
     """Return ``(start, stop)`` of each run of True in a 1-D bool array."""
     edges = np.flatnonzero(np.diff(np.concatenate(([False], row, [False])).astype(np.int8)))
     return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+def _grid_runs(grid: TileGrid) -> list[list[tuple[int, int]]]:
+    """:func:`_row_runs` of every row of ``grid``, found in one numpy pass."""
+    rows, cols = grid.shape
+    padded = np.zeros((rows, cols + 2), dtype=np.int8)
+    padded[:, 1:-1] = grid
+    r, c = np.nonzero(np.diff(padded, axis=1))  # row-major: each run's start, then its stop
+    runs: list[list[tuple[int, int]]] = [[] for _ in range(rows)]
+    cl = c.tolist()
+    for i, row in enumerate(r[0::2].tolist()):
+        runs[row].append((cl[2 * i], cl[2 * i + 1]))
+    return runs
 
 
 def _stack_runs(runs_per_row: list[list[tuple[int, int]]]) -> list[tuple[int, int, int, int]]:
@@ -131,7 +155,7 @@ def tiles_to_rects(
         raise ValueError("max_rects must be at least 1")
     if not grid.any():
         return []
-    runs = [_row_runs(row) for row in grid]
+    runs = _grid_runs(grid)
     boxes = _stack_runs(runs)
     if len(boxes) > max_rects:
         spans = [[(rr[0][0], rr[-1][1])] if rr else [] for rr in runs]
@@ -171,20 +195,27 @@ def detect_damage(
     return tiles_to_rects(grid, w, h, tile, max_rects)
 
 
+PROBE_SAMPLES = 32
+"""Pixels per row of the first, cheap vote (see :func:`detect_vertical_scroll`)."""
+
+
 def detect_vertical_scroll(
     previous: Frame,
     current: Frame,
     min_height: int = 32,
     samples: int = 256,
     masks: Sequence[Area] = (),
+    bounds: tuple[int, int, int, int] | None = None,
 ) -> VerticalScroll | None:
     """Find the tallest band of rows that moved vertically between two frames.
 
     Destination rows are searched among the rows that changed, within the columns that
     changed; rows are matched by a sample of up to ``samples`` pixels per row.  Rows whose
     sample is one flat colour (blank lines) and rows that occur more than once are
-    ignored when voting for the distance, and the winning move is verified pixel for
-    pixel.  Returns None unless at least
+    ignored when voting for the distance, and the winning move is verified on the
+    sampled pixels (rows that differ elsewhere are left to the damage found after the
+    move: :func:`~supportdesk.capture.scroll_copies.frame_changes` compares again
+    after the copies).  Returns None unless at least
     ``min_height`` rows moved.  Horizontal scrolling is not detected.
 
     ``masks`` are areas painted over (in either frame) that stand still while the text
@@ -192,40 +223,57 @@ def detect_vertical_scroll(
     ("don't care", where the row is read and where it lands), so text that scrolls past
     a mask is still found as one move.  The move found then holds only outside the
     masks: :func:`~supportdesk.capture.scroll_copies.copies_around` cuts them out.
+
+    ``bounds`` (x0, y0, x1, y1), if the caller knows it, encloses every changed pixel
+    (the union of :func:`detect_damage`'s rectangles will do): the frames are then not
+    compared again. A first vote on :data:`PROBE_SAMPLES` pixels per row must find
+    some rows moved by one distance before the full vote runs: a moving picture or
+    rewritten text, which is no scroll, costs an eighth of a full vote.
     """
     if previous.shape != current.shape:
         return None
     p, c = _pixels(previous), _pixels(current)
-    diff = p != c
-    changed_rows = np.flatnonzero(diff.any(axis=1))
-    if changed_rows.size < min_height:
-        return None
-    changed_cols = np.flatnonzero(diff.any(axis=0))
-    x0, x1 = int(changed_cols[0]), int(changed_cols[-1]) + 1
-    y0, y1 = int(changed_rows[0]), int(changed_rows[-1]) + 1
-    cols = np.linspace(x0, x1 - 1, num=min(samples, x1 - x0)).astype(np.intp)
-    ps = np.ascontiguousarray(p[:, cols])
-    cs = np.ascontiguousarray(c[y0:y1][:, cols])
-    for m in masks:  # one constant in both: the rows' keys see only the unmasked samples
-        c0, c1 = np.searchsorted(cols, [m.x, m.x + m.width])
-        ps[max(m.y, 0) : max(m.y + m.height, 0), c0:c1] = 0
-        cs[max(m.y - y0, 0) : max(m.y + m.height - y0, 0), c0:c1] = 0
-    flat_p = (ps == ps[:, :1]).all(axis=1)
-    flat_c = (cs == cs[:, :1]).all(axis=1)
-
-    shift = _vote(ps, flat_p, cs, flat_c, y0)
+    if bounds is None:
+        diff = p != c
+        changed_rows = np.flatnonzero(diff.any(axis=1))
+        if changed_rows.size < min_height:
+            return None
+        changed_cols = np.flatnonzero(diff.any(axis=0))
+        x0, x1 = int(changed_cols[0]), int(changed_cols[-1]) + 1
+        y0, y1 = int(changed_rows[0]), int(changed_rows[-1]) + 1
+    else:
+        x0, y0, x1, y1 = bounds
+        if y1 - y0 < min_height or x1 <= x0:
+            return None
+    shift = None
+    for count in (min(PROBE_SAMPLES, samples), samples):
+        cols = np.linspace(x0, x1 - 1, num=min(count, x1 - x0)).astype(np.intp)
+        ps = p[:, cols]  # fancy indexing: copies, so the masks can be blanked in them
+        cs = c[y0:y1, cols]
+        for m in masks:  # one constant in both: the rows' keys see only the unmasked samples
+            c0, c1 = np.searchsorted(cols, [m.x, m.x + m.width])
+            ps[max(m.y, 0) : max(m.y + m.height, 0), c0:c1] = 0
+            cs[max(m.y - y0, 0) : max(m.y + m.height - y0, 0), c0:c1] = 0
+        flat_p = (ps == ps[:, :1]).all(axis=1)
+        flat_c = (cs == cs[:, :1]).all(axis=1)
+        votes = min_height // 4 if count < samples else 1
+        shift = _vote(ps, flat_p, cs, flat_c, y0, votes)
+        if shift is None or count >= samples:
+            break
     if shift is None:
         return None
 
-    # Verify: dst row y (absolute) equals src row y - shift, over the changed columns.
+    # Verify: dst row y (absolute) equals src row y - shift, on the sampled columns: the
+    # band is only chosen here; what differs between the samples is damage the caller
+    # finds after the move (scroll_copies.frame_changes), so the picture stays exact.
     lo, hi = max(y0, shift), min(y1, p.shape[0] + shift)
     if hi - lo < min_height:
         return None
-    same = c[lo:hi, x0:x1] == p[lo - shift : hi - shift, x0:x1]
+    same = cs[lo - y0 : hi - y0] == ps[lo - shift : hi - shift]
     for m in masks:  # where the row lands, and where it is read, in a mask
+        c0, c1 = np.searchsorted(cols, [m.x, m.x + m.width])
         for top in (m.y, m.y + shift):
             r0, r1 = max(top, lo) - lo, min(top + m.height, hi) - lo
-            c0, c1 = max(m.x, x0) - x0, min(m.x + m.width, x1) - x0
             if r0 < r1 and c0 < c1:
                 same[r0:r1, c0:c1] = True
     start, stop = _longest_run(same.all(axis=1))
@@ -250,12 +298,13 @@ def _vote(
     cs: npt.NDArray[np.uint32],
     flat_c: npt.NDArray[np.bool_],
     y0: int,
+    min_votes: int = 1,
 ) -> int | None:
     """The distance most rows of ``cs`` (starting at row ``y0``) moved from rows of ``ps``.
 
     Flat rows and rows that occur more than once in ``ps`` do not vote; on a tie the
-    shorter distance wins. All in numpy: sort the previous rows' keys, look the current
-    ones up.
+    shorter distance wins; a distance fewer than ``min_votes`` rows agree on is none.
+    All in numpy: sort the previous rows' keys, look the current ones up.
     """
     src_rows = np.flatnonzero(~flat_p)
     keys = _row_keys(ps[src_rows])
@@ -278,6 +327,8 @@ def _vote(
     if shifts.size == 0:
         return None
     values, counts = np.unique(shifts, return_counts=True)
+    if counts.max() < min_votes:
+        return None
     best = counts == counts.max()
     candidates = values[best]
     return int(candidates[np.argmin(np.abs(candidates))])

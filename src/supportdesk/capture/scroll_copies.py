@@ -85,6 +85,7 @@ def frame_changes(
     *,
     scroll: bool = True,
     masks: Sequence[Box] = (),
+    samples: int = 256,
 ) -> tuple[list[VerticalScroll], list[Rect]]:
     """The copies (a vertical scroll, around ``masks``) and the damage left after them.
 
@@ -92,7 +93,9 @@ def frame_changes(
     the copies, in order, and the damage sent from ``current``, a viewer that held
     ``previous`` holds ``current``. An unchanged frame gives ``([], [])``. The damage
     leaves out what lies in a mask and is the same in both frames (a mask standing
-    still: the viewer has its stripes, and no copy writes into a mask).
+    still: the viewer has its stripes, and no copy writes into a mask). A scroll is
+    looked for on ``samples`` pixels a row, within the changed tiles' bounds; the tiles
+    are compared again after the copies, so what the samples missed is damage.
     """
     if previous.shape != current.shape:
         return [], detect_damage(None, current)
@@ -101,7 +104,18 @@ def frame_changes(
         return [], []
     copies: list[VerticalScroll] = []
     if scroll:
-        moved = detect_vertical_scroll(previous, current, masks=masks)
+        rows, cols = np.flatnonzero(grid.any(axis=1)), np.flatnonzero(grid.any(axis=0))
+        t = DEFAULT_TILE
+        height, width = current.shape[:2]
+        bounds = (
+            int(cols[0]) * t,
+            int(rows[0]) * t,
+            min(int(cols[-1] + 1) * t, width),
+            min(int(rows[-1] + 1) * t, height),
+        )
+        moved = detect_vertical_scroll(
+            previous, current, samples=samples, masks=masks, bounds=bounds
+        )
         if moved is not None:
             # A piece over tiles that did not change copies what is there already.
             copies = [c for c in copies_around(moved, masks) if _changed(grid, _dst(c))]

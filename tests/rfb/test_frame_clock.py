@@ -1,0 +1,54 @@
+"""The frame clock: at most one frame per interval, the first after a quiet spell at once."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE, FrameClock
+
+
+def test_default_is_tigervncs_frame_rate() -> None:
+    assert DEFAULT_FRAME_RATE == 60
+    assert FrameClock().interval == pytest.approx(1 / 60)
+
+
+def test_first_frame_is_taken_at_once() -> None:
+    assert FrameClock(50).wait(123.0) == 0.0
+
+
+def test_a_frame_right_after_one_waits_for_the_rest_of_the_interval() -> None:
+    clock = FrameClock(50)  # 20 ms
+    clock.taken(10.0)
+    assert clock.wait(10.0) == pytest.approx(0.020)
+    assert clock.wait(10.005) == pytest.approx(0.015)
+    assert clock.wait(10.020) == 0.0
+
+
+def test_after_a_quiet_spell_the_next_frame_is_not_held() -> None:
+    clock = FrameClock(60)
+    clock.taken(1.0)
+    assert clock.wait(5.0) == 0.0
+    clock.taken(5.0)  # the interval counts from this frame, not from a fixed beat
+    assert clock.wait(5.01) == pytest.approx(1 / 60 - 0.01)
+
+
+def test_a_busy_screen_gets_one_frame_per_interval() -> None:
+    clock = FrameClock(60)
+    now, taken = 0.0, []
+    while now < 1.0:
+        now += 0.004  # damage arrives every 4 ms; a frame is taken when the clock allows
+        if clock.wait(now) == 0:
+            clock.taken(now)
+            taken.append(now)
+    gaps = [b - a for a, b in itertools.pairwise(taken)]
+    assert min(gaps) >= 1 / 60 - 1e-9
+    assert 45 <= len(taken) <= 60
+
+
+def test_frame_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        FrameClock(0)
+    with pytest.raises(ValueError):
+        FrameClock(-5)
