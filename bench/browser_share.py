@@ -313,7 +313,8 @@ async def browser_round(
         context = await browser.new_context(
             ignore_https_errors=True, viewport={"width": 600, "height": 400}
         )
-        await context.add_init_script(CUSTOMER_PROBE)
+        if args.stages:  # it reads every frame at encode(): it costs the customer CPU
+            await context.add_init_script(CUSTOMER_PROBE)
         await override(context, args)
         page = await context.new_page()
         await share_from_the_browser(page, server.url, key, agent, server.url, number)
@@ -464,6 +465,8 @@ def render(results: dict[str, list[Result]], args: argparse.Namespace, offset: f
         f"{offset:+.1f} ms off this process's. Load average (1 min) {args.load[0]:.1f} at the "
         f"start, {args.load[1]:.1f} at the end."
     )
+    if args.stages:
+        header += " The customer's page carried the stage probe (`--stages`), which costs it CPU."
     return header + "\n\n" + "\n".join(lines) + "\n"
 
 
@@ -477,6 +480,12 @@ def main() -> int:
     parser.add_argument("--text-seconds", type=float, default=10.0, help="scrolling text only")
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--settle", type=float, default=2.0)
+    parser.add_argument(
+        "--stages", action="store_true",
+        help="time the customer's page up to and through its encoder (bench/share_stages.py); "
+        "the probe costs the customer's Chromium CPU, so the other numbers of such a run are "
+        "not the plain path's",
+    )  # fmt: skip
     parser.add_argument("--paths", default=",".join(PATHS))
     parser.add_argument("--markdown", type=Path, help="write the results into this file")
     parser.add_argument("--keep", type=Path, help="save the frozen canvas and screen here")
