@@ -11,11 +11,11 @@ from hypothesis.extra import numpy as hnp
 from supportdesk.capture.damage import (
     Rect,
     VerticalScroll,
-    apply_vertical_scroll,
     changed_tiles,
     detect_damage,
     detect_vertical_scroll,
 )
+from supportdesk.capture.scroll_copies import apply_copies
 
 
 def frame(h: int = 1080, w: int = 1920, value: int = 0) -> np.ndarray:
@@ -154,7 +154,7 @@ def test_scroll_up_is_found() -> None:
     assert found is not None
     # The last two moved rows are blank in both frames, so they need not move.
     assert found == VerticalScroll(x=100, width=400, src_y=82, dst_y=50, height=298)
-    assert np.array_equal(apply_vertical_scroll(a, found), b)
+    assert np.array_equal(apply_copies(a, [found]), b)
 
 
 def test_scroll_down_is_found() -> None:
@@ -174,7 +174,7 @@ def test_scroll_then_new_line_leaves_only_the_new_line_as_damage() -> None:
     b[384:396, 8:100] = 3  # the new line
     found = detect_vertical_scroll(a, b)
     assert found is not None and found.dst_y == 0 and found.src_y == 16
-    rest = detect_damage(apply_vertical_scroll(a, found), b, tile=16)
+    rest = detect_damage(apply_copies(a, [found]), b, tile=16)
     assert rest and all(r.y >= 384 - 16 for r in rest)
 
 
@@ -189,7 +189,7 @@ def test_no_scroll_for_unrelated_change_or_identity() -> None:
 
 def _viewer_after(previous: np.ndarray, current: np.ndarray, found: VerticalScroll) -> np.ndarray:
     """What a viewer shows after the CopyRect and the damage found after it (64-px tiles)."""
-    shown = apply_vertical_scroll(previous, found)
+    shown = apply_copies(previous, [found])
     for r in detect_damage(shown, current):
         shown[r.y : r.y + r.height, r.x : r.x + r.width] = current[
             r.y : r.y + r.height, r.x : r.x + r.width

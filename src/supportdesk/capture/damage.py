@@ -83,11 +83,7 @@ def changed_tiles(previous: Frame, current: Frame, tile: int = DEFAULT_TILE) -> 
         raise ValueError(f"frame size changed: {previous.shape} -> {current.shape}")
     if tile <= 0:
         raise ValueError("tile size must be positive")
-    return _diff_grid(_pixels(previous) != _pixels(current), tile)
-
-
-def _diff_grid(diff: npt.NDArray[np.bool_], tile: int) -> TileGrid:
-    """The tiles of ``diff`` (one bool per pixel) in which any pixel is True."""
+    diff = _pixels(previous) != _pixels(current)
     h, w = diff.shape
     rows_full, cols_full = h // tile, w // tile
     th, tw = -(-h // tile), -(-w // tile)
@@ -340,16 +336,3 @@ def _longest_run(flags: npt.NDArray[np.bool_]) -> tuple[int, int]:
     if not runs:
         return 0, 0
     return max(runs, key=lambda r: r[1] - r[0])
-
-
-def apply_vertical_scroll(frame: Frame, scroll: VerticalScroll) -> Frame:
-    """Return a copy of ``frame`` with the scroll applied, as the viewer sees it after CopyRect.
-
-    Diffing the new frame against this shows what still needs sending after the copy.
-    """
-    out = frame.copy()
-    xs = slice(scroll.x, scroll.x + scroll.width)
-    out[scroll.dst_y : scroll.dst_y + scroll.height, xs] = frame[
-        scroll.src_y : scroll.src_y + scroll.height, xs
-    ]
-    return out
