@@ -62,7 +62,6 @@ _PROBE = """
           const row = context.getImageData(0, centre, clock, 1).data;
           for (const x of XS) pixels.push(row[x * 4], row[x * 4 + 1], row[x * 4 + 2]);
         }
-        stages.format = frame.format;
         stages.frames.push([frame.timestamp, at, ...pixels]);
       }
       return super.encode(frame, options);
