@@ -108,9 +108,15 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 def server_command(name: str, display: str, port: int) -> list[str]:
-    if name == "supportdesk":
+    """The command line of server ``name``; ``supportdesk:ARGS`` is our engine with ARGS added.
+
+    A variant of our engine (``"supportdesk:--frame-rate=30"``) runs in the same rounds
+    as the others, so an experiment is measured side by side, not against another day.
+    """
+    engine, _, extra = name.partition(":")
+    if engine == "supportdesk":
         return [sys.executable, "-m", "bench.engine_server", "--display", display,
-                "--port", str(port)]  # fmt: skip
+                "--port", str(port), *extra.split()]  # fmt: skip
     if name == "x0vncserver":
         # Debian's x0vncserver is a Perl wrapper; run the binary so /proc shows its CPU.
         binary = shutil.which("X0tigervnc") or "x0vncserver"
@@ -249,9 +255,10 @@ def render(results: dict[str, list[Result]], workload_name: str) -> str:
         n: {attr: statistics.median(getattr(r, attr) for r in results[n]) for _, attr, _ in METRICS}
         for n in names
     }
-    peers = [n for n in names if n != "supportdesk"]
-    against_peer = PEER in names and "supportdesk" in names
-    head = " | supportdesk / best peer |" + (f" supportdesk / {PEER} |" if against_peer else "")
+    peers = [n for n in names if not n.startswith("supportdesk")]
+    ours = next((n for n in names if n.startswith("supportdesk")), None)
+    against_peer = PEER in names and ours is not None
+    head = f" | {ours} / best peer |" + (f" {ours} / {PEER} |" if against_peer else "")
     lines = [
         "| metric | " + " | ".join(names) + head,
         "|---|" + "---|" * (len(names) + 1 + int(against_peer)),
@@ -259,18 +266,18 @@ def render(results: dict[str, list[Result]], workload_name: str) -> str:
     higher_is_better = {"updates_per_s", "psnr"}
     for label, attr, fmt in METRICS:
         values = [fmt.format(med[n][attr]) for n in names]
-        if peers:
+        if peers and ours is not None:
             pick = max if attr in higher_is_better else min
             best = pick(med[p][attr] for p in peers)
-            values.append(_ratio(med["supportdesk"][attr], best))
+            values.append(_ratio(med[ours][attr], best))
         if against_peer:
-            values.append(_ratio(med["supportdesk"][attr], med[PEER][attr]))
+            values.append(_ratio(med[ours][attr], med[PEER][attr]))
         lines.append(f"| {label} | " + " | ".join(values) + " |")
     if against_peer:
         lines += ["", f"| target (against {PEER}, same run) | met |", "|---|---|"]
         lines += [
             f"| {text} | {'yes' if ok else '**no**'} |"
-            for text, ok in targets(workload_name, med["supportdesk"], med[PEER])
+            for text, ok in targets(workload_name, med[ours], med[PEER])
         ]
     return "\n".join(lines) + "\n"
 
@@ -333,13 +340,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--servers", default="supportdesk,x0vncserver,x11vnc")
+    parser.add_argument(
+        "--servers",
+        default="supportdesk,x0vncserver,x11vnc",
+        help="comma-separated; 'supportdesk:--frame-rate=30' adds a variant of our engine",
+    )
     parser.add_argument("--workloads", default=",".join(WORKLOADS))
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
     names = args.servers.split(",")
-    for tool in ("Xvfb", "xterm", *(n for n in names if n != "supportdesk")):
+    for tool in ("Xvfb", "xterm", *(n for n in names if not n.startswith("supportdesk"))):
         if shutil.which(tool) is None:
             print(f"bench: {tool} is not installed", file=sys.stderr)
             return 2

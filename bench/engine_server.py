@@ -12,12 +12,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 
+from supportdesk.applet import rfb_link
 from supportdesk.applet.masking import SessionMasking
 from supportdesk.applet.rfb_link import MAX_UPDATE_AREA
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
-from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE
+from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE, DEFAULT_LARGE_FRAME_RATE
 
 
 async def main(
@@ -28,6 +29,7 @@ async def main(
     max_area: int,
     frame_rate: float,
     scroll: bool = True,
+    large_frame_rate: float | None = DEFAULT_LARGE_FRAME_RATE,
 ) -> None:
     source = MssScreenSource(display)
 
@@ -42,6 +44,7 @@ async def main(
             max_update_area=max_area or None,
             frame_rate=frame_rate or None,
             detect_scroll=scroll,
+            large_frame_rate=large_frame_rate,
         )
         session.start()
         try:
@@ -65,7 +68,16 @@ if __name__ == "__main__":
         "--frame-rate", type=float, default=DEFAULT_FRAME_RATE, help="0: no frame clock"
     )
     parser.add_argument("--no-scroll", action="store_true", help="no scroll detection")
+    parser.add_argument(
+        "--large-frame-rate", type=float, default=DEFAULT_LARGE_FRAME_RATE or 0,
+        help="frames a second after a large frame (0: the frame rate)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--off-loop-area", type=int, default=rfb_link.OFF_LOOP_AREA,
+        help="updates of at least this many pixels are encoded in a worker thread",
+    )  # fmt: skip
     args = parser.parse_args()
+    rfb_link.OFF_LOOP_AREA = args.off_loop_area
     asyncio.run(
         main(
             args.display,
@@ -75,5 +87,6 @@ if __name__ == "__main__":
             args.max_update_area,
             args.frame_rate,
             not args.no_scroll,
+            args.large_frame_rate or None,
         )
     )

@@ -376,3 +376,28 @@ async def test_a_busy_screen_goes_out_at_the_frame_rate_with_its_newest_picture(
         await client.next_update(within=2)  # after the painting stopped: the last picture
         assert np.array_equal(client.fb, desktop_rgb(source))
         await client.close()
+
+
+async def test_after_a_large_frame_the_next_waits_the_large_frame_interval(
+    source: MemoryScreenSource,
+) -> None:
+    # The first frame (the whole 320x240 monitor) is large: the next is held for the
+    # large frame rate's 2 s; after a small frame the next waits only the frame rate's.
+    session = RFBSession(source, monitor=1, max_fps=100, frame_rate=50, large_frame_rate=0.5)
+    async with serve_session(session) as srv:
+        session.start()
+        client = await viewer(srv.port, TIGHT, RAW)
+        await client.request(incremental=False)
+        await client.next_update(within=2)
+        source.fill((0, 0, 255, 0), (10, 10, 20, 20))
+        await client.request()
+        start = time.monotonic()
+        await client.next_update(within=5)
+        assert time.monotonic() - start >= 1.0  # held after the large frame
+        source.fill((255, 0, 0, 0), (50, 50, 20, 20))
+        await client.request()
+        start = time.monotonic()
+        await client.next_update(within=5)
+        assert time.monotonic() - start < 1.0  # after a small frame: 20 ms at most
+        assert np.array_equal(client.fb, desktop_rgb(source))
+        await client.close()

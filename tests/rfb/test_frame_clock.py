@@ -52,3 +52,28 @@ def test_frame_rate_must_be_positive() -> None:
         FrameClock(0)
     with pytest.raises(ValueError):
         FrameClock(-5)
+
+
+def test_after_a_large_frame_the_large_frame_rate_holds() -> None:
+    clock = FrameClock(60, large_frame_rate=30, large_area=1000)
+    clock.taken(1.0, area=1000)  # a moving picture: the next frame waits 1/30 s
+    assert clock.wait(1.0) == pytest.approx(1 / 30)
+    clock.taken(2.0, area=999)  # a clock's digits: 1/60 s
+    assert clock.wait(2.0) == pytest.approx(1 / 60)
+
+
+def test_without_a_large_frame_rate_every_frame_waits_the_same() -> None:
+    clock = FrameClock(60)
+    clock.taken(1.0, area=10**7)
+    assert clock.wait(1.0) == pytest.approx(1 / 60)
+
+
+def test_large_frame_rate_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        FrameClock(60, large_frame_rate=0)
+
+
+def test_a_large_frame_never_shortens_a_lower_frame_rate() -> None:
+    clock = FrameClock(10, large_frame_rate=20)
+    clock.taken(1.0, area=10**7)
+    assert clock.wait(1.0) == pytest.approx(0.1)

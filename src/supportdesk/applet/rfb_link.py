@@ -57,9 +57,9 @@ OFF_LOOP_AREA = 256 * 256
 """Updates covering at least this many pixels are encoded in a worker thread."""
 LOSSLESS_REFRESH_AFTER = 0.25
 """Seconds without change after which areas the viewer has as JPEG are sent exactly."""
-MAX_UPDATE_AREA = 1 << 17
+MAX_UPDATE_AREA = 1 << 16
 """About how many changed pixels one update carries; the rest goes with the next request
-(measured on the heavy workload, docs/benchmarks.md "Issue 16")."""
+(measured on both workloads with the large frame rate, docs/benchmarks.md "Issue 16")."""
 MAX_OUTBOX = 1 << 20
 """Protocol replies held back while a frame is being written; above this, reading waits."""
 
@@ -191,7 +191,7 @@ class RFBLink:
             if delta is not None:
                 self.fresh = True
                 if self.clock is not None:
-                    self.clock.taken(time.monotonic())
+                    self.clock.taken(time.monotonic(), _changed_area(delta))
                 self._apply(delta)
             await self._send()
             # Ask for a new frame while the viewer waits and nothing is left to send, and
@@ -354,6 +354,15 @@ class RFBLink:
         if data:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(self.writer.write(data), timeout=1.0)
+
+
+def _changed_area(delta: FrameDelta) -> int:
+    """How many pixels ``delta`` brought (grabbed and compared): what the frame cost."""
+    if delta.full:
+        return int(delta.frame.shape[0] * delta.frame.shape[1])
+    if delta.patches:
+        return sum(area.area for area, _ in delta.patches)
+    return sum(op.area for op in delta.ops if not isinstance(op, CopyOp))
 
 
 async def _wait(event: asyncio.Event, seconds: float) -> bool:

@@ -46,7 +46,11 @@ from supportdesk.rfb import (
     RFBServerConnection,
 )
 from supportdesk.rfb.clipboard import DEFAULT_MAX_CLIPBOARD_TEXT
-from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE, FrameClock
+from supportdesk.rfb.frame_clock import (
+    DEFAULT_FRAME_RATE,
+    DEFAULT_LARGE_FRAME_RATE,
+    FrameClock,
+)
 
 __all__ = ["DEFAULT_NAME", "RFBSession", "SessionStats"]
 
@@ -101,6 +105,7 @@ class RFBSession:
         on_masks: Callable[[frozenset[MaskKind]], None] | None = None,
         max_update_area: int | None = MAX_UPDATE_AREA,
         frame_rate: float | None = DEFAULT_FRAME_RATE,
+        large_frame_rate: float | None = DEFAULT_LARGE_FRAME_RATE,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -130,6 +135,7 @@ class RFBSession:
         self._on_keyframe = on_keyframe
         self._max_update_area = max_update_area
         self._frame_rate = frame_rate
+        self._large_frame_rate = large_frame_rate
         self._keyframe_wanted = False
         self._capture = open_capture_loop(
             source,
@@ -291,7 +297,11 @@ class RFBSession:
             wake=wake,
             stats=self.stats,
             on_keyframe=self._on_keyframe,
-            clock=FrameClock(self._frame_rate) if self._frame_rate else None,
+            clock=(
+                FrameClock(self._frame_rate, large_frame_rate=self._large_frame_rate)
+                if self._frame_rate
+                else None
+            ),
         )
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),

@@ -11,24 +11,46 @@ taken at once and only a change that follows a frame within one interval waits f
 rest of it. What a frame brought goes out as the viewer asks for it, in one update or
 in several when the update budget cuts it (``RFBServerConnection.max_update_area``).
 
+With a ``large_frame_rate``, a frame that brought a large area (``large_area`` pixels
+or more: a moving picture, scrolling text) is followed by the longer interval of that
+rate, a small one (a clock, a cursor, a typed letter) by the frame rate's: what keeps
+moving across much of the screen costs its capture and comparison at most that often,
+while a small change after it still goes out within a short interval.
+
 Pure: the caller passes the time (``time.monotonic()``) and does the waiting.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_FRAME_RATE", "FrameClock"]
+__all__ = ["DEFAULT_FRAME_RATE", "DEFAULT_LARGE_FRAME_RATE", "LARGE_FRAME_AREA", "FrameClock"]
 
 DEFAULT_FRAME_RATE = 60.0
 """Frames a second at most, as TigerVNC's ``FrameRate`` default."""
+DEFAULT_LARGE_FRAME_RATE: float | None = 20.0
+"""Frames a second at most after a large frame (None: the frame rate). At 20 the
+engine's CPU on the reference workload fell from 1.55x x0vncserver's to 0.92x, with
+30 it stayed at 1.21x (docs/benchmarks.md, "Issue 16", step 10)."""
+LARGE_FRAME_AREA = 1 << 16
+"""A frame that brought at least this many changed pixels counts as large."""
 
 
 class FrameClock:
     """When the next frame may be taken: one frame interval after the previous one."""
 
-    def __init__(self, frame_rate: float = DEFAULT_FRAME_RATE) -> None:
-        if not frame_rate > 0:
+    def __init__(
+        self,
+        frame_rate: float = DEFAULT_FRAME_RATE,
+        *,
+        large_frame_rate: float | None = None,
+        large_area: int = LARGE_FRAME_AREA,
+    ) -> None:
+        if not frame_rate > 0 or (large_frame_rate is not None and not large_frame_rate > 0):
             raise ValueError("the frame rate must be positive")
         self.interval = 1.0 / frame_rate
+        # Never shorter than the frame rate's own interval: a lower frame rate holds.
+        large = self.interval if large_frame_rate is None else 1.0 / large_frame_rate
+        self.large_interval = max(self.interval, large)
+        self.large_area = large_area
         self._next: float | None = None  # None: no frame taken yet
 
     def wait(self, now: float) -> float:
@@ -37,6 +59,7 @@ class FrameClock:
             return 0.0
         return max(0.0, self._next - now)
 
-    def taken(self, now: float) -> None:
-        """A frame was taken at ``now``."""
-        self._next = now + self.interval
+    def taken(self, now: float, area: int = 0) -> None:
+        """A frame that brought ``area`` changed pixels was taken at ``now``."""
+        large = area >= self.large_area
+        self._next = now + (self.large_interval if large else self.interval)
