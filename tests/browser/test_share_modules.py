@@ -203,8 +203,9 @@ async def test_sharp_refresh_once_still_and_back_on_motion_or_drops(
     server: LiveServer, browser: Browser
 ) -> None:
     """1080p: after a key chunk or anything that is not tiny, 300 ms of tiny delta chunks
-    ask for the sharp configuration; in it, its key chunk and a second of refining deltas
-    are not motion, a typed character is not, a big delta is; a drop goes back at once and
+    ask for the sharp configuration; in it, a key chunk asked for and a second of refining
+    deltas after each are not motion, a typed character is not, a big delta is; a drop goes back
+    at once and
     keeps the sharp configuration away for 5 s; H.264 only."""
     page = await page_on(browser, server)
     result = await run(
@@ -222,18 +223,23 @@ async def test_sharp_refresh_once_still_and_back_on_motion_or_drops(
         };
         chunk(0, 200000, true);          // the first key chunk: blurred
         feed(33, 340, 33, 300);          // tiny deltas: sharp once 300 ms still (at 330)
+        refresh.keyAsked();
         chunk(360, 250000, true);        // the sharp configuration's key chunk
         feed(400, 1300, 33, 30000);      // its refining deltas, big, within the second
         feed(1300, 1600, 33, 300);
         chunk(1600, 3000);               // a typed character: stays sharp
-        chunk(1700, 10000);              // a big delta after the second: back (soft)
-        chunk(1750, 200000, true);       // the screen configuration's key chunk
-        feed(2000, 3000, 500, 3400);     // scrolling text at 2/s
-        feed(3000, 3400, 100, 300);      // tiny: 500 ms after the last line, sharp
-        log.push(["drop", refresh.dropped(3500)]);  // sharp: back at once
-        feed(3533, 8600, 33, 300);       // still, but no sharp picture until 8500
-        log.push(["drop", refresh.dropped(9000)]);  // sharp again: back
-        log.push(["drop", refresh.dropped(9100)]);  // not sharp: nothing to undo
+        refresh.keyAsked();
+        chunk(1650, 250000, true);       // a key chunk asked for (a seek point): refined anew
+        chunk(1700, 10000);              // big, but within its second: stays sharp
+        chunk(2600, 250000, true);       // one the encoder made by itself (a scene change)
+        chunk(2700, 10000);              // a big delta after the second: back (soft)
+        chunk(2750, 200000, true);       // the screen configuration's key chunk
+        feed(3000, 4000, 500, 3400);     // scrolling text at 2/s
+        feed(4000, 4400, 100, 300);      // tiny: 500 ms after the last line, sharp
+        log.push(["drop", refresh.dropped(4500)]);  // sharp: back at once
+        feed(4533, 9600, 33, 300);       // still, but no sharp picture until 9500
+        log.push(["drop", refresh.dropped(10000)]);  // sharp again: back
+        log.push(["drop", refresh.dropped(10100)]);  // not sharp: nothing to undo
         return { log, h264: R.sharpens("avc1.640028"), vp9: R.sharpens("vp09.00.10.08"),
                  vp8: R.sharpens("vp8"), bitrate: R.sharpBitrate(1920, 1080, 3000000),
                  small: R.sharpBitrate(640, 360, 333333), floor: R.sharpBitrate(320, 180, 300000) };
@@ -241,10 +247,10 @@ async def test_sharp_refresh_once_still_and_back_on_motion_or_drops(
     )
     assert result["log"] == [
         [330, "sharp"],
-        [1700, "soft"],
-        [3000, "sharp"],
+        [2700, "soft"],
+        [4000, "sharp"],
         ["drop", "soft"],
-        [8516, "sharp"],
+        [9516, "sharp"],
         ["drop", "soft"],
         ["drop", None],
     ]

@@ -14,7 +14,7 @@
  * "Still": delta chunks under TINY_BYTES per megapixel of the encoded picture (the
  * pointer, a typed character, a clock), as `frame-rate.js` counts them. "Moving" in the
  * sharp configuration: a delta chunk over MOVING_BYTES per megapixel, once SETTLE_MS
- * after its key chunk have passed (the refining deltas right after it are big). No
+ * after its last key chunk asked for have passed (the refining deltas after one are big). No
  * sharp picture while the link is slow: not within QUIET_MS of a drop, and a drop while
  * sharp goes back at once. Pure: the caller passes sizes and the time.
  */
@@ -45,8 +45,14 @@ export class SharpRefresh {
     this.sharp = false;
     this.blurred = true; // what the agent shows may be blurred: the first key chunk is
     this.lastMoved = -Infinity; // the last chunk that was not tiny, or a key chunk
-    this.sharpKeyAt = null; // when the sharp configuration's key chunk came out
+    this.sharpKeyAt = null; // when the sharp configuration's last key chunk came out
     this.lastDrop = -Infinity;
+    this.asked = false; // a key chunk was asked of the encoder since the last one came
+  }
+
+  /** The sender asked the encoder for a key chunk. */
+  keyAsked() {
+    this.asked = true;
   }
 
   /**
@@ -57,7 +63,10 @@ export class SharpRefresh {
     const perMegapixel = bytes / this.megapixels;
     if (this.sharp) {
       if (key) {
-        this.sharpKeyAt ??= now;
+        // A key chunk asked for (the switch, a resume, a seek point) is refined anew; one
+        // the encoder made by itself on a scene change is motion.
+        if (this.asked) this.sharpKeyAt = now;
+        this.asked = false;
         return null;
       }
       const settled = this.sharpKeyAt !== null && now - this.sharpKeyAt >= SETTLE_MS;

@@ -140,6 +140,7 @@ export class ScreenSender {
     }
     const keyFrame = this.forceKey;
     this.forceKey = false;
+    if (keyFrame) this.refresh?.keyAsked();
     if (this.privacy?.on) {
       const blank = this.privacy.blank(frame); // the screen never reaches the encoder
       try {
