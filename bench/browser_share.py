@@ -86,6 +86,9 @@ from bench.share_stages import start as start_stages
 from supportdesk.server.recordings.seek_points import SeekPointRule
 
 PATHS = ("browser", "applet")
+# A third path, "before": the browser path with the modules of ``--before`` served instead
+# (e.g. the share page's modules of main), for an A/B in the same run.
+BEFORE = "before"
 LEGIBLE_DB = 38.0
 # The customer's window lies almost wholly off the screen (its top-left 60x40 pixels show
 # in the bottom-right corner): its page's live thumbnail of the screen would otherwise be
@@ -206,7 +209,7 @@ async def measure(
         key_chunks, key_bytes = key_chunks + got["keys"], key_bytes + got["keyBytes"]
         text_steady = steady_mbit(
             got["bytes"] - got["keyBytes"], got["chunks"], seconds, key_bytes / key_chunks
-        ) if key_chunks and label.startswith("browser") else math.nan  # fmt: skip
+        ) if key_chunks and not label.startswith("applet") else math.nan  # fmt: skip
         keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
         keys += f", {got['chunks'] / seconds:.1f} chunks/s, "
         keys += f"{(got['bytes'] - got['keyBytes']) * 8 / seconds / 1e6:.3f} Mbit/s without them"
@@ -222,7 +225,7 @@ async def measure(
         args.keep.mkdir(parents=True, exist_ok=True)
         Image.fromarray(shown).save(args.keep / f"{label}-agent.png")
         Image.fromarray(direct).save(args.keep / f"{label}-screen.png")
-    if label.startswith("browser"):
+    if not label.startswith("applet"):
         config = await agent.evaluate("() => __bench.config")
         print(f"{label}: {config}; {keys}", flush=True)
     x, y, w, h = desk.text
@@ -275,8 +278,8 @@ async def share_from_the_browser(
     )
 
 
-async def override(context: BrowserContext, args: argparse.Namespace) -> None:
-    for module, replacement in args.override:
+async def override(context: BrowserContext, args: argparse.Namespace, before: bool = False) -> None:
+    for module, replacement in [*args.override, *(args.before if before else [])]:
         await context.route(f"**/static/{module}", serve(replacement))
 
 
@@ -291,7 +294,7 @@ def serve(path: Path) -> Callable[[Route], Awaitable[None]]:
 
 async def browser_round(
     playwright: Playwright, agent: Page, server: LiveServer, desk: Workload, agent_cpu: CpuMeter,
-    args: argparse.Namespace,
+    args: argparse.Namespace, path: str = "browser",
 ) -> Result:  # fmt: skip
     key, number = await issue(agent, server)
     marker = f"--bench-customer={uuid.uuid4().hex}"
@@ -315,12 +318,12 @@ async def browser_round(
         )
         if args.stages:  # it reads every frame at encode(): it costs the customer CPU
             await context.add_init_script(CUSTOMER_PROBE)
-        await override(context, args)
+        await override(context, args, before=path == BEFORE)
         page = await context.new_page()
         await share_from_the_browser(page, server.url, key, agent, server.url, number)
         park_pointer(desk.display)
         result = await measure(
-            agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"browser-{number}", page
+            agent, desk, CpuMeter(lambda: family(pid)), agent_cpu, args, f"{path}-{number}", page
         )
         with contextlib.suppress(Exception):
             await page.get_by_role("button", name="Sitzung beenden").click(timeout=3000)
@@ -385,8 +388,10 @@ async def rounds(
         for round_ in range(args.rounds):
             order = args.paths if round_ % 2 == 0 else args.paths[::-1]
             for path in order:
-                if path == "browser":
-                    result = await browser_round(playwright, agent, server, desk, agent_cpu, args)
+                if path in ("browser", BEFORE):
+                    result = await browser_round(
+                        playwright, agent, server, desk, agent_cpu, args, path
+                    )
                 else:
                     result = await applet_round(agent, server, desk, agent_cpu, home, args)
                 results[path].append(result)
@@ -410,14 +415,17 @@ def shown(fmt: str, value: float) -> str:
 def render(results: dict[str, list[Result]], args: argparse.Namespace, offset: float) -> str:
     med = medians(results)
     b, a = med["browser"], med["applet"]
+    old = med.get(BEFORE)
     lines = [
-        "| metric | browser (WebCodecs) | applet (RFB, noVNC) | browser / applet |",
-        "|---|---|---|---|",
+        "| metric | browser (WebCodecs) | applet (RFB, noVNC) | browser / applet |"
+        + (" browser before (`--before`) |" if old else ""),
+        "|---|---|---|---|" + ("---|" if old else ""),
     ]
     for label, attr, fmt in METRICS:
         finite = math.isfinite(b[attr]) and math.isfinite(a[attr]) and a[attr]
         ratio = f"{b[attr] / a[attr]:.2f}" if finite else "–"
-        lines.append(f"| {label} | {shown(fmt, b[attr])} | {shown(fmt, a[attr])} | {ratio} |")
+        row = f"| {label} | {shown(fmt, b[attr])} | {shown(fmt, a[attr])} | {ratio} |"
+        lines.append(row + (f" {shown(fmt, old[attr])} |" if old else ""))
     per_round = [
         "",
         "| round | path | p50 (ms) | p95 (ms) | frames/s | Mbit/s | text Mbit/s "
@@ -487,6 +495,11 @@ def main() -> int:
         "not the plain path's",
     )  # fmt: skip
     parser.add_argument("--paths", default=",".join(PATHS))
+    parser.add_argument(
+        "--before", action="append", default=[], metavar="MODULE=FILE",
+        help="with the path 'before' in --paths: the browser path with FILE served as the "
+        "static MODULE to the customer's page (an A/B in the same run)",
+    )  # fmt: skip
     parser.add_argument("--markdown", type=Path, help="write the results into this file")
     parser.add_argument("--keep", type=Path, help="save the frozen canvas and screen here")
     parser.add_argument(
@@ -497,10 +510,11 @@ def main() -> int:
     args = parser.parse_args()
     args.paths = args.paths.split(",")
     args.override = [(m, Path(f)) for m, f in (o.split("=", 1) for o in args.override)]
+    args.before = [(m, Path(f)) for m, f in (o.split("=", 1) for o in args.before)]
     load = os.getloadavg()[0]
     results, offset = run(args)
     args.load = (load, os.getloadavg()[0])
-    if set(args.paths) != set(PATHS):
+    if not set(PATHS) <= set(args.paths):
         return 0
     table = render(results, args, offset)
     print(table)

@@ -3,10 +3,11 @@ scrolling text with key chunks at the seek-point spacing."""
 
 from __future__ import annotations
 
+import argparse
 import math
 
 import pytest
-from bench.browser_share import steady_mbit
+from bench.browser_share import BEFORE, Result, render, steady_mbit
 from bench.share_stages import CUSTOMER_PROBE, stages_of
 from bench.workload import clock_bits
 
@@ -56,3 +57,29 @@ def test_key_chunks_at_their_spacing() -> None:
     # Hardly any chunks: the time rule's spacing.
     assert steady_mbit(100, 1, 10.0, key) == pytest.approx((10 + key / MAX_SECONDS) * 8 / 1e6)
     assert steady_mbit(0, 0, 10.0, key) == 0
+
+
+def result(latency: float, text_psnr: float) -> Result:
+    return Result(
+        latency_p50=latency, latency_p95=latency * 2, frames_per_s=20.0, mbit_per_s=0.5,
+        text_mbit_per_s=0.05, text_psnr=text_psnr, screen_psnr=36.0, cpu_percent=35.0,
+        text_cpu_percent=10.0, agent_cpu_percent=40.0, text_key_share=0.0,
+    )  # fmt: skip
+
+
+def test_the_before_path_gets_its_own_column_and_rows() -> None:
+    args = argparse.Namespace(
+        rounds=1, warmup=4.0, seconds=20.0, text_seconds=10.0, settle=2.0, load=(1.0, 2.0),
+        stages=False,
+    )  # fmt: skip
+    results = {
+        "browser": [result(40, 41.0)],
+        "applet": [result(24, math.inf)],
+        BEFORE: [result(42, 30.2)],
+    }
+    table = render(results, args, 0.0)
+    assert table.splitlines()[2].endswith("| browser / applet | browser before (`--before`) |")
+    assert "| PSNR of the frozen text (dB) | 41.0 | inf | – | 30.2 |" in table
+    assert "| 1 | before | 42 |" in table
+    plain = render({k: v for k, v in results.items() if k != BEFORE}, args, 0.0)
+    assert "`--before`" not in plain and "| before |" not in plain

@@ -1,5 +1,6 @@
 """The screen-sharing page's pure ES modules (static/share/*.js), run in Chromium: link
-framing and credit, codec choice and size, the bitrate policy, the pointer's place, the
+framing and credit, codec choice and size, the bitrate, frame-rate and sharp-refresh
+policies, the pointer's place, the
 consent check, the receipt, heartbeats and back-off, and the session's link across
 sockets on a fake clock."""
 
@@ -34,7 +35,8 @@ async def run(page: Page, body: str) -> Any:
     """Evaluate ``body`` (an async function body) with the modules imported as m.<name>."""
     script = f"""async () => {{
         const m = {{}};
-        for (const name of ["link", "codecs", "bitrate", "frame-rate", "pointer", "receipt",
+        for (const name of ["link", "codecs", "bitrate", "frame-rate", "refresh", "pointer",
+                            "receipt",
                             "consent", "heartbeat", "backoff", "session-link"]) {{
             m[name] = await import(`/static/share/${{name}}.js`);
         }}
@@ -195,6 +197,67 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         [17000, 2, 500000],
         [18300, 30, 33333],
     ]
+
+
+async def test_sharp_refresh_once_still_and_back_on_motion_or_drops(
+    server: LiveServer, browser: Browser
+) -> None:
+    """1080p: after a key chunk or anything that is not tiny, 300 ms of tiny delta chunks
+    ask for the sharp configuration; in it, a key chunk asked for and a second of refining
+    deltas after each are not motion, a typed character is not, a big delta is; a drop goes back
+    at once and
+    keeps the sharp configuration away for 5 s; H.264 only."""
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const R = m.refresh;
+        const refresh = new R.SharpRefresh(1920 * 1080);
+        const log = [];
+        const chunk = (t, bytes, key = false) => {
+          const turn = refresh.chunk(bytes, key, t);
+          if (turn !== null) log.push([t, turn]);
+        };
+        const feed = (from, to, every, bytes) => {
+          for (let t = from; t < to; t += every) chunk(t, bytes);
+        };
+        chunk(0, 200000, true);          // the first key chunk: blurred
+        feed(33, 340, 33, 300);          // tiny deltas: sharp once 300 ms still (at 330)
+        refresh.keyAsked();
+        chunk(360, 250000, true);        // the sharp configuration's key chunk
+        feed(400, 1300, 33, 30000);      // its refining deltas, big, within the second
+        feed(1300, 1600, 33, 300);
+        chunk(1600, 3000);               // a typed character: stays sharp
+        refresh.keyAsked();
+        chunk(1650, 250000, true);       // a key chunk asked for (a seek point): refined anew
+        chunk(1700, 10000);              // big, but within its second: stays sharp
+        chunk(2600, 250000, true);       // one the encoder made by itself (a scene change)
+        chunk(2700, 10000);              // a big delta after the second: back (soft)
+        chunk(2750, 200000, true);       // the screen configuration's key chunk
+        feed(3000, 4000, 500, 3400);     // scrolling text at 2/s
+        feed(4000, 4400, 100, 300);      // tiny: 500 ms after the last line, sharp
+        log.push(["drop", refresh.dropped(4500)]);  // sharp: back at once
+        feed(4533, 9600, 33, 300);       // still, but no sharp picture until 9500
+        log.push(["drop", refresh.dropped(10000)]);  // sharp again: back
+        log.push(["drop", refresh.dropped(10100)]);  // not sharp: nothing to undo
+        return { log, h264: R.sharpens("avc1.640028"), vp9: R.sharpens("vp09.00.10.08"),
+                 vp8: R.sharpens("vp8"), bitrate: R.sharpBitrate(1920, 1080, 3000000),
+                 small: R.sharpBitrate(640, 360, 333333), floor: R.sharpBitrate(320, 180, 300000) };
+        """,
+    )
+    assert result["log"] == [
+        [330, "sharp"],
+        [2700, "soft"],
+        [4000, "sharp"],
+        ["drop", "soft"],
+        [9516, "sharp"],
+        ["drop", "soft"],
+        ["drop", None],
+    ]
+    assert [result["h264"], result["vp9"], result["vp8"]] == [True, False, False]
+    assert result["bitrate"] == 12_000_000
+    assert result["small"] == 1_333_333
+    assert result["floor"] == 333_333
 
 
 async def test_bitrate_falls_on_drops_and_recovers_after_quiet(
@@ -434,6 +497,84 @@ async def test_sender_configures_keys_and_drops_under_back_pressure(
     assert repicked[0] == {"type": "video_config", "codec": "vp8", "width": 640, "height": 360}
     assert repicked[1]["chunk"] == "key"
     assert result["problems"] == []
+
+
+async def test_sender_sharpens_a_still_picture_and_goes_back_when_it_moves(
+    server: LiveServer, browser: Browser
+) -> None:
+    """The real VideoEncoder behind ScreenSender: once an H.264 picture stays still, a new
+    video_config and a key chunk of the sharp configuration (no content hint, the sharp
+    bitrate); when the picture moves again, the screen-content configuration again."""
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const { ScreenSender } = await import("/static/share/sender.js");
+        const sent = [];
+        const link = {
+            credit: new m.link.CreditWindow(1024 * 1024), bufferedAmount: 0,
+            send(message) { sent.push(message); return true; },
+            sendVideo(payload) {
+                this.credit.spend(payload.byteLength);
+                sent.push({ chunk: payload[0] & 1 ? "key" : "delta", bytes: payload.byteLength });
+                return true;
+            },
+        };
+        let clock = 0;
+        const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
+        const canvas = new OffscreenCanvas(640, 360);
+        const paint = canvas.getContext("2d");
+        let n = 0;
+        const feed = async (count, moving) => {
+            for (let i = 0; i < count; i++, n++) {
+                if (moving || n === 0) {
+                    paint.fillStyle = `hsl(${(n * 37) % 360} 80% 50%)`;
+                    paint.fillRect(0, 0, 640, 360);
+                    paint.fillStyle = "#000";
+                    paint.fillText(`Kontostand ${n}`, 10 + (n % 50) * 10, 50);
+                }
+                sender.frame(new VideoFrame(canvas, { timestamp: n * 40000 }));
+                clock += 40;
+                await new Promise((r) => setTimeout(r, 15));
+            }
+            await sender.encoder?.flush();
+        };
+        const state = () => ({ sharp: sender.sharp, hint: sender.current.config.contentHint ?? null,
+                               bitrate: sender.current.config.bitrate });
+        await feed(1, true);           // the first frame configures
+        await new Promise((r) => setTimeout(r, 300));
+        await feed(6, true);
+        const moving = state();
+        sent.length = 0;
+        await feed(20, false);         // 800 ms still
+        const still = { ...state(), sent: sent.slice() };
+        sent.length = 0;
+        await feed(40, true);          // moving again, past the sharp key chunk's second
+        const again = { ...state(), sent: sent.slice() };
+        sender.stop();
+        return { codec: sender.current.codec, moving, still, again };
+        """,
+    )
+    if not result["codec"].startswith("avc1."):
+        pytest.skip("this Chromium encodes no H.264: nothing to sharpen")
+    assert result["moving"] == {"sharp": False, "hint": "text", "bitrate": 333_333}
+    still = result["still"]
+    assert {k: still[k] for k in ("sharp", "hint", "bitrate")} == {
+        "sharp": True,
+        "hint": None,
+        "bitrate": 1_333_333,  # 12 Mbit/s at 1080p, by pixel count
+    }
+    configs = [i for i, m in enumerate(still["sent"]) if m.get("type") == "video_config"]
+    assert len(configs) == 1, "one switch to the sharp configuration"
+    assert still["sent"][configs[0] + 1]["chunk"] == "key"
+    again = result["again"]
+    assert {k: again[k] for k in ("sharp", "hint", "bitrate")} == {
+        "sharp": False,
+        "hint": "text",
+        "bitrate": 333_333,
+    }
+    configs = [i for i, m in enumerate(again["sent"]) if m.get("type") == "video_config"]
+    assert configs and again["sent"][configs[-1] + 1]["chunk"] == "key"
 
 
 async def test_heartbeats_every_second_and_silence_of_four_seconds_is_a_lost_link(

@@ -5,12 +5,15 @@
  * more than 256 KiB, or the encoder queues more than two frames. Frames come at the
  * rate `frame-rate.js` picks from the chunks' sizes (fewer while only text changes). `video_config` goes
  * out before the first chunk after every configure and on every new link; a key chunk
- * follows every configure, drop, new link and relay `keyframe`.
+ * follows every configure, drop, new link and relay `keyframe`. Once an H.264 picture has
+ * been still for a moment, the encoder goes over to a sharp configuration until something
+ * moves again (`refresh.js`): the screen-content mode never sharpens a still picture.
  */
 
 import { BitratePolicy } from "./bitrate.js";
 import { FRAME_RATE, cappedSize, pickCodec, relayAccepts, startBitrate } from "./codecs.js";
 import { FrameRatePolicy } from "./frame-rate.js";
+import { SharpRefresh, sharpBitrate, sharpens } from "./refresh.js";
 import { VIDEO_HEADER, videoPayload } from "./link.js";
 
 export const MAX_BUFFERED = 256 * 1024;
@@ -35,7 +38,11 @@ export class ScreenSender {
     this.relayCodecs = null;
     this.excluded = [];
     this.encoder = null;
-    this.current = null; // {codec, config}
+    this.current = null; // {codec, config}: what the encoder runs
+    this.screenConfig = null; // the screen-content configuration (the sharp one aside)
+    this.refresh = null; // a SharpRefresh where the codec needs it
+    this.sharp = false; // the encoder runs the sharp configuration
+    this.modeDue = null; // "sharp" or "soft": to apply before the next frame
     this.configuring = false;
     this.policy = null;
     this.rate = null; // a FrameRatePolicy for the configured size
@@ -117,8 +124,12 @@ export class ScreenSender {
       return;
     }
     const now = this.clock();
-    const bitrate = this.policy.due(now);
-    if (bitrate !== null) this.#reconfigure(bitrate, now);
+    if (this.modeDue) {
+      this.#switchMode(now);
+    } else if (!this.sharp) {
+      const bitrate = this.policy.due(now);
+      if (bitrate !== null) this.#reconfigure(bitrate, now);
+    }
     if (
       this.encoder.encodeQueueSize > MAX_ENCODE_QUEUE ||
       this.link.bufferedAmount > MAX_BUFFERED ||
@@ -129,6 +140,7 @@ export class ScreenSender {
     }
     const keyFrame = this.forceKey;
     this.forceKey = false;
+    if (keyFrame) this.refresh?.keyAsked();
     if (this.privacy?.on) {
       const blank = this.privacy.blank(frame); // the screen never reaches the encoder
       try {
@@ -171,6 +183,10 @@ export class ScreenSender {
       const config = { ...chosen.config, contentHint: CONTENT_HINT };
       this.encoder.configure(config);
       this.current = { codec: chosen.codec, config };
+      this.screenConfig = config;
+      this.sharp = false;
+      this.modeDue = null;
+      this.refresh = sharpens(chosen.codec) ? new SharpRefresh(width * height) : null;
       this.policy = new BitratePolicy(start);
       this.rate = new FrameRatePolicy(width * height, FRAME_RATE);
       this.policy.applied(chosen.config.bitrate, this.clock());
@@ -181,10 +197,35 @@ export class ScreenSender {
   }
 
   #reconfigure(bitrate, now) {
-    const config = { ...this.current.config, bitrate };
+    this.screenConfig = { ...this.screenConfig, bitrate };
+    this.#apply(this.screenConfig);
+    this.policy.applied(bitrate, now);
+  }
+
+  /** Over to the sharp configuration (the still picture refined) or back. */
+  #switchMode(now) {
+    const to = this.modeDue;
+    this.modeDue = null;
+    if ((to === "sharp") === this.sharp) return;
+    const { width, height } = this.screenConfig;
+    if (to === "sharp") {
+      // Without the content hint Chromium's OpenH264 runs its camera mode, which refines.
+      const { contentHint: _, ...camera } = this.screenConfig;
+      this.sharp = true;
+      this.#apply({ ...camera, bitrate: sharpBitrate(width, height, this.policy.configured) });
+      // The refining deltas should follow the key chunk at once, not at the text's rate.
+      this.rate = new FrameRatePolicy(width * height, FRAME_RATE);
+    } else {
+      this.sharp = false;
+      this.screenConfig = { ...this.screenConfig, bitrate: this.policy.target };
+      this.#apply(this.screenConfig);
+      this.policy.applied(this.policy.target, now);
+    }
+  }
+
+  #apply(config) {
     this.encoder.configure(config);
     this.current = { codec: this.current.codec, config };
-    this.policy.applied(bitrate, now);
     this.#configured();
   }
 
@@ -198,6 +239,7 @@ export class ScreenSender {
     this.stats.dropped += 1;
     this.forceKey = true;
     this.policy?.dropped(now);
+    this.modeDue = this.refresh?.dropped(now) ?? this.modeDue;
   }
 
   #output(chunk) {
@@ -217,7 +259,10 @@ export class ScreenSender {
       return;
     }
     this.awaitingKey = false;
-    this.rate?.chunk(chunk.byteLength, isKey, this.clock());
+    const now = this.clock();
+    // While sharp only little changes: the full rate stays, whatever the camera mode's sizes.
+    if (!this.sharp) this.rate?.chunk(chunk.byteLength, isKey, now);
+    this.modeDue = this.refresh?.chunk(chunk.byteLength, isKey, now) ?? this.modeDue;
     this.stats.chunks += 1;
     this.stats.bytes += payload.byteLength;
   }
