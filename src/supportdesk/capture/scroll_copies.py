@@ -193,8 +193,10 @@ def _outside_still_masks(
             rest: list[Box] = []
             for part in parts:
                 cut = part.intersect(m)
-                if cut.is_empty or held.differs(current, cut):
+                if cut.is_empty or cut == part:
                     rest.append(part)
+                elif held.differs(current, cut):
+                    rest.extend([*part.subtract(cut), cut])
                 else:
                     rest.extend(part.subtract(cut))
             parts = rest
