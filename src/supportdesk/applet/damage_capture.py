@@ -359,7 +359,7 @@ def _drawn_pieces(
     ``apart`` (where a mask went or came) becomes pieces of its own beside the drawn
     ones: merged with them, its rows would cut a scrolling window into bands, each
     looked at for a scroll alone and the seams sent as pixels (bench.masking, a field
-    moving over the scrolling text: two bands, 5.5 CopyRects and 65 kpx more a wake-up).
+    moving over the scrolling text: 5.5 copies and 65 kpx of pixels more a wake-up).
     """
     rows, cols = -(-height // GRID), -(-width // GRID)
 
