@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from bench import masking_damage, workload
 from bench.__main__ import xvfb
 from bench.masking_damage import FIELD, Lane
-from bench.rfb_client import TIGHT, compress_level, jpeg_quality
+from bench.rfb_client import COPY_RECT, TIGHT, compress_level, jpeg_quality
 from supportdesk.applet.capture_loop import CopyOp, FrameOp, frame_ops
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
@@ -64,12 +64,13 @@ class Fixed:
 
 
 def engine(width: int, height: int) -> RFBServerConnection:
-    """An RFB engine past its handshake, with Tight (level 8 JPEG, zlib 2) chosen."""
+    """An RFB engine past its handshake, with CopyRect and Tight (level 8 JPEG, zlib 2)
+    chosen, as the agent's viewer (noVNC) asks: scrolls go out as CopyRect."""
     conn = RFBServerConnection(width, height, "bench")
     conn.receive_data(b"RFB 003.008\n")
     conn.receive_data(b"\x01")  # security: none
     conn.receive_data(b"\x01")  # ClientInit: shared
-    encodings = (TIGHT, jpeg_quality(8), compress_level(2))
+    encodings = (COPY_RECT, TIGHT, jpeg_quality(8), compress_level(2))
     message = struct.pack(">BxH", 2, len(encodings))
     conn.receive_data(message + b"".join(struct.pack(">i", e) for e in encodings))
     conn.data_to_send()

@@ -115,7 +115,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     spent = time.perf_counter() - t0
     if not drawn and not moved:
         return spent, []
-    pieces = _drawn_pieces([*drawn, *moved], origin.left, origin.top, *size)
+    pieces = _drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
     ops: list[FrameOp] = []
     patches: list[tuple[Rect, Frame]] = []
     scrollable = _scroll_candidates(pieces) if loop._detect_scroll else set()

@@ -199,6 +199,19 @@ def test_encode_sends_the_changes_as_one_update() -> None:
     assert lane.conn.data_to_send() == b""
 
 
+def test_the_engine_takes_copyrect_as_the_agents_viewer_does() -> None:
+    # Without it every scroll's copies went out as pixels (noVNC asks for CopyRect first).
+    assert engine(W, H).preferences.copy_rect
+    screen = Screen()
+    scroll_text(screen, 0)
+    lane: Lane = start_lane(screen, None, engine(W, H))
+    assert lane.conn is not None
+    _, ops = wake(lane, [scroll_text(screen, 1)])
+    copy = next(op for op in ops if isinstance(op, CopyOp))
+    sent = encode(lane.conn, ops, lane.mirror)
+    assert sent < copy.dst.area  # the copy went as a CopyRect, not as its pixels
+
+
 def test_percentiles_leave_out_the_warm_up() -> None:
     samples = [100.0] * 5 + [float(i) for i in range(1, 101)]
     assert percentiles(samples) == (50.5, 96.0)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from supportdesk.applet.damage_capture import _drawn_pieces, mask_moves
+from supportdesk.applet.damage_capture import MAX_PIECES, _drawn_pieces, mask_moves
 from supportdesk.rfb.geometry import Rect
 
 A, B = Rect(100, 100, 116, 36), Rect(300, 100, 116, 36)
@@ -26,3 +26,25 @@ def test_the_grabbed_pieces_cover_every_moved_mask_rectangle() -> None:
     for r in moved:
         covered = sum(p.intersect(r).area for p in pieces)
         assert covered == r.area
+
+
+def test_a_moved_mask_beside_a_scrolling_window_does_not_cut_it_into_bands() -> None:
+    # A field moving over a terminal's right edge: merged with the drawing, its rows made
+    # the terminal two pieces, each looked at for a scroll alone, the seam sent as pixels.
+    window = Rect(0, 32, 928, 608)
+    moved = mask_moves([Rect(792, 512, 316, 48)], [Rect(792, 592, 316, 48)])
+    pieces = _drawn_pieces([window], 0, 0, 1920, 1080, apart=moved)
+    assert window in pieces
+    for r in moved:
+        assert sum(p.intersect(r).area for p in pieces) == r.area
+    for i, p in enumerate(pieces):
+        assert all(p.intersect(q).is_empty for q in pieces[i + 1 :])
+
+
+def test_too_many_pieces_merge_with_the_moved_masks() -> None:
+    drawn = [Rect(64 * i, 64 * (i % 2), 32, 32) for i in range(MAX_PIECES)]
+    moved = [Rect(10, 300, 600, 40)]
+    pieces = _drawn_pieces(drawn, 0, 0, 2048, 480, apart=moved)
+    assert len(pieces) <= MAX_PIECES
+    for r in [*drawn, *moved]:
+        assert sum(p.intersect(r).area for p in pieces) == r.area

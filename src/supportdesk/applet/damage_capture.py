@@ -32,10 +32,11 @@ Where the source offers no damage watch (Windows, macOS, an X server without DAM
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from supportdesk.applet.capture_loop import (
     DEFAULT_IDLE_FPS,
@@ -223,7 +224,7 @@ class DamageCaptureLoop(CaptureLoop):
             if masks is not None:
                 wake = self._polling_interval
             self._last_grab = time.monotonic()
-            pieces = _drawn_pieces([*drawn, *moved], origin.left, origin.top, *size)
+            pieces = _drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
             scrollable = _scroll_candidates(pieces) if self._detect_scroll else set()
@@ -350,19 +351,39 @@ def mask_moves(painted: list[Rect], now: list[Rect]) -> list[Rect]:
     return list(dict.fromkeys([*painted, *now]))
 
 
-def _drawn_pieces(drawn: list[Rect], left: int, top: int, width: int, height: int) -> list[Rect]:
-    """Root-window damage → at most MAX_PIECES grid-aligned areas inside the monitor."""
+def _drawn_pieces(
+    drawn: list[Rect], left: int, top: int, width: int, height: int, apart: Sequence[Rect] = ()
+) -> list[Rect]:
+    """Root-window damage → at most MAX_PIECES grid-aligned areas inside the monitor.
+
+    ``apart`` (where a mask went or came) becomes pieces of its own beside the drawn
+    ones: merged with them, its rows would cut a scrolling window into bands, each
+    looked at for a scroll alone and the seams sent as pixels (bench.masking, a field
+    moving over the scrolling text: 5.5 copies and 65 kpx of pixels more a wake-up).
+    """
     rows, cols = -(-height // GRID), -(-width // GRID)
-    grid = np.zeros((rows, cols), dtype=np.bool_)
-    for r in drawn:
-        x0, y0 = max(0, r.x - left), max(0, r.y - top)
-        x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
-        if x0 < x1 and y0 < y1:
-            grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
-    return [
-        Rect(r.x, r.y, r.width, r.height)
-        for r in tiles_to_rects(grid, width, height, GRID, MAX_PIECES)
-    ]
+
+    def grid_of(rects: Sequence[Rect]) -> npt.NDArray[np.bool_]:
+        grid = np.zeros((rows, cols), dtype=np.bool_)
+        for r in rects:
+            x0, y0 = max(0, r.x - left), max(0, r.y - top)
+            x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
+            if x0 < x1 and y0 < y1:
+                grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
+        return grid
+
+    pieces = tiles_to_rects(grid_of(drawn), width, height, GRID, MAX_PIECES)
+    if apart:
+        rest = grid_of(apart)
+        for p in pieces:
+            y1, x1 = -(-(p.y + p.height) // GRID), -(-(p.x + p.width) // GRID)
+            rest[p.y // GRID : y1, p.x // GRID : x1] = False
+        extra = tiles_to_rects(rest, width, height, GRID, MAX_PIECES)
+        if len(pieces) + len(extra) <= MAX_PIECES:
+            pieces += extra
+        else:  # too many: merged, as at most MAX_PIECES
+            pieces = tiles_to_rects(grid_of([*drawn, *apart]), width, height, GRID, MAX_PIECES)
+    return [Rect(r.x, r.y, r.width, r.height) for r in pieces]
 
 
 def _scroll_candidates(pieces: list[Rect]) -> set[Rect]:
