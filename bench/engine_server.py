@@ -12,9 +12,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from supportdesk.applet import rfb_link
 from supportdesk.applet.masking import SessionMasking
-from supportdesk.applet.rfb_link import MAX_UPDATE_AREA
+from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
@@ -30,6 +29,8 @@ async def main(
     frame_rate: float,
     scroll: bool = True,
     large_frame_rate: float | None = DEFAULT_LARGE_FRAME_RATE,
+    off_loop_area: int = OFF_LOOP_AREA,
+    small_alone: bool = True,
 ) -> None:
     source = MssScreenSource(display)
 
@@ -45,6 +46,8 @@ async def main(
             frame_rate=frame_rate or None,
             detect_scroll=scroll,
             large_frame_rate=large_frame_rate,
+            off_loop_area=off_loop_area,
+            small_changes_alone=small_alone,
         )
         session.start()
         try:
@@ -69,15 +72,18 @@ if __name__ == "__main__":
     )
     parser.add_argument("--no-scroll", action="store_true", help="no scroll detection")
     parser.add_argument(
-        "--large-frame-rate", type=float, default=DEFAULT_LARGE_FRAME_RATE or 0,
+        "--large-frame-rate", type=float, default=DEFAULT_LARGE_FRAME_RATE,
         help="frames a second after a large frame (0: the frame rate)",
     )  # fmt: skip
     parser.add_argument(
-        "--off-loop-area", type=int, default=rfb_link.OFF_LOOP_AREA,
+        "--off-loop-area", type=int, default=OFF_LOOP_AREA,
         help="updates of at least this many pixels are encoded in a worker thread",
     )  # fmt: skip
+    parser.add_argument(
+        "--hold-small", action="store_true",
+        help="small changes wait with the large ones for the large frame rate's tick",
+    )  # fmt: skip
     args = parser.parse_args()
-    rfb_link.OFF_LOOP_AREA = args.off_loop_area
     asyncio.run(
         main(
             args.display,
@@ -88,5 +94,7 @@ if __name__ == "__main__":
             args.frame_rate,
             not args.no_scroll,
             args.large_frame_rate or None,
+            args.off_loop_area,
+            not args.hold_small,
         )
     )

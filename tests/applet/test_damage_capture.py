@@ -298,3 +298,93 @@ def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(deskto
     first, *rest = taken
     assert all(op.x < 200 and op.y < 64 for op in first)  # the clock's piece alone
     assert rest and all(op.x >= 576 and op.y >= 384 for ops in rest for op in ops)
+
+
+def test_small_changes_are_taken_alone_while_large_ones_are_held_back(desktop: Any) -> None:
+    painter = Painter(desktop)
+    taken: list[list[Any]] = []
+    loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
+
+    def on_delta() -> None:
+        delta = loop.take()
+        if delta is not None and not delta.full:
+            taken.append(list(delta.ops))
+
+    def wait_for_ops() -> None:
+        deadline = time.monotonic() + 5
+        while not any(taken):
+            assert time.monotonic() < deadline, "nothing arrived"
+            time.sleep(0.01)
+
+    loop._on_delta = on_delta
+    try:
+        loop.start()
+        loop.want(True)
+        deadline = time.monotonic() + 5
+        while loop.grabs == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.3)
+        assert loop.takes_small_alone
+        loop.want(False)
+        time.sleep(0.1)
+        taken.clear()
+        painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: a video frame
+        painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
+        painter.d.sync()
+        loop.want(True, large=False)  # the frame clock holds large frames back
+        wait_for_ops()
+        painter.fill(8, 40, 100, 12)  # the clock again, while the large area still waits
+        time.sleep(0.5)
+        small = [op for ops in taken for op in ops]
+        assert small and all(op.x < 200 and op.y < 64 for op in small)
+        assert any(op.y >= 32 for op in small)  # the second small change came too
+        taken.clear()
+        loop.want(True)  # the clock's tick: the large area goes now
+        wait_for_ops()
+    finally:
+        loop.stop()
+        painter.close()
+    large = [op for ops in taken for op in ops]
+    assert all(op.x >= 576 and op.y >= 384 for op in large)
+    assert sum(op.area for op in large) >= 400 * 300
+
+
+async def test_a_small_change_is_not_held_back_by_a_large_frame(desktop: Any) -> None:
+    # After a large frame the next large one waits for the large frame rate's 5 s; a
+    # small change drawn meanwhile goes out at the frame rate's pace, alone.
+    painter = Painter(desktop)
+    source = CountingSource(desktop.display)
+    session = RFBSession(source, None, max_fps=100, frame_rate=50, large_frame_rate=0.2)
+    session.start()
+
+    async def until_whole(client: RFBClient) -> None:
+        deadline = time.monotonic() + 10
+        while not np.array_equal(client.fb, desktop.screenshot()[:, :, 2::-1]):
+            assert time.monotonic() < deadline, "the picture never became whole"
+            await viewer_update(client)  # what the update budget left over
+
+    try:
+        async with serve_session(session) as served:
+            client = await RFBClient.open("127.0.0.1", served.port)
+            await client.set_encodings(TIGHT, COPY_RECT)
+            await client.request(incremental=False)
+            await client.next_update(within=10)
+            await until_whole(client)
+            painter.fill(0, 200, 500, 300)  # a large frame: the next large one waits 5 s
+            await until_whole(client)
+            painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)
+            painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)
+            painter.d.sync()
+            start = time.monotonic()
+            update = await viewer_update(client)
+            assert time.monotonic() - start < 2.0, "the small change waited for the large"
+            assert update.touches(8, 8, 100, 12)
+            assert not update.touches(600, 400, 400, 300)
+            update = await client.request() or await client.next_update(within=10)
+            assert update.touches(600, 400, 400, 300)  # at the large frame's tick
+            await until_whole(client)
+            await client.close()
+    finally:
+        painter.close()
+        source.close()

@@ -104,6 +104,7 @@ class CaptureLoop:
         self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
         self._wanted = False
+        self._large = True  # a frame may bring large changes (see want())
         self._paused = False
         self._stopped = False
         self._kicked = False
@@ -137,11 +138,19 @@ class CaptureLoop:
             )
             self._thread.start()
 
-    def want(self, wanted: bool) -> None:
-        """Tell the worker whether the consumer is ready for a new frame."""
+    takes_small_alone = False
+    """Whether the loop can take the small changes of a frame without the large ones
+    (``want(True, large=False)``); this one grabs whole frames and cannot."""
+
+    def want(self, wanted: bool, *, large: bool = True) -> None:
+        """Tell the worker whether the consumer is ready for a new frame.
+
+        ``large=False``: only a frame of small changes may be taken now (the frame clock
+        holds the large ones back); a loop that cannot take those alone waits.
+        """
         with self._cond:
-            if wanted != self._wanted:
-                self._wanted = wanted
+            if (wanted, large) != (self._wanted, self._large):
+                self._wanted, self._large = wanted, large
                 self._cond.notify_all()
 
     def kick(self) -> None:
@@ -198,7 +207,8 @@ class CaptureLoop:
     # -- worker -------------------------------------------------------------------------
 
     def _ready(self) -> bool:
-        return self._stopped or (self._wanted and not self._paused)
+        wanted = self._wanted and (self._large or self.takes_small_alone)
+        return self._stopped or (wanted and not self._paused)
 
     def _run(self) -> None:
         previous: Frame | None = None

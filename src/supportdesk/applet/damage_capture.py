@@ -147,6 +147,20 @@ class DamageCaptureLoop(CaptureLoop):
         self._polling_interval = 1.0 / polling_max_fps
         self.damage_driven = False
         self._open_watch: DamageWatch | None = None
+        self._holding = False  # large changes drawn but held back by want(large=False)
+
+    @property
+    def takes_small_alone(self) -> bool:  # type: ignore[override]
+        """True once damage drives the loop: it knows where things were drawn."""
+        return self.damage_driven
+
+    def want(self, wanted: bool, *, large: bool = True) -> None:
+        """As :meth:`CaptureLoop.want`; large changes held back are taken at once when
+        allowed again (the thread may be waiting for new damage meanwhile)."""
+        super().want(wanted, large=large)
+        watch = self._open_watch
+        if wanted and large and self._holding and watch is not None:
+            watch.interrupt()
 
     def kick(self) -> None:
         """As :meth:`CaptureLoop.kick`, and look at the masks at once (a Sichtschutz)."""
@@ -190,6 +204,7 @@ class DamageCaptureLoop(CaptureLoop):
         # listed anew) shows within a frame interval; kick() (the Sichtschutz) at once.
         wake = _IDLE_WAKE if masks is None else self._polling_interval
         painted: list[Rect] = []  # the mask rectangles painted into the mirror
+        held: list[Rect] = []  # large areas drawn, not yet taken (root coordinates)
         while True:
             with self._cond:
                 self._cond.wait_for(self._ready)
@@ -199,6 +214,7 @@ class DamageCaptureLoop(CaptureLoop):
                 if delay > 0:
                     self._cond.wait(delay)
                     continue
+                large = self._large
             if mirror is None:
                 self._last_grab = time.monotonic()
                 before = list(masks.areas()) if masks is not None else []
@@ -210,7 +226,8 @@ class DamageCaptureLoop(CaptureLoop):
                     mirror = self._painter.paint(mirror, painted)
                 self._offer(FrameDelta(mirror.copy(), full=True), mirror)
                 continue
-            drawn = watch.take(wake)
+            drawn = [*held, *watch.take(0.0 if held and large else wake)]
+            large = self._large  # as the consumer wants it now, after the wait for damage
             size = (mirror.shape[1], mirror.shape[0])
             before = list(masks.areas()) if masks is not None else []
             moved: list[Rect] = []  # mask rectangles that went or came: grabbed again
@@ -223,8 +240,19 @@ class DamageCaptureLoop(CaptureLoop):
                 continue
             if masks is not None:
                 wake = self._polling_interval
-            self._last_grab = time.monotonic()
             pieces = _drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+            held = []
+            if not large and not moved:  # a mask's move is never held back
+                # The frame clock holds large changes back: take the small ones now (a
+                # clock, a cursor, a typed letter) and keep where the rest was drawn.
+                held = [
+                    p.translate(origin.left, origin.top) for p in pieces if p.area > SMALL_PIECE
+                ]
+                pieces = [p for p in pieces if p.area <= SMALL_PIECE]
+            self._holding = bool(held)
+            if not pieces:
+                continue
+            self._last_grab = time.monotonic()
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
             scrollable = _scroll_candidates(pieces) if self._detect_scroll else set()

@@ -119,6 +119,8 @@ class RFBLink:
         stats: LinkCounters,
         on_keyframe: Callable[[bytes], Awaitable[None]] | None = None,
         clock: FrameClock | None = None,
+        off_loop_area: int = OFF_LOOP_AREA,
+        small_alone: bool = True,
     ) -> None:
         self.session = session
         self.conn = conn
@@ -140,6 +142,8 @@ class RFBLink:
         self.fresh = False  # a frame was taken since the last update went out
         self.clock = clock  # paces the frames taken from capture; None: as fast as asked
         self.tick_at: float | None = None  # when the clock lets the frame wanted be taken
+        self.off_loop_area = off_loop_area  # updates this large are encoded in a thread
+        self.small_alone = small_alone  # small changes may go while a large frame waits
 
     async def read_loop(self, reader: ByteReader) -> None:
         conn, session = self.conn, self.session
@@ -206,12 +210,17 @@ class RFBLink:
                 (engine.update_requested and (self.frame is None or not engine.update_ready))
                 or (self.frame is not None and not self.fresh)
             )
+            # A large frame waits for the clock's longer interval after a large one; a
+            # capture that can take small changes alone takes them meanwhile.
             now = time.monotonic()
-            wait = 0.0 if self.clock is None else self.clock.wait(now)
-            wanted = frame_wanted and wait <= 0
-            # Held back by the clock only: look again at its tick.
-            self.tick_at = now + wait if frame_wanted and wait > 0 else None
-            capture.want(wanted)
+            wait = small_wait = 0.0 if self.clock is None else self.clock.wait(now)
+            if self.clock is not None and self.small_alone and capture.takes_small_alone:
+                small_wait = self.clock.wait(now, large=False)
+            wanted = frame_wanted and small_wait <= 0
+            # Held back by the clock only: look again at its next tick.
+            tick = wait if small_wait <= 0 else small_wait
+            self.tick_at = now + tick if frame_wanted and tick > 0 else None
+            capture.want(wanted, large=wait <= 0)
             if self.frame is not None and engine.update_ready:
                 wake.set()  # continuous updates: the rest goes out without waiting
             if not wanted:
@@ -324,7 +333,7 @@ class RFBLink:
         # What this update carries is taken: no grabbing until it is out (want() again).
         self.capture.want(False)
         self.watching_since = None
-        if engine.pending_area < OFF_LOOP_AREA:
+        if engine.pending_area < self.off_loop_area:
             return engine.send_framebuffer_update(rgb)
         async with self.engine_lock:
             return await asyncio.to_thread(engine.send_framebuffer_update, rgb)

@@ -32,7 +32,7 @@ from supportdesk.applet.capture_loop import (
     DEFAULT_MAX_FPS,
 )
 from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
-from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, RFBLink
+from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA, RFBLink
 from supportdesk.applet.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
@@ -83,6 +83,12 @@ class RFBSession:
     not paused): the agent's cut text is set on it, and what the customer copies goes
     to the viewer, at most ``max_clipboard`` bytes. The caller owns ``source``,
     ``sink`` and ``clipboard`` and closes them after the session.
+
+    Frames are paced by a :class:`~supportdesk.rfb.frame_clock.FrameClock` of
+    ``frame_rate`` (``large_frame_rate`` after a large frame); with
+    ``small_changes_alone`` a damage-driven capture takes small changes at the frame
+    rate while a large frame waits. Updates of ``off_loop_area`` pixels or more are
+    encoded in a worker thread.
     """
 
     def __init__(
@@ -106,6 +112,8 @@ class RFBSession:
         max_update_area: int | None = MAX_UPDATE_AREA,
         frame_rate: float | None = DEFAULT_FRAME_RATE,
         large_frame_rate: float | None = DEFAULT_LARGE_FRAME_RATE,
+        off_loop_area: int = OFF_LOOP_AREA,
+        small_changes_alone: bool = True,
     ) -> None:
         monitors = source.monitors()
         if not 0 <= monitor < len(monitors):
@@ -136,6 +144,8 @@ class RFBSession:
         self._max_update_area = max_update_area
         self._frame_rate = frame_rate
         self._large_frame_rate = large_frame_rate
+        self._off_loop_area = off_loop_area
+        self._small_alone = small_changes_alone
         self._keyframe_wanted = False
         self._capture = open_capture_loop(
             source,
@@ -302,6 +312,8 @@ class RFBSession:
                 if self._frame_rate
                 else None
             ),
+            off_loop_area=self._off_loop_area,
+            small_alone=self._small_alone,
         )
         tasks = {
             asyncio.create_task(link.read_loop(reader), name="rfb-read"),

@@ -13,9 +13,13 @@ in several when the update budget cuts it (``RFBServerConnection.max_update_area
 
 With a ``large_frame_rate``, a frame that brought a large area (``large_area`` pixels
 or more: a moving picture, scrolling text) is followed by the longer interval of that
-rate, a small one (a clock, a cursor, a typed letter) by the frame rate's: what keeps
-moving across much of the screen costs its capture and comparison at most that often,
-while a small change after it still goes out within a short interval.
+rate before the next frame that may be large, a small one (a clock, a cursor, a typed
+letter) by the frame rate's: what keeps moving across much of the screen costs its
+capture and comparison at most that often. A capture that can take the small changes
+alone (damage-driven capture knows where things were drawn) asks
+``wait(now, large=False)``: small changes keep the frame rate even while a large one is
+held back, so the agent sees the clock, the cursor and the typing at TigerVNC's pace
+while a video plays.
 
 Pure: the caller passes the time (``time.monotonic()``) and does the waiting.
 """
@@ -26,8 +30,8 @@ __all__ = ["DEFAULT_FRAME_RATE", "DEFAULT_LARGE_FRAME_RATE", "LARGE_FRAME_AREA",
 
 DEFAULT_FRAME_RATE = 60.0
 """Frames a second at most, as TigerVNC's ``FrameRate`` default."""
-DEFAULT_LARGE_FRAME_RATE: float | None = 20.0
-"""Frames a second at most after a large frame (None: the frame rate). At 20 the
+DEFAULT_LARGE_FRAME_RATE = 20.0
+"""Frames a second at most after a large frame. At 20 the
 engine's CPU on the reference workload fell from 1.55x x0vncserver's to 0.92x, with
 30 it stayed at 1.21x (docs/benchmarks.md, "Issue 16", step 10)."""
 LARGE_FRAME_AREA = 1 << 16
@@ -51,15 +55,21 @@ class FrameClock:
         large = self.interval if large_frame_rate is None else 1.0 / large_frame_rate
         self.large_interval = max(self.interval, large)
         self.large_area = large_area
-        self._next: float | None = None  # None: no frame taken yet
+        self._next = float("-inf")  # when the next frame of any size may be taken
+        self._next_small = float("-inf")  # when the next frame of small changes only may
 
-    def wait(self, now: float) -> float:
-        """Seconds until the next frame may be taken (0: now)."""
-        if self._next is None:
-            return 0.0
-        return max(0.0, self._next - now)
+    def wait(self, now: float, *, large: bool = True) -> float:
+        """Seconds until the next frame may be taken (0: now).
+
+        ``large=False``: a frame of small changes only (less than ``large_area`` pixels),
+        which waits the frame rate's interval only, even after a large frame.
+        """
+        return max(0.0, (self._next if large else self._next_small) - now)
 
     def taken(self, now: float, area: int = 0) -> None:
         """A frame that brought ``area`` changed pixels was taken at ``now``."""
-        large = area >= self.large_area
-        self._next = now + (self.large_interval if large else self.interval)
+        self._next_small = now + self.interval
+        if area >= self.large_area:
+            self._next = now + self.large_interval
+        else:  # a large frame held back stays held back
+            self._next = max(self._next, self._next_small)
