@@ -17,9 +17,10 @@ rate before the next frame that may be large, a small one (a clock, a cursor, a 
 letter) by the frame rate's: what keeps moving across much of the screen costs its
 capture and comparison at most that often. A capture that can take the small changes
 alone (damage-driven capture knows where things were drawn) asks
-``wait(now, large=False)``: small changes keep the frame rate even while a large one is
-held back, so the agent sees the clock, the cursor and the typing at TigerVNC's pace
-while a video plays.
+``wait(now, large=False)``: while a large frame is held back, one frame of small changes
+may go halfway between two large ones, so the agent sees the clock, the cursor and the
+typing at twice the large frame rate while a video plays (and at the frame rate when
+nothing large moves).
 
 Pure: the caller passes the time (``time.monotonic()``) and does the waiting.
 """
@@ -62,14 +63,19 @@ class FrameClock:
         """Seconds until the next frame may be taken (0: now).
 
         ``large=False``: a frame of small changes only (less than ``large_area`` pixels),
-        which waits the frame rate's interval only, even after a large frame.
+        which after a large frame waits half the large frame interval, not all of it.
         """
         return max(0.0, (self._next if large else self._next_small) - now)
 
     def taken(self, now: float, area: int = 0) -> None:
         """A frame that brought ``area`` changed pixels was taken at ``now``."""
-        self._next_small = now + self.interval
         if area >= self.large_area:
             self._next = now + self.large_interval
-        else:  # a large frame held back stays held back
+            # One frame of small changes may go halfway to the next large one: each such
+            # frame costs its own grab, comparison and update (docs/benchmarks.md, step 11).
+            self._next_small = now + max(self.interval, self.large_interval / 2)
+        elif self._next > now + self.interval:  # a large frame waits: no more small ones
+            self._next_small = self._next
+        else:
+            self._next_small = now + self.interval
             self._next = max(self._next, self._next_small)
