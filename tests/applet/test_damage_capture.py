@@ -71,6 +71,15 @@ class Painter:
         self.d.close()
 
 
+async def first_picture(port: int, *encodings: int) -> RFBClient:
+    """A viewer of the session on ``port`` that has the whole first picture (or its start)."""
+    client = await RFBClient.open("127.0.0.1", port)
+    await client.set_encodings(*encodings)
+    await client.request(incremental=False)
+    await client.next_update(within=10)
+    return client
+
+
 async def viewer_update(client: RFBClient) -> Any:
     await client.request()
     return await client.next_update(within=5)
@@ -84,10 +93,7 @@ async def test_only_drawn_areas_are_grabbed_and_reach_the_viewer_at_once(desktop
     session.start()
     try:
         async with serve_session(session) as served:
-            client = await RFBClient.open("127.0.0.1", served.port)
-            await client.set_encodings(TIGHT, COPY_RECT)
-            await client.request(incremental=False)
-            await client.next_update(within=10)
+            client = await first_picture(served.port, TIGHT, COPY_RECT)
             assert session._capture.damage_driven
             assert source.whole == 1
 
@@ -130,10 +136,7 @@ async def test_changes_while_the_viewer_is_busy_all_arrive(desktop: Any) -> None
     session.start()
     try:
         async with serve_session(session) as served:
-            client = await RFBClient.open("127.0.0.1", served.port)
-            await client.set_encodings(TIGHT, COPY_RECT)
-            await client.request(incremental=False)
-            await client.next_update(within=10)
+            client = await first_picture(served.port, TIGHT, COPY_RECT)
             # Drawn while nobody asked: damage waits in the X server, then comes in one go.
             for i in range(40):
                 painter.fill(30 * i, 25 * (i % 30), 17, 9)
@@ -161,10 +164,7 @@ async def test_a_photo_goes_out_as_jpeg_and_is_exact_once_it_rests(desktop: Any)
     rng = np.random.default_rng(11)
     try:
         async with serve_session(session) as served:
-            client = await RFBClient.open("127.0.0.1", served.port)
-            await client.set_encodings(TIGHT, COPY_RECT, jpeg_quality(8))
-            await client.request(incremental=False)
-            await client.next_update(within=10)
+            client = await first_picture(served.port, TIGHT, COPY_RECT, jpeg_quality(8))
             depth = painter.d.screen().root_depth
             for _ in range(3):  # a moving picture: three different frames
                 noise = rng.integers(0, 256, (128, 256, 4), dtype=np.uint8)
@@ -238,10 +238,7 @@ async def test_a_viewer_that_stops_asking_stops_the_grabbing(desktop: Any) -> No
 
     try:
         async with serve_session(session) as served:
-            client = await RFBClient.open("127.0.0.1", served.port)
-            await client.set_encodings(TIGHT, COPY_RECT)
-            await client.request(incremental=False)
-            await client.next_update(within=10)
+            client = await first_picture(served.port, TIGHT, COPY_RECT)
             artist = asyncio.create_task(draw())
             await asyncio.sleep(0.2)
             await client.request()
@@ -366,10 +363,7 @@ async def test_a_small_change_is_not_held_back_by_a_large_frame(desktop: Any) ->
 
     try:
         async with serve_session(session) as served:
-            client = await RFBClient.open("127.0.0.1", served.port)
-            await client.set_encodings(TIGHT, COPY_RECT)
-            await client.request(incremental=False)
-            await client.next_update(within=10)
+            client = await first_picture(served.port, TIGHT, COPY_RECT)
             await until_whole(client)
             painter.fill(0, 200, 500, 300)  # a large frame: the next large one waits 5 s
             await until_whole(client)
