@@ -347,6 +347,46 @@ def test_small_changes_are_taken_alone_while_large_ones_are_held_back(desktop: A
     assert sum(op.area for op in large) >= 400 * 300
 
 
+def test_many_small_pieces_drawn_at_once_are_held_back_as_a_large_change(desktop: Any) -> None:
+    # A picture put in bands of 64 rows, a list rewritten line by line: each piece is
+    # small, together they are a large frame, and must wait for the large frame's tick.
+    painter = Painter(desktop)
+    taken: list[list[Any]] = []
+    loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
+
+    def on_delta() -> None:
+        delta = loop.take()
+        if delta is not None and not delta.full:
+            taken.append(list(delta.ops))
+
+    loop._on_delta = on_delta
+    try:
+        loop.start()
+        loop.want(True)
+        deadline = time.monotonic() + 5
+        while loop.grabs == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.01)
+        time.sleep(0.3)
+        loop.want(False)
+        time.sleep(0.1)
+        taken.clear()
+        for i in range(10):  # ten bands of 8,192 pixels, apart: 81,920 in all
+            painter.win.fill_rectangle(painter.white, 0, 96 * i + 16, 100, 40)
+        painter.d.sync()
+        loop.want(True, large=False)
+        time.sleep(0.5)
+        assert not taken, "a large change went out as small pieces"
+        loop.want(True)
+        while not taken:
+            assert time.monotonic() < deadline + 5, "the held change never came"
+            time.sleep(0.01)
+    finally:
+        loop.stop()
+        painter.close()
+    assert sum(op.area for ops in taken for op in ops) >= 10 * 100 * 40
+
+
 async def test_a_small_change_is_not_held_back_by_a_large_frame(desktop: Any) -> None:
     # After a large frame the next large one waits for the large frame rate's 5 s; a
     # small change drawn meanwhile goes out before it, alone (halfway, after 2.5 s).

@@ -51,6 +51,7 @@ from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
 from supportdesk.capture.scroll_copies import frame_changes
+from supportdesk.rfb.frame_clock import LARGE_FRAME_AREA
 from supportdesk.rfb.geometry import Rect
 
 __all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "mask_moves", "open_capture_loop"]
@@ -245,10 +246,13 @@ class DamageCaptureLoop(CaptureLoop):
             if not large and not moved:  # a mask's move is never held back
                 # The frame clock holds large changes back: take the small ones now (a
                 # clock, a cursor, a typed letter) and keep where the rest was drawn.
-                held = [
-                    p.translate(origin.left, origin.top) for p in pieces if p.area > SMALL_PIECE
-                ]
-                pieces = [p for p in pieces if p.area <= SMALL_PIECE]
+                alone = [p for p in pieces if p.area <= SMALL_PIECE]
+                if sum(p.area for p in alone) >= LARGE_FRAME_AREA:
+                    # A large change drawn piece by piece (a picture put in bands, a list
+                    # line by line): as a large frame it would put off the next large one.
+                    alone = []
+                held = [p.translate(origin.left, origin.top) for p in pieces if p not in alone]
+                pieces = alone
             self._holding = bool(held)
             if not pieces:
                 continue
