@@ -20,13 +20,15 @@
  *
  * Nor are the delta chunks of the KEY_SETTLE_MS after a key chunk: a key chunk coded at
  * the running bitrate is blurred, and the encoder's next deltas refine it, big with
- * nothing moving. Counted, they brought the full rate back for a second or two after
- * each of the recording's seek points while text scrolled at the low rate
- * (docs/benchmarks.md, "Browser sharing"). That span is cut out of the policy's time
- * as well, so the window and the hold go on after it from where they stopped: what the
- * chunks before the key chunk showed (motion, or a scroll) still counts, and no
- * decision rests on the first chunk or two after the cut. Motion that starts within the
- * span is seen once it is over. Pure: the caller passes sizes and the time.
+ * nothing moving. Counted, they brought the full rate back for a second or two after a
+ * seek point's key chunk while text scrolled (docs/benchmarks.md, "Browser sharing",
+ * "The second after a key chunk"). That span is cut out of the policy's time as well,
+ * so the window and the hold go on after it from where they stopped: what the chunks
+ * before the key chunk showed (motion, or a scroll) still counts, and no decision rests
+ * on the first chunk or two after the cut. Motion that starts within the span (or comes
+ * with a key chunk the encoder made on a scene change) is seen once it is over; key
+ * chunks less than KEY_SETTLE_MS apart keep the rate where it is. Pure: the caller
+ * passes sizes and the time.
  */
 
 export const FULL_RATE = 30;
