@@ -38,11 +38,13 @@ from supportdesk.applet.damage_capture import (
     _drawn_pieces,
     _grabs,
     _scroll_candidates,
+    fewer_rects,
     mask_moves,
 )
 from supportdesk.applet.rfb_link import bgrx_as_rgb
 from supportdesk.capture.mask import MaskArea, MaskKind, monitor_rects
 from supportdesk.capture.screen_source import Frame, MssScreenSource
+from supportdesk.capture.scroll_copies import MaskPlaces
 from supportdesk.rfb import Rect, RFBServerConnection
 
 FIELD = MaskArea(Rect(800, 520, 300, 32), MaskKind.SECRET_INPUT)
@@ -127,7 +129,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     rects = loop._note_masks([*before, *masks.areas()], size) if masks is not None else []
     spent += time.perf_counter() - t0
     painter = loop._painter
-    both = [*lane.painted, *rects]
+    both = MaskPlaces(tuple(lane.painted), tuple(rects))
     for grab, inside, pixels in grabbed:
         if rects:
             t0 = time.perf_counter()
@@ -146,7 +148,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
         spent += time.perf_counter() - t0
         loop._take_piece(mirror, r, new, False, ops, patches)
     lane.painted = rects
-    return spent, ops
+    return spent, fewer_rects(ops, rects)  # as DamageCaptureLoop._offer
 
 
 def encode(conn: RFBServerConnection, ops: list[FrameOp], mirror: Frame) -> int:

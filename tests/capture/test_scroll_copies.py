@@ -21,6 +21,7 @@ from supportdesk.capture.damage import (
 from supportdesk.capture.mask import MaskPainter
 from supportdesk.capture.scroll_copies import (
     MAX_PIECES,
+    MaskPlaces,
     _Held,
     _outside_still_masks,
     apply_copies,
@@ -67,19 +68,29 @@ def secrets(frame: np.ndarray) -> int:
 
 
 def viewer_after(
-    previous: np.ndarray, current: np.ndarray, masks_before: list[Rect], masks_now: list[Rect]
+    previous: np.ndarray,
+    current: np.ndarray,
+    masks_before: list[Rect],
+    masks_now: list[Rect],
+    *,
+    places: bool = True,
 ) -> tuple[np.ndarray, list[VerticalScroll], list]:
     """What a viewer holding ``previous`` holds after the copies and the damage, checked
-    copy by copy: none reads or writes a mask, none carries a secret pixel."""
+    copy by copy: none reads a mask of ``previous`` or writes into one of ``current``,
+    none carries a secret pixel. ``places``: the masks given as :class:`MaskPlaces`
+    (as the damage-driven loop does), else as one list of both (as the polling loop),
+    when no copy may read or write any of them."""
     both = [*masks_before, *masks_now]
-    copies, damage = frame_changes(previous, current, masks=both)
+    masks = MaskPlaces(tuple(masks_before), tuple(masks_now)) if places else both
+    copies, damage = frame_changes(previous, current, masks=masks)
     tiles = changed_tiles(previous, current)
     fb = previous.copy()
     for c in copies:
         src = Rect(c.x, c.src_y, c.width, c.height)
         dst = Rect(c.x, c.dst_y, c.width, c.height)
-        for m in both:
+        for m in masks_before if places else both:
             assert src.intersect(m).is_empty, f"{c} reads mask {m}"
+        for m in masks_now if places else both:
             assert dst.intersect(m).is_empty, f"{c} writes into mask {m}"
         # Every copy lands on something that changed (64-pixel tiles).
         assert tiles[dst.y // 64 : -(-dst.bottom // 64), dst.x // 64 : -(-dst.right // 64)].any()
@@ -194,13 +205,34 @@ def test_several_masks() -> None:
     assert sent(damage) * 2 < sent(frame_changes(prev, cur)[1])
 
 
-def test_a_mask_that_moves_while_the_text_scrolls() -> None:
+@pytest.mark.parametrize("places", [True, False])
+def test_a_mask_that_moves_while_the_text_scrolls(places: bool) -> None:
     was, now = [Rect(150, 150, 160, 40)], [Rect(150, 190, 160, 40)]
     a, b = scrolled(13)
     prev, cur = masked(a, was), masked(b, now)
-    fb, copies, _ = viewer_after(prev, cur, was, now)
+    fb, copies, _ = viewer_after(prev, cur, was, now, places=places)
     assert np.array_equal(fb, cur)
     assert copies
+
+
+@pytest.mark.parametrize("shift", [26, -26])
+def test_a_moved_mask_cuts_the_copy_once_where_it_is_and_once_where_it_was_read(
+    shift: int,
+) -> None:
+    # Told which picture held which mask, the copy writes where the mask went (the text
+    # comes from the rows above or below it) and reads where it came (text before):
+    # the text beside the mask's new place is copied, not sent (bench.masking, a field
+    # moving over scrolling text on every wake-up).
+    was, now = [Rect(150, 230, 160, 40)], [Rect(150, 110, 160, 40)]
+    a, b = scrolled(shift)
+    prev, cur = masked(a, was), masked(b, now)
+    fb, copies, damage = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur) and secrets(fb) == 0
+    old_fb, old_copies, old_damage = viewer_after(prev, cur, was, now, places=False)
+    assert np.array_equal(old_fb, cur)
+    copied = sum(c.width * c.height for c in copies)
+    assert copied > sum(c.width * c.height for c in old_copies)
+    assert sent(damage) < sent(old_damage)
 
 
 def test_no_secret_reaches_the_viewer_through_a_copy() -> None:
