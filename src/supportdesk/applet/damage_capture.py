@@ -353,9 +353,11 @@ def fewer_rects(ops: list[FrameOp], masks: Sequence[Rect]) -> list[FrameOp]:
     Every damage rectangle may go after the copies: a wake's pieces do not overlap and each
     piece's copies come before its damage, so no damage lies in the source of a copy that
     followed it (which would have had to carry it along). A field moving over scrolling
-    text on every wake-up made 18.8 Tight rectangles a wake-up against 6.7 without the
-    mask, its new place cut in two by the edge of its grab and the text where it went cut
-    in three (bench.masking's wake-ups, replayed).
+    text on every wake-up had its new place sent in three rectangles and the text where
+    it went in two (cut by a tile row and by the edge of a grab); with the copies of
+    :class:`~supportdesk.capture.scroll_copies.MaskPlaces` and this merge, 200 of
+    bench.masking's wake-ups replayed went from 18.8 to 12.3 Tight rectangles a
+    wake-up ("off": 6.7, merged 6.6).
     """
     damage = [op for op in ops if isinstance(op, Rect)]
     if len(damage) < 2:
