@@ -386,3 +386,21 @@ def test_a_moved_masks_label_is_compared_even_where_its_clipped_places_look_alik
     inside = MaskPlaces((was,), (now,)).within(piece)
     assert inside.before == inside.now and inside.still() == []
     assert MaskPlaces((was,), (was,)).within(piece).still() == [Rect(0, 0, 300, 60)]
+
+
+def test_no_part_of_a_moved_mask_is_compared_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    was, now = [Rect(150, 230, 160, 40)], [Rect(150, 110, 160, 40)]
+    a, b = scrolled(26)
+    prev, cur = masked(a, was), masked(b, now)
+    compared: list[Rect] = []
+    differs = _Held.differs
+
+    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
+        compared.append(area)
+        return differs(self, current, area)
+
+    monkeypatch.setattr(_Held, "differs", counting)
+    fb, _, damage = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur)
+    assert any(now[0].contains(Rect(*r)) for r in damage)  # the stripes, apart
+    assert compared and len(compared) == len(set(compared))

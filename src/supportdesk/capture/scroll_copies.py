@@ -276,10 +276,8 @@ def _outside_still_masks(
                     rest.append(part)
                 elif m in same:
                     rest.extend(part.subtract(cut))
-                elif held.differs(current, cut):
+                else:  # kept below only if it holds a change: compared once, there
                     rest.extend([*part.subtract(cut), cut])
-                else:
-                    rest.extend(part.subtract(cut))
             parts = rest
         if parts != [whole]:
             parts = [p for p in parts if _holds_change(grid, held, current, p)]
