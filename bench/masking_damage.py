@@ -9,7 +9,8 @@ pieces with the kept copy. :func:`wake` is that wake-up, step for step as
 two reads of the areas, turning them into rectangles and finding mask moves, and every
 paint (of a grabbed piece and of the kept copy where a mask came after the grab). It
 calls the loop's own helpers (``_drawn_pieces``, ``_grabs``, ``_note_masks``,
-``_take_piece`` of a loop that is never started), so only the order of the steps is
+``_take_piece`` of a loop that is never started, and ``fewer_rects`` as ``_offer``
+merges a wake's damage), so only the order of the steps is
 copied here; tests/test_bench_masking.py checks that after the same drawing and mask
 moves it holds the picture a started loop hands on (the screen, masks painted over it).
 

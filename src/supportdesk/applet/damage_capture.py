@@ -20,7 +20,10 @@ so a piece gets what a whole paint would give it). A mask that appears, moves or
 is damage: where it was and where it is are grabbed again and painted in the same
 wake, and an area masked only after the grab is painted into the kept copy directly.
 A scroll is looked for with the masks of the kept copy and of the grab left out, and
-its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`).
+its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
+a wake's damage is merged into fewer rectangles before it is handed over
+(:func:`fewer_rects`: the engine pays for each one), never a mask's stripes with the
+picture around them.
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
 kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
