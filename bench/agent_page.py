@@ -42,7 +42,7 @@ _PROBE = """
 (() => {
   const { bits, block, centre, clock, width, height, sockets } = __GEOMETRY__;
   const bench = (window.__bench = {
-    running: false, bytes: 0, keys: 0, keyBytes: 0, chunks: 0, samples: [],
+    running: false, bytes: 0, keys: 0, keyBytes: 0, chunks: 0, samples: [], trace: [],
   });
   const picture = new RegExp(sockets);
   // Wrapped, not subclassed: noVNC checks the socket's own prototype for its methods.
@@ -59,10 +59,12 @@ _PROBE = """
         bench.bytes += n;
         if (path.startsWith("/ws/video/") && typeof data !== "string") {
           bench.chunks += 1;
-          if (new Uint8Array(data, 0, 1)[0] & 1) {
+          const key = new Uint8Array(data, 0, 1)[0] & 1;
+          if (key) {
             bench.keys += 1;
             bench.keyBytes += n;
           }
+          bench.trace.push([Math.round(performance.now()), n, key]); // when, bytes, key
         }
       });
     }
@@ -121,8 +123,10 @@ def probe_script(picture_sockets: str = CONSOLE_SOCKETS) -> str:
 PROBE = probe_script()
 START = (
     "() => Object.assign(__bench,"
-    " {samples: [], bytes: 0, keys: 0, keyBytes: 0, chunks: 0, running: true})"
+    " {samples: [], bytes: 0, keys: 0, keyBytes: 0, chunks: 0, trace: [], running: true})"
 )
+START_AT = f"() => {{ ({START})(); return performance.now(); }}"
+"""START, returning when it started on the page's clock (``performance.now()``, as the trace)."""
 FINISH = "() => { __bench.running = false; return __bench; }"
 
 

@@ -65,6 +65,7 @@ from bench.agent_page import (
     FINISH,
     PROBE,
     START,
+    START_AT,
     CpuMeter,
     add_agent,
     browser_pid,
@@ -197,7 +198,7 @@ async def measure(
         # Scrolling text alone: the painter (clock and animation) frozen.
         desk.freeze([desk.painter])
         await asyncio.sleep(1.0)
-        await agent.evaluate(START)
+        text_start = await agent.evaluate(START_AT)
         customer.begin()
         t0 = time.monotonic()
         await asyncio.sleep(args.text_seconds)
@@ -213,6 +214,7 @@ async def measure(
         keys += f"; text: {got['keys']} key chunks, {text_key_share:.0%}"
         keys += f", {got['chunks'] / seconds:.1f} chunks/s, "
         keys += f"{(got['bytes'] - got['keyBytes']) * 8 / seconds / 1e6:.3f} Mbit/s without them"
+        keys += f" ({chunk_timeline(got['trace'], text_start, seconds)})"
         # Everything frozen: what the agent sees once the view has settled.
         desk.freeze(desk.printers)
         await asyncio.sleep(args.settle)
@@ -253,6 +255,23 @@ def steady_mbit(delta_bytes: int, chunks: int, seconds: float, key_chunk_bytes: 
     rule = SeekPointRule()
     keys_per_s = max(chunks / seconds / rule.max_chunks, 1 / rule.max_seconds) if chunks else 0
     return (delta_bytes / seconds + keys_per_s * key_chunk_bytes) * 8 / 1e6
+
+
+def chunk_timeline(trace: list[list[int]], start_ms: float, seconds: float) -> str:
+    """The video chunks the agent's page got in a window, second by second, and when its key
+    chunks came: e.g. ``"per second 28 3 2 2; key chunks at 0.4 s"``. ``trace`` holds
+    ``[page time ms, bytes, key]`` per chunk; ``start_ms`` is the window's start on the
+    page's clock (its first entry's time when not known)."""
+    counts = [0] * max(round(seconds), 1)
+    keys = []
+    for at, _, key in trace:
+        offset = (at - start_ms) / 1000
+        if 0 <= offset < len(counts):
+            counts[int(offset)] += 1
+            if key:
+                keys.append(f"{offset:.1f}")
+    line = "per second " + " ".join(map(str, counts))
+    return line + (f"; key chunks at {', '.join(keys)} s" if keys else "")
 
 
 # -- the two paths ---------------------------------------------------------------------------

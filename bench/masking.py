@@ -42,7 +42,7 @@ from supportdesk.applet.capture_loop import CopyOp, FrameOp, frame_ops
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.capture.screen_source import Frame, MssScreenSource
-from supportdesk.capture.scroll_copies import frame_changes
+from supportdesk.capture.scroll_copies import MaskPlaces, frame_changes
 from supportdesk.rfb import Rect, RFBServerConnection
 
 MODES: dict[str, tuple[MaskArea, ...]] = {
@@ -88,12 +88,14 @@ class Counts:
     tight: int = 0  # pixels handed on as changed (sent Tight)
 
 
-def changes(previous: Frame, frame: Frame, masks: Sequence[Rect]) -> list[FrameOp]:
+def changes(
+    previous: Frame, frame: Frame, before: Sequence[Rect], now: Sequence[Rect]
+) -> list[FrameOp]:
     """What ``CaptureLoop._publish`` hands on for ``frame`` after ``previous``.
 
-    ``masks``: the rectangles painted into either frame (a scroll's copies avoid them).
+    ``before``, ``now``: the rectangles painted into each (a scroll's copies avoid them).
     """
-    return frame_ops(*frame_changes(previous, frame, masks=masks))
+    return frame_ops(*frame_changes(previous, frame, masks=MaskPlaces(tuple(before), tuple(now))))
 
 
 def run(frames: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Counts]]:
@@ -128,7 +130,7 @@ def run(frames: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Count
                 t3 = time.perf_counter()
                 times[mode]["mask"].append(((t1 - t0) + (t3 - t2)) * 1000)
                 last = previous[mode]
-                ops = changes(last[0], frame, [*last[1], *rects]) if last is not None else []
+                ops = changes(last[0], frame, last[1], rects) if last is not None else []
                 if ops:
                     t4 = time.perf_counter()
                     got = sent[mode]

@@ -8,8 +8,9 @@ pieces with the kept copy. :func:`wake` is that wake-up, step for step as
 ``DamageCaptureLoop._watch`` runs it, with the masking steps timed on their own: the
 two reads of the areas, turning them into rectangles and finding mask moves, and every
 paint (of a grabbed piece and of the kept copy where a mask came after the grab). It
-calls the loop's own helpers (``_drawn_pieces``, ``_grabs``, ``_note_masks``,
-``_take_piece`` of a loop that is never started), so only the order of the steps is
+calls the loop's own helpers (``drawn_pieces``, ``grabs``, ``_note_masks``,
+``_take_piece`` of a loop that is never started, and ``fewer_rects`` as ``_offer``
+merges a wake's damage), so only the order of the steps is
 copied here; tests/test_bench_masking.py checks that after the same drawing and mask
 moves it holds the picture a started loop hands on (the screen, masks painted over it).
 
@@ -33,16 +34,18 @@ import numpy as np
 from bench import workload
 from bench.__main__ import xvfb
 from supportdesk.applet.capture_loop import CopyOp, FrameOp
-from supportdesk.applet.damage_capture import (
-    DamageCaptureLoop,
-    _drawn_pieces,
-    _grabs,
-    _scroll_candidates,
+from supportdesk.applet.damage_capture import DamageCaptureLoop
+from supportdesk.applet.damage_pieces import (
+    drawn_pieces,
+    fewer_rects,
+    grabs,
     mask_moves,
+    scroll_candidates,
 )
 from supportdesk.applet.rfb_link import bgrx_as_rgb
 from supportdesk.capture.mask import MaskArea, MaskKind, monitor_rects
 from supportdesk.capture.screen_source import Frame, MssScreenSource
+from supportdesk.capture.scroll_copies import MaskPlaces
 from supportdesk.rfb import Rect, RFBServerConnection
 
 FIELD = MaskArea(Rect(800, 520, 300, 32), MaskKind.SECRET_INPUT)
@@ -115,19 +118,19 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     spent = time.perf_counter() - t0
     if not drawn and not moved:
         return spent, []
-    pieces = _drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+    pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
     ops: list[FrameOp] = []
     patches: list[tuple[Rect, Frame]] = []
-    scrollable = _scroll_candidates(pieces) if loop._detect_scroll else set()
+    scrollable = scroll_candidates(pieces) if loop._detect_scroll else set()
     grabbed = [
         (grab, inside, source.grab_area(loop.monitor, (grab.x, grab.y, grab.width, grab.height)))
-        for grab, inside in _grabs(pieces)
+        for grab, inside in grabs(pieces)
     ]
     t0 = time.perf_counter()
     rects = loop._note_masks([*before, *masks.areas()], size) if masks is not None else []
     spent += time.perf_counter() - t0
     painter = loop._painter
-    both = [*lane.painted, *rects]
+    both = MaskPlaces(tuple(lane.painted), tuple(rects))
     for grab, inside, pixels in grabbed:
         if rects:
             t0 = time.perf_counter()
@@ -146,7 +149,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
         spent += time.perf_counter() - t0
         loop._take_piece(mirror, r, new, False, ops, patches)
     lane.painted = rects
-    return spent, ops
+    return spent, fewer_rects(ops, rects)  # as DamageCaptureLoop._offer
 
 
 def encode(conn: RFBServerConnection, ops: list[FrameOp], mirror: Frame) -> int:

@@ -7,7 +7,7 @@ import argparse
 import math
 
 import pytest
-from bench.browser_share import BEFORE, Result, render, steady_mbit
+from bench.browser_share import BEFORE, Result, chunk_timeline, render, steady_mbit
 from bench.share_stages import CUSTOMER_PROBE, stages_of
 from bench.workload import clock_bits
 
@@ -83,3 +83,12 @@ def test_the_before_path_gets_its_own_column_and_rows() -> None:
     assert "| 1 | before | 42 |" in table
     plain = render({k: v for k, v in results.items() if k != BEFORE}, args, 0.0)
     assert "`--before`" not in plain and "| before |" not in plain
+
+
+def test_chunk_timeline_counts_the_window_second_by_second_and_places_its_key_chunks() -> None:
+    trace = [[900, 10, 0], [1000, 9000, 1], [1100, 10, 0], [1500, 10, 0], [2600, 9000, 1]]
+    trace += [[3000, 10, 0], [11000, 10, 0]]  # the last one after the window
+    assert chunk_timeline(trace, 1000, 10.002) == (
+        "per second 3 1 1 0 0 0 0 0 0 0; key chunks at 0.0, 1.6 s"
+    )
+    assert chunk_timeline([[1000, 10, 0]], 1000, 2) == "per second 1 0"

@@ -295,6 +295,6 @@ def test_the_polling_bench_compares_as_the_loop_with_copies_around_the_mask() ->
     before = masked(screen, [UPPER])
     scroll_text(screen, 1)
     after = masked(screen, [UPPER])
-    ops = changes(before, after, [*field, *field])
+    ops = changes(before, after, field, field)
     assert sum(isinstance(op, CopyOp) for op in ops) >= 2
     assert np.array_equal(viewer(before, ops, after), after)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from supportdesk.applet.damage_capture import MAX_PIECES, _drawn_pieces, mask_moves
+from supportdesk.applet.capture_loop import CopyOp, FrameDelta, FrameOp
+from supportdesk.applet.damage_capture import DamageCaptureLoop
+from supportdesk.applet.damage_pieces import MAX_PIECES, drawn_pieces, fewer_rects, mask_moves
+from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.rfb.geometry import Rect
 
 A, B = Rect(100, 100, 116, 36), Rect(300, 100, 116, 36)
@@ -22,7 +25,7 @@ def test_a_mask_that_appears_moves_or_goes_is_damage_where_it_was_and_where_it_i
 
 def test_the_grabbed_pieces_cover_every_moved_mask_rectangle() -> None:
     moved = mask_moves([A], [B])
-    pieces = _drawn_pieces(moved, 0, 0, 640, 480)
+    pieces = drawn_pieces(moved, 0, 0, 640, 480)
     for r in moved:
         covered = sum(p.intersect(r).area for p in pieces)
         assert covered == r.area
@@ -33,7 +36,7 @@ def test_a_moved_mask_beside_a_scrolling_window_does_not_cut_it_into_bands() -> 
     # the terminal two pieces, each looked at for a scroll alone, the seam sent as pixels.
     window = Rect(0, 32, 928, 608)
     moved = mask_moves([Rect(792, 512, 316, 48)], [Rect(792, 592, 316, 48)])
-    pieces = _drawn_pieces([window], 0, 0, 1920, 1080, apart=moved)
+    pieces = drawn_pieces([window], 0, 0, 1920, 1080, apart=moved)
     assert window in pieces
     for r in moved:
         assert sum(p.intersect(r).area for p in pieces) == r.area
@@ -44,7 +47,40 @@ def test_a_moved_mask_beside_a_scrolling_window_does_not_cut_it_into_bands() -> 
 def test_too_many_pieces_merge_with_the_moved_masks() -> None:
     drawn = [Rect(64 * i, 64 * (i % 2), 32, 32) for i in range(MAX_PIECES)]
     moved = [Rect(10, 300, 600, 40)]
-    pieces = _drawn_pieces(drawn, 0, 0, 2048, 480, apart=moved)
+    pieces = drawn_pieces(drawn, 0, 0, 2048, 480, apart=moved)
     assert len(pieces) <= MAX_PIECES
     for r in [*drawn, *moved]:
         assert sum(p.intersect(r).area for p in pieces) == r.area
+
+
+FIELD = Rect(792, 512, 316, 48)
+
+
+def test_a_wakes_damage_goes_after_its_copies_merged_and_the_copies_keep_their_order() -> None:
+    copies = [
+        CopyOp(Rect(0, 43, 928, 469), 0, 69),
+        CopyOp(Rect(0, 512, 792, 48), 0, 538),
+    ]
+    ops: list[FrameOp] = [
+        Rect(320, 0, 256, 32),  # a small piece (the clock)
+        copies[0],
+        Rect(792, 512, 136, 32),  # the field's new place, cut by a tile row ...
+        copies[1],
+        Rect(792, 544, 136, 16),
+        Rect(928, 512, 180, 48),  # ... and by the edge of the drawn piece
+    ]
+    got = fewer_rects(ops, [FIELD])
+    assert got[:2] == copies
+    assert sorted(got[2:], key=lambda r: (r.y, r.x)) == [Rect(320, 0, 256, 32), FIELD]
+    assert fewer_rects(copies, [FIELD]) == copies
+
+
+def test_the_loop_hands_over_a_wakes_damage_merged() -> None:
+    source = MemoryScreenSource(((0, 0, 1280, 720),))
+    loop = DamageCaptureLoop(source, 0, polling_max_fps=30.0)
+    loop.mask_rects = (FIELD,)
+    frame = source.grab(0)
+    parts: list[FrameOp] = [Rect(792, 512, 136, 32), Rect(792, 544, 136, 16)]
+    loop._offer(FrameDelta(frame, [*parts, Rect(928, 512, 180, 48)]), frame)
+    delta = loop.take()
+    assert delta is not None and delta.ops == [FIELD]

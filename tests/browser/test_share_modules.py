@@ -153,8 +153,7 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
     server: LiveServer, browser: Browser
 ) -> None:
     """1080p (2.07 megapixels): a second of middling delta chunks brings the low rate,
-    one big delta chunk or a second of tiny ones the full rate; key chunks count for
-    nothing."""
+    one big delta chunk or a second of tiny ones the full rate."""
     page = await page_on(browser, server)
     steps = await run(
         page,
@@ -169,7 +168,6 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         feed(0, 900, 33, 1400);          // scrolling text at 30/s: not yet a second of it
         feed(900, 1500, 33, 1400);       // a second of middling chunks: down
         feed(1500, 6000, 500, 3400);     // text at 2/s, bigger chunks: stays down
-        feed(6000, 6100, 100, 200000, true);  // a key chunk: not motion
         feed(6100, 6200, 100, 6000);     // a moving picture: up at once
         feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
         feed(12000, 13500, 33, 300);     // the pointer alone: tiny, stays up
@@ -188,7 +186,6 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         [900, 30, 33333],
         [1500, 2, 500000],
         [6000, 2, 500000],
-        [6100, 2, 500000],
         [6200, 30, 33333],
         [12000, 30, 33333],
         [13500, 30, 33333],
@@ -196,6 +193,71 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         [16200, 2, 500000],
         [17000, 2, 500000],
         [18300, 30, 33333],
+    ]
+
+
+async def test_frame_rate_does_not_count_the_second_after_a_key_chunk(
+    server: LiveServer, browser: Browser
+) -> None:
+    """1080p: the big deltas that refine a key chunk (a seek point's while text scrolls at
+    the low rate) keep the low rate; motion after that second brings the full rate at
+    once; and the second is cut out of the policy's time, so motion seen before a key
+    chunk still counts after it."""
+    page = await page_on(browser, server)
+    steps = await run(
+        page,
+        """
+        const FR = m["frame-rate"];
+        const policy = new FR.FrameRatePolicy(1920 * 1080);
+        const log = [];
+        const feed = (from, to, every, bytes, key = false) => {
+          for (let t = from; t < to; t += every) policy.chunk(bytes, key, t);
+          log.push([to, policy.rate]);
+        };
+        // motion in every third frame, scrolling text in the others (the whole workload);
+        // logs the lowest rate on the way, as a step down would be undone by the next big chunk
+        const workload = (from, to) => {
+          let lowest = policy.rate;
+          for (let t = from; t < to; t += 99) {
+            for (const [dt, bytes] of [[0, 1400], [33, 1400], [66, 4300]]) {
+              policy.chunk(bytes, false, t + dt);
+              lowest = Math.min(lowest, policy.rate);
+            }
+          }
+          log.push([to, lowest]);
+        };
+        feed(0, 1, 1, 200000, true);     // the first key chunk
+        feed(33, 1000, 33, 30000);       // its refining deltas: not counted
+        feed(1000, 2000, 33, 1400);      // text scrolls: a second of it counted, not yet
+        feed(2000, 2300, 33, 1400);      // down
+        feed(2500, 5000, 500, 3400);     // text at 2/s
+        feed(5000, 5001, 1, 200000, true);  // a seek point's key chunk
+        feed(5500, 6000, 500, 20000);    // its refining delta, big with nothing moving
+        feed(6000, 9000, 500, 3400);     // the text scrolls on: stays down
+        feed(9000, 9001, 1, 6000);       // a moving picture after the second: up at once
+        workload(9033, 12000);           // motion: stays up
+        feed(12000, 12001, 1, 200000, true);  // a key chunk
+        feed(12033, 13000, 33, 30000);   // refining
+        workload(13000, 14000);          // the motion before the key chunk still counts
+        feed(14000, 15500, 33, 1400);    // text alone: down
+        return log;
+        """,
+    )
+    assert steps == [
+        [1, 30],
+        [1000, 30],
+        [2000, 30],
+        [2300, 2],
+        [5000, 2],
+        [5001, 2],
+        [6000, 2],
+        [9000, 2],
+        [9001, 30],
+        [12000, 30],
+        [12001, 30],
+        [13000, 30],
+        [14000, 30],
+        [15500, 2],
     ]
 
 
@@ -414,6 +476,23 @@ async def test_receipt_mirrors_the_programs(server: LiveServer, browser: Browser
     assert result["names"] == ["Fernwartung-2026-1206-0042.txt", "Fernwartung-2026-1206-0042.json"]
 
 
+# A fake link for ScreenSender: what it sends goes into `sent` (video chunks as their kind
+# and size), within a credit window of 1 MiB that a video chunk must fit in.
+SENDER_LINK = """
+    const sent = [];
+    const link = {
+        credit: new m.link.CreditWindow(1024 * 1024), bufferedAmount: 0,
+        send(message) { sent.push(message); return true; },
+        sendVideo(payload) {
+            if (!this.credit.allows(payload.byteLength)) return false;
+            this.credit.spend(payload.byteLength);
+            sent.push({ chunk: payload[0] & 1 ? "key" : "delta", bytes: payload.byteLength });
+            return true;
+        },
+    };
+"""
+
+
 async def test_sender_configures_keys_and_drops_under_back_pressure(
     server: LiveServer, browser: Browser
 ) -> None:
@@ -423,19 +502,9 @@ async def test_sender_configures_keys_and_drops_under_back_pressure(
     page = await page_on(browser, server)
     result = await run(
         page,
-        """
+        SENDER_LINK
+        + """
         const { ScreenSender } = await import("/static/share/sender.js");
-        const sent = [];
-        const link = {
-            credit: new m.link.CreditWindow(1024 * 1024), bufferedAmount: 0,
-            send(message) { sent.push(message); return true; },
-            sendVideo(payload) {
-                if (!this.credit.allows(payload.byteLength)) return false;
-                this.credit.spend(payload.byteLength);
-                sent.push({ chunk: payload[0] & 1 ? "key" : "delta", bytes: payload.byteLength });
-                return true;
-            },
-        };
         const problems = [];
         let clock = 0;
         const sender = new ScreenSender(link, { onProblem: (p) => problems.push(p) }, () => clock);
@@ -508,18 +577,9 @@ async def test_sender_sharpens_a_still_picture_and_goes_back_when_it_moves(
     page = await page_on(browser, server)
     result = await run(
         page,
-        """
+        SENDER_LINK
+        + """
         const { ScreenSender } = await import("/static/share/sender.js");
-        const sent = [];
-        const link = {
-            credit: new m.link.CreditWindow(1024 * 1024), bufferedAmount: 0,
-            send(message) { sent.push(message); return true; },
-            sendVideo(payload) {
-                this.credit.spend(payload.byteLength);
-                sent.push({ chunk: payload[0] & 1 ? "key" : "delta", bytes: payload.byteLength });
-                return true;
-            },
-        };
         let clock = 0;
         const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
         const canvas = new OffscreenCanvas(640, 360);

@@ -21,6 +21,7 @@ from supportdesk.capture.damage import (
 from supportdesk.capture.mask import MaskPainter
 from supportdesk.capture.scroll_copies import (
     MAX_PIECES,
+    MaskPlaces,
     _Held,
     _outside_still_masks,
     apply_copies,
@@ -67,19 +68,29 @@ def secrets(frame: np.ndarray) -> int:
 
 
 def viewer_after(
-    previous: np.ndarray, current: np.ndarray, masks_before: list[Rect], masks_now: list[Rect]
+    previous: np.ndarray,
+    current: np.ndarray,
+    masks_before: list[Rect],
+    masks_now: list[Rect],
+    *,
+    places: bool = True,
 ) -> tuple[np.ndarray, list[VerticalScroll], list]:
     """What a viewer holding ``previous`` holds after the copies and the damage, checked
-    copy by copy: none reads or writes a mask, none carries a secret pixel."""
+    copy by copy: none reads a mask of ``previous`` or writes into one of ``current``,
+    none carries a secret pixel. ``places``: the masks given as :class:`MaskPlaces`
+    (as the damage-driven loop does), else as one list of both (as the polling loop),
+    when no copy may read or write any of them."""
     both = [*masks_before, *masks_now]
-    copies, damage = frame_changes(previous, current, masks=both)
+    masks = MaskPlaces(tuple(masks_before), tuple(masks_now)) if places else both
+    copies, damage = frame_changes(previous, current, masks=masks)
     tiles = changed_tiles(previous, current)
     fb = previous.copy()
     for c in copies:
         src = Rect(c.x, c.src_y, c.width, c.height)
         dst = Rect(c.x, c.dst_y, c.width, c.height)
-        for m in both:
+        for m in masks_before if places else both:
             assert src.intersect(m).is_empty, f"{c} reads mask {m}"
+        for m in masks_now if places else both:
             assert dst.intersect(m).is_empty, f"{c} writes into mask {m}"
         # Every copy lands on something that changed (64-pixel tiles).
         assert tiles[dst.y // 64 : -(-dst.bottom // 64), dst.x // 64 : -(-dst.right // 64)].any()
@@ -194,13 +205,34 @@ def test_several_masks() -> None:
     assert sent(damage) * 2 < sent(frame_changes(prev, cur)[1])
 
 
-def test_a_mask_that_moves_while_the_text_scrolls() -> None:
+@pytest.mark.parametrize("places", [True, False])
+def test_a_mask_that_moves_while_the_text_scrolls(places: bool) -> None:
     was, now = [Rect(150, 150, 160, 40)], [Rect(150, 190, 160, 40)]
     a, b = scrolled(13)
     prev, cur = masked(a, was), masked(b, now)
-    fb, copies, _ = viewer_after(prev, cur, was, now)
+    fb, copies, _ = viewer_after(prev, cur, was, now, places=places)
     assert np.array_equal(fb, cur)
     assert copies
+
+
+@pytest.mark.parametrize("shift", [26, -26])
+def test_a_moved_mask_cuts_the_copy_once_where_it_is_and_once_where_it_was_read(
+    shift: int,
+) -> None:
+    # Told which picture held which mask, the copy writes where the mask went (the text
+    # comes from the rows above or below it) and reads where it came (text before):
+    # the text beside the mask's new place is copied, not sent (bench.masking, a field
+    # moving over scrolling text on every wake-up).
+    was, now = [Rect(150, 230, 160, 40)], [Rect(150, 110, 160, 40)]
+    a, b = scrolled(shift)
+    prev, cur = masked(a, was), masked(b, now)
+    fb, copies, damage = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur) and secrets(fb) == 0
+    old_fb, old_copies, old_damage = viewer_after(prev, cur, was, now, places=False)
+    assert np.array_equal(old_fb, cur)
+    copied = sum(c.width * c.height for c in copies)
+    assert copied > sum(c.width * c.height for c in old_copies)
+    assert sent(damage) < sent(old_damage)
 
 
 def test_no_secret_reaches_the_viewer_through_a_copy() -> None:
@@ -307,3 +339,68 @@ def test_the_viewers_picture_after_the_copies_is_the_previous_with_the_band() ->
     assert held.differs(prev, Rect(32, 32, 96, 96))
     assert not held.differs(cur, Rect(0, 0, 32, 32)) and not held.differs(prev, Rect(0, 0, 32, 32))
     assert held.differs(prev, Rect(70, 70, 8, 8))  # wholly in the band
+
+
+def test_a_still_mask_and_changed_tiles_inside_a_part_are_not_compared_pixel_for_pixel(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A window rule standing still over changing text (bench.masking, polling path):
+    # its part of the damage is the same in both pictures by painting, and the parts
+    # beside it hold changed tiles wholly (comparing them took most of 0.8 ms a frame).
+    rule = Rect(200, 150, 120, 60)
+    a, b = scrolled(13)
+    prev, cur = masked(a, [rule]), masked(b, [rule])
+    compared: list[Rect] = []
+    differs = _Held.differs
+
+    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
+        compared.append(area)
+        return differs(self, current, area)
+
+    monkeypatch.setattr(_Held, "differs", counting)
+    for scroll in (True, False):
+        compared.clear()
+        copies, damage = frame_changes(prev, cur, scroll=scroll, masks=MaskPlaces((rule,), (rule,)))
+        assert damage and bool(copies) == scroll
+        # Neither the rule's part nor a part with a whole 64x64 tile inside was compared.
+        for r in compared:
+            assert r.intersect(rule).is_empty
+            assert -(-r.x // 64) * 64 + 64 > r.right or -(-r.y // 64) * 64 + 64 > r.bottom
+        fb = apply_copies(prev, copies)
+        for r in damage:
+            ys, xs = slice(r.y, r.y + r.height), slice(r.x, r.x + r.width)
+            fb[ys, xs] = cur[ys, xs]
+        assert np.array_equal(fb, cur)
+        assert all(Rect(*r).intersect(rule).is_empty for r in damage)
+        # Given as a plain list (a mask maybe in only one picture), its part is compared.
+        compared.clear()
+        assert frame_changes(prev, cur, scroll=scroll, masks=[rule]) == (copies, damage)
+        assert any(rule.contains(r) for r in compared)
+
+
+def test_a_moved_masks_label_is_compared_even_where_its_clipped_places_look_alike() -> None:
+    # Clipped to a piece, a mask that moved down by 20 rows can look still; its label
+    # moved, so the piece's part of it must be compared (and sent).
+    was, now = Rect(0, 0, 300, 100), Rect(0, 20, 300, 100)
+    piece = Rect(0, 40, 300, 60)
+    inside = MaskPlaces((was,), (now,)).within(piece)
+    assert inside.before == inside.now and inside.still() == []
+    assert MaskPlaces((was,), (was,)).within(piece).still() == [Rect(0, 0, 300, 60)]
+
+
+def test_no_part_of_a_moved_mask_is_compared_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+    was, now = [Rect(150, 230, 160, 40)], [Rect(150, 110, 160, 40)]
+    a, b = scrolled(26)
+    prev, cur = masked(a, was), masked(b, now)
+    compared: list[Rect] = []
+    differs = _Held.differs
+
+    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
+        compared.append(area)
+        return differs(self, current, area)
+
+    monkeypatch.setattr(_Held, "differs", counting)
+    fb, _, damage = viewer_after(prev, cur, was, now)
+    assert np.array_equal(fb, cur)
+    assert any(now[0].contains(Rect(*r)) for r in damage)  # the stripes, apart
+    assert compared and len(compared) == len(set(compared))

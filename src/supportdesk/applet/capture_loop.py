@@ -30,7 +30,7 @@ from supportdesk.capture.damage import VerticalScroll
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
-from supportdesk.capture.scroll_copies import frame_changes
+from supportdesk.capture.scroll_copies import MaskPlaces, frame_changes
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,7 @@ class CaptureLoop:
                 frame = self._grab_masked()
                 self.grabs += 1
                 masks = self.mask_rects
-                changed = self._publish(previous, frame, (*previous_masks, *masks))
+                changed = self._publish(previous, frame, MaskPlaces(previous_masks, masks))
                 previous, previous_masks = frame, masks
                 with self._cond:
                     if changed:
@@ -267,7 +267,9 @@ class CaptureLoop:
                 self._on_masks(kinds)
         return rects
 
-    def _publish(self, previous: Frame | None, frame: Frame, masks: tuple[Rect, ...] = ()) -> bool:
+    def _publish(
+        self, previous: Frame | None, frame: Frame, masks: MaskPlaces | tuple[Rect, ...] = ()
+    ) -> bool:
         """Diff ``frame`` against ``previous`` and merge the result into the mailbox.
 
         ``masks``: the rectangles painted into either frame (a scroll's copies avoid them).

@@ -20,7 +20,11 @@ so a piece gets what a whole paint would give it). A mask that appears, moves or
 is damage: where it was and where it is are grabbed again and painted in the same
 wake, and an area masked only after the grab is painted into the kept copy directly.
 A scroll is looked for with the masks of the kept copy and of the grab left out, and
-its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`).
+its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
+a wake's damage is merged into fewer rectangles before it is handed over
+(:func:`~supportdesk.applet.damage_pieces.fewer_rects`: the engine pays for each one),
+never a mask's stripes with the picture around them. The geometry of a wake (pieces,
+grabs, scroll candidates, mask moves) is in :mod:`supportdesk.applet.damage_pieces`.
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
 kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
@@ -32,11 +36,10 @@ Where the source offers no damage watch (Windows, macOS, an X server without DAM
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import numpy as np
-import numpy.typing as npt
 
 from supportdesk.applet.capture_loop import (
     DEFAULT_IDLE_FPS,
@@ -46,32 +49,30 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
     frame_ops,
 )
-from supportdesk.capture.damage import tiles_to_rects
+from supportdesk.applet.damage_pieces import (
+    drawn_pieces,
+    fewer_rects,
+    grabs,
+    mask_moves,
+    scroll_candidates,
+)
 from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
-from supportdesk.capture.scroll_copies import frame_changes
+from supportdesk.capture.scroll_copies import MaskPlaces, frame_changes
 from supportdesk.rfb.frame_clock import LARGE_FRAME_AREA
 from supportdesk.rfb.geometry import Rect
 
-__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "mask_moves", "open_capture_loop"]
+__all__ = ["DEFAULT_DAMAGE_MAX_FPS", "DamageCaptureLoop", "open_capture_loop"]
 
 DEFAULT_DAMAGE_MAX_FPS = 100.0
 """At most this many grabs a second while drawing goes on without pause."""
-GRID = 32
-"""Damage rectangles are widened to this grid before grabbing (fewer, larger grabs)."""
-MAX_PIECES = 32
-"""Drawn areas are merged into at most this many rectangles, each compared on its own."""
-SCROLL_MIN_ROWS = 128
-SCROLL_MIN_AREA = 128 * 256
 SCROLL_SAMPLES = 64
 """Pixels per row the scroll vote compares: a wrong vote costs only bandwidth (what
 differs after the move is sent); with 256 the scroll detection took a third more time
 on the reference workload (cProfile, 8 s: 0.54 s against 0.40 s)."""
 MAX_PILED_OPS = 256
 """More changes than this not yet taken collapse into one whole picture."""
-MAX_SEPARATE_GRABS = 4
-"""More pieces than this are grabbed in one go (their bounding box)."""
 SMALL_PIECE = 1 << 15
 """Pieces of at most this many pixels are handed over before the others of their wake."""
 _IDLE_WAKE = 0.25  # s: how often an idle thread looks at stop/pause/want
@@ -241,7 +242,7 @@ class DamageCaptureLoop(CaptureLoop):
                 continue
             if masks is not None:
                 wake = self._polling_interval
-            pieces = _drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+            pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
             held = []
             if not large and not moved:  # a mask's move is never held back
                 # The frame clock holds large changes back: take the small ones now (a
@@ -259,7 +260,7 @@ class DamageCaptureLoop(CaptureLoop):
             self._last_grab = time.monotonic()
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
-            scrollable = _scroll_candidates(pieces) if self._detect_scroll else set()
+            scrollable = scroll_candidates(pieces) if self._detect_scroll else set()
             grabbed = [
                 (
                     grab,
@@ -268,13 +269,13 @@ class DamageCaptureLoop(CaptureLoop):
                         self.monitor, (grab.x, grab.y, grab.width, grab.height)
                     ),
                 )
-                for grab, inside in _grabs(pieces)
+                for grab, inside in grabs(pieces)
             ]
             self.grabs += len(grabbed)
             rects: list[Rect] = []
             if masks is not None:  # painted before anything compares or keeps a pixel
                 rects = self._note_masks([*before, *masks.areas()], size)
-            both = [*painted, *rects]  # in the mirror or the grab: scroll copies avoid them
+            both = MaskPlaces(tuple(painted), tuple(rects))  # in the mirror, in the grab
             views: list[tuple[Rect, Frame]] = []
             for grab, inside, pixels in grabbed:
                 if rects:
@@ -321,7 +322,7 @@ class DamageCaptureLoop(CaptureLoop):
         ops: list[FrameOp],
         patches: list[tuple[Rect, Frame]],
         *,
-        masks: list[Rect] | None = None,
+        masks: MaskPlaces | None = None,
     ) -> None:
         """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed.
 
@@ -330,11 +331,7 @@ class DamageCaptureLoop(CaptureLoop):
         coordinates).
         """
         old = mirror[area.y : area.bottom, area.x : area.right]  # compared in place
-        inside = [
-            m.intersect(area).translate(-area.x, -area.y)
-            for m in masks or ()
-            if not m.intersect(area).is_empty
-        ]
+        inside = masks.within(area) if masks is not None else ()
         copies, damage = frame_changes(
             old, new, scroll=scroll, masks=inside, samples=SCROLL_SAMPLES
         )
@@ -344,7 +341,12 @@ class DamageCaptureLoop(CaptureLoop):
             ops.extend(frame_ops(copies, damage, area.x, area.y))
 
     def _offer(self, delta: FrameDelta, mirror: Frame) -> None:
-        """Merge ``delta`` into the one-slot mailbox and wake the consumer."""
+        """Merge ``delta`` into the one-slot mailbox and wake the consumer.
+
+        Its damage is merged first (:func:`~supportdesk.applet.damage_pieces.fewer_rects`,
+        with the masks of the newest grab).
+        """
+        delta.ops = fewer_rects(delta.ops, self.mask_rects)
         with self._cond:
             if self._stopped:
                 return
@@ -369,81 +371,3 @@ class DamageCaptureLoop(CaptureLoop):
                 self._pending = FrameDelta(mirror.copy(), full=True)
         if wake and self._on_delta is not None:
             self._on_delta()
-
-
-def mask_moves(painted: list[Rect], now: list[Rect]) -> list[Rect]:
-    """What to grab again when the masks changed: every rectangle painted and every new one.
-
-    Nothing if the same rectangles are masked (a still mask costs no grab). Otherwise
-    all of both: where a mask went the picture underneath must be grabbed, where one
-    came it must be painted, and where they overlap the label moved.
-    """
-    if set(painted) == set(now):
-        return []
-    return list(dict.fromkeys([*painted, *now]))
-
-
-def _drawn_pieces(
-    drawn: list[Rect], left: int, top: int, width: int, height: int, apart: Sequence[Rect] = ()
-) -> list[Rect]:
-    """Root-window damage → at most MAX_PIECES grid-aligned areas inside the monitor.
-
-    ``apart`` (where a mask went or came) becomes pieces of its own beside the drawn
-    ones: merged with them, its rows would cut a scrolling window into bands, each
-    looked at for a scroll alone and the seams sent as pixels (bench.masking, a field
-    moving over the scrolling text: 5.5 copies and 65 kpx of pixels more a wake-up).
-    """
-    rows, cols = -(-height // GRID), -(-width // GRID)
-
-    def grid_of(rects: Sequence[Rect]) -> npt.NDArray[np.bool_]:
-        grid = np.zeros((rows, cols), dtype=np.bool_)
-        for r in rects:
-            x0, y0 = max(0, r.x - left), max(0, r.y - top)
-            x1, y1 = min(width, r.x - left + r.width), min(height, r.y - top + r.height)
-            if x0 < x1 and y0 < y1:
-                grid[y0 // GRID : -(-y1 // GRID), x0 // GRID : -(-x1 // GRID)] = True
-        return grid
-
-    pieces = tiles_to_rects(grid_of(drawn), width, height, GRID, MAX_PIECES)
-    if apart:
-        rest = grid_of(apart)
-        for p in pieces:
-            y1, x1 = -(-(p.y + p.height) // GRID), -(-(p.x + p.width) // GRID)
-            rest[p.y // GRID : y1, p.x // GRID : x1] = False
-        extra = tiles_to_rects(rest, width, height, GRID, MAX_PIECES)
-        if len(pieces) + len(extra) <= MAX_PIECES:
-            pieces += extra
-        else:  # too many: merged, as at most MAX_PIECES
-            pieces = tiles_to_rects(grid_of([*drawn, *apart]), width, height, GRID, MAX_PIECES)
-    return [Rect(r.x, r.y, r.width, r.height) for r in pieces]
-
-
-def _scroll_candidates(pieces: list[Rect]) -> set[Rect]:
-    """The pieces worth a look for a vertical scroll: the two largest of at least 128 rows.
-
-    Scrolling that a CopyRect pays for moves a large area (a page, a list); looking in
-    every piece of a busy screen cost more than all the rest of the capture (measured on
-    the heavy workload: a thousand looks in 5 s).
-    """
-    tall = [p for p in pieces if p.height >= SCROLL_MIN_ROWS and p.area >= SCROLL_MIN_AREA]
-    return set(sorted(tall, key=lambda p: p.area, reverse=True)[:2])
-
-
-def _grabs(pieces: list[Rect]) -> list[tuple[Rect, list[Rect]]]:
-    """Which areas to grab for ``pieces``, each with the pieces it holds.
-
-    A few pieces are grabbed one by one; more, or pieces that cover two thirds of their
-    bounding box or more, in one grab of that box: each grab is a round trip to a busy X
-    server, which costs more than copying some unchanged pixels (measured on the heavy
-    workload: 13 grabs a wake-up spent more time waiting for replies than all the rest),
-    but not four times the pixels (the reference workload's clock and plasma, a screen
-    apart, had been grabbed with the 1760x352 between them: 620,000 pixels for 160,000).
-    """
-    if not pieces:
-        return []
-    box = pieces[0]
-    for r in pieces[1:]:
-        box = box.union_bounds(r)
-    if len(pieces) > MAX_SEPARATE_GRABS or sum(r.area for r in pieces) * 3 >= box.area * 2:
-        return [(box, pieces)]
-    return [(r, [r]) for r in pieces]

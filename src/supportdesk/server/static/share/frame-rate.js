@@ -16,7 +16,19 @@
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
  * sender's gate only spaces frames that follow each other. Key chunks say nothing about
- * what moves and are not counted. Pure: the caller passes sizes and the time.
+ * what moves and are not counted.
+ *
+ * Nor are the delta chunks of the KEY_SETTLE_MS after a key chunk: a key chunk coded at
+ * the running bitrate is blurred, and the encoder's next deltas refine it, big with
+ * nothing moving. Counted, they brought the full rate back for a second or two after a
+ * seek point's key chunk while text scrolled (docs/benchmarks.md, "Browser sharing",
+ * "The second after a key chunk"). That span is cut out of the policy's time as well,
+ * so the window and the hold go on after it from where they stopped: what the chunks
+ * before the key chunk showed (motion, or a scroll) still counts, and no decision rests
+ * on the first chunk or two after the cut. Motion that starts within the span (or comes
+ * with a key chunk the encoder made on a scene change) is seen once it is over; key
+ * chunks less than KEY_SETTLE_MS apart keep the rate where it is. Pure: the caller
+ * passes sizes and the time.
  */
 
 export const FULL_RATE = 30;
@@ -26,6 +38,7 @@ export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixel
 export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
 export const HOLD_MS = 1000; // at the full rate at least this long before going down
+export const KEY_SETTLE_MS = 1000; // the deltas refining a key chunk: not counted
 
 export class FrameRatePolicy {
   /** @param {number} pixels  width x height of the encoded picture */
@@ -36,6 +49,9 @@ export class FrameRatePolicy {
     this.rate = full;
     this.recent = []; // [time ms, bytes] of the delta chunks in the window
     this.since = null; // when the current rate began: the first chunk, then each change
+    this.settleFrom = null; // when the deltas began not to count: the first of the key chunks
+    this.settleUntil = -Infinity; // when they count again: KEY_SETTLE_MS after the last one
+    this.cut = 0; // ms of settling cut out of the policy's time so far
   }
 
   /** Microseconds between encoded frames at the current rate. */
@@ -45,9 +61,23 @@ export class FrameRatePolicy {
 
   /** An encoded chunk came out at `now` (ms). */
   chunk(bytes, key, now) {
+    if (key) {
+      this.since ??= now - this.cut;
+      this.settleFrom ??= now;
+      this.settleUntil = now + KEY_SETTLE_MS;
+      return;
+    }
+    if (now < this.settleUntil) return;
+    if (this.settleFrom !== null) {
+      this.cut += this.settleUntil - this.settleFrom;
+      this.settleFrom = null;
+    }
+    this.#count(bytes / this.megapixels, now - this.cut);
+  }
+
+  /** A delta chunk that counts, at `now` in the policy's time (the settling cut out). */
+  #count(perMegapixel, now) {
     this.since ??= now;
-    if (key) return;
-    const perMegapixel = bytes / this.megapixels;
     this.recent.push([now, perMegapixel]);
     while (this.recent.length && this.recent[0][0] <= now - WINDOW_MS) this.recent.shift();
     if (this.rate !== this.full && perMegapixel > HIGH_BYTES) {

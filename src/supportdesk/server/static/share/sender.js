@@ -261,6 +261,7 @@ export class ScreenSender {
     this.awaitingKey = false;
     const now = this.clock();
     // While sharp only little changes: the full rate stays, whatever the camera mode's sizes.
+    // Key chunks go to the policy too: it leaves out the deltas that refine one.
     if (!this.sharp) this.rate?.chunk(chunk.byteLength, isKey, now);
     this.modeDue = this.refresh?.chunk(chunk.byteLength, isKey, now) ?? this.modeDue;
     this.stats.chunks += 1;
