@@ -56,6 +56,16 @@ def self_signed_certificate(folder: Path) -> tuple[Path, Path]:
     return cert, key
 
 
+def add_agent(server: LiveServer, name: str, password: str, login: str = "anna") -> None:
+    """Add an agent account to ``server`` as its administrator would (``agents add``)."""
+    added = subprocess.run(
+        [sys.executable, "-m", "supportdesk", "agents", "add", login, "--name", name,
+         "--password-stdin"],
+        input=password + "\n", cwd=server.workdir, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert added.returncode == 0, added.stderr
+
+
 @contextmanager
 def live_server(
     workdir: Path, tls: tuple[Path, Path] | None = None, **environ: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -259,12 +260,14 @@ async def test_a_viewer_that_stops_asking_stops_the_grabbing(desktop: Any) -> No
         source.close()
 
 
-def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(desktop: Any) -> None:
-    painter = Painter(desktop)
+@contextlib.contextmanager
+def quiet_loop(desktop: Any) -> Iterator[tuple[DamageCaptureLoop, list[list[Any]]]]:
+    """A damage-driven loop past its first whole grab, not wanting frames, and the ops
+    of every delta it offers after that (the consumer takes each as it is offered)."""
     taken: list[list[Any]] = []
     loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
 
-    def on_delta() -> None:  # the consumer takes each delta as it is offered
+    def on_delta() -> None:
         delta = loop.take()
         if delta is not None and not delta.full:
             taken.append(list(delta.ops))
@@ -281,16 +284,29 @@ def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(deskto
         loop.want(False)
         time.sleep(0.1)
         taken.clear()
-        # Both in one flush, so that one wake finds both.
-        painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: 120,000 px
-        painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
-        painter.d.sync()
-        loop.want(True)
-        while sum(len(ops) for ops in taken) < 2:
-            assert time.monotonic() < deadline, f"changes never arrived: {taken}"
-            time.sleep(0.01)
+        yield loop, taken
     finally:
         loop.stop()
+
+
+def wait_for(taken: list[list[Any]], ops: int = 1) -> None:
+    deadline = time.monotonic() + 5
+    while sum(len(o) for o in taken) < ops:
+        assert time.monotonic() < deadline, f"changes never arrived: {taken}"
+        time.sleep(0.01)
+
+
+def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(desktop: Any) -> None:
+    painter = Painter(desktop)
+    try:
+        with quiet_loop(desktop) as (loop, taken):
+            # Both in one flush, so that one wake finds both.
+            painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: 120,000 px
+            painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
+            painter.d.sync()
+            loop.want(True)
+            wait_for(taken, 2)
+    finally:
         painter.close()
     first, *rest = taken
     assert all(op.x < 200 and op.y < 64 for op in first)  # the clock's piece alone
@@ -299,48 +315,23 @@ def test_the_small_pieces_of_a_wake_are_handed_over_before_the_large_ones(deskto
 
 def test_small_changes_are_taken_alone_while_large_ones_are_held_back(desktop: Any) -> None:
     painter = Painter(desktop)
-    taken: list[list[Any]] = []
-    loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
-
-    def on_delta() -> None:
-        delta = loop.take()
-        if delta is not None and not delta.full:
-            taken.append(list(delta.ops))
-
-    def wait_for_ops() -> None:
-        deadline = time.monotonic() + 5
-        while not any(taken):
-            assert time.monotonic() < deadline, "nothing arrived"
-            time.sleep(0.01)
-
-    loop._on_delta = on_delta
     try:
-        loop.start()
-        loop.want(True)
-        deadline = time.monotonic() + 5
-        while loop.grabs == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        time.sleep(0.3)
-        assert loop.takes_small_alone
-        loop.want(False)
-        time.sleep(0.1)
-        taken.clear()
-        painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: a video frame
-        painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
-        painter.d.sync()
-        loop.want(True, large=False)  # the frame clock holds large frames back
-        wait_for_ops()
-        painter.fill(8, 40, 100, 12)  # the clock again, while the large area still waits
-        time.sleep(0.5)
-        small = [op for ops in taken for op in ops]
-        assert small and all(op.x < 200 and op.y < 64 for op in small)
-        assert any(op.y >= 32 for op in small)  # the second small change came too
-        taken.clear()
-        loop.want(True)  # the clock's tick: the large area goes now
-        wait_for_ops()
+        with quiet_loop(desktop) as (loop, taken):
+            assert loop.takes_small_alone
+            painter.win.fill_rectangle(painter.white, 600, 400, 400, 300)  # large: a video frame
+            painter.win.fill_rectangle(painter.white, 8, 8, 100, 12)  # small: a clock
+            painter.d.sync()
+            loop.want(True, large=False)  # the frame clock holds large frames back
+            wait_for(taken)
+            painter.fill(8, 40, 100, 12)  # the clock again, while the large area still waits
+            time.sleep(0.5)
+            small = [op for ops in taken for op in ops]
+            assert small and all(op.x < 200 and op.y < 64 for op in small)
+            assert any(op.y >= 32 for op in small)  # the second small change came too
+            taken.clear()
+            loop.want(True)  # the clock's tick: the large area goes now
+            wait_for(taken)
     finally:
-        loop.stop()
         painter.close()
     large = [op for ops in taken for op in ops]
     assert all(op.x >= 576 and op.y >= 384 for op in large)
@@ -351,38 +342,17 @@ def test_many_small_pieces_drawn_at_once_are_held_back_as_a_large_change(desktop
     # A picture put in bands of 64 rows, a list rewritten line by line: each piece is
     # small, together they are a large frame, and must wait for the large frame's tick.
     painter = Painter(desktop)
-    taken: list[list[Any]] = []
-    loop = DamageCaptureLoop(MssScreenSource(desktop.display), 0, polling_max_fps=30)
-
-    def on_delta() -> None:
-        delta = loop.take()
-        if delta is not None and not delta.full:
-            taken.append(list(delta.ops))
-
-    loop._on_delta = on_delta
     try:
-        loop.start()
-        loop.want(True)
-        deadline = time.monotonic() + 5
-        while loop.grabs == 0:
-            assert time.monotonic() < deadline
-            time.sleep(0.01)
-        time.sleep(0.3)
-        loop.want(False)
-        time.sleep(0.1)
-        taken.clear()
-        for i in range(10):  # ten bands of 8,192 pixels, apart: 81,920 in all
-            painter.win.fill_rectangle(painter.white, 0, 96 * i + 16, 100, 40)
-        painter.d.sync()
-        loop.want(True, large=False)
-        time.sleep(0.5)
-        assert not taken, "a large change went out as small pieces"
-        loop.want(True)
-        while not taken:
-            assert time.monotonic() < deadline + 5, "the held change never came"
-            time.sleep(0.01)
+        with quiet_loop(desktop) as (loop, taken):
+            for i in range(10):  # ten bands of 8,192 pixels, apart: 81,920 in all
+                painter.win.fill_rectangle(painter.white, 0, 96 * i + 16, 100, 40)
+            painter.d.sync()
+            loop.want(True, large=False)
+            time.sleep(0.5)
+            assert not taken, "a large change went out as small pieces"
+            loop.want(True)
+            wait_for(taken)
     finally:
-        loop.stop()
         painter.close()
     assert sum(op.area for ops in taken for op in ops) >= 10 * 100 * 40
 

@@ -4,8 +4,6 @@ customer who redeems it on the portal and opens the browser way."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,7 +12,7 @@ from typing import Any
 from playwright.async_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from tests.agent_login import sign_in_page
-from tests.live_server import LiveServer, live_server, self_signed_certificate
+from tests.live_server import LiveServer, add_agent, live_server, self_signed_certificate
 
 ARTIFACTS = Path(__file__).parent.parent.parent / "test-artifacts"
 PASSWORD = "korrekt pferd batterie heftklammer"
@@ -27,12 +25,7 @@ def server_with_agent(folder: Path) -> Iterator[LiveServer]:
     """The real server over TLS with one agent, Anna Berger (user anna)."""
     tls = self_signed_certificate(folder)
     with live_server(folder, tls=tls) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", AGENT_NAME, "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, AGENT_NAME, PASSWORD)
         yield running
 
 

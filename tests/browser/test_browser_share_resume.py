@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
@@ -35,7 +33,7 @@ from tests.browser.share_parties import (
 )
 from tests.desktop import Desktop, xvfb
 from tests.faults import FaultProxy
-from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, free_port, live_server
+from tests.live_server import CHROMIUM, CHROMIUM_ARGS, LiveServer, add_agent, free_port, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -67,13 +65,7 @@ def proxied_server(folder: Path, **environ: str) -> Iterator[Proxied]:
             # The server must listen where the proxy forwards to.
             patch.setattr(tests.live_server, "free_port", lambda: server_port)
             with live_server(folder, **environ) as running:
-                added = subprocess.run(
-                    [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-                     "--name", "Anna Berger", "--password-stdin"],
-                    input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True,
-                    timeout=60,
-                )  # fmt: skip
-                assert added.returncode == 0, added.stderr
+                add_agent(running, "Anna Berger", PASSWORD)
                 yield Proxied(running, dataclasses.replace(running, url=proxy_url), proxy)
     finally:
         proxy.stop()

@@ -29,7 +29,7 @@ from playwright.async_api import Browser, expect
 from tests.applet.bank_certs import certificate, tls_server
 from tests.desktop import Desktop, require_tool, wait_until, xvfb
 from tests.e2e.test_live_session import PASSWORD, agent_page, canvas_matches_screen
-from tests.live_server import LiveServer, free_port, live_server
+from tests.live_server import LiveServer, add_agent, free_port, live_server
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -131,12 +131,7 @@ def desktop() -> Iterator[Desktop]:
 def server(tmp_path_factory: pytest.TempPathFactory, bank: Bank) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")
     with live_server(folder, tls=(bank.cert, bank.key)) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 

@@ -34,7 +34,7 @@ from tests.e2e.test_live_session import (
     new_session_joined,
     start_applet,
 )
-from tests.live_server import LiveServer, live_server, self_signed_certificate
+from tests.live_server import LiveServer, add_agent, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
 PASSWORD = "korrekt pferd batterie heftklammer"
@@ -48,17 +48,10 @@ def desktop() -> Iterator[Desktop]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
-    import sys
-
     folder = tmp_path_factory.mktemp("files-live")
     tls = self_signed_certificate(folder)
     with live_server(folder, tls=tls) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 

@@ -22,6 +22,7 @@ from tests.agent_login import sign_in_page
 from tests.desktop import Desktop, wait_until, xvfb
 from tests.live_server import (
     LiveServer,
+    add_agent,
     live_server,
     self_signed_certificate,
 )
@@ -42,12 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("live")
     tls = self_signed_certificate(folder)
     with live_server(folder, tls=tls) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 

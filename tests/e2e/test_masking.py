@@ -15,8 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -51,7 +49,7 @@ from tests.e2e.masking_pictures import (
 from tests.e2e.test_live_session import ARTIFACTS, PASSWORD, agent_page, new_session_joined
 from tests.e2e.test_recorded_session import audit_entries
 from tests.e2e.test_window_chat import Window
-from tests.live_server import CHROMIUM, LiveServer, live_server, self_signed_certificate
+from tests.live_server import CHROMIUM, LiveServer, add_agent, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
 
@@ -92,12 +90,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     (folder / "masking.toml").write_text(RULES, "utf-8")
     tls = self_signed_certificate(folder)
     with live_server(folder, tls=tls, SUPPORTDESK_CONFIG=str(folder / "masking.toml")) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 

@@ -33,7 +33,7 @@ from tests.e2e.test_live_session import (
     new_session_joined,
 )
 from tests.faults import FaultProxy
-from tests.live_server import LiveServer, live_server, self_signed_certificate
+from tests.live_server import LiveServer, add_agent, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
 SURVEY = "Wie zufrieden waren Sie mit der Fernwartung?"  # text mode asks after the end
@@ -61,12 +61,7 @@ def server_with(folder: Path, grace: float, reconsent: float) -> Iterator[LiveSe
         SUPPORTDESK_SESSION_RECONNECT_GRACE_SECONDS=str(grace),
         SUPPORTDESK_SESSION_RECONSENT_AFTER_SECONDS=str(reconsent),
     ) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 

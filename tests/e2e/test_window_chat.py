@@ -24,7 +24,7 @@ from playwright.async_api import Browser, expect
 
 from tests.desktop import Desktop, require_tool, xvfb
 from tests.e2e.test_live_session import agent_page, new_session_joined
-from tests.live_server import LiveServer, live_server, self_signed_certificate
+from tests.live_server import LiveServer, add_agent, live_server, self_signed_certificate
 
 pytestmark = [pytest.mark.desktop, pytest.mark.browser]
 ROOT = Path(__file__).resolve().parents[2]
@@ -43,12 +43,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     folder = tmp_path_factory.mktemp("window-chat")
     tls = self_signed_certificate(folder)
     with live_server(folder, tls=tls) as running:
-        added = subprocess.run(
-            [sys.executable, "-m", "supportdesk", "agents", "add", "anna",
-             "--name", "Anna Berger", "--password-stdin"],
-            input=PASSWORD + "\n", cwd=folder, capture_output=True, text=True, timeout=60,
-        )  # fmt: skip
-        assert added.returncode == 0, added.stderr
+        add_agent(running, "Anna Berger", PASSWORD)
         yield running
 
 
