@@ -341,8 +341,22 @@ def test_the_viewers_picture_after_the_copies_is_the_previous_with_the_band() ->
     assert held.differs(prev, Rect(70, 70, 8, 8))  # wholly in the band
 
 
+@pytest.fixture
+def compared(monkeypatch: pytest.MonkeyPatch) -> list[Rect]:
+    """Every area the held picture compares pixel for pixel, in order."""
+    areas: list[Rect] = []
+    differs = _Held.differs
+
+    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
+        areas.append(area)
+        return differs(self, current, area)
+
+    monkeypatch.setattr(_Held, "differs", counting)
+    return areas
+
+
 def test_a_still_mask_and_changed_tiles_inside_a_part_are_not_compared_pixel_for_pixel(
-    monkeypatch: pytest.MonkeyPatch,
+    compared: list[Rect],
 ) -> None:
     # A window rule standing still over changing text (bench.masking, polling path):
     # its part of the damage is the same in both pictures by painting, and the parts
@@ -350,14 +364,6 @@ def test_a_still_mask_and_changed_tiles_inside_a_part_are_not_compared_pixel_for
     rule = Rect(200, 150, 120, 60)
     a, b = scrolled(13)
     prev, cur = masked(a, [rule]), masked(b, [rule])
-    compared: list[Rect] = []
-    differs = _Held.differs
-
-    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
-        compared.append(area)
-        return differs(self, current, area)
-
-    monkeypatch.setattr(_Held, "differs", counting)
     for scroll in (True, False):
         compared.clear()
         copies, damage = frame_changes(prev, cur, scroll=scroll, masks=MaskPlaces((rule,), (rule,)))
@@ -388,18 +394,10 @@ def test_a_moved_masks_label_is_compared_even_where_its_clipped_places_look_alik
     assert MaskPlaces((was,), (was,)).within(piece).still() == [Rect(0, 0, 300, 60)]
 
 
-def test_no_part_of_a_moved_mask_is_compared_twice(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_no_part_of_a_moved_mask_is_compared_twice(compared: list[Rect]) -> None:
     was, now = [Rect(150, 230, 160, 40)], [Rect(150, 110, 160, 40)]
     a, b = scrolled(26)
     prev, cur = masked(a, was), masked(b, now)
-    compared: list[Rect] = []
-    differs = _Held.differs
-
-    def counting(self: _Held, current: np.ndarray, area: Rect) -> bool:
-        compared.append(area)
-        return differs(self, current, area)
-
-    monkeypatch.setattr(_Held, "differs", counting)
     fb, _, damage = viewer_after(prev, cur, was, now)
     assert np.array_equal(fb, cur)
     assert any(now[0].contains(Rect(*r)) for r in damage)  # the stripes, apart
