@@ -11,7 +11,10 @@ and hands the consumer the new pixels as patches with the changed rectangles (an
 vertical scroll as a copy), the small pieces of a wake (a clock, a cursor) before the
 large ones are compared -- never a whole-screen grab or diff after the first. An idle
 screen costs a wake-up every quarter second. ``max_fps`` only bounds a storm of
-drawing; a single change goes out at once.
+drawing; a single change goes out at once. While the consumer allows only small changes
+(``want(True, large=False)``: the frame clock holds a large frame back), a wake takes
+its small pieces alone and keeps the damage of the others, and of many small pieces
+that add up to a large frame, for the large frame's tick.
 
 With a mask source (every session of the support program), the masks are read just
 before and just after each wake's grabs and painted over every grabbed piece before it

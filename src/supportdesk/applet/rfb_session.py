@@ -86,8 +86,8 @@ class RFBSession:
 
     Frames are paced by a :class:`~supportdesk.rfb.frame_clock.FrameClock` of
     ``frame_rate`` (``large_frame_rate`` after a large frame); with
-    ``small_changes_alone`` a damage-driven capture takes small changes at the frame
-    rate while a large frame waits. Updates of ``off_loop_area`` pixels or more are
+    ``small_changes_alone`` a damage-driven capture may take one frame of small changes
+    alone halfway between two large frames. Updates of ``off_loop_area`` pixels or more are
     encoded in a worker thread.
     """
 
