@@ -6,7 +6,8 @@ server in turn on the same display, measured by the same client (bench/rfb_clien
 Tight + CopyRect, JPEG quality level 8, compression level 2, one outstanding request):
 updates/s, Mbit/s, latency p50/p95 from the painted clock, PSNR against a direct
 screenshot once the workload is frozen (SIGSTOP) and the view has settled, the server's
-CPU from /proc while it works and, still frozen, while the screen is idle. Prints the
+CPU from /proc while it works and, still frozen, while the screen is idle, and how soon
+a lone small change on that still screen reaches the viewer (bench/lone_change.py). Prints the
 tables of medians over the rounds and writes them, with ratios to the best peer and to
 x0vncserver, date and machine, to docs/benchmarks.md.
 """
@@ -35,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from bench import workload
+from bench.lone_change import FRAME_INTERVAL_MS, lone_changes
 from bench.rfb_client import COPY_RECT, TIGHT, RFBClient, compress_level, jpeg_quality, psnr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -52,6 +54,8 @@ class Result:
     psnr: float
     cpu_percent: float
     idle_cpu_percent: float
+    lone_p50: float
+    lone_p95: float
 
 
 METRICS = (
@@ -62,6 +66,8 @@ METRICS = (
     ("PSNR (dB)", "psnr", "{:.1f}"),
     ("server CPU (% of a core)", "cpu_percent", "{:.1f}"),
     ("idle server CPU (% of a core)", "idle_cpu_percent", "{:.2f}"),
+    ("small change on a still screen, p50 (ms)", "lone_p50", "{:.1f}"),
+    ("small change on a still screen, p95 (ms)", "lone_p95", "{:.1f}"),
 )
 IDLE_SECONDS = 3.0
 
@@ -198,6 +204,7 @@ async def measure(pid: int, port: int, display: str, workers: list[Any], seconds
                 await client.next_update(within=IDLE_SECONDS)
                 await client.request()
         idle_cpu = (cpu_seconds(pid) - idle_cpu0) / (time.monotonic() - idle_t0) * 100
+        lone = sorted(await lone_changes(client, display))
     finally:
         for proc in workers:
             os.kill(proc.pid, signal.SIGCONT)
@@ -211,6 +218,8 @@ async def measure(pid: int, port: int, display: str, workers: list[Any], seconds
         psnr=quality,
         cpu_percent=cpu,
         idle_cpu_percent=idle_cpu,
+        lone_p50=percentile(lone, 50),
+        lone_p95=percentile(lone, 95),
     )
 
 
@@ -305,6 +314,11 @@ def targets(name: str, ours: dict[str, float], peer: dict[str, float]) -> list[t
             ours["mbit_per_s"] <= 0.8 * peer["mbit_per_s"] and ours["psnr"] >= 40,
         ),
         ("idle: under 1 % of a core", ours["idle_cpu_percent"] < 1.0),
+        (
+            f"a small change on a still screen shown within one frame interval "
+            f"({FRAME_INTERVAL_MS:.1f} ms), p95",
+            ours["lone_p95"] <= FRAME_INTERVAL_MS,
+        ),
     ]
 
 

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from bench.workload import BLOCK, CLOCK_AREA, _plasma, _window, clock_bits, wall_ms
+from bench.workload import BLOCK, Clock, _plasma, _window, wall_ms
 
 WIDTH, HEIGHT = 1920, 1080
 PHOTO = (480, 270)
@@ -59,11 +59,9 @@ def run() -> None:
     text.clear_area(0, 0, 0, 0)
     pw, ph = PHOTO
     photo = _window(d, *photo_position(0), pw, ph)
-    clock = _window(d, *CLOCK_AREA)  # mapped last: on top of the photo
+    clock = Clock(d)  # mapped last: on top of the photo
     font = d.open_font("fixed")
     ink = text.create_gc(font=font, foreground=screen.black_pixel, background=screen.white_pixel)
-    white = clock.create_gc(foreground=screen.white_pixel)
-    black = clock.create_gc(foreground=screen.black_pixel)
     pgc = photo.create_gc()
     plasma = _plasma(pw * 2, ph)
     line_height = TEXT_AREA[3] // TEXT_LINES
@@ -71,11 +69,7 @@ def run() -> None:
     frame = 0
     next_frame = time.monotonic()
     while True:
-        bits = clock_bits(wall_ms())
-        for value, gc in ((0, black), (1, white)):
-            clock.poly_fill_rectangle(
-                gc, [(i * BLOCK, 0, BLOCK, BLOCK) for i, b in enumerate(bits) if b == value]
-            )
+        clock.paint(wall_ms())
         if time.monotonic() >= next_frame:
             x, y = photo_position(frame)
             photo.configure(x=x, y=y)

@@ -79,29 +79,40 @@ def _window(d: Any, x: int, y: int, w: int, h: int) -> Any:
     return win
 
 
+class Clock:
+    """The clock's window on display ``d``, mapped on top of what is there."""
+
+    def __init__(self, d: Any) -> None:
+        screen = d.screen()
+        self.window = _window(d, *CLOCK_AREA)
+        self._white = self.window.create_gc(foreground=screen.white_pixel)
+        self._black = self.window.create_gc(foreground=screen.black_pixel)
+
+    def paint(self, ms: int) -> None:
+        """Paint ``ms`` (the requests are queued: the caller flushes)."""
+        bits = clock_bits(ms)
+        for value, gc in ((0, self._black), (1, self._white)):
+            self.window.poly_fill_rectangle(
+                gc, [(i * BLOCK, 0, BLOCK, BLOCK) for i, b in enumerate(bits) if b == value]
+            )
+
+
 def run_painter() -> None:
     """Paint the clock every 10 ms and the animation every 33 ms, forever."""
     from Xlib import X, display
 
     d = display.Display()
     screen = d.screen()
-    clock = _window(d, *CLOCK_AREA)
+    clock = Clock(d)
     ax, ay, aw, ah = ANIMATION_AREA
     anim = _window(d, ax, ay, aw, ah)
-    white = clock.create_gc(foreground=screen.white_pixel)
-    black = clock.create_gc(foreground=screen.black_pixel)
     agc = anim.create_gc()
     plasma = _plasma(aw * 2, ah)
     d.sync()
     frame = 0
     next_anim = time.monotonic()
     while True:
-        bits = clock_bits(wall_ms())
-        rects = [
-            [(i * BLOCK, 0, BLOCK, BLOCK) for i, b in enumerate(bits) if b == v] for v in (0, 1)
-        ]
-        clock.poly_fill_rectangle(black, rects[0])
-        clock.poly_fill_rectangle(white, rects[1])
+        clock.paint(wall_ms())
         now = time.monotonic()
         if now >= next_anim:
             offset = (frame * 8) % aw
