@@ -6,12 +6,20 @@ from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import pytest
-from bench.browser_share import BEFORE, Result, chunk_timeline, render, steady_mbit
+from bench.browser_share import (
+    BEFORE,
+    Result,
+    chunk_timeline,
+    override_agent,
+    render,
+    steady_mbit,
+)
 from bench.share_stages import CUSTOMER_PROBE, stages_of
 from bench.workload import clock_bits, clock_geometry
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Route
 
 from supportdesk.server.recordings.seek_points import MAX_CHUNKS, MAX_SECONDS
 
@@ -143,3 +151,33 @@ def test_chunk_timeline_counts_the_window_second_by_second_and_places_its_key_ch
         "per second 3 1 1 0 0 0 0 0 0 0; key chunks at 0.0, 1.6 s"
     )
     assert chunk_timeline([[1000, 10, 0]], 1000, 2) == "per second 1 0"
+
+
+@pytest.mark.browser
+async def test_a_before_module_is_served_only_while_its_path_runs(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The agent's page gets ``--before``'s module only in the before path's rounds."""
+    replacement = tmp_path / "video-canvas.js"
+    replacement.write_text("export const which = 'before';", encoding="utf-8")
+    args = argparse.Namespace(override=[], before=[("video-canvas.js", replacement)])
+    context = await browser.new_context()
+
+    async def the_tree(route: Route) -> None:  # the server, as far as this test goes
+        if route.request.url.endswith(".js"):
+            await route.fulfill(body="export const which = 'tree';", content_type="text/javascript")
+        else:
+            await route.fulfill(body="<!doctype html>", content_type="text/html")
+
+    await context.route("http://localhost/**", the_tree)
+    await override_agent(context, args)  # registered later: asked first, falls back
+    page = await context.new_page()
+    shown = []
+    for path in ("browser", BEFORE, "applet"):
+        args.running = path
+        await page.goto("http://localhost/page")
+        shown.append(
+            await page.evaluate("async () => (await import('/static/video-canvas.js')).which")
+        )
+    await context.close()
+    assert shown == ["tree", "before", "tree"]
