@@ -302,11 +302,27 @@ async def override(context: BrowserContext, args: argparse.Namespace, before: bo
         await context.route(f"**/static/{module}", serve(replacement))
 
 
-def serve(path: Path) -> Callable[[Route], Awaitable[None]]:
+async def override_agent(context: BrowserContext, args: argparse.Namespace) -> None:
+    """The agent's page: ``--override`` always, ``--before``'s modules while the before path
+    runs (``args.running``), for a module the agent's page loads (e.g. video-canvas.js)."""
+    args.running = None
+    await override(context, args)
+    for module, replacement in args.before:
+        await context.route(
+            f"**/static/{module}", serve(replacement, when=lambda: args.running == BEFORE)
+        )
+
+
+def serve(
+    path: Path, when: Callable[[], bool] = lambda: True
+) -> Callable[[Route], Awaitable[None]]:
     body = path.read_text(encoding="utf-8")
 
     async def fulfil(route: Route) -> None:
-        await route.fulfill(body=body, content_type="text/javascript")
+        if when():
+            await route.fulfill(body=body, content_type="text/javascript")
+        else:
+            await route.fallback()
 
     return fulfil
 
@@ -400,13 +416,14 @@ async def rounds(
             ignore_https_errors=True, viewport={"width": 1500, "height": 1000}
         )
         await context.add_init_script(PROBE)
-        await override(context, args)
+        await override_agent(context, args)
         agent = await login(context, server)
         offset = await clock_offset(agent)
         print(f"agent page clock - bench clock: {offset:+.1f} ms", flush=True)
         for round_ in range(args.rounds):
             order = args.paths if round_ % 2 == 0 else args.paths[::-1]
             for path in order:
+                args.running = path
                 if path in ("browser", BEFORE):
                     result = await browser_round(
                         playwright, agent, server, desk, agent_cpu, args, path
@@ -517,7 +534,8 @@ def main() -> int:
     parser.add_argument(
         "--before", action="append", default=[], metavar="MODULE=FILE",
         help="with the path 'before' in --paths: the browser path with FILE served as the "
-        "static MODULE to the customer's page (an A/B in the same run)",
+        "static MODULE to the customer's page, and to the agent's page while that path runs "
+        "(an A/B in the same run)",
     )  # fmt: skip
     parser.add_argument("--markdown", type=Path, help="write the results into this file")
     parser.add_argument("--keep", type=Path, help="save the frozen canvas and screen here")

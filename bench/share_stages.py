@@ -2,14 +2,17 @@
 
 bench/browser_share.py measures glass to glass in the agent's page. This init script for
 the customer's context wraps ``VideoEncoder`` so that every frame the share page hands to
-``encode()`` has the workload's clock read out of it (a 640x16 crop drawn onto an
-OffscreenCanvas) together with the page's ``Date.now()``, and every chunk the encoder
-puts out is timed by its frame's timestamp. From them:
+``encode()`` has the workload's clock read out of it (the luma of two rows of the clock
+for the 4:2:0 frames Chromium's X11 capture delivers, one RGB row or a 640x16 crop drawn
+onto an OffscreenCanvas for other formats) together with the page's ``Date.now()`` when
+the frame came and when it went into the encoder, and every chunk the encoder puts out
+is timed by its frame's timestamp. From them:
 
 - **to the encoder**: ``Date.now()`` at ``encode()`` minus the clock value in that frame:
   the workload's repaint step (0-10 ms), Chromium's screen capture (timer-driven, at the
   frame rate the page asked for) and the frame's way into the page;
-- **encoding**: the chunk out minus the frame in.
+- **encoding**: the chunk out minus the frame into the native ``encode()`` (the probe's
+  own read of the clock is not in it: for 4:2:0 frames it runs after, for others before).
 
 What is left of the agent's glass-to-glass latency is the relay, the agent's decoder, the
 paint and the probe's animation frame there.
@@ -34,6 +37,7 @@ _PROBE = """
   const stages = (window.__stages = { running: false, frames: [], out: {} });
   const XS = Array.from({ length: bits }, (_, i) => block * i + centre);
   const RGB = new Set(["RGBA", "RGBX", "BGRA", "BGRX"]);
+  const YUV = new Set(["I420", "I420A", "NV12"]);
   let context = null;
   class Probed extends Native {
     constructor(init) {
@@ -48,6 +52,25 @@ _PROBE = """
     encode(frame, options) {
       if (stages.running) {
         const at = Date.now();
+        const record = (pixels, encodeAt) =>
+          stages.frames.push([frame.timestamp, at, encodeAt, ...pixels]);
+        if (YUV.has(frame.format)) {
+          // The clock is black and white: its luma is enough. Two rows (4:2:0 rects are
+          // even), read from a clone after encode() so that the read adds no time to it.
+          const rect = { x: 0, y: centre, width: clock, height: 2 };
+          const copy = frame.clone();
+          const bytes = new Uint8Array(copy.allocationSize({ rect }));
+          const read = copy.copyTo(bytes, { rect });
+          const result = super.encode(frame, options);
+          const encodeAt = Date.now();
+          read.then((layout) => {
+            const { offset } = layout[0];
+            const pixels = [];
+            for (const x of XS) pixels.push(...Array(3).fill(bytes[offset + x]));
+            record(pixels, encodeAt);
+          }).finally(() => copy.close());
+          return result;
+        }
         const pixels = [];
         if (RGB.has(frame.format)) {
           // A copy of one row of the clock: drawing the frame would convert all of it.
@@ -62,7 +85,8 @@ _PROBE = """
           const row = context.getImageData(0, centre, clock, 1).data;
           for (const x of XS) pixels.push(row[x * 4], row[x * 4 + 1], row[x * 4 + 2]);
         }
-        stages.frames.push([frame.timestamp, at, ...pixels]);
+        // The probe's own read is left out of the encoding time.
+        record(pixels, Date.now());
       }
       return super.encode(frame, options);
     }
@@ -83,7 +107,7 @@ STAGES_FINISH = (
 @dataclass
 class Stages:
     to_encoder_p50: float  # ms from the clock's paint to encode()
-    encoding_p50: float  # ms from encode() to the chunk
+    encoding_p50: float  # ms from the native encode() to the chunk
     frames: int  # frames encoded in the window
 
 
@@ -98,14 +122,14 @@ def stages_of(got: dict[str, object] | None) -> Stages | None:
     centre = workload.BLOCK // 2
     to_encoder: list[float] = []
     encoding: list[float] = []
-    for timestamp, at, *pixels in frames:
+    for timestamp, at, encode_at, *pixels in frames:
         fb[centre, centre :: workload.BLOCK] = np.asarray(pixels, dtype=np.uint8).reshape(-1, 3)
         painted = workload.read_clock(fb)
         if painted is not None:
             to_encoder.append(float(((at & 0xFFFFFFFF) - painted) & 0xFFFFFFFF))
         done = out.get(str(timestamp))
         if isinstance(done, int | float):
-            encoding.append(float(done - at))
+            encoding.append(float(done - encode_at))
     to_encoder.sort()
     encoding.sort()
     return Stages(

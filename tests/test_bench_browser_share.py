@@ -1,25 +1,36 @@
-"""The pure parts of the browser-sharing bench: the customer probe's stages and the cost of
+"""The browser-sharing bench's own parts: the customer probe (its stages, its read of a
+captured frame in Chromium) and the cost of
 scrolling text with key chunks at the seek-point spacing."""
 
 from __future__ import annotations
 
 import argparse
 import math
+from pathlib import Path
 
 import pytest
-from bench.browser_share import BEFORE, Result, chunk_timeline, render, steady_mbit
+from bench.browser_share import (
+    BEFORE,
+    Result,
+    chunk_timeline,
+    override_agent,
+    render,
+    steady_mbit,
+)
 from bench.share_stages import CUSTOMER_PROBE, stages_of
-from bench.workload import clock_bits
+from bench.workload import clock_bits, clock_geometry
+from playwright.async_api import Browser, Route
 
 from supportdesk.server.recordings.seek_points import MAX_CHUNKS, MAX_SECONDS
 
 
-def frame(timestamp: int, at: int, painted: int) -> list[int]:
-    """What the customer probe records per frame: its timestamp, the page's time, the clock."""
+def frame(timestamp: int, at: int, painted: int, encode_at: int | None = None) -> list[int]:
+    """What the customer probe records per frame: its timestamp, the page's time when it
+    came and when it went into the encoder, the clock."""
     pixels = []
     for bit in clock_bits(painted):
         pixels += [255 * bit] * 3
-    return [timestamp, at, *pixels]
+    return [timestamp, at, at if encode_at is None else encode_at, *pixels]
 
 
 def test_stages_are_the_clock_to_encode_and_encode_to_chunk() -> None:
@@ -36,6 +47,54 @@ def test_stages_are_the_clock_to_encode_and_encode_to_chunk() -> None:
     assert stages.to_encoder_p50 == 12.0  # of 12, 10, 20
     assert stages.encoding_p50 in (18.0, 22.0)
     assert stages.frames == 3
+
+
+def test_the_probes_own_read_is_not_encoding_time() -> None:
+    # The frame came at 1012, the probe read its clock until 1020, the chunk came at 1030.
+    got = {"frames": [frame(0, 1_012, 1_000, encode_at=1_020)], "out": {"0": 1_030}}
+    stages = stages_of(got)
+    assert stages is not None
+    assert stages.to_encoder_p50 == 12.0
+    assert stages.encoding_p50 == 10.0
+
+
+@pytest.mark.browser
+async def test_the_probe_reads_the_clock_from_a_4_2_0_frame(browser: Browser) -> None:
+    """Chromium's X11 capture delivers I420: the probe reads the clock's luma."""
+    page = await browser.new_page()
+    await page.add_init_script(CUSTOMER_PROBE)
+    # WebCodecs needs a secure context: localhost is one.
+    await page.route("http://localhost/probe", lambda r: r.fulfill(body="<!doctype html>"))
+    await page.goto("http://localhost/probe")
+    g = clock_geometry()
+    got = await page.evaluate(
+        """async ([bits, g]) => {
+        const width = 640, height = 32;
+        const data = new Uint8Array(width * height * 3 / 2).fill(128);
+        for (let y = 0; y < height; y++) {
+          for (let x = 0; x < width; x++) {
+            data[y * width + x] = bits[Math.floor(x / g.block)] ? 235 : 16;
+          }
+        }
+        const frame = new VideoFrame(data, {
+          format: "I420", codedWidth: width, codedHeight: height, timestamp: 5000,
+        });
+        const encoder = new VideoEncoder({ output: () => {}, error: () => {} });
+        encoder.configure({ codec: "vp8", width, height });
+        window.__stages.running = true;
+        encoder.encode(frame);
+        frame.close();
+        await encoder.flush();
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        return window.__stages;
+        }""",
+        [clock_bits(123_456), g],
+    )
+    assert len(got["frames"]) == 1
+    stamp, at, encode_at, *pixels = got["frames"][0]
+    assert stamp == 5000 and encode_at >= at
+    assert pixels[0::3] == [235 if bit else 16 for bit in clock_bits(123_456)]
+    assert str(stamp) in got["out"]
 
 
 def test_no_probe_no_stages() -> None:
@@ -92,3 +151,33 @@ def test_chunk_timeline_counts_the_window_second_by_second_and_places_its_key_ch
         "per second 3 1 1 0 0 0 0 0 0 0; key chunks at 0.0, 1.6 s"
     )
     assert chunk_timeline([[1000, 10, 0]], 1000, 2) == "per second 1 0"
+
+
+@pytest.mark.browser
+async def test_a_before_module_is_served_only_while_its_path_runs(
+    browser: Browser, tmp_path: Path
+) -> None:
+    """The agent's page gets ``--before``'s module only in the before path's rounds."""
+    replacement = tmp_path / "video-canvas.js"
+    replacement.write_text("export const which = 'before';", encoding="utf-8")
+    args = argparse.Namespace(override=[], before=[("video-canvas.js", replacement)])
+    context = await browser.new_context()
+
+    async def the_tree(route: Route) -> None:  # the server, as far as this test goes
+        if route.request.url.endswith(".js"):
+            await route.fulfill(body="export const which = 'tree';", content_type="text/javascript")
+        else:
+            await route.fulfill(body="<!doctype html>", content_type="text/html")
+
+    await context.route("http://localhost/**", the_tree)
+    await override_agent(context, args)  # registered later: asked first, falls back
+    page = await context.new_page()
+    shown = []
+    for path in ("browser", BEFORE, "applet"):
+        args.running = path
+        await page.goto("http://localhost/page")
+        shown.append(
+            await page.evaluate("async () => (await import('/static/video-canvas.js')).which")
+        )
+    await context.close()
+    assert shown == ["tree", "before", "tree"]

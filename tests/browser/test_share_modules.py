@@ -895,3 +895,24 @@ async def test_session_link_resumes_and_delivers_end_and_gives_up_without_a_secr
     assert "relinked" not in result["log"][4:] and "gone" not in result["log"]
     assert result["refused"] == ["control", "lost", "relinked", "gone"]
     assert result["refusedTries"] == 2
+
+
+async def test_the_encoder_trial_configures_what_the_sender_does(
+    server: LiveServer, browser: Browser
+) -> None:
+    """bench/share_encoder.py's baseline stands for the page's encoder at 1080p: the codec
+    pick, bitrate and options of codecs.js plus the sender's content hint."""
+    from bench.share_encoder import H264
+
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        """
+        const sender = await import("/static/share/sender.js");
+        const c = m.codecs;
+        const chosen = await c.pickCodec(1920, 1080, c.startBitrate(1920, 1080), null,
+                                         async () => ({ supported: true }));
+        return { ...chosen.config, contentHint: sender.CONTENT_HINT };
+        """,
+    )
+    assert result == H264
