@@ -112,6 +112,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     t0 = time.perf_counter()
     before = list(masks.areas()) if masks is not None else []
     moved: list[Rect] = []
+    now: list[Rect] = []
     if masks is not None:
         now = monitor_rects(dict.fromkeys(before), loop._origin, size)
         moved = [r.translate(origin.left, origin.top) for r in mask_moves(lane.painted, now)]
@@ -141,7 +142,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
                 area.y - grab.y : area.bottom - grab.y, area.x - grab.x : area.right - grab.x
             ]
             loop._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
-    for r in set(rects) - set(lane.painted):  # masked since the grab: paint the mirror
+    for r in set(rects) - set(lane.painted) - set(now):  # masked since the grab
         t0 = time.perf_counter()
         new = painter.paint(
             mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size

@@ -139,6 +139,32 @@ def test_a_mask_that_moves_is_grabbed_again_where_it_went_and_where_it_came() ->
     assert wake(lane, [])[1] == []  # a still mask costs no grab
 
 
+def test_a_moved_masks_new_place_is_compared_only_in_its_grab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where the mask came was grabbed (a piece on the grid) and painted: the kept copy
+    # holds its stripes, so it is not painted and compared a second time on its own.
+    areas: list[Rect] = []
+    take = DamageCaptureLoop._take_piece
+
+    def spy(self: DamageCaptureLoop, mirror: Frame, area: Rect, *a: object, **k: object) -> None:
+        areas.append(area)
+        take(self, mirror, area, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DamageCaptureLoop, "_take_piece", spy)
+    lower = monitor_rects([LOWER], (0, 0), (W, H))[0]
+    screen = Screen()
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    wake(lane, [])
+    assert areas and lower not in areas
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    areas.clear()  # the real loop, as the bench's wake
+    real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
+    assert areas and lower not in areas
+
+
 class FocusedDuringTheGrab(Masks):
     """No mask when the wake-up reads the areas before its grab, the field after it."""
 

@@ -236,6 +236,7 @@ class DamageCaptureLoop(CaptureLoop):
             size = (mirror.shape[1], mirror.shape[0])
             before = list(masks.areas()) if masks is not None else []
             moved: list[Rect] = []  # mask rectangles that went or came: grabbed again
+            now: list[Rect] = []  # the masks read before the grab: inside what is grabbed
             if masks is not None:
                 now = monitor_rects(dict.fromkeys(before), self._origin, size)
                 moved = [r.translate(origin.left, origin.top) for r in mask_moves(painted, now)]
@@ -307,7 +308,11 @@ class DamageCaptureLoop(CaptureLoop):
                 views = [v for v in views if v[0].area > SMALL_PIECE]
             for area, new in views:  # compared piece by piece: unchanged pixels stay out
                 self._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
-            for r in set(rects) - set(painted):  # masked since the grab: paint the mirror
+            # Masked since the grab: paint the mirror. Not a mask read before the grab: it
+            # was grabbed (a moved mask's place is a piece) and painted, so the mirror
+            # holds its stripes already (comparing it again found nothing: bench.masking,
+            # a field moving with every wake-up, one compare of three a wake-up).
+            for r in set(rects) - set(painted) - set(now):
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
                 )

@@ -5,8 +5,9 @@ place while the text around it may scroll. One CopyRect of the whole scrolled ba
 carry the mask's pattern onto the text and the text into the mask, and everything it
 got wrong would have to be sent again as pixels. :func:`copies_around` cuts the move
 into pieces whose destination and source both lie outside every still mask (one at
-the same place in the previous and the current frame), ordered so that a viewer doing them one after another gets
-what one copy of the previous picture would give. The masked area standing still needs
+the same place in the previous and the current frame), ordered so that a viewer doing
+them one after another gets what one copy of the previous picture would give (a mask
+that moved does not cut it: see there). The masked area standing still needs
 nothing; the text that comes out from under a mask (never seen by the viewer) is
 damage. :func:`frame_changes` is the whole step both capture loops take: the copies,
 then the damage left after them (compared again only where the copies wrote, and
