@@ -14,6 +14,7 @@ import pytest
 from bench.masking import changes, engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
 
+from supportdesk.applet import damage_capture
 from supportdesk.applet.capture_loop import CopyOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
@@ -163,6 +164,30 @@ def test_a_moved_masks_new_place_is_compared_only_in_its_grab(
     areas.clear()  # the real loop, as the bench's wake
     real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
     assert areas and lower not in areas
+
+
+def test_where_only_a_mask_moved_nothing_is_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its places are known to have changed (stripes came, stripes left) and nothing else
+    # was drawn there: they are sent as they are, in the bench's wake and the real loop.
+    compared: list[tuple[int, ...]] = []
+    changes = damage_capture.frame_changes
+
+    def spy(old: Frame, new: Frame, **kw: object) -> object:
+        compared.append(new.shape)
+        return changes(old, new, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(damage_capture, "frame_changes", spy)
+    screen = Screen()
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    _, ops = wake(lane, [])
+    assert compared == []
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    places = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert sorted(ops, key=str) == sorted(places, key=str)  # the two places, as they are
+    real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
+    assert compared and all(shape[:2] == (32, 32) for shape in compared)  # the drawing only
 
 
 class FocusedDuringTheGrab(Masks):

@@ -57,6 +57,7 @@ from supportdesk.applet.damage_pieces import (
     fewer_rects,
     grabs,
     mask_moves,
+    quiet_pieces,
     scroll_candidates,
 )
 from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
@@ -265,6 +266,7 @@ class DamageCaptureLoop(CaptureLoop):
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
             scrollable = scroll_candidates(pieces) if self._detect_scroll else set()
+            quiet = quiet_pieces(pieces, drawn, moved, origin.left, origin.top) if moved else {}
             grabbed = [
                 (
                     grab,
@@ -300,14 +302,30 @@ class DamageCaptureLoop(CaptureLoop):
                 # over first: they go out while the large ones are still being compared.
                 for area, new in small:
                     self._take_piece(
-                        mirror, area, new, area in scrollable, ops, patches, masks=both
+                        mirror,
+                        area,
+                        new,
+                        area in scrollable,
+                        ops,
+                        patches,
+                        masks=both,
+                        known=quiet.get(area),
                     )
                 if ops:
                     self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
                     ops, patches = [], []
                 views = [v for v in views if v[0].area > SMALL_PIECE]
             for area, new in views:  # compared piece by piece: unchanged pixels stay out
-                self._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
+                self._take_piece(
+                    mirror,
+                    area,
+                    new,
+                    area in scrollable,
+                    ops,
+                    patches,
+                    masks=both,
+                    known=quiet.get(area),
+                )
             # Masked since the grab: paint the mirror. Not a mask read before the grab: it
             # was grabbed (a moved mask's place is a piece) and painted, so the mirror
             # holds its stripes already (comparing it again found nothing: bench.masking,
@@ -331,13 +349,23 @@ class DamageCaptureLoop(CaptureLoop):
         patches: list[tuple[Rect, Frame]],
         *,
         masks: MaskPlaces | None = None,
+        known: list[Rect] | None = None,
     ) -> None:
         """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed.
 
         With ``scroll``, a vertical scroll inside the area is looked for too (copies
         around ``masks``, the mask rectangles of the mirror and of ``new``, in frame
-        coordinates).
+        coordinates). ``known``: the parts of ``area`` that changed, and nothing else
+        did (:func:`~supportdesk.applet.damage_pieces.quiet_pieces`): kept and listed
+        without comparing.
         """
+        if known is not None:
+            for k in known:
+                part = new[k.y - area.y : k.bottom - area.y, k.x - area.x : k.right - area.x]
+                mirror[k.y : k.bottom, k.x : k.right] = part
+                patches.append((k, part))
+                ops.append(k)
+            return
         old = mirror[area.y : area.bottom, area.x : area.right]  # compared in place
         inside = masks.within(area) if masks is not None else ()
         copies, damage = frame_changes(
