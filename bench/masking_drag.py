@@ -44,7 +44,8 @@ def place(step: int) -> tuple[int, int]:
     span = (TO_X - FROM_X) // STEP
     k = step % (2 * span)
     x = FROM_X + STEP * (k if k < span else 2 * span - k)
-    return x, AT_Y + (step // 4) % 8 * 2
+    j = step // 4 % 16
+    return x, AT_Y + 2 * (j if j < 8 else 16 - j)
 
 
 class Dragger:

@@ -5,6 +5,7 @@ and its medians and table."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 from bench.masking import changes, engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
+from bench.masking_drag import FROM_X, STEP, TO_X, place
 
 from supportdesk.applet import damage_capture
 from supportdesk.applet.capture_loop import CopyOp
@@ -349,3 +351,10 @@ def test_the_polling_bench_compares_as_the_loop_with_copies_around_the_mask() ->
     ops = changes(before, after, field, field)
     assert sum(isinstance(op, CopyOp) for op in ops) >= 2
     assert np.array_equal(viewer(before, ops, after), after)
+
+
+def test_the_dragged_window_goes_to_and_fro_over_the_text_a_step_at_a_time() -> None:
+    xs = [place(k)[0] for k in range(200)]
+    assert min(xs) == FROM_X and max(xs) == TO_X
+    assert all(abs(b - a) == STEP for a, b in itertools.pairwise(xs))
+    assert all(abs(place(k + 1)[1] - place(k)[1]) <= 2 for k in range(200))
