@@ -20,6 +20,11 @@ whole picture). Prints, per mode, the median and p95 of the masking step alone a
 whole capture-to-encode time (which the workload's changes and the machine dominate),
 and on the damage path what the encoder got per wake-up (where the masking time went).
 
+On the damage path, also a window with a password field really dragged over the
+scrolling text, masking off and on (bench/masking_drag.py): what masking adds for a
+field that moves, where "off" pays for the window's motion too (the "field moving"
+mode, whose mask jumps while nothing underneath moves, is the stress case).
+
 Times are ``time.perf_counter`` around the steps themselves, many samples; the load
 average is printed with them (the machine is shared).
 """
@@ -34,7 +39,7 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from bench import masking_damage, workload
+from bench import masking_damage, masking_drag, workload
 from bench.__main__ import xvfb
 from bench.masking_damage import FIELD, Lane
 from bench.rfb_client import COPY_RECT, TIGHT, compress_level, jpeg_quality
@@ -181,6 +186,18 @@ def sent_table(lanes: Mapping[str, Lane | Counts], wakes: float) -> str:
     return "\n".join(lines) + "\n(per wake-up; encode p50 in ms, over the wake-ups that encoded)"
 
 
+def added(times: dict[str, dict[str, list[float]]], off: str = "off") -> str:
+    """Each mode's p50 minus ``off``'s p50 (ms), and their ratio: what masking adds."""
+    base = percentiles(times[off]["total"])[0]
+    parts = [
+        f"{mode} {percentiles(got['total'])[0] - base:+.2f} ms"
+        f" ({percentiles(got['total'])[0] / base:.3f})"
+        for mode, got in times.items()
+        if mode != off
+    ]
+    return "added p50 against " + off + ": " + ", ".join(parts)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--path", choices=("damage", "polling", "both"), default="both")
@@ -196,6 +213,21 @@ def main() -> None:
         )
         times = {m: {"mask": lane.mask_ms, "total": lane.total_ms} for m, lane in lanes.items()}
         print(table("wake", times))
+        print(added(times))
+        print(sent_table(lanes, seen["wakes"]))
+        print(
+            f"({masking_damage.MOVING!r} is the stress case: the mask jumps between two places"
+            " every wake-up while nothing underneath moves, so 'off' has none of that damage)"
+        )
+        lanes, seen = masking_drag.run(args.seconds, engine)
+        print(
+            f"damage-driven, a window with a password field dragged over the text (both"
+            f" modes draw it): {seen['wakes']:.0f} wake-ups, {seen['drawn px'] / 1e3:.0f} kpx"
+            f" drawn per wake-up, load {seen['load before']:.2f} -> {seen['load after']:.2f}"
+        )
+        times = {m: {"mask": lane.mask_ms, "total": lane.total_ms} for m, lane in lanes.items()}
+        print(table("wake", times))
+        print(added(times, masking_drag.OFF))
         print(sent_table(lanes, seen["wakes"]))
     if args.path in ("polling", "both"):
         before = os.getloadavg()[0]
@@ -203,6 +235,7 @@ def main() -> None:
         print(f"polling: {args.frames} frames per mode, load {before:.2f} -> "
               f"{os.getloadavg()[0]:.2f}")  # fmt: skip
         print(table("frame", times))
+        print(added(times))
         print(sent_table(sent, args.frames).replace("wake-up", "frame"))
 
 

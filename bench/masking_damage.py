@@ -8,7 +8,7 @@ pieces with the kept copy. :func:`wake` is that wake-up, step for step as
 ``DamageCaptureLoop._watch`` runs it, with the masking steps timed on their own: the
 two reads of the areas, turning them into rectangles and finding mask moves, and every
 paint (of a grabbed piece and of the kept copy where a mask came after the grab). It
-calls the loop's own helpers (``drawn_pieces``, ``grabs``, ``_note_masks``,
+calls the loop's own helpers (``drawn_pieces``, ``quiet_pieces``, ``grabs``, ``_note_masks``,
 ``_take_piece`` of a loop that is never started, and ``fewer_rects`` as ``_offer``
 merges a wake's damage), so only the order of the steps is
 copied here; tests/test_bench_masking.py checks that after the same drawing and mask
@@ -40,6 +40,7 @@ from supportdesk.applet.damage_pieces import (
     fewer_rects,
     grabs,
     mask_moves,
+    quiet_pieces,
     scroll_candidates,
 )
 from supportdesk.applet.rfb_link import bgrx_as_rgb
@@ -112,6 +113,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     t0 = time.perf_counter()
     before = list(masks.areas()) if masks is not None else []
     moved: list[Rect] = []
+    now: list[Rect] = []
     if masks is not None:
         now = monitor_rects(dict.fromkeys(before), loop._origin, size)
         moved = [r.translate(origin.left, origin.top) for r in mask_moves(lane.painted, now)]
@@ -122,6 +124,7 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     ops: list[FrameOp] = []
     patches: list[tuple[Rect, Frame]] = []
     scrollable = scroll_candidates(pieces) if loop._detect_scroll else set()
+    quiet = quiet_pieces(pieces, drawn, moved, origin.left, origin.top) if moved else {}
     grabbed = [
         (grab, inside, source.grab_area(loop.monitor, (grab.x, grab.y, grab.width, grab.height)))
         for grab, inside in grabs(pieces)
@@ -140,8 +143,11 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
             new = pixels[
                 area.y - grab.y : area.bottom - grab.y, area.x - grab.x : area.right - grab.x
             ]
-            loop._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
-    for r in set(rects) - set(lane.painted):  # masked since the grab: paint the mirror
+            loop._take_piece(
+                mirror, area, new, area in scrollable, ops, patches, masks=both,
+                known=quiet.get(area),
+            )  # fmt: skip
+    for r in set(rects) - set(lane.painted) - set(now):  # masked since the grab
         t0 = time.perf_counter()
         new = painter.paint(
             mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size

@@ -5,6 +5,7 @@ and its medians and table."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections.abc import Sequence
@@ -13,7 +14,9 @@ import numpy as np
 import pytest
 from bench.masking import changes, engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
+from bench.masking_drag import FROM_X, STEP, TO_X, place
 
+from supportdesk.applet import damage_capture
 from supportdesk.applet.capture_loop import CopyOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
@@ -137,6 +140,56 @@ def test_a_mask_that_moves_is_grabbed_again_where_it_went_and_where_it_came() ->
     for field in (UPPER.rect, LOWER.rect):  # both handed on, though nothing was drawn
         assert any(isinstance(op, Rect) and not op.intersect(field).is_empty for op in ops)
     assert wake(lane, [])[1] == []  # a still mask costs no grab
+
+
+def test_a_moved_masks_new_place_is_compared_only_in_its_grab(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Where the mask came was grabbed (a piece on the grid) and painted: the kept copy
+    # holds its stripes, so it is not painted and compared a second time on its own.
+    areas: list[Rect] = []
+    take = DamageCaptureLoop._take_piece
+
+    def spy(self: DamageCaptureLoop, mirror: Frame, area: Rect, *a: object, **k: object) -> None:
+        areas.append(area)
+        take(self, mirror, area, *a, **k)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(DamageCaptureLoop, "_take_piece", spy)
+    lower = monitor_rects([LOWER], (0, 0), (W, H))[0]
+    screen = Screen()
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    wake(lane, [])
+    assert areas and lower not in areas
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    areas.clear()  # the real loop, as the bench's wake
+    real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
+    assert areas and lower not in areas
+
+
+def test_where_only_a_mask_moved_nothing_is_compared(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its places are known to have changed (stripes came, stripes left) and nothing else
+    # was drawn there: they are sent as they are, in the bench's wake and the real loop.
+    compared: list[tuple[int, ...]] = []
+    changes = damage_capture.frame_changes
+
+    def spy(old: Frame, new: Frame, **kw: object) -> object:
+        compared.append(new.shape)
+        return changes(old, new, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(damage_capture, "frame_changes", spy)
+    screen = Screen()
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    _, ops = wake(lane, [])
+    assert compared == []
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    places = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert sorted(ops, key=str) == sorted(places, key=str)  # the two places, as they are
+    real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
+    assert compared and all(shape[:2] == (32, 32) for shape in compared)  # the drawing only
 
 
 class FocusedDuringTheGrab(Masks):
@@ -298,3 +351,10 @@ def test_the_polling_bench_compares_as_the_loop_with_copies_around_the_mask() ->
     ops = changes(before, after, field, field)
     assert sum(isinstance(op, CopyOp) for op in ops) >= 2
     assert np.array_equal(viewer(before, ops, after), after)
+
+
+def test_the_dragged_window_goes_to_and_fro_over_the_text_a_step_at_a_time() -> None:
+    xs = [place(k)[0] for k in range(200)]
+    assert min(xs) == FROM_X and max(xs) == TO_X
+    assert all(abs(b - a) == STEP for a, b in itertools.pairwise(xs))
+    assert all(abs(place(k + 1)[1] - place(k)[1]) <= 2 for k in range(200))

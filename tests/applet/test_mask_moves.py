@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from supportdesk.applet.capture_loop import CopyOp, FrameDelta, FrameOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
-from supportdesk.applet.damage_pieces import MAX_PIECES, drawn_pieces, fewer_rects, mask_moves
+from supportdesk.applet.damage_pieces import (
+    MAX_PIECES,
+    drawn_pieces,
+    fewer_rects,
+    mask_moves,
+    quiet_pieces,
+)
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.rfb.geometry import Rect
 
@@ -84,3 +90,21 @@ def test_the_loop_hands_over_a_wakes_damage_merged() -> None:
     loop._offer(FrameDelta(frame, [*parts, Rect(928, 512, 180, 48)]), frame)
     delta = loop.take()
     assert delta is not None and delta.ops == [FIELD]
+
+
+def test_a_piece_only_a_mask_move_put_there_is_quiet_with_the_places_in_it() -> None:
+    drawn = [Rect(10, 10, 40, 40)]  # root coordinates; the monitor's origin is (5, 0)
+    moved = [A.translate(5, 0), B.translate(5, 0)]
+    pieces = drawn_pieces(drawn, 5, 0, 640, 480, apart=moved)
+    quiet = quiet_pieces(pieces, drawn, moved, 5, 0)
+    assert len(quiet) == len(pieces) - 1  # not the one where something was drawn
+    for piece, parts in quiet.items():
+        assert parts and all(piece.contains(p) for p in parts)
+        assert all(p in (A.intersect(piece), B.intersect(piece)) for p in parts)
+    assert sum(p.area for parts in quiet.values() for p in parts) == A.area + B.area
+    # Drawn across a place, the piece that holds it is compared as any other.
+    across = [A.translate(5, 0)]
+    pieces = drawn_pieces(across, 5, 0, 640, 480, apart=moved)
+    quiet = quiet_pieces(pieces, across, moved, 5, 0)
+    assert all(p.intersect(A).is_empty for p in quiet)
+    assert any(not p.intersect(A).is_empty for p in pieces)

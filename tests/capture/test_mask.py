@@ -120,3 +120,21 @@ def test_a_read_only_piece_is_copied_only_when_a_mask_touches_it() -> None:
     touched = painter.paint(frame[96:, 96:], [Rect(100, 100, 20, 20)], at=(96, 96), size=(200, 120))
     assert touched.flags.writeable
     assert (touched[4:24, 4:24, 0] >= 0xB0).all()
+
+
+@pytest.mark.parametrize("x", range(16))
+def test_the_copied_label_is_the_inked_stripes_at_every_phase(x: int) -> None:
+    # The label is copied in from a block made once per phase of the stripes: it must be
+    # what inking the stripes pixel by pixel gives, wherever the mask stands.
+    ink = render_label("Geschützte Eingabe")
+    lh, lw = ink.shape
+    mask = Rect(x, 5, lw + 10, lh + 6)
+    out = MaskPainter("Geschützte Eingabe").paint(np.zeros((40, lw + 40, 4), np.uint8), [mask])
+    ys, xs = np.mgrid[0:40, 0 : lw + 40]
+    light = ((xs + ys) // 8) % 2 == 0
+    want = np.where(light[..., None], np.uint8(0xD4), np.uint8(0xBC)).repeat(4, axis=2)
+    want[..., 3] = 0xFF
+    top, left = mask.y + (mask.height - lh) // 2, mask.x + (mask.width - lw) // 2
+    want[top : top + lh, left : left + lw][ink] = (0x30, 0x30, 0x30, 0xFF)
+    inside = (slice(mask.y, mask.bottom), slice(mask.x, mask.right))
+    assert np.array_equal(out[inside], want[inside])

@@ -57,6 +57,7 @@ from supportdesk.applet.damage_pieces import (
     fewer_rects,
     grabs,
     mask_moves,
+    quiet_pieces,
     scroll_candidates,
 )
 from supportdesk.capture.mask import MaskKind, MaskPainter, monitor_rects
@@ -236,6 +237,7 @@ class DamageCaptureLoop(CaptureLoop):
             size = (mirror.shape[1], mirror.shape[0])
             before = list(masks.areas()) if masks is not None else []
             moved: list[Rect] = []  # mask rectangles that went or came: grabbed again
+            now: list[Rect] = []  # the masks read before the grab: inside what is grabbed
             if masks is not None:
                 now = monitor_rects(dict.fromkeys(before), self._origin, size)
                 moved = [r.translate(origin.left, origin.top) for r in mask_moves(painted, now)]
@@ -264,6 +266,7 @@ class DamageCaptureLoop(CaptureLoop):
             ops: list[FrameOp] = []
             patches: list[tuple[Rect, Frame]] = []
             scrollable = scroll_candidates(pieces) if self._detect_scroll else set()
+            quiet = quiet_pieces(pieces, drawn, moved, origin.left, origin.top) if moved else {}
             grabbed = [
                 (
                     grab,
@@ -299,15 +302,35 @@ class DamageCaptureLoop(CaptureLoop):
                 # over first: they go out while the large ones are still being compared.
                 for area, new in small:
                     self._take_piece(
-                        mirror, area, new, area in scrollable, ops, patches, masks=both
+                        mirror,
+                        area,
+                        new,
+                        area in scrollable,
+                        ops,
+                        patches,
+                        masks=both,
+                        known=quiet.get(area),
                     )
                 if ops:
                     self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
                     ops, patches = [], []
                 views = [v for v in views if v[0].area > SMALL_PIECE]
             for area, new in views:  # compared piece by piece: unchanged pixels stay out
-                self._take_piece(mirror, area, new, area in scrollable, ops, patches, masks=both)
-            for r in set(rects) - set(painted):  # masked since the grab: paint the mirror
+                self._take_piece(
+                    mirror,
+                    area,
+                    new,
+                    area in scrollable,
+                    ops,
+                    patches,
+                    masks=both,
+                    known=quiet.get(area),
+                )
+            # Masked since the grab: paint the mirror. Not a mask read before the grab: it
+            # was grabbed (a moved mask's place is a piece) and painted, so the mirror
+            # holds its stripes already (comparing it again found nothing: bench.masking,
+            # a field moving with every wake-up, one compare of three a wake-up).
+            for r in set(rects) - set(painted) - set(now):
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
                 )
@@ -326,13 +349,23 @@ class DamageCaptureLoop(CaptureLoop):
         patches: list[tuple[Rect, Frame]],
         *,
         masks: MaskPlaces | None = None,
+        known: list[Rect] | None = None,
     ) -> None:
         """Compare ``new`` pixels of ``area`` with the mirror; keep and list what changed.
 
         With ``scroll``, a vertical scroll inside the area is looked for too (copies
         around ``masks``, the mask rectangles of the mirror and of ``new``, in frame
-        coordinates).
+        coordinates). ``known``: the parts of ``area`` that changed, and nothing else
+        did (:func:`~supportdesk.applet.damage_pieces.quiet_pieces`): kept and listed
+        without comparing.
         """
+        if known is not None:
+            for k in known:
+                part = new[k.y - area.y : k.bottom - area.y, k.x - area.x : k.right - area.x]
+                mirror[k.y : k.bottom, k.x : k.right] = part
+                patches.append((k, part))
+                ops.append(k)
+            return
         old = mirror[area.y : area.bottom, area.x : area.right]  # compared in place
         inside = masks.within(area) if masks is not None else ()
         copies, damage = frame_changes(

@@ -117,13 +117,32 @@ class MaskPainter:
     """Paints mask rectangles into frames, with ``label`` centred in each one that fits it.
 
     Not thread-safe: one painter per capture thread. It keeps one pattern as large as the
-    largest frame it painted (4 bytes a pixel), made on first use.
+    largest frame it painted (4 bytes a pixel), made on first use, and the label on the
+    stripes at each of the pattern's 16 phases (made as needed).
     """
 
     def __init__(self, label: str) -> None:
         self.label = label
         self._ink = render_label(label)
         self._pattern: Frame | None = None
+        self._labels: dict[int, Frame] = {}
+
+    def _label_block(self, phase: int) -> Frame:
+        """The label on the stripes, placed where ``(x + y) % (2 * _STRIPE)`` of its
+        top-left is ``phase`` (the pattern repeats so): copied in, not inked pixel by
+        pixel (a boolean-indexed write took 0.045 ms a label, more than copying the
+        stripes of a 300x32 field)."""
+        block = self._labels.get(phase)
+        if block is None:
+            lh, lw = self._ink.shape
+            ys = np.arange(lh)[:, None]
+            xs = np.arange(lw)[None, :]
+            light = (((xs + ys + phase) // _STRIPE) % 2 == 0)[:, :, None]
+            block = np.where(light, np.array(_LIGHT, np.uint8), np.array(_DARK, np.uint8))
+            block = np.ascontiguousarray(block, dtype=np.uint8)
+            block[self._ink] = _INK
+            self._labels[phase] = block
+        return block
 
     def _pattern_for(self, height: int, width: int) -> Frame:
         p = self._pattern
@@ -179,11 +198,9 @@ class MaskPainter:
                 )
                 part = label.intersect(r)
                 if not part.is_empty:
-                    bits = ink[
+                    block = self._label_block((label.x + label.y) % (2 * _STRIPE))
+                    frame[part.y - py : part.bottom - py, part.x - px : part.right - px] = block[
                         part.y - label.y : part.bottom - label.y,
                         part.x - label.x : part.right - label.x,
                     ]
-                    frame[part.y - py : part.bottom - py, part.x - px : part.right - px][bits] = (
-                        _INK
-                    )
         return frame

@@ -4,9 +4,10 @@ A mask (a secret field, a window rule) is painted into every captured frame at t
 place while the text around it may scroll. One CopyRect of the whole scrolled band would
 carry the mask's pattern onto the text and the text into the mask, and everything it
 got wrong would have to be sent again as pixels. :func:`copies_around` cuts the move
-into pieces whose destination and source both lie outside every mask (of the previous
-and of the current frame), ordered so that a viewer doing them one after another gets
-what one copy of the previous picture would give. The masked area standing still needs
+into pieces whose destination and source both lie outside every still mask (one at
+the same place in the previous and the current frame), ordered so that a viewer doing
+them one after another gets what one copy of the previous picture would give (a mask
+that moved does not cut it: see there). The masked area standing still needs
 nothing; the text that comes out from under a mask (never seen by the viewer) is
 damage. :func:`frame_changes` is the whole step both capture loops take: the copies,
 then the damage left after them (compared again only where the copies wrote, and
@@ -96,25 +97,28 @@ def _places(masks: Masks) -> MaskPlaces:
 
 
 def copies_around(scroll: VerticalScroll, masks: Masks) -> list[VerticalScroll]:
-    """``scroll`` cut into copies that read no mask of the picture the viewer holds and
-    write into no mask of the new one.
+    """``scroll`` cut into copies that read no still mask and write into none.
 
     The copies are disjoint and in the order a viewer must do them: for a move up, the
     topmost first (each reads rows below it that no earlier copy wrote), for a move
-    down the lowest first. Without masks the scroll itself is the one copy. With
-    :class:`MaskPlaces`, where a mask went is written (the text that was under it
-    comes from the rows it moved from) and where a mask came is read (it held text
-    before): a mask that moves cuts the copy at one place each, not two (bench.masking's
-    field moving over scrolling text on every wake-up, 200 wake-ups replayed: 9.8 damage
-    rectangles and 252 kpx a wake-up instead of 11.0 and 257).
+    down the lowest first. Without masks the scroll itself is the one copy.
+
+    A mask at the same place in both pictures (given as a plain list, every mask is)
+    is left out of the copy's source and destination: its stripes stay, and no stripes
+    land on the text. A mask that came, moved or went (:class:`MaskPlaces`) does not
+    cut the copy: the copy may carry its old stripes onto the text and text into its
+    new place, and :func:`frame_changes` compares again after the copies, so both are
+    sent as damage -- the same pixels a copy cut around them leaves to be sent (its
+    new place, and the rows read from its old one). A copy moves only pixels the viewer
+    holds, which were all masked when sent, so this sends no masked pixel; it saves the
+    pieces: bench.masking's field moving over the scrolling text on every wake-up had
+    3.7 CopyRects a wake-up for "off"'s 1.0, the engine paying for each.
     """
     shift = scroll.dst_y - scroll.src_y
     dst = Box(scroll.x, scroll.dst_y, scroll.width, scroll.height)
     places = _places(masks)
     still = set(places.before) & set(places.now)
     holes = [h for m in dict.fromkeys(places.now) if m in still for h in _holes(m, shift)]
-    holes += [m for m in dict.fromkeys(places.now) if m not in still]  # written: not read
-    holes += [m.translate(0, shift) for m in dict.fromkeys(places.before) if m not in still]
     pieces = [dst]
     for hole in holes:
         pieces = [part for piece in pieces for part in piece.subtract(hole)]
