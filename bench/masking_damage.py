@@ -158,6 +158,20 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     return spent, fewer_rects(ops, rects)  # as DamageCaptureLoop._offer
 
 
+def timed_wake(lane: Lane, drawn: list[Rect]) -> None:
+    """One wake-up of ``lane`` for ``drawn``, encoded, with its times and what it sent."""
+    started = time.perf_counter()
+    spent, ops = wake(lane, drawn)
+    if ops and lane.conn is not None:
+        t0 = time.perf_counter()
+        lane.sent += encode(lane.conn, ops, lane.mirror)
+        lane.encode_ms.append((time.perf_counter() - t0) * 1000)
+        lane.copies += sum(isinstance(op, CopyOp) for op in ops)
+        lane.tight += sum(op.area for op in ops if isinstance(op, Rect))
+    lane.total_ms.append((time.perf_counter() - started) * 1000)
+    lane.mask_ms.append(spent * 1000)
+
+
 def encode(conn: RFBServerConnection, ops: list[FrameOp], mirror: Frame) -> int:
     """The ops into the engine (as rfb_link's ``_apply``), one Tight update: bytes sent."""
     for op in ops:
@@ -209,16 +223,7 @@ def run(
                     lane = lanes[mode]
                     if lane.masks is not None:
                         lane.masks.move()  # a mask with one place stays
-                    started = time.perf_counter()
-                    spent, ops = wake(lane, drawn)
-                    if ops and lane.conn is not None:
-                        t0 = time.perf_counter()
-                        lane.sent += encode(lane.conn, ops, lane.mirror)
-                        lane.encode_ms.append((time.perf_counter() - t0) * 1000)
-                        lane.copies += sum(isinstance(op, CopyOp) for op in ops)
-                        lane.tight += sum(op.area for op in ops if isinstance(op, Rect))
-                    lane.total_ms.append((time.perf_counter() - started) * 1000)
-                    lane.mask_ms.append(spent * 1000)
+                    timed_wake(lane, drawn)
         finally:
             watch.close()
             source.close()

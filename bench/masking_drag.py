@@ -25,8 +25,7 @@ from typing import Any
 
 from bench import workload
 from bench.__main__ import xvfb
-from bench.masking_damage import Lane, encode, start_lane, wake
-from supportdesk.applet.capture_loop import CopyOp
+from bench.masking_damage import Lane, start_lane, timed_wake
 from supportdesk.capture.mask import MaskArea, MaskKind
 from supportdesk.capture.screen_source import MssScreenSource
 from supportdesk.rfb import Rect, RFBServerConnection
@@ -139,16 +138,7 @@ def run(
                 order.append(order.pop(0))  # each lane first in turn
                 for mode in order:
                     lane = lanes[mode]
-                    started = time.perf_counter()
-                    spent, ops = wake(lane, drawn)
-                    if ops and lane.conn is not None:
-                        t0 = time.perf_counter()
-                        lane.sent += encode(lane.conn, ops, lane.mirror)
-                        lane.encode_ms.append((time.perf_counter() - t0) * 1000)
-                        lane.copies += sum(isinstance(op, CopyOp) for op in ops)
-                        lane.tight += sum(op.area for op in ops if isinstance(op, Rect))
-                    lane.total_ms.append((time.perf_counter() - started) * 1000)
-                    lane.mask_ms.append(spent * 1000)
+                    timed_wake(lane, drawn)
         finally:
             dragger.stop()
             watch.close()
