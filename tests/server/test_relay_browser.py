@@ -155,7 +155,10 @@ async def test_video_reaches_every_viewer_from_a_key_chunk_and_credit_returns(
     await link.socket.send(encode_frame(1, chunk(False, 3)))
     assert await viewer.recv() == chunk(True, 2)
     assert await viewer.recv() == chunk(False, 3)
-    watched = await next_of(control, "state")
+    async with asyncio.timeout(10):  # a state sent before the viewer joined may come first
+        watched = await next_of(control, "state")
+        while not watched["watchers"]:
+            watched = await next_of(control, "state")
     assert [w["name"] for w in watched["watchers"]] == ["Anna"]
     # A decoder that fails asks for a key chunk; the browser gets the request.
     await viewer.send('{"type": "keyframe"}')
