@@ -501,9 +501,9 @@ def test_the_link_keeps_codes_and_the_windows_word_them(tmp_path: Path) -> None:
         files_folder=tmp_path,
     )
     link._follow_state({**STATE, "held": True, "notice": "Aufzeichnung nicht möglich"})
-    assert link.watchers == [("Anna Berger", "agent"), ("Sven Schulz", "supervisor")]
-    assert link.held and link.paused is False
-    assert session_notice(link.held, link.notice, gettext_for(EN)) == (
+    assert link.state.watchers == (("Anna Berger", "agent"), ("Sven Schulz", "supervisor"))
+    assert link.state.held and link.state.paused is False
+    assert session_notice(link.state.held, link.state.notice, gettext_for(EN)) == (
         "Recording not possible – session paused"
     )
     assert link.facts.language is EN

@@ -155,7 +155,7 @@ async def test_viewer_bytes_piling_up_behind_a_consent_dialog_are_bounded(
     may wait there only up to MAX_WAITING_FRAME_BYTES, not 256 messages of 4 MiB."""
     import threading
 
-    from supportdesk.applet.link_client import MAX_WAITING_FRAME_BYTES
+    from supportdesk.applet.link_inbox import MAX_WAITING_FRAME_BYTES
 
     fake, _proxy, server = relay
     reading, shown = threading.Event(), threading.Event()

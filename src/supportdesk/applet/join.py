@@ -184,7 +184,9 @@ def show_active_window(
             agent_name=link.facts.agent_name,
             control_offered=control_offered,
             watchers=lambda: texts.watchers(state(), _),
-            notice=lambda: texts.link_notice(link.reconnecting, link.held, link.notice, _),
+            notice=lambda: texts.link_notice(
+                link.reconnecting, link.state.held, link.state.notice, _
+            ),
             files=LinkFileButtons(link, language) if files else None,
             language=language,
             chat=chat,

@@ -21,7 +21,6 @@ import contextlib
 import logging
 import ssl
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -58,22 +57,22 @@ from supportdesk.applet.link_dial import (
     dial_with_token,
     redial,
 )
+from supportdesk.applet.link_inbox import LinkInbox
 from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
 from supportdesk.applet.masking import MASK_LABEL, SessionMasking, masking_message
 from supportdesk.applet.relay_messages import check_relay_message
+from supportdesk.applet.relay_state import RelayState
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.mask import MaskKind
 from supportdesk.capture.screen_source import ScreenSource
-from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
     ConsentRecord,
 )
 from supportdesk.link.frames import (
     CONTROL_CHANNEL,
-    Frame,
     LinkProtocolError,
     decode_control,
     decode_frame,
@@ -84,11 +83,6 @@ from supportdesk.transfer.receiver import DownloadFolder
 log = logging.getLogger(__name__)
 
 __all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
-
-
-MAX_WAITING_FRAME_BYTES = 8 * 1024 * 1024
-"""Viewer bytes that may wait behind a control message being handled (a consent dialog);
-more is a flood, and a protocol error."""
 
 PROTOCOL_ERROR = "error"
 """The end reason when the relay broke the link protocol ("because of an error")."""
@@ -143,11 +137,7 @@ class AppletLink:
             control=self.control,
             monitor=monitor,
         )
-        self.control_allowed = False
-        self.paused = False
-        self.held = False  # the server holds the session: it cannot record
-        self.notice = ""  # the server's words for why it holds the session, if any
-        self.watchers: list[tuple[str, str]] = []  # (name, role) of everyone watching
+        self.state = RelayState()  # the relay's latest word on the session
         self.agent_notice: dict[str, Any] | None = None  # the relay's latest agent_notice
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
@@ -155,8 +145,6 @@ class AppletLink:
         self._ending = False
         self._pausing = False  # the customer paused; the server has not confirmed it yet
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
-        self._waiting = Counter[int]()  # per link: channel -> its frames in the inbox
-        self._waiting_bytes = 0
         self._over_told = False
         self._end_told = False
         self._end_heard = asyncio.Event()  # the relay's "end" arrived
@@ -170,6 +158,11 @@ class AppletLink:
     def reconnecting(self) -> bool:
         """Whether the link is lost and being dialled again (the customer is told)."""
         return self.keeper.phase is LinkPhase.LOST
+
+    @property
+    def control_allowed(self) -> bool:
+        """Whether the agent may control mouse and keyboard now (the relay's word)."""
+        return self.state.control_allowed
 
     # -- customer controls, callable from any thread ------------------------------------
 
@@ -251,13 +244,8 @@ class AppletLink:
             while socket is not None:
                 await self._serve(socket)
                 await self.channels.drop_all()
-                declined = self.facts.consent is not None and self.facts.started_at is None
-                if (
-                    declined
-                    or self._end_heard.is_set()
-                    or (self.facts.ended_at and not self._ending)
-                ):
-                    break  # over on both sides (or here for good: connection_lost)
+                if self._nothing_to_resume():
+                    break
                 if self._ending:
                     self._over_offline()  # the end did not get through: over here now
                 socket = await self._come_back()
@@ -275,12 +263,8 @@ class AppletLink:
     async def _serve(self, socket: ClientConnection) -> None:
         """One link, until it closes: read, answer, beat."""
         self._socket = socket
-        self._waiting = Counter[int]()  # channel -> its frames in the inbox
-        self._waiting_bytes = 0
         heartbeat = Heartbeat(self.clock())
-        inbox: asyncio.Queue[Frame | dict[str, Any] | None] = asyncio.Queue(256)
-        # Messages are handled in order on a task of their own, so a consent dialog
-        # that waits for the customer does not stop reading (and hearing heartbeats).
+        inbox = LinkInbox(self.channels.feed, self.channels.open)
         handler = asyncio.create_task(self._handle(inbox))
         beating = asyncio.create_task(beat(socket, heartbeat, self.send, self.clock))
         try:
@@ -290,7 +274,7 @@ class AppletLink:
                     continue
                 frame = decode_frame(message)
                 if frame.channel != CONTROL_CHANNEL:
-                    await self._take_frame(frame, inbox)
+                    await inbox.take_frame(frame)
                     continue
                 control = decode_control(frame.payload)
                 check_relay_message(control)
@@ -299,15 +283,14 @@ class AppletLink:
                 if control.get("type") == "resume":
                     self.keeper.take_secret(control.get("secret"), control.get("grace_seconds"))
                     continue
-                await inbox.put(control)
+                await inbox.put_control(control)
         except ConnectionClosed:
             pass
         except LinkProtocolError as exc:
             await self._protocol_error(exc)
         finally:
             beating.cancel()
-            if not inbox.full():
-                inbox.put_nowait(None)  # the handler finishes what came before
+            inbox.close()  # the handler finishes what came before
             done, _pending = await asyncio.wait({handler}, timeout=0.5)
             if not done:
                 handler.cancel()  # a dialog still open: its answer belongs to no link
@@ -318,37 +301,14 @@ class AppletLink:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(socket.close(), timeout=1)
 
-    async def _take_frame(
-        self, frame: Frame, inbox: asyncio.Queue[Frame | dict[str, Any] | None]
-    ) -> None:
-        """Viewer bytes: straight to their open channel when nothing of it waits in the
-        inbox (so a consent dialog holding up the inbox holds up no viewer), else in line
-        behind the control messages -- at most MAX_WAITING_FRAME_BYTES of them."""
-        if self._waiting[frame.channel] == 0 and frame.channel in self.channels.open:
-            await self.channels.feed(frame.channel, frame.payload)
-            return
-        self._waiting_bytes += len(frame.payload)
-        if self._waiting_bytes > MAX_WAITING_FRAME_BYTES:
-            raise LinkProtocolError("viewer bytes flooded the link while a message was handled")
-        self._waiting[frame.channel] += 1
-        await inbox.put(frame)
-
-    async def _handle(self, inbox: asyncio.Queue[Frame | dict[str, Any] | None]) -> None:
-        while (item := await inbox.get()) is not None:
-            try:
-                if isinstance(item, Frame):
-                    self._waiting[item.channel] -= 1
-                    self._waiting_bytes -= len(item.payload)
-                    await self.channels.feed(item.channel, item.payload)
-                else:
-                    await self._on_control(item)
-            except LinkProtocolError as exc:
-                await self._protocol_error(exc)
-                return
-            except Exception as exc:  # a message we could not act on must not end the program
-                log.exception("could not act on a message from the relay")
-                await self._protocol_error(exc)
-                return
+    async def _handle(self, inbox: LinkInbox) -> None:
+        try:
+            await inbox.handle(self._on_control)
+        except LinkProtocolError as exc:
+            await self._protocol_error(exc)
+        except Exception as exc:  # a message we could not act on must not end the program
+            log.exception("could not act on a message from the relay")
+            await self._protocol_error(exc)
 
     async def _protocol_error(self, exc: Exception) -> None:
         """The relay broke the link protocol: end the session here, cleanly, with a receipt.
@@ -489,7 +449,7 @@ class AppletLink:
                 await self.channels.add(
                     int(message["channel"]),
                     view_only=bool(message.get("view_only")),
-                    control=self.control_allowed,
+                    control=self.state.control_allowed,
                     paused=self._paused_now(),
                 )
         elif kind == "close":
@@ -550,25 +510,16 @@ class AppletLink:
             self.on_event("declined", {})
 
     def _follow_state(self, message: dict[str, Any]) -> None:
-        capabilities = frozenset(str(c) for c in message.get("capabilities", []))
-        self.facts.follow(capabilities, str(message.get("state")), datetime.now(UTC))
-        self.control_allowed = Capability.CONTROL.value in capabilities
-        self.paused = bool(message.get("paused"))  # by a party, or held by the system
-        self.held = bool(message.get("held"))
-        self.notice = str(message.get("notice") or "")
-        self.watchers = [
-            (str(w.get("name")), str(w.get("role")))
-            for w in message.get("watchers", [])
-            if isinstance(w, dict)
-        ]
-        if self.paused:
+        self.state = state = RelayState.of(message)
+        self.facts.follow(state.capabilities, state.state, datetime.now(UTC))
+        if state.paused:
             self._pausing = False  # the server has taken the customer's word
-        self.channels.set_control(self.control_allowed)
+        self.channels.set_control(state.control_allowed)
         self._apply_pause()
         self.on_event("state", message)
 
     def _paused_now(self) -> bool:
-        return self.paused or self._pausing
+        return self.state.paused or self._pausing
 
     def _apply_pause(self) -> None:
-        self.channels.set_paused(self._paused_now() or self.held)
+        self.channels.set_paused(self._paused_now() or self.state.held)
