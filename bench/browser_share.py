@@ -79,6 +79,7 @@ from bench.agent_page import (
     program_shown,
 )
 from bench.agent_page import PASSWORD as PASSWORD  # bench/resume.py imports it from here
+from bench.customer_browser import launch_customer
 from bench.doc_block import write_block
 from bench.rfb_client import psnr
 from bench.share_stages import CUSTOMER_PROBE
@@ -91,10 +92,6 @@ PATHS = ("browser", "applet")
 # (e.g. the share page's modules of main), for an A/B in the same run.
 BEFORE = "before"
 LEGIBLE_DB = 38.0
-# The customer's window lies almost wholly off the screen (its top-left 60x40 pixels show
-# in the bottom-right corner): its page's live thumbnail of the screen would otherwise be
-# moving content that only the browser path has to encode.
-CUSTOMER_WINDOW = ("--window-position=1860,1040", "--window-size=640,480")
 
 
 @dataclass
@@ -333,19 +330,7 @@ async def browser_round(
 ) -> Result:  # fmt: skip
     key, number = await issue(agent, server)
     marker = f"--bench-customer={uuid.uuid4().hex}"
-    env = {**os.environ, "DISPLAY": desk.display, "LC_ALL": "C.UTF-8"}
-    env.pop("XAUTHORITY", None)
-    browser = await playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=False,
-        args=[
-            *(a for a in CHROMIUM_ARGS if a != "--headless"),
-            "--auto-select-desktop-capture-source=Entire screen",
-            *CUSTOMER_WINDOW,
-            marker,
-        ],
-        env=env,
-    )
+    browser = await launch_customer(playwright, desk.display, marker)
     try:
         pid = browser_pid(marker)
         context = await browser.new_context(

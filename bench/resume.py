@@ -69,13 +69,13 @@ from tests.live_server import (
 from bench import workload
 from bench.__main__ import HEIGHT, WIDTH, machine, percentile, stop, xvfb
 from bench.browser_share import (
-    CUSTOMER_WINDOW,
     PASSWORD,
     issue,
     login,
     park_pointer,
     share_from_the_browser,
 )
+from bench.customer_browser import launch_customer
 from bench.doc_block import write_block
 
 TARGET_P95_S = 2.0
@@ -493,22 +493,7 @@ async def browser_way(
     args: argparse.Namespace,
 ) -> tuple[list[Trial], str]:  # fmt: skip
     key, number = await issue(agent, server)
-    env: dict[str, str | float | bool] = {
-        **os.environ,
-        "DISPLAY": desk.display,
-        "LC_ALL": "C.UTF-8",
-    }
-    env.pop("XAUTHORITY", None)
-    browser = await playwright.chromium.launch(
-        executable_path=CHROMIUM,
-        headless=False,
-        args=[
-            *(a for a in CHROMIUM_ARGS if a != "--headless"),
-            "--auto-select-desktop-capture-source=Entire screen",
-            *CUSTOMER_WINDOW,
-        ],
-        env=env,
-    )
+    browser = await launch_customer(playwright, desk.display)
     try:
         context = await browser.new_context(
             ignore_https_errors=True, viewport={"width": 600, "height": 400}

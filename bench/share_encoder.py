@@ -29,6 +29,7 @@ from tests.live_server import CHROMIUM, CHROMIUM_ARGS
 
 from bench import workload
 from bench.__main__ import percentile, stop, xvfb
+from bench.customer_browser import launch_customer
 from bench.share_stages import CUSTOMER_PROBE, STAGES_FINISH, STAGES_START, stages_of
 
 TRIAL_URL = "http://localhost/encoder-trial"  # localhost: a secure context for the capture
@@ -184,20 +185,7 @@ async def trial(args: argparse.Namespace) -> None:
         try:
             await asyncio.sleep(1.0)  # the xterm maps
             async with async_playwright() as playwright:
-                env: dict[str, str | float | bool] = {**os.environ, "DISPLAY": display}
-                env["LC_ALL"] = "C.UTF-8"
-                env.pop("XAUTHORITY", None)
-                browser = await playwright.chromium.launch(
-                    executable_path=CHROMIUM,
-                    headless=False,
-                    args=[
-                        *(a for a in CHROMIUM_ARGS if a != "--headless"),
-                        "--auto-select-desktop-capture-source=Entire screen",
-                        "--window-position=1860,1040",  # as the bench: almost off the screen
-                        "--window-size=640,480",
-                    ],
-                    env=env,
-                )
+                browser = await launch_customer(playwright, display)
                 context = await browser.new_context(viewport={"width": 600, "height": 400})
                 if args.probe:
                     await context.add_init_script(CUSTOMER_PROBE)
