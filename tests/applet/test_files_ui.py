@@ -266,7 +266,7 @@ def test_a_withdrawn_offer_closes_its_text_question_and_the_next_line_is_a_comma
 def test_the_active_window_lists_watchers_and_file_dialogs_default_to_no(
     desktop: Desktop,
 ) -> None:
-    from supportdesk.applet.active_window import ActiveWindow
+    from supportdesk.applet.tk.active_window import ActiveWindow
 
     class Session:
         paused = control = stopped = False
@@ -304,7 +304,7 @@ def test_the_active_window_lists_watchers_and_file_dialogs_default_to_no(
 
 
 def tk_dialogs_ask_and_default_to_no(desktop: Desktop) -> None:
-    from supportdesk.applet.files_tk import TkFilesUI, offer_dialog, report_dialog
+    from supportdesk.applet.tk.files import TkFilesUI, offer_dialog, report_dialog
 
     taken = FileQuestion("t1", "brief.txt", 10, "ab" * 32, name_taken=True)
     dialog = offer_dialog(taken, screen=desktop.display)

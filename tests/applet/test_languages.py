@@ -18,7 +18,6 @@ from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FileQuestion, OfferAnswer
 from supportdesk.applet.files_text import TextFilesUI, TextQuestions
-from supportdesk.applet.files_tk import TkFilesUI
 from supportdesk.applet.join import (
     TextControls,
     ask_name_and_key,
@@ -30,6 +29,7 @@ from supportdesk.applet.join import (
 from supportdesk.applet.link_client import AppletLink, LinkError, applet_url
 from supportdesk.applet.receipt import Receipt, SessionTimeline, TransferredFile, saved_notice
 from supportdesk.applet.texts import gettext_for, language_of, session_notice
+from supportdesk.applet.tk.files import TkFilesUI
 from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.capabilities import Capability

@@ -106,7 +106,7 @@ def test_an_x11_machine_gets_its_backend_and_a_harness_needs_no_check() -> None:
 NOTICE_CHILD = """
 import json
 from supportdesk.applet.platform_notice import refusal_text
-from supportdesk.applet.platform_notice_tk import NoticeWindow
+from supportdesk.applet.tk.platform_notice import NoticeWindow
 from supportdesk.applet.texts import gettext_for
 from supportdesk.capture.backends import Unsupported
 from supportdesk.domain.consent import Language

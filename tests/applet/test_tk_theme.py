@@ -1,4 +1,4 @@
-"""The program's look: the pure choices of tk_theme.py, and every window built for real on
+"""The program's look: the pure choices of tk/theme.py, and every window built for real on
 Xvfb (at the usual ~100 dpi and at 192 dpi) from tk_look_child.py: themed widgets only,
 the native theme, Tk scaled to the screen's DPI, nothing cut off, the first window's
 keyboard order and fixed message lines."""
@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.applet.tk_theme import (
+from supportdesk.applet.tk.theme import (
     PER_MONITOR_AWARE,
     fitting_lines,
     make_dpi_aware,

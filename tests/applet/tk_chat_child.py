@@ -26,8 +26,8 @@ import threading
 from typing import Any
 
 from supportdesk.applet import texts
-from supportdesk.applet.active_window import ActiveWindow
 from supportdesk.applet.chat_lines import LinkChat
+from supportdesk.applet.tk.active_window import ActiveWindow
 from supportdesk.domain.consent import Language
 from tests.applet.tk_child import REQUEST, centre, say
 from tests.applet.tk_texts_child import Session

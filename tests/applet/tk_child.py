@@ -16,7 +16,7 @@ import time
 import tkinter as tk
 
 from supportdesk.applet.consent import ConsentRequest
-from supportdesk.applet.consent_tk import ConsentWindow
+from supportdesk.applet.tk.consent import ConsentWindow
 
 REQUEST = ConsentRequest(
     bank_name="Volksbank Musterstadt eG",
@@ -86,9 +86,9 @@ def consent() -> None:
 def active() -> None:
     from bench.rfb_client import RAW, RFBClient
 
-    from supportdesk.applet.active_window import ActiveWindow
     from supportdesk.applet.rfb_session import RFBSession
     from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
+    from supportdesk.applet.tk.active_window import ActiveWindow
     from supportdesk.capture.screen_source import MssScreenSource
 
     source = MssScreenSource()
@@ -156,9 +156,9 @@ def active() -> None:
 def join() -> None:
     """The first window with a stand-in server: only key 123 456 789 012 is accepted."""
     from supportdesk.applet.join import NO_SESSION
-    from supportdesk.applet.join_tk import JoinWindow
     from supportdesk.applet.link_client import LinkError
     from supportdesk.applet.texts import gettext_for, language_of
+    from supportdesk.applet.tk.join import JoinWindow
 
     _ = gettext_for(language_of("de"))
     attempts: list[list[str]] = []

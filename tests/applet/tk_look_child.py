@@ -17,15 +17,15 @@ import tkinter as tk
 from tkinter import ttk
 from typing import Any
 
-from supportdesk.applet.active_window import ActiveWindow
-from supportdesk.applet.consent_tk import ConsentWindow
 from supportdesk.applet.files import FileQuestion
-from supportdesk.applet.files_tk import offer_dialog, report_dialog, send_dialog
 from supportdesk.applet.join import NO_SESSION
-from supportdesk.applet.join_tk import JoinWindow
-from supportdesk.applet.link_lost_tk import ConnectionLostWindow
-from supportdesk.applet.platform_notice_tk import NoticeWindow
 from supportdesk.applet.texts import gettext_for
+from supportdesk.applet.tk.active_window import ActiveWindow
+from supportdesk.applet.tk.consent import ConsentWindow
+from supportdesk.applet.tk.files import offer_dialog, report_dialog, send_dialog
+from supportdesk.applet.tk.join import JoinWindow
+from supportdesk.applet.tk.link_lost import ConnectionLostWindow
+from supportdesk.applet.tk.platform_notice import NoticeWindow
 from supportdesk.domain.consent import Language
 from tests.applet.tk_texts_child import REQUEST, Files, Session, a_report
 
@@ -139,7 +139,7 @@ def lost() -> dict[str, Any]:
 
 
 def notice() -> dict[str, Any]:
-    """The notice that says why the screen is not shared (platform_notice_tk.py)."""
+    """The notice that says why the screen is not shared (tk/platform_notice.py)."""
     from supportdesk.applet.platform_notice import refusal_text
     from supportdesk.capture.backends import Unsupported
 

@@ -20,7 +20,7 @@ import sys
 import threading
 from typing import Any
 
-from supportdesk.applet.active_window import ActiveWindow
+from supportdesk.applet.tk.active_window import ActiveWindow
 from supportdesk.domain.consent import Language
 from tests.applet.tk_child import REQUEST, centre, say
 from tests.applet.tk_texts_child import Session

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 
-from supportdesk.applet.exit_survey_tk import SurveyWindow
+from supportdesk.applet.tk.exit_survey import SurveyWindow
 from tests.applet.tk_child import report_when_mapped, say
 
 

@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from supportdesk.applet.active_window import ActiveWindow
 from supportdesk.applet.consent import ConsentRequest
-from supportdesk.applet.consent_tk import ConsentWindow
 from supportdesk.applet.files import FileQuestion
-from supportdesk.applet.files_tk import offer_dialog, report_dialog, send_dialog
-from supportdesk.applet.join_tk import JoinWindow
-from supportdesk.applet.link_lost_tk import ConnectionLostWindow
 from supportdesk.applet.texts import gettext_for, link_notice
+from supportdesk.applet.tk.active_window import ActiveWindow
+from supportdesk.applet.tk.consent import ConsentWindow
+from supportdesk.applet.tk.files import offer_dialog, report_dialog, send_dialog
+from supportdesk.applet.tk.join import JoinWindow
+from supportdesk.applet.tk.link_lost import ConnectionLostWindow
 from supportdesk.diagnostics.probe import Label, ProbeStatus
 from supportdesk.diagnostics.report import DiagnosticsReport, ReportEntry
 from supportdesk.domain.consent import Language

@@ -18,10 +18,11 @@ import json
 import sys
 from typing import Any
 
-from supportdesk.applet import active_window, consent_tk
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.join import run_join
+from supportdesk.applet.tk import active_window
+from supportdesk.applet.tk import consent as consent_tk
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 from tests.applet.tk_child import centre

@@ -17,7 +17,9 @@ import json
 import sys
 from typing import Any
 
-from supportdesk.applet import consent_tk, exit_survey_tk, program
+from supportdesk.applet import program
+from supportdesk.applet.tk import consent as consent_tk
+from supportdesk.applet.tk import exit_survey as exit_survey_tk
 from tests.applet.tk_child import centre
 from tests.e2e.join_tk_child import consent_with_control
 

@@ -1,7 +1,7 @@
 """The customer's notice that another agent took over, joined or left the session, and
 the "Ablehnen" that refuses a new agent's control (the relay's ``agent_notice``;
 docs/applet.md): the words, in the customer's language. The window shows them in a
-bar of its own (``agent_notice_tk.py``), text mode as a line with a command
+bar of its own (``tk/agent_notice.py``), text mode as a line with a command
 (``agent_notice_text.py``); either answers with ``refuse_control`` naming the notice."""
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ sending the answer to the bank's server.
 Asked once after a session that ran, when the relay's "end" carried a survey token;
 optional and anonymous (the answer goes with the token only; the server keeps it with
 the consultation number). Skipping is one step: an empty line to the first question in
-text mode, "Skip" or closing the window in the Tk window (``exit_survey_tk.py``). A
+text mode, "Skip" or closing the window in the Tk window (``tk/exit_survey.py``). A
 skipped survey sends nothing. The receipt mentions nothing of it.
 """
 

@@ -172,7 +172,7 @@ def show_active_window(
 ) -> None:
     """The always-on-top window, in a thread of its own (Tk stays in that thread);
     ``state`` gives the relay's last ``state`` message (who watches, who controls)."""
-    from supportdesk.applet.active_window import ActiveWindow
+    from supportdesk.applet.tk.active_window import ActiveWindow
 
     _ = gettext_for(language)
 
@@ -233,7 +233,7 @@ def open_folder(folder: Path) -> None:
 
 
 def tk_files_ui(language: Language = DEFAULT_LANGUAGE) -> FilesUI:
-    from supportdesk.applet.files_tk import TkFilesUI
+    from supportdesk.applet.tk.files import TkFilesUI
 
     return TkFilesUI(language=language)
 
@@ -366,7 +366,7 @@ def run_join(
             # answers come through it.
             answers = QuestionLines(questions) if controls.thread.is_alive() else stdin
             return ask_consent_text(build_dialog(request, lang), answers, stdout)
-        from supportdesk.applet.consent_tk import ask_consent_tk
+        from supportdesk.applet.tk.consent import ask_consent_tk
 
         return ask_consent_tk(request, language=lang)
 
@@ -435,7 +435,7 @@ def run_join(
             lang,
         )
     if not text_mode and facts.started_at is not None and facts.end_reason == CONNECTION_LOST:
-        from supportdesk.applet.link_lost_tk import tell_connection_lost
+        from supportdesk.applet.tk.link_lost import tell_connection_lost
 
         tell_connection_lost(lang)  # the active window is gone: say why
     return facts

@@ -133,7 +133,7 @@ class RefusalShown(LinkError):
 def _refuse(text: str, language: Language, text_mode: bool) -> None:
     if text_mode:
         raise LinkError(text)
-    from supportdesk.applet.platform_notice_tk import show_notice
+    from supportdesk.applet.tk.platform_notice import show_notice
 
     show_notice(gettext_for(language)(NOT_SHARED_TITLE), text, language)
     raise RefusalShown(text)
@@ -143,6 +143,6 @@ def _tell(text: str, language: Language, text_mode: bool, stdout: TextIO) -> Non
     if text_mode:
         print(text, file=stdout, flush=True)
     else:
-        from supportdesk.applet.platform_notice_tk import show_notice
+        from supportdesk.applet.tk.platform_notice import show_notice
 
         show_notice(gettext_for(language)(NOTE_TITLE), text, language)

@@ -152,8 +152,8 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
     code = codes[0] if codes else _finish(facts, where.bank, saved)
     _exit_survey(where.server, facts, context, args.text)
     if saved and not args.text and without_console():
-        from supportdesk.applet.platform_notice_tk import show_notice
         from supportdesk.applet.receipt import saved_notice
+        from supportdesk.applet.tk.platform_notice import show_notice
 
         lang = language_of(facts.language)
         show_notice(gettext_for(lang)(ENDED_TITLE), saved_notice(saved[0], lang), lang)
@@ -190,7 +190,7 @@ def _exit_survey(server: str, facts: object, context: ssl.SSLContext, text_mode:
     else:
         import gc
 
-        from supportdesk.applet.exit_survey_tk import ask_survey_tk
+        from supportdesk.applet.tk.exit_survey import ask_survey_tk
 
         # The session's windows were Tk interpreters of other threads; a garbage
         # collection in this one would delete them here, and Tcl aborts the program
@@ -215,7 +215,7 @@ def _stop(program: str, text: str, args: argparse.Namespace) -> int:
     that, in a window; exit 2."""
     print(f"{program}: {text}", file=sys.stderr)
     if not args.text and without_console():
-        from supportdesk.applet.platform_notice_tk import show_notice
+        from supportdesk.applet.tk.platform_notice import show_notice
 
         lang = language_of(args.language)
         show_notice(gettext_for(lang)(STOPPED_TITLE), text, lang)
@@ -241,7 +241,7 @@ def _redeem(
 
 def _ask_in_a_window(server: str, context: ssl.SSLContext, language: str) -> dict[str, Any] | None:
     """The first window: name and key, exchanged for a join token (None: closed)."""
-    from supportdesk.applet.join_tk import JoinWindow
+    from supportdesk.applet.tk.join import JoinWindow
 
     def redeem(name: str, key: str) -> dict[str, Any]:
         return _redeem(server, name, key, context, language)

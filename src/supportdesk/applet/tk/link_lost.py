@@ -11,9 +11,10 @@ import contextlib
 import tkinter as tk
 from tkinter import ttk
 
-from supportdesk.applet import texts, tk_theme
+from supportdesk.applet import texts
 from supportdesk.applet.texts import N_
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 CLOSE = N_("Close")
@@ -24,7 +25,7 @@ class ConnectionLostWindow:
 
     def __init__(self, language: Language = DEFAULT_LANGUAGE, screen: str | None = None) -> None:
         _ = texts.gettext_for(language)
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(_(texts.CONNECTION_LOST))
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
@@ -35,7 +36,7 @@ class ConnectionLostWindow:
         self.button = ttk.Button(
             frame,
             text=_(CLOSE),
-            style=tk_theme.PRIMARY,
+            style=theme.PRIMARY,
             default="active",
             command=self.root.destroy,
         )

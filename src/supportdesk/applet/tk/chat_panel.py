@@ -22,7 +22,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any, Protocol
 
-from supportdesk.applet import texts, tk_theme
+from supportdesk.applet import texts
 from supportdesk.applet.chat_lines import (
     CHAT_MAX,
     Change,
@@ -33,7 +33,8 @@ from supportdesk.applet.chat_lines import (
     too_long,
 )
 from supportdesk.applet.texts import N_, Gettext
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 
 SHOW_CHAT = N_("Show chat")
 HIDE_CHAT = N_("Hide chat")
@@ -42,7 +43,7 @@ SEND = N_("Send")
 YOU = N_("You")
 SENDING = N_("sending …")
 TOO_LONG = N_("The message is too long: at most {limit} characters, this one has {count}.")
-CONVERSATION_LINES = 8  # fewer on a small screen (tk_theme.lines_that_fit)
+CONVERSATION_LINES = 8  # fewer on a small screen (theme.lines_that_fit)
 MUTED = "#5a5a5a"  # time and "wird gesendet …": readable, but behind the words
 
 
@@ -80,8 +81,8 @@ class ChatPanel:
         self.toggle.pack(anchor="w")
         self.body = ttk.Frame(self.frame)
         root = parent.winfo_toplevel()
-        lines = tk_theme.lines_that_fit(root, CONVERSATION_LINES, "TkDefaultFont", share=0.2)
-        box, self.text = tk_theme.text_box(
+        lines = theme.lines_that_fit(root, CONVERSATION_LINES, "TkDefaultFont", share=0.2)
+        box, self.text = theme.text_box(
             self.body,
             height=lines,
             width=1,  # as wide as the window's other rows make it, no wider
@@ -91,7 +92,7 @@ class ChatPanel:
             font="TkDefaultFont",  # a conversation, not code: the window's own letters
         )
         box.pack(fill="both", expand=True, pady=(pt(4), pt(4)))
-        self.text.tag_configure("who", font=tk_theme.BOLD_FONT, spacing1=pt(3))
+        self.text.tag_configure("who", font=theme.BOLD_FONT, spacing1=pt(3))
         self.text.tag_configure("time", foreground=MUTED)
         self.text.tag_configure("pending", foreground=MUTED)
         self.text.tag_configure("words", lmargin1=pt(6), lmargin2=pt(6))
@@ -105,7 +106,7 @@ class ChatPanel:
         self.entry.bind("<Return>", self._enter)
         self.entry.bind("<KP_Enter>", self._enter)
         self.message = ttk.Label(
-            self.body, style=tk_theme.ERROR, anchor="w", justify="left", wraplength=pt(300)
+            self.body, style=theme.ERROR, anchor="w", justify="left", wraplength=pt(300)
         )
         self.message.pack(fill="x")
         # Any widget of the window taking the keyboard: the customer is back.
@@ -178,7 +179,7 @@ class ChatPanel:
             text = _(NEW_MESSAGES).format(count=self.unread)
         else:
             text = _(SHOW_CHAT)
-        self.toggle.configure(text=text, style=tk_theme.PRIMARY if self.unread else "TButton")
+        self.toggle.configure(text=text, style=theme.PRIMARY if self.unread else "TButton")
 
     # -- the conversation ------------------------------------------------------------------
 

@@ -18,10 +18,10 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from supportdesk.applet import tk_theme
 from supportdesk.applet.join import SUPPORT_KEY, YOUR_NAME
 from supportdesk.applet.texts import N_, gettext_for, language_of
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 __all__ = ["JoinWindow", "Redeem"]
@@ -55,7 +55,7 @@ class JoinWindow:
         # The server's answer comes on a worker thread; the window picks it up here
         # (Tk is touched from its own thread only).
         self._outcomes: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(_(TITLE))
         self.root.resizable(False, False)
         self.root.protocol("WM_DELETE_WINDOW", self.give_up)
@@ -65,7 +65,7 @@ class JoinWindow:
         body.columnconfigure(1, weight=1)
         intro = ttk.Label(body, text=_(INTRO), wraplength=WRAP, justify="left")
         intro.grid(row=0, column=0, columnspan=2, sticky="we", pady=(0, pt(8)))
-        tk_theme.wrap_to_width(intro)
+        theme.wrap_to_width(intro)
         # Created in the order Tab moves through them: name, key, then the button.
         self.name = ttk.Entry(body, width=32)
         self.key = ttk.Entry(body, width=32)
@@ -75,10 +75,10 @@ class JoinWindow:
             )
             entry.grid(row=row, column=1, sticky="we", pady=pt(2))
         self.message = ttk.Label(
-            body, text="", style=tk_theme.ERROR, wraplength=WRAP, justify="left", anchor="nw"
+            body, text="", style=theme.ERROR, wraplength=WRAP, justify="left", anchor="nw"
         )
         self.message.grid(row=3, column=0, columnspan=2, sticky="nwe", pady=(pt(6), 0))
-        tk_theme.wrap_to_width(self.message)
+        theme.wrap_to_width(self.message)
         # Two lines kept free for the messages, so the button never moves under the
         # pointer: ttk labels have no height in lines, so the row gets the height the
         # label asks for with two lines in it.
@@ -87,13 +87,13 @@ class JoinWindow:
         self.message.configure(text="")
         body.rowconfigure(3, minsize=two_lines)
         self.button = ttk.Button(
-            body, text=_(CONTINUE), style=tk_theme.PRIMARY, default="active", command=self.submit
+            body, text=_(CONTINUE), style=theme.PRIMARY, default="active", command=self.submit
         )
         self.button.grid(row=4, column=1, sticky="e", pady=(pt(8), 0))
         self.root.bind("<Return>", lambda _e: self.submit())
         self.name.focus_set()
         # The customer has just started the program: typing the name needs no click.
-        tk_theme.take_keyboard_when_shown(self.root, self.name)
+        theme.take_keyboard_when_shown(self.root, self.name)
 
     def run(self) -> dict[str, Any] | None:
         self.root.after(50, self._poll)
@@ -108,7 +108,7 @@ class JoinWindow:
             return  # a check is under way
         name, key = self.name.get().strip(), self.key.get().strip()
         if not name or not key:
-            self.message.configure(text=self._(BOTH_NEEDED), style=tk_theme.ERROR)
+            self.message.configure(text=self._(BOTH_NEEDED), style=theme.ERROR)
             return
         self.message.configure(text=self._(CHECKING), style="TLabel")
         self.button.state(["disabled"])
@@ -133,7 +133,7 @@ class JoinWindow:
             self.root.after(50, self._poll)
 
     def _refused(self, failure: str) -> None:
-        self.message.configure(text=failure, style=tk_theme.ERROR)
+        self.message.configure(text=failure, style=theme.ERROR)
         self.button.state(["!disabled"])
         self.key.focus_set()
         self.key.select_range(0, tk.END)

@@ -11,14 +11,15 @@ import contextlib
 import tkinter as tk
 from tkinter import ttk
 
-from supportdesk.applet import texts, tk_theme
+from supportdesk.applet import texts
 from supportdesk.applet.texts import N_
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
 __all__ = ["NoticeWindow", "show_notice"]
 
-CLOSE = N_("Close")  # the same words as link_lost_tk's button
+CLOSE = N_("Close")  # the same words as tk/link_lost.py's button
 
 
 class NoticeWindow:
@@ -32,7 +33,7 @@ class NoticeWindow:
         screen: str | None = None,
     ) -> None:
         _ = texts.gettext_for(language)
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(title)
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
@@ -41,7 +42,7 @@ class NoticeWindow:
         self.message = ttk.Label(frame, text=text, wraplength=pt(330), justify="left")
         self.message.pack(pady=(0, pt(8)), anchor="w")
         self.button = ttk.Button(
-            frame, text=_(CLOSE), style=tk_theme.PRIMARY, default="active", command=self.close
+            frame, text=_(CLOSE), style=theme.PRIMARY, default="active", command=self.close
         )
         self.button.pack()
         self.root.bind("<Return>", lambda event: self.close())

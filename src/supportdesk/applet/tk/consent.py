@@ -17,10 +17,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from tkinter import ttk
 
-from supportdesk.applet import tk_theme
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.texts import other_language
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
@@ -40,7 +40,7 @@ class ConsentWindow:
     ) -> None:
         self.request = request
         self._clock = clock
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
         self.root.protocol("WM_DELETE_WINDOW", self.decline)
@@ -57,7 +57,7 @@ class ConsentWindow:
         self._build()
         # The question is to be answered now: the dialog takes the keyboard, with no
         # widget focused, so only Tab (to the first box that can be ticked) does anything.
-        tk_theme.take_keyboard_when_shown(self.root, self.root)
+        theme.take_keyboard_when_shown(self.root, self.root)
 
     def _build(self) -> None:
         """(Re)build the contents for the current language."""
@@ -72,7 +72,7 @@ class ConsentWindow:
         for row, (label, value) in enumerate(d.identity_lines()):
             ttk.Label(grid, text=label + ":").grid(row=row, column=0, sticky="w", padx=(0, pt(6)))
             # Row 4 is the verification code the agent reads out: large, fixed-width.
-            style = tk_theme.CODE if row == 4 else tk_theme.BOLD
+            style = theme.CODE if row == 4 else theme.BOLD
             ttk.Label(grid, text=value, style=style).grid(row=row, column=1, sticky="w")
         ttk.Label(body, text=d.labels["code_hint"], wraplength=WRAP, justify="left").pack(
             anchor="w", pady=(pt(3), pt(6))
@@ -86,7 +86,7 @@ class ConsentWindow:
         self._text.grid(row=0, column=0, sticky="nw")
         holder.grid_rowconfigure(0, minsize=self._text.winfo_reqheight())
         self._text.configure(text=d.body)
-        ttk.Label(body, text=d.labels["choices"], style=tk_theme.BOLD).pack(
+        ttk.Label(body, text=d.labels["choices"], style=theme.BOLD).pack(
             anchor="w", pady=(pt(6), pt(2))
         )
         self.checkbuttons = {}
@@ -102,9 +102,9 @@ class ConsentWindow:
         ttk.Label(body, text=d.recording_notice, wraplength=WRAP, justify="left").pack(
             anchor="w", pady=(pt(6), 0)
         )
-        ttk.Label(
-            body, text=d.warning, wraplength=WRAP, justify="left", style=tk_theme.WARNING
-        ).pack(anchor="w", pady=(pt(6), pt(8)))
+        ttk.Label(body, text=d.warning, wraplength=WRAP, justify="left", style=theme.WARNING).pack(
+            anchor="w", pady=(pt(6), pt(8))
+        )
         bar = ttk.Frame(body)
         bar.pack(fill="x")
         other = d.labels["other_language"]

@@ -16,10 +16,11 @@ import tkinter as tk
 from pathlib import Path
 from tkinter import ttk
 
-from supportdesk.applet import texts, tk_theme
+from supportdesk.applet import texts
 from supportdesk.applet.files import FileQuestion, OfferAnswer
 from supportdesk.applet.texts import N_
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.diagnostics.report import DiagnosticsReport
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.transfer.endpoint import TransferEvent
@@ -49,7 +50,7 @@ class ChoiceDialog:
         self.answer = default
         self.default = default
         self.withdrawn = withdrawn
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(title)
         self.root.attributes("-topmost", True)
         self.root.protocol("WM_DELETE_WINDOW", self.root.destroy)
@@ -59,8 +60,8 @@ class ChoiceDialog:
         if details is not None:
             # 24 lines, unless that would push the buttons off a small (or large-print)
             # screen: the report scrolls anyway.
-            lines = tk_theme.lines_that_fit(self.root, REPORT_LINES, "TkFixedFont")
-            box, report = tk_theme.text_box(frame, width=80, height=lines, wrap="word")
+            lines = theme.lines_that_fit(self.root, REPORT_LINES, "TkFixedFont")
+            box, report = theme.text_box(frame, width=80, height=lines, wrap="word")
             report.insert("1.0", details)
             report.configure(state="disabled")  # shown to be read, not edited
             box.pack(fill="both", expand=True, pady=(pt(6), 0))

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from supportdesk.applet import tk_theme
 from supportdesk.applet.agent_notice import REFUSE, notice_text
 from supportdesk.applet.texts import Gettext
+from supportdesk.applet.tk import theme
 
 
 class AgentNoticeBar:
@@ -32,7 +32,7 @@ class AgentNoticeBar:
         self.label = ttk.Label(self.frame, anchor="w", justify="left", wraplength=wrap)
         self.label.pack(side="left", fill="x", expand=True)
         self.button = ttk.Button(self.frame, text=_(REFUSE), command=self.refuse)
-        self.frame.pack(fill="x", pady=(0, tk_theme.pt(5)))
+        self.frame.pack(fill="x", pady=(0, theme.pt(5)))
 
     def refresh(self) -> None:
         message = self._latest()

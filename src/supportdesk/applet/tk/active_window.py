@@ -22,12 +22,13 @@ from pathlib import Path
 from tkinter import ttk
 from typing import Any, Protocol
 
-from supportdesk.applet import team_lines, texts, tk_theme
-from supportdesk.applet.agent_notice_tk import AgentNoticeBar
-from supportdesk.applet.chat_panel import ChatLink, ChatPanel
+from supportdesk.applet import team_lines, texts
 from supportdesk.applet.receipt import SessionTimeline
 from supportdesk.applet.texts import N_
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.agent_notice import AgentNoticeBar
+from supportdesk.applet.tk.chat_panel import ChatLink, ChatPanel
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 
@@ -142,7 +143,7 @@ class ActiveWindow:
         self.timeline = timeline
         self.watchers = watchers
         self.files = files
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(_(TITLE))
         # Tk's own file chooser (X11) takes its words from msgcat: the customer's language.
         with contextlib.suppress(tk.TclError):
@@ -153,7 +154,7 @@ class ActiveWindow:
         self.root.protocol("WM_DELETE_WINDOW", self.end)
         frame = ttk.Frame(self.root, padding=(pt(9), pt(6)))
         frame.pack(fill="both", expand=True)
-        ttk.Label(frame, text=_(TITLE), style=tk_theme.BANNER, anchor="center").pack(fill="x")
+        ttk.Label(frame, text=_(TITLE), style=theme.BANNER, anchor="center").pack(fill="x")
         details = ttk.Frame(frame)
         details.pack(anchor="w", pady=pt(5))
         values: list[ttk.Label] = []
@@ -168,7 +169,7 @@ class ActiveWindow:
             ttk.Label(details, text=label + ":").grid(
                 row=row, column=0, sticky="w", padx=(0, pt(6))
             )
-            values.append(ttk.Label(details, text=value, style=tk_theme.BOLD, wraplength=WRAP))
+            values.append(ttk.Label(details, text=value, style=theme.BOLD, wraplength=WRAP))
             values[-1].grid(row=row, column=1, sticky="w")
         # The agent's line follows a hand-over; the helpers' row shows only with helpers.
         self.agent_label, self.helpers_label = values[2], values[3]
@@ -176,7 +177,7 @@ class ActiveWindow:
         # Why the bank's server holds the session, e.g. it cannot record right now. Its
         # line stays when empty, so the buttons do not jump when a notice comes and goes.
         self.notice_label = ttk.Label(
-            frame, anchor="w", justify="left", style=tk_theme.ERROR, wraplength=WRAP
+            frame, anchor="w", justify="left", style=theme.ERROR, wraplength=WRAP
         )
         self.notice_label.pack(fill="x")
         # Who sees the screen right now (the agent, a supervisor watching along).
@@ -192,7 +193,7 @@ class ActiveWindow:
         bar.pack(fill="x")
         self.buttons: dict[str, ttk.Button] = {
             "pause": ttk.Button(bar, command=self.toggle_pause),
-            "end": ttk.Button(bar, text=_(END), command=self.end, style=tk_theme.DANGER),
+            "end": ttk.Button(bar, text=_(END), command=self.end, style=theme.DANGER),
         }
         if control_offered:
             self.buttons["control"] = ttk.Button(bar, command=self.toggle_control)

@@ -12,9 +12,9 @@ import tkinter as tk
 from tkinter import ttk
 
 from supportdesk.applet import exit_survey as words
-from supportdesk.applet import tk_theme
 from supportdesk.applet.texts import gettext_for, language_of
-from supportdesk.applet.tk_theme import pt
+from supportdesk.applet.tk import theme
+from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.domain.exit_survey import COMMENT_MAX, InvalidAnswer, SurveyAnswer, parse_answer
 
@@ -32,7 +32,7 @@ class SurveyWindow:
     ) -> None:
         _ = gettext_for(language_of(language))
         self.answer: SurveyAnswer | None = None
-        self.root = tk_theme.new_root(screen)
+        self.root = theme.new_root(screen)
         self.root.title(_(words.TITLE))
         self.root.resizable(False, False)
         self.root.attributes("-topmost", True)
@@ -57,13 +57,13 @@ class SurveyWindow:
             button.pack(side="left", padx=(0, pt(10)))
             self.solved_buttons[code] = button
         ttk.Label(frame, text=_(words.COMMENT_LABEL)).pack(anchor="w")
-        box, self.comment = tk_theme.text_box(frame, height=4, width=44, wrap="word")
+        box, self.comment = theme.text_box(frame, height=4, width=44, wrap="word")
         box.pack(fill="x", pady=(pt(2), pt(4)))
         ttk.Label(frame, text=_(words.PRIVACY), wraplength=WRAP).pack(anchor="w")
         bar = ttk.Frame(frame)
         bar.pack(fill="x", pady=(pt(8), 0))
         self.buttons = {
-            "send": ttk.Button(bar, text=_(words.SEND), style=tk_theme.PRIMARY, command=self.send),
+            "send": ttk.Button(bar, text=_(words.SEND), style=theme.PRIMARY, command=self.send),
             "skip": ttk.Button(bar, text=_(words.SKIP), command=self.skip),
         }
         self.buttons["skip"].pack(side="right")
