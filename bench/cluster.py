@@ -7,7 +7,7 @@ and one Redis namespace behind HAProxy (``scripts/cluster.py``, the configuratio
 stand-ins on real sockets, following the real clients' retry rules:
 
 - the **applet** speaks the link protocol through HAProxy; after its link breaks it
-  tries again with the applet's own back-off (``applet/link_keeper.py``: doubling from
+  tries again with the applet's own back-off (``applet/link/keeper.py``: doubling from
   0.25 s, at most 2 s, equal jitter) and its resume secret;
 - the **agent** is signed in through HAProxy; after its sockets break it asks for a new
   control ticket (``POST …/control-ticket``) and a viewer ticket, retrying like the live
@@ -61,7 +61,7 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from bench.__main__ import machine
 from bench.doc_block import write_block
-from supportdesk.applet.link_keeper import Backoff
+from supportdesk.applet.link.keeper import Backoff
 from supportdesk.link.frames import decode_control, decode_frame, encode_control, encode_frame
 
 FILLER = bytes(2048)

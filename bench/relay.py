@@ -33,7 +33,7 @@ from tests.server.relay_parties import consent_as_shown
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
 
-from supportdesk.applet.channel_writer import ChannelWriter
+from supportdesk.applet.link.channel_writer import ChannelWriter
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from supportdesk.rfb.geometry import Rect
 from supportdesk.rfb.server import RFBServerConnection

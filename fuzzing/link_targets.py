@@ -16,8 +16,8 @@ import io
 import json
 from typing import Any
 
-from supportdesk.applet.link_consent import consent_request
-from supportdesk.applet.relay_messages import check_relay_message
+from supportdesk.applet.link.consent import consent_request
+from supportdesk.applet.link.relay_messages import check_relay_message
 from supportdesk.domain.consent import CURRENT_CONSENT_VERSION
 from supportdesk.link.frames import (
     KEYFRAME_FLAG,

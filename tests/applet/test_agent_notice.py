@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from supportdesk.applet.agent_notice import notice_text
-from supportdesk.applet.relay_messages import check_relay_message
+from supportdesk.applet.link.relay_messages import check_relay_message
 from supportdesk.applet.texts import gettext_for
 from supportdesk.domain.consent import Language
 from supportdesk.link.frames import LinkProtocolError

@@ -23,7 +23,7 @@ from supportdesk.applet.bank_config import (
     parse_bank_config,
 )
 from supportdesk.applet.bank_tls import BankTLSContext, DomainRefused, names_cover
-from supportdesk.applet.link_client import LinkError
+from supportdesk.applet.link.client import LinkError
 from tests.applet.bank_certs import certificate, tls_server
 
 ROOT = Path(__file__).resolve().parents[2]

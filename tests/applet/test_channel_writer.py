@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from supportdesk.applet.channel_writer import CHUNK, HOLD, ChannelWriter
+from supportdesk.applet.link.channel_writer import CHUNK, HOLD, ChannelWriter
 from supportdesk.link.frames import CONTROL_CHANNEL, decode_control, decode_frame
 
 

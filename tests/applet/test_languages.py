@@ -26,7 +26,7 @@ from supportdesk.applet.join import (
     send_file_in_background,
     state_line,
 )
-from supportdesk.applet.link_client import AppletLink, LinkError, applet_url
+from supportdesk.applet.link.client import AppletLink, LinkError, applet_url
 from supportdesk.applet.receipt import Receipt, SessionTimeline, TransferredFile, saved_notice
 from supportdesk.applet.texts import gettext_for, language_of, session_notice
 from supportdesk.applet.tk.files import TkFilesUI

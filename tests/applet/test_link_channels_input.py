@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from supportdesk.applet import link_channels
-from supportdesk.applet.link_channels import RFBChannels
+from supportdesk.applet.link import channels as link_channels
+from supportdesk.applet.link.channels import RFBChannels
 from supportdesk.capture.backends import Choice, Platform
 from supportdesk.capture.lazy_input import LazyInputSink
 from supportdesk.capture.screen_source import MemoryScreenSource

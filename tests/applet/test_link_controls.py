@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from supportdesk.applet.join import LinkControls
-from supportdesk.applet.link_client import SessionFacts
+from supportdesk.applet.link.client import SessionFacts
 
 
 class RecordingLink:

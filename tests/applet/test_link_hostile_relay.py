@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.applet.link_channels import ChannelReader
+from supportdesk.applet.link.channels import ChannelReader
 from supportdesk.link.frames import encode_frame
 from tests.faults import FaultProxy
 
@@ -88,7 +88,7 @@ async def test_the_viewer_queue_is_bounded_by_the_credit_window() -> None:
 
 async def test_a_flooding_viewer_loses_its_channel_not_the_customers_memory() -> None:
     """Viewer bytes arriving faster than the session reads stop at the credit window."""
-    from supportdesk.applet.link_channels import RFBChannels
+    from supportdesk.applet.link.channels import RFBChannels
     from supportdesk.capture.screen_source import MemoryScreenSource
     from supportdesk.link.credit import DEFAULT_WINDOW
     from supportdesk.link.frames import decode_control, decode_frame
@@ -127,7 +127,7 @@ async def test_a_flooding_viewer_loses_its_channel_not_the_customers_memory() ->
 def test_what_the_fuzzer_found_in_control_messages_is_a_link_protocol_error() -> None:
     """Found by `python -m fuzzing`: an agent name the dialog refuses, an integer of
     more than 4300 digits, JSON nested deeper than the stack."""
-    from supportdesk.applet.link_consent import consent_request
+    from supportdesk.applet.link.consent import consent_request
     from supportdesk.link.frames import LinkProtocolError, decode_control
 
     request = {
@@ -155,7 +155,7 @@ async def test_viewer_bytes_piling_up_behind_a_consent_dialog_are_bounded(
     may wait there only up to MAX_WAITING_FRAME_BYTES, not 256 messages of 4 MiB."""
     import threading
 
-    from supportdesk.applet.link_inbox import MAX_WAITING_FRAME_BYTES
+    from supportdesk.applet.link.inbox import MAX_WAITING_FRAME_BYTES
 
     fake, _proxy, server = relay
     reading, shown = threading.Event(), threading.Event()

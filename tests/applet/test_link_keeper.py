@@ -1,4 +1,4 @@
-"""The applet link's pure keeper (applet/link_keeper.py): back-off, heartbeat clock, phases."""
+"""The applet link's pure keeper (applet/link/keeper.py): back-off, heartbeat clock, phases."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import pytest
 
-from supportdesk.applet.link_keeper import (
+from supportdesk.applet.link.keeper import (
     LINK_TRANSITIONS,
     Backoff,
     Heartbeat,

@@ -21,7 +21,7 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from supportdesk.applet.consent import ConsentRequest, build_dialog
-from supportdesk.applet.link_client import AppletLink
+from supportdesk.applet.link.client import AppletLink
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.domain.consent import CURRENT_CONSENT_VERSION, ConsentRecord

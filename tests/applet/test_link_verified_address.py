@@ -18,7 +18,7 @@ from websockets.asyncio.server import ServerConnection, serve
 from supportdesk.applet.bank_tls import BankTLSContext, certified_name, expected_name
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.join import redeem_by_hand, ssl_context
-from supportdesk.applet.link_client import AppletLink, LinkError
+from supportdesk.applet.link.client import AppletLink, LinkError
 from supportdesk.capture.screen_source import MemoryScreenSource, ScreenSource
 from supportdesk.domain.consent import CURRENT_CONSENT_VERSION, ConsentRecord
 from supportdesk.link.frames import decode_control, decode_frame, encode_control

@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from supportdesk.applet.link_client import LinkError
+from supportdesk.applet.link.client import LinkError
 from supportdesk.applet.platform_notice import (
     CTRL_ALT_DEL,
     backend_for_this_machine,

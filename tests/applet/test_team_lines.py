@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.applet.relay_messages import check_relay_message
+from supportdesk.applet.link.relay_messages import check_relay_message
 from supportdesk.applet.team_lines import helpers_line, responsible_agent
 from supportdesk.applet.texts import gettext_for
 from supportdesk.domain.consent import Language

@@ -156,7 +156,7 @@ def active() -> None:
 def join() -> None:
     """The first window with a stand-in server: only key 123 456 789 012 is accepted."""
     from supportdesk.applet.join import NO_SESSION
-    from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.link.client import LinkError
     from supportdesk.applet.texts import gettext_for, language_of
     from supportdesk.applet.tk.join import JoinWindow
 

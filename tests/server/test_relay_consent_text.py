@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from supportdesk.applet.consent import build_dialog
-from supportdesk.applet.link_consent import consent_answer, consent_request
+from supportdesk.applet.link.consent import consent_answer, consent_request
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import Language
 from supportdesk.link.frames import encode_control

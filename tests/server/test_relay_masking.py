@@ -13,7 +13,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from supportdesk.applet.consent import build_dialog
-from supportdesk.applet.link_consent import consent_answer, consent_request, mask_rules
+from supportdesk.applet.link.consent import consent_answer, consent_request, mask_rules
 from supportdesk.domain.consent import Language
 from supportdesk.domain.mask_rules import MaskRules, WindowRule
 from tests.live_server import LiveServer, live_server

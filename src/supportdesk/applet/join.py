@@ -31,14 +31,14 @@ from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FilesUI
 from supportdesk.applet.files_text import QuestionLines, TextFilesUI, TextQuestions
-from supportdesk.applet.link_client import (
+from supportdesk.applet.link.client import (
     HTTPS_ONLY,
     UNREACHABLE,
     AppletLink,
     LinkError,
     SessionFacts,
 )
-from supportdesk.applet.link_keeper import CONNECTION_LOST
+from supportdesk.applet.link.keeper import CONNECTION_LOST
 from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
@@ -357,7 +357,7 @@ def run_join(
     )
 
     def ask(request: ConsentRequest) -> ConsentRecord:
-        # The verified address is the certificate's already (link_consent.py); a built
+        # The verified address is the certificate's already (link/consent.py); a built
         # program names its bank itself.
         if bank is not None and bank.name:
             request = replace(request, bank_name=bank.name)

@@ -6,7 +6,7 @@ Recording and Accessibility permissions are checked here
 (:mod:`supportdesk.capture.macos_permissions`). The words are pure functions of the
 reason and the customer's language; :func:`backend_for_this_machine` is the thin
 shell ``run_join`` calls: it shows the words (a window, or the terminal in text mode)
-and refuses with :class:`~supportdesk.applet.link_client.LinkError`, or hands back the
+and refuses with :class:`~supportdesk.applet.link.client.LinkError`, or hands back the
 platform's device factories.
 """
 
@@ -16,7 +16,7 @@ import os
 import sys
 from typing import TextIO
 
-from supportdesk.applet.link_client import LinkError
+from supportdesk.applet.link.client import LinkError
 from supportdesk.applet.texts import N_, Gettext, gettext_for
 from supportdesk.capture import backends
 from supportdesk.capture.backends import Backend, Choice, Platform, Unsupported

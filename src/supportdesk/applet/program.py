@@ -104,7 +104,7 @@ def run(args: argparse.Namespace, program: str = "supportdesk-join") -> int:
     """Join (asking name and key when no token is given) and leave the receipt."""
     from supportdesk.applet.bank_config import BankConfigError, load_baked
     from supportdesk.applet.join import ask_name_and_key, run_join
-    from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.link.client import LinkError
     from supportdesk.applet.platform_notice import RefusalShown, refuse_unsupported
 
     _ = gettext_for(language_of(args.language))
@@ -180,7 +180,7 @@ def _exit_survey(server: str, facts: object, context: ssl.SSLContext, text_mode:
     """After a session that ran and whose end carried a survey token: ask (text mode
     asked already, in ``run_join``) and send the answer; a skip sends nothing."""
     from supportdesk.applet.exit_survey import NOT_SENT, THANKS, send_answer
-    from supportdesk.applet.link_client import SessionFacts
+    from supportdesk.applet.link.client import SessionFacts
 
     assert isinstance(facts, SessionFacts)
     if not facts.survey_token or facts.started_at is None:
@@ -229,7 +229,7 @@ def _redeem(
     reports a refused certificate as an unreachable server)."""
     from supportdesk.applet.bank_tls import BankTLSContext
     from supportdesk.applet.join import redeem_by_hand
-    from supportdesk.applet.link_client import LinkError
+    from supportdesk.applet.link.client import LinkError
 
     try:
         return redeem_by_hand(server, name, key, context, language)
@@ -252,7 +252,7 @@ def _ask_in_a_window(server: str, context: ssl.SSLContext, language: str) -> dic
 def _finish(facts: object, bank: BankConfig | None, saved: list[Path]) -> int:
     """Leave the receipt of a session that ran (its path added to ``saved``); exit 1 if
     the customer declined."""
-    from supportdesk.applet.link_client import SessionFacts
+    from supportdesk.applet.link.client import SessionFacts
     from supportdesk.applet.receipt import (
         CapabilityChange,
         Receipt,

@@ -8,7 +8,7 @@ word — stopping capture first, so ending works without network.
 
 A link that drops (four seconds without a word from the relay, or a closed socket)
 is dialled again with the relay's resume secret, with back-off, until the grace runs
-out (``link_keeper.py`` decides, ``link_dial.py`` dials and beats); the old RFB
+out (``keeper.py`` decides, ``dial.py`` dials and beats); the old RFB
 channels die with the old link and the relay opens new ones. What the customer does
 meanwhile (pause, chat, end) waits for the link, except that ending and pausing stop
 capture at once.
@@ -39,15 +39,15 @@ from supportdesk.applet.files import (
     FilesUI,
     download_folder,
 )
-from supportdesk.applet.link_channels import RFBChannels
-from supportdesk.applet.link_consent import (
+from supportdesk.applet.link.channels import RFBChannels
+from supportdesk.applet.link.consent import (
     ask_again,
     ask_first,
     consent_request,
     mask_rules,
     peer_certificate,
 )
-from supportdesk.applet.link_dial import (
+from supportdesk.applet.link.dial import (
     HTTPS_ONLY,
     UNREACHABLE,
     LinkError,
@@ -57,11 +57,11 @@ from supportdesk.applet.link_dial import (
     dial_with_token,
     redial,
 )
-from supportdesk.applet.link_inbox import LinkInbox
-from supportdesk.applet.link_keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.link.inbox import LinkInbox
+from supportdesk.applet.link.keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.link.relay_messages import check_relay_message
+from supportdesk.applet.link.relay_state import RelayState
 from supportdesk.applet.masking import MASK_LABEL, SessionMasking, masking_message
-from supportdesk.applet.relay_messages import check_relay_message
-from supportdesk.applet.relay_state import RelayState
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard

@@ -4,7 +4,7 @@ The relay is trusted to run the session, not to send well-formed JSON: a message
 with a missing field, a string where a number belongs, a negative channel or
 credit, or a screen the customer does not have is a :class:`LinkProtocolError`
 here, before any of it reaches the RFB channels, the consent dialog or the
-receipt. The link then ends cleanly (``link_client.py``) and the customer still
+receipt. The link then ends cleanly (``client.py``) and the customer still
 gets the receipt. Fields the applet does not read are not checked; unknown message
 types are left to the caller (they are ignored, as a newer relay may send more).
 """

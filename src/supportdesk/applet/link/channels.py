@@ -19,7 +19,7 @@ from typing import Any
 
 from websockets.exceptions import ConnectionClosed
 
-from supportdesk.applet.channel_writer import ChannelWriter
+from supportdesk.applet.link.channel_writer import ChannelWriter
 from supportdesk.applet.masking import SessionMasking
 from supportdesk.applet.rfb_session import RFBSession
 from supportdesk.capture.backends import this_machine

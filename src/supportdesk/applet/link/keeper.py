@@ -1,7 +1,7 @@
 """Keeping the applet's link: heartbeats, the resume secret, back-off and the grace.
 
 Pure, in the sans-I/O style: fed instants (seconds of a monotonic clock) and told what
-happened, it answers what to do next; the link client (``link_client.py``) does the
+happened, it answers what to do next; the link client (``client.py``) does the
 I/O (docs/relay-protocol.md, "Staying connected").
 
 - :class:`Heartbeat`: one link's clock — a heartbeat is due every second, and four

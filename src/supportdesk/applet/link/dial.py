@@ -23,7 +23,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from supportdesk.applet.bank_tls import require_tls13
-from supportdesk.applet.link_keeper import Heartbeat, LinkKeeper
+from supportdesk.applet.link.keeper import Heartbeat, LinkKeeper
 from supportdesk.applet.texts import N_, gettext_for, language_of
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
 from supportdesk.link.frames import encode_control
