@@ -57,8 +57,9 @@ from supportdesk.applet.link.dial import (
     dial_with_token,
     redial,
 )
+from supportdesk.applet.link.ending import CUSTOMER, SessionEnding
 from supportdesk.applet.link.inbox import LinkInbox
-from supportdesk.applet.link.keeper import CONNECTION_LOST, Heartbeat, LinkKeeper, LinkPhase
+from supportdesk.applet.link.keeper import Heartbeat, LinkKeeper, LinkPhase
 from supportdesk.applet.link.relay_messages import check_relay_message
 from supportdesk.applet.link.relay_state import RelayState
 from supportdesk.applet.masking import MASK_LABEL, SessionMasking, masking_message
@@ -83,9 +84,6 @@ from supportdesk.transfer.receiver import DownloadFolder
 log = logging.getLogger(__name__)
 
 __all__ = ["HTTPS_ONLY", "UNREACHABLE", "AppletLink", "LinkError", "SessionFacts", "applet_url"]
-
-PROTOCOL_ERROR = "error"
-"""The end reason when the relay broke the link protocol ("because of an error")."""
 
 # Customer controls that wait for a lost link to come back; anything else is dropped.
 _KEPT_WHILE_OFFLINE = frozenset({"pause", "resume", "grant", "revoke", "chat"})
@@ -142,11 +140,9 @@ class AppletLink:
         self._socket: ClientConnection | None = None
         self._send_lock = asyncio.Lock()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._ending = False
         self._pausing = False  # the customer paused; the server has not confirmed it yet
         self._offline: list[dict[str, Any]] = []  # controls waiting for the link
-        self._over_told = False
-        self._end_told = False
+        self.ending = SessionEnding(self.facts, tell=on_event, over=self._receipt)
         self._end_heard = asyncio.Event()  # the relay's "end" arrived
         self.files = CustomerFiles(
             self.control,
@@ -193,11 +189,8 @@ class AppletLink:
             await self.control(message)
 
     async def _customer_ends(self) -> None:
-        if self._ending:
+        if not self.ending.customer_ends():
             return
-        self._ending = True
-        self.facts.end_reason = self.facts.end_reason or "customer"
-        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
         socket = self._socket
         if socket is not None and not self.reconnecting:
             with contextlib.suppress(ConnectionClosed, OSError):
@@ -213,8 +206,8 @@ class AppletLink:
 
     def _over_offline(self) -> None:
         # The customer is done now, network or not; "end" goes out if the link comes back.
-        self._tell_end("customer")
-        self._tell_over()
+        self.ending.tell_end(CUSTOMER)
+        self.ending.tell_over()
 
     def stop_capture(self) -> None:
         self.channels.stop_all()
@@ -244,21 +237,14 @@ class AppletLink:
             while socket is not None:
                 await self._serve(socket)
                 await self.channels.drop_all()
-                if self._nothing_to_resume():
-                    break
-                if self._ending:
+                if self.ending.nothing_to_resume():
+                    break  # over on both sides (or here for good: connection_lost)
+                if self.ending.by_customer:
                     self._over_offline()  # the end did not get through: over here now
                 socket = await self._come_back()
         finally:
             await self._finish()
         return self.facts
-
-    def _nothing_to_resume(self) -> bool:
-        """After a link closed: whether the session is over on both sides (the relay's
-        "end", a declined consent) or here for good (connection_lost)."""
-        declined = self.facts.consent is not None and self.facts.started_at is None
-        lost_for_good = self.facts.ended_at is not None and not self._ending
-        return declined or lost_for_good or self._end_heard.is_set()
 
     async def _serve(self, socket: ClientConnection) -> None:
         """One link, until it closes: read, answer, beat."""
@@ -318,10 +304,7 @@ class AppletLink:
         """
         log.warning("the relay broke the link protocol, ending: %s", exc)
         self.stop_capture()
-        if self.facts.ended_at is None:
-            self.facts.end_reason = PROTOCOL_ERROR
-            self.facts.ended_at = datetime.now(UTC)
-        self._tell_end(self.facts.end_reason or PROTOCOL_ERROR)
+        self.ending.protocol_error()
         socket = self._socket
         if socket is not None:
             with contextlib.suppress(ConnectionClosed, OSError, ConnectionError):
@@ -338,7 +321,7 @@ class AppletLink:
             self._lost_for_good()
             return None
         log.info("link lost: reconnecting")
-        if not self._ending:  # after the customer's end there is nothing to restore
+        if not self.ending.by_customer:  # after the customer's end there is nothing to restore
             self.on_event("link_lost", {})
         socket = await redial(
             self.keeper,
@@ -351,7 +334,7 @@ class AppletLink:
             return None
         gap = self.keeper.connected(self.clock())
         log.info("link back after %.1f s", gap)
-        if self._ending:  # the customer ended meanwhile: say so, and go
+        if self.ending.by_customer:  # the customer ended meanwhile: say so, and go
             with contextlib.suppress(ConnectionClosed, OSError):
                 await socket.send(encode_control({"type": "end"}))
             self.keeper.ended()
@@ -366,26 +349,12 @@ class AppletLink:
         return socket
 
     def _lost_for_good(self) -> None:
-        if self._ending:
-            return  # the customer ended already; the receipt says so
         self.stop_capture()
-        self.facts.end_reason = CONNECTION_LOST
-        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
-        self._tell_end(CONNECTION_LOST)
+        self.ending.lost_for_good()
 
-    def _tell_end(self, reason: str) -> None:
-        if not self._end_told:
-            self._end_told = True
-            self.on_event("end", {"type": "end", "reason": reason})
-
-    def _tell_over(self) -> None:
-        if not self._over_told:
-            self._over_told = True
-            self.facts.files = list(self.files.done)
-            try:
-                self.on_over(self.facts)
-            except Exception:
-                log.exception("could not finish the session's paperwork")
+    def _receipt(self, facts: SessionFacts) -> None:
+        facts.files = list(self.files.done)
+        self.on_over(facts)
 
     def _masking_changed(self, kinds: frozenset[MaskKind]) -> None:
         """A channel's mask changed (capture thread): tell the server and the window."""
@@ -432,12 +401,9 @@ class AppletLink:
         self.files.close()  # no half-received file survives the session
         await self.channels.drop_all()
         self.channels.close_devices()
-        self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
-        if not self.facts.end_reason:
-            self.facts.end_reason = "customer" if self._ending else CONNECTION_LOST
         if self.keeper.phase is not LinkPhase.OVER:
             self.keeper.ended()
-        self._tell_over()
+        self.ending.finish()
 
     async def _on_control(self, message: dict[str, Any]) -> None:
         check_relay_message(message)
@@ -463,14 +429,7 @@ class AppletLink:
         elif kind == "end":
             self._end_heard.set()
             self.stop_capture()
-            if not self._ending:
-                self.facts.end_reason = str(message.get("reason") or "ended")
-            if isinstance(survey := message.get("survey"), str) and len(survey) <= 100:
-                self.facts.survey_token = survey
-            self.facts.ended_at = self.facts.ended_at or datetime.now(UTC)
-            if not self._end_told:
-                self._end_told = True
-                self.on_event("end", message)
+            self.ending.relay_ends(message)
             if self._socket is not None:
                 await self._socket.close()
         elif kind == "chat":
@@ -499,7 +458,7 @@ class AppletLink:
             self.stop_capture()
             self.on_event("renewal", {})
             if not await ask_again(request, self.ask_consent, self.facts, self._consent_control):
-                self._ending = True
+                self.ending.declined()
                 return
             self.on_event("renewed", {"capabilities": sorted(self.facts.capabilities)})
             return
