@@ -279,10 +279,10 @@ def render(results: dict[str, list[Result]], workload_name: str) -> str:
             pick = max if attr in higher_is_better else min
             best = pick(med[p][attr] for p in peers)
             values.append(_ratio(med[ours][attr], best))
-        if against_peer:
+        if against_peer and ours is not None:
             values.append(_ratio(med[ours][attr], med[PEER][attr]))
         lines.append(f"| {label} | " + " | ".join(values) + " |")
-    if against_peer:
+    if against_peer and ours is not None:
         lines += ["", f"| target (against {PEER}, same run) | met |", "|---|---|"]
         lines += [
             f"| {text} | {'yes' if ok else '**no**'} |"

@@ -78,7 +78,6 @@ from bench.agent_page import (
     park_pointer,
     program_shown,
 )
-from bench.agent_page import PASSWORD as PASSWORD  # bench/resume.py imports it from here
 from bench.customer_browser import launch_customer
 from bench.doc_block import write_block
 from bench.rfb_client import psnr

@@ -101,7 +101,7 @@ class Applet:
                 yes = {"type": "consent", "decision": "yes", "capabilities": ["view"]}
                 await self._send(consent_as_shown(message, yes))
             elif message["type"] == "resume":
-                self.secret = message["secret"]
+                self.secret = str(message["secret"])
                 break
         self.connected.set()
 

@@ -106,7 +106,7 @@ def changes(
 def run(frames: int) -> tuple[dict[str, dict[str, list[float]]], dict[str, Counts]]:
     """The polling path, per mode: the masking step's and the capture-to-encode time (ms),
     and what the encoder got (each mode has its own RFB engine)."""
-    times = {mode: {"mask": [], "total": []} for mode in MODES}
+    times: dict[str, dict[str, list[float]]] = {m: {"mask": [], "total": []} for m in MODES}
     with xvfb() as display:
         procs = workload.start(display)
         source = MssScreenSource(display)

@@ -235,6 +235,7 @@ def first_picture(reader: RecordingReader, at_us: int) -> int:
     for message in PlayerFeed(reader, CHANNEL, at_us).messages():
         if message.at_us > at_us:
             break
+        assert isinstance(message.data, bytes), "an RFB channel's feed is bytes"
         decoder.feed(message.data)
     if decoder.framebuffer is None:
         raise RuntimeError(f"no picture at {at_us}")

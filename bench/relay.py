@@ -32,6 +32,7 @@ import uvloop
 from tests.server.relay_parties import consent_as_shown
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
 
 from supportdesk.applet.link.channel_writer import ChannelWriter
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
@@ -273,7 +274,8 @@ async def stream_direct(
 
     async def viewer(socket: ServerConnection) -> None:
         async for message in socket:
-            reader.feed(bytes(message[2:]))  # type: ignore[index]
+            assert isinstance(message, bytes), "the channel writer sends binary frames"
+            reader.feed(message[2:])
 
     async with serve(viewer, "127.0.0.1", port, compression=None, max_size=8 * 1024 * 1024):
         applet = await connect(f"ws://127.0.0.1:{port}/", compression=None)
@@ -308,9 +310,11 @@ async def websockify_sessions(
     for _ in range(count):
         viewers.append(
             await connect(
-                f"ws://127.0.0.1:{port}/", subprotocols=["binary"], max_size=8 * 1024 * 1024
+                f"ws://127.0.0.1:{port}/",
+                subprotocols=[Subprotocol("binary")],
+                max_size=8 * 1024 * 1024,
             )
-        )  # type: ignore[list-item]
+        )
     # Keep accepting until websockify has dialled the target for every viewer.
     accepted = [await asyncio.wait_for(writers.get(), timeout=30) for _ in viewers]
     server.close()

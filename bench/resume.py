@@ -68,13 +68,8 @@ from tests.live_server import (
 
 from bench import workload
 from bench.__main__ import HEIGHT, WIDTH, machine, percentile, stop, xvfb
-from bench.browser_share import (
-    PASSWORD,
-    issue,
-    login,
-    park_pointer,
-    share_from_the_browser,
-)
+from bench.agent_page import PASSWORD, issue, login, park_pointer
+from bench.browser_share import share_from_the_browser
 from bench.customer_browser import launch_customer
 from bench.doc_block import write_block
 

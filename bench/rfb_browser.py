@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, fields
 from datetime import UTC, datetime
 from pathlib import Path
@@ -229,6 +230,10 @@ class Bench:
     box: tuple[int, int] = (1500, 700)  # the console's screen box, once seen
 
 
+Lane = Callable[["Bench", "Desk", argparse.Namespace], Awaitable["Result"]]
+"""One way of showing the desktop in the agent's page, measured for one round."""
+
+
 async def supportdesk_lane(bench: Bench, desk: Desk, args: argparse.Namespace) -> Result:
     async with program_shown(bench.agent, bench.server, desk.display, bench.home) as (applet, _):
         box = await bench.agent.locator("[data-screen]").bounding_box()
@@ -307,7 +312,7 @@ async def all_rounds(
         offset = await clock_offset(agent)
         print(f"agent page clock - bench clock: {offset:+.1f} ms", flush=True)
         bench = Bench(server, agent, CpuMeter(lambda: family(agent_pid)), viewer_url, tls, home)
-        lanes = {
+        lanes: dict[str, Lane] = {
             "supportdesk": supportdesk_lane,
             "x0vncserver": functools.partial(websockify_lane, "x0vncserver"),
             "engine": functools.partial(websockify_lane, "supportdesk"),

@@ -235,7 +235,7 @@ class RFBClient:
             if b & 0x80:
                 (b,) = await self._unpack(">B")
                 length |= b << 14
-        return length
+        return int(length)
 
     async def _zlib_data(self, stream: int, size: int) -> bytes:
         if size < 12:

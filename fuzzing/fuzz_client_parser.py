@@ -22,7 +22,9 @@ import numpy as np
 
 from supportdesk.rfb import ClientMessageParser, RemoteProtocolError, RFBServerConnection
 
-LIMITS = {"max_cut_text": 4096, "max_encodings": 64}
+MAX_CUT_TEXT = 4096
+MAX_ENCODINGS = 64
+LIMITS = {"max_cut_text": MAX_CUT_TEXT, "max_encodings": MAX_ENCODINGS}
 HANDSHAKE = b"RFB 003.008\n\x01\x01"
 # SetEncodings announcing the Extended Clipboard (0xC0A1E5CE), so its messages are reachable.
 EXTENDED_CLIPBOARD = b"\x02\x00\x00\x01\xc0\xa1\xe5\xce"
@@ -43,7 +45,7 @@ def _outcome(chunks: list[bytes]) -> list[object]:
 
 
 def _server_outcome(data: bytes, prefix: bytes = b"") -> None:
-    conn = RFBServerConnection(64, 48, **LIMITS)
+    conn = RFBServerConnection(64, 48, max_cut_text=MAX_CUT_TEXT, max_encodings=MAX_ENCODINGS)
     try:
         conn.receive_data(HANDSHAKE + prefix + data)
         conn.events_received()
