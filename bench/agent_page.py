@@ -159,12 +159,13 @@ async def canvas_rgb(agent: Page) -> np.ndarray:
     return np.asarray(image, dtype=np.uint8)
 
 
-async def clock_offset(agent: Page) -> float:
-    """The page's Date.now() minus this process's time.time(), in ms (best of a few)."""
+async def clock_offset(agent: Page, now: str = "Date.now()") -> float:
+    """The page's clock (``now``, a JavaScript expression in ms) minus this process's
+    time.time(), in ms (best of ten round trips)."""
     best: tuple[float, float] = (float("inf"), 0.0)
     for _ in range(10):
         before = time.time()
-        shown = await agent.evaluate("Date.now()")
+        shown = await agent.evaluate(now)
         after = time.time()
         best = min(best, (after - before, shown - (before + after) / 2 * 1000))
     return best[1]

@@ -68,7 +68,7 @@ from tests.live_server import (
 
 from bench import workload
 from bench.__main__ import HEIGHT, WIDTH, machine, percentile, stop, xvfb
-from bench.agent_page import PASSWORD, issue, login, park_pointer
+from bench.agent_page import PASSWORD, clock_offset, issue, login, park_pointer
 from bench.browser_share import share_from_the_browser
 from bench.customer_browser import launch_customer
 from bench.doc_block import write_block
@@ -328,17 +328,6 @@ def shown_clocks(samples: list[list[float]], reference_ms: float) -> list[tuple[
     return shown
 
 
-async def clock_offset(agent: Page) -> float:
-    """The page's timeOrigin + now() minus this process's time.time(), in ms (best of ten)."""
-    best: tuple[float, float] = (float("inf"), 0.0)
-    for _ in range(10):
-        before = time.time()
-        shown = await agent.evaluate(NOW)
-        after = time.time()
-        best = min(best, (after - before, shown - (before + after) / 2 * 1000))
-    return best[1]
-
-
 async def flowing(agent: Page, within: float = 30) -> None:
     """Wait until the agent's page shows new clock values (the picture is live)."""
     deadline = time.monotonic() + within
@@ -377,7 +366,7 @@ async def trial(
         first = next((s for s in shown_clocks(samples, t0 * 1000) if s[1] > lost_at * 1000), None)
         if first is None and time.monotonic() > deadline:
             raise RuntimeError(f"no new frame {args.timeout:g} s after the return:\n{events}")
-    offset = await clock_offset(agent)
+    offset = await clock_offset(agent, NOW)
     seen_ms, painted_ms = first
 
     def since_t0(page_ms: float) -> float:
@@ -585,7 +574,7 @@ async def ways(
         )
         await context.add_init_script(PROBE)
         agent = await login(context, server)
-        offset = await clock_offset(agent)
+        offset = await clock_offset(agent, NOW)
         print(f"agent page clock - bench clock: {offset:+.1f} ms", flush=True)
         for way in args.ways:
             if way == "applet":
