@@ -32,7 +32,7 @@ def test_a_resting_jpeg_area_is_resent_exactly(connect: Callable[..., Pair]) -> 
     bounds = conn.lossy_bounds
     assert bounds is not None and bounds.contains(photo)
     # Level 8 asks 4:4:4; while the picture moves the engine sends 4:2:0 JPEG.
-    assert conn._tight.settings.photo_subsampling == "420"
+    assert conn._pixels.tight.settings.photo_subsampling == "420"
     first = viewer.fb.copy()
     conn.add_damage([photo])
     update(conn, viewer, frame)  # the same area again: a moving picture, smaller
@@ -50,7 +50,7 @@ def test_a_resting_jpeg_area_is_resent_exactly(connect: Callable[..., Pair]) -> 
 
 def test_an_explicit_subsampling_is_kept(connect: Callable[..., Pair]) -> None:
     conn, _ = connect(64, 64, (TIGHT, QUALITY_8, -768 + 0))  # 4:4:4 asked by name
-    assert conn._tight.settings.photo_subsampling is None
+    assert conn._pixels.tight.settings.photo_subsampling is None
 
 
 def test_lossy_areas_forget_what_an_exact_rectangle_covers_and_stay_bounded() -> None:

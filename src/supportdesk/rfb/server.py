@@ -34,11 +34,9 @@ import numpy.typing as npt
 from .client_parser import DEFAULT_MAX_CUT_TEXT, DEFAULT_MAX_ENCODINGS, ClientMessageParser
 from .clipboard import EXTENDED_CLIPBOARD_ENCODING, ExtendedClipboardServer
 from .copy_moves import MAX_PENDING_COPIES, CopyMoves
-from .encodings.base import Encoder, EncodingType
+from .encodings.base import EncodingType
 from .encodings.copyrect import encode_copyrect
 from .encodings.pseudo import DesktopSizeReason, DesktopSizeStatus, EncodingPreferences
-from .encodings.raw import RawEncoder
-from .encodings.tight import TightEncoder, TightSettings, TightSubencoding
 from .errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 from .geometry import Rect
 from .handshake import (
@@ -56,7 +54,6 @@ from .handshake import (
     encode_server_init,
 )
 from .handshake_reader import HandshakeReader, HandshakeStep
-from .lossy_areas import LossyAreas
 from .messages import (
     SUPPORTED_FENCE_FLAGS,
     ClientCutText,
@@ -76,6 +73,7 @@ from .messages import (
     encode_server_fence,
 )
 from .pixel_format import NATIVE_PIXEL_FORMAT, PixelFormat, as_rgb
+from .pixel_rects import PixelRects
 from .pseudo_rects import PseudoRects
 from .update_pacing import UpdatePacer
 from .update_tracker import UpdateTracker
@@ -128,12 +126,9 @@ class RFBServerConnection:
         self._events: list[Event] = []
         self._parser = ClientMessageParser(max_cut_text=max_cut_text, max_encodings=max_encodings)
         self._tracker = UpdateTracker(width, height)
-        self._raw = RawEncoder()
-        self._tight = TightEncoder()
+        self._pixels = PixelRects()
         self._moves = CopyMoves(self._tracker)
         self._pseudo = PseudoRects()
-        self._lossy = LossyAreas()
-        self._lossless: list[Rect] = []
         self._pacer = UpdatePacer()
         self.max_update_area: int | None = None
         """About how many changed pixels one update carries (None: all); the rest goes
@@ -281,7 +276,7 @@ class RFBServerConnection:
         moves = self._moves.take()
         if not pseudo and not moves and not self._tracker.plan():
             return 0
-        encoder = self._encoder()
+        encoder = self._pixels.encoder(self.preferences)
         rects = self._tracker.take(self.max_update_area)
         tiles = [tile for rect in rects for tile in encoder.subrects(rgb, rect)]
         budget = _MAX_RECTANGLES - len(pseudo) - len(moves)
@@ -298,30 +293,9 @@ class RFBServerConnection:
             d = move.dst
             out += encode_rectangle_header(d.x, d.y, d.width, d.height, EncodingType.COPY_RECT)
             out += encode_copyrect(move.src_x, move.src_y)
-        tight = encoder is self._tight
-        lossless = self._lossless
-        # A refresh cut by the budget stays lossless until its last part went out.
-        self._lossless = [r for r in lossless if self._tracker.overlaps_damage(r)]
-        for tile in tiles:
-            out += encode_rectangle_header(
-                tile.x, tile.y, tile.width, tile.height, encoder.encoding
-            )
-            pixels = rgb[tile.y : tile.bottom, tile.x : tile.right]
-            if not tight:
-                out += encoder.encode(pixels, self.pixel_format)
-                continue
-            exact = any(not tile.intersect(r).is_empty for r in lossless)
-            # Where the viewer already has JPEG from a recent update, the picture moves.
-            moving = not exact and self._lossy.overlaps(tile)
-            out += self._tight.encode(
-                pixels,
-                self.pixel_format,
-                lossless=exact,
-                moving=moving,
-                packed=self._tight.packed_tile(tile),
-            )
-            self._lossy.sent(tile, lossy=self._tight.last_subencoding is TightSubencoding.JPEG)
-        self._tight.forget_packed()
+        self._pixels.write(
+            out, rgb, tiles, encoder, self.pixel_format, self._tracker.overlaps_damage
+        )
         if self.continuous_updates and self.preferences.fence:
             out += self._pacer.sent()
         return count
@@ -329,12 +303,12 @@ class RFBServerConnection:
     @property
     def lossy_bounds(self) -> Rect | None:
         """The bounding box of what the viewer shows from JPEG and was not sent exactly since."""
-        return self._lossy.bounds
+        return self._pixels.lossy_bounds
 
     @property
     def lossy_sent(self) -> int:
         """How many rectangles went out as JPEG so far; it grows while a picture moves."""
-        return self._lossy.added
+        return self._pixels.lossy_sent
 
     def refresh_lossy(self) -> bool:
         """Resend every area the viewer shows from JPEG, without JPEG, with the next update.
@@ -343,10 +317,9 @@ class RFBServerConnection:
         refresh): a moving picture goes out small and fast, what stays is exact.
         Returns False if there was nothing to refresh.
         """
-        rects = self._lossy.take()
+        rects = self._pixels.refresh_lossy()
         if not rects:
             return False
-        self._lossless.extend(rects)
         self._tracker.add_damage(rects)
         return True
 
@@ -382,7 +355,7 @@ class RFBServerConnection:
 
         Call right after taking a recording keyframe (docs/recording-format.md, K2).
         """
-        self._tight.restart_streams()
+        self._pixels.tight.restart_streams()
 
     def send_bell(self) -> None:
         """Send Bell."""
@@ -514,19 +487,7 @@ class RFBServerConnection:
     def _set_encodings(self, encodings: tuple[int, ...]) -> None:
         prefs = EncodingPreferences.from_encodings(encodings)
         self.preferences = prefs
-        self._tight.configure(
-            TightSettings(
-                compress_level=prefs.compress_level if prefs.compress_level is not None else 2,
-                jpeg_quality=prefs.jpeg_quality,
-                jpeg_subsampling=prefs.jpeg_subsampling,
-                # A high quality level (4:4:4) leaves room: a moving picture goes out in
-                # 4:2:0, the lossless refresh follows when it rests. An explicit
-                # subsampling, or a level that already subsamples, is kept as asked.
-                photo_subsampling=(
-                    "420" if prefs.subsampling is None and prefs.jpeg_subsampling == "444" else None
-                ),
-            )
-        )
+        self._pixels.configure(prefs)
         if prefs.continuous_updates and not self._continuous_announced:
             self._continuous_announced = True
             self._out += encode_end_of_continuous_updates()
@@ -541,11 +502,6 @@ class RFBServerConnection:
             self._pseudo.announce_size()
         if not prefs.copy_rect and self._moves:
             self._moves.send_as_pixels()
-
-    def _encoder(self) -> Encoder:
-        if self.preferences.preferred is EncodingType.TIGHT:
-            return self._tight
-        return self._raw
 
     def _pseudo_pending(self) -> bool:
         return self._pseudo.pending(self.preferences)
