@@ -22,7 +22,8 @@ import pytest
 from websockets.asyncio.client import connect
 
 from supportdesk.applet.agent_notice_text import TextNotices
-from supportdesk.applet.join import TextControls, run_join
+from supportdesk.applet.join import run_join
+from supportdesk.applet.join_text import TextControls
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.domain.consent import Language
 from supportdesk.store.agents import AgentAccounts

@@ -18,9 +18,9 @@ from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files import FileQuestion, OfferAnswer
 from supportdesk.applet.files_text import TextFilesUI, TextQuestions
-from supportdesk.applet.join import (
+from supportdesk.applet.join import ask_name_and_key
+from supportdesk.applet.join_text import (
     TextControls,
-    ask_name_and_key,
     chat_line,
     end_line,
     send_file_in_background,

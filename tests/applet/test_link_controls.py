@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from supportdesk.applet.join import LinkControls
+from supportdesk.applet.join_window import LinkControls
 from supportdesk.applet.link.client import SessionFacts
 
 

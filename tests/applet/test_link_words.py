@@ -16,7 +16,7 @@ from supportdesk.applet import texts
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
 from supportdesk.applet.files_text import QuestionLines, TextQuestions
-from supportdesk.applet.join import end_line
+from supportdesk.applet.join_text import end_line
 from supportdesk.applet.receipt import Receipt, write_receipt
 from supportdesk.domain.consent import ConsentDecision, Language
 

@@ -10,27 +10,24 @@ commands and answers the customer types work in both languages.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import ssl
 import sys
-import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any, TextIO
 
 from supportdesk.applet import texts
-from supportdesk.applet.agent_notice_text import REFUSE_COMMANDS, TextNotices
 from supportdesk.applet.bank_config import BankConfig
 from supportdesk.applet.bank_tls import require_tls13
-from supportdesk.applet.chat_lines import LinkChat, clean_text
+from supportdesk.applet.chat_lines import LinkChat
 from supportdesk.applet.consent import ConsentRequest, build_dialog
 from supportdesk.applet.consent_text_ui import ask_consent_text
-from supportdesk.applet.files import FilesUI
 from supportdesk.applet.files_text import QuestionLines, TextFilesUI, TextQuestions
+from supportdesk.applet.join_text import TextControls, chat_line, end_line, state_line
+from supportdesk.applet.join_window import show_active_window, tk_files_ui
 from supportdesk.applet.link.client import (
     HTTPS_ONLY,
     UNREACHABLE,
@@ -44,17 +41,6 @@ from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.screen_source import ScreenSource
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
-TEXT_HELP = N_(
-    "Commands: p = pause/resume, s = revoke/allow control, e = end the session, "
-    "c TEXT = message to the agent, file PATH = send a file to the agent, "
-    "x = cancel transfers, o = open the folder of received files"
-)
-FILE_COMMANDS = ("datei ", "file ")  # "datei PFAD" and "file PATH", in either language
-WATCHING = N_("watching: {names}")
-SESSION_ENDED = N_("Session ended")
-SESSION_ENDED_BECAUSE = N_("Session ended ({reason})")
-CANNOT_READ = N_("Cannot read the file: {error}")
-NOT_SENT = N_("File not sent: {error}")
 NO_SESSION = N_("There is no session for this name and support key.")
 SERVER_ANSWERED = N_("The server answered {status}.")
 YOUR_NAME, SUPPORT_KEY = N_("Your name"), N_("Support key")
@@ -104,222 +90,6 @@ def redeem_by_hand(
     except urllib.error.URLError as exc:
         error = exc.reason
         raise LinkError(_(UNREACHABLE).format(server=server, error=error)) from None
-
-
-class LinkControls:
-    """The active window's buttons, acting on the link (the relay and the applet's own
-    sessions follow the state it answers with)."""
-
-    def __init__(self, link: AppletLink) -> None:
-        self.link = link
-        self._paused = False
-
-    @property
-    def paused(self) -> bool:
-        return self._paused
-
-    @property
-    def control(self) -> bool:
-        return self.link.control_allowed
-
-    @property
-    def stopped(self) -> bool:
-        return self.link.facts.ended_at is not None
-
-    def pause(self) -> None:
-        self._paused = True
-        self.link.request({"type": "pause"})
-
-    def resume(self) -> None:
-        self._paused = False
-        self.link.request({"type": "resume"})
-
-    def set_control(self, allowed: bool) -> None:
-        self.link.request({"type": "grant" if allowed else "revoke", "capability": "control"})
-
-    def stop(self) -> None:
-        self.link.request({"type": "end"})
-
-
-class LinkFileButtons:
-    """The active window's file buttons, acting on the link's files."""
-
-    def __init__(self, link: AppletLink, language: Language = DEFAULT_LANGUAGE) -> None:
-        self.link = link
-        self.language = language
-
-    @property
-    def status(self) -> str:
-        return str(getattr(self.link.files.ui, "status", ""))
-
-    def send_file(self, path: Path) -> None:
-        send_file_in_background(self.link, str(path), sys.stderr, self.language)
-
-    def open_folder(self) -> None:
-        open_folder(self.link.files.folder.ensure())
-
-    def cancel_running(self) -> None:
-        self.link.files.cancel_running()
-
-
-def show_active_window(
-    link: AppletLink,
-    control_offered: bool,
-    files: bool = False,
-    language: Language = DEFAULT_LANGUAGE,
-    chat: LinkChat | None = None,
-    state: Callable[[], dict[str, Any]] = dict,
-) -> None:
-    """The always-on-top window, in a thread of its own (Tk stays in that thread);
-    ``state`` gives the relay's last ``state`` message (who watches, who controls)."""
-    from supportdesk.applet.tk.active_window import ActiveWindow
-
-    _ = gettext_for(language)
-
-    def run() -> None:
-        ActiveWindow(
-            LinkControls(link),
-            consultation_number=link.facts.consultation_number,
-            verification_code=link.verification_code,
-            agent_name=link.facts.agent_name,
-            control_offered=control_offered,
-            watchers=lambda: texts.watchers(state(), _),
-            notice=lambda: texts.link_notice(
-                link.reconnecting, link.state.held, link.state.notice, _
-            ),
-            files=LinkFileButtons(link, language) if files else None,
-            language=language,
-            chat=chat,
-            agent_notice=lambda: link.agent_notice,
-            refuse_control=lambda notice: link.request(
-                {"type": "refuse_control", "notice": notice}
-            ),
-            privacy=link,
-            team=state,
-        ).run()
-
-    threading.Thread(target=run, name="active-window", daemon=True).start()
-
-
-def send_file_in_background(
-    link: AppletLink, path: str, stdout: TextIO, language: Language = DEFAULT_LANGUAGE
-) -> None:
-    """Hash, confirm and offer ``path`` without holding up the caller (the confirmation
-    is itself a question the caller's thread has to answer)."""
-    _ = gettext_for(language)
-
-    def run() -> None:
-        try:
-            link.files.send_file(Path(path).expanduser())
-        except OSError as exc:
-            print(_(CANNOT_READ).format(error=exc), file=stdout, flush=True)
-        except Exception as exc:  # a refused file (too large) must not kill the thread
-            print(_(NOT_SENT).format(error=exc), file=stdout, flush=True)
-
-    threading.Thread(target=run, name="send-file", daemon=True).start()
-
-
-def open_folder(folder: Path) -> None:
-    """Show ``folder`` in the system's file manager."""
-    import os
-    import subprocess
-
-    if sys.platform == "win32":
-        os.startfile(folder)  # type: ignore[attr-defined]  # noqa: S606 - our own folder
-    else:
-        opener = "open" if sys.platform == "darwin" else "xdg-open"
-        with contextlib.suppress(OSError):
-            subprocess.Popen([opener, str(folder)])  # noqa: S603 - fixed program, our folder
-
-
-def tk_files_ui(language: Language = DEFAULT_LANGUAGE) -> FilesUI:
-    from supportdesk.applet.tk.files import TkFilesUI
-
-    return TkFilesUI(language=language)
-
-
-class TextControls:
-    """Reads the customer's commands from standard input while the session runs."""
-
-    def __init__(
-        self,
-        link: AppletLink,
-        stdin: TextIO,
-        stdout: TextIO,
-        language: Language = DEFAULT_LANGUAGE,
-        questions: TextQuestions | None = None,
-        notices: TextNotices | None = None,
-    ) -> None:
-        self.link, self.stdin, self.stdout, self.language = link, stdin, stdout, language
-        self.paused = False
-        self.questions = questions or TextQuestions(stdout)
-        self.notices = notices or TextNotices(link.request, stdout, language)
-        self.thread = threading.Thread(target=self._run, name="text-controls", daemon=True)
-
-    def start(self) -> None:
-        print(gettext_for(self.language)(TEXT_HELP), file=self.stdout, flush=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        for line in self.stdin:
-            command = line.strip()
-            if self.questions.take(command):
-                continue  # the answer to "Datei annehmen?" and the like
-            if command.startswith(FILE_COMMANDS):
-                path = command.split(" ", 1)[1].strip()
-                send_file_in_background(self.link, path, self.stdout, self.language)
-            elif command == "o":
-                open_folder(self.link.files.folder.ensure())
-            elif command == "x":
-                self.link.files.cancel_running()
-            elif command == "p":
-                self.paused = not self.paused
-                self.link.request({"type": "pause" if self.paused else "resume"})
-            elif command == "s":
-                kind = "revoke" if self.link.control_allowed else "grant"
-                self.link.request({"type": kind, "capability": "control"})
-            elif command in ("e", "q"):
-                self.link.request({"type": "end"})
-                return
-            elif command.startswith("c "):
-                self.link.request({"type": "chat", "text": command[2:]})
-            elif command in REFUSE_COMMANDS:
-                self.notices.refuse()  # "Ablehnen" of the latest agent notice
-        self.questions.close()
-
-
-def state_line(state: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> str:
-    """Text mode's line for a ``state`` message: "[aktiv] Bildschirm ansehen — es sehen
-    zu: Anna Berger (Berater)", and why the session is held, if it is."""
-    _ = gettext_for(language)
-    granted = texts.capability_names(state.get("capabilities", []), _)
-    line = f"[{texts.session_state(state.get('state'), _)}]" + (f" {granted}" if granted else "")
-    watching = ", ".join(texts.watchers(state, _))
-    if watching:
-        line += " — " + _(WATCHING).format(names=watching)
-    notice = texts.session_notice(bool(state.get("held")), str(state.get("notice") or ""), _)
-    if notice:
-        line += f" — {notice}"
-    return line
-
-
-def chat_line(chat: dict[str, Any], language: Language = DEFAULT_LANGUAGE) -> str:
-    """The agent's chat message: "[Anna Berger] Hallo", "[Berater] …" without a name;
-    one line, without control characters (a terminal obeys them)."""
-    name = clean_text(chat.get("name") or "", newlines=False)
-    sender = name or gettext_for(language)(texts.AGENT_IN_CHAT)
-    return f"[{sender}] {clean_text(chat.get('text', ''), newlines=False)}"
-
-
-def end_line(reason: object, language: Language = DEFAULT_LANGUAGE) -> str:
-    """Text mode's last line: "Sitzung beendet (durch den Berater)", or "Verbindung
-    verloren – die Sitzung wurde beendet"."""
-    _ = gettext_for(language)
-    if reason == CONNECTION_LOST:
-        return _(texts.CONNECTION_LOST)
-    if not reason:
-        return _(SESSION_ENDED)
-    return _(SESSION_ENDED_BECAUSE).format(reason=texts.end_reason(reason, _))
 
 
 def run_join(
