@@ -10,8 +10,13 @@
  * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
  *   per megapixel over the last WINDOW_MS at the full rate, none of them big, held
  *   HOLD_MS): the low rate;
- * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
- *   rate, where a chunk holds the changes of several frames): the full rate at once.
+ * - big (a video, a dragged window): at the low rate, where a chunk holds the changes of
+ *   several frames, two chunks in a row over HIGH_BYTES per megapixel, or one over
+ *   BIG_BYTES: the full rate. Two, not one: the text's own chunks at the low rate come
+ *   near HIGH_BYTES (about 1.5 per megapixel, one now and then at 2.7 when a step
+ *   catches a jump of the terminal), and one such chunk brought 30 frames/s back for a
+ *   second or two in the middle of a scroll (docs/benchmarks.md, "Browser sharing",
+ *   "A lone big chunk"). Motion goes on, so it makes the next chunk big too.
  *
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
@@ -37,6 +42,7 @@ export const WINDOW_MS = 1000;
 export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
 export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
+export const BIG_BYTES = 8000; // at the low rate, one chunk over this is motion at once
 export const HOLD_MS = 1000; // at the full rate at least this long before going down
 export const KEY_SETTLE_MS = 1000; // the deltas refining a key chunk: not counted
 
@@ -48,6 +54,7 @@ export class FrameRatePolicy {
     this.low = low;
     this.rate = full;
     this.recent = []; // [time ms, bytes] of the delta chunks in the window
+    this.wasHigh = false; // the last delta chunk counted was over HIGH_BYTES
     this.since = null; // when the current rate began: the first chunk, then each change
     this.settleFrom = null; // when the deltas began not to count: the first of the key chunks
     this.settleUntil = -Infinity; // when they count again: KEY_SETTLE_MS after the last one
@@ -80,7 +87,10 @@ export class FrameRatePolicy {
     this.since ??= now;
     this.recent.push([now, perMegapixel]);
     while (this.recent.length && this.recent[0][0] <= now - WINDOW_MS) this.recent.shift();
-    if (this.rate !== this.full && perMegapixel > HIGH_BYTES) {
+    const high = perMegapixel > HIGH_BYTES;
+    const moving = (high && this.wasHigh) || perMegapixel > BIG_BYTES;
+    this.wasHigh = high;
+    if (this.rate !== this.full && moving) {
       this.#set(this.full, now);
       return;
     }
