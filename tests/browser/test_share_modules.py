@@ -240,7 +240,7 @@ async def test_frame_rate_does_not_count_the_second_after_a_key_chunk(
         feed(5000, 5001, 1, 200000, true);  // a seek point's key chunk
         feed(5500, 6000, 500, 20000);    // its refining delta, big with nothing moving
         feed(6000, 9000, 500, 3400);     // the text scrolls on: stays down
-        feed(9000, 9001, 1, 20000);      // a window dragged after the second: up at once
+        feed(9000, 9001, 1, 8400);       // an animation after the second: up at once
         workload(9033, 12000);           // motion: stays up
         feed(12000, 12001, 1, 200000, true);  // a key chunk
         feed(12033, 13000, 33, 30000);   // refining

@@ -11,12 +11,13 @@
  *   per megapixel over the last WINDOW_MS at the full rate, none of them big, held
  *   HOLD_MS): the low rate;
  * - big (a video, a dragged window): at the low rate, where a chunk holds the changes of
- *   several frames, two chunks in a row over HIGH_BYTES per megapixel, or one over
- *   BIG_BYTES: the full rate. Two, not one: the text's own chunks at the low rate come
- *   near HIGH_BYTES (about 1.5 per megapixel, one now and then at 2.7 when a step
+ *   several frames, one chunk over BIG_BYTES per megapixel, or two in a row over
+ *   HIGH_BYTES: the full rate. Not one over HIGH_BYTES: the text's own chunks at the low
+ *   rate come near it (about 1.5 per megapixel, one now and then at 2.7 when a step
  *   catches a jump of the terminal), and one such chunk brought 30 frames/s back for a
- *   second or two in the middle of a scroll (docs/benchmarks.md, "Browser sharing",
- *   "A lone big chunk"). Motion goes on, so it makes the next chunk big too.
+ *   second or two in the middle of a scroll; the bench's small animation makes 3.5–4.4
+ *   in its first chunk at the low rate and about 9.5 in the next (docs/benchmarks.md,
+ *   "Browser sharing", "A lone big chunk"). Motion goes on, so the next chunk is big too.
  *
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
@@ -42,7 +43,7 @@ export const WINDOW_MS = 1000;
 export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
 export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
-export const BIG_BYTES = 8000; // at the low rate, one chunk over this is motion at once
+export const BIG_BYTES = 3200; // at the low rate, one chunk over this is motion at once
 export const HOLD_MS = 1000; // at the full rate at least this long before going down
 export const KEY_SETTLE_MS = 1000; // the deltas refining a key chunk: not counted
 
