@@ -13,11 +13,11 @@
  * - big (a video, a dragged window): at the low rate, where a chunk holds the changes of
  *   several frames, one chunk over BIG_BYTES per megapixel, or two in a row over
  *   HIGH_BYTES: the full rate. Not one over HIGH_BYTES: the text's own chunks at the low
- *   rate come near it (about 1.5 per megapixel, one now and then at 2.7 when a step
- *   catches a jump of the terminal), and one such chunk brought 30 frames/s back for a
- *   second or two in the middle of a scroll; the bench's small animation makes 3.5–4.4
- *   in its first chunk at the low rate and about 9.5 in the next (docs/benchmarks.md,
- *   "Browser sharing", "A lone big chunk"). Motion goes on, so the next chunk is big too.
+ *   rate come near it (about 1500 bytes per megapixel, now and then 2700 when a step
+ *   catches a jump of the terminal), and one such chunk brought 30 frames/s back in the
+ *   middle of a scroll; the bench's small animation makes 3500–4400 in its first chunk
+ *   at the low rate and about 9500 in the next (docs/benchmarks.md, "Browser sharing",
+ *   "Scrolling text made robust"). Motion goes on, so the next chunk is big too.
  *
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
