@@ -17,7 +17,8 @@
  *   catches a jump of the terminal), and one such chunk brought 30 frames/s back in the
  *   middle of a scroll; the bench's small animation makes 3500–4400 in its first chunk
  *   at the low rate and about 9500 in the next (docs/benchmarks.md, "Browser sharing",
- *   "Scrolling text: robust against its own chunks"). Motion goes on, so the next chunk is big too.
+ *   "Scrolling text: robust against its own chunks"). Motion goes on, so the next chunk
+ *   is big too.
  *
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
