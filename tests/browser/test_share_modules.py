@@ -165,8 +165,9 @@ FRAME_RATE_FEED = """
 async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_changes(
     server: LiveServer, browser: Browser
 ) -> None:
-    """1080p (2.07 megapixels): a second of middling delta chunks brings the low rate,
-    one big delta chunk or a second of tiny ones the full rate."""
+    """1080p (2.07 megapixels): a second of middling delta chunks brings the low rate;
+    two big delta chunks in a row (not one: a jump of the scrolling text) or a second of
+    tiny ones the full rate."""
     page = await page_on(browser, server)
     steps = await run(
         page,
@@ -174,8 +175,10 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
         + """
         feed(0, 900, 33, 1400);          // scrolling text at 30/s: not yet a second of it
         feed(900, 1500, 33, 1400);       // a second of middling chunks: down
-        feed(1500, 6000, 500, 3400);     // text at 2/s, bigger chunks: stays down
-        feed(6100, 6200, 100, 6000);     // a moving picture: up at once
+        feed(1500, 5000, 500, 3400);     // text at 2/s, bigger chunks: stays down
+        feed(5000, 5001, 1, 5700);       // one step catches a jump of the text: stays down
+        feed(5500, 6000, 500, 3400);     // the text scrolls on
+        feed(6000, 6200, 100, 6000);     // a moving picture: up on its second big chunk
         feed(6200, 12000, 33, 2600);     // moving at 30/s: stays up
         feed(12000, 13500, 33, 300);     // the pointer alone: tiny, stays up
         for (let t = 13500; t < 15100; t += 99) {  // motion in every third frame only
@@ -192,6 +195,8 @@ async def test_frame_rate_falls_while_text_scrolls_and_rises_on_motion_or_tiny_c
     assert steps == [
         [900, 30, 33333],
         [1500, 2, 500000],
+        [5000, 2, 500000],
+        [5001, 2, 500000],
         [6000, 2, 500000],
         [6200, 30, 33333],
         [12000, 30, 33333],
@@ -235,7 +240,7 @@ async def test_frame_rate_does_not_count_the_second_after_a_key_chunk(
         feed(5000, 5001, 1, 200000, true);  // a seek point's key chunk
         feed(5500, 6000, 500, 20000);    // its refining delta, big with nothing moving
         feed(6000, 9000, 500, 3400);     // the text scrolls on: stays down
-        feed(9000, 9001, 1, 6000);       // a moving picture after the second: up at once
+        feed(9000, 9001, 1, 8400);       // an animation after the second: up at once
         workload(9033, 12000);           // motion: stays up
         feed(12000, 12001, 1, 200000, true);  // a key chunk
         feed(12033, 13000, 33, 30000);   // refining
@@ -567,6 +572,66 @@ async def test_sender_configures_keys_and_drops_under_back_pressure(
     assert repicked[0] == {"type": "video_config", "codec": "vp8", "width": 640, "height": 360}
     assert repicked[1]["chunk"] == "key"
     assert result["problems"] == []
+
+
+async def test_sender_skips_frames_and_changes_bitrate_without_a_key_chunk(
+    server: LiveServer, browser: Browser
+) -> None:
+    """The real VideoEncoder behind ScreenSender: a frame skipped before encoding (the
+    socket full) breaks no chain, and the lower bitrate that follows is a change of the
+    encoder's bitrate alone: neither asks for a key chunk (some 185 KB at 1080p) nor sends
+    a video_config (which makes the agent's decoder start afresh)."""
+    page = await page_on(browser, server)
+    result = await run(
+        page,
+        SENDER_LINK
+        + """
+        const { ScreenSender } = await import("/static/share/sender.js");
+        let clock = 0;
+        const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
+        const canvas = new OffscreenCanvas(640, 360);
+        const paint = canvas.getContext("2d");
+        let n = 0;
+        const feed = async (count) => {
+            for (let i = 0; i < count; i++, n++) {
+                paint.fillStyle = "#fff";   // a line of text changes, as typing does
+                paint.fillRect(0, 0, 640, 360);
+                paint.fillStyle = "#000";
+                paint.fillText(`Kontostand ${n}`, 10 + (n % 50) * 10, 50);
+                sender.frame(new VideoFrame(canvas, { timestamp: n * 40000 }));
+                clock += 40;
+                await new Promise((r) => setTimeout(r, 15));
+            }
+            await sender.encoder?.flush();
+        };
+        await feed(1);                 // the first frame configures
+        await new Promise((r) => setTimeout(r, 300));
+        await feed(6);
+        sent.length = 0;
+        link.bufferedAmount = 300 * 1024;   // the socket holds too much: frames are skipped
+        await feed(3);
+        const skipped = { sent: sent.slice(), dropped: sender.stats.dropped };
+        link.bufferedAmount = 0;
+        await feed(3);
+        const after = sent.slice();
+        sent.length = 0;
+        clock += 2000;                 // the bitrate policy may reconfigure now
+        await feed(6);
+        const lowered = { sent: sent.slice(), bitrate: sender.current.config.bitrate,
+                          hint: sender.current.config.contentHint ?? null };
+        sender.stop();
+        return { skipped, after, lowered, codec: sender.current.codec };
+        """,
+    )
+    assert result["skipped"]["sent"] == [] and result["skipped"]["dropped"] >= 1
+    assert result["after"] and all(m.get("chunk") == "delta" for m in result["after"])
+    lowered = result["lowered"]
+    assert lowered["bitrate"] < 333_333, "the policy lowered the bitrate after the skip"
+    assert lowered["hint"] == "text"
+    assert lowered["sent"] and all(m.get("chunk") == "delta" for m in lowered["sent"]), (
+        result["codec"],
+        lowered["sent"],
+    )
 
 
 async def test_sender_sharpens_a_still_picture_and_goes_back_when_it_moves(

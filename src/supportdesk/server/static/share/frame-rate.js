@@ -10,8 +10,15 @@
  * - middling (a large area moving a little: scrolling text; averaging under LOW_BYTES
  *   per megapixel over the last WINDOW_MS at the full rate, none of them big, held
  *   HOLD_MS): the low rate;
- * - big (a video, a dragged window: one chunk over HIGH_BYTES per megapixel at the low
- *   rate, where a chunk holds the changes of several frames): the full rate at once.
+ * - big (a video, a dragged window): at the low rate, where a chunk holds the changes of
+ *   several frames, one chunk over BIG_BYTES per megapixel, or two in a row over
+ *   HIGH_BYTES: the full rate. Not one over HIGH_BYTES: the text's own chunks at the low
+ *   rate come near it (about 1500 bytes per megapixel, now and then 2700 when a step
+ *   catches a jump of the terminal), and one such chunk brought 30 frames/s back in the
+ *   middle of a scroll; the bench's small animation makes 3500–4400 in its first chunk
+ *   at the low rate and about 9500 in the next (docs/benchmarks.md, "Browser sharing",
+ *   "Scrolling text: robust against its own chunks"). Motion goes on, so the next chunk
+ *   is big too.
  *
  * At the low rate, chunks averaging under TINY_BYTES bring the full rate back too (only
  * the pointer moves now). The first change after a quiet spell is never held back: the
@@ -37,6 +44,7 @@ export const WINDOW_MS = 1000;
 export const TINY_BYTES = 250; // per megapixel: a 1080p frame is 2.07 megapixels
 export const LOW_BYTES = 1000;
 export const HIGH_BYTES = 2000;
+export const BIG_BYTES = 3200; // at the low rate, one chunk over this is motion at once
 export const HOLD_MS = 1000; // at the full rate at least this long before going down
 export const KEY_SETTLE_MS = 1000; // the deltas refining a key chunk: not counted
 
@@ -48,6 +56,7 @@ export class FrameRatePolicy {
     this.low = low;
     this.rate = full;
     this.recent = []; // [time ms, bytes] of the delta chunks in the window
+    this.wasHigh = false; // the last delta chunk counted was over HIGH_BYTES
     this.since = null; // when the current rate began: the first chunk, then each change
     this.settleFrom = null; // when the deltas began not to count: the first of the key chunks
     this.settleUntil = -Infinity; // when they count again: KEY_SETTLE_MS after the last one
@@ -80,7 +89,10 @@ export class FrameRatePolicy {
     this.since ??= now;
     this.recent.push([now, perMegapixel]);
     while (this.recent.length && this.recent[0][0] <= now - WINDOW_MS) this.recent.shift();
-    if (this.rate !== this.full && perMegapixel > HIGH_BYTES) {
+    const high = perMegapixel > HIGH_BYTES;
+    const moving = (high && this.wasHigh) || perMegapixel > BIG_BYTES;
+    this.wasHigh = high;
+    if (this.rate !== this.full && moving) {
       this.#set(this.full, now);
       return;
     }

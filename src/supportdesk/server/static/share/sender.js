@@ -1,11 +1,13 @@
 /**
  * The screen onto the link: captured frames through a real-time VideoEncoder into
- * channel-1 chunks, within back-pressure. A frame is dropped (and a key chunk asked for
- * next, and the bitrate lowered) when the credit window is used up, the socket holds
- * more than 256 KiB, or the encoder queues more than two frames. Frames come at the
+ * channel-1 chunks, within back-pressure. A frame is dropped before encoding (and the
+ * bitrate lowered) when the credit window is used up, the socket holds more than 256 KiB,
+ * or the encoder queues more than two frames; an encoded chunk that cannot be sent is
+ * dropped too, and a key chunk asked for next. Frames come at the
  * rate `frame-rate.js` picks from the chunks' sizes (fewer while only text changes). `video_config` goes
  * out before the first chunk after every configure and on every new link; a key chunk
- * follows every configure, drop, new link and relay `keyframe`. Once an H.264 picture has
+ * follows every configure (not a change of bitrate alone), lost chunk, new link and relay
+ * `keyframe`. Once an H.264 picture has
  * been still for a moment, the encoder goes over to a sharp configuration until something
  * moves again (`refresh.js`): the screen-content mode never sharpens a still picture.
  */
@@ -128,14 +130,15 @@ export class ScreenSender {
       this.#switchMode(now);
     } else if (!this.sharp) {
       const bitrate = this.policy.due(now);
-      if (bitrate !== null) this.#reconfigure(bitrate, now);
+      if (bitrate !== null) this.policy.applied(bitrate, now);
+      this.#fitBitrate();
     }
     if (
       this.encoder.encodeQueueSize > MAX_ENCODE_QUEUE ||
       this.link.bufferedAmount > MAX_BUFFERED ||
       this.link.credit.available <= VIDEO_HEADER
     ) {
-      this.#drop(now);
+      this.#drop(now, false);
       return;
     }
     const keyFrame = this.forceKey;
@@ -196,10 +199,18 @@ export class ScreenSender {
     }
   }
 
-  #reconfigure(bitrate, now) {
+  /**
+   * The screen-content configuration at the back-pressure policy's bitrate. Only the
+   * bitrate changes, which Chromium's encoders take without starting afresh: no key chunk
+   * and no `video_config`, so the agent's decoder goes on (a key chunk is some 185 KB at
+   * 1080p, more than a minute of scrolling text's deltas, and the link is slow already).
+   */
+  #fitBitrate() {
+    const bitrate = this.policy.configured;
+    if (bitrate === this.screenConfig.bitrate) return;
     this.screenConfig = { ...this.screenConfig, bitrate };
-    this.#apply(this.screenConfig);
-    this.policy.applied(bitrate, now);
+    this.encoder.configure(this.screenConfig);
+    this.current = { codec: this.current.codec, config: this.screenConfig };
   }
 
   /** Over to the sharp configuration (the still picture refined) or back. */
@@ -235,9 +246,15 @@ export class ScreenSender {
     this.awaitingKey = true;
   }
 
-  #drop(now) {
+  /**
+   * A frame was not encoded (`lost` false: the agent's decoder misses nothing, the next
+   * delta follows the last frame sent) or an encoded chunk was not sent (`lost` true: the
+   * chain is broken, a key chunk must come next). Either way the link or this machine is
+   * slow: a lower bitrate, and no sharp picture for a while.
+   */
+  #drop(now, lost) {
     this.stats.dropped += 1;
-    this.forceKey = true;
+    if (lost) this.forceKey = true;
     this.policy?.dropped(now);
     this.modeDue = this.refresh?.dropped(now) ?? this.modeDue;
   }
@@ -255,7 +272,7 @@ export class ScreenSender {
     }
     if (this.link.bufferedAmount > MAX_BUFFERED || !this.link.sendVideo(payload)) {
       this.awaitingKey = true;
-      this.#drop(this.clock());
+      this.#drop(this.clock(), true);
       return;
     }
     this.awaitingKey = false;
