@@ -8,7 +8,8 @@ import pytest
 
 from supportdesk.applet.consent import ConsentRequest, build_dialog, declined
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import ConsentDecision, InvalidAgentName, Language, consent_text
+from supportdesk.domain.consent import ConsentDecision, InvalidAgentName, Language
+from supportdesk.domain.consent_texts import consent_text
 
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 

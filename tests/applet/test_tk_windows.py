@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import CURRENT_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.consent import CURRENT_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from tests.desktop import Desktop, require_tool
 
 pytestmark = pytest.mark.desktop

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 from playwright.async_api import Browser, Page
 
-from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from tests.live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser

@@ -11,8 +11,8 @@ from supportdesk.domain.consent import (
     CURRENT_CONSENT_VERSION,
     Language,
     UnknownConsentText,
-    consent_text,
 )
+from supportdesk.domain.consent_texts import consent_text
 
 
 def test_the_browser_version_is_published_in_both_languages() -> None:

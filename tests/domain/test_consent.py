@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from supportdesk.domain.capabilities import Capability
 from supportdesk.domain.consent import (
-    CONSENT_TEXTS,
     CURRENT_CONSENT_VERSION,
     AutomaticMasking,
     ConsentDecision,
@@ -19,9 +18,8 @@ from supportdesk.domain.consent import (
     InvalidConsentRecord,
     Language,
     UnknownConsentText,
-    cited_text,
-    consent_text,
 )
+from supportdesk.domain.consent_texts import CONSENT_TEXTS, cited_text, consent_text
 
 AT = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
 

@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.customer_link import (
     LINK_TRANSITIONS,
     CustomerLink,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from supportdesk.domain.audit_chain import pseudonymise
-from supportdesk.domain.consent import consent_text
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
 from supportdesk.domain.second_redemption import (
     RedeemedKeyFacts,

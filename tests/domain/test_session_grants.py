@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import ConsentDecision, Language, consent_text
+from supportdesk.domain.consent import ConsentDecision, Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.session_actors import agent_actor
 from supportdesk.domain.session_events import (
     CapabilityAlreadyGranted,

@@ -9,7 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import Language, consent_text
+from supportdesk.domain.consent import Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
 from supportdesk.domain.session_events import (
     ConsentGiven,

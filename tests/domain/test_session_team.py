@@ -9,7 +9,7 @@ import pytest
 
 from supportdesk.domain.agent_accounts import Role
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import consent_text
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
 from supportdesk.domain.session_events import (
     CapabilityRevoked,

@@ -18,7 +18,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from supportdesk.domain.audit_chain import AuditChain, AuditRecord, pseudonymise, verify
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import Language, consent_text
+from supportdesk.domain.consent import Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.consultation_number import ConsultationNumber
 from supportdesk.domain.session_events import (
     EVENT_TYPES,

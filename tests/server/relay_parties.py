@@ -17,7 +17,8 @@ import httpx
 from websockets.asyncio.client import ClientConnection, connect
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import Language, consent_text
+from supportdesk.domain.consent import Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.link.frames import decode_control, decode_frame, encode_control
 from tests.agent_login import remember_http_login, reuse_http_login, second_factor_http
 from tests.live_server import LiveServer

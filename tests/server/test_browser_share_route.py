@@ -13,7 +13,8 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.server.state import desk_of_app
 from tests.conftest import FixedClock
 from tests.server.console_client import add_agent, log_in, token_in

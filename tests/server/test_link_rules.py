@@ -8,12 +8,8 @@ from datetime import UTC, datetime
 import pytest
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import (
-    BROWSER_CONSENT_VERSION,
-    CURRENT_CONSENT_VERSION,
-    Language,
-    consent_text,
-)
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, CURRENT_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.session_events import ConsentDeclined, ConsentGiven
 from supportdesk.link.frames import LinkProtocolError
 from supportdesk.server.relay.link_rules import (

@@ -13,7 +13,8 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language, consent_text
+from supportdesk.domain.consent import BROWSER_CONSENT_VERSION, Language
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.link.frames import encode_frame
 from tests.live_server import LiveServer, live_server
 from tests.server.relay_parties import (

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from supportdesk.config import Settings
 from supportdesk.domain.agent_accounts import Role
-from supportdesk.domain.consent import consent_text
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.session_events import ConsentRequested, EndReason, SessionState
 from supportdesk.server.app import create_app
 from supportdesk.server.state import Desk, desk_of_app

@@ -32,8 +32,8 @@ from supportdesk.domain.consent import (
     Language,
     RenderedConsent,
     clean_agent_name,
-    consent_text,
 )
+from supportdesk.domain.consent_texts import consent_text
 
 # Order in which the choices are shown: from least to most intrusive.
 CAPABILITY_ORDER: tuple[Capability, ...] = (

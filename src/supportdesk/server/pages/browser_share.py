@@ -20,8 +20,8 @@ from supportdesk.domain.consent import (
     InvalidAgentName,
     Language,
     clean_agent_name,
-    consent_text,
 )
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.session_events import SessionState
 from supportdesk.domain.support_session import SupportSession
 from supportdesk.server import csrf

@@ -23,8 +23,8 @@ from supportdesk.domain.consent import (
     CURRENT_CONSENT_VERSION,
     Language,
     RenderedConsent,
-    consent_text,
 )
+from supportdesk.domain.consent_texts import consent_text
 from supportdesk.domain.session_actors import CUSTOMER_ACTOR
 from supportdesk.domain.session_events import (
     CapabilityGranted,

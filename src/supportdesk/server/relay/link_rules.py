@@ -14,7 +14,8 @@ from datetime import datetime
 from typing import Any
 
 from supportdesk.domain.capabilities import Capability
-from supportdesk.domain.consent import RenderedConsent, cited_text
+from supportdesk.domain.consent import RenderedConsent
+from supportdesk.domain.consent_texts import cited_text
 from supportdesk.domain.session_events import ConsentDeclined, ConsentGiven
 from supportdesk.link.frames import LinkProtocolError
 
