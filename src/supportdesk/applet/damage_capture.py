@@ -26,7 +26,9 @@ A scroll is looked for with the masks of the kept copy and of the grab left out,
 its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
 a wake's damage is merged into fewer rectangles before it is handed over
 (:func:`~supportdesk.applet.damage_pieces.fewer_rects`: the engine pays for each one),
-never a mask's stripes with the picture around them. The geometry of a wake (pieces,
+never a mask's stripes with the picture around them. A mask that moved keeping its size
+is copied from where the viewer holds its picture, after the scroll's copies, instead of
+being sent (:mod:`supportdesk.applet.damage_masks`). The geometry of a wake (pieces,
 grabs, scroll candidates, mask moves) is in :mod:`supportdesk.applet.damage_pieces`.
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
@@ -52,6 +54,7 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
     frame_ops,
 )
+from supportdesk.applet.damage_masks import copy_masks, copyable_masks, outside
 from supportdesk.applet.damage_pieces import (
     drawn_pieces,
     fewer_rects,
@@ -281,7 +284,9 @@ class DamageCaptureLoop(CaptureLoop):
             rects: list[Rect] = []
             if masks is not None:  # painted before anything compares or keeps a pixel
                 rects = self._note_masks([*before, *masks.areas()], size)
-            both = MaskPlaces(tuple(painted), tuple(rects))  # in the mirror, in the grab
+            moves = copyable_masks(self._painter, mirror, painted, rects)
+            # in the mirror, in the grab; a mask to be copied counts as there in both
+            both = MaskPlaces(tuple(painted), tuple(rects)).copied([c.dst for c in moves])
             views: list[tuple[Rect, Frame]] = []
             for grab, inside, pixels in grabbed:
                 if rects:
@@ -297,7 +302,7 @@ class DamageCaptureLoop(CaptureLoop):
                     for area in inside
                 )
             small = [v for v in views if v[0].area <= SMALL_PIECE]
-            if small and len(small) < len(views):
+            if small and len(small) < len(views) and not moves:
                 # Small pieces (a clock, a cursor, a typed letter) are compared and handed
                 # over first: they go out while the large ones are still being compared.
                 for area, new in small:
@@ -309,7 +314,7 @@ class DamageCaptureLoop(CaptureLoop):
                         ops,
                         patches,
                         masks=both,
-                        known=quiet.get(area),
+                        known=outside(quiet.get(area), moves),
                     )
                 if ops:
                     self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
@@ -324,7 +329,7 @@ class DamageCaptureLoop(CaptureLoop):
                     ops,
                     patches,
                     masks=both,
-                    known=quiet.get(area),
+                    known=outside(quiet.get(area), moves),
                 )
             # Masked since the grab: paint the mirror. Not a mask read before the grab: it
             # was grabbed (a moved mask's place is a piece) and painted, so the mirror
@@ -335,6 +340,7 @@ class DamageCaptureLoop(CaptureLoop):
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
                 )
                 self._take_piece(mirror, r, new, False, ops, patches)
+            copy_masks(self._painter, moves, mirror, ops, patches)
             painted = rects
             if ops:
                 self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
@@ -369,7 +375,7 @@ class DamageCaptureLoop(CaptureLoop):
         old = mirror[area.y : area.bottom, area.x : area.right]  # compared in place
         inside = masks.within(area) if masks is not None else ()
         copies, damage = frame_changes(
-            old, new, scroll=scroll, masks=inside, samples=SCROLL_SAMPLES
+            old, new, scroll=scroll, masks=inside, samples=SCROLL_SAMPLES, copy_masks=False
         )
         if damage or copies:
             mirror[area.y : area.bottom, area.x : area.right] = new
