@@ -19,7 +19,7 @@ from supportdesk.capture.damage import (
     detect_vertical_scroll,
 )
 from supportdesk.capture.mask import MaskPainter
-from supportdesk.capture.mask_copies import MaskCopy
+from supportdesk.capture.mask_copies import MaskCopy, after_scroll, mask_copies
 from supportdesk.capture.scroll_copies import (
     MAX_PIECES,
     Copy,
@@ -94,8 +94,15 @@ def viewer_after(
         if isinstance(c, MaskCopy):
             assert places, "mask copies only when told which picture held which mask"
             assert all(isinstance(d, MaskCopy) for d in copies[i:]), "after the scroll's"
-            assert c.dst in masks_now and c.dst not in masks_before
-            assert any(c.src.translate(0, -k) in masks_before for k in shifts)
+            # a whole new mask, or a column of one (a scroll carried that column of its
+            # source); read from a mask of the held picture, where it was or was carried
+            new = [m for m in masks_now if m.contains(c.dst) and m not in masks_before]
+            assert new and c.dst.height == new[0].height
+            assert any(
+                m.contains(c.src.translate(0, -k)) and m.height == c.height
+                for m in masks_before
+                for k in shifts
+            )
             src, dst = c.src, c.dst
         else:
             src = Rect(c.x, c.src_y, c.width, c.height)
@@ -521,3 +528,17 @@ def test_the_copy_is_narrowed_to_the_columns_that_changed_so_a_rule_aside_does_n
     assert np.array_equal(fb, cur)
     assert len(copies) == 1 and copies[0].x + copies[0].width <= 320
     assert all(Rect(*r).intersect(rule[0]).is_empty for r in damage)
+
+
+def test_a_field_over_the_edge_of_a_scroll_is_copied_in_columns() -> None:
+    # The scroll's copy ends at column 300 (as a damage-driven piece ends at the text's
+    # edge); the field that moved stands across it: the column the scroll carried is read
+    # where it went, the rest where it was.
+    was, now = Rect(250, 230, 120, 40), Rect(250, 110, 120, 40)
+    moves = mask_copies([was], [now])
+    assert moves == [MaskCopy(250, 110, 120, 40, 250, 230)]
+    scroll = (Rect(0, 26, 300, 300), Rect(0, 0, 300, 300))  # up by 26 rows
+    (parts,) = after_scroll(moves, [scroll])
+    assert parts == [MaskCopy(250, 110, 50, 40, 250, 204), MaskCopy(300, 110, 70, 40, 300, 230)]
+    # A source the scroll wrote over without carrying it whole: no copy.
+    assert after_scroll(moves, [(Rect(0, 250, 300, 100), Rect(0, 224, 300, 100))]) == [[]]

@@ -6,9 +6,9 @@ piece, and a mask's old and new places often lie in different pieces (its places
 pieces of their own beside the drawing), so the copy is made for the whole wake: before
 the pieces, :func:`copyable_masks` says which new places the viewer's picture (the
 loop's mirror) can give, and the pieces leave those places out (neither compared nor
-sent); after them, :func:`copy_masks` hands on each as a CopyRect after the pieces'
-scroll copies, from where those carried its source, or, where a scroll copy wrote over
-part of the source, as damage. Used by
+sent); after them, :func:`copy_masks` hands on each as CopyRects after the pieces'
+scroll copies (one per column of its source that a scroll copy carried or left alone),
+or, where a scroll copy wrote over part of the source, as damage. Used by
 :class:`~supportdesk.applet.damage_capture.DamageCaptureLoop` and bench.masking_damage.
 """
 
@@ -64,20 +64,19 @@ def copy_masks(
         for op in ops
         if isinstance(op, CopyOp)
     ]
-    done = after_scroll(moves, scrolls)
-    copied = {(c.x, c.y) for c in done}
+    after = after_scroll(moves, scrolls)
     damage = [op for op in ops if isinstance(op, Rect)]
-    for c in moves:
+    for c, parts in zip(moves, after, strict=True):
         dst = Rect(c.x, c.y, c.width, c.height)
         pixels = painter.alone(c.width, c.height)
         mirror[dst.y : dst.bottom, dst.x : dst.right] = pixels
         patches.append((dst, pixels))
         damage = [r for r in damage if not dst.contains(r)]
-        if (c.x, c.y) not in copied:
+        if not parts:
             damage.append(dst)
     ops[:] = [
         *(op for op in ops if isinstance(op, CopyOp)),
-        *(CopyOp(Rect(c.x, c.y, c.width, c.height), c.src_x, c.src_y) for c in done),
+        *(CopyOp(p.dst, p.src_x, p.src_y) for parts in after for p in parts),
         *damage,
     ]
 

@@ -20,6 +20,7 @@ Pure geometry on rectangles, no I/O.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -86,26 +87,47 @@ def mask_copies(before: Sequence[Box], now: Sequence[Box]) -> list[MaskCopy]:
     return out
 
 
-def after_scroll(moves: Sequence[MaskCopy], scrolls: Sequence[tuple[Box, Box]]) -> list[MaskCopy]:
-    """``moves`` done after ``scrolls`` (a scroll's copies as (source, destination), with
-    destinations that do not overlap, each reading what the viewer held before them):
-    each reads where its source is then. That is where it was if no scroll copy wrote
-    there, or where one carried it whole; a move whose source a copy wrote over only in
-    part is dropped (its new place is sent as pixels), and so is one that would read
-    what another move writes.
+def after_scroll(
+    moves: Sequence[MaskCopy], scrolls: Sequence[tuple[Box, Box]]
+) -> list[list[MaskCopy]]:
+    """``moves`` done after ``scrolls`` (a scroll's copies as (source, destination): the
+    same columns in both, destinations that do not overlap, each reading what the
+    viewer held before them), each as the copies that read its source where it is then:
+    per move, its parts (empty: dropped, its new place is sent as pixels).
+
+    The source is cut into columns at the scroll copies' edges. A column no scroll copy
+    wrote into is read where it was; one a copy carried whole is read where it went; a
+    column a copy wrote over but did not carry whole drops the move, and so does a part
+    that would read what another move writes.
 
     A scroll's copies go first so that they may read a mask's new place (text the viewer
     holds there) and write its old one: cut around both, the scroll of bench.masking's
-    moving field took 3.7 CopyRects a wake-up for "off"'s 1.0.
+    moving field took 3.7 CopyRects a wake-up for "off"'s 1.0. A field over the edge of
+    the scrolling text (a piece of the damage-driven path) is carried in part.
     """
-    out: list[MaskCopy] = []
+    out: list[list[MaskCopy]] = []
     for move in moves:
-        src = move.src
-        if any(not d.intersect(src).is_empty for _, d in scrolls):
-            carrier = next(((s, d) for s, d in scrolls if s.contains(src)), None)
-            if carrier is None:
-                continue
-            s, d = carrier
-            src = src.translate(d.x - s.x, d.y - s.y)
-        out.append(move._replace(src_x=src.x, src_y=src.y))
-    return [m for m in out if all(o is m or o.dst.intersect(m.src).is_empty for o in out)]
+        src, dx, dy = move.src, move.x - move.src_x, move.y - move.src_y
+        edges = {src.x, src.right}
+        edges.update(e for _, d in scrolls for e in (d.x, d.right) if src.x < e < src.right)
+        xs = sorted(edges)
+        parts: list[MaskCopy] = []
+        for a, b in itertools.pairwise(xs):
+            column = Box(a, src.y, b - a, src.height)
+            writers = [(s, d) for s, d in scrolls if not d.intersect(column).is_empty]
+            at = column
+            if writers:
+                s, d = writers[0]
+                if len(writers) > 1 or not s.contains(column):
+                    parts = []
+                    break
+                at = column.translate(d.x - s.x, d.y - s.y)
+            parts.append(MaskCopy(a + dx, src.y + dy, b - a, src.height, at.x, at.y))
+        out.append(parts)
+    reads = [p for parts in out for p in parts]
+    return [
+        parts
+        if all(o.dst.intersect(p.src).is_empty for p in parts for o in reads if o not in parts)
+        else []
+        for parts in out
+    ]

@@ -235,11 +235,13 @@ def frame_changes(
     if copies:
         held = _after_copies(grid, held, current, copies)
     if moves:  # after the scroll's copies: read where those put their sources
-        moves = after_scroll(moves, [(_src(c), _dst(c)) for c in copies])
-        held = _Held(held.previous, (*held.patches, *((c.dst, _at(current, c.dst)) for c in moves)))
-        for c in moves:  # the tiles around a copied mask, compared as the viewer has them
+        after = after_scroll(moves, [(_src(c), _dst(c)) for c in copies])
+        kept = [m for m, parts in zip(moves, after, strict=True) if parts]
+        held = _Held(held.previous, (*held.patches, *((c.dst, _at(current, c.dst)) for c in kept)))
+        for c in kept:  # the tiles around a copied mask, compared as the viewer has them
             _compare_again(grid, held, current, c.dst)
-        places = places.copied([c.dst for c in moves])
+        places = places.copied([c.dst for c in kept])
+        moves = [p for parts in after for p in parts]
     height, width = current.shape[:2]
     damage = tiles_to_rects(grid, width, height)
     same = places.still() if isinstance(masks, MaskPlaces) else []
