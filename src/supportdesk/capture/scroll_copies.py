@@ -236,17 +236,16 @@ def frame_changes(
         held = _after_copies(grid, held, current, copies)
     if moves:  # after the scroll's copies: read where those put their sources
         after = after_scroll(moves, [(_src(c), _dst(c)) for c in copies])
-        kept = [m for m, parts in zip(moves, after, strict=True) if parts]
-        held = _Held(held.previous, (*held.patches, *((c.dst, _at(current, c.dst)) for c in kept)))
-        for c in kept:  # the tiles around a copied mask, compared as the viewer has them
-            _compare_again(grid, held, current, c.dst)
-        places = places.copied([c.dst for c in kept])
+        done = [m.dst for m, parts in zip(moves, after, strict=True) if parts]
+        held = _Held(held.previous, (*held.patches, *((d, _at(current, d)) for d in done)))
+        for d in done:  # the tiles around a copied mask, compared as the viewer has them
+            _compare_again(grid, held, current, d)
+        places = places.copied(done)
         moves = [p for parts in after for p in parts]
     height, width = current.shape[:2]
     damage = tiles_to_rects(grid, width, height)
     same = places.still() if isinstance(masks, MaskPlaces) else []
-    kept = _outside_still_masks(damage, grid, held, current, places.either, same)
-    return [*copies, *moves], kept
+    return [*copies, *moves], _outside_still_masks(damage, grid, held, current, places.either, same)
 
 
 def _over_changes(scroll: VerticalScroll, previous: Frame, current: Frame) -> VerticalScroll:
