@@ -37,7 +37,7 @@ from bench import workload
 from bench.__main__ import xvfb
 from supportdesk.applet.capture_loop import CopyOp, FrameOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
-from supportdesk.applet.damage_masks import copy_masks, copyable_masks, outside
+from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
 from supportdesk.applet.damage_pieces import (
     drawn_pieces,
     fewer_rects,
@@ -123,7 +123,11 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     spent = time.perf_counter() - t0
     if not drawn and not moved:
         return spent, []
-    pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+    t0 = time.perf_counter()
+    planned = copyable_masks(loop._painter, mirror, lane.painted, now) if moved else []
+    apart = not_copied(moved, planned, origin.left, origin.top)
+    spent += time.perf_counter() - t0
+    pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=apart)
     ops: list[FrameOp] = []
     patches: list[tuple[Rect, Frame]] = []
     scrollable = scroll_candidates(pieces) if loop._detect_scroll else set()
@@ -151,7 +155,9 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
                 mirror, area, new, area in scrollable, ops, patches, masks=both,
                 known=outside(quiet.get(area), moves),
             )  # fmt: skip
-    for r in set(rects) - set(lane.painted) - set(now):  # masked since the grab
+    copied = {c.dst for c in moves}
+    skipped = {c.dst for c in planned} & set(rects)
+    for r in ((set(rects) - set(lane.painted) - set(now)) | skipped) - copied:  # since the grab
         t0 = time.perf_counter()
         new = painter.paint(
             mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size

@@ -405,3 +405,54 @@ def test_the_polling_path_copies_a_moved_field_after_the_scroll() -> None:
     assert copies[-1].dst == now[0] and len(copies) >= 2  # the scroll's, then the field
     assert all(not isinstance(op, Rect) or op.intersect(now[0]).is_empty for op in ops)
     assert np.array_equal(viewer(before, ops, after), after)
+
+
+class Counted(Screen):
+    """A screen that lists the areas grabbed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grabbed: list[tuple[int, int, int, int]] = []
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame:
+        self.grabbed.append(area)
+        return super().grab_area(monitor, area)
+
+
+class MovedOnDuringTheGrab(Masks):
+    """The field goes from the upper place to the lower one; read again after the grab,
+    a second mask overlaps it (so its new place is not its own picture there)."""
+
+    def __init__(self) -> None:
+        super().__init__((UPPER,), (LOWER,))
+        self.reads = 0
+
+    def areas(self) -> Sequence[MaskArea]:
+        self.reads += 1
+        if self.reads == 4:  # the start's two reads, the wake-up's first, then this one
+            return (*self.now, MaskArea(Rect(100, 140, 40, 40), MaskKind.SECRET_INPUT))
+        return self.now
+
+
+def test_a_copied_new_place_is_not_grabbed_and_one_not_copied_after_all_is_painted() -> None:
+    screen = Counted()
+    screen.desktop[150:170, 64:184, :3] = SECRET  # typed into the lower field
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    wake(lane, [])
+    upper, lower = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert screen.grabbed and all(
+        Rect(*a).intersect(lower).is_empty or Rect(*a).contains(upper) for a in screen.grabbed
+    )  # where it went only: where it came is copied
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    moving = MovedOnDuringTheGrab()
+    lane = start_lane(screen, moving, None)
+    moving.move()
+    held = lane.mirror.copy()
+    _, ops = wake(lane, [])
+    now = (*moving.now, MaskArea(Rect(100, 140, 40, 40), MaskKind.SECRET_INPUT))
+    assert np.array_equal(lane.mirror, masked(screen, now))
+    assert not any(isinstance(op, CopyOp) for op in ops)
+    assert np.array_equal(viewer(held, ops, lane.mirror), lane.mirror)
+    assert secret_pixels(lane.mirror) == 0

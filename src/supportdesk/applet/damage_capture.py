@@ -54,7 +54,7 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
     frame_ops,
 )
-from supportdesk.applet.damage_masks import copy_masks, copyable_masks, outside
+from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
 from supportdesk.applet.damage_pieces import (
     drawn_pieces,
     fewer_rects,
@@ -250,7 +250,10 @@ class DamageCaptureLoop(CaptureLoop):
                 continue
             if masks is not None:
                 wake = self._polling_interval
-            pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+            # A new place to be copied is not grabbed: its pixels are the mask's picture.
+            planned = copyable_masks(self._painter, mirror, painted, now) if moved else []
+            apart = not_copied(moved, planned, origin.left, origin.top)
+            pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=apart)
             held = []
             if not large and not moved:  # a mask's move is never held back
                 # The frame clock holds large changes back: take the small ones now (a
@@ -263,7 +266,7 @@ class DamageCaptureLoop(CaptureLoop):
                 held = [p.translate(origin.left, origin.top) for p in pieces if p not in alone]
                 pieces = alone
             self._holding = bool(held)
-            if not pieces:
+            if not pieces and not planned:
                 continue
             self._last_grab = time.monotonic()
             ops: list[FrameOp] = []
@@ -334,8 +337,12 @@ class DamageCaptureLoop(CaptureLoop):
             # Masked since the grab: paint the mirror. Not a mask read before the grab: it
             # was grabbed (a moved mask's place is a piece) and painted, so the mirror
             # holds its stripes already (comparing it again found nothing: bench.masking,
-            # a field moving with every wake-up, one compare of three a wake-up).
-            for r in set(rects) - set(painted) - set(now):
+            # a field moving with every wake-up, one compare of three a wake-up); but one
+            # left ungrabbed to be copied, if it is not copied after all. Nothing was
+            # drawn there: the mirror holds the screen.
+            copied = {c.dst for c in moves}
+            skipped = {c.dst for c in planned} & set(rects)
+            for r in ((set(rects) - set(painted) - set(now)) | skipped) - copied:
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
                 )

@@ -5,10 +5,11 @@ A mask that moved keeping its size is the same picture at its new place
 piece, and a mask's old and new places often lie in different pieces (its places are
 pieces of their own beside the drawing), so the copy is made for the whole wake: before
 the pieces, :func:`copyable_masks` says which new places the viewer's picture (the
-loop's mirror) can give, and the pieces leave those places out (neither compared nor
-sent); after them, :func:`copy_masks` hands on each as CopyRects after the pieces'
-scroll copies (one per column of its source that a scroll copy carried or left alone),
-or, where a scroll copy wrote over part of the source, as damage. Used by
+loop's mirror) can give: those are not grabbed (:func:`not_copied`; their pixels are
+the mask's picture), and the pieces leave them out (neither compared nor sent); after
+them, :func:`copy_masks` hands on each as CopyRects after the pieces' scroll copies (one
+per column of its source that a scroll copy carried or left alone), or, where a scroll
+copy wrote over part of the source, as damage. Used by
 :class:`~supportdesk.applet.damage_capture.DamageCaptureLoop` and bench.masking_damage.
 """
 
@@ -22,7 +23,7 @@ from supportdesk.capture.mask_copies import MaskCopy, after_scroll, mask_copies
 from supportdesk.capture.screen_source import Frame
 from supportdesk.rfb.geometry import Rect
 
-__all__ = ["copy_masks", "copyable_masks", "outside"]
+__all__ = ["copy_masks", "copyable_masks", "not_copied", "outside"]
 
 
 def copyable_masks(
@@ -89,3 +90,11 @@ def outside(parts: list[Rect] | None, moves: list[MaskCopy]) -> list[Rect] | Non
         dst = Rect(c.x, c.y, c.width, c.height)
         parts = [p for part in parts for p in part.subtract(dst)]
     return parts
+
+
+def not_copied(moved: list[Rect], planned: list[MaskCopy], left: int, top: int) -> list[Rect]:
+    """The places of ``moved`` (root coordinates; ``left``, ``top``: the monitor's origin)
+    to grab again: not the new places ``planned`` copies (bench.masking, a field moving
+    with every wake-up: 2.2 grabs a wake-up against "off"'s 1.5)."""
+    copied = {Rect(c.x + left, c.y + top, c.width, c.height) for c in planned}
+    return [m for m in moved if m not in copied]
