@@ -18,10 +18,11 @@ that add up to a large frame, for the large frame's tick.
 
 With a mask source (every session of the support program), the masks are read just
 before and just after each wake's grabs and painted over every grabbed piece before it
-is compared or kept (:meth:`MaskPainter.paint` places pattern and label by the picture,
-so a piece gets what a whole paint would give it). A mask that appears, moves or goes
-is damage: where it was and where it is are grabbed again and painted in the same
-wake, and an area masked only after the grab is painted into the kept copy directly.
+is compared or kept (:meth:`MaskPainter.paint` places pattern and label by each mask,
+clipped to the picture, so a piece gets what a whole paint would give it). A mask that
+appears, moves or goes is damage: where it was and where it is are grabbed again and
+painted in the same wake, and an area masked only after the grab is painted into the
+kept copy directly.
 A scroll is looked for with the masks of the kept copy and of the grab left out, and
 its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
 a wake's damage is merged into fewer rectangles before it is handed over
