@@ -7,8 +7,10 @@ came), reads the masks again, paints them over every grabbed piece and compares 
 pieces with the kept copy. :func:`wake` is that wake-up, step for step as
 ``DamageCaptureLoop._watch`` runs it, with the masking steps timed on their own: the
 two reads of the areas, turning them into rectangles and finding mask moves, and every
-paint (of a grabbed piece and of the kept copy where a mask came after the grab). It
+paint (of a grabbed piece and of the kept copy where a mask came after the grab), and
+finding and handing on the copies of masks that moved keeping their size. It
 calls the loop's own helpers (``drawn_pieces``, ``quiet_pieces``, ``grabs``, ``_note_masks``,
+``copyable_masks`` and ``copy_masks``,
 ``_take_piece`` of a loop that is never started, and ``fewer_rects`` as ``_offer``
 merges a wake's damage), so only the order of the steps is
 copied here; tests/test_bench_masking.py checks that after the same drawing and mask
@@ -35,6 +37,7 @@ from bench import workload
 from bench.__main__ import xvfb
 from supportdesk.applet.capture_loop import CopyOp, FrameOp
 from supportdesk.applet.damage_capture import DamageCaptureLoop
+from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
 from supportdesk.applet.damage_pieces import (
     drawn_pieces,
     fewer_rects,
@@ -120,7 +123,11 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     spent = time.perf_counter() - t0
     if not drawn and not moved:
         return spent, []
-    pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+    t0 = time.perf_counter()
+    planned = copyable_masks(loop._painter, mirror, lane.painted, now) if moved else []
+    apart = not_copied(moved, planned, origin.left, origin.top)
+    spent += time.perf_counter() - t0
+    pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=apart)
     ops: list[FrameOp] = []
     patches: list[tuple[Rect, Frame]] = []
     scrollable = scroll_candidates(pieces) if loop._detect_scroll else set()
@@ -131,9 +138,10 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
     ]
     t0 = time.perf_counter()
     rects = loop._note_masks([*before, *masks.areas()], size) if masks is not None else []
-    spent += time.perf_counter() - t0
     painter = loop._painter
-    both = MaskPlaces(tuple(lane.painted), tuple(rects))
+    moves = copyable_masks(painter, mirror, lane.painted, rects)
+    both = MaskPlaces(tuple(lane.painted), tuple(rects)).copied([c.dst for c in moves])
+    spent += time.perf_counter() - t0
     for grab, inside, pixels in grabbed:
         if rects:
             t0 = time.perf_counter()
@@ -145,15 +153,20 @@ def wake(lane: Lane, drawn: list[Rect]) -> tuple[float, list[FrameOp]]:
             ]
             loop._take_piece(
                 mirror, area, new, area in scrollable, ops, patches, masks=both,
-                known=quiet.get(area),
+                known=outside(quiet.get(area), moves),
             )  # fmt: skip
-    for r in set(rects) - set(lane.painted) - set(now):  # masked since the grab
+    copied = {c.dst for c in moves}
+    skipped = {c.dst for c in planned} & set(rects)
+    for r in ((set(rects) - set(lane.painted) - set(now)) | skipped) - copied:  # since the grab
         t0 = time.perf_counter()
         new = painter.paint(
             mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
         )
         spent += time.perf_counter() - t0
         loop._take_piece(mirror, r, new, False, ops, patches)
+    t0 = time.perf_counter()
+    copy_masks(painter, moves, mirror, ops, patches)
+    spent += time.perf_counter() - t0
     lane.painted = rects
     return spent, fewer_rects(ops, rects)  # as DamageCaptureLoop._offer
 

@@ -134,11 +134,16 @@ def test_a_mask_that_moves_is_grabbed_again_where_it_went_and_where_it_came() ->
     lane = start_lane(screen, masks, None)
     assert secret_pixels(lane.mirror) == 120 * 20  # the lower field shows, unmasked
     masks.move()  # the focus goes to the lower field: no drawing at all
+    held = lane.mirror.copy()
     _, ops = wake(lane, [])
     assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
     assert secret_pixels(lane.mirror) == 120 * 20  # now the upper one shows
-    for field in (UPPER.rect, LOWER.rect):  # both handed on, though nothing was drawn
-        assert any(isinstance(op, Rect) and not op.intersect(field).is_empty for op in ops)
+    # Both handed on, though nothing was drawn: where it went as damage, where it came
+    # as a copy from where it was (the same size, the same picture).
+    upper, lower = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert any(isinstance(op, Rect) and not op.intersect(upper).is_empty for op in ops)
+    assert CopyOp(lower, upper.x, upper.y) in ops
+    assert np.array_equal(viewer(held, ops, lane.mirror), lane.mirror)
     assert wake(lane, [])[1] == []  # a still mask costs no grab
 
 
@@ -186,8 +191,8 @@ def test_where_only_a_mask_moved_nothing_is_compared(monkeypatch: pytest.MonkeyP
     _, ops = wake(lane, [])
     assert compared == []
     assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
-    places = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
-    assert sorted(ops, key=str) == sorted(places, key=str)  # the two places, as they are
+    upper, lower = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert ops == [CopyOp(lower, upper.x, upper.y), upper]  # the copy, the text it left
     real_loop_picture(Screen(), Masks((UPPER,), (LOWER,)), [(Rect(8, 8, 8, 8), True)])
     assert compared and all(shape[:2] == (32, 32) for shape in compared)  # the drawing only
 
@@ -358,3 +363,96 @@ def test_the_dragged_window_goes_to_and_fro_over_the_text_a_step_at_a_time() -> 
     assert min(xs) == FROM_X and max(xs) == TO_X
     assert all(abs(b - a) == STEP for a, b in itertools.pairwise(xs))
     assert all(abs(place(k + 1)[1] - place(k)[1]) <= 2 for k in range(200))
+
+
+@pytest.mark.parametrize("scrolling", [False, True])
+def test_a_moved_field_is_copied_from_where_the_viewer_holds_it(scrolling: bool) -> None:
+    # A field with typed text in it moves every wake-up (a dragged window: its old and
+    # new places are drawn), over still or scrolling text: its new place goes as a
+    # CopyRect (after the scroll's copies), never as pixels; the viewer following the
+    # ops holds the masked screen and no secret.
+    screen = Screen()
+    scroll_text(screen, 0)
+    spots = [Rect(64 + 8 * k, 64 + 5 * k, 120, 20) for k in range(6)] + [Rect(100, 160, 120, 20)]
+    masks = Masks(*[(MaskArea(r, MaskKind.SECRET_INPUT),) for r in spots])
+    screen.desktop[64:84, 64:184, :3] = SECRET
+    lane = start_lane(screen, masks, None)
+    for step in range(1, len(spots)):
+        was, now = spots[step - 1], spots[step]
+        drawn = [scroll_text(screen, step)] if scrolling else []
+        screen.desktop[was.y : was.bottom, was.x : was.right, :3] = 0x30  # the window left
+        screen.desktop[now.y : now.bottom, now.x : now.right, :3] = SECRET  # and came
+        masks.move()
+        held = lane.mirror.copy()
+        _, ops = wake(lane, [*drawn, was, now])
+        assert np.array_equal(lane.mirror, masked(screen, masks.now))
+        new = monitor_rects(masks.now, (0, 0), (W, H))[0]
+        assert [op for op in ops if isinstance(op, CopyOp) and op.dst == new]
+        assert all(not isinstance(op, Rect) or op.intersect(new).is_empty for op in ops)
+        seen = viewer(held, ops, lane.mirror)
+        assert np.array_equal(seen, lane.mirror) and secret_pixels(seen) == 0
+
+
+def test_the_polling_path_copies_a_moved_field_after_the_scroll() -> None:
+    screen = Screen()
+    was, now = monitor_rects([UPPER], (0, 0), (W, H)), monitor_rects([LOWER], (0, 0), (W, H))
+    scroll_text(screen, 0)
+    before = masked(screen, [UPPER])
+    scroll_text(screen, 1)
+    after = masked(screen, [LOWER])
+    ops = changes(before, after, was, now)
+    copies = [op for op in ops if isinstance(op, CopyOp)]
+    assert copies[-1].dst == now[0] and len(copies) >= 2  # the scroll's, then the field
+    assert all(not isinstance(op, Rect) or op.intersect(now[0]).is_empty for op in ops)
+    assert np.array_equal(viewer(before, ops, after), after)
+
+
+class Counted(Screen):
+    """A screen that lists the areas grabbed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.grabbed: list[tuple[int, int, int, int]] = []
+
+    def grab_area(self, monitor: int, area: tuple[int, int, int, int]) -> Frame:
+        self.grabbed.append(area)
+        return super().grab_area(monitor, area)
+
+
+class MovedOnDuringTheGrab(Masks):
+    """The field goes from the upper place to the lower one; read again after the grab,
+    a second mask overlaps it (so its new place is not its own picture there)."""
+
+    def __init__(self) -> None:
+        super().__init__((UPPER,), (LOWER,))
+        self.reads = 0
+
+    def areas(self) -> Sequence[MaskArea]:
+        self.reads += 1
+        if self.reads == 4:  # the start's two reads, the wake-up's first, then this one
+            return (*self.now, MaskArea(Rect(100, 140, 40, 40), MaskKind.SECRET_INPUT))
+        return self.now
+
+
+def test_a_copied_new_place_is_not_grabbed_and_one_not_copied_after_all_is_painted() -> None:
+    screen = Counted()
+    screen.desktop[150:170, 64:184, :3] = SECRET  # typed into the lower field
+    masks = Masks((UPPER,), (LOWER,))
+    lane = start_lane(screen, masks, None)
+    masks.move()
+    wake(lane, [])
+    upper, lower = monitor_rects([UPPER, LOWER], (0, 0), (W, H))
+    assert screen.grabbed and all(
+        Rect(*a).intersect(lower).is_empty or Rect(*a).contains(upper) for a in screen.grabbed
+    )  # where it went only: where it came is copied
+    assert np.array_equal(lane.mirror, masked(screen, (LOWER,)))
+    moving = MovedOnDuringTheGrab()
+    lane = start_lane(screen, moving, None)
+    moving.move()
+    held = lane.mirror.copy()
+    _, ops = wake(lane, [])
+    now = (*moving.now, MaskArea(Rect(100, 140, 40, 40), MaskKind.SECRET_INPUT))
+    assert np.array_equal(lane.mirror, masked(screen, now))
+    assert not any(isinstance(op, CopyOp) for op in ops)
+    assert np.array_equal(viewer(held, ops, lane.mirror), lane.mirror)
+    assert secret_pixels(lane.mirror) == 0

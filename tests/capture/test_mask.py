@@ -74,11 +74,30 @@ def test_the_label_is_written_in_the_middle_when_it_fits() -> None:
     assert (small[:10, :40, 0] >= 0xB0).all()
 
 
-def test_the_pattern_is_anchored_to_the_picture_so_a_still_mask_paints_the_same() -> None:
-    painter = MaskPainter("")
-    a = painter.paint(np.zeros((50, 50, 4), np.uint8), [Rect(0, 0, 50, 50)])
-    b = painter.paint(np.zeros((50, 50, 4), np.uint8), [Rect(10, 10, 20, 20)])
-    assert np.array_equal(a[10:30, 10:30], b[10:30, 10:30])
+def test_the_pattern_is_anchored_to_the_area_so_a_moved_mask_paints_the_same() -> None:
+    # A mask that moved keeping its size is the same picture at its new place (label
+    # and all): the viewer can copy it there from where it was (capture/mask_copies.py).
+    painter = MaskPainter(LABEL)
+    field = Rect(7, 13, 240, 40)
+    a = painter.paint(random_frame(1, 200, 400), [field])
+    for dx, dy in [(1, 0), (0, 3), (8, 8), (-5, 21), (130, 101)]:
+        moved = field.translate(dx, dy)
+        b = painter.paint(random_frame(2, 200, 400), [moved])
+        assert np.array_equal(
+            a[field.y : field.bottom, field.x : field.right],
+            b[moved.y : moved.bottom, moved.x : moved.right],
+        )
+    # and one that stays put paints the same pixels every time, whatever is under it
+    c = painter.paint(random_frame(3, 200, 400), [field])
+    assert np.array_equal(a[13:53, 7:247], c[13:53, 7:247])
+
+
+def test_overlapping_masks_paint_the_same_in_any_order() -> None:
+    painter = MaskPainter(LABEL)
+    rects = [Rect(10, 20, 180, 40), Rect(40, 30, 150, 60), Rect(0, 0, 30, 90)]
+    first = painter.paint(random_frame(1), rects)
+    for order in ([2, 1, 0], [1, 0, 2], [0, 2, 1]):
+        assert np.array_equal(painter.paint(random_frame(1), [rects[i] for i in order]), first)
 
 
 def test_a_read_only_frame_is_copied_not_written() -> None:
@@ -125,16 +144,27 @@ def test_a_read_only_piece_is_copied_only_when_a_mask_touches_it() -> None:
 @pytest.mark.parametrize("x", range(16))
 def test_the_copied_label_is_the_inked_stripes_at_every_phase(x: int) -> None:
     # The label is copied in from a block made once per phase of the stripes: it must be
-    # what inking the stripes pixel by pixel gives, wherever the mask stands.
+    # what inking the stripes (placed by the mask's top-left) pixel by pixel gives, for
+    # every place of the label in its mask.
     ink = render_label("Geschützte Eingabe")
     lh, lw = ink.shape
-    mask = Rect(x, 5, lw + 10, lh + 6)
-    out = MaskPainter("Geschützte Eingabe").paint(np.zeros((40, lw + 40, 4), np.uint8), [mask])
-    ys, xs = np.mgrid[0:40, 0 : lw + 40]
-    light = ((xs + ys) // 8) % 2 == 0
+    mask = Rect(3, 5, lw + 10 + 2 * x, lh + 6)  # the label at x + 5 in it
+    out = MaskPainter("Geschützte Eingabe").paint(np.zeros((40, lw + 50, 4), np.uint8), [mask])
+    ys, xs = np.mgrid[0:40, 0 : lw + 50]
+    light = ((xs - mask.x + ys - mask.y) // 8) % 2 == 0
     want = np.where(light[..., None], np.uint8(0xD4), np.uint8(0xBC)).repeat(4, axis=2)
     want[..., 3] = 0xFF
     top, left = mask.y + (mask.height - lh) // 2, mask.x + (mask.width - lw) // 2
     want[top : top + lh, left : left + lw][ink] = (0x30, 0x30, 0x30, 0xFF)
     inside = (slice(mask.y, mask.bottom), slice(mask.x, mask.right))
     assert np.array_equal(out[inside], want[inside])
+
+
+def test_a_mask_painted_alone_is_the_same_picture_everywhere() -> None:
+    painter = MaskPainter(LABEL)
+    alone = painter.alone(240, 40)
+    assert not alone.flags.writeable
+    for x, y in [(0, 0), (7, 13), (150, 80)]:
+        frame = painter.paint(random_frame(x, 200, 400), [Rect(x, y, 240, 40)])
+        assert np.array_equal(frame[y : y + 40, x : x + 240], alone)
+    assert painter.alone(240, 40) is alone

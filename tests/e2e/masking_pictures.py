@@ -1,7 +1,8 @@
 """Reading pictures for the masking end-to-end tests: is an area the mask, or the screen?
 
-A mask is diagonal grey stripes anchored to the frame (capture/mask.py) with dark label
-ink; whether a pixel belongs to it can be told from its place alone. Pictures here are
+A mask is diagonal grey stripes anchored to its own top-left corner (capture/mask.py)
+with dark label ink; whether an area is masked is told by its pixels matching the
+stripes at one of their 16 phases (a box inside one mask has one). Pictures here are
 RGB arrays of the whole screen: the agent's canvas as noVNC drew it, a frame of the
 recording decoded by the player's decoder, or a direct X screenshot.
 """
@@ -47,14 +48,18 @@ class Box:
 
 
 def masked_share(picture: Picture, box: Box) -> float:
-    """The share of ``box``'s pixels in ``picture`` that are the mask's stripes or ink."""
+    """The share of ``box``'s pixels in ``picture`` that are the mask's stripes or ink,
+    at the stripes' phase that fits best."""
     area = box.of(picture).astype(np.int16)
     ys = np.arange(box.y, box.y + box.height)[:, None]
     xs = np.arange(box.x, box.x + box.width)[None, :]
-    stripe = np.where(((xs + ys) // _STRIPE) % 2 == 0, _LIGHT, _DARK)[:, :, None]
-    on_stripe = (np.abs(area - stripe) <= TOLERANCE).all(axis=2)
     on_ink = (np.abs(area - _INK) <= TOLERANCE).all(axis=2)
-    return float((on_stripe | on_ink).mean())
+    best = 0.0
+    for phase in range(2 * _STRIPE):
+        stripe = np.where(((xs + ys + phase) // _STRIPE) % 2 == 0, _LIGHT, _DARK)[:, :, None]
+        on_stripe = (np.abs(area - stripe) <= TOLERANCE).all(axis=2)
+        best = max(best, float((on_stripe | on_ink).mean()))
+    return best
 
 
 def typed_marks(picture: Picture, box: Box) -> int:

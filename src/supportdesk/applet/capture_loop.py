@@ -14,7 +14,8 @@ moves during the grab is covered where it was and where it went), so no pixel of
 secret field ever reaches damage detection, the encoder or the recording. A scroll is
 looked for with the masks of both grabs left out, and its copy goes around them
 (:func:`~supportdesk.capture.scroll_copies.frame_changes`): a still mask in scrolling
-text costs only the text that comes out from under it.
+text costs only the text that comes out from under it. A mask that moved keeping its
+size is copied from its old place (a CopyRect, before the scroll's copies), not sent.
 """
 
 from __future__ import annotations
@@ -26,11 +27,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from supportdesk.capture.damage import Rect as Damage
-from supportdesk.capture.damage import VerticalScroll
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
+from supportdesk.capture.mask_copies import MaskCopy
 from supportdesk.capture.mask_sources import MaskSource
 from supportdesk.capture.screen_source import Frame, ScreenSource
-from supportdesk.capture.scroll_copies import MaskPlaces, frame_changes
+from supportdesk.capture.scroll_copies import Copy, MaskPlaces, frame_changes
 from supportdesk.rfb.geometry import Rect
 
 log = logging.getLogger(__name__)
@@ -297,12 +298,12 @@ class CaptureLoop:
         return True
 
 
-def frame_ops(
-    copies: list[VerticalScroll], damage: list[Damage], dx: int = 0, dy: int = 0
-) -> list[FrameOp]:
+def frame_ops(copies: list[Copy], damage: list[Damage], dx: int = 0, dy: int = 0) -> list[FrameOp]:
     """The copies (in their order) then the damage, as ops moved by ``dx, dy``."""
     ops: list[FrameOp] = [
-        CopyOp(Rect(c.x + dx, c.dst_y + dy, c.width, c.height), c.x + dx, c.src_y + dy)
+        CopyOp(Rect(c.x + dx, c.y + dy, c.width, c.height), c.src_x + dx, c.src_y + dy)
+        if isinstance(c, MaskCopy)
+        else CopyOp(Rect(c.x + dx, c.dst_y + dy, c.width, c.height), c.x + dx, c.src_y + dy)
         for c in copies
     ]
     ops.extend(Rect(r.x + dx, r.y + dy, r.width, r.height) for r in damage)

@@ -18,15 +18,18 @@ that add up to a large frame, for the large frame's tick.
 
 With a mask source (every session of the support program), the masks are read just
 before and just after each wake's grabs and painted over every grabbed piece before it
-is compared or kept (:meth:`MaskPainter.paint` places pattern and label by the picture,
-so a piece gets what a whole paint would give it). A mask that appears, moves or goes
-is damage: where it was and where it is are grabbed again and painted in the same
-wake, and an area masked only after the grab is painted into the kept copy directly.
+is compared or kept (:meth:`MaskPainter.paint` places pattern and label by each mask,
+clipped to the picture, so a piece gets what a whole paint would give it). A mask that
+appears, moves or goes is damage: where it was and where it is are grabbed again and
+painted in the same wake, and an area masked only after the grab is painted into the
+kept copy directly.
 A scroll is looked for with the masks of the kept copy and of the grab left out, and
 its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
 a wake's damage is merged into fewer rectangles before it is handed over
 (:func:`~supportdesk.applet.damage_pieces.fewer_rects`: the engine pays for each one),
-never a mask's stripes with the picture around them. The geometry of a wake (pieces,
+never a mask's stripes with the picture around them. A mask that moved keeping its size
+is copied from where the viewer holds its picture, after the scroll's copies, instead of
+being sent (:mod:`supportdesk.applet.damage_masks`). The geometry of a wake (pieces,
 grabs, scroll candidates, mask moves) is in :mod:`supportdesk.applet.damage_pieces`.
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
@@ -52,6 +55,7 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
     frame_ops,
 )
+from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
 from supportdesk.applet.damage_pieces import (
     drawn_pieces,
     fewer_rects,
@@ -247,7 +251,10 @@ class DamageCaptureLoop(CaptureLoop):
                 continue
             if masks is not None:
                 wake = self._polling_interval
-            pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=moved)
+            # A new place to be copied is not grabbed: its pixels are the mask's picture.
+            planned = copyable_masks(self._painter, mirror, painted, now) if moved else []
+            apart = not_copied(moved, planned, origin.left, origin.top)
+            pieces = drawn_pieces(drawn, origin.left, origin.top, *size, apart=apart)
             held = []
             if not large and not moved:  # a mask's move is never held back
                 # The frame clock holds large changes back: take the small ones now (a
@@ -260,7 +267,7 @@ class DamageCaptureLoop(CaptureLoop):
                 held = [p.translate(origin.left, origin.top) for p in pieces if p not in alone]
                 pieces = alone
             self._holding = bool(held)
-            if not pieces:
+            if not pieces and not planned:
                 continue
             self._last_grab = time.monotonic()
             ops: list[FrameOp] = []
@@ -281,7 +288,9 @@ class DamageCaptureLoop(CaptureLoop):
             rects: list[Rect] = []
             if masks is not None:  # painted before anything compares or keeps a pixel
                 rects = self._note_masks([*before, *masks.areas()], size)
-            both = MaskPlaces(tuple(painted), tuple(rects))  # in the mirror, in the grab
+            moves = copyable_masks(self._painter, mirror, painted, rects)
+            # in the mirror, in the grab; a mask to be copied counts as there in both
+            both = MaskPlaces(tuple(painted), tuple(rects)).copied([c.dst for c in moves])
             views: list[tuple[Rect, Frame]] = []
             for grab, inside, pixels in grabbed:
                 if rects:
@@ -297,7 +306,7 @@ class DamageCaptureLoop(CaptureLoop):
                     for area in inside
                 )
             small = [v for v in views if v[0].area <= SMALL_PIECE]
-            if small and len(small) < len(views):
+            if small and len(small) < len(views) and not moves:
                 # Small pieces (a clock, a cursor, a typed letter) are compared and handed
                 # over first: they go out while the large ones are still being compared.
                 for area, new in small:
@@ -309,7 +318,7 @@ class DamageCaptureLoop(CaptureLoop):
                         ops,
                         patches,
                         masks=both,
-                        known=quiet.get(area),
+                        known=outside(quiet.get(area), moves),
                     )
                 if ops:
                     self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
@@ -324,17 +333,22 @@ class DamageCaptureLoop(CaptureLoop):
                     ops,
                     patches,
                     masks=both,
-                    known=quiet.get(area),
+                    known=outside(quiet.get(area), moves),
                 )
             # Masked since the grab: paint the mirror. Not a mask read before the grab: it
             # was grabbed (a moved mask's place is a piece) and painted, so the mirror
             # holds its stripes already (comparing it again found nothing: bench.masking,
-            # a field moving with every wake-up, one compare of three a wake-up).
-            for r in set(rects) - set(painted) - set(now):
+            # a field moving with every wake-up, one compare of three a wake-up); but one
+            # left ungrabbed to be copied, if it is not copied after all. Nothing was
+            # drawn there: the mirror holds the screen.
+            copied = {c.dst for c in moves}
+            skipped = {c.dst for c in planned} & set(rects)
+            for r in ((set(rects) - set(painted) - set(now)) | skipped) - copied:
                 new = self._painter.paint(
                     mirror[r.y : r.bottom, r.x : r.right].copy(), rects, at=(r.x, r.y), size=size
                 )
                 self._take_piece(mirror, r, new, False, ops, patches)
+            copy_masks(self._painter, moves, mirror, ops, patches)
             painted = rects
             if ops:
                 self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
@@ -369,7 +383,7 @@ class DamageCaptureLoop(CaptureLoop):
         old = mirror[area.y : area.bottom, area.x : area.right]  # compared in place
         inside = masks.within(area) if masks is not None else ()
         copies, damage = frame_changes(
-            old, new, scroll=scroll, masks=inside, samples=SCROLL_SAMPLES
+            old, new, scroll=scroll, masks=inside, samples=SCROLL_SAMPLES, copy_masks=False
         )
         if damage or copies:
             mirror[area.y : area.bottom, area.x : area.right] = new

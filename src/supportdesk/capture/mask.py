@@ -7,9 +7,13 @@ into the shared monitor's coordinates and clips it. :class:`MaskPainter` overwri
 those pixels of the frame **in place** with diagonal grey stripes and a label ("Geschützte
 Eingabe") — so the secret never reaches damage detection, an encoder or the recording.
 
-The pattern is anchored to the frame, not to the area, so an area that stays put paints
-the same pixels every frame (no damage while the customer types underneath) and one that
-moves repaints only what moved.
+The pattern is anchored to the area, not to the frame: an area that stays put paints the
+same pixels every frame (no damage while the customer types underneath), and one that
+moves keeping its size paints at its new place exactly what it painted at its old one,
+so a viewer that holds the old place can be told to copy it there (a CopyRect:
+:mod:`supportdesk.capture.mask_copies`) instead of being sent the stripes again.
+Overlapping areas are painted in a fixed order (by place), so the same set of areas
+always gives the same pixels.
 """
 
 from __future__ import annotations
@@ -118,7 +122,9 @@ class MaskPainter:
 
     Not thread-safe: one painter per capture thread. It keeps one pattern as large as the
     largest frame it painted (4 bytes a pixel), made on first use, and the label on the
-    stripes at each of the pattern's 16 phases (made as needed).
+    stripes at each of the pattern's 16 phases (made as needed). Stripes and label are
+    placed by the rectangle's own top-left corner: a rectangle painted alone (no other
+    overlapping it) gets the same pixels wherever it stands (:meth:`alone`).
     """
 
     def __init__(self, label: str) -> None:
@@ -126,12 +132,13 @@ class MaskPainter:
         self._ink = render_label(label)
         self._pattern: Frame | None = None
         self._labels: dict[int, Frame] = {}
+        self._alone: dict[tuple[int, int], Frame] = {}
 
     def _label_block(self, phase: int) -> Frame:
         """The label on the stripes, placed where ``(x + y) % (2 * _STRIPE)`` of its
-        top-left is ``phase`` (the pattern repeats so): copied in, not inked pixel by
-        pixel (a boolean-indexed write took 0.045 ms a label, more than copying the
-        stripes of a 300x32 field)."""
+        top-left, counted from the mask's top-left, is ``phase`` (the pattern repeats
+        so): copied in, not inked pixel by pixel (a boolean-indexed write took 0.045 ms
+        a label, more than copying the stripes of a 300x32 field)."""
         block = self._labels.get(phase)
         if block is None:
             lh, lw = self._ink.shape
@@ -155,6 +162,19 @@ class MaskPainter:
             self._pattern = p
         return p
 
+    def alone(self, width: int, height: int) -> Frame:
+        """The pixels of a ``width`` x ``height`` mask painted alone (no other overlapping
+        it): the same wherever it stands in a picture it fits in. Read-only; the last
+        few sizes are kept."""
+        got = self._alone.get((width, height))
+        if got is None:
+            got = self.paint(np.empty((height, width, 4), np.uint8), [Rect(0, 0, width, height)])
+            got.flags.writeable = False
+            if len(self._alone) >= 4:
+                self._alone.pop(next(iter(self._alone)))
+            self._alone[(width, height)] = got
+        return got
+
     def paint(
         self,
         frame: Frame,
@@ -169,7 +189,9 @@ class MaskPainter:
         top-left lies in that picture and ``size`` the picture's (width, height); the
         ``rects`` are in picture coordinates. A piece gets exactly the pixels painting
         the whole picture would have given it (pattern and label are placed by the
-        picture), so a mask painted piece by piece matches one painted whole.
+        rectangle, clipped to the picture), so a mask painted piece by piece matches one
+        painted whole. Where rectangles overlap, the one last in (y, x, width, height)
+        order shows: the pixels depend on the set of rectangles, not on their order.
         """
         if not rects:
             return frame
@@ -179,8 +201,8 @@ class MaskPainter:
         piece = Rect(px, py, width, height).intersect(Rect(0, 0, pw, ph))
         pattern: Frame | None = None
         ink = self._ink
-        for whole in rects:
-            whole = whole.intersect(Rect(0, 0, pw, ph))  # the label centres in this
+        for whole in sorted(rects, key=lambda m: (m.y, m.x, m.width, m.height)):
+            whole = whole.intersect(Rect(0, 0, pw, ph))  # pattern and label are placed by this
             r = whole.intersect(piece)
             if r.is_empty:
                 continue
@@ -189,7 +211,7 @@ class MaskPainter:
             if pattern is None:
                 pattern = self._pattern_for(ph, pw)
             frame[r.y - py : r.bottom - py, r.x - px : r.right - px] = pattern[
-                r.y : r.bottom, r.x : r.right
+                r.y - whole.y : r.bottom - whole.y, r.x - whole.x : r.right - whole.x
             ]
             lh, lw = ink.shape
             if lw and lh <= whole.height and lw <= whole.width:
@@ -198,7 +220,8 @@ class MaskPainter:
                 )
                 part = label.intersect(r)
                 if not part.is_empty:
-                    block = self._label_block((label.x + label.y) % (2 * _STRIPE))
+                    phase = (label.x - whole.x + label.y - whole.y) % (2 * _STRIPE)
+                    block = self._label_block(phase)
                     frame[part.y - py : part.bottom - py, part.x - px : part.right - px] = block[
                         part.y - label.y : part.bottom - label.y,
                         part.x - label.x : part.right - label.x,
