@@ -12,10 +12,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 
-from supportdesk.applet.masking import SessionMasking
-from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA
-from supportdesk.applet.rfb_session import RFBSession
-from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
+from supportdesk.applet.screen.masking import SessionMasking
+from supportdesk.applet.screen.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA
+from supportdesk.applet.screen.rfb_session import RFBSession
+from supportdesk.applet.screen.streams import AsyncioByteReader, AsyncioByteWriter
 from supportdesk.capture.screen_source import MssScreenSource
 from supportdesk.rfb.frame_clock import DEFAULT_FRAME_RATE, DEFAULT_LARGE_FRAME_RATE
 

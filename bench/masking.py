@@ -43,7 +43,7 @@ from bench import masking_damage, masking_drag, workload
 from bench.__main__ import xvfb
 from bench.masking_damage import FIELD, Lane
 from bench.rfb_client import COPY_RECT, TIGHT, compress_level, jpeg_quality
-from supportdesk.applet.capture_loop import CopyOp, FrameOp, frame_ops
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameOp, frame_ops
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import EVERYWHERE
 from supportdesk.capture.screen_source import Frame, MssScreenSource

@@ -1,7 +1,7 @@
 """The damage-driven half of ``python -m bench.masking``: what masking adds to each wake-up.
 
 The program's sessions on X11 capture damage-driven
-(:class:`~supportdesk.applet.damage_capture.DamageCaptureLoop`): a wake-up takes the
+(:class:`~supportdesk.applet.screen.damage_capture.DamageCaptureLoop`): a wake-up takes the
 X server's damage, reads the masks, grabs the drawn areas (plus where a mask went or
 came), reads the masks again, paints them over every grabbed piece and compares the
 pieces with the kept copy. :func:`wake` is that wake-up, step for step as
@@ -35,10 +35,10 @@ import numpy as np
 
 from bench import workload
 from bench.__main__ import xvfb
-from supportdesk.applet.capture_loop import CopyOp, FrameOp
-from supportdesk.applet.damage_capture import DamageCaptureLoop
-from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
-from supportdesk.applet.damage_pieces import (
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameOp
+from supportdesk.applet.screen.damage_capture import DamageCaptureLoop
+from supportdesk.applet.screen.damage_masks import copy_masks, copyable_masks, not_copied, outside
+from supportdesk.applet.screen.damage_pieces import (
     drawn_pieces,
     fewer_rects,
     grabs,
@@ -46,7 +46,7 @@ from supportdesk.applet.damage_pieces import (
     quiet_pieces,
     scroll_candidates,
 )
-from supportdesk.applet.rfb_link import bgrx_as_rgb
+from supportdesk.applet.screen.rfb_link import bgrx_as_rgb
 from supportdesk.capture.mask import MaskArea, MaskKind, monitor_rects
 from supportdesk.capture.screen_source import Frame, MssScreenSource
 from supportdesk.capture.scroll_copies import MaskPlaces

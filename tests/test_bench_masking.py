@@ -16,9 +16,9 @@ from bench.masking import changes, engine, percentiles, sent_table, table
 from bench.masking_damage import Lane, Masks, encode, start_lane, wake
 from bench.masking_drag import FROM_X, STEP, TO_X, place
 
-from supportdesk.applet import damage_capture
-from supportdesk.applet.capture_loop import CopyOp
-from supportdesk.applet.damage_capture import DamageCaptureLoop
+from supportdesk.applet.screen import damage_capture
+from supportdesk.applet.screen.capture_loop import CopyOp
+from supportdesk.applet.screen.damage_capture import DamageCaptureLoop
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.screen_source import Frame, MemoryScreenSource
 from supportdesk.rfb import Rect

@@ -9,8 +9,8 @@ from collections.abc import AsyncIterator
 from concurrent.futures import Future
 from dataclasses import dataclass
 
-from supportdesk.applet.rfb_session import RFBSession
-from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
+from supportdesk.applet.screen.rfb_session import RFBSession
+from supportdesk.applet.screen.streams import AsyncioByteReader, AsyncioByteWriter
 
 
 @dataclass

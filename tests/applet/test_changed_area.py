@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import CopyOp, FrameDelta
-from supportdesk.applet.rfb_link import _changed_area
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameDelta
+from supportdesk.applet.screen.rfb_link import _changed_area
 from supportdesk.rfb.geometry import Rect
 
 FRAME = np.zeros((1080, 1920, 4), dtype=np.uint8)

@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 from bench.rfb_client import COPY_RECT, TIGHT, RFBClient, jpeg_quality
 
-from supportdesk.applet.damage_capture import DamageCaptureLoop
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.damage_capture import DamageCaptureLoop
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.screen_source import MssScreenSource
 
 from .harness import serve_session
@@ -81,9 +81,9 @@ async def first_picture(port: int, *encodings: int) -> RFBClient:
     return client
 
 
-async def viewer_update(client: RFBClient) -> Any:
+async def viewer_update(client: RFBClient, within: float = 5) -> Any:
     await client.request()
-    return await client.next_update(within=5)
+    return await client.next_update(within=within)
 
 
 async def test_only_drawn_areas_are_grabbed_and_reach_the_viewer_at_once(desktop: Any) -> None:
@@ -195,8 +195,8 @@ async def test_a_photo_goes_out_as_jpeg_and_is_exact_once_it_rests(desktop: Any)
 def test_a_session_that_masks_gets_the_damage_driven_loop_too() -> None:
     # Its masks are painted on every area grab (test_damage_capture_masks.py); only a
     # source without a damage watch falls back to polling.
-    from supportdesk.applet.capture_loop import CaptureLoop
-    from supportdesk.applet.damage_capture import open_capture_loop
+    from supportdesk.applet.screen.capture_loop import CaptureLoop
+    from supportdesk.applet.screen.damage_capture import open_capture_loop
     from supportdesk.capture.mask_sources import PrivacyScreen
     from supportdesk.capture.screen_source import MemoryScreenSource, Monitor
 
@@ -366,10 +366,13 @@ async def test_a_small_change_is_not_held_back_by_a_large_frame(desktop: Any) ->
     session.start()
 
     async def until_whole(client: RFBClient) -> None:
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 15
         while not np.array_equal(client.fb, desktop.screenshot()[:, :, 2::-1]):
             assert time.monotonic() < deadline, "the picture never became whole"
-            await viewer_update(client)  # what the update budget left over
+            # What the update budget left over; a large change may wait for the large
+            # frame rate's tick, up to 5 s after the last large frame, and a loaded
+            # machine adds to that.
+            await viewer_update(client, within=10)
 
     try:
         async with serve_session(session) as served:
@@ -387,7 +390,7 @@ async def test_a_small_change_is_not_held_back_by_a_large_frame(desktop: Any) ->
             assert time.monotonic() - start < 3.5, "the small change waited for the large"
             assert update.touches(8, 8, 100, 12)
             assert not update.touches(600, 400, 400, 300)
-            update = await viewer_update(client)
+            update = await viewer_update(client, within=10)
             assert update.touches(600, 400, 400, 300)  # at the large frame's tick
             await until_whole(client)
             await client.close()

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import FrameDelta
-from supportdesk.applet.damage_capture import DamageCaptureLoop, open_capture_loop
+from supportdesk.applet.screen.capture_loop import FrameDelta
+from supportdesk.applet.screen.damage_capture import DamageCaptureLoop, open_capture_loop
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.mask_sources import CombinedMasks, PrivacyScreen
 from supportdesk.capture.screen_source import MssScreenSource

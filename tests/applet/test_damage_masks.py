@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import CopyOp, FrameOp
-from supportdesk.applet.damage_masks import copy_masks, copyable_masks, outside
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameOp
+from supportdesk.applet.screen.damage_masks import copy_masks, copyable_masks, outside
 from supportdesk.capture.mask import MaskPainter
 from supportdesk.capture.mask_copies import MaskCopy
 from supportdesk.capture.screen_source import Frame

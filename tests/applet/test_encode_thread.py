@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 from bench.rfb_client import TIGHT, RFBClient
 
-from supportdesk.applet.rfb_link import OFF_LOOP_AREA
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.rfb_link import OFF_LOOP_AREA
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.rfb.server import RFBServerConnection
 

@@ -9,7 +9,7 @@ import asyncio
 import numpy as np
 import pytest
 
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.link.frames import (
     KEYFRAME_FLAG,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from supportdesk.applet.capture_loop import CopyOp, FrameDelta, FrameOp
-from supportdesk.applet.damage_capture import DamageCaptureLoop
-from supportdesk.applet.damage_pieces import (
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameDelta, FrameOp
+from supportdesk.applet.screen.damage_capture import DamageCaptureLoop
+from supportdesk.applet.screen.damage_pieces import (
     MAX_PIECES,
     drawn_pieces,
     fewer_rects,

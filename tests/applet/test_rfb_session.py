@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 from bench.rfb_client import COPY_RECT, RAW, TIGHT, RFBClient
 
-from supportdesk.applet.rfb_session import RFBSession
-from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.applet.screen.rfb_session import RFBSession
+from supportdesk.applet.screen.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import MemoryClipboard
 from supportdesk.capture.screen_source import MemoryScreenSource
 

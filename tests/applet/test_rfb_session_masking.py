@@ -10,8 +10,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 from bench.rfb_client import COPY_RECT, RAW, TIGHT, RFBClient
 
-from supportdesk.applet.masking import SessionMasking
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.masking import SessionMasking
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.mask import MaskArea, MaskKind, MaskPainter, monitor_rects
 from supportdesk.capture.screen_source import MemoryScreenSource
 from supportdesk.rfb.geometry import Rect

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.input_sink import XTestInputSink
 from supportdesk.capture.screen_source import MssScreenSource
 from tests.desktop import Desktop, wait_until, xvfb

@@ -86,8 +86,8 @@ def consent() -> None:
 def active() -> None:
     from bench.rfb_client import RAW, RFBClient
 
-    from supportdesk.applet.rfb_session import RFBSession
-    from supportdesk.applet.streams import AsyncioByteReader, AsyncioByteWriter
+    from supportdesk.applet.screen.rfb_session import RFBSession
+    from supportdesk.applet.screen.streams import AsyncioByteReader, AsyncioByteWriter
     from supportdesk.applet.tk.active_window import ActiveWindow
     from supportdesk.capture.screen_source import MssScreenSource
 

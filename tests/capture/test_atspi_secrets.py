@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from supportdesk.applet.capture_loop import CaptureLoop
+from supportdesk.applet.screen.capture_loop import CaptureLoop
 from supportdesk.capture.atspi_secrets import SecretFieldWatcher
 from supportdesk.capture.mask import MaskKind, MaskPainter
 from supportdesk.capture.mask_sources import WindowRuleMasks

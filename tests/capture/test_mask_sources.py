@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import CaptureLoop, FrameDelta
+from supportdesk.applet.screen.capture_loop import CaptureLoop, FrameDelta
 from supportdesk.capture.mask import MaskArea, MaskKind
 from supportdesk.capture.mask_sources import (
     CombinedMasks,

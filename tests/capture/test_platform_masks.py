@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from supportdesk.applet.masking import SessionMasking, secret_watcher, window_lister
+from supportdesk.applet.screen.masking import SessionMasking, secret_watcher, window_lister
 from supportdesk.capture.backends import Platform, this_machine
 from supportdesk.capture.focus_poll import FocusPollWatcher
 from supportdesk.capture.macos_secrets import is_secure_field, points_to_pixels

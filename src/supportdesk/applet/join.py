@@ -114,8 +114,8 @@ def run_join(
     context of ``ca_file``. The consent dialog shows the name from the certificate the
     link verified, never the server's word; with a built-in ``bank`` config that is the
     name covering the bank's domain, and the bank's own name is shown."""
-    from supportdesk.applet.masking import SessionMasking
     from supportdesk.applet.platform_notice import backend_for_this_machine
+    from supportdesk.applet.screen.masking import SessionMasking
 
     lang = language_of(language)
     _ = gettext_for(lang)

@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from supportdesk.applet.masking import secret_watcher, window_lister
+from supportdesk.applet.screen.masking import secret_watcher, window_lister
 from supportdesk.capture.backends import Platform
 from supportdesk.capture.mask_sources import WindowRuleMasks
 from supportdesk.domain.mask_rules import MaskRules, WindowRule

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from supportdesk.applet.masking import secret_watcher, window_lister
+from supportdesk.applet.screen.masking import secret_watcher, window_lister
 from supportdesk.capture.backends import Platform
 from supportdesk.capture.focus_poll import FocusPollWatcher
 from supportdesk.capture.input_sink import InputSink

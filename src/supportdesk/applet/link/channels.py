@@ -20,8 +20,8 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed
 
 from supportdesk.applet.link.channel_writer import ChannelWriter
-from supportdesk.applet.masking import SessionMasking
-from supportdesk.applet.rfb_session import RFBSession
+from supportdesk.applet.screen.masking import SessionMasking
+from supportdesk.applet.screen.rfb_session import RFBSession
 from supportdesk.capture.backends import this_machine
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink

@@ -62,7 +62,7 @@ from supportdesk.applet.link.inbox import LinkInbox
 from supportdesk.applet.link.keeper import Heartbeat, LinkKeeper, LinkPhase
 from supportdesk.applet.link.relay_messages import check_relay_message
 from supportdesk.applet.link.relay_state import RelayState
-from supportdesk.applet.masking import MASK_LABEL, SessionMasking, masking_message
+from supportdesk.applet.screen.masking import MASK_LABEL, SessionMasking, masking_message
 from supportdesk.applet.session_facts import SessionFacts
 from supportdesk.applet.texts import gettext_for, language_of
 from supportdesk.capture.clipboard import CustomerClipboard

@@ -8,7 +8,7 @@ the server holds the session, when it does (no recording); with file transfer
 granted, "Datei senden …" and the folder of received files; the chat with the agent
 (``chat_panel.py``). All of it in the customer's language (German unless told
 otherwise). The buttons call straight into the session (an
-:class:`~supportdesk.applet.rfb_session.RFBSession` or anything with the same four
+:class:`~supportdesk.applet.screen.rfb_session.RFBSession` or anything with the same four
 methods); ending works without any network, because stopping capture is local.
 """
 

@@ -6,7 +6,7 @@ tall pieces are looked at for a scroll (:func:`scroll_candidates`); a mask that 
 is grabbed again where it was and where it is (:func:`mask_moves`), and a piece only
 such a move put there needs no comparing (:func:`quiet_pieces`); a wake's damage is
 merged into fewer rectangles before the engine gets it (:func:`fewer_rects`). The
-capture thread that uses them: :mod:`supportdesk.applet.damage_capture`.
+capture thread that uses them: :mod:`supportdesk.applet.screen.damage_capture`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from supportdesk.applet.capture_loop import FrameOp
+from supportdesk.applet.screen.capture_loop import FrameOp
 from supportdesk.capture.damage import tiles_to_rects
 from supportdesk.capture.damage_merge import merge_damage
 from supportdesk.rfb.geometry import Rect

@@ -1,7 +1,7 @@
 """The asyncio shell that serves the customer's screen to one RFB viewer over a byte-stream pair.
 
 It joins three things: the sans-I/O :class:`~supportdesk.rfb.RFBServerConnection`, a
-:class:`~supportdesk.applet.capture_loop.CaptureLoop` grabbing the shared monitor in a
+:class:`~supportdesk.applet.screen.capture_loop.CaptureLoop` grabbing the shared monitor in a
 worker thread (woken by the X server's damage events on X11: :mod:`.damage_capture`),
 and an :class:`~supportdesk.capture.input_sink.InputSink` that carries out the agent's
 keys and clicks. Updates go out only when the viewer asked for one and the previous
@@ -27,13 +27,13 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from supportdesk.applet.capture_loop import (
+from supportdesk.applet.screen.capture_loop import (
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
 )
-from supportdesk.applet.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
-from supportdesk.applet.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA, RFBLink
-from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.applet.screen.damage_capture import DEFAULT_DAMAGE_MAX_FPS, open_capture_loop
+from supportdesk.applet.screen.rfb_link import MAX_UPDATE_AREA, OFF_LOOP_AREA, RFBLink
+from supportdesk.applet.screen.streams import ByteReader, ByteWriter
 from supportdesk.capture.clipboard import CustomerClipboard
 from supportdesk.capture.input_sink import InputSink
 from supportdesk.capture.mask import MaskKind, MaskPainter

@@ -1,7 +1,7 @@
 """Damage-driven capture: grab only what the X server says was drawn, as soon as it is drawn.
 
 :class:`DamageCaptureLoop` has the interface of
-:class:`~supportdesk.applet.capture_loop.CaptureLoop` but no polling tick: its thread
+:class:`~supportdesk.applet.screen.capture_loop.CaptureLoop` but no polling tick: its thread
 sleeps in ``select`` on the DAMAGE events of the display
 (:class:`~supportdesk.capture.x11_damage.XDamageWatch`) while the consumer wants a
 frame, and when something is drawn it grabs just those areas (merged onto a 32-pixel
@@ -26,11 +26,11 @@ kept copy directly.
 A scroll is looked for with the masks of the kept copy and of the grab left out, and
 its copy goes around them (:func:`~supportdesk.capture.scroll_copies.frame_changes`);
 a wake's damage is merged into fewer rectangles before it is handed over
-(:func:`~supportdesk.applet.damage_pieces.fewer_rects`: the engine pays for each one),
+(:func:`~supportdesk.applet.screen.damage_pieces.fewer_rects`: the engine pays for each one),
 never a mask's stripes with the picture around them. A mask that moved keeping its size
 is copied from where the viewer holds its picture, after the scroll's copies, instead of
-being sent (:mod:`supportdesk.applet.damage_masks`). The geometry of a wake (pieces,
-grabs, scroll candidates, mask moves) is in :mod:`supportdesk.applet.damage_pieces`.
+being sent (:mod:`supportdesk.applet.screen.damage_masks`). The geometry of a wake (pieces,
+grabs, scroll candidates, mask moves) is in :mod:`supportdesk.applet.screen.damage_pieces`.
 The thread also wakes to look at the masks without damage: once a frame interval
 while things change, backing off to the idle rate while nothing does, and at once when
 kicked (:meth:`DamageCaptureLoop.kick`: the Sichtschutz needs no drawing to show).
@@ -47,7 +47,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import (
+from supportdesk.applet.screen.capture_loop import (
     DEFAULT_IDLE_FPS,
     DEFAULT_MAX_FPS,
     CaptureLoop,
@@ -55,8 +55,8 @@ from supportdesk.applet.capture_loop import (
     FrameOp,
     frame_ops,
 )
-from supportdesk.applet.damage_masks import copy_masks, copyable_masks, not_copied, outside
-from supportdesk.applet.damage_pieces import (
+from supportdesk.applet.screen.damage_masks import copy_masks, copyable_masks, not_copied, outside
+from supportdesk.applet.screen.damage_pieces import (
     drawn_pieces,
     fewer_rects,
     grabs,
@@ -370,7 +370,7 @@ class DamageCaptureLoop(CaptureLoop):
         With ``scroll``, a vertical scroll inside the area is looked for too (copies
         around ``masks``, the mask rectangles of the mirror and of ``new``, in frame
         coordinates). ``known``: the parts of ``area`` that changed, and nothing else
-        did (:func:`~supportdesk.applet.damage_pieces.quiet_pieces`): kept and listed
+        did (:func:`~supportdesk.applet.screen.damage_pieces.quiet_pieces`): kept and listed
         without comparing.
         """
         if known is not None:
@@ -393,7 +393,7 @@ class DamageCaptureLoop(CaptureLoop):
     def _offer(self, delta: FrameDelta, mirror: Frame) -> None:
         """Merge ``delta`` into the one-slot mailbox and wake the consumer.
 
-        Its damage is merged first (:func:`~supportdesk.applet.damage_pieces.fewer_rects`,
+        Its damage is merged first (:func:`~supportdesk.applet.screen.damage_pieces.fewer_rects`,
         with the masks of the newest grab).
         """
         delta.ops = fewer_rects(delta.ops, self.mask_rects)

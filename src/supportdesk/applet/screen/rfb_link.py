@@ -23,8 +23,8 @@ from typing import Protocol
 import numpy as np
 import numpy.typing as npt
 
-from supportdesk.applet.capture_loop import CaptureLoop, CopyOp, FrameDelta
-from supportdesk.applet.streams import ByteReader, ByteWriter
+from supportdesk.applet.screen.capture_loop import CaptureLoop, CopyOp, FrameDelta
+from supportdesk.applet.screen.streams import ByteReader, ByteWriter
 from supportdesk.capture.screen_source import Frame
 from supportdesk.link.keyframe import encode_keyframe
 from supportdesk.rfb import (

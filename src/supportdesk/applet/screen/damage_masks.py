@@ -10,14 +10,14 @@ the mask's picture), and the pieces leave them out (neither compared nor sent); 
 them, :func:`copy_masks` hands on each as CopyRects after the pieces' scroll copies (one
 per column of its source that a scroll copy carried or left alone), or, where a scroll
 copy wrote over part of the source, as damage. Used by
-:class:`~supportdesk.applet.damage_capture.DamageCaptureLoop` and bench.masking_damage.
+:class:`~supportdesk.applet.screen.damage_capture.DamageCaptureLoop` and bench.masking_damage.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from supportdesk.applet.capture_loop import CopyOp, FrameOp
+from supportdesk.applet.screen.capture_loop import CopyOp, FrameOp
 from supportdesk.capture.mask import MaskPainter
 from supportdesk.capture.mask_copies import MaskCopy, after_scroll, mask_copies
 from supportdesk.capture.screen_source import Frame
@@ -57,7 +57,7 @@ def copy_masks(
     and the consumer get the new place's pixels either way, and no other damage inside
     it is sent. The ops become the copies, then the damage: a wake's pieces do not
     overlap and each piece's copies come before its damage, so no damage lies where a
-    later copy reads (as :func:`~supportdesk.applet.damage_pieces.fewer_rects`)."""
+    later copy reads (as :func:`~supportdesk.applet.screen.damage_pieces.fewer_rects`)."""
     if not moves:
         return
     scrolls = [
