@@ -43,7 +43,6 @@ from supportdesk.domain.consent import DEFAULT_LANGUAGE, ConsentRecord, Language
 
 NO_SESSION = N_("There is no session for this name and support key.")
 SERVER_ANSWERED = N_("The server answered {status}.")
-YOUR_NAME, SUPPORT_KEY = N_("Your name"), N_("Support key")
 
 
 def ssl_context(ca_file: str | None) -> ssl.SSLContext:
@@ -59,7 +58,7 @@ def ask_name_and_key(
 ) -> tuple[str, str]:
     """Ask the customer for name and support key ("Ihr Name: ", "Support-Schlüssel: ")."""
     _ = gettext_for(language_of(language))
-    return ask(_(YOUR_NAME) + ": ").strip(), ask(_(SUPPORT_KEY) + ": ").strip()
+    return ask(_(texts.YOUR_NAME) + ": ").strip(), ask(_(texts.SUPPORT_KEY) + ": ").strip()
 
 
 def redeem_by_hand(

@@ -43,6 +43,8 @@ def other_language(language: Language) -> Language:
 
 # -- words shown in more than one place -------------------------------------------------
 
+# What the program asks for when started by hand: in the first window and in text mode.
+YOUR_NAME, SUPPORT_KEY = N_("Your name"), N_("Support key")
 SESSION_ACTIVE = N_("Remote support active — recorded")
 BANK = N_("Bank")
 AGENT = N_("Your agent")

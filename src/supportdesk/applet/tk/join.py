@@ -18,8 +18,7 @@ from collections.abc import Callable
 from tkinter import ttk
 from typing import Any
 
-from supportdesk.applet.join import SUPPORT_KEY, YOUR_NAME
-from supportdesk.applet.texts import N_, gettext_for, language_of
+from supportdesk.applet.texts import N_, SUPPORT_KEY, YOUR_NAME, gettext_for, language_of
 from supportdesk.applet.tk import theme
 from supportdesk.applet.tk.theme import pt
 from supportdesk.domain.consent import DEFAULT_LANGUAGE, Language
