@@ -3,7 +3,7 @@
 :func:`dial` opens ``wss://…/ws/applet`` with verified TLS 1.3 and an ``Authorization``
 header (the join token, or the resume secret) and sorts failures into the three
 kinds the link client acts on differently; :func:`beat` sends the heartbeats of one
-link and drops it when the relay has gone silent (:class:`~.link_keeper.Heartbeat`
+link and drops it when the relay has gone silent (:class:`~.keeper.Heartbeat`
 decides). Neither the header nor a heartbeat is ever logged: websockets gets a logger
 of its own that never logs at debug level, where it would print request headers.
 """
