@@ -542,3 +542,16 @@ def test_a_field_over_the_edge_of_a_scroll_is_copied_in_columns() -> None:
     assert parts == [MaskCopy(250, 110, 50, 40, 250, 204), MaskCopy(300, 110, 70, 40, 300, 230)]
     # A source the scroll wrote over without carrying it whole: no copy.
     assert after_scroll(moves, [(Rect(0, 250, 300, 100), Rect(0, 224, 300, 100))]) == [[]]
+
+
+def test_a_field_moved_by_less_than_its_width_is_not_copied_in_columns() -> None:
+    # Moved one pixel to the right and cut at column 20 by a scroll's edge (elsewhere on
+    # the screen): the first column's copy would write the second's source before it is
+    # read (found by the hypothesis test above in a clean-clone run). One whole copy may
+    # overlap itself; parts of one may not, so the new place is sent as pixels.
+    was, now = Rect(0, 0, 21, 5), Rect(1, 0, 21, 5)
+    moves = mask_copies([was], [now])
+    assert moves == [MaskCopy(1, 0, 21, 5, 0, 0)]
+    assert after_scroll(moves, []) == [moves]  # whole: a CopyRect reads before it writes
+    scroll = (Rect(20, 226, 300, 100), Rect(20, 200, 300, 100))  # its edge at column 20
+    assert after_scroll(moves, [scroll]) == [[]]

@@ -98,7 +98,7 @@ def after_scroll(
     The source is cut into columns at the scroll copies' edges. A column no scroll copy
     wrote into is read where it was; one a copy carried whole is read where it went; a
     column a copy wrote over but did not carry whole drops the move, and so does a part
-    that would read what another move writes.
+    that would read what another part writes (of another move or of its own).
 
     A scroll's copies go first so that they may read a mask's new place (text the viewer
     holds there) and write its old one: cut around both, the scroll of bench.masking's
@@ -124,10 +124,14 @@ def after_scroll(
                 at = column.translate(d.x - s.x, d.y - s.y)
             parts.append(MaskCopy(a + dx, src.y + dy, b - a, src.height, at.x, at.y))
         out.append(parts)
-    reads = [p for parts in out for p in parts]
+    # A part must not read what another part writes, of another move or of its own (a
+    # field moved by less than its width, cut into columns by a scroll's edges: the
+    # first column written is the next one's source). One whole copy may overlap itself:
+    # a CopyRect reads all of its source before it writes.
+    writes = [p for parts in out for p in parts]
     return [
         parts
-        if all(o.dst.intersect(p.src).is_empty for p in parts for o in reads if o not in parts)
+        if all(o.dst.intersect(p.src).is_empty for p in parts for o in writes if o is not p)
         else []
         for parts in out
     ]
