@@ -306,10 +306,13 @@ class DamageCaptureLoop(CaptureLoop):
                     for area in inside
                 )
             small = [v for v in views if v[0].area <= SMALL_PIECE]
+            batches = [views]
             if small and len(small) < len(views) and not moves:
                 # Small pieces (a clock, a cursor, a typed letter) are compared and handed
                 # over first: they go out while the large ones are still being compared.
-                for area, new in small:
+                batches = [small, [v for v in views if v[0].area > SMALL_PIECE]]
+            for i, batch in enumerate(batches):
+                for area, new in batch:  # compared piece by piece: unchanged pixels stay out
                     self._take_piece(
                         mirror,
                         area,
@@ -320,21 +323,9 @@ class DamageCaptureLoop(CaptureLoop):
                         masks=both,
                         known=outside(quiet.get(area), moves),
                     )
-                if ops:
+                if i < len(batches) - 1 and ops:
                     self._offer(FrameDelta(mirror, ops, patches=patches), mirror)
                     ops, patches = [], []
-                views = [v for v in views if v[0].area > SMALL_PIECE]
-            for area, new in views:  # compared piece by piece: unchanged pixels stay out
-                self._take_piece(
-                    mirror,
-                    area,
-                    new,
-                    area in scrollable,
-                    ops,
-                    patches,
-                    masks=both,
-                    known=outside(quiet.get(area), moves),
-                )
             # Masked since the grab: paint the mirror. Not a mask read before the grab: it
             # was grabbed (a moved mask's place is a piece) and painted, so the mirror
             # holds its stripes already (comparing it again found nothing: bench.masking,
