@@ -499,6 +499,20 @@ SENDER_LINK = """
     };
 """
 
+# The real ScreenSender on SENDER_LINK with a page clock the test moves, fed VideoFrames
+# of a 640x360 canvas (frame n painted by the test's own feed).
+SENDER_ON_A_CANVAS = (
+    SENDER_LINK
+    + """
+    const { ScreenSender } = await import("/static/share/sender.js");
+    let clock = 0;
+    const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
+    const canvas = new OffscreenCanvas(640, 360);
+    const paint = canvas.getContext("2d");
+    let n = 0;
+"""
+)
+
 
 async def test_sender_configures_keys_and_drops_under_back_pressure(
     server: LiveServer, browser: Browser
@@ -585,14 +599,8 @@ async def test_sender_skips_frames_and_changes_bitrate_without_a_key_chunk(
     page = await page_on(browser, server)
     result = await run(
         page,
-        SENDER_LINK
+        SENDER_ON_A_CANVAS
         + """
-        const { ScreenSender } = await import("/static/share/sender.js");
-        let clock = 0;
-        const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
-        const canvas = new OffscreenCanvas(640, 360);
-        const paint = canvas.getContext("2d");
-        let n = 0;
         const feed = async (count) => {
             for (let i = 0; i < count; i++, n++) {
                 paint.fillStyle = "#fff";   // a line of text changes, as typing does
@@ -644,14 +652,8 @@ async def test_sender_sharpens_a_still_picture_and_goes_back_when_it_moves(
     page = await page_on(browser, server)
     result = await run(
         page,
-        SENDER_LINK
+        SENDER_ON_A_CANVAS
         + """
-        const { ScreenSender } = await import("/static/share/sender.js");
-        let clock = 0;
-        const sender = new ScreenSender(link, { onProblem: () => {} }, () => clock);
-        const canvas = new OffscreenCanvas(640, 360);
-        const paint = canvas.getContext("2d");
-        let n = 0;
         const feed = async (count, moving) => {
             for (let i = 0; i < count; i++, n++) {
                 if (moving || n === 0) {
